@@ -13,10 +13,10 @@
  *   await pg.close();
  */
 
-export type Engine = 'postgres' | 'supabase' | 'mysql' | 'redis' | 'mongodb';
-export const ENGINES: readonly Engine[] = ['postgres', 'supabase', 'mysql', 'redis', 'mongodb'];
+import type { Engine, Strategy } from '../protocol/api-types.js';
 
-export type Strategy = 'single' | 'dual' | 'alternating';
+export type { Engine, Strategy } from '../protocol/api-types.js';
+export { ENGINES } from '../protocol/api-types.js';
 
 /**
  * A database secret as stored in the vault: structured, every value a string.

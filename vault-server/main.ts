@@ -1,3 +1,40 @@
 #!/usr/bin/env node
 // sikkerkey-vault: the vault server's command line (init | serve | dev).
-console.log('sikkerkey-vault: init | serve | dev (coming with the vault core)');
+import { Command } from 'commander';
+import { runCli, collect } from '../protocol/cli.js';
+import { initCommand, serveCommand, devCommand } from './server-commands.js';
+
+const program = new Command('sikkerkey-vault')
+  .description('SikkerKey vault server')
+  .version(process.env.npm_package_version ?? '0.1.0');
+
+program.command('init')
+  .description('create the store and the first operator (owner); prints the new root key once')
+  .option('--data-dir <dir>', 'embedded SQLite store in this directory')
+  .option('--database-url <url>', 'PostgreSQL store (scale-out)')
+  .requiredOption('--operator-public-key <key>', 'the first operator\'s Ed25519 public key (base64 raw or PEM)')
+  .option('--operator-name <name>', 'the first operator\'s name', 'owner')
+  .option('--json', 'one JSON document on stdout')
+  .action(initCommand);
+
+program.command('serve')
+  .description('serve the vault')
+  .option('--data-dir <dir>', 'embedded SQLite store in this directory')
+  .option('--database-url <url>', 'PostgreSQL store (scale-out)')
+  .option('--listen <addr>', 'host:port to listen on', '127.0.0.1:8200')
+  .option('--public-url <url>', 'a URL clients use to reach this vault (repeatable); fixes @authority', collect)
+  .option('--root-key-file <file>', 'file holding the root key (base64)')
+  .option('--root-key-stdin', 'read the root key from standard input')
+  .option('--log-level <level>', 'log level', 'info')
+  .option('--rotation-lease <duration>', 'how long an agent\'s claim holds without a heartbeat', '30s')
+  .option('--allow-cidr <cidr>', 'only these source ranges may reach the vault (repeatable)', collect)
+  .option('--trust-proxy <cidr>', 'believe X-Forwarded-For only from these proxies (repeatable)', collect)
+  .action(serveCommand);
+
+program.command('dev')
+  .description('an ephemeral vault for trying things: temp SQLite, generated root and operator keys')
+  .option('--listen <addr>', 'host:port to listen on', '127.0.0.1:8200')
+  .option('--log-level <level>', 'log level', 'warn')
+  .action(devCommand);
+
+await runCli(program);

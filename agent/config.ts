@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SikkerKeyError } from '../protocol/errors.js';
+
+/** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
+export interface AgentConfig {
+  readonly vaultUrl: string;
+  readonly keyFile: string;
+  readonly labels: readonly string[];
+  readonly health: { readonly listen: string };
+  /** Rotations worked on at once. */
+  readonly concurrency: number;
+  readonly log: { readonly level: string };
+  readonly caFile: string | undefined;
+  readonly pinSha256: string | undefined;
+  /** Seconds one long-poll waits for work (1–60). */
+  readonly pollWaitSeconds: number;
+}
+
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'labels', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
+const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** SIKKERKEY_AGENT_<NAME> overrides the config key it names. */
+const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
+  ['SIKKERKEY_AGENT_VAULT_URL', ['vaultUrl']],
+  ['SIKKERKEY_AGENT_KEY_FILE', ['keyFile']],
+  ['SIKKERKEY_AGENT_LABELS', ['labels']],
+  ['SIKKERKEY_AGENT_HEALTH_LISTEN', ['health', 'listen']],
+  ['SIKKERKEY_AGENT_CONCURRENCY', ['concurrency']],
+  ['SIKKERKEY_AGENT_LOG_LEVEL', ['log', 'level']],
+  ['SIKKERKEY_AGENT_CA_FILE', ['caFile']],
+  ['SIKKERKEY_AGENT_PIN_SHA256', ['pinSha256']],
+  ['SIKKERKEY_AGENT_POLL_WAIT_SECONDS', ['pollWaitSeconds']],
+];
+
+/** Levenshtein distance, for "did you mean" on unknown keys. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const prev = d[i - 1] as number[];
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+export function nearest(key: string, valid: readonly string[]): string {
+  return [...valid].sort((x, y) => distance(key, x) - distance(key, y))[0] ?? '';
+}
+
+function fail(message: string): never {
+  throw new SikkerKeyError('SK_ERR_CONFIG', message);
+}
+
+function readFileConfig(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    fail(`${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message.split('\n')[0] : ''}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) fail(`${file} must hold an object of settings`);
+  return parsed as Record<string, unknown>;
+}
+
+function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!valid.includes(key)) fail(`unknown setting ${where}${key}: did you mean ${where}${nearest(key, valid)}?`);
+  }
+}
+
+/**
+ * Loads and validates the agent configuration. Precedence: `SIKKERKEY_AGENT_*` variables, then the
+ * file, then the generic `SIKKERKEY_URL` (for `vaultUrl`) and defaults.
+ */
+export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const raw: Record<string, unknown> = file ? readFileConfig(file) : {};
+  checkKeys(raw, TOP_KEYS, '');
+  for (const [section, keys] of Object.entries(NESTED_KEYS)) {
+    const value = raw[section];
+    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`${section} must be an object`);
+    checkKeys(value as Record<string, unknown>, keys, `${section}.`);
+  }
+  for (const [name, path] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (path.length === 2) {
+      const [section, key] = path as [string, string];
+      raw[section] = { ...(raw[section] as Record<string, unknown> | undefined), [key]: value };
+    } else {
+      raw[path[0] as string] = path[0] === 'labels' ? value.split(',').map((l) => l.trim()).filter(Boolean) : value;
+    }
+  }
+  const str = (v: unknown, name: string): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0) fail(`${name} must be a non-empty string`);
+    return v;
+  };
+  const int = (v: unknown, name: string, min: number, max: number, def: number): number => {
+    if (v === undefined) return def;
+    const n = typeof v === 'string' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const vaultUrl = str(raw.vaultUrl, 'vaultUrl') ?? (env.SIKKERKEY_URL || undefined) ?? fail('vaultUrl is required (config key vaultUrl, or SIKKERKEY_AGENT_VAULT_URL)');
+  const keyFile = str(raw.keyFile, 'keyFile') ?? fail('keyFile is required (config key keyFile, or SIKKERKEY_AGENT_KEY_FILE)');
+  const labels = raw.labels ?? [];
+  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) fail('labels must be a list of strings');
+  const health = (raw.health ?? {}) as Record<string, unknown>;
+  const log = (raw.log ?? {}) as Record<string, unknown>;
+  const level = str(log.level, 'log.level') ?? 'info';
+  if (!LOG_LEVELS.includes(level)) fail(`log.level must be one of ${LOG_LEVELS.join(', ')}`);
+  return Object.freeze({
+    vaultUrl,
+    keyFile,
+    labels: Object.freeze([...(labels as string[])]),
+    health: Object.freeze({ listen: str(health.listen, 'health.listen') ?? '127.0.0.1:9464' }),
+    concurrency: int(raw.concurrency, 'concurrency', 1, 16, 1),
+    log: Object.freeze({ level }),
+    caFile: str(raw.caFile, 'caFile'),
+    pinSha256: str(raw.pinSha256, 'pinSha256'),
+    pollWaitSeconds: int(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+  });
+}

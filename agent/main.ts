@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// sikkerkey-agent: the host-side agent. `init` makes the machine's key, `get` does one signed read,
+// `run` (the rotation daemon) drives database providers.
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { SikkerKeyError } from '../protocol/errors.js';
+import { printResult, runCli } from '../protocol/cli.js';
+import { generateIdentityKey, readPrivateKeyFile, writePrivateKeyFile } from '../protocol/keys.js';
+import { VaultClient } from '../protocol/client.js';
+
+const program = new Command('sikkerkey-agent')
+  .description('SikkerKey agent: machine identity, signed reads, credential rotation')
+  .version(process.env.npm_package_version ?? '0.1.0');
+
+program.command('init')
+  .description('generate this machine\'s Ed25519 key (kept if it exists) and print its public key')
+  .requiredOption('--key-file <file>', 'where the private key lives (PKCS#8 PEM, mode 0600)')
+  .option('--json', 'one JSON document on stdout')
+  .action((opts: { keyFile: string; json?: boolean }) => {
+    const key = existsSync(opts.keyFile) ? readPrivateKeyFile(opts.keyFile) : generateIdentityKey();
+    if (!existsSync(opts.keyFile)) writePrivateKeyFile(opts.keyFile, key.privateKey);
+    const publicKey = Buffer.from(key.publicKey).toString('base64');
+    printResult(Boolean(opts.json), { keyId: key.keyId, publicKey }, () => `public key: ${publicKey}\nkey id:     ${key.keyId}`);
+  });
+
+program.command('get <project> <secret>')
+  .description('one signed read: prints the value (a structured secret: its granted fields as JSON)')
+  .option('--field <field>', 'print only this field of a structured secret')
+  .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+  .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE)')
+  .option('--json', 'the whole answer as one JSON document')
+  .action(async (project: string, secret: string, opts: { field?: string; url?: string; keyFile?: string; json?: boolean }) => {
+    const url = opts.url ?? process.env.SIKKERKEY_URL;
+    const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
+    if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
+    const client = new VaultClient({ url, keyFile, ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}) });
+    const read = await client.getSecret(project, secret);
+    if (opts.json) return printResult(true, read, () => '');
+    if (opts.field !== undefined) {
+      const value = read.fields?.[opts.field];
+      if (value === undefined) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no granted field ${JSON.stringify(opts.field)} in ${project}/${secret}`);
+      process.stdout.write(value + '\n');
+    } else if (read.fields) {
+      process.stdout.write(JSON.stringify(read.fields) + '\n');
+    } else {
+      process.stdout.write((read.value ?? '') + '\n');
+    }
+  });
+
+program.command('run')
+  .description('run the rotation daemon: long-poll the vault, apply and prove credentials')
+  .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, labels, health.listen, concurrency, log.level, caFile, pinSha256)')
+  .action(async (opts: { config?: string }) => {
+    const { loadAgentConfig } = await import('./config.js');
+    const { AgentDaemon } = await import('./runtime/agent-daemon.js');
+    const daemon = new AgentDaemon(loadAgentConfig(opts.config));
+    await daemon.start();
+    let signals = 0;
+    const onSignal = (): void => {
+      signals += 1;
+      if (signals > 1) process.exit(1); // a second signal: at once
+      void daemon.stop();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await daemon.run();
+    await daemon.stop();
+  });
+
+await runCli(program);

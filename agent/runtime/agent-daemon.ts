@@ -1,0 +1,159 @@
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { Server } from 'node:http';
+import { isSikkerKeyError } from '../../protocol/errors.js';
+import { readPrivateKeyFile } from '../../protocol/keys.js';
+import { VaultClient } from '../../protocol/client.js';
+import type { ClaimResponse } from '../../protocol/api-types.js';
+import { loadProvider } from '../../providers/registry.js';
+import { withSanitizer } from '../../providers/sanitize.js';
+import type { AgentConfig } from '../config.js';
+import { runRotateJob } from '../rotation/run-job.js';
+import type { JobOutcome } from '../rotation/run-job.js';
+import { agentVault } from './vault-api.js';
+import type { AgentVault } from './vault-api.js';
+import { createAgentMetrics } from './metrics.js';
+import { startHealthServer } from './health-server.js';
+import { faultPoint } from '../../protocol/fault-points.js';
+
+/** Credentials travel in claim responses only; none of these fields may reach a log line. */
+const REDACT = ['pendingPassword', 'livePassword', 'retirePassword', 'admin', 'target', 'password', '*.password', 'value', 'fields'];
+
+export function createAgentLogger(level: string): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid, component: 'agent' } });
+}
+
+/** Backoff for an unreachable vault: 1 s doubling to 60 s, with ±25 % jitter. */
+export class Backoff {
+  private attempt = 0;
+  next(): number {
+    const base = Math.min(60_000, 1000 * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 10);
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+  reset(): void {
+    this.attempt = 0;
+  }
+}
+
+/**
+ * The agent's main loop: long-poll the vault for due jobs, claim, run each through its provider,
+ * report. SIGTERM stops polling and lets running jobs finish (bounded); a second SIGTERM exits.
+ */
+export class AgentDaemon {
+  private readonly log: Logger;
+  private readonly vault: AgentVault;
+  private readonly metrics = createAgentMetrics();
+  private readonly running = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private lastContact = 0;
+  private health: Server | undefined;
+
+  constructor(private readonly config: AgentConfig, deps: { log?: Logger; vault?: AgentVault } = {}) {
+    this.log = deps.log ?? createAgentLogger(config.log.level);
+    if (deps.vault) {
+      this.vault = deps.vault;
+    } else {
+      // Read (and permission-check) the key now, so a bad key file stops the start, not the first poll.
+      const key = readPrivateKeyFile(config.keyFile);
+      const client = new VaultClient({
+        url: config.vaultUrl, key: { keyId: key.keyId, privateKey: key.privateKey },
+        ...(config.caFile ? { caFile: config.caFile } : {}), ...(config.pinSha256 ? { pinSha256: config.pinSha256 } : {}),
+      });
+      this.vault = agentVault(client);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.health = await startHealthServer(this.config.health.listen, {
+      metrics: this.metrics,
+      ready: () => Date.now() - this.lastContact < (this.config.pollWaitSeconds + 30) * 1000,
+    });
+    this.log.info({ vaultUrl: this.config.vaultUrl, health: this.config.health.listen, concurrency: this.config.concurrency }, 'agent started');
+  }
+
+  /** Polls until stop() is called; resolves after the running jobs finished. */
+  async run(): Promise<void> {
+    const backoff = new Backoff();
+    while (!this.stopping.signal.aborted) {
+      if (this.running.size >= this.config.concurrency) {
+        await Promise.race(this.running);
+        continue;
+      }
+      let jobs: Awaited<ReturnType<AgentVault['poll']>>;
+      try {
+        jobs = await this.vault.poll(this.config.pollWaitSeconds, this.stopping.signal);
+        this.contact();
+        backoff.reset();
+        this.metrics.polls.inc({ result: jobs.length > 0 ? 'jobs' : 'empty' });
+      } catch (err) {
+        if (this.stopping.signal.aborted) break;
+        const delay = backoff.next();
+        this.metrics.polls.inc({ result: 'error' });
+        this.log.warn({ code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'vault unreachable; backing off');
+        await this.sleep(delay);
+        continue;
+      }
+      for (const job of jobs) {
+        if (this.running.size >= this.config.concurrency || this.stopping.signal.aborted) break;
+        const claimed = await this.claim(job.id);
+        if (!claimed) continue;
+        const task = this.work(claimed).finally(() => this.running.delete(task));
+        this.running.add(task);
+      }
+    }
+    await Promise.allSettled(this.running);
+  }
+
+  private async claim(id: string): Promise<ClaimResponse | undefined> {
+    try {
+      const job = await this.vault.claim(id);
+      this.contact();
+      return job;
+    } catch (err) {
+      // Another agent took it, or it is not due: the next poll tells what is left.
+      this.log.debug({ rotationId: id, code: isSikkerKeyError(err) ? err.code : 'error' }, 'claim refused');
+      return undefined;
+    }
+  }
+
+  private async work(job: ClaimResponse): Promise<void> {
+    const started = Date.now();
+    this.metrics.active.inc();
+    let outcome: JobOutcome | 'error' = 'error';
+    const provider = withSanitizer(await loadProvider(job.engine));
+    try {
+      await faultPoint('after-claim');
+      if (job.kind !== 'rotate') {
+        this.log.warn({ rotationId: job.id, kind: job.kind }, 'this agent does not run that kind of job yet; the lease will lapse');
+        return;
+      }
+      outcome = await runRotateJob(job, provider, this.vault, this.log);
+    } catch (err) {
+      this.log.error({ rotationId: job.id, code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) }, 'job ended with an error; the vault will offer it again');
+    } finally {
+      await provider.close().catch(() => undefined);
+      this.metrics.active.dec();
+      this.metrics.jobs.inc({ engine: job.engine, kind: job.kind, outcome });
+      this.metrics.duration.observe({ engine: job.engine, kind: job.kind }, (Date.now() - started) / 1000);
+    }
+  }
+
+  private contact(): void {
+    this.lastContact = Date.now();
+    this.metrics.lastContact.set(Math.floor(this.lastContact / 1000));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.stopping.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled(this.running);
+    await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The MongoDB secret's fields, validated once and frozen, and the `MongoClient` options built
+ * from them. The password never enters the connection string: it travels in `auth` only.
+ *
+ * Fields: host, port (27017), username, password, authSource (else database, else "admin"),
+ * tls ("disable" | "require" | "verify-full", default "disable" like MongoDB itself), caFile.
+ * TLS modes, as libpq spells them: "require" encrypts and, when a caFile is given, checks the
+ * certificate chain against it but not the host name (without caFile it checks nothing);
+ * "verify-full" checks chain and host name (against caFile, else the system's CAs).
+ *
+ * @example
+ *   const admin = readMongoEndpoint(req.admin, 'admin');
+ *   const { url, options } = mongoClientOptions(admin, { username: admin.username, password: admin.password }, {
+ *     ca: await readCaFile(admin, { secret: 'admin', engine: 'MongoDB' }), serverSelectionTimeoutMS: 5000,
+ *   });
+ *   const client = new MongoClient(url, options);
+ */
+import type { MongoClientOptions } from 'mongodb';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { field, readEndpoint } from '../provider-config.js';
+import type { Endpoint } from '../provider-config.js';
+import type { DatabaseSecret } from '../provider.js';
+
+export const MONGODB_DEFAULT_PORT = 27017;
+export const ENGINE_NAME = 'MongoDB';
+
+export interface MongoEndpoint extends Endpoint {
+  /** The database the user is defined on (where `updateUser` runs and SCRAM authenticates). */
+  readonly authSource: string;
+}
+
+// Host names and IPv4 (letters, digits, dot, dash, underscore) or an IPv6 literal. Anything else
+// (",", "/", "?", "@", spaces) would change the meaning of the connection string built from it.
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+const IPV6_LITERAL = /^\[?[0-9A-Fa-f:.]+(%[A-Za-z0-9._-]+)?\]?$/;
+// MongoDB database names may not contain these (docs: "Naming Restrictions").
+const BAD_DB_CHARS = /[/\\. "$*<>:|?\0]/;
+
+export function readMongoEndpoint(secret: DatabaseSecret, which: 'admin' | 'target'): MongoEndpoint {
+  const base = readEndpoint(secret, {
+    secret: which,
+    engine: ENGINE_NAME,
+    defaultPort: MONGODB_DEFAULT_PORT,
+    passwordRequired: which === 'admin',
+  });
+  if (!HOST_NAME.test(base.host) && !(base.host.includes(':') && IPV6_LITERAL.test(base.host))) {
+    throw new SikkerKeyError(
+      'SK_ERR_PROVIDER_CONFIG',
+      `the ${ENGINE_NAME} ${which} secret has a "host" that is not a host name or IP address (got ${JSON.stringify(base.host)})`,
+    );
+  }
+  const authSource = field(secret, 'authSource') ?? base.database ?? 'admin';
+  if (BAD_DB_CHARS.test(authSource) || authSource.length > 63) {
+    throw new SikkerKeyError(
+      'SK_ERR_PROVIDER_CONFIG',
+      `the ${ENGINE_NAME} ${which} secret has an "authSource" that is not a MongoDB database name (got ${JSON.stringify(authSource)})`,
+    );
+  }
+  return Object.freeze({ ...base, authSource });
+}
+
+export interface ClientTuning {
+  /** PEM text of caFile, already read. */
+  ca: string | undefined;
+  serverSelectionTimeoutMS: number;
+  connectTimeoutMS?: number;
+  /** A command whose reply does not come within this many ms fails instead of hanging. */
+  socketTimeoutMS: number;
+  appName?: string;
+}
+
+/** `mongodb://host:port/` plus options; only host and port are in the string. */
+export function mongoClientOptions(
+  endpoint: MongoEndpoint,
+  credential: { username: string; password: string },
+  tuning: ClientTuning,
+): { url: string; options: MongoClientOptions } {
+  const bare = endpoint.host.replace(/^\[|\]$/g, '');
+  const host = bare.includes(':') ? `[${bare}]` : bare;
+  const options: MongoClientOptions = {
+    auth: { username: credential.username, password: credential.password },
+    authSource: endpoint.authSource,
+    // One server, the one named: never follow a replica set's member list elsewhere.
+    directConnection: true,
+    serverSelectionTimeoutMS: tuning.serverSelectionTimeoutMS,
+    connectTimeoutMS: tuning.connectTimeoutMS ?? tuning.serverSelectionTimeoutMS,
+    socketTimeoutMS: tuning.socketTimeoutMS,
+    // A credential change is not retried blindly: the caller decides (it is idempotent anyway).
+    retryWrites: false,
+    retryReads: false,
+    maxPoolSize: 2,
+    minPoolSize: 0,
+    appName: tuning.appName ?? 'sikkerkey-agent',
+    tls: endpoint.tls !== 'disable',
+  };
+  if (endpoint.tls !== 'disable') {
+    if (tuning.ca !== undefined) options.ca = tuning.ca;
+    if (endpoint.tls === 'require') {
+      if (tuning.ca === undefined) options.tlsAllowInvalidCertificates = true;
+      else options.tlsAllowInvalidHostnames = true;
+    }
+  }
+  return { url: `mongodb://${host}:${endpoint.port}/`, options };
+}

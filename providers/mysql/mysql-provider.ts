@@ -1,0 +1,298 @@
+/**
+ * The MySQL / MariaDB provider (mysql2). The admin connection runs
+ * `ALTER USER ?@? IDENTIFIED BY ?` through `query()` — mysql2's client-side formatting, which
+ * quotes every value with its own `escape()`; ALTER USER cannot be prepared server-side, so
+ * `execute()` is not an option. Accounts are `'username'@'accountHost'` (accountHost from the
+ * target secret, default '%'). Every verification is a fresh connection to the target.
+ *
+ * Strategies: `single`, `alternating`, and `dual` on MySQL ≥ 8.0.14 (`RETAIN CURRENT PASSWORD`,
+ * then `retireCredential` → `DISCARD OLD PASSWORD`). MariaDB has no second password: `dual` is
+ * refused there.
+ *
+ * @example
+ *   const provider = mysqlProvider();
+ *   await provider.initialize({ admin, target });   // target: { host, port, username, password, accountHost? }
+ *   await provider.updateCredential({ username: 'app', password: pending, strategy: 'single' });
+ *   await provider.verifyCredential({ username: 'app', password: pending });
+ */
+import mysql from 'mysql2/promise';
+import type { Connection, ConnectionOptions, SslOptions } from 'mysql2/promise';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import type {
+  CredentialProvider,
+  InitializeRequest,
+  InitializeResponse,
+  PreflightRequest,
+  PreflightResponse,
+  RetireCredentialRequest,
+  UpdateCredentialRequest,
+  UpdateCredentialResponse,
+  VerifyCredentialRequest,
+  VerifyCredentialResponse,
+} from '../provider.js';
+import { describeEndpoint, field, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { mysqlError, type MysqlErrorContext } from './mysql-errors.js';
+import { canAlterUsers } from './mysql-preflight.js';
+
+export interface MysqlProviderOptions {
+  /** Per connection attempt; default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+type Flavor = 'MySQL' | 'MariaDB';
+
+interface Session {
+  conn: Connection;
+  admin: Endpoint;
+  target: Endpoint;
+  adminCa: string | undefined;
+  targetCa: string | undefined;
+  accountHost: string;
+  flavor: Flavor;
+  version: readonly [number, number, number];
+  versionText: string;
+  /** The admin's own account as SQL ('sk_admin'@'%'), for fixes in messages. */
+  adminAccount: string;
+}
+
+export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialProvider => {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const secrets = new Set<string>();
+  let session: Session | undefined;
+
+  const remember = (...values: (string | undefined)[]): void => {
+    for (const v of values) if (v !== undefined && v !== '') secrets.add(v);
+  };
+
+  const connect = async (endpoint: Endpoint, user: string, password: string, ca: string | undefined): Promise<Connection> => {
+    const config: ConnectionOptions = {
+      host: endpoint.host,
+      port: endpoint.port,
+      user,
+      password,
+      database: endpoint.database,
+      ssl: sslOptions(endpoint, ca),
+      connectTimeout: connectTimeoutMs,
+      multipleStatements: false,
+    };
+    const conn = await mysql.createConnection(config);
+    // a connection that dies while idle emits 'error'; unhandled it would crash the agent
+    conn.on('error', () => undefined);
+    return conn;
+  };
+
+  const requireSession = (): Session => {
+    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider was used before initialize()');
+    return session;
+  };
+
+  const context = (s: Session, step: MysqlErrorContext['step'], username: string): MysqlErrorContext => ({
+    step,
+    engine: s.flavor,
+    endpoint: describeEndpoint(step === 'login' ? s.target : s.admin),
+    account: accountSql(username, s.accountHost),
+    admin: s.adminAccount,
+    secrets,
+  });
+
+  const run = async (s: Session, step: MysqlErrorContext['step'], username: string, sql: string, values: unknown[]): Promise<unknown> => {
+    try {
+      const [rows] = await s.conn.query(sql, values);
+      return rows;
+    } catch (err) {
+      throw mysqlError(err, context(s, step, username));
+    }
+  };
+
+  const supportsDual = (s: Session): boolean => s.flavor === 'MySQL' && compareVersion(s.version, [8, 0, 14]) >= 0;
+  const refuseDual = (s: Session): SikkerKeyError =>
+    new SikkerKeyError(
+      'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
+      `strategy "dual" needs a second password per account, which ${s.versionText} lacks (RETAIN CURRENT PASSWORD needs MySQL 8.0.14 or later): ` +
+        'use "alternating" (two accounts)',
+    );
+
+  const verify = async (s: Session, username: string, password: string): Promise<VerifyCredentialResponse> => {
+    let conn: Connection | undefined;
+    try {
+      conn = await connect(s.target, username, password, s.targetCa);
+      const [rows] = await conn.query('SELECT VERSION() AS v');
+      const v = String((rows as { v?: unknown }[])[0]?.v ?? '');
+      return { serverVersion: describeVersion(v).text };
+    } catch (err) {
+      throw mysqlError(err, context(s, 'login', username));
+    } finally {
+      await conn?.end().catch(() => undefined);
+    }
+  };
+
+  const close = async (): Promise<void> => {
+    const s = session;
+    session = undefined;
+    if (s !== undefined) await s.conn.end().catch(() => s.conn.destroy());
+  };
+
+  return {
+    engine: 'mysql',
+
+    async initialize(req: InitializeRequest): Promise<InitializeResponse> {
+      remember(req.admin['password'], req.target['password']);
+      await close();
+      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'MySQL', defaultPort: 3306, passwordRequired: true });
+      const target = readEndpoint(req.target, { secret: 'target', engine: 'MySQL', defaultPort: 3306, passwordRequired: false });
+      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'MySQL' });
+      const targetCa = await readCaFile(target, { secret: 'target', engine: 'MySQL' });
+      const accountHost = field(req.target, 'accountHost') ?? '%';
+      const adminGuess = accountSql(admin.username, '%');
+      const ctx: MysqlErrorContext = {
+        step: 'admin-login', engine: 'MySQL', endpoint: describeEndpoint(admin), account: adminGuess, admin: adminGuess, secrets,
+      };
+
+      let conn: Connection | undefined;
+      try {
+        conn = await connect(admin, admin.username, admin.password, adminCa);
+        const [rows] = await conn.query('SELECT VERSION() AS v, @@SESSION.sql_mode AS m, CURRENT_USER() AS cu');
+        const row = (rows as { v: string; m: string; cu: string }[])[0];
+        if (row === undefined) throw new Error('SELECT VERSION() returned no row');
+        await keepBackslashEscapes(conn, row.m);
+        const { flavor, version, text } = describeVersion(row.v);
+        const at = row.cu.lastIndexOf('@');
+        const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
+        session = { conn, admin, target, adminCa, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
+        return { serverVersion: text };
+      } catch (err) {
+        await conn?.end().catch(() => undefined);
+        throw mysqlError(err, ctx);
+      }
+    },
+
+    async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
+      remember(req.password);
+      const s = requireSession();
+      if (req.username === '') throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the account name is empty');
+      if (req.strategy === 'dual') {
+        if (!supportsDual(s)) throw refuseDual(s);
+        // RETAIN CURRENT PASSWORD run twice would keep the new password as the secondary one and
+        // drop the old: a password that already logs in has been applied, and is not applied again
+        if (await loginWorks(s, req.username, req.password)) return {};
+        await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ? RETAIN CURRENT PASSWORD', [req.username, s.accountHost, req.password]);
+        return {};
+      }
+      await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ?', [req.username, s.accountHost, req.password]);
+      return {};
+    },
+
+    async retireCredential(req: RetireCredentialRequest): Promise<void> {
+      remember(req.oldPassword);
+      const s = requireSession();
+      if (!supportsDual(s)) throw refuseDual(s);
+      await run(s, 'retire', req.username, 'ALTER USER ?@? DISCARD OLD PASSWORD', [req.username, s.accountHost]);
+    },
+
+    async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
+      remember(req.password);
+      return verify(requireSession(), req.username, req.password);
+    },
+
+    async preflight(req: PreflightRequest): Promise<PreflightResponse> {
+      const s = requireSession();
+      const problems: string[] = [];
+      if (req.strategy === 'dual' && !supportsDual(s)) problems.push(refuseDual(s).message);
+
+      const grants = (await run(s, 'preflight', s.admin.username, 'SHOW GRANTS', [])) as Record<string, string>[];
+      const reading = canAlterUsers(grants.map((row) => String(Object.values(row)[0] ?? '')));
+      if (!reading.allowed) {
+        problems.push(
+          `admin ${s.adminAccount} lacks the CREATE USER privilege that ALTER USER needs: run GRANT CREATE USER ON *.* TO ${s.adminAccount}` +
+            (reading.viaRoles ? ' (privileges it holds through roles were not inspected)' : ''),
+        );
+      }
+
+      // where the account and its lock live: MySQL's mysql.user has account_locked; MariaDB ≥ 10.4
+      // keeps both in mysql.global_priv (mysql.user is a view without the lock)
+      const table = s.flavor === 'MariaDB' ? 'mysql.global_priv' : 'mysql.user';
+      const sql =
+        s.flavor === 'MariaDB'
+          ? "SELECT IF(JSON_VALUE(Priv, '$.account_locked') IN ('1', 'true'), 'Y', 'N') AS locked FROM mysql.global_priv WHERE User = ? AND Host = ?"
+          : 'SELECT account_locked AS locked FROM mysql.user WHERE User = ? AND Host = ?';
+      for (const username of req.usernames) {
+        const account = accountSql(username, s.accountHost);
+        try {
+          const [rows] = await s.conn.query(sql, [username, s.accountHost]);
+          const row = (rows as { locked: string }[])[0];
+          if (row === undefined) {
+            problems.push(`account ${account} does not exist on ${s.flavor} at ${describeEndpoint(s.admin)}: check the secret's username and accountHost (default '%')`);
+          } else if (row.locked === 'Y') {
+            problems.push(`account ${account} is locked, so no password will log in: run ALTER USER ${account} ACCOUNT UNLOCK`);
+          }
+        } catch (err) {
+          const mapped = mysqlError(err, context(s, 'preflight', username));
+          if (mapped.code !== 'SK_ERR_PROVIDER_PRIVILEGE') throw mapped;
+          problems.push(
+            `cannot check that account ${account} exists: admin ${s.adminAccount} may not read ${table}; ` +
+              `run GRANT SELECT ON ${table} TO ${s.adminAccount} (read-only) so preflight can check accounts`,
+          );
+        }
+      }
+      return { ok: problems.length === 0, problems };
+    },
+
+    close,
+    secretValues: () => [...secrets],
+  } satisfies CredentialProvider;
+
+  async function loginWorks(s: Session, username: string, password: string): Promise<boolean> {
+    try {
+      await verify(s, username, password);
+      return true;
+    } catch (err) {
+      if (err instanceof SikkerKeyError && err.code === 'SK_ERR_PROVIDER_AUTH_FAILED') return false;
+      throw err;
+    }
+  }
+};
+
+/** 'user'@'host' as MySQL reads it, quoted by the driver's own escape(). */
+export function accountSql(user: string, host: string): string {
+  return `${mysql.escape(user)}@${mysql.escape(host)}`;
+}
+
+/**
+ * mysql2 quotes values with backslash escapes; under NO_BACKSLASH_ESCAPES the server reads a
+ * backslash literally, and an escaped quote would end the string early — a password with a quote
+ * could then change the statement. The admin session drops that mode before any value is sent.
+ */
+export async function keepBackslashEscapes(conn: Connection, sqlMode: string): Promise<void> {
+  const modes = sqlMode.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  if (!modes.some((m) => m.toUpperCase() === 'NO_BACKSLASH_ESCAPES')) return;
+  // mode names are plain words, which both quoting styles read the same way
+  await conn.query('SET SESSION sql_mode = ?', [modes.filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES').join(',')]);
+}
+
+function sslOptions(endpoint: Endpoint, ca: string | undefined): SslOptions | undefined {
+  switch (endpoint.tls) {
+    case 'disable':
+      return undefined;
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-full':
+      // mysql2 checks the host name only when asked (verifyIdentity)
+      return ca === undefined ? { rejectUnauthorized: true, verifyIdentity: true } : { rejectUnauthorized: true, verifyIdentity: true, ca };
+  }
+}
+
+function describeVersion(raw: string): { flavor: Flavor; version: readonly [number, number, number]; text: string } {
+  const flavor: Flavor = /mariadb/i.test(raw) ? 'MariaDB' : 'MySQL';
+  // MariaDB behind some proxies reports "5.5.5-10.11.6-MariaDB": the real version follows 5.5.5-
+  const m = /(?:5\.5\.5-)?(\d+)\.(\d+)\.(\d+)/.exec(raw);
+  const version = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)] as const;
+  return { flavor, version, text: `${flavor} ${version.join('.')}` };
+}
+
+function compareVersion(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+/**
+ * Loads one engine's provider on demand. Each engine's module (and with it its driver: pg,
+ * mysql2, ioredis, mongodb) is imported only when that engine is asked for, so an agent that
+ * rotates only PostgreSQL never loads the other drivers (FINDINGS: each driver costs memory; all
+ * five together push the agent from ~54 to ~76 MiB).
+ *
+ * The provider comes back unwrapped; compose the cross-cutting wrappers at the call site.
+ *
+ * @example
+ *   const provider = withSanitizer(await loadProvider('postgres'));
+ */
+import { SikkerKeyError } from '../protocol/errors.js';
+import { ENGINES, type CredentialProvider, type Engine } from './provider.js';
+
+type Loader = () => Promise<CredentialProvider>;
+
+const loaders: Record<Engine, Loader> = {
+  postgres: async () => (await import('./postgres/index.js')).postgresProvider(),
+  supabase: async () => {
+    // Supabase is a preset of the PostgreSQL provider (pooler user `<role>.<projectRef>`, TLS
+    // required, verification through the pooler); until it is built, refuse rather than pretend.
+    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the supabase provider is not available in this build yet: use provider "postgres" with tls "require"');
+  },
+  mysql: async () => (await import('./mysql/index.js')).mysqlProvider(),
+  redis: async () => (await import('./redis/index.js')).redisProvider(),
+  mongodb: () => loadMongodb(),
+};
+
+/** The provider for `engine`, its module imported now. Unknown engines are a config error. */
+export async function loadProvider(engine: Engine): Promise<CredentialProvider> {
+  if (!(ENGINES as readonly string[]).includes(engine)) {
+    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `unknown provider ${JSON.stringify(engine)}: use one of ${ENGINES.join(', ')}`);
+  }
+  return loaders[engine]();
+}
+
+// The MongoDB provider lives in ./mongodb/index.js and exports `mongodbProvider()`, like the others
+// export `<engine>Provider()`. The specifier is computed so this file compiles whether or not
+// that module is present in the tree yet.
+const MONGODB_MODULE = new URL('./mongodb/index.js', import.meta.url).href;
+
+async function loadMongodb(): Promise<CredentialProvider> {
+  let mod: unknown;
+  try {
+    mod = await import(MONGODB_MODULE);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
+      throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the mongodb provider is not available in this build', { cause: err });
+    }
+    throw err;
+  }
+  const factory = (mod as { mongodbProvider?: unknown }).mongodbProvider;
+  if (typeof factory !== 'function') {
+    throw new SikkerKeyError('SK_ERR_INTERNAL', 'providers/mongodb/index.js does not export mongodbProvider()');
+  }
+  return (factory as () => CredentialProvider)();
+}

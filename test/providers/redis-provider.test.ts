@@ -1,0 +1,130 @@
+// Redis specifics beyond the conformance suite, on private redis-servers started here: the
+// requirepass mode of the default user, persistence through an aclfile, and preflight's reading
+// of ACL rules. The shared Redis is not touched by this file.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { expectCode } from '../../providers/conformance.js';
+import type { CredentialProvider, DatabaseSecret } from '../../providers/provider.js';
+import { passwordHash, redisProvider } from '../../providers/redis/redis-provider.js';
+import { randomTag, startRedisServer, type RedisServer } from '../support/services.js';
+
+async function client(server: RedisServer, auth?: [string, string]): Promise<Redis> {
+  const c = new Redis({ host: server.host, port: server.port, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  c.on('error', () => undefined);
+  await c.connect();
+  if (auth !== undefined) await c.call('AUTH', ...auth);
+  return c;
+}
+
+async function withProvider(admin: DatabaseSecret, target: DatabaseSecret, run: (p: CredentialProvider) => Promise<void>): Promise<void> {
+  const provider = redisProvider({ connectTimeoutMs: 2_000 });
+  try {
+    await provider.initialize({ admin, target });
+    await run(provider);
+  } finally {
+    await provider.close();
+  }
+}
+
+describe('redis provider: the default user of a requirepass server', () => {
+  let server: RedisServer;
+  const first = `req-${randomTag(10)}`;
+  before(async () => {
+    server = await startRedisServer({ requirepass: first });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('single rotation goes through CONFIG SET requirepass, so the configuration shows the live password', async () => {
+    const secret = (password: string): DatabaseSecret => ({ host: server.host, port: String(server.port), username: 'default', password });
+    const next = `req-${randomTag(10)}`;
+    await withProvider(secret(first), secret(first), async (p) => {
+      await p.updateCredential({ username: 'default', password: next, strategy: 'single' });
+      await p.verifyCredential({ username: 'default', password: next });
+      await expectCode(p.verifyCredential({ username: 'default', password: first }), 'SK_ERR_PROVIDER_AUTH_FAILED', [first, next], 'the old requirepass');
+      const err = await expectCode(p.updateCredential({ username: 'default', password: `x-${randomTag(10)}`, strategy: 'dual' }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [first, next], 'dual on requirepass');
+      assert.ok(err.message.includes('single'), err.message);
+      const res = await p.preflight?.({ usernames: ['default'], strategy: 'dual' });
+      assert.equal(res?.ok, false);
+    });
+    const c = await client(server, ['default', next]);
+    try {
+      // CONFIG GET is what CONFIG REWRITE writes back: it must hold the new password
+      assert.deepEqual(await c.call('CONFIG', 'GET', 'requirepass'), ['requirepass', next]);
+    } finally {
+      c.disconnect();
+    }
+  });
+});
+
+describe('redis provider: a server with an aclfile', () => {
+  let server: RedisServer;
+  const adminPassword = `adm-${randomTag(10)}`;
+  const appPassword = `app-${randomTag(10)}`;
+  before(async () => {
+    server = await startRedisServer({
+      aclFileContents: [
+        'user default off',
+        `user sk_admin on #${passwordHash(adminPassword)} -@all +acl +config|get +info +ping`,
+        `user sk_narrow on #${passwordHash(adminPassword)} -@all +acl|getuser +acl|setuser +acl|dryrun +config|get +ping`,
+        `user app on #${passwordHash(appPassword)} -@all +ping`,
+        'user app_off off #0000000000000000000000000000000000000000000000000000000000000000 +ping',
+        'user app_nopass on nopass +ping',
+        `user sk_blind on #${passwordHash(adminPassword)} -@all +acl +ping`,
+        '',
+      ].join('\n'),
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  const secret = (username: string, password: string): DatabaseSecret => ({ host: server.host, port: String(server.port), username, password });
+
+  test('every change is saved to the aclfile: rotate, then dual, then retire', async () => {
+    const aclFile = server.aclFile ?? assert.fail('no aclfile');
+    const saved = (): string => readFileSync(aclFile, 'utf8').split('\n').find((l) => l.startsWith('user app ')) ?? '';
+    const second = `app-${randomTag(10)}`;
+    const third = `app-${randomTag(10)}`;
+    await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
+      await p.updateCredential({ username: 'app', password: second, strategy: 'single' });
+      assert.ok(saved().includes(`#${passwordHash(second)}`) && !saved().includes(passwordHash(appPassword)), 'single rotation not saved');
+      await p.updateCredential({ username: 'app', password: third, strategy: 'dual' });
+      assert.ok(saved().includes(`#${passwordHash(second)}`) && saved().includes(`#${passwordHash(third)}`), 'dual not saved');
+      await p.retireCredential?.({ username: 'app', oldPassword: second });
+      assert.ok(!saved().includes(passwordHash(second)) && saved().includes(`#${passwordHash(third)}`), 'retire not saved');
+      await p.verifyCredential({ username: 'app', password: third });
+    });
+    assert.ok(!readFileSync(aclFile, 'utf8').includes(third), 'a plaintext password is in the aclfile');
+  });
+
+  test('preflight asks ACL DRYRUN: an admin that may not run ACL SAVE, or CONFIG GET, is told so', async () => {
+    await withProvider(secret('sk_narrow', adminPassword), secret('app', appPassword), async (p) => {
+      const res = await p.preflight?.({ usernames: ['app'], strategy: 'single' });
+      assert.deepEqual(res?.problems, ['admin "sk_narrow" may not run ACL SAVE: run ACL SETUSER sk_narrow +acl|save']);
+    });
+    await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
+      assert.deepEqual(await p.preflight?.({ usernames: ['app'], strategy: 'dual' }), { ok: true, problems: [] });
+    });
+    await withProvider(secret('sk_blind', adminPassword), secret('app', appPassword), async (p) => {
+      const res = await p.preflight?.({ usernames: ['app'], strategy: 'single' });
+      assert.ok(res?.problems.some((x) => x.includes('CONFIG GET') && x.includes('+config|get')), res?.problems.join(' | '));
+    });
+  });
+
+  test('preflight reports a user that is off and one with nopass', async () => {
+    await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
+      const res = await p.preflight?.({ usernames: ['app_off', 'app_nopass'], strategy: 'single' });
+      assert.ok(res?.problems.some((x) => x.includes('"app_off" is off') && x.includes('ACL SETUSER app_off on')), res?.problems.join(' | '));
+      assert.ok(res?.problems.some((x) => x.includes('"app_nopass" has nopass')), res?.problems.join(' | '));
+    });
+  });
+
+  test('a user name with a space is refused before anything is sent', async () => {
+    await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
+      await expectCode(p.updateCredential({ username: 'two words', password: 'spaced-pw-123456', strategy: 'single' }), 'SK_ERR_PROVIDER_CONFIG', ['spaced-pw-123456'], 'space in name');
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled entry points (tests run from dist/test/…, so dist/ is two levels up). */
+export const BIN = {
+  'sikkerkey-vault': fileURLToPath(new URL('../../vault-server/main.js', import.meta.url)),
+  sikkerkey: fileURLToPath(new URL('../../vault-server/cli/main.js', import.meta.url)),
+  'sikkerkey-agent': fileURLToPath(new URL('../../agent/main.js', import.meta.url)),
+} as const;
+export type BinName = keyof typeof BIN;
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs one of our programs as a real process, the way a user would. */
+export function runBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN[bin], ...args], {
+      env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${bin} ${args[0] ?? ''} timed out`)); }, opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Parses a --json command's stdout, failing the test with the command's stderr if it did not succeed. */
+export function jsonOf<T>(r: CliResult): T {
+  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export interface RunningProcess {
+  proc: ChildProcess;
+  output: () => string;
+  /** Resolves once the process wrote a line matching `re` to stdout or stderr (returns the match). */
+  waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export function startBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningProcess {
+  const proc = spawn(process.execPath, [BIN[bin], ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: Array<() => void> = [];
+  const onData = (d: Buffer): void => { out += d.toString(); waiters.forEach((w) => w()); };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => { waiters.forEach((w) => w()); resolve(code); }));
+  return {
+    proc,
+    output: () => out,
+    waitFor: (re, timeoutMs = 20_000) => new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const m = out.match(re);
+        if (m) { resolve(m); return true; }
+        if (proc.exitCode !== null || proc.signalCode !== null) { reject(new Error(`${bin} exited before ${re}: ${out.slice(-2000)}`)); return true; }
+        return false;
+      };
+      if (check()) return;
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} from ${bin}: ${out.slice(-2000)}`)), timeoutMs);
+      waiters.push(() => { if (check()) clearTimeout(timer); });
+    }),
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}

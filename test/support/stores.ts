@@ -1,0 +1,144 @@
+/**
+ * Runs one block of store tests on every dialect: SQLite in a fresh temporary directory and
+ * PostgreSQL in a fresh database on the server of PG_URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres), created as `sk_t_<random>` and dropped
+ * `WITH (FORCE)` afterwards. An unreachable PostgreSQL fails the block; it is never skipped.
+ *
+ * Every test of one block shares that block's location (a test that needs an empty store asks
+ * for `freshLocation()`); every store opened through the context is closed after the block.
+ *
+ * @example
+ *   forEachStore('projects', ({ open, dialect }) => {
+ *     test('stores a project', async () => {
+ *       const store = await open();
+ *       await store.db.insertInto('projects').values({ … }).execute();
+ *     });
+ *   });
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe } from 'node:test';
+import pg from 'pg';
+import { openStore } from '../../vault-server/store/open-store.js';
+import type { Dialect, OpenStoreOptions, Store, StoreLocation } from '../../vault-server/store/open-store.js';
+
+export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
+
+/** The PostgreSQL server tests use (PG_URL, else the local one). */
+export function pgUrl(): string {
+  return process.env.PG_URL ?? DEFAULT_PG_URL;
+}
+
+export interface StoreTestContext {
+  dialect: Dialect;
+  /** Opens the block's store (migrated unless `migrate: false`); closed after the block. */
+  open(opts?: OpenStoreOptions): Promise<Store>;
+  /** Opens a store at any location; closed after the block. */
+  openAt(loc: StoreLocation, opts?: OpenStoreOptions): Promise<Store>;
+  /** The block's location; known once the block's `before` hook has run (inside tests). */
+  location(): StoreLocation;
+  /** Another empty location of this dialect, removed after the block. */
+  freshLocation(): Promise<StoreLocation>;
+}
+
+export function forEachStore(title: string, fn: (ctx: StoreTestContext) => void): void {
+  for (const dialect of DIALECTS) {
+    describe(`${title} (${dialect})`, () => {
+      const opened: Store[] = [];
+      const cleanups: Array<() => Promise<void>> = [];
+      let main: StoreLocation | undefined;
+
+      const freshLocation = async (): Promise<StoreLocation> => {
+        const made = dialect === 'sqlite' ? await tempDataDir() : await tempPgDatabase();
+        cleanups.push(made.remove);
+        return made.location;
+      };
+      const openAt = async (loc: StoreLocation, opts?: OpenStoreOptions): Promise<Store> => {
+        const store = await openStore(loc, opts);
+        opened.push(store);
+        return store;
+      };
+
+      before(async () => {
+        main = await freshLocation();
+      });
+      after(async () => {
+        // Stores first (a PostgreSQL database cannot be dropped under its own pool's feet
+        // gracefully), then the locations, each attempted even if another fails.
+        const errors: unknown[] = [];
+        for (const store of opened) await store.close().catch((err: unknown) => errors.push(err));
+        for (const remove of cleanups.reverse()) await remove().catch((err: unknown) => errors.push(err));
+        if (errors.length > 0) throw errors[0];
+      });
+
+      fn({
+        dialect,
+        open: (opts) => openAt(location(), opts),
+        openAt,
+        location,
+        freshLocation,
+      });
+
+      function location(): StoreLocation {
+        if (!main) throw new Error('the store location exists only once the block has started (use it inside a test or hook)');
+        return main;
+      }
+    });
+  }
+}
+
+/** A new temporary data directory (it does not exist yet: openStore creates it, mode 0700). */
+export async function tempDataDir(): Promise<{ location: { dataDir: string }; remove: () => Promise<void> }> {
+  const parent = await mkdtemp(join(tmpdir(), 'sk-store-'));
+  return {
+    location: { dataDir: join(parent, 'data') },
+    remove: () => rm(parent, { recursive: true, force: true }),
+  };
+}
+
+/** A new empty database on the PG_URL server, and how to drop it. */
+export async function tempPgDatabase(): Promise<{ location: { databaseUrl: string }; remove: () => Promise<void> }> {
+  const serverUrl = pgUrl();
+  const name = `sk_t_${randomBytes(8).toString('hex')}`;
+  await withAdminClient(serverUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    location: { databaseUrl: url.toString() },
+    remove: () => withAdminClient(serverUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
+  };
+}
+
+async function withAdminClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+  } catch (err) {
+    const where = new URL(url);
+    where.password = where.password ? '***' : '';
+    throw new Error(`PostgreSQL for the store tests is unreachable at ${where.toString()} (set PG_URL): ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Inserts a project and one secret in it (minimal valid rows), for tests that need a secret id. */
+export async function seedSecret(store: Store, opts: { projectName?: string; secretName?: string } = {}): Promise<{ projectId: string; secretId: string }> {
+  const projectId = randomUUID();
+  const secretId = randomUUID();
+  const now = Date.now();
+  await store.db.insertInto('projects').values({
+    id: projectId, name: opts.projectName ?? `p-${projectId.slice(0, 8)}`, master_key_wrapped: randomBytes(60), key_version: 1,
+    locked_at: null, locked_reason: null, created_at: now,
+  }).execute();
+  await store.db.insertInto('secrets').values({
+    id: secretId, project_id: projectId, name: opts.secretName ?? `s-${secretId.slice(0, 8)}`, kind: 'plain', current_version: null, created_at: now,
+  }).execute();
+  return { projectId, secretId };
+}

@@ -1,0 +1,108 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import type { Keyring } from './crypto/keyring.js';
+import type { Store } from './store/open-store.js';
+import { createNonceStore } from './store/nonce-store.js';
+import type { VaultContext } from './context.js';
+import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
+import { installAuthentication } from './http/authenticate.js';
+import { installValidation } from './http/validation.js';
+import { installAuthGuard } from './http/auth-guard.js';
+import { createVaultMetrics } from './metrics.js';
+import type { VaultMetrics } from './metrics.js';
+import { lastSeenRecorder } from './modules/machines/machines-service.js';
+import { projectsRoutes } from './modules/projects/projects-routes.js';
+import { secretsRoutes } from './modules/secrets/secrets-routes.js';
+import { machinesRoutes } from './modules/machines/machines-routes.js';
+import { grantsRoutes } from './modules/grants/grants-routes.js';
+import { auditRoutes } from './modules/audit/audit-routes.js';
+import { healthRoutes } from './modules/health/health-routes.js';
+import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
+import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
+
+export interface AppOptions {
+  store: Store;
+  keyring: Keyring;
+  log: Logger;
+  /** host:port values that request signatures may cover as @authority. */
+  authorities: readonly string[];
+  bodyLimit?: number;
+  now?: () => number;
+  rotationLeaseSeconds?: number;
+  /** Failed authentications allowed per address and per key id per minute (default 20). */
+  authFailureLimit?: number;
+  /** Vault-wide source allowlist (--allow-cidr). */
+  allowCidrs?: readonly string[];
+  /** Proxies whose X-Forwarded-For is believed (--trust-proxy CIDR…); none by default. */
+  trustProxy?: readonly string[];
+}
+
+/** The composition root: wires the store, keyring and modules into one fastify instance. */
+export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
+  const ctx: VaultContext = {
+    store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
+    rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS,
+  };
+  const metrics = createVaultMetrics();
+  const app: FastifyInstance = Fastify({
+    // Only listed proxies may set the source address (X-Forwarded-For); by default none.
+    trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
+    // pino's Logger and fastify's logger interface differ only in generics.
+    loggerInstance: opts.log as unknown as FastifyBaseLogger,
+    disableRequestLogging: false,
+    bodyLimit: opts.bodyLimit ?? 256 * 1024,
+    caseSensitive: true,
+    return503OnClosing: true,
+    // Signed requests cover the raw target; nothing may rewrite it before the check.
+    ignoreTrailingSlash: false,
+    ignoreDuplicateSlashes: false,
+    // Errors fastify raises before routing (a malformed URL) get our shape and code too.
+    frameworkErrors: (err, _req, reply) => {
+      const skErr = toSikkerKeyError(err);
+      void (reply as unknown as FastifyReply).code(skErr.statusCode).send(skErr.toBody());
+    },
+  });
+  installErrorHandling(app);
+  installValidation(app);
+  // One parser for every content type: the raw bytes, so Content-Digest is computed over exactly
+  // what arrived. JSON is parsed by the auth hook after the signature holds.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const seen = lastSeenRecorder(ctx);
+  const guard = installAuthGuard(app, {
+    now: ctx.now,
+    ...(opts.authFailureLimit !== undefined ? { failureLimit: opts.authFailureLimit } : {}),
+    ...(opts.allowCidrs ? { allowCidrs: opts.allowCidrs } : {}),
+  });
+  installAuthentication(app, {
+    store: opts.store,
+    nonces: createNonceStore(opts.store),
+    authorities: opts.authorities,
+    now: ctx.now,
+    asyncVerify: true,
+    onVerify: () => metrics.verifications.inc(),
+    onAuthenticated: (s) => metrics.verifySeconds.observe(s),
+    onFailure: (request, err, keyId) => {
+      metrics.authFailures.inc({ code: err.code });
+      guard.recordFailure(request.ip, keyId);
+    },
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+  app.addHook('preHandler', async (req) => {
+    if (req.caller?.kind === 'machine') seen(req.caller.id);
+  });
+
+  healthRoutes(app, ctx);
+  projectsRoutes(app, ctx);
+  secretsRoutes(app, ctx);
+  machinesRoutes(app, ctx);
+  grantsRoutes(app, ctx);
+  auditRoutes(app, ctx);
+  rotationsRoutes(app, ctx);
+  await app.ready();
+  return { app, ctx, metrics };
+}

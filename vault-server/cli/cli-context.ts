@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { printResult } from '../../protocol/cli.js';
+import { VaultClient } from '../../protocol/client.js';
+
+interface GlobalOpts { url?: string; keyFile?: string; json?: boolean }
+
+function globals(cmd: Command): GlobalOpts {
+  return cmd.optsWithGlobals<GlobalOpts>();
+}
+
+/** The signed client for the operator: --url/--key-file, else SIKKERKEY_URL/SIKKERKEY_KEY_FILE. */
+export function clientFor(cmd: Command): VaultClient {
+  const g = globals(cmd);
+  const url = g.url ?? process.env.SIKKERKEY_URL;
+  const keyFile = g.keyFile ?? process.env.SIKKERKEY_KEY_FILE;
+  if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+  if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no operator key: set SIKKERKEY_KEY_FILE or pass --key-file');
+  return new VaultClient({ url, keyFile, ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}) });
+}
+
+export function out(cmd: Command, value: unknown, human: () => string): void {
+  printResult(Boolean(globals(cmd).json), value, human);
+}

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { encodePathSegment as enc } from '../../protocol/client.js';
+import type { RotationStatus } from '../../protocol/api-types.js';
+import { table } from './cli-format.js';
+import { clientFor, out } from './cli-context.js';
+
+const FINISHED = new Set(['promoted', 'failed', 'stuck', 'cancelled']);
+
+function secretPath(project: string, secret: string): string {
+  return `/v1/projects/${enc(project)}/secrets/${enc(secret)}/rotation`;
+}
+
+interface SetOpts {
+  provider: string; agent?: string; agentLabel?: string; adminSecret: string; strategy?: string; schedule?: string;
+  timezone?: string; grace?: string; passwordLength?: string; alternateUsername?: string; paused?: boolean;
+}
+
+/** `sikkerkey rotation …` (DESIGN §11). */
+export function rotationCommands(program: Command): void {
+  const rotation = program.command('rotation').description('credential rotation policies and runs');
+
+  rotation.command('set <project> <secret>')
+    .requiredOption('--provider <engine>', 'postgres | supabase | mysql | redis | mongodb')
+    .option('--agent <machine>', 'the agent machine that rotates it')
+    .option('--agent-label <label>', 'or: any active machine with this label')
+    .requiredOption('--admin-secret <name>', 'a structured secret in the same project holding the admin credential')
+    .option('--strategy <strategy>', 'single | dual | alternating', 'single')
+    .option('--schedule <cron>', 'rotate on this cron schedule')
+    .option('--timezone <tz>', 'IANA time zone of the schedule', 'UTC')
+    .option('--grace <duration>', 'overlap before the old credential is retired (dual, alternating)')
+    .option('--password-length <n>', 'generated password length (16–128)', '32')
+    .option('--alternate-username <name>', 'the second user (alternating)')
+    .option('--paused', 'store the policy but do not schedule it')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string, o: SetOpts) {
+      const length = Number(o.passwordLength ?? 32);
+      if (!Number.isInteger(length)) throw new SikkerKeyError('SK_ERR_USAGE', '--password-length takes a whole number');
+      const body = {
+        provider: o.provider, strategy: o.strategy ?? 'single', adminSecret: o.adminSecret, passwordLength: length,
+        ...(o.agent ? { agent: o.agent } : {}), ...(o.agentLabel ? { agentLabel: o.agentLabel } : {}),
+        ...(o.schedule ? { schedule: o.schedule, timezone: o.timezone ?? 'UTC' } : {}), ...(o.grace ? { grace: o.grace } : {}),
+        ...(o.alternateUsername ? { alternateUsername: o.alternateUsername } : {}), ...(o.paused ? { paused: true } : {}),
+      };
+      const { body: res } = await clientFor(this).request<{ policy: { nextRunAt: number | null; enabled: boolean } }>('PUT', secretPath(project, secret), body);
+      out(this, res.policy, () => `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`);
+    });
+
+  rotation.command('run <project> <secret>')
+    .option('--wait', 'wait until it is promoted (exit 0) or failed/stuck (non-zero)')
+    .option('--timeout <seconds>', 'give up waiting after this long', '300')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string, o: { wait?: boolean; timeout: string }) {
+      const client = clientFor(this);
+      const { body } = await client.request<{ id: string }>('POST', `${secretPath(project, secret)}/run`);
+      if (!o.wait) return out(this, body, () => `rotation ${body.id} created`);
+      const deadline = Date.now() + Number(o.timeout) * 1000;
+      let status: RotationStatus;
+      for (;;) {
+        status = (await client.request<RotationStatus>('GET', `${secretPath(project, secret)}?rotation=${enc(body.id)}`)).body;
+        if (FINISHED.has(status.state) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      out(this, status, () => `rotation ${body.id}: ${status.state}${status.state === 'promoted' ? ` (version ${status.version}, ${status.latencyMs} ms)` : status.lastError ? ` — ${status.lastError}` : ''}`);
+      if (status.state !== 'promoted') process.exitCode = status.state === 'stuck' ? 4 : 3;
+    });
+
+  rotation.command('status <project> <secret>').option('--json').action(async function (this: Command, project: string, secret: string) {
+    const { body } = await clientFor(this).request<RotationStatus>('GET', secretPath(project, secret));
+    out(this, body, () => [
+      `state         ${body.state}${body.rotationId ? ` (${body.rotationId})` : ''}`,
+      `version       ${body.version ?? '-'}`,
+      `last success  ${body.lastSuccessAt ? new Date(body.lastSuccessAt).toISOString() : 'never'}`,
+      `last error    ${body.lastError ?? '-'}`,
+      `next run      ${body.nextRunAt ? new Date(body.nextRunAt).toISOString() : '-'}`,
+      `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
+      `agent         ${body.agent.name ?? '-'} (last seen ${body.agent.lastSeenAt ? new Date(body.agent.lastSeenAt).toISOString() : 'never'})`,
+    ].join('\n'));
+  });
+
+  rotation.command('list').option('--json').action(async function (this: Command) {
+    const { body } = await clientFor(this).request<{ policies: Array<{ project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; state: string; nextRunAt: number | null }> }>('GET', '/v1/rotations');
+    out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'NEXT RUN'], body.policies.map((p) => [
+      `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? `label:${p.agentLabel ?? ''}`, p.enabled ? 'yes' : 'paused', p.state,
+      p.nextRunAt ? new Date(p.nextRunAt).toISOString() : '-',
+    ])));
+  });
+
+  rotation.command('resolve <project> <secret>').requiredOption('--use <which>', 'pending | live: the credential the database holds').option('--json')
+    .action(async function (this: Command, project: string, secret: string, o: { use: string }) {
+      if (o.use !== 'pending' && o.use !== 'live') throw new SikkerKeyError('SK_ERR_USAGE', '--use takes pending or live');
+      const { body } = await clientFor(this).request<{ id: string; state: string }>('POST', `${secretPath(project, secret)}/resolve`, { use: o.use });
+      out(this, body, () => `rotation ${body.id}: ${body.state}`);
+    });
+}

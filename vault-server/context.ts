@@ -1,0 +1,50 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Keyring } from './crypto/keyring.js';
+import type { Database } from './store/database.js';
+import type { Store } from './store/open-store.js';
+import { transaction } from './store/locks.js';
+import { appendAudit } from './modules/audit/audit-store.js';
+import type { AuditEvent } from './modules/audit/audit-store.js';
+import type { Caller } from './http/authenticate.js';
+
+/** What every service needs; built once by the composition root. */
+export interface VaultContext {
+  store: Store;
+  keyring: Keyring;
+  log: Logger;
+  now: () => number;
+  /** How long a rotation claim holds before another agent may take it over (default 30 s). */
+  rotationLeaseSeconds: number;
+}
+
+export type Tx = Kysely<Database>;
+
+/** A write transaction (BEGIN IMMEDIATE on SQLite) whose audit events commit or fail with it. */
+export function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
+  return transaction(ctx.store, async (trx) => {
+    const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
+      await appendAudit(trx, ctx.store.dialect, {
+        actorKind: caller?.kind ?? e.actorKind ?? 'system',
+        actorId: caller?.id ?? e.actorId ?? null,
+        sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
+        ...e,
+      }, ctx.now());
+    };
+    return fn(trx, audit);
+  }, { write: true });
+}
+
+/**
+ * Records a refused attempt in its own transaction: the refused request's transaction rolled
+ * back, but the refusal itself belongs in the audit trail.
+ */
+export async function auditDenied(ctx: VaultContext, caller: Caller | undefined, e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp' | 'outcome'>): Promise<void> {
+  try {
+    await writeTx(ctx, (_trx, audit) => audit({ ...e, outcome: 'denied' }, caller));
+  } catch (err) {
+    ctx.log.error({ err: err instanceof Error ? err.message : String(err), action: e.action }, 'could not record a denied attempt');
+  }
+}
+
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';

@@ -1,0 +1,202 @@
+/**
+ * The envelope of DESIGN §3, all AES-256-GCM (see envelope.ts):
+ *
+ *   root key (32 B, memory only)
+ *     └─ wraps each project master key     AAD (sk/project-key/v1, project id, key version)
+ *          └─ wraps each version's data key AAD (sk/data-key/v1, project id, secret id, version)
+ *               └─ seals that version's value AAD (sk/secret-value/v1, project id, secret id, version)
+ *
+ * One fresh data key per secret version, used for exactly one seal. The AAD binds every box to its
+ * place, so a row copied to another project, secret or version fails to open.
+ *
+ * The keyring never writes anything: callers store what it returns. It holds the root key and a
+ * small cache of unwrapped project keys, and shows neither to `JSON.stringify` or `util.inspect`.
+ *
+ * @example
+ *   const keyring = new Keyring(rootKey);
+ *   const { wrapped } = keyring.newProjectKey({ projectId, keyVersion: 1 });
+ *   const box = keyring.encryptValue({ projectId, keyVersion: 1, wrappedProjectKey: wrapped,
+ *     secretId, version: 1, plaintext: Buffer.from('s3cret') });
+ *   keyring.decryptValue({ projectId, keyVersion: 1, wrappedProjectKey: wrapped, secretId, version: 1, ...box });
+ */
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { AAD_PURPOSE, encodeAad } from './aad.js';
+import { KEY_BYTES, open, seal } from './envelope.js';
+
+export interface NewProjectKeyRequest {
+  projectId: string;
+  keyVersion: number;
+}
+export interface NewProjectKeyResponse {
+  /** The new project master key, sealed under the root key: store it in `project_keys`/`projects`. */
+  wrapped: Buffer;
+}
+
+/** Where a project key lives: which project, which version, and its wrapped bytes. */
+export interface ProjectKeyRef {
+  keyVersion: number;
+  wrappedProjectKey: Buffer;
+}
+
+export interface EncryptValueRequest extends ProjectKeyRef {
+  projectId: string;
+  secretId: string;
+  version: number;
+  plaintext: Buffer;
+}
+export interface EncryptValueResponse {
+  ciphertext: Buffer;
+  wrappedDataKey: Buffer;
+}
+
+export interface DecryptValueRequest extends ProjectKeyRef {
+  projectId: string;
+  secretId: string;
+  version: number;
+  ciphertext: Buffer;
+  wrappedDataKey: Buffer;
+}
+
+export interface RewrapDataKeyRequest {
+  projectId: string;
+  secretId: string;
+  version: number;
+  wrappedDataKey: Buffer;
+  from: ProjectKeyRef;
+  to: ProjectKeyRef;
+}
+
+/** The plaintext of the check value; it is no secret, it only proves the key opens what it sealed. */
+const CHECK_LABEL = Buffer.from('sikkerkey root key check v1', 'utf8');
+/** Enough for every project's current and previous key version in any realistic vault. */
+const PROJECT_KEY_CACHE_SIZE = 1024;
+
+export class Keyring {
+  readonly #rootKey: Buffer;
+  /** Unwrapped project keys by "<keyVersion>:<projectId>", with the wrapped bytes they came from. */
+  readonly #projectKeys = new Map<string, { wrapped: Buffer; key: Buffer }>();
+
+  constructor(rootKey: Buffer) {
+    if (!Buffer.isBuffer(rootKey) || rootKey.length !== KEY_BYTES) {
+      throw new SikkerKeyError('SK_ERR_ROOT_KEY_INVALID', `the root key must be exactly ${KEY_BYTES} bytes`);
+    }
+    // A copy: the caller may zero or reuse its buffer.
+    this.#rootKey = Buffer.from(rootKey);
+  }
+
+  newProjectKey(req: NewProjectKeyRequest): NewProjectKeyResponse {
+    const key = randomBytes(KEY_BYTES);
+    const wrapped = seal(this.#rootKey, key, projectKeyAad(req.projectId, req.keyVersion));
+    this.#remember(req.projectId, req.keyVersion, wrapped, key);
+    return { wrapped };
+  }
+
+  encryptValue(req: EncryptValueRequest): EncryptValueResponse {
+    const projectKey = this.#projectKey(req.projectId, req);
+    const dataKey = randomBytes(KEY_BYTES);
+    try {
+      const ciphertext = seal(dataKey, req.plaintext, valueAad(req.projectId, req.secretId, req.version));
+      const wrappedDataKey = seal(projectKey, dataKey, dataKeyAad(req.projectId, req.secretId, req.version));
+      return { ciphertext, wrappedDataKey };
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  decryptValue(req: DecryptValueRequest): Buffer {
+    const projectKey = this.#projectKey(req.projectId, req);
+    const dataKey = this.#openDataKey(projectKey, req.projectId, req.secretId, req.version, req.wrappedDataKey);
+    try {
+      return open(dataKey, req.ciphertext, valueAad(req.projectId, req.secretId, req.version));
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /**
+   * Re-wraps one version's data key from one project key version to another (project-key
+   * rotation). The value itself is not touched: its box stays as it was written.
+   */
+  rewrapDataKey(req: RewrapDataKeyRequest): Buffer {
+    const fromKey = this.#projectKey(req.projectId, req.from);
+    const toKey = this.#projectKey(req.projectId, req.to);
+    const dataKey = this.#openDataKey(fromKey, req.projectId, req.secretId, req.version, req.wrappedDataKey);
+    try {
+      return seal(toKey, dataKey, dataKeyAad(req.projectId, req.secretId, req.version));
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** A fresh check value for a new store (kept in `vault_meta`); it proves the root key at boot. */
+  checkValue(): Buffer {
+    return seal(this.#rootKey, CHECK_LABEL, encodeAad(AAD_PURPOSE.rootCheck));
+  }
+
+  /** Throws `SK_ERR_ROOT_KEY_WRONG` unless this keyring's root key sealed `stored`. */
+  verifyCheckValue(stored: Buffer): void {
+    let label: Buffer | undefined;
+    try {
+      label = open(this.#rootKey, stored, encodeAad(AAD_PURPOSE.rootCheck));
+    } catch {
+      label = undefined;
+    }
+    if (!label?.equals(CHECK_LABEL)) {
+      throw new SikkerKeyError('SK_ERR_ROOT_KEY_WRONG',
+        'the root key does not match this store: supply the root key that was printed when this store was initialised');
+    }
+  }
+
+  toJSON(): string {
+    return '[Keyring]';
+  }
+
+  [inspect.custom](): string {
+    return 'Keyring { <redacted> }';
+  }
+
+  #projectKey(projectId: string, ref: ProjectKeyRef): Buffer {
+    const id = cacheId(projectId, ref.keyVersion);
+    const cached = this.#projectKeys.get(id);
+    // The wrapped bytes are part of the cache key: a different box offered for the same
+    // (project, version) must be opened, and fail, rather than be answered from the cache.
+    if (cached?.wrapped.equals(ref.wrappedProjectKey)) {
+      this.#projectKeys.delete(id);
+      this.#projectKeys.set(id, cached);
+      return cached.key;
+    }
+    const key = open(this.#rootKey, ref.wrappedProjectKey, projectKeyAad(projectId, ref.keyVersion));
+    if (key.length !== KEY_BYTES) throw new SikkerKeyError('SK_ERR_DECRYPT_FAILED', 'decryption failed: a project key has the wrong length');
+    this.#remember(projectId, ref.keyVersion, ref.wrappedProjectKey, key);
+    return key;
+  }
+
+  #openDataKey(projectKey: Buffer, projectId: string, secretId: string, version: number, wrapped: Buffer): Buffer {
+    const dataKey = open(projectKey, wrapped, dataKeyAad(projectId, secretId, version));
+    if (dataKey.length !== KEY_BYTES) throw new SikkerKeyError('SK_ERR_DECRYPT_FAILED', 'decryption failed: a data key has the wrong length');
+    return dataKey;
+  }
+
+  #remember(projectId: string, keyVersion: number, wrapped: Buffer, key: Buffer): void {
+    const id = cacheId(projectId, keyVersion);
+    this.#projectKeys.delete(id);
+    this.#projectKeys.set(id, { wrapped: Buffer.from(wrapped), key });
+    // Least recently used first: Map iterates in insertion order and hits re-insert.
+    while (this.#projectKeys.size > PROJECT_KEY_CACHE_SIZE) {
+      const oldest = this.#projectKeys.keys().next().value;
+      if (oldest === undefined) break;
+      this.#projectKeys.delete(oldest);
+    }
+  }
+}
+
+function cacheId(projectId: string, keyVersion: number): string {
+  // The version is digits only, so the first ':' separates it unambiguously from the project id.
+  return `${keyVersion}:${projectId}`;
+}
+
+const projectKeyAad = (projectId: string, keyVersion: number): Buffer => encodeAad(AAD_PURPOSE.projectKey, projectId, keyVersion);
+const dataKeyAad = (projectId: string, secretId: string, version: number): Buffer => encodeAad(AAD_PURPOSE.dataKey, projectId, secretId, version);
+const valueAad = (projectId: string, secretId: string, version: number): Buffer => encodeAad(AAD_PURPOSE.secretValue, projectId, secretId, version);

@@ -1,0 +1,195 @@
+import type { KeyObject } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { publicKeyObject } from '../../protocol/keys.js';
+import { peekKeyId, verifyRequest } from '../../protocol/signing.js';
+import type { NonceStore } from '../../protocol/signing.js';
+import type { Store } from '../store/open-store.js';
+
+export type IdentityKind = 'operator' | 'machine' | 'ai_agent';
+export type OperatorRole = 'owner' | 'admin' | 'viewer';
+
+/** Who signed the request, resolved only in the tables the route accepts. */
+export interface Caller {
+  kind: IdentityKind;
+  id: string;
+  name: string;
+  keyId: string;
+  role?: OperatorRole;
+  sourceIp: string;
+}
+
+/**
+ * Per-route authentication, declared in the route's config:
+ * `config: { auth: ['machine'] }` — a value-returning route names only machines, so an operator
+ * or AI-agent key id is simply not found (DESIGN §2: structural, not a policy check).
+ */
+export interface RouteAuth {
+  auth: readonly IdentityKind[] | 'none';
+  /** Operators only: the least role that may call (viewer < admin < owner). */
+  minRole?: OperatorRole;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller?: Caller;
+    rawBody?: Buffer;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuth['auth'];
+    minRole?: OperatorRole;
+  }
+}
+
+const ROLE_RANK: Record<OperatorRole, number> = { viewer: 0, admin: 1, owner: 2 };
+
+interface IdentityRow {
+  kind: IdentityKind;
+  id: string;
+  name: string;
+  publicKey: Buffer;
+  status: string;
+  role?: OperatorRole;
+  expiresAt: number | null;
+}
+
+/** Looks a key id up in exactly the tables named, in that order; never anywhere else. */
+async function findIdentity(store: Store, kinds: readonly IdentityKind[], keyId: string): Promise<IdentityRow | undefined> {
+  for (const kind of kinds) {
+    if (kind === 'machine') {
+      const row = await store.db.selectFrom('machines').select(['id', 'name', 'public_key', 'status', 'expires_at'])
+        .where('key_id', '=', keyId).executeTakeFirst();
+      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: row.expires_at };
+    } else if (kind === 'operator') {
+      const row = await store.db.selectFrom('operators').select(['id', 'name', 'public_key', 'status', 'role'])
+        .where('key_id', '=', keyId).executeTakeFirst();
+      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, role: row.role as OperatorRole, expiresAt: null };
+    } else {
+      const row = await store.db.selectFrom('ai_agents').select(['id', 'name', 'public_key', 'status'])
+        .where('key_id', '=', keyId).executeTakeFirst();
+      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: null };
+    }
+  }
+  return undefined;
+}
+
+export interface AuthenticatorOptions {
+  store: Store;
+  nonces: NonceStore;
+  /** The authorities signatures may cover (host:port of --listen, or of each --public-url). */
+  authorities: readonly string[];
+  now?: () => number;
+  /** Verify on libuv's thread pool (FINDINGS.md: ~2× the synchronous rate on 2 cores). */
+  asyncVerify?: boolean;
+  /** Called with each failure, for rate limiting and metrics. */
+  onFailure?: (request: FastifyRequest, err: SikkerKeyError, keyId: string | undefined) => void;
+  /** Called once per Ed25519 verification about to be performed (a key was found for the key id). */
+  onVerify?: () => void;
+  /** Called with the seconds authentication took, when it succeeded. */
+  onAuthenticated?: (seconds: number) => void;
+}
+
+/**
+ * Installs the signed-request check as a preValidation hook: by then the raw body bytes are
+ * buffered (our only content parser keeps them raw) and the digest can be recomputed over them
+ * before any JSON is parsed. JSON parsing happens here, after the signature holds.
+ */
+export function installAuthentication(app: FastifyInstance, opts: AuthenticatorOptions): { forgetKey(keyId: string): void } {
+  // A key id is the hash of its public key, so the KeyObject cached for it never goes stale;
+  // the identity's status is still read on every request.
+  const keyCache = new Map<string, KeyObject>();
+  const now = opts.now ?? Date.now;
+
+  const keyObjectFor = (keyId: string, raw: Buffer): KeyObject => {
+    let key = keyCache.get(keyId);
+    if (!key) {
+      key = publicKeyObject(raw);
+      if (keyCache.size > 10_000) keyCache.clear();
+      keyCache.set(keyId, key);
+    }
+    return key;
+  };
+
+  app.addHook('preValidation', async (request) => {
+    const routeAuth = request.routeOptions.config.auth;
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    request.rawBody = body;
+    if (routeAuth === undefined || routeAuth === 'none') {
+      request.body = parseJsonBody(request, body);
+      return;
+    }
+    const keyId = peekKeyId(request.headers);
+    const started = process.hrtime.bigint();
+
+    let identity: IdentityRow | undefined;
+    try {
+      const verified = await verifyRequest(
+        { method: request.method, target: request.raw.url ?? request.url, headers: request.headers, body },
+        {
+          authority: pickAuthority(request, opts.authorities),
+          now,
+          async: opts.asyncVerify ?? false,
+          nonces: opts.nonces,
+          lookupKey: async (id) => {
+            identity = await findIdentity(opts.store, routeAuth, id);
+            if (identity) opts.onVerify?.();
+            return identity ? keyObjectFor(id, identity.publicKey) : undefined;
+          },
+        },
+      );
+      opts.onAuthenticated?.(Number(process.hrtime.bigint() - started) / 1e9);
+      if (!identity) throw new SikkerKeyError('SK_ERR_SIGNATURE_UNKNOWN_KEY');
+      checkStatus(identity, now());
+      const minRole = request.routeOptions.config.minRole;
+      if (minRole && identity.kind === 'operator' && ROLE_RANK[identity.role ?? 'viewer'] < ROLE_RANK[minRole]) {
+        throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this needs the operator role ${minRole} or higher`);
+      }
+      request.caller = {
+        kind: identity.kind, id: identity.id, name: identity.name, keyId: verified.keyId,
+        sourceIp: request.ip, ...(identity.role ? { role: identity.role } : {}),
+      };
+    } catch (err) {
+      const skErr = err instanceof SikkerKeyError ? err : new SikkerKeyError('SK_ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
+      if (skErr.statusCode === 401) opts.onFailure?.(request, skErr, keyId);
+      throw skErr;
+    }
+    request.body = parseJsonBody(request, body);
+  });
+
+  return { forgetKey: (keyId) => keyCache.delete(keyId) };
+}
+
+function checkStatus(identity: IdentityRow, nowMs: number): void {
+  if (identity.status === 'active' && (identity.expiresAt === null || identity.expiresAt > nowMs)) return;
+  if (identity.status === 'pending_approval') {
+    throw new SikkerKeyError('SK_ERR_MACHINE_PENDING_APPROVAL', 'this machine waits for an operator\'s approval (sikkerkey machine approve NAME)');
+  }
+  if (identity.status === 'expired' || (identity.expiresAt !== null && identity.expiresAt <= nowMs)) {
+    throw new SikkerKeyError('SK_ERR_MACHINE_EXPIRED', 'this machine\'s lifetime has ended');
+  }
+  if (identity.kind === 'machine') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+  throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this ${identity.kind} is ${identity.status}`);
+}
+
+/**
+ * The Host header chooses among the configured authorities only; an unlisted Host falls back to
+ * the first, and the signature then fails unless it really covered that authority.
+ */
+function pickAuthority(request: FastifyRequest, authorities: readonly string[]): string {
+  const host = request.headers.host?.toLowerCase();
+  if (host && authorities.includes(host)) return host;
+  return authorities[0] ?? '';
+}
+
+function parseJsonBody(request: FastifyRequest, body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  const type = request.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new SikkerKeyError('SK_ERR_BAD_REQUEST', 'request bodies must be application/json');
+  }
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch {
+    throw new SikkerKeyError('SK_ERR_BAD_REQUEST', 'the body is not valid JSON');
+  }
+}

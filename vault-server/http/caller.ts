@@ -1,0 +1,9 @@
+import type { FastifyRequest } from 'fastify';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import type { Caller } from './authenticate.js';
+
+/** The verified caller of an authenticated route (the auth hook guarantees one exists). */
+export function callerOf(req: FastifyRequest): Caller {
+  if (!req.caller) throw new SikkerKeyError('SK_ERR_SIGNATURE_MISSING', 'this route needs a signed request');
+  return req.caller;
+}

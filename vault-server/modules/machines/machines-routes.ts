@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { VaultContext } from '../../context.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { parseDuration } from '../../../protocol/duration.js';
+import { addMachine, listMachines, setMachineStatus } from './machines-service.js';
+
+const machineParams = { type: 'object', required: ['machine'], properties: { machine: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+
+export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  app.post<{ Body: { name: string; publicKey: string; labels?: string[]; expiresIn?: string } }>('/v1/machines', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['name', 'publicKey'],
+        properties: {
+          name: { type: 'string', pattern: NAME_PATTERN },
+          publicKey: { type: 'string', minLength: 40, maxLength: 400 },
+          labels: { type: 'array', maxItems: 32, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/=-]{0,63}$' } },
+          expiresIn: { type: 'string', maxLength: 16 },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const b = req.body;
+    const created = await addMachine(ctx, callerOf(req), {
+      name: b.name, publicKey: b.publicKey, labels: b.labels ?? [],
+      ...(b.expiresIn ? { expiresInMs: parseDuration(b.expiresIn, 'expiresIn') } : {}),
+    });
+    return reply.code(201).send(created);
+  });
+
+  app.get('/v1/machines', { config: { auth: ['operator'] } }, async () => ({ machines: await listMachines(ctx) }));
+
+  app.post<{ Params: { machine: string } }>('/v1/machines/:machine/approve', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+  }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'active', 'machine.approve') }));
+
+  app.post<{ Params: { machine: string } }>('/v1/machines/:machine/disable', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+  }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'disabled', 'machine.disable') }));
+}

@@ -1,0 +1,127 @@
+import type { FastifyInstance } from 'fastify';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import type { FailBody } from '../../../protocol/api-types.js';
+import type { VaultContext } from '../../context.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { faultPoint } from '../../../protocol/fault-points.js';
+import { claimRotation, confirmRotation, failRotation, heartbeatRotation, listClaimable, reportApplied, rotationEvents } from './rotations-engine.js';
+import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
+import type { PolicyInput } from './rotations-service.js';
+
+const secretParams = {
+  type: 'object', required: ['project', 'name'],
+  properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: { type: 'integer', minimum: 0 } } } as const;
+
+/** Long-polls re-check the store this often, so work created on another replica is seen too. */
+const RECHECK_MS = 1000;
+
+export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
+  // -- operators ---------------------------------------------------------------------------
+  app.put<{ Params: { project: string; name: string }; Body: PolicyInput }>('/v1/projects/:project/secrets/:name/rotation', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: {
+      params: secretParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['provider', 'adminSecret'],
+        properties: {
+          provider: { type: 'string', maxLength: 32 }, strategy: { type: 'string', maxLength: 32 },
+          agent: { type: 'string', maxLength: 128 }, agentLabel: { type: 'string', maxLength: 64 },
+          adminSecret: { type: 'string', pattern: NAME_PATTERN }, schedule: { type: 'string', maxLength: 128 },
+          timezone: { type: 'string', maxLength: 64 }, grace: { type: 'string', maxLength: 16 },
+          passwordLength: { type: 'integer' }, alternateUsername: { type: 'string', minLength: 1, maxLength: 128 }, paused: { type: 'boolean' },
+        },
+      },
+    },
+  }, async (req) => ({ policy: await setPolicy(ctx, callerOf(req), req.params.project, req.params.name, req.body) }));
+
+  app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/run', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+  }, async (req, reply) => reply.code(202).send(await runRotation(ctx, callerOf(req), req.params.project, req.params.name)));
+
+  app.get<{ Params: { project: string; name: string }; Querystring: { rotation?: string } }>('/v1/projects/:project/secrets/:name/rotation', {
+    config: { auth: ['operator'] },
+    schema: { params: secretParams, querystring: { type: 'object', additionalProperties: false, properties: { rotation: { type: 'string', maxLength: 64 } } } },
+  }, async (req) => rotationStatus(ctx, req.params.project, req.params.name, req.query.rotation));
+
+  app.post<{ Params: { project: string; name: string }; Body: { use: 'pending' | 'live' } }>('/v1/projects/:project/secrets/:name/rotation/resolve', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['use'], properties: { use: { type: 'string', enum: ['pending', 'live'] } } } },
+  }, async (req) => resolveStuck(ctx, callerOf(req), req.params.project, req.params.name, req.body.use));
+
+  app.get('/v1/rotations', { config: { auth: ['operator'] } }, async () => ({ policies: await listPolicies(ctx) }));
+
+  // -- agents (machines) -------------------------------------------------------------------
+  app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
+    config: { auth: ['machine'] },
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'integer', minimum: 0, maximum: 60 } } } },
+  }, async (req, reply) => {
+    const machine = callerOf(req);
+    const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();
+    const labels = labelsRow ? (JSON.parse(labelsRow.labels) as string[]) : [];
+    const deadline = ctx.now() + (req.query.wait ?? 0) * 1000;
+    let gone = false;
+    req.raw.once('close', () => { gone = true; });
+    for (;;) {
+      if (closing.signal.aborted) {
+        throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
+      }
+      const jobs = await listClaimable(ctx, machine, labels);
+      if (jobs.length > 0) return { jobs };
+      const left = deadline - ctx.now();
+      if (left <= 0 || gone) return reply.code(204).send();
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          rotationEvents.off('work', done);
+          closing.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, RECHECK_MS));
+        rotationEvents.on('work', done);
+        closing.signal.addEventListener('abort', done);
+      });
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/agent/rotations/:id/claim', {
+    config: { auth: ['machine'] }, schema: { params: idParams },
+  }, async (req) => claimRotation(ctx, callerOf(req), req.params.id));
+
+  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/heartbeat', {
+    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+  }, async (req) => heartbeatRotation(ctx, callerOf(req), req.params.id, req.body.fence));
+
+  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/applied', {
+    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+  }, async (req) => reportApplied(ctx, callerOf(req), req.params.id, req.body.fence));
+
+  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/confirm', {
+    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+  }, async (req) => {
+    const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence);
+    // Crash tests stop the vault here: the promotion is committed, the answer not yet sent.
+    await faultPoint('vault-after-confirm-commit');
+    return res;
+  });
+
+  app.post<{ Params: { id: string }; Body: FailBody }>('/v1/agent/rotations/:id/fail', {
+    config: { auth: ['machine'] },
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['fence', 'code', 'message', 'liveVerified'],
+        properties: {
+          fence: { type: 'integer', minimum: 0 }, code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
+          liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' },
+        },
+      },
+    },
+  }, async (req) => failRotation(ctx, callerOf(req), req.params.id, req.body));
+}

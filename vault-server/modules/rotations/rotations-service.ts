@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { Cron } from 'croner';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { ENGINES, STRATEGIES } from '../../../protocol/api-types.js';
+import type { Engine, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
+import { parseDuration } from '../../../protocol/duration.js';
+import type { Caller } from '../../http/authenticate.js';
+import { writeTx } from '../../context.js';
+import type { Tx, VaultContext } from '../../context.js';
+import { requireProject } from '../projects/projects-service.js';
+import { requireMachine } from '../machines/machines-service.js';
+import { createRotation, resolveRotation, secretFields } from './rotations-engine.js';
+import { parsePasswordPolicy } from './password-generator.js';
+import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
+
+export interface PolicyInput {
+  provider: string;
+  strategy?: string;
+  agent?: string;
+  agentLabel?: string;
+  adminSecret: string;
+  schedule?: string;
+  timezone?: string;
+  grace?: string;
+  passwordLength?: number;
+  alternateUsername?: string;
+  paused?: boolean;
+}
+
+export interface PolicyView {
+  project: string;
+  secret: string;
+  provider: Engine;
+  strategy: Strategy;
+  agent: string | null;
+  agentLabel: string | null;
+  adminSecret: string;
+  schedule: string | null;
+  timezone: string | null;
+  graceMs: number;
+  enabled: boolean;
+  failing: boolean;
+  nextRunAt: number | null;
+}
+
+async function secretInProject(trx: Tx, projectId: string, name: string): Promise<{ id: string; name: string; kind: string }> {
+  const s = await trx.selectFrom('secrets').select(['id', 'name', 'kind']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+  if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in that project`);
+  return s;
+}
+
+/** The next instant a cron schedule fires after `after`, in its IANA time zone (croner handles DST). */
+export function nextRun(schedule: string | null, timezone: string | null, after: number): number | null {
+  if (!schedule) return null;
+  try {
+    const next = new Cron(schedule, { timezone: timezone ?? 'UTC', paused: true }).nextRun(new Date(after));
+    return next ? next.getTime() : null;
+  } catch (err) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `--schedule ${JSON.stringify(schedule)} / --timezone ${JSON.stringify(timezone ?? 'UTC')}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string, input: PolicyInput): Promise<PolicyView> {
+  if (!ENGINES.includes(input.provider as Engine)) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `--provider must be one of ${ENGINES.join(', ')}`);
+  }
+  const engine = input.provider as Engine;
+  const strategy = (input.strategy ?? 'single') as Strategy;
+  if (!STRATEGIES.includes(strategy)) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `--strategy must be one of ${STRATEGIES.join(', ')}`);
+  assertStrategySupported(engine, strategy);
+  if (Boolean(input.agent) === Boolean(input.agentLabel)) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'name the agent: exactly one of --agent MACHINE or --agent-label L');
+  }
+  if (strategy === 'alternating' && !input.alternateUsername) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', '--strategy alternating needs --alternate-username (the second user)');
+  }
+  const passwordPolicy = parsePasswordPolicy({ length: input.passwordLength });
+  const graceMs = input.grace ? parseDuration(input.grace, '--grace') : 0;
+  const now = ctx.now();
+  const nextRunAt = nextRun(input.schedule ?? null, input.timezone ?? null, now);
+
+  return writeTx(ctx, async (trx, audit) => {
+    const project = await requireProject(trx, projectName);
+    const secret = await secretInProject(trx, project.id, secretName);
+    const adminSecret = await secretInProject(trx, project.id, input.adminSecret);
+    if (adminSecret.id === secret.id) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'the admin secret must be another secret than the one rotated');
+    const ref = { id: secret.id, name: secret.name, kind: secret.kind, project };
+    assertDatabaseFields((await secretFields(ctx, trx, ref)).fields, `secret ${secretName}`);
+    assertDatabaseFields((await secretFields(ctx, trx, { ...ref, id: adminSecret.id, name: adminSecret.name, kind: adminSecret.kind })).fields, `admin secret ${input.adminSecret}`);
+    const agentId = input.agent ? (await requireMachine(trx, input.agent)).id : null;
+    const values = {
+      provider: engine, strategy, schedule: input.schedule ?? null, timezone: input.timezone ?? null,
+      agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: adminSecret.id,
+      password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused ? 0 as const : 1 as const,
+      next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
+    };
+    const existing = await trx.selectFrom('rotation_policies').select('id').where('secret_id', '=', secret.id).executeTakeFirst();
+    if (existing) {
+      await trx.updateTable('rotation_policies').set(values).where('id', '=', existing.id).execute();
+    } else {
+      await trx.insertInto('rotation_policies').values({ id: randomUUID(), secret_id: secret.id, created_at: now, failing: 0, ...values }).execute();
+    }
+    await trx.updateTable('secrets').set({ kind: 'database' }).where('id', '=', secret.id).execute();
+    await audit({
+      action: existing ? 'rotation.policy_updated' : 'rotation.policy_created', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
+      details: { provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, schedule: input.schedule ?? null, enabled: !input.paused },
+    }, caller);
+    return {
+      project: projectName, secret: secretName, provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null,
+      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, enabled: !input.paused, failing: false, nextRunAt,
+    };
+  });
+}
+
+async function policyFor(trx: Tx, projectName: string, secretName: string) {
+  const project = await requireProject(trx, projectName);
+  const secret = await secretInProject(trx, project.id, secretName);
+  const policy = await trx.selectFrom('rotation_policies').selectAll().where('secret_id', '=', secret.id).executeTakeFirst();
+  if (!policy) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${projectName}/${secretName} has no rotation policy: sikkerkey rotation set …`);
+  return { project, secret, policy };
+}
+
+/** `rotation run`: a manual rotation now (also when the policy is paused: an operator asked). */
+export async function runRotation(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<{ id: string }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const { policy } = await policyFor(trx, projectName, secretName);
+    return createRotation(ctx, trx, { policy, trigger: 'manual', actor: caller }, audit);
+  });
+}
+
+export async function resolveStuck(ctx: VaultContext, caller: Caller, projectName: string, secretName: string, use: 'pending' | 'live') {
+  const project = await requireProject(ctx.store.db, projectName);
+  const secret = await secretInProject(ctx.store.db, project.id, secretName);
+  return resolveRotation(ctx, caller, secret.id, use);
+}
+
+export async function rotationStatus(ctx: VaultContext, projectName: string, secretName: string, rotationId?: string): Promise<RotationStatus> {
+  const db = ctx.store.db;
+  const { secret, policy } = await policyFor(db, projectName, secretName);
+  let latestQ = db.selectFrom('rotations').selectAll().where('secret_id', '=', secret.id).where('kind', '=', 'rotate');
+  latestQ = rotationId ? latestQ.where('id', '=', rotationId) : latestQ.orderBy('created_at', 'desc');
+  const latest = await latestQ.limit(1).executeTakeFirst();
+  const lastSuccess = await db.selectFrom('rotations').select(['created_at', 'finished_at']).where('secret_id', '=', secret.id)
+    .where('kind', '=', 'rotate').where('state', '=', 'promoted').orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+  const agentId = latest?.claimed_by ?? policy.agent_machine_id;
+  const agent = agentId ? await db.selectFrom('machines').select(['name', 'last_seen_at']).where('id', '=', agentId).executeTakeFirst() : undefined;
+  let version: number | null = null;
+  if (latest?.pending_version_id) {
+    version = (await db.selectFrom('secret_versions').select('version').where('id', '=', latest.pending_version_id).executeTakeFirst())?.version ?? null;
+  }
+  return {
+    state: (latest?.state ?? 'none') as RotationState | 'none',
+    rotationId: latest?.id ?? null,
+    version,
+    lastSuccessAt: lastSuccess?.finished_at ?? null,
+    lastError: latest?.error ? `${latest.error_code ?? ''}: ${latest.error}` : null,
+    nextRunAt: policy.enabled ? policy.next_run_at : null,
+    latencyMs: latest?.state === 'promoted' && latest.finished_at ? latest.finished_at - latest.created_at : null,
+    agent: { name: agent?.name ?? null, lastSeenAt: agent?.last_seen_at ?? null },
+  };
+}
+
+export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView & { state: string }>> {
+  const db = ctx.store.db;
+  const rows = await db.selectFrom('rotation_policies')
+    .innerJoin('secrets', 'secrets.id', 'rotation_policies.secret_id')
+    .innerJoin('projects', 'projects.id', 'secrets.project_id')
+    .leftJoin('machines', 'machines.id', 'rotation_policies.agent_machine_id')
+    .innerJoin('secrets as admin', 'admin.id', 'rotation_policies.admin_secret_id')
+    .select(['projects.name as project', 'secrets.name as secret', 'secrets.id as secretId', 'rotation_policies.provider as provider', 'rotation_policies.strategy as strategy',
+      'machines.name as agent', 'rotation_policies.agent_label as agentLabel', 'admin.name as adminSecret', 'rotation_policies.schedule as schedule',
+      'rotation_policies.timezone as timezone', 'rotation_policies.grace_ms as graceMs', 'rotation_policies.enabled as enabled',
+      'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt'])
+    .orderBy('projects.name').orderBy('secrets.name').execute();
+  const out: Array<PolicyView & { state: string }> = [];
+  for (const r of rows) {
+    const latest = await db.selectFrom('rotations').select('state').where('secret_id', '=', r.secretId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    out.push({
+      project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
+      adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, failing: r.failing === 1,
+      nextRunAt: r.nextRunAt, state: latest?.state ?? 'none',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import type { VaultContext } from '../../context.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
+import type { SecretInput } from './secrets-service.js';
+
+const MAX_VALUE = 64 * 1024;
+const secretParams = {
+  type: 'object', required: ['project', 'name'],
+  properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
+} as const;
+const projectParams = { type: 'object', required: ['project'], properties: { project: { type: 'string', pattern: NAME_PATTERN } } } as const;
+
+export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  // The only route that returns a stored value: its caller is looked up in `machines` alone.
+  app.get<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name', {
+    config: { auth: ['machine'] }, schema: { params: secretParams },
+  }, async (req) => readSecret(ctx, callerOf(req), req.params));
+
+  // Many reads under one signature (`::` is fastify's literal colon).
+  app.post<{ Body: { items: Array<{ project: string; name: string }> } }>('/v1/secrets::batchGet', {
+    config: { auth: ['machine'] },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['items'],
+        properties: {
+          items: {
+            type: 'array', minItems: 1, maxItems: 100,
+            items: { type: 'object', additionalProperties: false, required: ['project', 'name'], properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } } },
+          },
+        },
+      },
+    },
+  }, async (req) => ({ results: await batchRead(ctx, callerOf(req), req.body.items) }));
+
+  app.put<{ Params: { project: string; name: string }; Body: { value?: string; fields?: Record<string, string> } }>('/v1/projects/:project/secrets/:name', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: {
+      params: secretParams,
+      body: {
+        type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+        properties: {
+          value: { type: 'string', maxLength: MAX_VALUE },
+          fields: { type: 'object', maxProperties: 64, propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,64}$' }, additionalProperties: { type: 'string', maxLength: MAX_VALUE } },
+        },
+      },
+    },
+  }, async (req) => {
+    const input: SecretInput | undefined = req.body.value !== undefined ? { value: req.body.value } : req.body.fields ? { fields: req.body.fields } : undefined;
+    if (!input) throw new SikkerKeyError('SK_ERR_VALIDATION', 'give either value or fields');
+    return setSecret(ctx, callerOf(req), { project: req.params.project, name: req.params.name, input });
+  });
+
+  app.get<{ Params: { project: string } }>('/v1/projects/:project/secrets', {
+    config: { auth: ['operator'] }, schema: { params: projectParams },
+  }, async (req) => ({ secrets: await listSecrets(ctx, req.params.project) }));
+
+  app.get<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/versions', {
+    config: { auth: ['operator'] }, schema: { params: secretParams },
+  }, async (req) => ({ versions: await listVersions(ctx, req.params.project, req.params.name) }));
+
+  app.post<{ Params: { project: string; name: string }; Body: { to: number } }>('/v1/projects/:project/secrets/:name/rollback', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: { type: 'integer', minimum: 1 } } } },
+  }, async (req) => rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to }));
+}

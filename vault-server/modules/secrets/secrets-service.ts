@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import type { Caller } from '../../http/authenticate.js';
+import { auditDenied, writeTx } from '../../context.js';
+import type { Tx, VaultContext } from '../../context.js';
+import { forShare, forUpdate } from '../../store/locks.js';
+import { findProject, requireProject } from '../projects/projects-service.js';
+import type { ProjectRow } from '../projects/projects-service.js';
+
+export type SecretKind = 'plain' | 'structured' | 'database';
+
+/** A value as written: plain text, or named string fields (structured and database secrets). */
+export type SecretInput = { value: string } | { fields: Record<string, string> };
+
+export interface SecretRead {
+  project: string;
+  name: string;
+  version: number;
+  value?: string;
+  fields?: Record<string, string>;
+}
+
+export interface SecretView {
+  name: string;
+  kind: SecretKind;
+  version: number | null;
+  isCanary?: boolean;
+  createdAt: number;
+}
+
+export interface VersionView {
+  version: number;
+  state: string;
+  createdAt: number;
+  promotedAt: number | null;
+  projectKeyVersion: number;
+}
+
+interface SecretRow {
+  id: string;
+  name: string;
+  kind: string;
+  is_canary: number;
+  current_version: number | null;
+}
+
+async function findSecret(trx: Tx, projectId: string, name: string): Promise<SecretRow | undefined> {
+  return trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'current_version'])
+    .where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+}
+
+async function requireSecret(trx: Tx, project: ProjectRow, name: string): Promise<SecretRow> {
+  const s = await findSecret(trx, project.id, name);
+  if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}`);
+  return s;
+}
+
+export function encodeSecretInput(input: SecretInput): { kind: SecretKind; plaintext: Buffer } {
+  if ('value' in input) return { kind: 'plain', plaintext: Buffer.from(input.value, 'utf8') };
+  return { kind: 'structured', plaintext: Buffer.from(JSON.stringify(input.fields), 'utf8') };
+}
+
+export function decodeSecretPlaintext(kind: string, plaintext: Buffer): { value: string } | { fields: Record<string, string> } {
+  const text = plaintext.toString('utf8');
+  if (kind === 'plain') return { value: text };
+  return { fields: JSON.parse(text) as Record<string, string> };
+}
+
+/** Refuses a manual write to a secret an enabled rotation policy manages (DESIGN §6). */
+export async function assertNotRotationManaged(trx: Tx, secretId: string, name: string): Promise<void> {
+  const policy = await trx.selectFrom('rotation_policies').select(['id']).where('secret_id', '=', secretId).where('enabled', '=', 1).executeTakeFirst();
+  if (policy) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_MANAGED', `secret ${JSON.stringify(name)} is under an enabled rotation policy: pause it (rotation set … --paused) or use rotation run`);
+  }
+}
+
+/**
+ * Takes a secret's row exclusively: every change to its versions (a write, a rollback, a
+ * rotation's pending version or promotion) holds it, so version numbers and the one `live`
+ * version never race. Lock order: secret row, then the audit head (always last).
+ */
+export async function lockSecret(ctx: VaultContext, trx: Tx, secretId: string): Promise<void> {
+  await forUpdate(ctx.store.dialect, trx.selectFrom('secrets').select('id').where('id', '=', secretId)).executeTakeFirst();
+}
+
+/**
+ * Inserts a new version of a secret with its own fresh data key. `state` is `live` for an
+ * operator's write (the previous live becomes `previous`), `pending` for a rotation.
+ */
+export async function insertVersion(ctx: VaultContext, trx: Tx, req: {
+  project: ProjectRow; secretId: string; plaintext: Buffer; state: 'live' | 'pending'; createdBy: string;
+}): Promise<{ id: string; version: number }> {
+  await lockSecret(ctx, trx, req.secretId);
+  const last = await trx.selectFrom('secret_versions').select((eb) => eb.fn.max('version').as('v'))
+    .where('secret_id', '=', req.secretId).executeTakeFirst();
+  const version = Number(last?.v ?? 0) + 1;
+  const { ciphertext, wrappedDataKey } = ctx.keyring.encryptValue({
+    projectId: req.project.id, keyVersion: req.project.key_version, wrappedProjectKey: req.project.master_key_wrapped,
+    secretId: req.secretId, version, plaintext: req.plaintext,
+  });
+  const id = randomUUID();
+  const now = ctx.now();
+  if (req.state === 'live') await demoteLive(trx, req.secretId);
+  await trx.insertInto('secret_versions').values({
+    id, secret_id: req.secretId, version, state: req.state, ciphertext, wrapped_data_key: wrappedDataKey,
+    project_key_version: req.project.key_version, created_at: now, promoted_at: req.state === 'live' ? now : null,
+    created_by: req.createdBy,
+  }).execute();
+  if (req.state === 'live') await trx.updateTable('secrets').set({ current_version: version }).where('id', '=', req.secretId).execute();
+  return { id, version };
+}
+
+/** The live version becomes `previous`; an older `previous` is `retired`. */
+export async function demoteLive(trx: Tx, secretId: string): Promise<void> {
+  await trx.updateTable('secret_versions').set({ state: 'retired' }).where('secret_id', '=', secretId).where('state', '=', 'previous').execute();
+  await trx.updateTable('secret_versions').set({ state: 'previous' }).where('secret_id', '=', secretId).where('state', '=', 'live').execute();
+}
+
+/** Decrypts one version's own row: its data key, wrapped under the project key version it records. */
+export async function decryptVersion(ctx: VaultContext, trx: Tx, project: ProjectRow, secretId: string, row: {
+  version: number; ciphertext: Buffer; wrapped_data_key: Buffer; project_key_version: number;
+}): Promise<Buffer> {
+  const key = row.project_key_version === project.key_version
+    ? project.master_key_wrapped
+    : (await trx.selectFrom('project_keys').select('wrapped').where('project_id', '=', project.id)
+      .where('key_version', '=', row.project_key_version).executeTakeFirstOrThrow()).wrapped;
+  return ctx.keyring.decryptValue({
+    projectId: project.id, keyVersion: row.project_key_version, wrappedProjectKey: key, secretId,
+    version: row.version, ciphertext: row.ciphertext, wrappedDataKey: row.wrapped_data_key,
+  });
+}
+
+export async function setSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; input: SecretInput; kind?: SecretKind }): Promise<{ project: string; name: string; version: number }> {
+  const encoded = encodeSecretInput(req.input);
+  const kind = req.kind ?? encoded.kind;
+  return writeTx(ctx, async (trx, audit) => {
+    const project = await requireProject(trx, req.project);
+    // Two first writes of one name at once: one inserts, the other finds it (no unique-violation 500).
+    await trx.insertInto('secrets').values({ id: randomUUID(), project_id: project.id, name: req.name, kind, is_canary: 0, current_version: null, created_at: ctx.now() })
+      .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
+    const secret = await findSecret(trx, project.id, req.name);
+    if (!secret) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
+    await lockSecret(ctx, trx, secret.id);
+    await assertNotRotationManaged(trx, secret.id, req.name);
+    if ((secret.kind === 'plain') !== (kind === 'plain')) {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is ${secret.kind}: write it as ${secret.kind === 'plain' ? '--value' : '--fields-json'}`);
+    }
+    const { version } = await insertVersion(ctx, trx, { project, secretId: secret.id, plaintext: encoded.plaintext, state: 'live', createdBy: `${caller.kind}:${caller.id}` });
+    await audit({ action: 'secret.write', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version, kind } }, caller);
+    return { project: req.project, name: req.name, version };
+  });
+}
+
+export async function listSecrets(ctx: VaultContext, projectName: string): Promise<SecretView[]> {
+  const project = await requireProject(ctx.store.db, projectName);
+  const rows = await ctx.store.db.selectFrom('secrets').select(['name', 'kind', 'is_canary', 'current_version', 'created_at'])
+    .where('project_id', '=', project.id).orderBy('name').execute();
+  return rows.map((r) => ({ name: r.name, kind: r.kind as SecretKind, version: r.current_version, isCanary: r.is_canary === 1, createdAt: r.created_at }));
+}
+
+export async function listVersions(ctx: VaultContext, projectName: string, name: string): Promise<VersionView[]> {
+  const project = await requireProject(ctx.store.db, projectName);
+  const secret = await requireSecret(ctx.store.db, project, name);
+  const rows = await ctx.store.db.selectFrom('secret_versions').select(['version', 'state', 'created_at', 'promoted_at', 'project_key_version'])
+    .where('secret_id', '=', secret.id).orderBy('version', 'desc').execute();
+  return rows.map((r) => ({ version: r.version, state: r.state, createdAt: r.created_at, promotedAt: r.promoted_at, projectKeyVersion: r.project_key_version }));
+}
+
+/**
+ * Makes version `to` live again. That version's own row is decrypted as it was written (its own
+ * data key), so the check below proves it is readable before it becomes what machines get.
+ */
+export async function rollbackSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; to: number }): Promise<{ project: string; name: string; version: number }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const project = await requireProject(trx, req.project);
+    const secret = await requireSecret(trx, project, req.name);
+    await lockSecret(ctx, trx, secret.id);
+    await assertNotRotationManaged(trx, secret.id, req.name);
+    const target = await trx.selectFrom('secret_versions').select(['id', 'version', 'state', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
+      .where('secret_id', '=', secret.id).where('version', '=', req.to).executeTakeFirst();
+    if (!target) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no version ${req.to}`);
+    if (target.state === 'pending' || target.state === 'discarded') {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `version ${req.to} is ${target.state} and was never proven: it cannot be rolled back to`);
+    }
+    await decryptVersion(ctx, trx, project, secret.id, target);
+    if (target.state !== 'live') {
+      await demoteLive(trx, secret.id);
+      await trx.updateTable('secret_versions').set({ state: 'live', promoted_at: ctx.now() }).where('id', '=', target.id).execute();
+      await trx.updateTable('secrets').set({ current_version: req.to }).where('id', '=', secret.id).execute();
+    }
+    await audit({ action: 'secret.rollback', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version: req.to } }, caller);
+    return { project: req.project, name: req.name, version: req.to };
+  });
+}
+
+type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
+
+/**
+ * One machine read inside the caller's transaction (DESIGN §5): the project row is taken shared,
+ * a locked project refuses, the grant is checked (project, secret or field level), the audit event
+ * is written, and only then the live version is decrypted. A machine without any grant in the
+ * project learns nothing about which secrets exist.
+ */
+async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }): Promise<SecretRead> {
+  const target = `secret:${req.project}/${req.name}`;
+  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects')
+    .select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at', 'locked_reason'])
+    .where('name', '=', req.project)).executeTakeFirst();
+  const grants = project
+    ? await trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute()
+    : [];
+  if (!project || grants.length === 0) throw noGrant();
+  if (project.locked_at !== null) throw projectLocked(req.project);
+  const secret = await findSecret(trx, project.id, req.name);
+  const projectWide = grants.filter((g) => g.secret_id === null);
+  const forSecret = secret ? grants.filter((g) => g.secret_id === secret.id) : [];
+  if (projectWide.length === 0 && forSecret.length === 0) throw noGrant();
+  if (!secret) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
+  const live = await trx.selectFrom('secret_versions').select(['version', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
+    .where('secret_id', '=', secret.id).where('state', '=', 'live').executeTakeFirst();
+  if (!live) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
+  const allowed = grantedFields([...projectWide, ...forSecret]);
+  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }) } }, caller);
+  const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
+  if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value };
+  const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
+  return { project: req.project, name: req.name, version: live.version, fields };
+}
+
+const isRefusal = (err: unknown): err is SikkerKeyError =>
+  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED');
+
+/** `GET /v1/projects/{p}/secrets/{s}`: one read, one transaction. A refusal is audited on its own. */
+export async function readSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string }): Promise<SecretRead> {
+  try {
+    return await writeTx(ctx, (trx, audit) => readInTransaction(ctx, trx, audit, caller, req));
+  } catch (err) {
+    if (isRefusal(err)) {
+      await auditDenied(ctx, caller, { action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`, details: { code: err.code } });
+    }
+    throw err;
+  }
+}
+
+export type BatchItemResult =
+  | ({ status: 200 } & SecretRead)
+  | { project: string; name: string; status: number; error: { code: string; message: string } };
+
+/**
+ * `POST /v1/secrets:batchGet`: many reads under one signature, in one transaction, one audit event
+ * per item (refusals included, in the same transaction since it commits either way).
+ */
+export async function batchRead(ctx: VaultContext, caller: Caller, items: Array<{ project: string; name: string }>): Promise<BatchItemResult[]> {
+  return writeTx(ctx, async (trx, audit) => {
+    const results: BatchItemResult[] = [];
+    for (const item of items) {
+      try {
+        results.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, item)) });
+      } catch (err) {
+        if (!(err instanceof SikkerKeyError) || err.statusCode >= 500) throw err;
+        if (isRefusal(err)) {
+          const projectId = (await findProject(trx, item.project))?.id ?? null;
+          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code } }, caller);
+        }
+        results.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
+      }
+    }
+    return results;
+  });
+}
+
+function grantedFields(grants: Array<{ fields: string | null }>): 'all' | Set<string> {
+  const out = new Set<string>();
+  for (const g of grants) {
+    if (g.fields === null) return 'all';
+    for (const f of JSON.parse(g.fields) as string[]) out.add(f);
+  }
+  return out;
+}
+
+const noGrant = (): SikkerKeyError => new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
+const projectLocked = (name: string): SikkerKeyError =>
+  new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${JSON.stringify(name)} is locked; an operator must unlock it`);

@@ -1,0 +1,31 @@
+/**
+ * The store's migrations, provided in code: a bundled vault has no migration folder to glob.
+ * Names sort in the order they run; a new migration is a new module added at the end of the list,
+ * and a migration that has shipped is never edited.
+ *
+ * @example
+ *   await new Migrator({ db, provider: new CodeMigrationProvider('sqlite') }).migrateToLatest();
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../open-store.js';
+import { initialMigration } from './0001-initial.js';
+
+/** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
+const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
+  ['0001-initial', initialMigration],
+];
+
+/** Every migration name, in order. */
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
+
+export class CodeMigrationProvider implements MigrationProvider {
+  readonly #dialect: Dialect;
+
+  constructor(dialect: Dialect) {
+    this.#dialect = dialect;
+  }
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(MIGRATIONS.map(([name, build]) => [name, build(this.#dialect)]));
+  }
+}

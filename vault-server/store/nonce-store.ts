@@ -1,0 +1,81 @@
+/**
+ * Request nonces, claimed once per key in the shared store so a captured request is refused by
+ * every replica (DESIGN §2). A claim is one `INSERT … ON CONFLICT DO NOTHING` on the primary key
+ * (key_id, nonce_hash): the row count says whether this caller was first, with no read-then-write
+ * race on either dialect. A row is kept until `expires_at`, and never reused before it is swept.
+ *
+ * Expired rows are swept opportunistically: a claim starts a sweep when the last one is more than
+ * `sweepEveryMs` old, without waiting for it (a slow DELETE must not slow a request down).
+ *
+ * @example
+ *   const nonces = new StoreNonceStore(store);
+ *   if (!(await nonces.claim(keyId, sha256hex(nonce), expires + 90))) throw replayed();
+ */
+import type { Store } from './open-store.js';
+
+/**
+ * What the request verifier needs (the same shape as protocol/signing.ts declares).
+ * `expiresAtUnix` is in seconds: after it the nonce may be forgotten.
+ */
+export interface NonceStore {
+  claim(keyId: string, nonceHash: string, expiresAtUnix: number): Promise<boolean>;
+}
+
+export interface StoreNonceStoreOptions {
+  /** Least time between two opportunistic sweeps (default 60 s; `Infinity`: never, call `sweep` yourself). */
+  sweepEveryMs?: number;
+  now?: () => number;
+}
+
+export class StoreNonceStore implements NonceStore {
+  readonly #db: Store['db'];
+  readonly #sweepEveryMs: number;
+  readonly #now: () => number;
+  #lastSweepAt = Number.NEGATIVE_INFINITY;
+  #sweeping: Promise<unknown> | undefined;
+
+  constructor(store: Pick<Store, 'db'>, opts: StoreNonceStoreOptions = {}) {
+    this.#db = store.db;
+    this.#sweepEveryMs = opts.sweepEveryMs ?? 60_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** True when this call stored the nonce first; false when it was already there (a replay). */
+  async claim(keyId: string, nonceHash: string, expiresAtUnix: number): Promise<boolean> {
+    const result = await this.#db.insertInto('nonces')
+      .values({ key_id: keyId, nonce_hash: nonceHash, expires_at: Math.ceil(expiresAtUnix * 1000) })
+      .onConflict((oc) => oc.columns(['key_id', 'nonce_hash']).doNothing())
+      .executeTakeFirst();
+    this.#maybeSweep();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  /** Deletes every nonce that expired before `nowMs`; returns how many. */
+  async sweep(nowMs: number = this.#now()): Promise<number> {
+    const result = await this.#db.deleteFrom('nonces').where('expires_at', '<', nowMs).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Resolves when no opportunistic sweep is running (for orderly shutdown and tests). */
+  async idle(): Promise<void> {
+    await this.#sweeping;
+  }
+
+  #maybeSweep(): void {
+    if (this.#sweepEveryMs === Number.POSITIVE_INFINITY) return;
+    const now = this.#now();
+    if (this.#sweeping !== undefined || now - this.#lastSweepAt < this.#sweepEveryMs) return;
+    this.#lastSweepAt = now;
+    // A failed sweep loses nothing: the rows stay until the next one.
+    this.#sweeping = this.sweep(now)
+      .catch(() => undefined)
+      .finally(() => {
+        this.#sweeping = undefined;
+      });
+  }
+}
+
+/** `new StoreNonceStore(store, opts)`, for composition roots that prefer a factory. */
+export function createNonceStore(store: Pick<Store, 'db'>, opts: StoreNonceStoreOptions = {}): StoreNonceStore {
+  return new StoreNonceStore(store, opts);
+}

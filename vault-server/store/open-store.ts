@@ -1,0 +1,218 @@
+/**
+ * Opens the vault's store: embedded SQLite in a data directory (`<dataDir>/vault.db`, the default)
+ * or PostgreSQL from a URL (several replicas). Both run the same migrations (see migrations/).
+ *
+ * SQLite is opened in WAL mode with foreign keys on, a busy timeout, and `synchronous = FULL`: a
+ * promoted credential that a power cut took back out of the store would be a password the
+ * database has and the vault lost. PostgreSQL gets a pool whose int8 parser returns JS numbers
+ * (installed on this pool only, never on pg's global types).
+ *
+ * Errors opening, connecting or migrating are `SK_ERR_STORE`; a message never contains the
+ * password of a database URL.
+ *
+ * @example
+ *   const store = await openStore({ dataDir: '/var/lib/sikkerkey' });
+ *   await store.ping();
+ *   const projects = await store.db.selectFrom('projects').selectAll().execute();
+ *   await store.close();
+ */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import type { Database } from './database.js';
+import { CodeMigrationProvider } from './migrations/index.js';
+import { VaultSqliteDialect } from './sqlite-dialect.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export type StoreLocation = { dataDir: string } | { databaseUrl: string };
+
+export interface OpenStoreOptions {
+  /** Apply pending migrations (default true). `false` opens the store as it is. */
+  migrate?: boolean;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** Closes the pool / file; calling it again does nothing. */
+  close(): Promise<void>;
+  /** One round trip (`select 1`); SK_ERR_STORE when the store does not answer. */
+  ping(): Promise<void>;
+}
+
+export const SQLITE_FILE_NAME = 'vault.db';
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+export async function openStore(loc: StoreLocation, opts: OpenStoreOptions = {}): Promise<Store> {
+  const store = 'dataDir' in loc ? openSqlite(loc.dataDir) : await openPostgres(loc.databaseUrl, opts.poolSize ?? 10);
+  if (opts.migrate ?? true) {
+    try {
+      await migrate(store);
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return store;
+}
+
+/** Which migrations have run: `current` when none is pending. */
+export async function migrationStatus(store: Pick<Store, 'db' | 'dialect'>): Promise<{ current: boolean; pending: string[] }> {
+  const migrations = await migrator(store).getMigrations();
+  const pending = migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
+  return { current: pending.length === 0, pending };
+}
+
+async function migrate(store: Store): Promise<void> {
+  const { error, results } = await migrator(store).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new SikkerKeyError('SK_ERR_STORE', `migrating the ${store.dialect} store failed${failed ? ` at ${failed}` : ''}: ${reason}`, { cause: error });
+  }
+}
+
+function migrator(store: Pick<Store, 'db' | 'dialect'>): Migrator {
+  return new Migrator({ db: store.db, provider: new CodeMigrationProvider(store.dialect) });
+}
+
+function openSqlite(dataDir: string): Store {
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  let native: SqliteDatabase.Database;
+  try {
+    ensureDataDir(dataDir);
+    native = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  } catch (err) {
+    if (err instanceof SikkerKeyError) throw err;
+    throw new SikkerKeyError('SK_ERR_STORE', `cannot open the SQLite store ${file}: ${messageOf(err)}`, { cause: err });
+  }
+  try {
+    const mode = native.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') throw new Error(`the file system refused WAL mode (journal mode is ${String(mode)})`);
+    native.pragma('foreign_keys = ON');
+    native.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    native.pragma('synchronous = FULL');
+  } catch (err) {
+    native.close();
+    throw new SikkerKeyError('SK_ERR_STORE', `cannot set up the SQLite store ${file}: ${messageOf(err)}`, { cause: err });
+  }
+  const db = new Kysely<Database>({ dialect: new VaultSqliteDialect({ database: native }) });
+  return makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
+}
+
+/** Creates the data directory private to this user (0700) when it is missing. */
+function ensureDataDir(dataDir: string): void {
+  let exists = true;
+  try {
+    if (!statSync(dataDir).isDirectory()) {
+      throw new SikkerKeyError('SK_ERR_STORE', `the data directory ${dataDir} exists and is not a directory`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    exists = false;
+  }
+  if (!exists) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode passes through the umask; the vault's directory is 0700 whatever the umask.
+    chmodSync(dataDir, 0o700);
+  }
+}
+
+async function openPostgres(databaseUrl: string, poolSize: number): Promise<Store> {
+  const { shown, scrub } = describeUrl(databaseUrl);
+  const types = new pg.TypeOverrides();
+  // int8 (COUNT, BIGINT ms timestamps, audit seq) as a number. Values beyond 2^53 never occur in
+  // this schema; should one appear it stays the exact string pg would give rather than a rounded number.
+  types.setTypeParser(pg.types.builtins.INT8, (text: string) => {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : text;
+  });
+  let pool: pg.Pool;
+  try {
+    pool = new pg.Pool({
+      connectionString: databaseUrl, types, max: poolSize, application_name: 'sikkerkey-vault',
+      // A host that drops packets would otherwise make a connect (and the vault's boot) wait forever.
+      connectionTimeoutMillis: 10_000,
+    });
+  } catch (err) {
+    throw new SikkerKeyError('SK_ERR_STORE', `cannot use the PostgreSQL URL ${shown}: ${scrub(messageOf(err))}`);
+  }
+  // An idle client whose server went away makes the pool emit 'error'; unhandled, that would end
+  // the process. The next query reports the problem through the ordinary path instead.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const store = makeStore(db, 'postgres', `PostgreSQL at ${shown}`, scrub);
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
+}
+
+function makeStore(db: Kysely<Database>, dialect: Dialect, where: string, scrub: (message: string) => string): Store {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    dialect,
+    close: () => (closing ??= db.destroy()),
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (err) {
+        // No `cause` for PostgreSQL: a driver error may carry connection parameters.
+        throw new SikkerKeyError('SK_ERR_STORE', `cannot reach ${where}: ${scrub(messageOf(err))}`,
+          dialect === 'sqlite' ? { cause: err } : undefined);
+      }
+    },
+  };
+}
+
+/**
+ * The URL as it may be shown (password replaced by ***), and a function that removes the password
+ * from any text — a driver message could quote it.
+ */
+export function describeUrl(databaseUrl: string): { shown: string; scrub: (text: string) => string } {
+  let url: URL;
+  try {
+    url = new URL(databaseUrl);
+  } catch {
+    return { shown: '(an unparsable URL)', scrub: (text) => text.split(databaseUrl).join('(the database URL)') };
+  }
+  const secrets = new Set<string>();
+  if (url.password !== '') {
+    secrets.add(url.password);
+    try {
+      secrets.add(decodeURIComponent(url.password));
+    } catch {
+      // not percent-decodable: the raw form is all there is
+    }
+    url.password = '***';
+  }
+  for (const key of [...url.searchParams.keys()]) {
+    if (key.toLowerCase() === 'password') {
+      for (const v of url.searchParams.getAll(key)) secrets.add(v);
+      url.searchParams.set(key, '***');
+    }
+  }
+  const shown = url.toString();
+  const scrub = (text: string): string => {
+    let out = text.split(databaseUrl).join(shown);
+    for (const s of secrets) if (s !== '') out = out.split(s).join('***');
+    return out;
+  };
+  return { shown, scrub };
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(messageOf).join('; ');
+  if (err instanceof Error) return err.message || (err as NodeJS.ErrnoException).code || err.name;
+  return String(err);
+}

@@ -1,0 +1,86 @@
+/**
+ * Kysely's SqliteDialect with the transaction behaviour the vault needs.
+ *
+ * Kysely's SqliteDriver (node_modules/kysely/dist/esm/dialect/sqlite/sqlite-driver.js) begins
+ * every transaction with a plain `begin`, which SQLite treats as DEFERRED: the write lock is only
+ * requested at the first write, and if another connection (another process on the same file)
+ * wrote meanwhile, that upgrade fails at once with SQLITE_BUSY — busy_timeout does not help a
+ * deferred transaction that already read. DESIGN §8 wants the writer lock up front, so:
+ *
+ * - `beginTransaction` issues `begin immediate`, unless Kysely's access mode says `read only`:
+ *   then a deferred `begin` plus `pragma query_only` for the transaction's duration, so a
+ *   read-only transaction refuses writes here just as PostgreSQL's `start transaction read only`
+ *   does. The default (no access mode) is immediate: safe for any caller that forgets to say.
+ * - the adapter reports transactional DDL (SQLite has it), so Kysely's Migrator runs each
+ *   migration batch inside one immediate transaction: all or nothing, one migrator at a time.
+ *
+ * Within one process Kysely's SQLite driver has a single connection behind a mutex, so
+ * transactions never interleave there; `begin immediate` is what orders separate processes.
+ */
+import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
+import type { DatabaseConnection, DialectAdapter, Driver, SqliteDialectConfig, TransactionSettings } from 'kysely';
+
+export class VaultSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  /** One connection per driver, so one flag suffices. */
+  #queryOnly = false;
+
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    if (settings?.accessMode !== 'read only') {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+      return;
+    }
+    await connection.executeQuery(CompiledQuery.raw('begin'));
+    try {
+      await connection.executeQuery(CompiledQuery.raw('pragma query_only = 1'));
+      this.#queryOnly = true;
+    } catch (err) {
+      await connection.executeQuery(CompiledQuery.raw('rollback'));
+      throw err;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      await this.#leaveQueryOnly(connection);
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      await this.#leaveQueryOnly(connection);
+    }
+  }
+
+  async #leaveQueryOnly(connection: DatabaseConnection): Promise<void> {
+    if (!this.#queryOnly) return;
+    this.#queryOnly = false;
+    await connection.executeQuery(CompiledQuery.raw('pragma query_only = 0'));
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
