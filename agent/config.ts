@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { SikkerKeyError } from '../protocol/errors.js';
+import { nearest } from '../protocol/config-keys.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
@@ -33,24 +34,6 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
   ['SIKKERKEY_AGENT_PIN_SHA256', ['pinSha256']],
   ['SIKKERKEY_AGENT_POLL_WAIT_SECONDS', ['pollWaitSeconds']],
 ];
-
-/** Levenshtein distance, for "did you mean" on unknown keys. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const prev = d[i - 1] as number[];
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
-}
-
-export function nearest(key: string, valid: readonly string[]): string {
-  return [...valid].sort((x, y) => distance(key, x) - distance(key, y))[0] ?? '';
-}
 
 function fail(message: string): never {
   throw new SikkerKeyError('SK_ERR_CONFIG', message);

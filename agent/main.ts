@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// sikkerkey-agent: the host-side agent. `init` makes the machine's key, `get` does one signed read,
+// sikkerkey-agent: the host-side agent. `init` makes the machine's key, `enroll` registers it with a
+// token, `get` does one signed read,
 // `run` (the rotation daemon) drives database providers.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
 import { Command } from 'commander';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult, runCli } from '../protocol/cli.js';
@@ -34,7 +36,8 @@ program.command('get <project> <secret>')
     const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
     if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
     if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
-    const client = new VaultClient({ url, keyFile, ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}) });
+    // SIKKERKEY_CA_FILE / SIKKERKEY_PIN_SHA256 are read by the client itself, for https:// only.
+    const client = new VaultClient({ url, keyFile });
     const read = await client.getSecret(project, secret);
     if (opts.json) return printResult(true, read, () => '');
     if (opts.field !== undefined) {
@@ -45,6 +48,52 @@ program.command('get <project> <secret>')
       process.stdout.write(JSON.stringify(read.fields) + '\n');
     } else {
       process.stdout.write((read.value ?? '') + '\n');
+    }
+  });
+
+program.command('enroll')
+  .description('register this machine with an enrollment or bootstrap token (the key is made here if the file does not exist)')
+  .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+  .option('--token <token>', 'the enrollment (ske_…) or bootstrap (skb_…) token')
+  .option('--token-file <file>', 'read the token from this file instead (e.g. a systemd credential)')
+  .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE); generated with mode 0600 if absent')
+  .option('--hostname <name>', 'the hostname to state (default: this host\'s name; advisory for the vault)')
+  .option('--json', 'one JSON document on stdout')
+  .action(async (opts: { url?: string; token?: string; tokenFile?: string; keyFile?: string; hostname?: string; json?: boolean }) => {
+    const url = opts.url ?? process.env.SIKKERKEY_URL;
+    const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
+    if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key file: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
+    if ((opts.token === undefined) === (opts.tokenFile === undefined)) throw new SikkerKeyError('SK_ERR_USAGE', 'give exactly one of --token and --token-file');
+    let token = opts.token;
+    if (opts.tokenFile !== undefined) {
+      try {
+        token = readFileSync(opts.tokenFile, 'utf8').trim();
+      } catch (err) {
+        throw new SikkerKeyError('SK_ERR_USAGE', `cannot read --token-file ${opts.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    // An existing key file is used as it is (re-running enroll never replaces a key); a new one
+    // is written before the request, so a registration that succeeds is never left without its key.
+    const hadKey = existsSync(keyFile);
+    const key = hadKey ? readPrivateKeyFile(keyFile) : generateIdentityKey();
+    if (!hadKey) writePrivateKeyFile(keyFile, key.privateKey);
+    const client = new VaultClient({
+      url, key: { keyId: key.keyId, privateKey: key.privateKey },
+      ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}),
+    });
+    try {
+      const { body } = await client.request<{ machineId: string; name: string; keyId: string; expiresAt: number | null; status: string }>('POST', '/v1/enroll', {
+        token, publicKey: Buffer.from(key.publicKey).toString('base64url'), hostname: opts.hostname ?? osHostname(),
+      });
+      const result = { machineId: body.machineId, name: body.name, keyId: body.keyId, expiresAt: body.expiresAt, status: body.status };
+      printResult(Boolean(opts.json), result, () => [
+        `enrolled as ${result.name} (key id ${result.keyId})`,
+        `status:  ${result.status}${result.status === 'pending_approval' ? ' — an operator must run: sikkerkey machine approve ' + result.name : ''}`,
+        `expires: ${result.expiresAt === null ? 'never' : new Date(result.expiresAt).toISOString()}`,
+      ].join('\n'));
+    } finally {
+      client.close();
     }
   });
 
@@ -68,4 +117,6 @@ program.command('run')
     await daemon.stop();
   });
 
-await runCli(program);
+// Not a top-level await: the single executable is a CommonJS bundle (Node 20's SEA runs no ESM),
+// and runCli never rejects, so nothing is lost.
+void runCli(program);

@@ -34,10 +34,18 @@ export interface VaultClientOptions {
   /** The signing key; or give `keyFile` and it is read (and permission-checked) on first use. */
   key?: SignerKey;
   keyFile?: string;
-  /** Extra CA certificates (PEM) trusted for the vault's certificate, besides the system ones. */
+  /**
+   * Extra CA certificates (PEM) trusted for the vault's certificate, besides the system ones.
+   * Default for https:// URLs: the `SIKKERKEY_CA_FILE` environment variable.
+   */
   caFile?: string;
-  /** base64 SHA-256 of the vault certificate's SubjectPublicKeyInfo (DER); checked after normal verification. */
+  /**
+   * base64 SHA-256 of the vault certificate's SubjectPublicKeyInfo (DER); checked after normal
+   * verification. Default for https:// URLs: the `SIKKERKEY_PIN_SHA256` environment variable.
+   */
   pinSha256?: string;
+  /** Where the `SIKKERKEY_CA_FILE` / `SIKKERKEY_PIN_SHA256` defaults come from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
   /** Per-request deadline in milliseconds (default 30 000). */
   timeoutMs?: number;
   /** The `@authority` to sign for, when it is not the URL's host[:port] (e.g. behind a load balancer). */
@@ -102,6 +110,14 @@ function loopbackOnlyLookup(
   });
 }
 
+function parsePin(text: string, name: string): Buffer {
+  const pin = Buffer.from(text, 'base64');
+  if (pin.length !== 32 || pin.toString('base64') !== text) {
+    throw new SikkerKeyError('SK_ERR_CONFIG', `${name} must be the base64 SHA-256 (32 bytes) of the certificate's SPKI`);
+  }
+  return pin;
+}
+
 /** TLS verification failures (as opposed to network ones) carry these OpenSSL / Node codes. */
 function isCertificateError(code: string | undefined): boolean {
   // e.g. DEPTH_ZERO_SELF_SIGNED_CERT, UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID
@@ -139,13 +155,7 @@ export class VaultClient {
     if (this.key === undefined && this.keyFile === undefined) {
       throw new SikkerKeyError('SK_ERR_CONFIG', 'a signing key is required: give key or keyFile');
     }
-    if (opts.pinSha256 !== undefined) {
-      const pin = Buffer.from(opts.pinSha256, 'base64');
-      if (pin.length !== 32 || pin.toString('base64') !== opts.pinSha256) {
-        throw new SikkerKeyError('SK_ERR_CONFIG', 'pinSha256 must be the base64 SHA-256 (32 bytes) of the certificate\'s SPKI');
-      }
-      this.pin = pin;
-    }
+    if (opts.pinSha256 !== undefined) this.pin = parsePin(opts.pinSha256, 'pinSha256');
 
     if (opts.url.startsWith('unix:')) {
       const socketPath = opts.url.slice('unix:'.length);
@@ -176,7 +186,8 @@ export class VaultClient {
 
     if (url.protocol === 'http:') {
       if (hostname.toLowerCase() !== 'localhost' && !isLoopbackAddress(hostname)) {
-        throw new SikkerKeyError('SK_ERR_INSECURE_TRANSPORT', `plain http:// is only allowed to loopback; use https:// for ${url.host}`);
+        throw new SikkerKeyError('SK_ERR_INSECURE_TRANSPORT',
+          `refused before connecting: plain http:// is allowed only to loopback addresses (127.0.0.0/8, ::1, localhost) and unix: sockets, and ${url.host} is none of them; use https://${url.host}`);
       }
       if (this.pin !== undefined || opts.caFile !== undefined) throw new SikkerKeyError('SK_ERR_CONFIG', 'caFile and pinSha256 apply to https:// only');
       this.transport = { kind: 'http', hostname, port };
@@ -184,13 +195,18 @@ export class VaultClient {
       return;
     }
 
+    // The environment's defaults apply to https:// only: a CA file exported for a remote vault must
+    // not break a plain loopback URL.
+    const env = opts.env ?? process.env;
+    const caFile = opts.caFile ?? (env.SIKKERKEY_CA_FILE || undefined);
+    if (this.pin === undefined && env.SIKKERKEY_PIN_SHA256) this.pin = parsePin(env.SIKKERKEY_PIN_SHA256, 'SIKKERKEY_PIN_SHA256');
     let ca: string[] | undefined;
-    if (opts.caFile !== undefined) {
+    if (caFile !== undefined) {
       let extra: string;
       try {
-        extra = readFileSync(opts.caFile, 'utf8');
+        extra = readFileSync(caFile, 'utf8');
       } catch (cause) {
-        throw new SikkerKeyError('SK_ERR_CONFIG', `cannot read CA file ${opts.caFile}`, { cause });
+        throw new SikkerKeyError('SK_ERR_CONFIG', `cannot read CA file ${caFile}${opts.caFile === undefined ? ' (from SIKKERKEY_CA_FILE)' : ''}`, { cause });
       }
       // Node's `ca` replaces the system roots; we want the system roots plus this file.
       ca = [...rootCertificates, extra];
@@ -199,6 +215,7 @@ export class VaultClient {
     this.transport = { kind: 'https', hostname, port };
     this.agent = new https.Agent({
       keepAlive: true,
+      minVersion: 'TLSv1.2',
       ...(ca === undefined ? {} : { ca }),
       checkServerIdentity: (host: string, cert: PeerCertificate): Error | undefined => {
         const err = tlsCheckServerIdentity(host, cert);
@@ -206,7 +223,7 @@ export class VaultClient {
         const spki = new X509Certificate(cert.raw).publicKey.export({ type: 'spki', format: 'der' });
         const seen = createHash('sha256').update(spki).digest();
         if (!timingSafeEqual(seen, pin)) {
-          return new SikkerKeyError('SK_ERR_TLS_PIN', `the vault's certificate key (sha256 ${seen.toString('base64')}) does not match pinSha256`);
+          return new SikkerKeyError('SK_ERR_TLS_PIN', `the vault's certificate is trusted but its key (SPKI sha256 ${seen.toString('base64')}) does not match the pinned pinSha256`);
         }
         return undefined;
       },
@@ -356,17 +373,41 @@ export class VaultClient {
    */
   async getSecret(project: string, name: string): Promise<SecretValue> {
     const { body } = await this.request<unknown>('GET', `/v1/projects/${encodePathSegment(project)}/secrets/${encodePathSegment(name)}`);
-    const b = body as Partial<SecretValue> | null | undefined;
-    const fieldsOk =
-      b?.fields === undefined ||
-      (typeof b.fields === 'object' && b.fields !== null && Object.values(b.fields).every((v) => typeof v === 'string'));
-    if (
-      typeof b !== 'object' || b === null || typeof b.project !== 'string' || typeof b.name !== 'string' ||
-      typeof b.version !== 'number' || (b.value !== undefined && typeof b.value !== 'string') || !fieldsOk
-    ) {
-      throw new SikkerKeyError('SK_ERR_RESPONSE', 'the vault answered a secret read with an unexpected shape');
+    return asSecretValue(body);
+  }
+
+  /**
+   * Follows a secret: yields its live value now, then again each time a newer version becomes
+   * live (a rotation's promotion, an operator's write), within about a second. Each wait is one
+   * signed long-poll (`?waitForVersionAfter=N&wait=…`, 304 when nothing changed); errors are
+   * retried with backoff, and the loop ends when `signal` aborts.
+   *
+   * @example
+   *   for await (const db of vault.watch('shop', 'db', { signal })) pool.reconfigure(db.fields);
+   */
+  async *watch(project: string, name: string, opts: { signal?: AbortSignal; waitSeconds?: number; afterVersion?: number } = {}): AsyncGenerator<SecretValue> {
+    const path = `/v1/projects/${encodePathSegment(project)}/secrets/${encodePathSegment(name)}`;
+    const wait = opts.waitSeconds ?? 30;
+    let after = opts.afterVersion ?? 0;
+    let backoff = 250;
+    while (!opts.signal?.aborted) {
+      try {
+        const res = await this.request<unknown>('GET', `${path}?waitForVersionAfter=${after}&wait=${wait}`, undefined, {
+          ...(opts.signal ? { signal: opts.signal } : {}), timeoutMs: (wait + 15) * 1000,
+        });
+        backoff = 250;
+        if (res.status === 304) continue;
+        const value = asSecretValue(res.body);
+        after = value.version;
+        yield value;
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        // A refusal (no grant, locked, unknown) is final; a network fault is retried.
+        if (err instanceof SikkerKeyError && err.statusCode < 500 && err.code !== 'SK_ERR_RATE_LIMITED') throw err;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 10_000);
+      }
     }
-    return b as SecretValue;
   }
 }
 
@@ -384,10 +425,27 @@ function mapTransportError(err: unknown): unknown {
   if (isSikkerKeyError(err)) return err;
   const e = err as NodeJS.ErrnoException;
   if (e?.name === 'AbortError') return err;
-  if (isCertificateError(e?.code)) {
-    return new SikkerKeyError('SK_ERR_TLS_CERT', `the vault's certificate failed verification (${e.code})`, { cause: err });
+  const code = e?.code;
+  // An alert is the vault refusing us (e.g. it requires a client certificate), not its certificate failing.
+  if (code !== undefined && /^ERR_SSL_.*ALERT/.test(code)) {
+    const clientCert = /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE/.test(code) ? ': it may require a client certificate' : '';
+    return new SikkerKeyError('SK_ERR_CONNECT', `the vault ended the TLS handshake (${code})${clientCert}`, { cause: err });
+  }
+  if (isCertificateError(code)) {
+    return new SikkerKeyError('SK_ERR_TLS_CERT', `the vault's certificate failed verification: ${certificateRule(code as string)} (${code})`, { cause: err });
+  }
+  if (code === 'EPROTO' || code?.startsWith('ERR_SSL_')) {
+    return new SikkerKeyError('SK_ERR_CONNECT', `the TLS handshake with the vault failed (${code}): is it serving https:// on this port?`, { cause: err });
   }
   return new SikkerKeyError('SK_ERR_CONNECT', `the vault could not be reached (${e?.code ?? e?.message ?? 'error'})`, { cause: err });
+}
+
+/** Which verification rule a certificate error broke, in words. */
+function certificateRule(code: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /HOSTNAME/.test(code)) return 'it is not issued for the host in the vault URL';
+  if (/EXPIRED/.test(code)) return 'it has expired';
+  if (/NOT_YET_VALID/.test(code)) return 'it is not valid yet';
+  return 'it is not issued by a trusted CA (the system CAs, SIKKERKEY_CA_FILE or caFile)';
 }
 
 function interpretResponse<T>(status: number, headers: IncomingHttpHeaders, raw: Buffer): VaultResponse<T> {
@@ -399,7 +457,8 @@ function interpretResponse<T>(status: number, headers: IncomingHttpHeaders, raw:
       throw new SikkerKeyError('SK_ERR_RESPONSE', `the vault answered HTTP ${status} with a body that is not JSON`, { cause, details: { httpStatus: status } });
     }
   }
-  if (status >= 200 && status < 300) return { status, headers, body: parsed as T };
+  // 304: a watch (long-poll read) ended with no newer version.
+  if ((status >= 200 && status < 300) || status === 304) return { status, headers, body: parsed as T };
   const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   if (typeof error === 'object' && error !== null && isErrorCode(error.code)) {
     const code = error.code;
@@ -409,4 +468,18 @@ function interpretResponse<T>(status: number, headers: IncomingHttpHeaders, raw:
   }
   const unknownCode = typeof error?.code === 'string' ? ` (code ${error.code.slice(0, 64)})` : '';
   throw new SikkerKeyError('SK_ERR_RESPONSE', `the vault answered HTTP ${status}${unknownCode} without an error this client knows`, { details: { httpStatus: status } });
+}
+
+function asSecretValue(body: unknown): SecretValue {
+  const b = body as Partial<SecretValue> | null | undefined;
+  const fieldsOk =
+    b?.fields === undefined ||
+    (typeof b.fields === 'object' && b.fields !== null && Object.values(b.fields).every((v) => typeof v === 'string'));
+  if (
+    typeof b !== 'object' || b === null || typeof b.project !== 'string' || typeof b.name !== 'string' ||
+    typeof b.version !== 'number' || (b.value !== undefined && typeof b.value !== 'string') || !fieldsOk
+  ) {
+    throw new SikkerKeyError('SK_ERR_RESPONSE', 'the vault answered a secret read with an unexpected shape');
+  }
+  return b as SecretValue;
 }

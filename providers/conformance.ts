@@ -58,6 +58,17 @@ export interface ConformanceTarget {
   extraHostilePasswords?: string[];
   /** Per test; default 60 s. */
   timeoutMs?: number;
+  /**
+   * The secret pointed at another address. Default: its host and port. A variant whose
+   * verification logs in elsewhere (Supabase: the pooler) moves that address for the target.
+   */
+  retarget?(secret: DatabaseSecret, which: 'admin' | 'target', to: { host: string; port: string }): DatabaseSecret;
+  /**
+   * For the TLS case: the address of a server that offers no TLS. Default: none, and the case asks
+   * the engine's own server for tls "require" (the test servers have TLS off). An engine that
+   * requires TLS anyway (Supabase) names such a server here instead.
+   */
+  serverWithoutTls?(): { host: string; port: string };
 }
 
 const ALL_STRATEGIES: readonly Strategy[] = ['single', 'dual', 'alternating'];
@@ -105,6 +116,12 @@ export function runConformance(target: ConformanceTarget): void {
   };
 
   const unsupported = ALL_STRATEGIES.filter((s) => !target.strategies.includes(s));
+  const retarget = (secret: DatabaseSecret, which: 'admin' | 'target', to: { host: string; port: string }): DatabaseSecret =>
+    target.retarget?.(secret, which, to) ?? { ...secret, ...to };
+  const withoutTls = (secret: DatabaseSecret, which: 'admin' | 'target'): DatabaseSecret => {
+    const plain = target.serverWithoutTls?.();
+    return plain === undefined ? { ...secret, tls: 'require' } : retarget(secret, which, plain);
+  };
 
   describe(`${target.engine} provider conformance`, { timeout }, () => {
     test('initialize connects as the admin and reports the server version; close can be called twice', async () => {
@@ -231,19 +248,45 @@ export function runConformance(target: ConformanceTarget): void {
       }
     });
 
+    test('after initialize failed on a wrong admin password, verification still proves the live credential (and refuses a wrong one)', async () => {
+      const username = `sk_t_${tag()}`;
+      const password = newPassword();
+      const user = await target.setup({ username, password });
+      const provider = await make();
+      const wrongAdmin = newPassword();
+      const wrongUser = newPassword();
+      const secrets = [password, wrongAdmin, wrongUser, user.admin['password'] ?? ''];
+      try {
+        await expectCode(
+          provider.initialize({ admin: { ...user.admin, password: wrongAdmin }, target: user.target }),
+          'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'initialize with a wrong admin password',
+        );
+        const verified = await provider.verifyCredential({ username, password });
+        assert.match(verified.serverVersion, /\d+\.\d+/, `serverVersion ${JSON.stringify(verified.serverVersion)} names no version`);
+        await expectCode(provider.verifyCredential({ username, password: wrongUser }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'a wrong password after the failed admin login');
+        // nothing can change without the admin: the update is refused and the password stays
+        const next = newPassword();
+        await assert.rejects(provider.updateCredential({ username, password: next, strategy: 'single' }), 'an update without an admin connection succeeded');
+        await provider.verifyCredential({ username, password });
+      } finally {
+        await provider.close();
+        await user.cleanup();
+      }
+    });
+
     test('an unreachable port fails with SK_ERR_PROVIDER_CONNECT, for the admin and for verification', async () => {
       await withUser(async ({ user, username, password }) => {
         const closed = String(await closedPort());
         const secrets = [password, user.admin['password'] ?? ''];
         const p1 = await make();
         try {
-          await expectCode(p1.initialize({ admin: { ...user.admin, host: '127.0.0.1', port: closed }, target: user.target }), 'SK_ERR_PROVIDER_CONNECT', secrets, 'admin on a closed port');
+          await expectCode(p1.initialize({ admin: retarget(user.admin, 'admin', { host: '127.0.0.1', port: closed }), target: user.target }), 'SK_ERR_PROVIDER_CONNECT', secrets, 'admin on a closed port');
         } finally {
           await p1.close();
         }
         const p2 = await make();
         try {
-          await p2.initialize({ admin: user.admin, target: { ...user.target, host: '127.0.0.1', port: closed } });
+          await p2.initialize({ admin: user.admin, target: retarget(user.target, 'target', { host: '127.0.0.1', port: closed }) });
           await expectCode(p2.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_CONNECT', secrets, 'verification on a closed port');
         } finally {
           await p2.close();
@@ -256,13 +299,13 @@ export function runConformance(target: ConformanceTarget): void {
         const secrets = [password, user.admin['password'] ?? ''];
         const p1 = await make();
         try {
-          await expectCode(p1.initialize({ admin: { ...user.admin, tls: 'require' }, target: user.target }), 'SK_ERR_PROVIDER_TLS', secrets, 'admin with tls require');
+          await expectCode(p1.initialize({ admin: withoutTls(user.admin, 'admin'), target: user.target }), 'SK_ERR_PROVIDER_TLS', secrets, 'admin with tls require');
         } finally {
           await p1.close();
         }
         const p2 = await make();
         try {
-          await p2.initialize({ admin: user.admin, target: { ...user.target, tls: 'require' } });
+          await p2.initialize({ admin: user.admin, target: withoutTls(user.target, 'target') });
           await expectCode(p2.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_TLS', secrets, 'verification with tls require');
         } finally {
           await p2.close();
@@ -310,6 +353,22 @@ export function runConformance(target: ConformanceTarget): void {
           // a provider that wrongly created the user must not leave it on a shared server
           await (await target.setup({ username: ghost, password: newPassword() }).catch(() => undefined))?.cleanup();
         }
+      });
+    });
+
+    test('an empty or non-string user name or password is refused with SK_ERR_PROVIDER_CONFIG, and nothing changes', async () => {
+      await withUser(async ({ provider, username, password }) => {
+        const bad: [string, unknown, unknown][] = [
+          ['an empty password', username, ''],
+          ['an empty user name', '', newPassword()],
+          ['a password that is not a string', username, { toSqlString: () => 'x' }],
+          ['a missing password', username, undefined],
+        ];
+        for (const [what, u, p] of bad) {
+          const req = { username: u, password: p, strategy: 'single' } as unknown as Parameters<CredentialProvider['updateCredential']>[0];
+          await expectCode(provider.updateCredential(req), 'SK_ERR_PROVIDER_CONFIG', [password], what);
+        }
+        await provider.verifyCredential({ username, password });
       });
     });
 

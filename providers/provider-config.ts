@@ -92,6 +92,20 @@ export async function readCaFile(endpoint: Endpoint, opts: Pick<ReadEndpointOpti
   }
 }
 
+/**
+ * Guards the request at runtime (it comes from JSON): a username and password that are non-empty
+ * strings. Anything else would be quoted into something unintended — pg's escapeLiteral turns a
+ * non-string into '' and mysql2's escape expands objects — so it is refused before any statement.
+ */
+export function checkCredential(username: unknown, password: unknown, engine: string): void {
+  if (typeof username !== 'string' || username === '') {
+    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the ${engine} username is empty or not a string`);
+  }
+  if (typeof password !== 'string' || password === '') {
+    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the password for ${JSON.stringify(username)} is empty or not a string`);
+  }
+}
+
 /** The endpoint as host:port for messages (IPv6 in brackets). */
 export function describeEndpoint(endpoint: Pick<Endpoint, 'host' | 'port'>): string {
   return endpoint.host.includes(':') ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;

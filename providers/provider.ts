@@ -78,11 +78,27 @@ export interface PreflightResponse {
 
 export interface CredentialProvider {
   readonly engine: Engine;
-  /** Connects as the admin and learns the server's version. Call once before anything else. */
+  /**
+   * Connects as the admin and learns the server's version. Call once before anything else.
+   *
+   * The target side (endpoint, CA, preset fields such as a pooler) is read and kept BEFORE the
+   * admin connects, so that when the admin login fails (wrong password, unreachable admin host)
+   * `verifyCredential` can still prove whether the live credential works. A malformed target
+   * secret (SK_ERR_PROVIDER_CONFIG) leaves nothing to verify against.
+   */
   initialize(req: InitializeRequest): Promise<InitializeResponse>;
   /** Idempotent: sets the credential; throws a SikkerKeyError with a provider error code. */
   updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse>;
-  /** A fresh connection to the target with exactly this credential, plus a probe query. */
+  /**
+   * A fresh connection to the target with exactly this credential, plus a probe query. Needs no
+   * admin connection: it may be called after initialize failed on the admin login, as long as the
+   * secrets were well-formed (the agent proves the live credential that way before it reports a
+   * failure). A refused login is SK_ERR_PROVIDER_AUTH_FAILED; anything else means "unknown".
+   *
+   * @example
+   *   try { await provider.initialize({ admin, target }); }
+   *   catch { await provider.verifyCredential({ username: 'app', password: live }); } // still works
+   */
   verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse>;
   retireCredential?(req: RetireCredentialRequest): Promise<void>;
   preflight?(req: PreflightRequest): Promise<PreflightResponse>;

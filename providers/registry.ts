@@ -16,11 +16,8 @@ type Loader = () => Promise<CredentialProvider>;
 
 const loaders: Record<Engine, Loader> = {
   postgres: async () => (await import('./postgres/index.js')).postgresProvider(),
-  supabase: async () => {
-    // Supabase is a preset of the PostgreSQL provider (pooler user `<role>.<projectRef>`, TLS
-    // required, verification through the pooler); until it is built, refuse rather than pretend.
-    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the supabase provider is not available in this build yet: use provider "postgres" with tls "require"');
-  },
+  // a preset of the PostgreSQL provider: same module, same driver
+  supabase: async () => (await import('./postgres/index.js')).supabaseProvider(),
   mysql: async () => (await import('./mysql/index.js')).mysqlProvider(),
   redis: async () => (await import('./redis/index.js')).redisProvider(),
   mongodb: () => loadMongodb(),
@@ -34,24 +31,14 @@ export async function loadProvider(engine: Engine): Promise<CredentialProvider> 
   return loaders[engine]();
 }
 
-// The MongoDB provider lives in ./mongodb/index.js and exports `mongodbProvider()`, like the others
-// export `<engine>Provider()`. The specifier is computed so this file compiles whether or not
-// that module is present in the tree yet.
-const MONGODB_MODULE = new URL('./mongodb/index.js', import.meta.url).href;
-
+// A driver that is not installed (a trimmed build) is a configuration problem, not a crash.
 async function loadMongodb(): Promise<CredentialProvider> {
-  let mod: unknown;
   try {
-    mod = await import(MONGODB_MODULE);
+    return (await import('./mongodb/index.js')).mongodbProvider();
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the mongodb provider is not available in this build', { cause: err });
+      throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the mongodb provider is not available in this build (its driver is missing)', { cause: err });
     }
     throw err;
   }
-  const factory = (mod as { mongodbProvider?: unknown }).mongodbProvider;
-  if (typeof factory !== 'function') {
-    throw new SikkerKeyError('SK_ERR_INTERNAL', 'providers/mongodb/index.js does not export mongodbProvider()');
-  }
-  return (factory as () => CredentialProvider)();
 }

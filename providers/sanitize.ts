@@ -20,7 +20,7 @@ export const REDACTED = '[redacted]';
 
 /** Returns `text` with every value replaced by `[redacted]`, longest first so no fragment survives. */
 export function redact(text: string, values: Iterable<string>): string {
-  const sorted = [...new Set(values)].filter((v) => v !== '').sort((a, b) => b.length - a.length);
+  const sorted = [...new Set(values)].filter((v) => typeof v === 'string' && v !== '').sort((a, b) => b.length - a.length);
   let out = text;
   for (const value of sorted) {
     for (const form of forms(value)) out = out.split(form).join(REDACTED);
@@ -72,7 +72,7 @@ function redactDetails(details: Readonly<Record<string, unknown>> | undefined, c
  */
 export function withSanitizer(provider: CredentialProvider): CredentialProvider {
   const seen = new Set<string>();
-  const remember = (...values: (string | undefined)[]): void => {
+  const remember = (...values: unknown[]): void => {
     for (const v of values) if (typeof v === 'string' && v !== '') seen.add(v);
   };
   const secretsOf = (secret: DatabaseSecret): string[] => [secret['password'] ?? ''];

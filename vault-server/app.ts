@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
 import type { Store } from './store/open-store.js';
@@ -9,6 +10,7 @@ import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installValidation } from './http/validation.js';
 import { installAuthGuard } from './http/auth-guard.js';
+import { installShutdownGate } from './http/shutdown.js';
 import { createVaultMetrics } from './metrics.js';
 import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
@@ -19,7 +21,13 @@ import { grantsRoutes } from './modules/grants/grants-routes.js';
 import { auditRoutes } from './modules/audit/audit-routes.js';
 import { healthRoutes } from './modules/health/health-routes.js';
 import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
+import { canariesRoutes } from './modules/canaries/canaries-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
+import { startScheduler } from './modules/rotations/rotation-scheduler.js';
+import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
+import { createMachineConstraintCheck } from './modules/machines/machine-constraints.js';
+import { openGeoIp } from './modules/machines/machine-geoip.js';
+import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
 
 export interface AppOptions {
   store: Store;
@@ -36,15 +44,28 @@ export interface AppOptions {
   allowCidrs?: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (--trust-proxy CIDR…); none by default. */
   trustProxy?: readonly string[];
+  /** Run the rotation scheduler (cron policies, agent liveness) in this process; `serve` does. */
+  scheduler?: boolean;
+  /** A canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
+  canaryDisablesMachine?: boolean;
+  /** Serve TLS with these options (see http/tls.ts); plain HTTP without. */
+  https?: HttpsServerOptions;
+  /** Serve /metrics (default true). */
+  metricsEndpoint?: boolean;
+  /** MaxMind-format database for machines' country allowlists (--geoip-db); without it they deny. */
+  geoipDb?: string;
+  /** Run the machine expiry sweeper in this process (every minute; `serve` does). Tests call sweepMachines. */
+  machineSweeper?: boolean | { everyMs: number };
 }
 
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
+  const metrics = createVaultMetrics();
   const ctx: VaultContext = {
     store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
-    rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS,
+    rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
+    canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
   };
-  const metrics = createVaultMetrics();
   const app: FastifyInstance = Fastify({
     // Only listed proxies may set the source address (X-Forwarded-For); by default none.
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
@@ -53,7 +74,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     disableRequestLogging: false,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     caseSensitive: true,
-    return503OnClosing: true,
+    // The drain answers 503 itself, in our error shape (http/shutdown.ts).
+    return503OnClosing: false,
+    ...(opts.https ? { https: opts.https } : {}),
     // Signed requests cover the raw target; nothing may rewrite it before the check.
     ignoreTrailingSlash: false,
     ignoreDuplicateSlashes: false,
@@ -65,12 +88,14 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   installErrorHandling(app);
   installValidation(app);
+  installShutdownGate(app);
   // One parser for every content type: the raw bytes, so Content-Digest is computed over exactly
   // what arrived. JSON is parsed by the auth hook after the signature holds.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const seen = lastSeenRecorder(ctx);
+  const geoip = opts.geoipDb ? await openGeoIp(opts.geoipDb) : undefined;
   const guard = installAuthGuard(app, {
     now: ctx.now,
     ...(opts.authFailureLimit !== undefined ? { failureLimit: opts.authFailureLimit } : {}),
@@ -82,6 +107,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     authorities: opts.authorities,
     now: ctx.now,
     asyncVerify: true,
+    checkMachine: createMachineConstraintCheck({ now: ctx.now, ctx, ...(geoip ? { geoip } : {}) }),
     onVerify: () => metrics.verifications.inc(),
     onAuthenticated: (s) => metrics.verifySeconds.observe(s),
     onFailure: (request, err, keyId) => {
@@ -96,13 +122,20 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     if (req.caller?.kind === 'machine') seen(req.caller.id);
   });
 
-  healthRoutes(app, ctx);
+  healthRoutes(app, ctx, { metrics: opts.metricsEndpoint ?? true });
   projectsRoutes(app, ctx);
   secretsRoutes(app, ctx);
   machinesRoutes(app, ctx);
   grantsRoutes(app, ctx);
   auditRoutes(app, ctx);
   rotationsRoutes(app, ctx);
+  canariesRoutes(app, ctx);
+  enrollmentRoutes(app, ctx, { guard, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
+  if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
+  if (opts.scheduler) {
+    const stop = startScheduler(ctx);
+    app.addHook('onClose', async () => stop());
+  }
   await app.ready();
   return { app, ctx, metrics };
 }

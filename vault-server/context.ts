@@ -7,6 +7,7 @@ import { transaction } from './store/locks.js';
 import { appendAudit } from './modules/audit/audit-store.js';
 import type { AuditEvent } from './modules/audit/audit-store.js';
 import type { Caller } from './http/authenticate.js';
+import type { VaultMetrics } from './metrics.js';
 
 /** What every service needs; built once by the composition root. */
 export interface VaultContext {
@@ -16,14 +17,20 @@ export interface VaultContext {
   now: () => number;
   /** How long a rotation claim holds before another agent may take it over (default 30 s). */
   rotationLeaseSeconds: number;
+  metrics: VaultMetrics;
+  /** Whether a canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
+  canaryDisablesMachine: boolean;
 }
 
 export type Tx = Kysely<Database>;
 
 /** A write transaction (BEGIN IMMEDIATE on SQLite) whose audit events commit or fail with it. */
 export function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
+  // Store latency for /metrics: the whole transaction, lock waits and retries included.
+  const observe = ctx.metrics.storeSeconds.startTimer();
   return transaction(ctx.store, async (trx) => {
     const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
+      ctx.metrics.auditEvents.inc({ action: e.action });
       await appendAudit(trx, ctx.store.dialect, {
         actorKind: caller?.kind ?? e.actorKind ?? 'system',
         actorId: caller?.id ?? e.actorId ?? null,
@@ -32,7 +39,10 @@ export function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<Audi
       }, ctx.now());
     };
     return fn(trx, audit);
-  }, { write: true });
+  }, { write: true }).then(
+    (value) => { observe({ outcome: 'commit' }); return value; },
+    (err: unknown) => { observe({ outcome: 'rollback' }); throw err; },
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// sikkerkey-vault: the vault server's command line (init | serve | dev).
+// sikkerkey-vault: the vault server's command line (init | serve | check-config | dev).
 import { Command } from 'commander';
 import { runCli, collect } from '../protocol/cli.js';
-import { initCommand, serveCommand, devCommand } from './server-commands.js';
+import { initCommand, serveCommand, checkConfigCommand, devCommand } from './server-commands.js';
 
 const program = new Command('sikkerkey-vault')
   .description('SikkerKey vault server')
@@ -18,18 +18,31 @@ program.command('init')
   .action(initCommand);
 
 program.command('serve')
-  .description('serve the vault')
+  .description('serve the vault (settings: --config FILE, then SIKKERKEY_VAULT_* variables, then these flags)')
+  .option('--config <file>', 'JSON or YAML configuration file (see docs/operations.md)')
   .option('--data-dir <dir>', 'embedded SQLite store in this directory')
   .option('--database-url <url>', 'PostgreSQL store (scale-out)')
-  .option('--listen <addr>', 'host:port to listen on', '127.0.0.1:8200')
+  .option('--listen <addr>', 'host:port or unix:PATH to listen on (default 127.0.0.1:8200)')
   .option('--public-url <url>', 'a URL clients use to reach this vault (repeatable); fixes @authority', collect)
+  .option('--tls-cert <file>', 'serve TLS with this certificate chain (PEM); reloaded on SIGHUP')
+  .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+  .option('--tls-client-ca <file>', 'require client certificates issued by this CA (PEM)')
+  .option('--insecure-listen', 'allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)')
+  .option('--shutdown-timeout <duration>', 'how long in-flight requests may finish after SIGTERM (default 10s)')
   .option('--root-key-file <file>', 'file holding the root key (base64)')
   .option('--root-key-stdin', 'read the root key from standard input')
-  .option('--log-level <level>', 'log level', 'info')
-  .option('--rotation-lease <duration>', 'how long an agent\'s claim holds without a heartbeat', '30s')
+  .option('--log-level <level>', 'log level (default info)')
+  .option('--rotation-lease <duration>', 'how long an agent\'s claim holds without a heartbeat (default 30s)')
   .option('--allow-cidr <cidr>', 'only these source ranges may reach the vault (repeatable)', collect)
   .option('--trust-proxy <cidr>', 'believe X-Forwarded-For only from these proxies (repeatable)', collect)
+  .option('--no-canary-disable-machine', 'a canary trip locks projects but leaves the reading machine enabled')
+  .option('--geoip-db <file>', 'MaxMind-format country database for machines\' country allowlists (without it they deny)')
   .action(serveCommand);
+
+program.command('check-config <file>')
+  .description('validate a configuration file (with SIKKERKEY_VAULT_* applied) as serve would; prints the effective settings')
+  .option('--json', 'one JSON document on stdout')
+  .action(checkConfigCommand);
 
 program.command('dev')
   .description('an ephemeral vault for trying things: temp SQLite, generated root and operator keys')

@@ -15,6 +15,7 @@ export function createVaultMetrics() {
     verifySeconds: new Histogram({ name: 'sikkerkey_signature_verify_seconds', help: 'Time to authenticate a signed request', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1], registers: [registry] }),
     rotations: new Counter({ name: 'sikkerkey_rotations_total', help: 'Rotation steps, by kind and result', labelNames: ['kind', 'result'], registers: [registry] }),
     longPolls: new Gauge({ name: 'sikkerkey_agent_long_polls_held', help: 'Agent long-polls being held open', registers: [registry] }),
+    storeSeconds: new Histogram({ name: 'sikkerkey_store_transaction_seconds', help: 'Duration of store write transactions, by outcome', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
     canaryTrips: new Counter({ name: 'sikkerkey_canary_trips_total', help: 'Canary secrets tripped', registers: [registry] }),
     auditEvents: new Counter({ name: 'sikkerkey_audit_events_total', help: 'Audit events appended, by action', labelNames: ['action'], registers: [registry] }),
   };

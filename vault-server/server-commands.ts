@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult } from '../protocol/cli.js';
-import { parseDuration } from '../protocol/duration.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../protocol/keys.js';
 import { loadRootKey } from './crypto/root-key.js';
 import { openStore } from './store/open-store.js';
@@ -12,6 +12,10 @@ import type { Store } from './store/open-store.js';
 import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
 import { initVault, openVault } from './vault-state.js';
+import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
+import type { ListenAddress, VaultConfig, VaultFlags } from './config.js';
+import { loadTlsContext, reloadTls, tlsServerOptions } from './http/tls.js';
+import type { ReloadableServer } from './http/tls.js';
 
 type StoreLocation = { dataDir: string } | { databaseUrl: string };
 
@@ -40,14 +44,8 @@ export async function initCommand(opts: { dataDir?: string; databaseUrl?: string
   }
 }
 
-interface ListenAddress { host?: string; port?: number; path?: string }
-
-export function parseListen(text: string): ListenAddress {
-  if (text.startsWith('unix:')) return { path: text.slice('unix:'.length) };
-  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new SikkerKeyError('SK_ERR_USAGE', `--listen ${JSON.stringify(text)}: expected host:port or unix:PATH`);
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-}
+/** `host:port` or `unix:PATH` (kept under this name for callers; the rules live in config.ts). */
+export const parseListen = (text: string): ListenAddress => parseListenAddress(text);
 
 function authorityOf(url: string): string {
   try {
@@ -57,82 +55,174 @@ function authorityOf(url: string): string {
   }
 }
 
-interface Running { app: FastifyInstance; store: Store; url: string }
+interface Running { app: FastifyInstance; store: Store; url: string; log: Logger }
 
-/** Opens the store, checks the root key, listens; the authority list follows the real port. */
-interface NetworkOptions { allowCidr?: string[]; trustProxy?: string[] }
+/** What starting a listener needs from the configuration. */
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'>;
 
-async function startServer(opts: { store: Store; rootKey: Buffer; listen: string; publicUrls: string[]; logLevel: string; rotationLeaseSeconds?: number; network?: NetworkOptions }): Promise<Running> {
-  const log = createLogger({ level: opts.logLevel });
+/** Opens the vault with the root key, builds the app and listens; the authority list follows the real port. */
+async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined }): Promise<Running> {
+  const { settings, log } = opts;
   const keyring = await openVault(opts.store, opts.rootKey);
-  const authorities = opts.publicUrls.map(authorityOf);
+  const authorities = settings.publicUrl.map(authorityOf);
+  const https = settings.tls ? tlsServerOptions(settings.tls) : undefined;
   const { app } = await buildApp({
-    store: opts.store, keyring, log, authorities,
-    ...(opts.rotationLeaseSeconds ? { rotationLeaseSeconds: opts.rotationLeaseSeconds } : {}),
-    ...(opts.network?.allowCidr ? { allowCidrs: opts.network.allowCidr } : {}),
-    ...(opts.network?.trustProxy ? { trustProxy: opts.network.trustProxy } : {}),
+    store: opts.store, keyring, log, authorities, scheduler: true, machineSweeper: true,
+    ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
+    rotationLeaseSeconds: settings.rotationLeaseSeconds,
+    metricsEndpoint: settings.metrics.enabled,
+    ...(https ? { https } : {}),
+    ...(settings.allowCidr.length > 0 ? { allowCidrs: settings.allowCidr } : {}),
+    ...(settings.trustProxy.length > 0 ? { trustProxy: settings.trustProxy } : {}),
+    ...(opts.canaryDisablesMachine === false ? { canaryDisablesMachine: false } : {}),
   });
-  const addr = parseListen(opts.listen);
+  const addr = parseListenAddress(settings.listen);
+  const listen = async (where: { path: string } | { host: string; port: number }): Promise<void> => {
+    try {
+      await app.listen(where);
+    } catch (err) {
+      await app.close().catch(() => undefined);
+      throw new SikkerKeyError('SK_ERR_CONFIG', `cannot listen on ${settings.listen}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
   let url: string;
   if (addr.path) {
-    await app.listen({ path: addr.path });
+    await listen({ path: addr.path });
     url = `unix:${addr.path}`;
     if (authorities.length === 0) authorities.push('localhost');
   } else {
-    await app.listen({ host: addr.host ?? '127.0.0.1', port: addr.port ?? 8200 });
+    await listen({ host: addr.host ?? '127.0.0.1', port: addr.port ?? 8200 });
     const bound = app.server.address();
     const port = typeof bound === 'object' && bound ? bound.port : addr.port;
     const host = addr.host?.includes(':') ? `[${addr.host}]` : addr.host;
-    url = `http://${host}:${port}`;
+    url = `${https ? 'https' : 'http'}://${host}:${port}`;
     if (authorities.length === 0) {
       authorities.push(`${host}:${port}`);
       if (host === '127.0.0.1' || host === '[::1]') authorities.push(`localhost:${port}`);
     }
   }
-  log.info({ url, authorities }, 'vault listening');
-  return { app, store: opts.store, url };
+  log.info({ url, authorities, tls: Boolean(https), clientCertificates: Boolean(settings.tls?.clientCa) }, 'vault listening');
+  return { app, store: opts.store, url, log };
 }
 
-function onSignals(running: Running, cleanup?: () => void): void {
+/** Resolves true when `p` settled within `ms`, false when the time ran out first. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    p.then(() => undefined, () => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, answer held long-polls and new requests 503 + Retry-After, give
+ * in-flight requests up to `shutdownTimeoutMs`, then cut what is left and close the store. A
+ * second signal exits at once. SIGHUP reloads the TLS certificate (and never ends the process:
+ * Node's default for SIGHUP would).
+ */
+function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; cleanup?: () => void }): void {
+  const { app, log } = running;
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) process.exit(1); // a second signal: at once
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      opts.cleanup?.();
+      process.exit(1);
+    }
     stopping = true;
-    running.app.log.info({ signal }, 'shutting down');
-    void running.app.close().then(() => running.store.close()).finally(() => {
-      cleanup?.();
-      process.exit(0);
-    });
+    const started = Date.now();
+    log.info({ signal, shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'shutting down: no new connections; held long-polls answered 503; in-flight requests may finish');
+    void (async () => {
+      let code = 0;
+      if (!(await settledWithin(app.close(), opts.shutdownTimeoutMs))) {
+        code = 1;
+        log.warn({ shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing their connections');
+        app.server.closeAllConnections();
+      }
+      if (!(await settledWithin(running.store.close(), 5000))) {
+        code = 1;
+        log.warn('the store did not close within 5 s');
+      }
+      log.info({ ms: Date.now() - started, clean: code === 0 }, 'vault stopped');
+      opts.cleanup?.();
+      process.exit(code);
+    })();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    if (opts.tls === undefined) {
+      log.info('SIGHUP: no TLS certificate to reload');
+      return;
+    }
+    reloadTls(app.server as unknown as ReloadableServer, opts.tls, log);
+  });
 }
 
-export async function serveCommand(opts: { dataDir?: string; databaseUrl?: string; listen: string; publicUrl?: string[]; rootKeyFile?: string; rootKeyStdin?: boolean; logLevel: string; rotationLease?: string } & NetworkOptions): Promise<void> {
-  const rootKey = await loadRootKey({ ...(opts.rootKeyFile ? { file: opts.rootKeyFile } : {}), stdin: Boolean(opts.rootKeyStdin), env: process.env });
-  const store = await openStore(storeLocation(opts));
+export interface ServeFlags extends VaultFlags {
+  config?: string;
+  rootKeyStdin?: boolean;
+  canaryDisableMachine?: boolean;
+  /** --geoip-db FILE: MaxMind-format database for machines' country allowlists. */
+  geoipDb?: string;
+}
+
+export async function serveCommand(flags: ServeFlags): Promise<void> {
+  // Everything that can be wrong with the configuration fails here, before the root key is read.
+  const config = loadVaultConfig({ file: flags.config, env: process.env, flags });
+  if (config.tls) loadTlsContext(config.tls);
+  const log = createLogger({ level: config.log.level });
+  for (const warning of config.warnings) log.warn(warning);
+  const rootKey = await loadRootKey({ ...(config.rootKeyFile ? { file: config.rootKeyFile } : {}), stdin: Boolean(flags.rootKeyStdin), env: process.env });
+  const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
   try {
-    const leaseMs = opts.rotationLease ? parseDuration(opts.rotationLease, '--rotation-lease') : undefined;
-    if (leaseMs !== undefined && (leaseMs < 1000 || leaseMs > 600_000)) throw new SikkerKeyError('SK_ERR_USAGE', '--rotation-lease must be between 1s and 10m');
-    const running = await startServer({ store, rootKey, listen: opts.listen, publicUrls: opts.publicUrl ?? [], logLevel: opts.logLevel, network: opts, ...(leaseMs ? { rotationLeaseSeconds: Math.round(leaseMs / 1000) } : {}) });
-    onSignals(running);
+    const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb });
+    onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls });
   } catch (err) {
     await store.close();
     throw err;
   }
 }
 
+/** `sikkerkey-vault check-config FILE`: the file and SIKKERKEY_VAULT_* variables, validated as `serve` would. */
+export async function checkConfigCommand(file: string, opts: { json?: boolean }): Promise<void> {
+  const config = loadVaultConfig({ file, env: process.env });
+  if (config.tls) loadTlsContext(config.tls);
+  if (config.rootKeyFile !== undefined) {
+    try {
+      accessSync(config.rootKeyFile, fsConstants.R_OK);
+    } catch (err) {
+      throw new SikkerKeyError('SK_ERR_CONFIG', `rootKeyFile ${config.rootKeyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  const shown = describeVaultConfig(config);
+  printResult(Boolean(opts.json), { valid: true, file, config: shown, warnings: config.warnings }, () => [
+    `${file}: valid`,
+    ...config.warnings.map((w) => `warning: ${w}`),
+    `  store     ${config.dataDir !== undefined ? `SQLite in ${config.dataDir}` : `PostgreSQL ${String(shown.databaseUrl)}`}`,
+    `  listen    ${config.listen}${config.tls ? ' (TLS)' : ' (plain HTTP)'}`,
+    ...(config.publicUrl.length > 0 ? [`  public    ${config.publicUrl.join(', ')}`] : []),
+    `  metrics   ${config.metrics.enabled ? '/metrics served' : 'off'}`,
+  ].join('\n'));
+}
+
 export async function devCommand(opts: { listen: string; logLevel: string }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sikkerkey-dev-'));
   const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
   try {
+    // The same rules as serve (a dev vault on a non-loopback address without TLS is refused too).
+    const settings = loadVaultConfig({ env: {}, flags: { dataDir: join(dir, 'data'), listen: opts.listen, logLevel: opts.logLevel } });
+    const log = createLogger({ level: settings.log.level });
     const operator = generateIdentityKey();
     const keyFile = join(dir, 'operator.key');
     writePrivateKeyFile(keyFile, operator.privateKey);
     const store = await openStore({ dataDir: join(dir, 'data') });
     const { rootKey } = await initVault(store, { operatorPublicKey: Buffer.from(operator.publicKey).toString('base64'), operatorName: 'dev' });
-    const running = await startServer({ store, rootKey, listen: opts.listen, publicUrls: [], logLevel: opts.logLevel });
-    onSignals(running, removeDir);
+    const running = await startServer({ store, rootKey, settings, log });
+    onSignals(running, { shutdownTimeoutMs: settings.shutdownTimeoutMs, cleanup: removeDir });
     process.stdout.write([
       '',
       'SikkerKey dev vault: ephemeral, for trying things. Everything lives in a temporary directory',

@@ -7,7 +7,7 @@ import type { Store } from './store/open-store.js';
 import { transaction } from './store/locks.js';
 import { appendAudit } from './modules/audit/audit-store.js';
 
-const CHECK_KEY = 'root_key_check';
+export const CHECK_KEY = 'root_key_check';
 
 /**
  * Creates a vault in an empty store: a new root key (returned once, never stored), its check

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
 import type { ClaimResponse, FailBody, RotationStepResponse } from '../../protocol/api-types.js';
@@ -67,11 +68,21 @@ async function report<T>(what: string, log: Logger, call: () => Promise<T>, atte
  *   and once the lease is lost the database is not touched again.
  */
 export async function runRotateJob(job: ClaimResponse, provider: CredentialProvider, vault: JobVault, log: Logger): Promise<JobOutcome> {
+  // Milliseconds each step took, logged with the outcome: where a slow rotation spends its time.
+  const steps: Record<string, number> = {};
+  let mark = performance.now();
+  const step = (name: string): void => {
+    const now = performance.now();
+    steps[name] = Math.round((now - mark) * 10) / 10;
+    mark = now;
+  };
   const lease = new LeaseKeeper(job, vault, log);
   lease.start();
   const ctx = { rotationId: job.id, secret: `${job.project}/${job.secret}`, engine: job.engine, user: job.username, fence: job.fence };
   const pending = job.pendingPassword;
   if (pending === null) throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'a rotate job without a pending credential');
+  // Under `alternating` the job changes the user that is not live; the live user is the target's.
+  const liveUser = job.target['username'] ?? job.username;
   const fail = async (body: Omit<FailBody, 'fence'>): Promise<JobOutcome> => {
     const res = await report('fail', log, () => vault.fail(job.id, { fence: job.fence, ...body }));
     log.warn({ ...ctx, code: body.code, liveVerified: body.liveVerified, state: res.state }, `rotation not promoted: ${body.message}`);
@@ -89,10 +100,11 @@ export async function runRotateJob(job: ClaimResponse, provider: CredentialProvi
   try {
     try {
       await provider.initialize({ admin: job.admin, target: job.target });
+      step('initialize');
     } catch (err) {
       // The admin cannot even connect: nothing was changed by this claim. Prove live and say why.
       const e = asSkError(err);
-      const live = await probe(provider, job.username, job.livePassword);
+      const live = await probe(provider, liveUser, job.livePassword);
       if (live === 'works' || !job.maybeApplied) {
         return await fail({ code: e.code, message: e.message, liveVerified: live === 'works' });
       }
@@ -111,22 +123,30 @@ export async function runRotateJob(job: ClaimResponse, provider: CredentialProvi
     lease.assertHeld();
     try {
       await provider.updateCredential({ username: job.username, password: pending, strategy: job.strategy });
+      step('update');
     } catch (err) {
       const e = asSkError(err);
       lease.assertHeld();
       return await restoreAndFail(e);
     }
     await faultPoint('after-update');
-    await report('applied', log, () => vault.applied(job.id, job.fence));
-    await faultPoint('after-applied');
-
+    // `applied` is sent before verifying and must be acknowledged before confirming, but the
+    // vault has assumed since the claim that the database may hold the pending credential
+    // (maybe_applied), so the fresh login need not wait for the acknowledgement.
+    const applied = report('applied', log, () => vault.applied(job.id, job.fence));
+    applied.catch(() => undefined); // awaited below; keeps an early rejection from being unhandled
     const verified = await verifyWithRetry(provider, job.username, pending);
+    step('verify');
+    await applied;
+    step('applied');
+    await faultPoint('after-applied');
     if (verified.ok) {
       await faultPoint('after-verify');
       // From here on the pending credential is proven: never roll back, whatever happens.
       const res = await report('confirm', log, () => vault.confirm(job.id, job.fence));
+      step('confirm');
       await faultPoint('after-confirm');
-      log.info({ ...ctx, version: res.version }, 'rotation promoted');
+      log.info({ ...ctx, version: res.version, stepsMs: steps }, 'rotation promoted');
       return 'promoted';
     }
     lease.assertHeld();
@@ -145,16 +165,24 @@ export async function runRotateJob(job: ClaimResponse, provider: CredentialProvi
     lease.stop();
   }
 
-  /** The pending credential failed: put the live one back, prove it, and report. */
+  /**
+   * The pending credential failed: undo what this job did, prove the live credential, report.
+   * `single` puts the live password back; `dual` removes the password it added beside the live
+   * one; `alternating` changed only the user that is not live, so the live user needs nothing.
+   */
   async function restoreAndFail(cause: SikkerKeyError): Promise<JobOutcome> {
     let restored = false;
     try {
-      await provider.updateCredential({ username: job.username, password: job.livePassword, strategy: job.strategy });
+      if (job.strategy === 'single') {
+        await provider.updateCredential({ username: job.username, password: job.livePassword, strategy: job.strategy });
+      } else if (job.strategy === 'dual' && provider.retireCredential) {
+        await provider.retireCredential({ username: job.username, oldPassword: pending as string });
+      }
       restored = true;
     } catch (err) {
-      log.error({ ...ctx, code: asSkError(err).code }, 'could not restore the live credential');
+      log.error({ ...ctx, code: asSkError(err).code }, 'could not undo the pending credential');
     }
-    const live = await probe(provider, job.username, job.livePassword);
+    const live = await probe(provider, liveUser, job.livePassword);
     if (live === 'works') return fail({ code: cause.code, message: cause.message, liveVerified: true });
     const pend = await probe(provider, job.username, pending);
     if (pend === 'works' && !restored) {

@@ -9,6 +9,8 @@ import { loadProvider } from '../../providers/registry.js';
 import { withSanitizer } from '../../providers/sanitize.js';
 import type { AgentConfig } from '../config.js';
 import { runRotateJob } from '../rotation/run-job.js';
+import { runPreflightJob } from '../rotation/run-preflight.js';
+import { runRetireJob } from '../rotation/run-retire.js';
 import type { JobOutcome } from '../rotation/run-job.js';
 import { agentVault } from './vault-api.js';
 import type { AgentVault } from './vault-api.js';
@@ -124,11 +126,13 @@ export class AgentDaemon {
     const provider = withSanitizer(await loadProvider(job.engine));
     try {
       await faultPoint('after-claim');
-      if (job.kind !== 'rotate') {
-        this.log.warn({ rotationId: job.id, kind: job.kind }, 'this agent does not run that kind of job yet; the lease will lapse');
-        return;
+      if (job.kind === 'preflight') {
+        outcome = await runPreflightJob(job, provider, this.vault, this.log);
+      } else if (job.kind === 'retire') {
+        outcome = await runRetireJob(job, provider, this.vault, this.log);
+      } else {
+        outcome = await runRotateJob(job, provider, this.vault, this.log);
       }
-      outcome = await runRotateJob(job, provider, this.vault, this.log);
     } catch (err) {
       this.log.error({ rotationId: job.id, code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) }, 'job ended with an error; the vault will offer it again');
     } finally {

@@ -1,6 +1,6 @@
 import type { VaultClient } from '../../protocol/client.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
-import type { AgentJobList, ClaimResponse, FailBody, RotationStepResponse } from '../../protocol/api-types.js';
+import type { AgentJobList, ClaimResponse, FailBody, PreflightResultBody, RotationStepResponse } from '../../protocol/api-types.js';
 import type { JobVault } from '../rotation/run-job.js';
 
 /** The agent's side of the rotation protocol (DESIGN §6 "Agent protocol"), every call signed. */
@@ -8,6 +8,7 @@ export interface AgentVault extends JobVault {
   /** Long-poll: the claimable jobs, or none when the wait ended empty (204). */
   poll(waitSeconds: number, signal?: AbortSignal): Promise<AgentJobList['jobs']>;
   claim(id: string): Promise<ClaimResponse>;
+  preflight(id: string, body: PreflightResultBody): Promise<RotationStepResponse>;
 }
 
 export function agentVault(client: VaultClient): AgentVault {
@@ -25,5 +26,6 @@ export function agentVault(client: VaultClient): AgentVault {
     applied: (id, fence) => step<RotationStepResponse>(id, 'applied', { fence }),
     confirm: (id, fence) => step<RotationStepResponse>(id, 'confirm', { fence }),
     fail: (id, body: FailBody) => step<RotationStepResponse>(id, 'fail', body),
+    preflight: (id, body) => step<RotationStepResponse>(id, 'preflight', body),
   };
 }

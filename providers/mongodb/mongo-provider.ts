@@ -50,11 +50,16 @@ const SCRAM_SHA_256 = 'SCRAM-SHA-256';
 const USER_ADMIN_ROLES_ANY_DB = new Set(['root', 'userAdminAnyDatabase', '__system']);
 const USER_ADMIN_ROLES_ONE_DB = new Set(['userAdmin', 'dbOwner']);
 
-interface Session {
-  admin: MongoEndpoint;
+/** What verification needs: read before the admin connects, kept even when the admin login fails. */
+interface TargetSide {
   target: MongoEndpoint;
-  adminCa: string | undefined;
   targetCa: string | undefined;
+}
+
+/** The admin's client. */
+interface Session extends TargetSide {
+  admin: MongoEndpoint;
+  adminCa: string | undefined;
   client: MongoClient;
 }
 
@@ -66,6 +71,7 @@ interface PrivilegeDoc {
 export class MongoProvider implements CredentialProvider {
   readonly engine = 'mongodb' as const;
   private session: Session | undefined;
+  private targetSide: TargetSide | undefined;
   private readonly secrets = new Set<string>();
   private readonly serverSelectionTimeoutMS: number;
   private readonly connectTimeoutMS: number | undefined;
@@ -81,10 +87,13 @@ export class MongoProvider implements CredentialProvider {
     await this.close();
     this.remember(req.admin['password']);
     this.remember(req.target['password']);
-    const admin = readMongoEndpoint(req.admin, 'admin');
+    // The target side first, and kept whatever happens to the admin: the agent proves the live
+    // credential with it when the admin login fails.
     const target = readMongoEndpoint(req.target, 'target');
-    const adminCa = await readCaFile(admin, { secret: 'admin', engine: ENGINE_NAME });
     const targetCa = await readCaFile(target, { secret: 'target', engine: ENGINE_NAME });
+    this.targetSide = { target, targetCa };
+    const admin = readMongoEndpoint(req.admin, 'admin');
+    const adminCa = await readCaFile(admin, { secret: 'admin', engine: ENGINE_NAME });
     const { url, options } = mongoClientOptions(admin, { username: admin.username, password: admin.password }, this.tuning(adminCa));
     const client = new MongoClient(url, options);
     const ctx = this.context(admin, 'admin', 'connect');
@@ -121,11 +130,11 @@ export class MongoProvider implements CredentialProvider {
   }
 
   async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
-    const session = this.require();
+    const side = this.requireTarget();
     this.remember(req.password);
     checkCredential(req.username, req.password);
-    const target = session.target;
-    const { url, options } = mongoClientOptions(target, { username: req.username, password: req.password }, this.tuning(session.targetCa));
+    const target = side.target;
+    const { url, options } = mongoClientOptions(target, { username: req.username, password: req.password }, this.tuning(side.targetCa));
     // A fresh client with a one-connection pool: nothing reused from the admin's connections.
     const client = new MongoClient(url, { ...options, maxPoolSize: 1 });
     const ctx = { ...this.context(target, 'target', 'verify', req.username), nameRoundTrips: scramNameRoundTrips(req.username) };
@@ -206,6 +215,7 @@ export class MongoProvider implements CredentialProvider {
   async close(): Promise<void> {
     const session = this.session;
     this.session = undefined;
+    this.targetSide = undefined;
     if (session) await closeQuietly(session.client);
   }
 
@@ -220,6 +230,13 @@ export class MongoProvider implements CredentialProvider {
       throw new SikkerKeyError('SK_ERR_INTERNAL', `the ${ENGINE_NAME} provider was used before initialize() succeeded`);
     }
     return this.session;
+  }
+
+  private requireTarget(): TargetSide {
+    if (this.targetSide === undefined) {
+      throw new SikkerKeyError('SK_ERR_INTERNAL', `the ${ENGINE_NAME} provider verified a credential before initialize() read the target secret`);
+    }
+    return this.targetSide;
   }
 
   private remember(value: string | undefined): void {

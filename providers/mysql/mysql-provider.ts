@@ -15,6 +15,7 @@
  *   await provider.updateCredential({ username: 'app', password: pending, strategy: 'single' });
  *   await provider.verifyCredential({ username: 'app', password: pending });
  */
+import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
 import type { Connection, ConnectionOptions, SslOptions } from 'mysql2/promise';
 import { SikkerKeyError } from '../../protocol/errors.js';
@@ -30,7 +31,7 @@ import type {
   VerifyCredentialRequest,
   VerifyCredentialResponse,
 } from '../provider.js';
-import { describeEndpoint, field, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { checkCredential, describeEndpoint, field, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
 import { mysqlError, type MysqlErrorContext } from './mysql-errors.js';
 import { canAlterUsers } from './mysql-preflight.js';
 
@@ -41,13 +42,17 @@ export interface MysqlProviderOptions {
 
 type Flavor = 'MySQL' | 'MariaDB';
 
-interface Session {
-  conn: Connection;
-  admin: Endpoint;
+/** What verification needs: read before the admin connects, kept even when the admin login fails. */
+interface TargetSide {
   target: Endpoint;
-  adminCa: string | undefined;
   targetCa: string | undefined;
   accountHost: string;
+}
+
+/** The admin connection and what the server told it. */
+interface Session extends TargetSide {
+  conn: Connection;
+  admin: Endpoint;
   flavor: Flavor;
   version: readonly [number, number, number];
   versionText: string;
@@ -58,10 +63,12 @@ interface Session {
 export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialProvider => {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const secrets = new Set<string>();
+  let targetSide: TargetSide | undefined;
   let session: Session | undefined;
 
-  const remember = (...values: (string | undefined)[]): void => {
-    for (const v of values) if (v !== undefined && v !== '') secrets.add(v);
+  // values come from JSON: only non-empty strings are secrets to look for
+  const remember = (...values: unknown[]): void => {
+    for (const v of values) if (typeof v === 'string' && v !== '') secrets.add(v);
   };
 
   const connect = async (endpoint: Endpoint, user: string, password: string, ca: string | undefined): Promise<Connection> => {
@@ -82,8 +89,12 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
   };
 
   const requireSession = (): Session => {
-    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider was used before initialize()');
+    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider was used before initialize() connected the admin');
     return session;
+  };
+  const requireTarget = (): TargetSide => {
+    if (targetSide === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider verified a credential before initialize() read the target secret');
+    return targetSide;
   };
 
   const context = (s: Session, step: MysqlErrorContext['step'], username: string): MysqlErrorContext => ({
@@ -94,6 +105,11 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     admin: s.adminAccount,
     secrets,
   });
+  // a login needs no admin: before (or without) one, the server's flavor is not known yet
+  const loginContext = (t: TargetSide, username: string): MysqlErrorContext =>
+    session !== undefined
+      ? context(session, 'login', username)
+      : { step: 'login', engine: 'MySQL', endpoint: describeEndpoint(t.target), account: accountSql(username, t.accountHost), admin: '', secrets };
 
   const run = async (s: Session, step: MysqlErrorContext['step'], username: string, sql: string, values: unknown[]): Promise<unknown> => {
     try {
@@ -112,15 +128,15 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
         'use "alternating" (two accounts)',
     );
 
-  const verify = async (s: Session, username: string, password: string): Promise<VerifyCredentialResponse> => {
+  const verify = async (t: TargetSide, username: string, password: string): Promise<VerifyCredentialResponse> => {
     let conn: Connection | undefined;
     try {
-      conn = await connect(s.target, username, password, s.targetCa);
+      conn = await connect(t.target, username, password, t.targetCa);
       const [rows] = await conn.query('SELECT VERSION() AS v');
       const v = String((rows as { v?: unknown }[])[0]?.v ?? '');
       return { serverVersion: describeVersion(v).text };
     } catch (err) {
-      throw mysqlError(err, context(s, 'login', username));
+      throw mysqlError(err, loginContext(t, username));
     } finally {
       await conn?.end().catch(() => undefined);
     }
@@ -129,6 +145,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
   const close = async (): Promise<void> => {
     const s = session;
     session = undefined;
+    targetSide = undefined;
     if (s !== undefined) await s.conn.end().catch(() => s.conn.destroy());
   };
 
@@ -138,11 +155,17 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
       await close();
-      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'MySQL', defaultPort: 3306, passwordRequired: true });
+      // the target side first, and kept whatever happens to the admin: the agent proves the live
+      // credential with it when the admin login fails
       const target = readEndpoint(req.target, { secret: 'target', engine: 'MySQL', defaultPort: 3306, passwordRequired: false });
-      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'MySQL' });
+      refuseUncheckableHost(target, 'target');
       const targetCa = await readCaFile(target, { secret: 'target', engine: 'MySQL' });
       const accountHost = field(req.target, 'accountHost') ?? '%';
+      targetSide = { target, targetCa, accountHost };
+
+      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'MySQL', defaultPort: 3306, passwordRequired: true });
+      refuseUncheckableHost(admin, 'admin');
+      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'MySQL' });
       const adminGuess = accountSql(admin.username, '%');
       const ctx: MysqlErrorContext = {
         step: 'admin-login', engine: 'MySQL', endpoint: describeEndpoint(admin), account: adminGuess, admin: adminGuess, secrets,
@@ -158,7 +181,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
         const { flavor, version, text } = describeVersion(row.v);
         const at = row.cu.lastIndexOf('@');
         const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
-        session = { conn, admin, target, adminCa, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
+        session = { conn, admin, target, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
         return { serverVersion: text };
       } catch (err) {
         await conn?.end().catch(() => undefined);
@@ -169,7 +192,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
       remember(req.password);
       const s = requireSession();
-      if (req.username === '') throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', 'the account name is empty');
+      checkCredential(req.username, req.password, 'MySQL');
       if (req.strategy === 'dual') {
         if (!supportsDual(s)) throw refuseDual(s);
         // RETAIN CURRENT PASSWORD run twice would keep the new password as the secondary one and
@@ -185,13 +208,16 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     async retireCredential(req: RetireCredentialRequest): Promise<void> {
       remember(req.oldPassword);
       const s = requireSession();
+      checkCredential(req.username, req.oldPassword, 'MySQL');
       if (!supportsDual(s)) throw refuseDual(s);
       await run(s, 'retire', req.username, 'ALTER USER ?@? DISCARD OLD PASSWORD', [req.username, s.accountHost]);
     },
 
     async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
       remember(req.password);
-      return verify(requireSession(), req.username, req.password);
+      const t = requireTarget();
+      checkCredential(req.username, req.password, 'MySQL');
+      return verify(t, req.username, req.password);
     },
 
     async preflight(req: PreflightRequest): Promise<PreflightResponse> {
@@ -269,6 +295,21 @@ export async function keepBackslashEscapes(conn: Connection, sqlMode: string): P
   await conn.query('SET SESSION sql_mode = ?', [modes.filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES').join(',')]);
 }
 
+/**
+ * mysql2 checks the certificate's name only for a host name: for an IP address it skips the
+ * check (it sets no servername), so verify-full would silently degrade to "any certificate the CA
+ * signed". Refused, so it fails closed.
+ */
+function refuseUncheckableHost(endpoint: Endpoint, secret: 'admin' | 'target'): void {
+  if (endpoint.tls === 'verify-full' && isIP(endpoint.host) !== 0) {
+    throw new SikkerKeyError(
+      'SK_ERR_PROVIDER_CONFIG',
+      `the MySQL ${secret} secret asks for tls "verify-full" with the IP address ${endpoint.host} as host: the driver cannot check ` +
+        "an IP address against the certificate; use the host name the certificate names, or tls \"require\"",
+    );
+  }
+}
+
 function sslOptions(endpoint: Endpoint, ca: string | undefined): SslOptions | undefined {
   switch (endpoint.tls) {
     case 'disable':
@@ -276,7 +317,7 @@ function sslOptions(endpoint: Endpoint, ca: string | undefined): SslOptions | un
     case 'require':
       return { rejectUnauthorized: false };
     case 'verify-full':
-      // mysql2 checks the host name only when asked (verifyIdentity)
+      // mysql2 checks the host name only when asked (verifyIdentity), and never for an IP address
       return ca === undefined ? { rejectUnauthorized: true, verifyIdentity: true } : { rejectUnauthorized: true, verifyIdentity: true, ca };
   }
 }

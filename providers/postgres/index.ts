@@ -1,2 +1,20 @@
-/** The PostgreSQL provider: the folder's only public face. */
-export { postgresProvider, type PostgresPreset, type PostgresProviderOptions } from './postgres-provider.js';
+/** The PostgreSQL provider and its Supabase preset: the folder's only public face. */
+import type { CredentialProvider } from '../provider.js';
+import { postgresProvider, type PostgresProviderOptions } from './postgres-provider.js';
+import { supabasePreset, type SupabasePresetOptions } from './supabase-preset.js';
+
+export { postgresProvider, type PostgresLogin, type PostgresPreset, type PostgresProviderOptions, type PostgresVerifier } from './postgres-provider.js';
+export { DEFAULT_POOLER_RETRY_SECONDS, SUPABASE_POOLER_PORT, supabasePreset, type SupabasePresetOptions } from './supabase-preset.js';
+
+/**
+ * The `supabase` engine: the PostgreSQL provider with the Supabase preset (TLS required,
+ * verification through the pooler as `<role>.<projectRef>` with a bounded retry for its cache).
+ *
+ * @example
+ *   const provider = supabaseProvider();
+ *   await provider.initialize({ admin, target }); // target: host, port, poolerHost, poolerPort, projectRef, username, password
+ */
+export function supabaseProvider(options: Omit<PostgresProviderOptions, 'preset'> & SupabasePresetOptions = {}): CredentialProvider {
+  const { firstRetryDelayMs, ...rest } = options;
+  return postgresProvider({ ...rest, preset: supabasePreset(firstRetryDelayMs === undefined ? {} : { firstRetryDelayMs }) });
+}

@@ -6,8 +6,11 @@
  * Strategies: `single` and `alternating` (the same statement on the role that is not live).
  * PostgreSQL has no second password per role, so `dual` is refused.
  *
- * Presets adapt it to hosted variants without touching the core: Supabase (later) requires TLS and
- * verifies through its pooler as `<role>.<projectRef>`.
+ * Presets adapt it to hosted variants without touching the core: Supabase (`supabase-preset.ts`)
+ * requires TLS and verifies through its pooler as `<role>.<projectRef>`.
+ *
+ * The target side (endpoint, CA, the preset's verifier) is read before the admin connects, so a
+ * failed admin login still leaves `verifyCredential` working (the agent proves the live credential).
  *
  * @example
  *   const provider = postgresProvider();
@@ -16,6 +19,7 @@
  *   await provider.verifyCredential({ username: 'app', password: pending });
  *   await provider.close();
  */
+import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { SikkerKeyError } from '../../protocol/errors.js';
@@ -31,7 +35,7 @@ import type {
   VerifyCredentialRequest,
   VerifyCredentialResponse,
 } from '../provider.js';
-import { describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { checkCredential, describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
 import { quoteName } from '../provider-errors.js';
 import { pgError, type PgErrorContext } from './postgres-errors.js';
 import { passwordLiteral } from './postgres-password.js';
@@ -40,10 +44,40 @@ import { ADMIN_QUERY, ROLE_QUERY, pgPreflightProblems, type PgAdminRow, type PgR
 /** Adapts the provider to a hosted PostgreSQL (Supabase) without forking it. */
 export interface PostgresPreset {
   readonly engine: 'postgres' | 'supabase';
-  /** Rejects secrets the variant cannot work with (e.g. TLS off); throws SK_ERR_PROVIDER_CONFIG. */
-  checkSecrets?(req: { admin: Endpoint; target: Endpoint; targetSecret: DatabaseSecret }): void;
-  /** Where and as whom a verification logs in (e.g. a pooler and `<role>.<projectRef>`). */
-  verifyLogin?(req: { target: Endpoint; targetSecret: DatabaseSecret; username: string }): { endpoint: Endpoint; user: string };
+  /**
+   * Reads one secret's endpoint the way the variant needs it (its defaults, e.g. TLS on; its
+   * refusals, e.g. TLS off); throws SK_ERR_PROVIDER_CONFIG. Default: plain PostgreSQL rules.
+   */
+  readEndpoint?(secret: DatabaseSecret, which: 'admin' | 'target'): Endpoint;
+  /**
+   * How verification logs in (e.g. through a pooler as `<role>.<projectRef>`, with retries),
+   * read from the target secret at initialize — before the admin connects, so it works after a
+   * failed admin login too. Throws SK_ERR_PROVIDER_CONFIG for fields it cannot use.
+   */
+  verifier?(target: { endpoint: Endpoint; secret: DatabaseSecret }): PostgresVerifier;
+}
+
+/** Where and as whom one verification attempt logs in. */
+export interface PostgresLogin {
+  endpoint: Endpoint;
+  user: string;
+}
+
+/**
+ * Runs one verification. `login` is one fresh connection plus a probe query, throwing a mapped
+ * SikkerKeyError (a refused login is SK_ERR_PROVIDER_AUTH_FAILED); the verifier decides where,
+ * as whom, and how often.
+ *
+ * @example
+ *   const direct: PostgresVerifier = { verify: ({ username, login }) => login({ endpoint: target, user: username }) };
+ */
+export interface PostgresVerifier {
+  verify(req: {
+    username: string;
+    /** True when this provider set exactly this password for this user (a refusal may then be a pooler's stale cache). */
+    justApplied: boolean;
+    login(at: PostgresLogin): Promise<VerifyCredentialResponse>;
+  }): Promise<VerifyCredentialResponse>;
 }
 
 export interface PostgresProviderOptions {
@@ -57,13 +91,18 @@ export interface PostgresProviderOptions {
 const plainPostgres: PostgresPreset = { engine: 'postgres' };
 const MAX_ROLE_BYTES = 63; // NAMEDATALEN - 1: longer names are silently truncated by the server
 
+/** What verification needs: read before the admin connects, kept even when the admin login fails. */
+interface TargetSide {
+  target: Endpoint;
+  /** The target's caFile, read once; it applies to every address verification uses. */
+  targetCa: string | undefined;
+  verifier: PostgresVerifier;
+}
+
+/** The admin connection and what the server told it. */
 interface Session {
   client: pg.Client;
   admin: Endpoint;
-  target: Endpoint;
-  targetSecret: DatabaseSecret;
-  adminCa: string | undefined;
-  targetCa: string | undefined;
   versionNum: number;
   versionText: string;
   passwordEncryption: string;
@@ -75,11 +114,18 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const secrets = new Set<string>();
+  // user → digest of the password this provider last set for it: "just applied" for the verifier
+  const applied = new Map<string, string>();
+  let targetSide: TargetSide | undefined;
   let session: Session | undefined;
 
-  const remember = (...values: (string | undefined)[]): void => {
-    for (const v of values) if (v !== undefined && v !== '') secrets.add(v);
+  // values come from JSON: only non-empty strings are secrets to look for
+  const remember = (...values: unknown[]): void => {
+    for (const v of values) if (typeof v === 'string' && v !== '') secrets.add(v);
   };
+  const readSecret = (secret: DatabaseSecret, which: 'admin' | 'target'): Endpoint =>
+    preset.readEndpoint?.(secret, which) ??
+    readEndpoint(secret, { secret: which, engine: 'PostgreSQL', defaultPort: 5432, passwordRequired: which === 'admin' });
 
   const clientConfig = (endpoint: Endpoint, user: string, password: string, ca: string | undefined): pg.ClientConfig => ({
     host: endpoint.host,
@@ -94,22 +140,42 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
   });
 
   const requireSession = (): Session => {
-    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the PostgreSQL provider was used before initialize()');
+    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the PostgreSQL provider was used before initialize() connected the admin');
     return session;
+  };
+  const requireTarget = (): TargetSide => {
+    if (targetSide === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the PostgreSQL provider verified a credential before initialize() read the target secret');
+    return targetSide;
   };
 
   const context = (s: Session, step: PgErrorContext['step'], username: string): PgErrorContext => ({
     step,
-    endpoint: describeEndpoint(step === 'login' ? s.target : s.admin),
+    endpoint: describeEndpoint(s.admin),
     username,
     admin: s.admin.username,
     privilegeHint: privilegeHint(s, username),
     secrets,
   });
 
+  /** One fresh login with exactly this credential, plus a probe query. */
+  const login = async (t: TargetSide, at: PostgresLogin, username: string, password: string): Promise<VerifyCredentialResponse> => {
+    const client = new pg.Client(clientConfig(at.endpoint, at.user, password, t.targetCa));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
+      return { serverVersion: `PostgreSQL ${rows[0]?.version.split(' ')[0] ?? 'unknown'}` };
+    } catch (err) {
+      throw pgError(err, { step: 'login', endpoint: describeEndpoint(at.endpoint), username, admin: session?.admin.username ?? '', secrets });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+
   const close = async (): Promise<void> => {
     const s = session;
     session = undefined;
+    targetSide = undefined;
     if (s !== undefined) await s.client.end().catch(() => undefined);
   };
 
@@ -119,12 +185,15 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
       await close();
-      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'PostgreSQL', defaultPort: 5432, passwordRequired: true });
-      const target = readEndpoint(req.target, { secret: 'target', engine: 'PostgreSQL', defaultPort: 5432, passwordRequired: false });
-      preset.checkSecrets?.({ admin, target, targetSecret: req.target });
-      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'PostgreSQL' });
+      // the target side first, and kept whatever happens to the admin: the agent proves the live
+      // credential with it when the admin login fails
+      const target = readSecret(req.target, 'target');
+      const verifier = preset.verifier?.({ endpoint: target, secret: req.target }) ?? plainVerifier(target);
       const targetCa = await readCaFile(target, { secret: 'target', engine: 'PostgreSQL' });
+      targetSide = { target, targetCa, verifier };
 
+      const admin = readSecret(req.admin, 'admin');
+      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'PostgreSQL' });
       const client = new pg.Client({ ...clientConfig(admin, admin.username, admin.password, adminCa), statement_timeout: statementTimeoutMs });
       // an idle connection that dies emits 'error'; unhandled, it would crash the agent. The next
       // query on it fails and is mapped there.
@@ -140,7 +209,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
         if (row === undefined) throw new Error('SELECT current_setting(...) returned no row');
         const versionText = `PostgreSQL ${row.version.split(' ')[0] ?? row.version}`;
         session = {
-          client, admin, target, targetSecret: req.target, adminCa, targetCa, versionText,
+          client, admin, versionText,
           versionNum: Number(row.num),
           passwordEncryption: row.enc,
           scramIterations: row.iter === null || row.iter === '' ? 4096 : Number(row.iter),
@@ -155,6 +224,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
     async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
       remember(req.password);
       const s = requireSession();
+      checkCredential(req.username, req.password, 'PostgreSQL');
       if (req.strategy === 'dual') {
         throw new SikkerKeyError(
           'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
@@ -174,27 +244,19 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
       } catch (err) {
         throw pgError(err, context(s, 'update', req.username));
       }
+      applied.set(req.username, digest(req.password));
       return {};
     },
 
     async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
       remember(req.password);
-      const s = requireSession();
-      const login = preset.verifyLogin?.({ target: s.target, targetSecret: s.targetSecret, username: req.username }) ?? {
-        endpoint: s.target,
-        user: req.username,
-      };
-      const client = new pg.Client(clientConfig(login.endpoint, login.user, req.password, s.targetCa));
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        const { rows } = await client.query<{ version: string }>("SELECT current_setting('server_version') AS version");
-        return { serverVersion: `PostgreSQL ${rows[0]?.version.split(' ')[0] ?? 'unknown'}` };
-      } catch (err) {
-        throw pgError(err, { ...context(s, 'login', req.username), endpoint: describeEndpoint(login.endpoint) });
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      const t = requireTarget();
+      checkCredential(req.username, req.password, 'PostgreSQL');
+      return t.verifier.verify({
+        username: req.username,
+        justApplied: applied.get(req.username) === digest(req.password),
+        login: (at) => login(t, at, req.username, req.password),
+      });
     },
 
     async preflight(req: PreflightRequest): Promise<PreflightResponse> {
@@ -227,6 +289,16 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
     secretValues: () => [...secrets],
   } satisfies CredentialProvider;
 };
+
+/** Plain PostgreSQL: one login at the target's own address, as the role itself. */
+function plainVerifier(target: Endpoint): PostgresVerifier {
+  return { verify: ({ username, login }) => login({ endpoint: target, user: username }) };
+}
+
+// Only to recognise "the password this provider just set"; never stored anywhere else.
+function digest(password: string): string {
+  return createHash('sha256').update(password, 'utf8').digest('base64');
+}
 
 function sslOptions(endpoint: Endpoint, ca: string | undefined): false | ConnectionOptions {
   switch (endpoint.tls) {

@@ -40,7 +40,7 @@ import type {
   VerifyCredentialRequest,
   VerifyCredentialResponse,
 } from '../provider.js';
-import { describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { checkCredential, describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
 import { classifyNetworkError, quoteName } from '../provider-errors.js';
 import { redisError, type RedisErrorContext } from './redis-errors.js';
 
@@ -51,11 +51,16 @@ export interface RedisProviderOptions {
   commandTimeoutMs?: number;
 }
 
-interface Session {
-  admin: Redis;
-  adminEndpoint: Endpoint;
+/** What verification needs: read before the admin connects, kept even when the admin login fails. */
+interface TargetSide {
   target: Endpoint;
   targetCa: string | undefined;
+}
+
+/** The admin connection and what the server told it. */
+interface Session extends TargetSide {
+  admin: Redis;
+  adminEndpoint: Endpoint;
   versionText: string;
   /** Whether the server persists users in an aclfile; undefined when CONFIG GET is not allowed. */
   aclFile: boolean | undefined;
@@ -75,15 +80,21 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
   const secrets = new Set<string>();
+  let targetSide: TargetSide | undefined;
   let session: Session | undefined;
 
-  const remember = (...values: (string | undefined)[]): void => {
-    for (const v of values) if (v !== undefined && v !== '') secrets.add(v);
+  // values come from JSON: only non-empty strings are secrets to look for
+  const remember = (...values: unknown[]): void => {
+    for (const v of values) if (typeof v === 'string' && v !== '') secrets.add(v);
   };
 
   const requireSession = (): Session => {
-    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the Redis provider was used before initialize()');
+    if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the Redis provider was used before initialize() connected the admin');
     return session;
+  };
+  const requireTarget = (): TargetSide => {
+    if (targetSide === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the Redis provider verified a credential before initialize() read the target secret');
+    return targetSide;
   };
 
   const context = (s: Session, step: RedisErrorContext['step'], username: string): RedisErrorContext => ({
@@ -183,6 +194,7 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
   const close = async (): Promise<void> => {
     const s = session;
     session = undefined;
+    targetSide = undefined;
     s?.admin.disconnect();
   };
 
@@ -192,10 +204,14 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
       await close();
-      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'Redis', defaultPort: 6379, defaultUsername: 'default', passwordRequired: false });
+      // the target side first, and kept whatever happens to the admin: the agent proves the live
+      // credential with it when the admin login fails
       const target = readEndpoint(req.target, { secret: 'target', engine: 'Redis', defaultPort: 6379, defaultUsername: 'default', passwordRequired: false });
-      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'Redis' });
       const targetCa = await readCaFile(target, { secret: 'target', engine: 'Redis' });
+      targetSide = { target, targetCa };
+
+      const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'Redis', defaultPort: 6379, defaultUsername: 'default', passwordRequired: false });
+      const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'Redis' });
       const ctx: RedisErrorContext = { step: 'admin-login', endpoint: describeEndpoint(admin), username: admin.username, admin: admin.username, secrets };
       const auth = admin.password === '' ? undefined : { username: admin.username, password: admin.password };
       const client = await open(admin, adminCa, auth, ctx);
@@ -219,6 +235,7 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
     async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
       remember(req.password);
       const s = requireSession();
+      checkCredential(req.username, req.password, 'Redis');
       checkUsername(req.username);
       // ACL SETUSER creates a user that does not exist: a typo must not become a new user
       if ((await getUser(s, 'update', req.username)) === undefined) throw userNotFound(s, req.username);
@@ -237,6 +254,7 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
     async retireCredential(req: RetireCredentialRequest): Promise<void> {
       remember(req.oldPassword);
       const s = requireSession();
+      checkCredential(req.username, req.oldPassword, 'Redis');
       checkUsername(req.username);
       if (req.username === 'default' && s.requirepassMode) throw refuseDefaultDual();
       const user = await getUser(s, 'retire', req.username);
@@ -250,13 +268,17 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
 
     async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
       remember(req.password);
-      const s = requireSession();
-      const ctx = context(s, 'login', req.username);
-      const client = await open(s.target, s.targetCa, { username: req.username, password: req.password }, ctx);
+      const t = requireTarget();
+      checkCredential(req.username, req.password, 'Redis');
+      const ctx: RedisErrorContext = {
+        step: 'login', endpoint: describeEndpoint(t.target), username: req.username, admin: session?.adminEndpoint.username ?? '', secrets,
+      };
+      const client = await open(t.target, t.targetCa, { username: req.username, password: req.password }, ctx);
       try {
         const pong = await client.call('PING');
         if (pong !== 'PONG') throw new Error(`PING answered ${JSON.stringify(pong)}`);
-        return { serverVersion: s.versionText };
+        // without an admin session the version comes from HELLO, which every user may run
+        return { serverVersion: session?.versionText ?? (await helloVersion(client)) };
       } catch (err) {
         throw redisError(err, ctx);
       } finally {
@@ -373,6 +395,11 @@ async function serverVersion(client: Redis): Promise<string> {
   } catch {
     // INFO may be denied to a narrow admin; HELLO is for everyone
   }
+  return helloVersion(client);
+}
+
+/** The version from HELLO (allowed to every user, ACL or not), or "unknown" on a server without it. */
+async function helloVersion(client: Redis): Promise<string> {
   try {
     const hello = await client.call('HELLO', '2');
     if (Array.isArray(hello)) {

@@ -6,7 +6,7 @@ import { expectCode } from '../../providers/conformance.js';
 import { keepBackslashEscapes, mysqlProvider } from '../../providers/mysql/mysql-provider.js';
 import { canAlterUsers } from '../../providers/mysql/mysql-preflight.js';
 import type { CredentialProvider, DatabaseSecret } from '../../providers/provider.js';
-import { assertReachable, mysqlUrl, parseServiceUrl, randomTag } from '../support/services.js';
+import { assertReachable, mysqlUrl, parseServiceUrl, randomTag, startMariadbServer, type MariadbServer } from '../support/services.js';
 
 const url = mysqlUrl();
 await assertReachable('mysql', url);
@@ -133,5 +133,59 @@ describe('reading SHOW GRANTS', () => {
     assert.equal(canAlterUsers(['GRANT USAGE ON *.* TO `a`@`%`', 'GRANT ALL PRIVILEGES ON `app`.* TO `a`@`%`']).allowed, false);
     assert.equal(canAlterUsers(['GRANT SELECT ON `mysql`.* TO `a`@`%`']).allowed, false);
     assert.deepEqual(canAlterUsers(['GRANT USAGE ON *.* TO `a`@`%`', 'GRANT `rotator`@`%` TO `a`@`%`']), { allowed: false, viaRoles: true });
+  });
+});
+
+describe('mysql provider over TLS (a private MariaDB with a self-signed certificate for "localhost")', () => {
+  let tlsServer: MariadbServer;
+  const adminPassword = `adm-${randomTag(10)}`;
+  let appPassword = `app-${randomTag(10)}`;
+  before(async () => {
+    tlsServer = await startMariadbServer();
+    const c = await mysql.createConnection({ socketPath: tlsServer.socketPath, user: 'root' });
+    try {
+      // REQUIRE SSL: these accounts cannot log in without TLS, so a rotation that works went over it
+      await c.query('CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL', ['sk_admin', '%', adminPassword]);
+      await c.query('GRANT CREATE USER ON *.* TO ?@?', ['sk_admin', '%']);
+      await c.query('CREATE USER ?@? IDENTIFIED BY ? REQUIRE SSL', ['app', '%', appPassword]);
+    } finally {
+      await c.end();
+    }
+  });
+  after(async () => {
+    await tlsServer?.stop();
+  });
+  const secrets = (over: Record<string, string>): { admin: DatabaseSecret; target: DatabaseSecret } => ({
+    admin: { host: '127.0.0.1', port: String(tlsServer.port), username: 'sk_admin', password: adminPassword, ...over },
+    target: { host: '127.0.0.1', port: String(tlsServer.port), username: 'app', password: appPassword, ...over },
+  });
+
+  test('tls require encrypts without checking the certificate; verify-full checks it against caFile and the host name', async () => {
+    const { admin, target } = secrets({ tls: 'disable' });
+    await expectCode(mysqlProvider().initialize({ admin, target }), 'SK_ERR_PROVIDER_AUTH_FAILED', [adminPassword], 'REQUIRE SSL without TLS');
+    const modes: Record<string, string>[] = [{ tls: 'require' }, { tls: 'verify-full', caFile: tlsServer.caFile, host: 'localhost' }];
+    for (const over of modes) {
+      const s = secrets(over);
+      await withProvider(s.admin, s.target, async (p) => {
+        const next = `tls-${randomTag(10)}`;
+        await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
+        await p.verifyCredential({ username: 'app', password: next });
+        appPassword = next;
+      });
+    }
+  });
+
+  test('verify-full refuses a certificate it cannot trust, and an IP address whose name the driver would not check', async () => {
+    const cases: [string, Record<string, string>, 'SK_ERR_PROVIDER_TLS' | 'SK_ERR_PROVIDER_CONFIG'][] = [
+      ['no caFile for a self-signed certificate', { tls: 'verify-full', host: 'localhost' }, 'SK_ERR_PROVIDER_TLS'],
+      // mysql2 would accept this certificate (for "localhost") on 127.0.0.1: the provider refuses first
+      ['an IP address as host', { tls: 'verify-full', caFile: tlsServer.caFile, host: '127.0.0.1' }, 'SK_ERR_PROVIDER_CONFIG'],
+    ];
+    for (const [what, over, code] of cases) {
+      const p = mysqlProvider();
+      const { admin, target } = secrets(over);
+      await expectCode(p.initialize({ admin, target }), code, [adminPassword], what);
+      await p.close();
+    }
   });
 });

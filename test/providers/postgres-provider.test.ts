@@ -179,3 +179,58 @@ describe('postgres preflight rules for PostgreSQL 16+', () => {
     assert.deepEqual(problems, []);
   });
 });
+
+describe('postgres provider over TLS (a cluster with a self-signed certificate for "localhost")', () => {
+  let tlsCluster: ScramCluster;
+  let app: { name: string; password: string };
+  before(async () => {
+    tlsCluster = await scramCluster({ tls: true });
+    const c = new pg.Client({ host: tlsCluster.host, port: tlsCluster.port, user: tlsCluster.adminUser, password: tlsCluster.adminPassword, database: 'postgres' });
+    await c.connect();
+    app = { name: `sk_t_${randomTag()}`, password: `pw-${randomTag(10)}` };
+    await c.query(`CREATE ROLE ${id(app.name)} LOGIN PASSWORD ${lit(app.password)}`);
+    await c.end();
+  });
+  after(async () => {
+    await tlsCluster?.stop();
+  });
+  const secrets = (over: Record<string, string>): { admin: DatabaseSecret; target: DatabaseSecret } => ({
+    admin: { host: '127.0.0.1', port: String(tlsCluster.port), username: tlsCluster.adminUser, password: tlsCluster.adminPassword, ...over },
+    target: { host: '127.0.0.1', port: String(tlsCluster.port), username: app.name, password: app.password, ...over },
+  });
+
+  test('tls require encrypts without checking the certificate; verify-full checks it against caFile and the host name', async () => {
+    const caFile = tlsCluster.caFile ?? assert.fail('no certificate');
+    const modes: Record<string, string>[] = [{ tls: 'require' }, { tls: 'verify-full', caFile, host: 'localhost' }];
+    for (const over of modes) {
+      const { admin, target } = secrets(over);
+      await withProvider(admin, target, async (p) => {
+        const next = `tls-${randomTag(10)}`;
+        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
+        await p.verifyCredential({ username: app.name, password: next });
+        app.password = next;
+        // the server's view: the provider's admin session is encrypted
+        const c = new pg.Client({ host: tlsCluster.host, port: tlsCluster.port, user: tlsCluster.adminUser, password: tlsCluster.adminPassword, database: 'postgres' });
+        await c.connect();
+        const { rows } = await c.query<{ ssl: boolean }>(
+          "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'sikkerkey-agent'",
+        );
+        await c.end();
+        assert.deepEqual(rows, [{ ssl: true }], `tls ${over['tls']}: the admin session is not encrypted`);
+      });
+    }
+  });
+
+  test('verify-full refuses a certificate it cannot trust, or one for another host name', async () => {
+    const caFile = tlsCluster.caFile ?? assert.fail('no certificate');
+    for (const [what, over] of [
+      ['no caFile for a self-signed certificate', { tls: 'verify-full', host: 'localhost' }],
+      ['127.0.0.1 is not in the certificate', { tls: 'verify-full', caFile, host: '127.0.0.1' }],
+    ] as const) {
+      const p = postgresProvider();
+      const { admin, target } = secrets(over);
+      await expectCode(p.initialize({ admin, target }), 'SK_ERR_PROVIDER_TLS', [tlsCluster.adminPassword], what);
+      await p.close();
+    }
+  });
+});

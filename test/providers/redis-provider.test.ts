@@ -128,3 +128,51 @@ describe('redis provider: a server with an aclfile', () => {
     });
   });
 });
+
+describe('redis provider over TLS (a tls-port with a self-signed certificate for "localhost")', () => {
+  let server: RedisServer;
+  const adminPassword = `adm-${randomTag(10)}`;
+  let appPassword = `app-${randomTag(10)}`;
+  before(async () => {
+    server = await startRedisServer({
+      tls: true,
+      aclFileContents: `user default off\nuser sk_admin on #${passwordHash(adminPassword)} +@all ~*\nuser app on #${passwordHash(appPassword)} -@all +ping\n`,
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  const secrets = (over: Record<string, string>): { admin: DatabaseSecret; target: DatabaseSecret } => ({
+    admin: { host: '127.0.0.1', port: String(server.port), username: 'sk_admin', password: adminPassword, ...over },
+    target: { host: '127.0.0.1', port: String(server.port), username: 'app', password: appPassword, ...over },
+  });
+
+  // the server has no plain-text port, so a rotation that works here went over TLS
+  test('tls require encrypts without checking the certificate; verify-full checks it against caFile and the host name', async () => {
+    const caFile = server.caFile ?? assert.fail('no certificate');
+    const modes: Record<string, string>[] = [{ tls: 'require' }, { tls: 'verify-full', caFile, host: 'localhost' }];
+    for (const over of modes) {
+      const { admin, target } = secrets(over);
+      await withProvider(admin, target, async (p) => {
+        const next = `tls-${randomTag(10)}`;
+        await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
+        await p.verifyCredential({ username: 'app', password: next });
+        appPassword = next;
+      });
+    }
+  });
+
+  test('verify-full refuses a certificate it cannot trust, or one for another host name', async () => {
+    const caFile = server.caFile ?? assert.fail('no certificate');
+    const cases: [string, Record<string, string>, 'SK_ERR_PROVIDER_TLS'][] = [
+      ['no caFile for a self-signed certificate', { tls: 'verify-full', host: 'localhost' }, 'SK_ERR_PROVIDER_TLS'],
+      ['127.0.0.1 is not in the certificate', { tls: 'verify-full', caFile, host: '127.0.0.1' }, 'SK_ERR_PROVIDER_TLS'],
+    ];
+    for (const [what, over, code] of cases) {
+      const p = redisProvider({ connectTimeoutMs: 2_000 });
+      const { admin, target } = secrets(over);
+      await expectCode(p.initialize({ admin, target }), code, [adminPassword], what);
+      await p.close();
+    }
+  });
+});

@@ -11,10 +11,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, parseServiceUrl } from './services.js';
+import { freePort, makeLocalhostCert, parseServiceUrl } from './services.js';
 
 export interface ScramCluster {
   host: string;
@@ -25,24 +25,39 @@ export interface ScramCluster {
   url: string;
   /** The server log (log_statement = 'ddl'), when this process started the cluster. */
   logFile: string | undefined;
+  /** With `tls`: the server's self-signed certificate for "localhost", to use as caFile. */
+  caFile: string | undefined;
   /** Milliseconds initdb + start took (0 for PG_SCRAM_URL). */
   startupMs: number;
   /** Stops the cluster and removes its files; safe to call twice. A no-op for PG_SCRAM_URL. */
   stop(): Promise<void>;
 }
 
-let cached: Promise<ScramCluster> | undefined;
+export interface ScramClusterOptions {
+  /**
+   * Also accept TLS (ssl = on, a self-signed certificate for "localhost"); plain connections still
+   * work. Always a local cluster: PG_SCRAM_URL says nothing about its certificates.
+   */
+  tls?: boolean;
+}
 
-/** The process's cluster, started on first call. */
-export function scramCluster(): Promise<ScramCluster> {
-  cached ??= start().catch((err: unknown) => {
-    cached = undefined;
-    throw err;
-  });
+const cache = new Map<boolean, Promise<ScramCluster>>();
+
+/** The process's cluster (one per options), started on first call. */
+export function scramCluster(options: ScramClusterOptions = {}): Promise<ScramCluster> {
+  const tls = options.tls === true;
+  let cached = cache.get(tls);
+  if (cached === undefined) {
+    cached = start(tls).catch((err: unknown) => {
+      cache.delete(tls);
+      throw err;
+    });
+    cache.set(tls, cached);
+  }
   return cached;
 }
 
-/** Same as scramCluster(); the name the brief uses. */
+/** Same as scramCluster(). */
 export const startScramCluster = scramCluster;
 
 function newestBinDir(): string {
@@ -54,11 +69,14 @@ function newestBinDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-async function start(): Promise<ScramCluster> {
+async function start(tls: boolean): Promise<ScramCluster> {
   const external = process.env['PG_SCRAM_URL'];
-  if (external !== undefined && external !== '') {
+  if (!tls && external !== undefined && external !== '') {
     const a = parseServiceUrl(external);
-    return { host: a.host, port: a.port, adminUser: a.username, adminPassword: a.password, url: external, logFile: undefined, startupMs: 0, stop: async () => undefined };
+    return {
+      host: a.host, port: a.port, adminUser: a.username, adminPassword: a.password, url: external, logFile: undefined, caFile: undefined, startupMs: 0,
+      stop: async () => undefined,
+    };
   }
 
   const started = performance.now();
@@ -105,8 +123,17 @@ async function start(): Promise<ScramCluster> {
     const serverOptions = [
       `-p ${port}`, '-c listen_addresses=127.0.0.1', `-c unix_socket_directories=${dir}`,
       '-c fsync=off', '-c full_page_writes=off', '-c synchronous_commit=off', '-c log_statement=ddl',
-    ].join(' ');
-    run('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '30', 'start']);
+    ];
+    let caFile: string | undefined;
+    if (tls) {
+      const files = makeLocalhostCert(dir);
+      // the server refuses a key file that others can read, or that it does not own
+      chmodSync(files.keyFile, 0o600);
+      if (owner !== undefined) for (const f of [files.certFile, files.keyFile]) chownSync(f, owner.uid, owner.gid);
+      serverOptions.push('-c ssl=on', `-c ssl_cert_file=${files.certFile}`, `-c ssl_key_file=${files.keyFile}`);
+      caFile = files.certFile;
+    }
+    run('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', serverOptions.join(' '), '-w', '-t', '30', 'start']);
     running = true;
     const startupMs = Math.round(performance.now() - started);
     return {
@@ -116,13 +143,14 @@ async function start(): Promise<ScramCluster> {
       adminPassword,
       url: `postgres://postgres:${encodeURIComponent(adminPassword)}@127.0.0.1:${port}/postgres`,
       logFile,
+      caFile,
       startupMs,
       stop: async () => {
         stopSync();
         process.removeListener('exit', stopSync);
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
-        cached = undefined;
+        cache.delete(tls);
       },
     };
   } catch (err) {

@@ -44,7 +44,13 @@ export interface RunningProcess {
 }
 
 export function startBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningProcess {
-  const proc = spawn(process.execPath, [BIN[bin], ...args], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startExecutable(process.execPath, [BIN[bin], ...args], { ...opts, label: bin });
+}
+
+/** Like startBin, for any executable (e.g. the single-executable agent in dist/bin). */
+export function startExecutable(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; label?: string } = {}): RunningProcess {
+  const bin = opts.label ?? command;
+  const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => { out += d.toString(); waiters.forEach((w) => w()); };

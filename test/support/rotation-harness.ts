@@ -2,15 +2,18 @@
  * End-to-end rotation harness: a real vault process (SQLite), real agent processes, and a real
  * database that enforces passwords. It sets up what an operator would — a project, the rotated
  * secret, the admin secret, an agent machine granted the admin secret, an application machine
- * granted the rotated secret — through the real CLI.
+ * granted the rotated secret — through the real CLI. With `tls`, the vault serves https and every
+ * client (CLI, agent, the application's client) verifies it against the given CA.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from './processes.js';
+import { jsonOf, runBin, startBin, startExecutable } from './processes.js';
 import type { CliResult, RunningProcess } from './processes.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
+import { freePort } from './services.js';
 
 export interface RotationHarnessOptions {
   engine: string;
@@ -21,6 +24,16 @@ export interface RotationHarnessOptions {
   /** Vault --rotation-lease (default 3s, short so re-claims happen within a test). */
   lease?: string;
   strategy?: string;
+  /** Serve TLS with this certificate and key; clients trust `ca` (files, PEM). */
+  tls?: { cert: string; key: string; ca: string };
+  /** More URLs the vault answers to (--public-url), e.g. a proxy in front of it; its own URL stays valid. */
+  publicUrls?: string[];
+  /** --grace for dual/alternating. */
+  grace?: string;
+  /** --alternate-username for alternating. */
+  alternateUsername?: string;
+  /** Run this executable as the agent (e.g. the single executable, dist/bin/sikkerkey-agent) instead of `node dist/agent/main.js`. */
+  agentExecutable?: string;
 }
 
 export interface RotationHarness {
@@ -30,10 +43,11 @@ export interface RotationHarness {
   /** Runs `sikkerkey …` as the operator. */
   sk(args: string[]): Promise<CliResult>;
   /** Starts an agent process (optionally paused at a fault point). */
-  startAgent(opts?: { faultAt?: string; name?: string }): Promise<RunningProcess>;
+  startAgent(opts?: { faultAt?: string; name?: string; vaultUrl?: string }): Promise<RunningProcess>;
   /** The application's read of the rotated secret. */
   read(): Promise<{ version: number; fields: Record<string, string> }>;
-  restartVault(opts?: { faultAt?: string }): Promise<void>;
+  /** Stops the vault (SIGKILL unless told otherwise) and starts it again on the same port; resolves to the old process's exit code. */
+  restartVault(opts?: { faultAt?: string; signal?: NodeJS.Signals }): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -49,18 +63,24 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
   const rootKeyFile = join(dir, 'root.key');
   writeFileSync(rootKeyFile, init.rootKey, { mode: 0o600 });
 
-  let port = 0;
+  const scheme = opts.tls ? 'https' : 'http';
+  const ca = opts.tls ? readFileSync(opts.tls.ca, 'utf8') : undefined;
+  // With extra public URLs the vault's own URL must be listed too, so its port is fixed up front.
+  let port = opts.publicUrls ? await freePort() : 0;
   const startVault = async (faultAt?: string): Promise<RunningProcess> => {
     const v = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', `127.0.0.1:${port}`,
-      '--rotation-lease', opts.lease ?? '3s', '--log-level', 'info'], { env: faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: faultAt } : {} });
+      '--rotation-lease', opts.lease ?? '3s', '--log-level', 'info',
+      ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : []),
+      ...(opts.publicUrls ? [`${scheme}://127.0.0.1:${port}`, ...opts.publicUrls].flatMap((u) => ['--public-url', u]) : []),
+    ], { env: faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: faultAt } : {} });
     processes.push(v);
-    await waitForHealth(`http://127.0.0.1:${port || (await portFromLog(v))}`);
+    await waitForHealth(`${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca);
     return v;
   };
   let vault = await startVault();
   port = await portFromLog(vault);
-  const url = `http://127.0.0.1:${port}`;
-  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
+  const url = `${scheme}://127.0.0.1:${port}`;
+  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey, ...(opts.tls ? { SIKKERKEY_CA_FILE: opts.tls.ca } : {}) };
   const sk = (args: string[]): Promise<CliResult> => runBin('sikkerkey', args, { env });
   const must = async (args: string[]): Promise<void> => { jsonOf(await sk([...args, '--json'])); };
 
@@ -75,10 +95,11 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
   const appPub = jsonOf<{ publicKey: string }>(await runBin('sikkerkey-agent', ['init', '--key-file', appKey, '--json']));
   await must(['machine', 'add', 'app1', '--public-key', appPub.publicKey]);
   await must(['grant', 'add', 'app1', '--project', 'db', '--secret', 'app']);
-  await must(['rotation', 'set', 'db', 'app', '--provider', opts.engine, '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', opts.strategy ?? 'single']);
+  await must(['rotation', 'set', 'db', 'app', '--provider', opts.engine, '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', opts.strategy ?? 'single',
+    ...(opts.grace ? ['--grace', opts.grace] : []), ...(opts.alternateUsername ? ['--alternate-username', opts.alternateUsername] : [])]);
 
   const appIdentity = readPrivateKeyFile(appKey);
-  const appClient = new VaultClient({ url, key: { keyId: appIdentity.keyId, privateKey: appIdentity.privateKey } });
+  const appClient = new VaultClient({ url, key: { keyId: appIdentity.keyId, privateKey: appIdentity.privateKey }, ...(opts.tls ? { caFile: opts.tls.ca } : {}) });
 
   return {
     dir, url,
@@ -86,8 +107,14 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
     sk,
     startAgent: async (o = {}) => {
       const cfg = join(dir, `agent-${o.name ?? 'a'}-${agentPort++}.json`);
-      writeFileSync(cfg, JSON.stringify({ vaultUrl: url, keyFile: agentKey, health: { listen: '127.0.0.1:0' }, pollWaitSeconds: 5, log: { level: 'info' } }));
-      const a = startBin('sikkerkey-agent', ['run', '--config', cfg], { env: o.faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: o.faultAt } : {} });
+      writeFileSync(cfg, JSON.stringify({
+        vaultUrl: o.vaultUrl ?? url, keyFile: agentKey, health: { listen: '127.0.0.1:0' }, pollWaitSeconds: 5, log: { level: 'info' },
+        ...(opts.tls ? { caFile: opts.tls.ca } : {}),
+      }));
+      const agentEnv = { env: o.faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: o.faultAt } : {} };
+      const a = opts.agentExecutable
+        ? startExecutable(opts.agentExecutable, ['run', '--config', cfg], { ...agentEnv, label: 'sikkerkey-agent' })
+        : startBin('sikkerkey-agent', ['run', '--config', cfg], agentEnv);
       processes.push(a);
       await a.waitFor(/agent started/);
       return a;
@@ -97,8 +124,9 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
       return { version: r.version, fields: r.fields ?? {} };
     },
     restartVault: async (o = {}) => {
-      await vault.stop('SIGKILL');
+      const code = await vault.stop(o.signal ?? 'SIGKILL');
       vault = await startVault(o.faultAt);
+      return code;
     },
     close: async () => {
       for (const p of processes.reverse()) await p.stop('SIGKILL');
@@ -108,16 +136,26 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
 }
 
 async function portFromLog(v: RunningProcess): Promise<number> {
-  const m = await v.waitFor(/"url":"http:\/\/127\.0\.0\.1:(\d+)"/);
+  const m = await v.waitFor(/"url":"https?:\/\/127\.0\.0\.1:(\d+)"/);
   return Number(m[1]);
 }
 
-async function waitForHealth(url: string, timeoutMs = 15_000): Promise<void> {
+/** GET url → status code; https verified against `ca`. */
+function statusOf(url: string, ca: string | undefined): Promise<number> {
+  if (!url.startsWith('https:')) return fetch(url).then((r) => r.status);
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+async function waitForHealth(url: string, ca: string | undefined, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
+      if ((await statusOf(`${url}/healthz`, ca)) === 200) return;
     } catch { /* not up yet */ }
     if (Date.now() > deadline) throw new Error(`vault at ${url} did not come up`);
     await new Promise((r) => setTimeout(r, 100));

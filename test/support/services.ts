@@ -7,9 +7,9 @@
  *   await assertReachable('mysql', mysqlUrl());
  *   const { host, port, username } = parseServiceUrl(mysqlUrl());
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,14 +92,44 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Waits for `promise`, at most `ms`; the timer does not keep the process alive afterwards. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 /** A short random tag for names that must not collide across runs and parallel test files. */
 export const randomTag = (bytes = 4): string => randomBytes(bytes).toString('hex');
+
+export interface TlsFiles {
+  /** PEM certificate for CN/SAN "localhost" (self-signed: it is its own CA file). */
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * A self-signed certificate for "localhost" (DNS name only, no IP address), valid one day, made
+ * with the openssl command: verify-full against "localhost" passes, against "127.0.0.1" fails.
+ */
+export function makeLocalhostCert(dir: string): TlsFiles {
+  const certFile = join(dir, 'server.crt');
+  const keyFile = join(dir, 'server.key');
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', keyFile, '-out', certFile,
+  ], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`openssl could not make a test certificate: ${(r.stderr || String(r.error)).trim()}`);
+  return { certFile, keyFile };
+}
 
 export interface RedisServer {
   host: string;
   port: number;
   /** The aclfile's path when one was asked for. */
   aclFile: string | undefined;
+  /** With `tls`: the port speaks only TLS, with this self-signed certificate for "localhost". */
+  caFile: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -107,10 +137,18 @@ export interface RedisServer {
  * A private redis-server on a free port, for tests that change the default user or global config
  * (never done on the shared Redis). Settings go in a config file, not on the command line.
  */
-export async function startRedisServer(opts: { requirepass?: string; aclFileContents?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(opts: { requirepass?: string; aclFileContents?: string; tls?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-redis-'));
   const port = await freePort();
-  const lines = [`port ${port}`, 'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', 'loglevel warning'];
+  const lines = ['bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', 'loglevel warning'];
+  let caFile: string | undefined;
+  if (opts.tls === true) {
+    const tls = makeLocalhostCert(dir);
+    caFile = tls.certFile;
+    lines.push('port 0', `tls-port ${port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.certFile}`, 'tls-auth-clients no');
+  } else {
+    lines.push(`port ${port}`);
+  }
   if (opts.requirepass !== undefined) lines.push(`requirepass "${opts.requirepass}"`);
   let aclFile: string | undefined;
   if (opts.aclFileContents !== undefined) {
@@ -134,7 +172,7 @@ export async function startRedisServer(opts: { requirepass?: string; aclFileCont
     process.removeListener('exit', killOnExit);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+      await within(exited, 3_000);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     rmSync(dir, { recursive: true, force: true });
@@ -153,5 +191,75 @@ export async function startRedisServer(opts: { requirepass?: string; aclFileCont
       await new Promise((r) => setTimeout(r, 25));
     }
   }
-  return { host: '127.0.0.1', port, aclFile, stop };
+  return { host: '127.0.0.1', port, aclFile, caFile, stop };
+}
+
+export interface MariadbServer {
+  host: string;
+  port: number;
+  /** Unix socket where root logs in without a password (for test setup). */
+  socketPath: string;
+  /** The self-signed certificate for "localhost" it serves TLS with. */
+  caFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private MariaDB with TLS on a free port (mariadb-install-db + mariadbd in a temp dir, ~3 s),
+ * for the TLS paths the machine's MariaDB (TLS disabled) cannot show. Run as root, the server
+ * drops to the OS user mysql.
+ */
+export async function startMariadbServer(): Promise<MariadbServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sk-mariadb-'));
+  const dataDir = join(dir, 'data');
+  const socketPath = join(dir, 'mysqld.sock');
+  const asRoot = process.getuid?.() === 0;
+  const tls = makeLocalhostCert(dir);
+  if (asRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' }).stdout.trim());
+    for (const f of [dir, tls.certFile, tls.keyFile]) chownSync(f, uid, gid);
+  }
+  const userArgs = asRoot ? ['--user=mysql'] : [];
+  const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, ...userArgs, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 60_000 });
+  if (install.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mariadb-install-db failed: ${(install.stderr || String(install.error)).trim()}`);
+  }
+  const port = await freePort();
+  const child = spawn('mariadbd', [
+    '--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socketPath}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`, ...userArgs, '--skip-log-bin', '--innodb-buffer-pool-size=16M',
+    `--ssl-cert=${tls.certFile}`, `--ssl-key=${tls.keyFile}`, `--ssl-ca=${tls.certFile}`,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await within(exited, 10_000);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await assertReachable('mysql', `mysql://127.0.0.1:${port}`, 500);
+      break;
+    } catch (err) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`mariadbd did not start on port ${port}: ${stderr.trim().split('\n').slice(-5).join(' / ') || (err as Error).message}`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { host: '127.0.0.1', port, socketPath, caFile: tls.certFile, stop };
 }

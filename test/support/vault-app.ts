@@ -23,10 +23,11 @@ export interface TestVault {
   rootKey: Buffer;
   logs: string[];
   /** A signed request as `key` (JSON body), through fastify's inject. */
-  call(key: IdentityKey, method: string, target: string, body?: unknown, opts?: { headers?: Record<string, string>; now?: number }): Promise<InjectedResponse>;
+  call(key: IdentityKey, method: string, target: string, body?: unknown, opts?: { headers?: Record<string, string>; now?: number; remoteAddress?: string }): Promise<InjectedResponse>;
   /** Signs and returns the raw request so a test can replay or mutate it. */
   sign(key: IdentityKey, method: string, target: string, body?: unknown): { headers: Record<string, string>; payload: Buffer };
-  send(method: string, target: string, headers: Record<string, string>, payload?: Buffer | string): Promise<InjectedResponse>;
+  /** `remoteAddress`: the source address the vault sees (default 127.0.0.1). */
+  send(method: string, target: string, headers: Record<string, string>, payload?: Buffer | string, opts?: { remoteAddress?: string }): Promise<InjectedResponse>;
   /** Adds a machine by public key through the operator API; returns its key. */
   addMachine(name: string, labels?: string[]): Promise<IdentityKey>;
   close(): Promise<void>;
@@ -36,17 +37,21 @@ export interface TestVault {
  * `authFailureLimit` defaults high here: functional tests send many deliberately bad requests from
  * one address, and the guard tests set the production default (20) themselves.
  */
-export async function startTestVault(store: Store, opts: { now?: () => number; authFailureLimit?: number } = {}): Promise<TestVault> {
+export async function startTestVault(store: Store, opts: { now?: () => number; authFailureLimit?: number; geoipDb?: string; trustProxy?: string[] } = {}): Promise<TestVault> {
   const operator = generateIdentityKey();
   const { rootKey } = await initVault(store, { operatorPublicKey: Buffer.from(operator.publicKey).toString('base64'), operatorName: 'owner' });
   const keyring = await openVault(store, rootKey);
   const logs: string[] = [];
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logs.push(chunk.toString()); cb(); } });
   const log = pino({ level: 'debug' }, sink);
-  const { app, ctx, metrics } = await buildApp({ store, keyring, log, authorities: [TEST_AUTHORITY], authFailureLimit: opts.authFailureLimit ?? 100_000, ...(opts.now ? { now: opts.now } : {}) });
+  const { app, ctx, metrics } = await buildApp({ store, keyring, log, authorities: [TEST_AUTHORITY], authFailureLimit: opts.authFailureLimit ?? 100_000, ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}) });
 
-  const send = async (method: string, target: string, headers: Record<string, string>, payload?: Buffer | string): Promise<InjectedResponse> => {
-    const res = await app.inject({ method: method as 'GET', url: target, headers: { host: TEST_AUTHORITY, ...headers }, ...(payload !== undefined ? { payload } : {}) });
+  const send = async (method: string, target: string, headers: Record<string, string>, payload?: Buffer | string, o: { remoteAddress?: string } = {}): Promise<InjectedResponse> => {
+    const res = await app.inject({
+      method: method as 'GET', url: target, headers: { host: TEST_AUTHORITY, ...headers }, ...(payload !== undefined ? { payload } : {}),
+      ...(o.remoteAddress ? { remoteAddress: o.remoteAddress } : {}),
+    });
     let body: unknown;
     try { body = res.body ? JSON.parse(res.body) : undefined; } catch { body = res.body; }
     return { status: res.statusCode, headers: res.headers, body, raw: res.body };
@@ -62,7 +67,7 @@ export async function startTestVault(store: Store, opts: { now?: () => number; a
   };
   const call: TestVault['call'] = async (key, method, target, body, o = {}) => {
     const signed = sign(key, method, target, body);
-    return send(method, target, { ...signed.headers, ...o.headers }, signed.payload.length ? signed.payload : undefined);
+    return send(method, target, { ...signed.headers, ...o.headers }, signed.payload.length ? signed.payload : undefined, o.remoteAddress ? { remoteAddress: o.remoteAddress } : {});
   };
   return {
     app, ctx, metrics, operator, rootKey, logs, call, sign, send,

@@ -16,7 +16,8 @@ export function clientFor(cmd: Command): VaultClient {
   const keyFile = g.keyFile ?? process.env.SIKKERKEY_KEY_FILE;
   if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
   if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no operator key: set SIKKERKEY_KEY_FILE or pass --key-file');
-  return new VaultClient({ url, keyFile, ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}) });
+  // SIKKERKEY_CA_FILE / SIKKERKEY_PIN_SHA256 are read by the client itself, for https:// only.
+  return new VaultClient({ url, keyFile });
 }
 
 export function out(cmd: Command, value: unknown, human: () => string): void {

@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { clientFor, out } from './cli-context.js';
 import { rotationCommands } from './rotation-commands.js';
+import { lifecycleCommands } from './lifecycle-commands.js';
+import { canaryCommands } from './canary-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -101,7 +103,7 @@ machine.command('list').option('--json').action(async function (this: Command) {
     m.name, m.status, m.labels.join(','), m.lastSeenAt ? new Date(m.lastSeenAt).toISOString() : 'never', m.expiresAt ? new Date(m.expiresAt).toISOString() : '-',
   ])));
 });
-for (const [verb, what] of [['approve', 'let a machine waiting for approval read'], ['disable', 'stop a machine from authenticating']] as const) {
+for (const [verb, what] of [['approve', 'let a machine waiting for approval read'], ['disable', 'stop a machine from authenticating'], ['enable', 're-enable a disabled machine (e.g. after a canary trip)']] as const) {
   machine.command(`${verb} <name>`).description(what).option('--json').action(async function (this: Command, name: string) {
     const { body } = await clientFor(this).request<{ machine: { name: string; status: string } }>('POST', `/v1/machines/${enc(name)}/${verb}`);
     out(this, body.machine, () => `machine ${body.machine.name} is ${body.machine.status}`);
@@ -146,5 +148,7 @@ audit.command('verify').option('--json').action(async function (this: Command) {
 });
 
 rotationCommands(program);
+lifecycleCommands(program);
+canaryCommands(program);
 
 await runCli(program);

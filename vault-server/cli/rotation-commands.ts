@@ -14,6 +14,18 @@ function secretPath(project: string, secret: string): string {
 interface SetOpts {
   provider: string; agent?: string; agentLabel?: string; adminSecret: string; strategy?: string; schedule?: string;
   timezone?: string; grace?: string; passwordLength?: string; alternateUsername?: string; paused?: boolean;
+  wait?: boolean; timeout: string;
+}
+
+interface JobView { id: string; kind: string; state: string; error: string | null; latencyMs: number | null }
+
+async function waitForJob(client: ReturnType<typeof clientFor>, id: string, timeoutSeconds: number): Promise<JobView> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const { body } = await client.request<JobView>('GET', `/v1/rotations/${enc(id)}`);
+    if (FINISHED.has(body.state) || Date.now() > deadline) return body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** `sikkerkey rotation …` (DESIGN §11). */
@@ -32,6 +44,8 @@ export function rotationCommands(program: Command): void {
     .option('--password-length <n>', 'generated password length (16–128)', '32')
     .option('--alternate-username <name>', 'the second user (alternating)')
     .option('--paused', 'store the policy but do not schedule it')
+    .option('--wait', 'wait for the preflight check and report it (exit non-zero when it fails)')
+    .option('--timeout <seconds>', 'give up waiting after this long', '120')
     .option('--json')
     .action(async function (this: Command, project: string, secret: string, o: SetOpts) {
       const length = Number(o.passwordLength ?? 32);
@@ -42,8 +56,13 @@ export function rotationCommands(program: Command): void {
         ...(o.schedule ? { schedule: o.schedule, timezone: o.timezone ?? 'UTC' } : {}), ...(o.grace ? { grace: o.grace } : {}),
         ...(o.alternateUsername ? { alternateUsername: o.alternateUsername } : {}), ...(o.paused ? { paused: true } : {}),
       };
-      const { body: res } = await clientFor(this).request<{ policy: { nextRunAt: number | null; enabled: boolean } }>('PUT', secretPath(project, secret), body);
-      out(this, res.policy, () => `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`);
+      const client = clientFor(this);
+      const { body: res } = await client.request<{ policy: { nextRunAt: number | null; enabled: boolean; preflightId: string | null } }>('PUT', secretPath(project, secret), body);
+      const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
+      if (!o.wait || !res.policy.preflightId) return out(this, res.policy, () => saved);
+      const job = await waitForJob(client, res.policy.preflightId, Number(o.timeout));
+      out(this, { ...res.policy, preflight: job }, () => `${saved}\npreflight: ${job.state === 'promoted' ? 'passed' : `${job.state}${job.error ? ` — ${job.error}` : ''}`}`);
+      if (job.state !== 'promoted') process.exitCode = 3;
     });
 
   rotation.command('run <project> <secret>')

@@ -73,12 +73,19 @@ export function matchesCidr(list: BlockList, ip: string): boolean {
   return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+/** Shared failure budgets: routes that authenticate on their own (enrollment) use them too. */
+export interface AuthGuard {
+  recordFailure(ip: string, keyId: string | undefined): void;
+  /** Seconds until this address / key id may try again (0: now). */
+  retryAfter(ip: string, keyId: string | undefined): number;
+}
+
 /**
  * Cheap checks before any signature work (onRequest: the body is not even read yet): the
  * vault-wide allowlist, then the failure budgets of the source address and the claimed key id.
  * Returns the hook the authenticator calls on each 401.
  */
-export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = {}): { recordFailure(ip: string, keyId: string | undefined): void } {
+export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = {}): AuthGuard {
   const now = opts.now ?? Date.now;
   const budget = new FailureBudget({ limit: opts.failureLimit ?? 20, windowMs: opts.windowMs ?? 60_000, now });
   const allow = opts.allowCidrs && opts.allowCidrs.length > 0 ? parseCidrList(opts.allowCidrs, '--allow-cidr') : undefined;
@@ -101,6 +108,9 @@ export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = 
     recordFailure(ip, keyId) {
       budget.fail(`ip:${ip}`);
       if (keyId) budget.fail(`key:${keyId}`);
+    },
+    retryAfter(ip, keyId) {
+      return Math.max(budget.retryAfter(`ip:${ip}`), keyId ? budget.retryAfter(`key:${keyId}`) : 0);
     },
   };
 }

@@ -5,6 +5,8 @@ import { publicKeyObject } from '../../protocol/keys.js';
 import { peekKeyId, verifyRequest } from '../../protocol/signing.js';
 import type { NonceStore } from '../../protocol/signing.js';
 import type { Store } from '../store/open-store.js';
+import { createMachineConstraintCheck } from '../modules/machines/machine-constraints.js';
+import type { MachineConstraintCheck, MachineConstraintRow } from '../modules/machines/machine-constraints.js';
 
 export type IdentityKind = 'operator' | 'machine' | 'ai_agent';
 export type OperatorRole = 'owner' | 'admin' | 'viewer';
@@ -51,15 +53,18 @@ interface IdentityRow {
   status: string;
   role?: OperatorRole;
   expiresAt: number | null;
+  /** Machines only: the guardrail columns the constraint check reads. */
+  machine?: MachineConstraintRow;
 }
 
 /** Looks a key id up in exactly the tables named, in that order; never anywhere else. */
 async function findIdentity(store: Store, kinds: readonly IdentityKind[], keyId: string): Promise<IdentityRow | undefined> {
   for (const kind of kinds) {
     if (kind === 'machine') {
-      const row = await store.db.selectFrom('machines').select(['id', 'name', 'public_key', 'status', 'expires_at'])
+      const row = await store.db.selectFrom('machines')
+        .select(['id', 'name', 'public_key', 'status', 'expires_at', 'ip_allowlist', 'country_allowlist', 'time_window', 'constraints'])
         .where('key_id', '=', keyId).executeTakeFirst();
-      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: row.expires_at };
+      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: row.expires_at, machine: row };
     } else if (kind === 'operator') {
       const row = await store.db.selectFrom('operators').select(['id', 'name', 'public_key', 'status', 'role'])
         .where('key_id', '=', keyId).executeTakeFirst();
@@ -87,6 +92,8 @@ export interface AuthenticatorOptions {
   onVerify?: () => void;
   /** Called with the seconds authentication took, when it succeeded. */
   onAuthenticated?: (seconds: number) => void;
+  /** Machines' guardrails (expiry, IP, country, time window, unknown constraints); a GeoIP-less check by default. */
+  checkMachine?: MachineConstraintCheck;
 }
 
 /**
@@ -99,6 +106,7 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
   // the identity's status is still read on every request.
   const keyCache = new Map<string, KeyObject>();
   const now = opts.now ?? Date.now;
+  const checkMachine = opts.checkMachine ?? createMachineConstraintCheck({ now });
 
   const keyObjectFor = (keyId: string, raw: Buffer): KeyObject => {
     let key = keyCache.get(keyId);
@@ -140,6 +148,7 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
       opts.onAuthenticated?.(Number(process.hrtime.bigint() - started) / 1e9);
       if (!identity) throw new SikkerKeyError('SK_ERR_SIGNATURE_UNKNOWN_KEY');
       checkStatus(identity, now());
+      if (identity.machine) await checkMachine(identity.machine, request.ip);
       const minRole = request.routeOptions.config.minRole;
       if (minRole && identity.kind === 'operator' && ROLE_RANK[identity.role ?? 'viewer'] < ROLE_RANK[minRole]) {
         throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this needs the operator role ${minRole} or higher`);

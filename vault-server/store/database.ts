@@ -224,6 +224,10 @@ export interface RotationPoliciesTable {
   alternate_username: string | null;
   created_at: Ms;
   updated_at: Ms;
+  /** Since when no agent that may run this policy has been seen (migration 0002); null = one is alive. */
+  no_agent_since: Ms | null;
+  /** `alternating`: the secret's username when the policy was set; the other is `alternate_username` (0002). */
+  primary_username: string | null;
 }
 
 export type RotationKind = 'rotate' | 'retire' | 'preflight';

@@ -4,6 +4,7 @@ import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import { addMachine, listMachines, setMachineStatus } from './machines-service.js';
+import { extendMachine, machineExtensions, revertExtension } from './machines-service.js';
 
 const machineParams = { type: 'object', required: ['machine'], properties: { machine: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 
@@ -36,7 +37,36 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'active', 'machine.approve') }));
 
+  app.post<{ Params: { machine: string } }>('/v1/machines/:machine/enable', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+  }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'active', 'machine.enable') }));
+
   app.post<{ Params: { machine: string } }>('/v1/machines/:machine/disable', {
     config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'disabled', 'machine.disable') }));
+
+  // -- lifecycle: extensions (audited with their reason; reverted in reverse order) --------
+  app.post<{ Params: { machine: string }; Body: { by: string; reason: string } }>('/v1/machines/:machine/extend', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: {
+      params: machineParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['by', 'reason'],
+        properties: { by: { type: 'string', minLength: 2, maxLength: 16 }, reason: { type: 'string', minLength: 1, maxLength: 500 } },
+      },
+    },
+  }, async (req) => ({ machine: await extendMachine(ctx, callerOf(req), req.params.machine, { byMs: parseDuration(req.body.by, '--by'), reason: req.body.reason }) }));
+
+  app.get<{ Params: { machine: string } }>('/v1/machines/:machine/extensions', {
+    config: { auth: ['operator'] }, schema: { params: machineParams },
+  }, async (req) => machineExtensions(ctx, req.params.machine));
+
+  app.post<{ Params: { machine: string }; Body: { reason?: string } | undefined }>('/v1/machines/:machine/revert-extension', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: {
+      params: machineParams,
+      // No `type`: the body is optional (a bodiless POST reverts without a reason).
+      body: { additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } } },
+    },
+  }, async (req) => ({ machine: await revertExtension(ctx, callerOf(req), req.params.machine, req.body?.reason ? { reason: req.body.reason } : {}) }));
 }

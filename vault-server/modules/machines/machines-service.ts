@@ -4,7 +4,7 @@ import { keyIdFromPublicKey, parsePublicKey } from '../../../protocol/keys.js';
 import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
-import { isUniqueViolation } from '../../store/locks.js';
+import { forUpdate, isUniqueViolation } from '../../store/locks.js';
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
 
@@ -79,7 +79,16 @@ export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOr
     if (action === 'machine.approve' && m.status !== 'pending_approval' && m.status !== 'active') {
       throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} is ${m.status}; only a machine waiting for approval can be approved`);
     }
-    await trx.updateTable('machines').set({ status, disabled_at: status === 'disabled' ? ctx.now() : null }).where('id', '=', m.id).execute();
+    // Re-enabling (e.g. after a canary trip disabled it) is its own deliberate, audited act; a
+    // pending machine is approved instead, an expired one is replaced.
+    if (action === 'machine.enable' && m.status !== 'disabled' && m.status !== 'active') {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} is ${m.status}; only a disabled machine can be enabled`);
+    }
+    const approving = action === 'machine.approve' && m.status === 'pending_approval';
+    await trx.updateTable('machines').set({
+      status, disabled_at: status === 'disabled' ? ctx.now() : null,
+      ...(approving ? { approved_at: ctx.now(), approved_by: `${caller.kind}:${caller.id}` } : {}),
+    }).where('id', '=', m.id).execute();
     await audit({ action, target: `machine:${m.name}`, outcome: 'success', details: { machineId: m.id, from: m.status, to: status } }, caller);
     return { ...m, status };
   });
@@ -95,4 +104,122 @@ export function lastSeenRecorder(ctx: VaultContext, intervalMs = 15_000): (machi
     ctx.store.db.updateTable('machines').set({ last_seen_at: now }).where('id', '=', machineId).execute()
       .catch((err: unknown) => ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record last_seen_at'));
   };
+}
+
+// -- lifecycle: extensions ----------------------------------------------------------------
+
+export interface ExtensionView {
+  id: string;
+  previousExpiresAt: number | null;
+  newExpiresAt: number | null;
+  reason: string | null;
+  actor: string;
+  createdAt: number;
+  revertedAt: number | null;
+  revertedBy: string | null;
+}
+
+/** The columns extend/revert need; `lock`: the row is held (FOR UPDATE) so two extensions cannot interleave. */
+async function lifecycleRow(ctx: VaultContext, trx: Tx, nameOrId: string, lock: boolean) {
+  const q = trx.selectFrom('machines')
+    .select(['id', 'name', 'status', 'expires_at', 'constraints', 'created_via', 'token_id', 'approved_at'])
+    .where((eb) => eb.or([eb('name', '=', nameOrId), eb('id', '=', nameOrId)]));
+  const row = await (lock ? forUpdate(ctx.store.dialect, q) : q).executeTakeFirst();
+  if (!row) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no machine named ${JSON.stringify(nameOrId)}`);
+  return row;
+}
+
+/** The `maxExpiresAt` bound of a machine's constraints (temp-bootstrap machines: 12 months after creation). */
+function maxExpiresAtOf(constraints: string | null): number | undefined {
+  if (constraints === null) return undefined;
+  try {
+    const v = (JSON.parse(constraints) as { maxExpiresAt?: unknown }).maxExpiresAt;
+    return typeof v === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The status an expired machine returns to when its expiry moves into the future again:
+ * `active`, unless it came from a token that needs approval and was never approved.
+ */
+async function statusAfterRevival(trx: Tx, m: { created_via: string; token_id: string | null; approved_at: number | null }): Promise<MachineStatus> {
+  if (m.approved_at !== null || m.token_id === null) return 'active';
+  const table = m.created_via === 'bootstrap_token' ? 'bootstrap_tokens' : m.created_via === 'enrollment_token' ? 'enrollment_tokens' : undefined;
+  if (!table) return 'active';
+  const t = await trx.selectFrom(table).select(['requires_approval', 'created_by_kind']).where('id', '=', m.token_id).executeTakeFirst();
+  // A token row that is gone cannot vouch for the machine: wait for an operator.
+  return !t || t.requires_approval === 1 || t.created_by_kind === 'ai_agent' ? 'pending_approval' : 'active';
+}
+
+/**
+ * Moves a machine's expiry later by `byMs` (from its current expiry, or from now when that has
+ * passed) and records the change with its reason. A temp-bootstrap machine cannot be extended
+ * past 12 months after its creation. An expired (soft-disabled) machine comes back.
+ */
+export async function extendMachine(ctx: VaultContext, caller: Caller, nameOrId: string, req: { byMs: number; reason: string }): Promise<MachineView & { extensionId: string }> {
+  if (!Number.isSafeInteger(req.byMs) || req.byMs < 60_000) throw new SikkerKeyError('SK_ERR_VALIDATION', '--by must be at least 1m');
+  return writeTx(ctx, async (trx, audit) => {
+    const m = await lifecycleRow(ctx, trx, nameOrId, true);
+    if (m.expires_at === null) throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} does not expire; there is nothing to extend`);
+    if (m.status === 'disabled') throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} is disabled; extending it would not let it authenticate`);
+    const now = ctx.now();
+    const next = Math.max(m.expires_at, now) + req.byMs;
+    const cap = maxExpiresAtOf(m.constraints);
+    if (cap !== undefined && next > cap) {
+      throw new SikkerKeyError('SK_ERR_VALIDATION', `machine ${m.name} is a temp-bootstrap machine: it cannot live past ${new Date(cap).toISOString()} (12 months after its creation)`);
+    }
+    const status: MachineStatus = m.status === 'expired' ? await statusAfterRevival(trx, m) : (m.status as MachineStatus);
+    const extensionId = randomUUID();
+    // created_at orders the history and picks what revert undoes, so it must be strictly increasing
+    // per machine even when two extensions land in the same millisecond.
+    const latest = await trx.selectFrom('machine_extensions').select((eb) => eb.fn.max('created_at').as('at')).where('machine_id', '=', m.id).executeTakeFirst();
+    const createdAt = Math.max(now, Number(latest?.at ?? -1) + 1);
+    await trx.updateTable('machines').set({ expires_at: next, status }).where('id', '=', m.id).execute();
+    await trx.insertInto('machine_extensions').values({
+      id: extensionId, machine_id: m.id, previous_expires_at: m.expires_at, new_expires_at: next, reason: req.reason,
+      actor: `${caller.kind}:${caller.id}`, created_at: createdAt, reverted_at: null, reverted_by: null,
+    }).execute();
+    await audit({
+      action: 'machine.extend', target: `machine:${m.name}`, outcome: 'success',
+      details: { machineId: m.id, extensionId, previousExpiresAt: m.expires_at, newExpiresAt: next, reason: req.reason, from: m.status, to: status },
+    }, caller);
+    return { ...(await requireMachine(trx, m.id)), extensionId };
+  });
+}
+
+/** Every extension of a machine, oldest first, reverted ones included. */
+export async function machineExtensions(ctx: VaultContext, nameOrId: string): Promise<{ machine: string; expiresAt: number | null; extensions: ExtensionView[] }> {
+  const m = await lifecycleRow(ctx, ctx.store.db, nameOrId, false);
+  const rows = await ctx.store.db.selectFrom('machine_extensions').selectAll().where('machine_id', '=', m.id)
+    .orderBy('created_at').orderBy('id').execute();
+  return {
+    machine: m.name, expiresAt: m.expires_at,
+    extensions: rows.map((r) => ({
+      id: r.id, previousExpiresAt: r.previous_expires_at, newExpiresAt: r.new_expires_at, reason: r.reason, actor: r.actor,
+      createdAt: r.created_at, revertedAt: r.reverted_at, revertedBy: r.reverted_by,
+    })),
+  };
+}
+
+/** Undoes the last extension not yet reverted: the machine's expiry goes back to what it was. */
+export async function revertExtension(ctx: VaultContext, caller: Caller, nameOrId: string, req: { reason?: string } = {}): Promise<MachineView & { revertedExtensionId: string }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const m = await lifecycleRow(ctx, trx, nameOrId, true);
+    const last = await trx.selectFrom('machine_extensions').selectAll().where('machine_id', '=', m.id).where('reverted_at', 'is', null)
+      .orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    if (!last) throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} has no extension to revert`);
+    const now = ctx.now();
+    const restored = last.previous_expires_at;
+    // Back to an expiry that has passed: soft-disabled at once, as the sweeper would.
+    const status: MachineStatus = restored !== null && restored <= now && m.status !== 'disabled' ? 'expired' : (m.status as MachineStatus);
+    await trx.updateTable('machines').set({ expires_at: restored, status }).where('id', '=', m.id).execute();
+    await trx.updateTable('machine_extensions').set({ reverted_at: now, reverted_by: `${caller.kind}:${caller.id}` }).where('id', '=', last.id).execute();
+    await audit({
+      action: 'machine.revert_extension', target: `machine:${m.name}`, outcome: 'success',
+      details: { machineId: m.id, extensionId: last.id, from: m.expires_at, to: restored, reason: req.reason ?? null, status },
+    }, caller);
+    return { ...(await requireMachine(trx, m.id)), revertedExtensionId: last.id };
+  });
 }

@@ -7,11 +7,11 @@ import type { Engine, Strategy } from '../../../protocol/api-types.js';
  * refuses it there at preflight, since the vault cannot tell the two apart from the engine name).
  */
 const SUPPORTED: Record<Engine, readonly Strategy[]> = {
-  postgres: ['single'],
-  supabase: ['single'],
-  mysql: ['single'],
-  redis: ['single'],
-  mongodb: ['single'],
+  postgres: ['single', 'alternating'],
+  supabase: ['single', 'alternating'],
+  mysql: ['single', 'dual', 'alternating'],
+  redis: ['single', 'dual', 'alternating'],
+  mongodb: ['single', 'alternating'],
 };
 
 export function assertStrategySupported(engine: Engine, strategy: Strategy): void {

@@ -66,17 +66,31 @@ export async function secretFields(ctx: VaultContext, trx: Tx, secret: SecretRef
  * scheduling exactly-once across replicas.
  */
 export async function createRotation(ctx: VaultContext, trx: Tx, req: {
-  policy: PolicyRow; trigger: 'manual' | 'schedule' | 'retry'; actor?: Caller; kind?: RotationKind; notBefore?: number | null;
+  policy: PolicyRow; trigger: 'manual' | 'schedule' | 'retry' | 'promotion'; actor?: Caller; kind?: RotationKind; notBefore?: number | null;
+  details?: Record<string, unknown>;
 }, audit: (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'failure' | 'denied'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>): Promise<{ id: string }> {
   const kind = req.kind ?? 'rotate';
   const secret = await secretById(trx, req.policy.secret_id);
+  // Checked first: on PostgreSQL a unique violation aborts the whole transaction, so the index is
+  // the safety net for a race, not the way to find the running job.
+  const running = await trx.selectFrom('rotations').select(['id', 'state', 'kind']).where('secret_id', '=', secret.id)
+    .where('state', 'in', UNFINISHED).executeTakeFirst();
+  if (running && running.kind === 'preflight' && running.state === 'pending' && kind === 'rotate') {
+    // An unclaimed preflight is superseded: the rotation exercises the same privileges and fails
+    // with the same actionable error if they are missing.
+    await trx.updateTable('rotations').set({ state: 'cancelled', finished_at: ctx.now(), error: 'superseded by a rotation' }).where('id', '=', running.id).execute();
+  } else if (running) {
+    throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS', `secret ${secret.project.name}/${secret.name} has an unfinished ${running.kind} job (${running.id}, ${running.state})`, { details: { rotationId: running.id } });
+  }
   const id = randomUUID();
   let pendingVersionId: string | null = null;
+  let notBefore = req.notBefore ?? null;
   if (kind === 'rotate') {
     const live = await secretFields(ctx, trx, secret);
     assertDatabaseFields(live.fields, `secret ${secret.name}`);
+    notBefore = Math.max(notBefore ?? 0, await graceEndsAt(trx, req.policy)) || null;
     const password = generatePassword(parsePasswordPolicy(req.policy.password_policy));
-    const pendingFields = { ...live.fields, password };
+    const pendingFields = { ...live.fields, username: nextUsername(req.policy, live.fields.username ?? ''), password };
     const inserted = await insertVersion(ctx, trx, {
       project: secret.project, secretId: secret.id, plaintext: Buffer.from(JSON.stringify(pendingFields), 'utf8'),
       state: 'pending', createdBy: `rotation:${id}`,
@@ -87,15 +101,11 @@ export async function createRotation(ctx: VaultContext, trx: Tx, req: {
     await trx.insertInto('rotations').values({
       id, secret_id: secret.id, policy_id: req.policy.id, kind, state: 'pending', pending_version_id: pendingVersionId,
       claimed_by: null, lease_until: null, maybe_applied: 0, error: null, error_code: null, created_at: ctx.now(),
-      claimed_at: null, applied_at: null, finished_at: null, not_before: req.notBefore ?? null,
-      details: JSON.stringify({ trigger: req.trigger }),
+      claimed_at: null, applied_at: null, finished_at: null, not_before: notBefore,
+      details: JSON.stringify({ trigger: req.trigger, ...req.details }),
     }).execute();
   } catch (err) {
-    if (isUniqueViolation(err)) {
-      const running = await trx.selectFrom('rotations').select(['id', 'state']).where('secret_id', '=', secret.id)
-        .where('state', 'in', UNFINISHED).executeTakeFirst();
-      throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS', `secret ${secret.project.name}/${secret.name} has an unfinished rotation${running ? ` (${running.id}, ${running.state})` : ''}`, { details: { rotationId: running?.id ?? null } });
-    }
+    if (isUniqueViolation(err)) throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS', `secret ${secret.project.name}/${secret.name} got another unfinished job at the same moment`);
     throw err;
   }
   await audit({ action: `rotation.created`, projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, kind, trigger: req.trigger } }, req.actor);
@@ -194,7 +204,7 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
       pendingPassword: pending?.fields.password ?? null,
       livePassword: live.fields.password ?? '',
       target: live.fields, admin: admin.fields,
-      usernames: [live.fields.username ?? '', ...(policy.alternate_username ? [policy.alternate_username] : [])].filter(Boolean),
+      usernames: [...new Set([live.fields.username ?? '', ...(policy.strategy === 'alternating' ? [policy.primary_username ?? '', policy.alternate_username ?? ''] : [])])].filter(Boolean),
       retirePassword: retirePassword ? (await secretFields(ctx, trx, secret, { id: retirePassword })).fields.password ?? null : null,
     };
   });
@@ -257,14 +267,27 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       version = pending.version;
     }
     await trx.updateTable('rotations').set({ state: 'promoted', finished_at: now, lease_until: null, error: null, error_code: null }).where('id', '=', id).execute();
-    if (row.policy_id) {
+    if (row.policy_id && row.kind === 'rotate') {
+      const policy = await policyOf(trx, row);
+      if (policy.strategy === 'dual') {
+        // The old password still works beside the new one; it is removed once the grace period
+        // has passed, by a job created here, in the promotion's own transaction.
+        const previous = await trx.selectFrom('secret_versions').select('id').where('secret_id', '=', secret.id).where('state', '=', 'previous').executeTakeFirst();
+        if (previous) {
+          await createRotation(ctx, trx, { policy, trigger: 'promotion', kind: 'retire', notBefore: now + policy.grace_ms, details: { retireVersionId: previous.id, after: id } }, audit);
+        }
+      }
       await trx.updateTable('rotation_policies').set({ consecutive_failures: 0, failing: 0, updated_at: now }).where('id', '=', row.policy_id).execute();
+      if (policy.failing === 1) {
+        await audit({ action: 'policy.recovered', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { policyId: policy.id } }, machine);
+      }
     }
     await audit({
       action: row.kind === 'rotate' ? 'rotation.succeeded' : `rotation.${row.kind}_succeeded`, projectId: secret.project.id,
       target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success',
       details: { rotationId: id, fence, ...(version !== undefined ? { version } : {}), latencyMs: now - row.created_at },
     }, machine);
+    ctx.metrics.rotations.inc({ kind: row.kind, result: 'promoted' });
     queueMicrotask(() => rotationEvents.emit('finished', id));
     return { id, state: 'promoted', ...(version !== undefined ? { version } : {}) };
   });
@@ -286,14 +309,11 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     const message = body.message.slice(0, 1000);
     const target = `secret:${secret.project.name}/${secret.name}`;
     let state: 'failed' | 'pending' | 'stuck';
-    if (body.liveVerified || row.kind === 'preflight') {
+    if ((body.liveVerified && row.kind === 'rotate') || row.kind === 'preflight') {
       state = 'failed';
       if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
       await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
-      if (row.policy_id) {
-        const policy = await policyOf(trx, row);
-        await trx.updateTable('rotation_policies').set({ consecutive_failures: policy.consecutive_failures + 1, updated_at: now }).where('id', '=', policy.id).execute();
-      }
+      if (row.policy_id && row.kind === 'rotate') await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
     } else if (body.neitherWorks || row.attempt >= MAX_UNPROVEN_ATTEMPTS) {
       state = 'stuck';
       await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
@@ -306,6 +326,7 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
       projectId: secret.project.id, target, outcome: 'failure',
       details: { rotationId: id, fence: body.fence, code, message, liveVerified: body.liveVerified, attempt: row.attempt },
     }, machine);
+    ctx.metrics.rotations.inc({ kind: row.kind, result: state });
     if (state === 'stuck') ctx.log.error({ rotationId: id, secret: target, code }, 'rotation stuck: neither credential proven; resolve with `sikkerkey rotation resolve`');
     queueMicrotask(() => rotationEvents.emit(state === 'pending' ? 'work' : 'finished', id));
     return { id, state };
@@ -339,4 +360,92 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
     queueMicrotask(() => rotationEvents.emit('finished', open.id));
     return { id: open.id, state: use === 'pending' && open.pending_version_id ? 'promoted' : 'failed', ...(version !== undefined ? { version } : {}) };
   });
+}
+
+/** Consecutive proven failures after which a policy is marked failing and stops retrying early. */
+export const MAX_CONSECUTIVE_FAILURES = 3;
+
+type AuditFn = Parameters<Parameters<typeof writeTx>[1]>[1];
+
+/**
+ * After a proven failure (live still works): count it; below the limit, schedule a retry with
+ * exponential backoff and jitter; at the limit, mark the policy failing once (`policy.failing`)
+ * and leave the next attempt to the schedule (or an operator's `rotation run`).
+ */
+async function afterFailure(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: PolicyRow, target: string, projectId: string, now: number): Promise<void> {
+  const failures = policy.consecutive_failures + 1;
+  await trx.updateTable('rotation_policies').set({ consecutive_failures: failures, updated_at: now }).where('id', '=', policy.id).execute();
+  if (failures >= MAX_CONSECUTIVE_FAILURES) {
+    if (policy.failing === 0) {
+      await trx.updateTable('rotation_policies').set({ failing: 1 }).where('id', '=', policy.id).execute();
+      await audit({ action: 'policy.failing', actorKind: 'system', actorId: null, projectId, target, outcome: 'failure', details: { policyId: policy.id, consecutiveFailures: failures } });
+      ctx.metrics.rotations.inc({ kind: 'policy', result: 'failing' });
+      ctx.log.error({ secret: target, consecutiveFailures: failures }, 'policy.failing: rotations keep failing; the live credential stays in use');
+    }
+    return;
+  }
+  if (policy.enabled === 1) {
+    await createRotation(ctx, trx, { policy, trigger: 'retry', notBefore: now + retryDelayMs(failures) }, audit);
+  }
+}
+
+/** The agent's answer to a preflight job: passed, or the problems in words an operator can act on. */
+export async function preflightResult(ctx: VaultContext, machine: Caller, id: string, body: { fence: number; ok: boolean; problems: string[] }): Promise<RotationStepResponse> {
+  return writeTx(ctx, async (trx, audit) => {
+    const row = await ownedRow(ctx, trx, machine, id, body.fence);
+    if (row.kind !== 'preflight') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'this job is not a preflight');
+    if (row.state !== 'claimed') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `preflight is ${row.state}`);
+    const secret = await secretById(trx, row.secret_id);
+    const state = body.ok ? 'promoted' : 'failed';
+    const message = body.problems.join('; ').slice(0, 2000);
+    await trx.updateTable('rotations').set({
+      state, finished_at: ctx.now(), lease_until: null, error: body.ok ? null : message, error_code: body.ok ? null : 'SK_ERR_PROVIDER_PRIVILEGE',
+    }).where('id', '=', id).execute();
+    await audit({
+      action: body.ok ? 'rotation.preflight_passed' : 'rotation.preflight_failed', projectId: secret.project.id,
+      target: `secret:${secret.project.name}/${secret.name}`, outcome: body.ok ? 'success' : 'failure', details: { rotationId: id, problems: body.problems },
+    }, machine);
+    ctx.metrics.rotations.inc({ kind: 'preflight', result: state });
+    queueMicrotask(() => rotationEvents.emit('finished', id));
+    return { id, state };
+  });
+}
+
+export interface JobView {
+  id: string; kind: RotationKind; state: string; project: string; secret: string; attempt: number;
+  error: string | null; errorCode: string | null; createdAt: number; finishedAt: number | null; latencyMs: number | null;
+}
+
+export async function jobStatus(ctx: VaultContext, id: string): Promise<JobView> {
+  const r = await ctx.store.db.selectFrom('rotations').innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+    .innerJoin('projects', 'projects.id', 'secrets.project_id')
+    .select(['rotations.id as id', 'rotations.kind as kind', 'rotations.state as state', 'projects.name as project', 'secrets.name as secret',
+      'rotations.attempt as attempt', 'rotations.error as error', 'rotations.error_code as errorCode', 'rotations.created_at as createdAt',
+      'rotations.finished_at as finishedAt'])
+    .where('rotations.id', '=', id).executeTakeFirst();
+  if (!r) throw new SikkerKeyError('SK_ERR_NOT_FOUND', 'no such rotation job');
+  return { ...r, latencyMs: r.state === 'promoted' && r.finishedAt ? r.finishedAt - r.createdAt : null };
+}
+
+/**
+ * `dual` and `alternating` overlap two credentials for the policy's grace period after each
+ * promotion; the next rotation of the secret waits until that period has passed, so an
+ * application still switching never sees its credential change twice.
+ */
+async function graceEndsAt(trx: Tx, policy: PolicyRow): Promise<number> {
+  if (policy.strategy === 'single' || policy.grace_ms <= 0) return 0;
+  const last = await trx.selectFrom('rotations').select('finished_at').where('secret_id', '=', policy.secret_id)
+    .where('kind', '=', 'rotate').where('state', '=', 'promoted').orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+  return last?.finished_at ? last.finished_at + policy.grace_ms : 0;
+}
+
+/** The user a rotation changes: under `alternating` the one that is not live, else the same. */
+export function nextUsername(policy: Pick<PolicyRow, 'strategy' | 'primary_username' | 'alternate_username'>, liveUsername: string): string {
+  if (policy.strategy !== 'alternating') return liveUsername;
+  const primary = policy.primary_username;
+  const alternate = policy.alternate_username;
+  if (!primary || !alternate) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'an alternating policy needs both users (--alternate-username)');
+  if (liveUsername === primary) return alternate;
+  if (liveUsername === alternate) return primary;
+  throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `the live username ${JSON.stringify(liveUsername)} is neither of the policy's two users`);
 }

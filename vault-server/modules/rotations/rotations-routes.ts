@@ -5,7 +5,7 @@ import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
-import { claimRotation, confirmRotation, failRotation, heartbeatRotation, listClaimable, reportApplied, rotationEvents } from './rotations-engine.js';
+import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied, rotationEvents } from './rotations-engine.js';
 import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
 
@@ -57,6 +57,10 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   app.get('/v1/rotations', { config: { auth: ['operator'] } }, async () => ({ policies: await listPolicies(ctx) }));
 
+  app.get<{ Params: { id: string } }>('/v1/rotations/:id', {
+    config: { auth: ['operator'] }, schema: { params: idParams },
+  }, async (req) => jobStatus(ctx, req.params.id));
+
   // -- agents (machines) -------------------------------------------------------------------
   app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
     config: { auth: ['machine'] },
@@ -76,6 +80,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       if (jobs.length > 0) return { jobs };
       const left = deadline - ctx.now();
       if (left <= 0 || gone) return reply.code(204).send();
+      ctx.metrics.longPolls.inc();
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
@@ -87,6 +92,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         rotationEvents.on('work', done);
         closing.signal.addEventListener('abort', done);
       });
+      ctx.metrics.longPolls.dec();
     }
   });
 
@@ -110,6 +116,17 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     await faultPoint('vault-after-confirm-commit');
     return res;
   });
+
+  app.post<{ Params: { id: string }; Body: { fence: number; ok: boolean; problems: string[] } }>('/v1/agent/rotations/:id/preflight', {
+    config: { auth: ['machine'] },
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['fence', 'ok', 'problems'],
+        properties: { fence: { type: 'integer', minimum: 0 }, ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } } },
+      },
+    },
+  }, async (req) => preflightResult(ctx, callerOf(req), req.params.id, req.body));
 
   app.post<{ Params: { id: string }; Body: FailBody }>('/v1/agent/rotations/:id/fail', {
     config: { auth: ['machine'] },

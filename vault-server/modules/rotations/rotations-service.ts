@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
-import { SikkerKeyError } from '../../../protocol/errors.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, STRATEGIES } from '../../../protocol/api-types.js';
 import type { Engine, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
 import { parseDuration } from '../../../protocol/duration.js';
@@ -9,6 +9,7 @@ import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
+import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
 import { createRotation, resolveRotation, secretFields } from './rotations-engine.js';
 import { parsePasswordPolicy } from './password-generator.js';
 import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
@@ -41,6 +42,8 @@ export interface PolicyView {
   enabled: boolean;
   failing: boolean;
   nextRunAt: number | null;
+  /** The preflight job `rotation set` created (null when another job of the secret was running). */
+  preflightId?: string | null;
 }
 
 async function secretInProject(trx: Tx, projectId: string, name: string): Promise<{ id: string; name: string; kind: string }> {
@@ -85,7 +88,11 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     const adminSecret = await secretInProject(trx, project.id, input.adminSecret);
     if (adminSecret.id === secret.id) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'the admin secret must be another secret than the one rotated');
     const ref = { id: secret.id, name: secret.name, kind: secret.kind, project };
-    assertDatabaseFields((await secretFields(ctx, trx, ref)).fields, `secret ${secretName}`);
+    const liveFields = (await secretFields(ctx, trx, ref)).fields;
+    assertDatabaseFields(liveFields, `secret ${secretName}`);
+    if (strategy === 'alternating' && input.alternateUsername === liveFields.username) {
+      throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', '--alternate-username must name a second user, not the secret\'s own username');
+    }
     assertDatabaseFields((await secretFields(ctx, trx, { ...ref, id: adminSecret.id, name: adminSecret.name, kind: adminSecret.kind })).fields, `admin secret ${input.adminSecret}`);
     const agentId = input.agent ? (await requireMachine(trx, input.agent)).id : null;
     const values = {
@@ -93,6 +100,7 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
       agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: adminSecret.id,
       password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused ? 0 as const : 1 as const,
       next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
+      primary_username: strategy === 'alternating' ? (liveFields.username ?? null) : null,
     };
     const existing = await trx.selectFrom('rotation_policies').select('id').where('secret_id', '=', secret.id).executeTakeFirst();
     if (existing) {
@@ -101,6 +109,11 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
       await trx.insertInto('rotation_policies').values({ id: randomUUID(), secret_id: secret.id, created_at: now, failing: 0, ...values }).execute();
     }
     await trx.updateTable('secrets').set({ kind: 'database' }).where('id', '=', secret.id).execute();
+    // A preflight job checks, without changing anything, that the admin can do what the policy
+    // needs; `rotation set --wait` reports it. Skipped while another job of this secret runs.
+    const saved = await trx.selectFrom('rotation_policies').selectAll().where('secret_id', '=', secret.id).executeTakeFirstOrThrow();
+    const busy = await trx.selectFrom('rotations').select('id').where('secret_id', '=', secret.id).where('state', 'in', [...UNFINISHED_ROTATION_STATES]).executeTakeFirst();
+    const preflightId = busy ? null : (await createRotation(ctx, trx, { policy: saved, trigger: 'manual', kind: 'preflight', actor: caller }, audit)).id;
     await audit({
       action: existing ? 'rotation.policy_updated' : 'rotation.policy_created', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
       details: { provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, schedule: input.schedule ?? null, enabled: !input.paused },
@@ -108,6 +121,7 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     return {
       project: projectName, secret: secretName, provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null,
       adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, enabled: !input.paused, failing: false, nextRunAt,
+      preflightId,
     };
   });
 }
@@ -120,12 +134,29 @@ async function policyFor(trx: Tx, projectName: string, secretName: string) {
   return { project, secret, policy };
 }
 
-/** `rotation run`: a manual rotation now (also when the policy is paused: an operator asked). */
+/** How long `rotation run` waits for a preflight that an agent is running (they take a second). */
+const PREFLIGHT_WAIT_MS = 15_000;
+
+/**
+ * `rotation run`: a manual rotation now (also when the policy is paused: an operator asked).
+ * A preflight an agent is busy with is waited for, briefly; any other unfinished job is a 409.
+ */
 export async function runRotation(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<{ id: string }> {
-  return writeTx(ctx, async (trx, audit) => {
-    const { policy } = await policyFor(trx, projectName, secretName);
-    return createRotation(ctx, trx, { policy, trigger: 'manual', actor: caller }, audit);
-  });
+  const deadline = Date.now() + PREFLIGHT_WAIT_MS;
+  for (;;) {
+    try {
+      return await writeTx(ctx, async (trx, audit) => {
+        const { policy } = await policyFor(trx, projectName, secretName);
+        return createRotation(ctx, trx, { policy, trigger: 'manual', actor: caller }, audit);
+      });
+    } catch (err) {
+      const runningId = isSikkerKeyError(err, 'SK_ERR_ROTATION_IN_PROGRESS') ? err.details?.['rotationId'] : undefined;
+      if (typeof runningId !== 'string' || Date.now() > deadline) throw err;
+      const running = await ctx.store.db.selectFrom('rotations').select('kind').where('id', '=', runningId).executeTakeFirst();
+      if (running?.kind !== 'preflight') throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 export async function resolveStuck(ctx: VaultContext, caller: Caller, projectName: string, secretName: string, use: 'pending' | 'live') {

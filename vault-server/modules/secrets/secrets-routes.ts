@@ -3,6 +3,7 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
+import { secretEvents, waitForNewerVersion } from './secret-watch.js';
 import { batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
 import type { SecretInput } from './secrets-service.js';
 
@@ -14,10 +15,36 @@ const secretParams = {
 const projectParams = { type: 'object', required: ['project'], properties: { project: { type: 'string', pattern: NAME_PATTERN } } } as const;
 
 export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  // Held watches end (304) when the vault begins to shut down.
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+
   // The only route that returns a stored value: its caller is looked up in `machines` alone.
-  app.get<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name', {
-    config: { auth: ['machine'] }, schema: { params: secretParams },
-  }, async (req) => readSecret(ctx, callerOf(req), req.params));
+  // With ?waitForVersionAfter=N the read is a long-poll: it answers once the live version is
+  // newer than N (an ordinary, audited read), or 304 with no body when `wait` seconds pass.
+  app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number } }>('/v1/projects/:project/secrets/:name', {
+    config: { auth: ['machine'] },
+    schema: {
+      params: secretParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { waitForVersionAfter: { type: 'integer', minimum: 0 }, wait: { type: 'integer', minimum: 0, maximum: 60 } },
+      },
+    },
+  }, async (req, reply) => {
+    const caller = callerOf(req);
+    if (req.query.waitForVersionAfter !== undefined) {
+      const aborted = new AbortController();
+      req.raw.once('close', () => aborted.abort());
+      if (closing.signal.aborted) aborted.abort();
+      closing.signal.addEventListener('abort', () => aborted.abort(), { once: true });
+      const changed = await waitForNewerVersion(ctx, caller, {
+        ...req.params, after: req.query.waitForVersionAfter, waitSeconds: req.query.wait ?? 30, signal: aborted.signal,
+      });
+      if (!changed) return reply.code(304).send();
+    }
+    return readSecret(ctx, caller, req.params);
+  });
 
   // Many reads under one signature (`::` is fastify's literal colon).
   app.post<{ Body: { items: Array<{ project: string; name: string }> } }>('/v1/secrets::batchGet', {
@@ -50,7 +77,9 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => {
     const input: SecretInput | undefined = req.body.value !== undefined ? { value: req.body.value } : req.body.fields ? { fields: req.body.fields } : undefined;
     if (!input) throw new SikkerKeyError('SK_ERR_VALIDATION', 'give either value or fields');
-    return setSecret(ctx, callerOf(req), { project: req.params.project, name: req.params.name, input });
+    const written = await setSecret(ctx, callerOf(req), { project: req.params.project, name: req.params.name, input });
+    secretEvents.emit('changed');
+    return written;
   });
 
   app.get<{ Params: { project: string } }>('/v1/projects/:project/secrets', {
@@ -64,5 +93,9 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.post<{ Params: { project: string; name: string }; Body: { to: number } }>('/v1/projects/:project/secrets/:name/rollback', {
     config: { auth: ['operator'], minRole: 'admin' },
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: { type: 'integer', minimum: 1 } } } },
-  }, async (req) => rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to }));
+  }, async (req) => {
+    const res = await rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to });
+    secretEvents.emit('changed');
+    return res;
+  });
 }

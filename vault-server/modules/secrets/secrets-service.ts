@@ -6,6 +6,8 @@ import type { Tx, VaultContext } from '../../context.js';
 import { forShare, forUpdate } from '../../store/locks.js';
 import { findProject, requireProject } from '../projects/projects-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
+import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
+import type { CanaryTrip } from '../canaries/canaries-tripwire.js';
 
 export type SecretKind = 'plain' | 'structured' | 'database';
 
@@ -200,8 +202,12 @@ type AuditFn = (e: { action: string; projectId?: string | null; target: string; 
  * a locked project refuses, the grant is checked (project, secret or field level), the audit event
  * is written, and only then the live version is decrypted. A machine without any grant in the
  * project learns nothing about which secrets exist.
+ *
+ * `trippedProjectId`: the project a canary read locked a moment ago in this same transaction.
+ * Only that read itself passes the lock it set (the decoy is answered exactly like a real
+ * value); every other read of the project — in this batch or any later transaction — gets 423.
  */
-async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }): Promise<SecretRead> {
+async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }, opts: { trippedProjectId?: string } = {}): Promise<SecretRead> {
   const target = `secret:${req.project}/${req.name}`;
   const project = await forShare(ctx.store.dialect, trx.selectFrom('projects')
     .select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at', 'locked_reason'])
@@ -210,7 +216,7 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
     ? await trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute()
     : [];
   if (!project || grants.length === 0) throw noGrant();
-  if (project.locked_at !== null) throw projectLocked(req.project);
+  if (project.locked_at !== null && project.id !== opts.trippedProjectId) throw projectLocked(req.project);
   const secret = await findSecret(trx, project.id, req.name);
   const projectWide = grants.filter((g) => g.secret_id === null);
   const forSecret = secret ? grants.filter((g) => g.secret_id === secret.id) : [];
@@ -227,16 +233,49 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
   return { project: req.project, name: req.name, version: live.version, fields };
 }
 
-const isRefusal = (err: unknown): err is SikkerKeyError =>
-  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED');
+/**
+ * The machine's status, read again inside the transaction: authentication checked it before the
+ * transaction began, and a canary trip may have disabled the machine since.
+ */
+async function assertMachineActive(trx: Tx, caller: Caller): Promise<void> {
+  const m = await trx.selectFrom('machines').select('status').where('id', '=', caller.id).executeTakeFirst();
+  if (m?.status !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+}
 
-/** `GET /v1/projects/{p}/secrets/{s}`: one read, one transaction. A refusal is audited on its own. */
+const isRefusal = (err: unknown): err is SikkerKeyError =>
+  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED');
+
+/**
+ * `GET /v1/projects/{p}/secrets/{s}`: one read, one transaction. A refusal is audited on its own.
+ *
+ * A canary is looked up first, without locks, so its read can take its project rows exclusively
+ * before anything else (DESIGN §8); it then trips (lock, audit, machine disabled) and its decoy is
+ * answered like any value — returned only once that transaction has committed, since writeTx
+ * resolves after COMMIT. A real read takes its project shared first (`lockForReads`), so on
+ * PostgreSQL it waits for a trip in progress and then sees the lock.
+ */
 export async function readSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string }): Promise<SecretRead> {
+  let canaryAttempt = false;
+  const trips: CanaryTrip[] = [];
   try {
-    return await writeTx(ctx, (trx, audit) => readInTransaction(ctx, trx, audit, caller, req));
+    const read = await writeTx(ctx, async (trx, audit) => {
+      await assertMachineActive(trx, caller);
+      const { canaries: [canary], plan } = await lockForReads(ctx, trx, caller, [req]);
+      if (!canary) return readInTransaction(ctx, trx, audit, caller, req);
+      canaryAttempt = true;
+      const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
+      if (trip) trips.push(trip);
+      // Not tripped: its project was locked already, and the read below answers 423 like any read there.
+      return readInTransaction(ctx, trx, audit, caller, req, trip ? { trippedProjectId: canary.projectId } : {});
+    });
+    afterTripCommitted(ctx, trips);
+    return read;
   } catch (err) {
     if (isRefusal(err)) {
-      await auditDenied(ctx, caller, { action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`, details: { code: err.code } });
+      await auditDenied(ctx, caller, {
+        action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
+        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}) },
+      });
     }
     throw err;
   }
@@ -249,24 +288,40 @@ export type BatchItemResult =
 /**
  * `POST /v1/secrets:batchGet`: many reads under one signature, in one transaction, one audit event
  * per item (refusals included, in the same transaction since it commits either way).
+ *
+ * Every project row the batch touches is locked up front, in id order — exclusively those a
+ * canary in the batch will lock, shared the rest — so the batch never takes a project row after
+ * the audit head. Canaries the machine may read trip FIRST, before any item is served; then every
+ * item of a now-locked project (the canary's own item included) answers 423, the others normally.
  */
 export async function batchRead(ctx: VaultContext, caller: Caller, items: Array<{ project: string; name: string }>): Promise<BatchItemResult[]> {
-  return writeTx(ctx, async (trx, audit) => {
-    const results: BatchItemResult[] = [];
+  const trips: CanaryTrip[] = [];
+  const results = await writeTx(ctx, async (trx, audit) => {
+    await assertMachineActive(trx, caller);
+    const { canaries, plan } = await lockForReads(ctx, trx, caller, items);
+    for (const canary of canaries) {
+      const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
+      if (trip) trips.push(trip);
+    }
+    const canaryItems = new Set(canaries.map((c) => `${c.project}\u0000${c.name}`));
+    const out: BatchItemResult[] = [];
     for (const item of items) {
       try {
-        results.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, item)) });
+        out.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, item)) });
       } catch (err) {
         if (!(err instanceof SikkerKeyError) || err.statusCode >= 500) throw err;
         if (isRefusal(err)) {
           const projectId = (await findProject(trx, item.project))?.id ?? null;
-          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code } }, caller);
+          const canary = canaryItems.has(`${item.project}\u0000${item.name}`);
+          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code, ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
         }
-        results.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
+        out.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
       }
     }
-    return results;
+    return out;
   });
+  afterTripCommitted(ctx, trips);
+  return results;
 }
 
 function grantedFields(grants: Array<{ fields: string | null }>): 'all' | Set<string> {

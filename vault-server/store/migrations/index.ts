@@ -9,10 +9,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { Dialect } from '../open-store.js';
 import { initialMigration } from './0001-initial.js';
+import { rotationOperationsMigration } from './0002-rotation-operations.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
   ['0001-initial', initialMigration],
+  ['0002-rotation-operations', rotationOperationsMigration],
 ];
 
 /** Every migration name, in order. */

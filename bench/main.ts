@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// `npm run bench -- <name> [--json] [options]`: reproducible benchmarks that print ratios against
+// a baseline measured in the same run. Timings are benchmarks, never tests.
+const [name, ...rest] = process.argv.slice(2);
+const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
+  rotation: () => import('./rotation-bench.js'),
+  auth: () => import('./auth-bench.js'),
+};
+const load = name ? benches[name] : undefined;
+if (!load) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--json]\n`);
+  process.exit(2);
+}
+await (await load()).run(rest);

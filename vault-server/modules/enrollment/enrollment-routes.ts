@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { keyIdFromPublicKey, parsePublicKey, publicKeyObject } from '../../../protocol/keys.js';
+import { peekKeyId, verifyRequest } from '../../../protocol/signing.js';
+import { parseDuration } from '../../../protocol/duration.js';
+import type { VaultContext } from '../../context.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import type { AuthGuard } from '../../http/auth-guard.js';
+import { createNonceStore } from '../../store/nonce-store.js';
+import type { GeoIpLookup } from '../machines/machine-geoip.js';
+import { createToken, listTokens, revokeToken } from './enrollment-tokens.js';
+import type { CreateTokenRequest, TokenKind } from './enrollment-tokens.js';
+import { auditRefusedEnrollment, enrollMachine } from './enrollment-service.js';
+import type { EnrollRefusal } from './enrollment-service.js';
+
+export interface EnrollmentRouteDeps {
+  /** The failure budgets every authentication shares (enrollment refusals count like 401s). */
+  guard: AuthGuard;
+  /** The authorities signatures may cover (the same array the auth hook uses; it may grow at listen). */
+  authorities: readonly string[];
+  geoip?: GeoIpLookup;
+}
+
+const LABEL = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/=-]{0,63}$' } as const;
+const NAME = { type: 'string', pattern: NAME_PATTERN } as const;
+const DURATION = { type: 'string', minLength: 2, maxLength: 16 } as const;
+const STRINGS = (maxItems: number, maxLength: number) => ({ type: 'array', minItems: 1, maxItems, items: { type: 'string', minLength: 1, maxLength } }) as const;
+const COMMON = {
+  project: NAME,
+  secrets: { type: 'array', maxItems: 64, items: NAME },
+  labels: { type: 'array', maxItems: 32, items: LABEL },
+  name: { type: 'string', minLength: 1, maxLength: 128 },
+  expiresIn: DURATION,
+  nameTemplate: { type: 'string', minLength: 1, maxLength: 100 },
+} as const;
+
+interface TokenBody {
+  project: string; secrets?: string[]; labels?: string[]; name?: string; expiresIn?: string; nameTemplate?: string;
+  machineLifetime?: string; maxUses?: number; hostnameRegex?: string; sourceCidrs?: string[];
+  lifetime?: string; ipAllowlist?: string[]; countryAllowlist?: string[]; timeWindow?: string; noApproval?: boolean;
+}
+
+function toRequest(b: TokenBody): CreateTokenRequest {
+  const d = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseDuration(text, what));
+  const r: CreateTokenRequest = { project: b.project };
+  const put = <K extends keyof CreateTokenRequest>(k: K, v: CreateTokenRequest[K] | undefined): void => {
+    if (v !== undefined) r[k] = v;
+  };
+  put('secrets', b.secrets); put('labels', b.labels); put('name', b.name); put('expiresInMs', d(b.expiresIn, 'expiresIn'));
+  put('nameTemplate', b.nameTemplate); put('machineLifetimeMs', d(b.machineLifetime, 'machineLifetime')); put('maxUses', b.maxUses);
+  put('hostnameRegex', b.hostnameRegex); put('sourceCidrs', b.sourceCidrs); put('lifetimeMs', d(b.lifetime, 'lifetime'));
+  put('ipAllowlist', b.ipAllowlist); put('countryAllowlist', b.countryAllowlist); put('timeWindow', b.timeWindow); put('noApproval', b.noApproval);
+  return r;
+}
+
+/**
+ * The Host header chooses among the configured authorities only (as the auth hook does): an
+ * unlisted Host falls back to the first, and the signature then fails unless it covered that.
+ */
+function pickAuthority(request: FastifyRequest, authorities: readonly string[]): string {
+  const host = request.headers.host?.toLowerCase();
+  if (host && authorities.includes(host)) return host;
+  return authorities[0] ?? '';
+}
+
+/**
+ * Token management for operators (`/v1/enrollment-tokens`, `/v1/bootstrap-tokens`) and the
+ * registration route `POST /v1/enroll`, which authenticates on its own: the request must be
+ * signed by the very key it registers (proof of possession), with a fresh nonce.
+ */
+export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: EnrollmentRouteDeps): void {
+  const nonces = createNonceStore(ctx.store);
+
+  const tokenRoutes = (kind: TokenKind, base: string, properties: Record<string, unknown>, required: string[]): void => {
+    app.post<{ Body: TokenBody }>(base, {
+      config: { auth: ['operator'], minRole: 'admin' },
+      schema: { body: { type: 'object', additionalProperties: false, required: ['project', ...required], properties: { ...COMMON, ...properties } } },
+    }, async (req, reply) => reply.code(201).send(await createToken(ctx, callerOf(req), kind, toRequest(req.body))));
+
+    app.get(base, { config: { auth: ['operator'] } }, async () => ({ tokens: await listTokens(ctx, kind) }));
+
+    app.post<{ Params: { id: string } }>(`${base}/:id/revoke`, {
+      config: { auth: ['operator'], minRole: 'admin' },
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
+    }, async (req) => ({ token: await revokeToken(ctx, callerOf(req), kind, req.params.id) }));
+  };
+
+  tokenRoutes('enrollment', '/v1/enrollment-tokens', {
+    machineLifetime: DURATION,
+    maxUses: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    hostnameRegex: { type: 'string', minLength: 1, maxLength: 256 },
+    sourceCidrs: STRINGS(64, 64),
+  }, ['machineLifetime']);
+
+  tokenRoutes('bootstrap', '/v1/bootstrap-tokens', {
+    lifetime: DURATION,
+    ipAllowlist: STRINGS(64, 64),
+    countryAllowlist: STRINGS(250, 8),
+    timeWindow: { type: 'string', minLength: 1, maxLength: 200 },
+    noApproval: { type: 'boolean' },
+  }, ['lifetime']);
+
+  app.post<{ Body: { token: string; publicKey: string; hostname: string } }>('/v1/enroll', {
+    config: { auth: 'none' },
+    // The route authenticates itself, so it also honours the shared failure budgets itself.
+    onRequest: async (req) => {
+      const wait = deps.guard.retryAfter(req.ip, peekKeyId(req.headers));
+      if (wait > 0) throw new SikkerKeyError('SK_ERR_RATE_LIMITED', 'too many failed authentications; slow down', { details: { retryAfter: wait } });
+    },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['token', 'publicKey', 'hostname'],
+        properties: {
+          token: { type: 'string', minLength: 1, maxLength: 128 },
+          publicKey: { type: 'string', minLength: 40, maxLength: 400 },
+          // RFC 1123 host names (underscores tolerated: container runtimes produce them).
+          hostname: { type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$' },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const sourceIp = req.ip;
+    const claimedKeyId = peekKeyId(req.headers);
+    const refusal: EnrollRefusal = { tokenId: null, kind: null, reason: 'signature' };
+    try {
+      const raw = parsePublicKey(req.body.publicKey);
+      const keyId = keyIdFromPublicKey(raw);
+      await verifyRequest(
+        { method: req.method, target: req.raw.url ?? req.url, headers: req.headers, body: req.rawBody ?? Buffer.alloc(0) },
+        {
+          authority: pickAuthority(req, deps.authorities), now: ctx.now, nonces, async: true,
+          // Proof of possession: the only key that may sign a registration is the one it registers.
+          lookupKey: (id) => (id === keyId ? publicKeyObject(raw) : undefined),
+        },
+      );
+      const result = await enrollMachine(ctx, { ...(deps.geoip ? { geoip: deps.geoip } : {}) }, {
+        token: req.body.token, publicKey: raw, keyId, hostname: req.body.hostname, sourceIp,
+      }, refusal);
+      return await reply.code(201).send(result);
+    } catch (err) {
+      const skErr = err instanceof SikkerKeyError ? err : undefined;
+      if (skErr && (skErr.statusCode === 401 || skErr.statusCode === 403 || skErr.code === 'SK_ERR_CONFLICT')) {
+        if (skErr.statusCode === 401 || skErr.statusCode === 403) deps.guard.recordFailure(sourceIp, claimedKeyId);
+        if (refusal.reason === 'signature') refusal.reason = `signature: ${skErr.code}`;
+        await auditRefusedEnrollment(ctx, { refusal, code: skErr.code, keyId: claimedKeyId, hostname: req.body.hostname, sourceIp });
+      }
+      throw err;
+    }
+  });
+}
