@@ -3,15 +3,26 @@
  * names a step, the process announces `fault point reached: <step>` on stderr and waits there
  * until it gets SIGUSR2 (or is killed), so a test can SIGKILL it at exactly that step, or freeze
  * it there and let it go on later. Unset (always, in production), a fault point costs one string
- * comparison.
+ * comparison and no signal handler is installed.
  */
 const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
 
-export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create';
+export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit';
+
+let released = false;
+const waiting: Array<() => void> = [];
+if (pauseAt) {
+  // Installed once, at start-up: a SIGUSR2 that arrives while the process is stopped (SIGSTOP)
+  // and is handled only after SIGCONT must release the pause, never kill the process by default.
+  process.on('SIGUSR2', () => {
+    released = true;
+    waiting.splice(0).forEach((resume) => resume());
+  });
+}
 
 export async function faultPoint(name: FaultPoint): Promise<void> {
-  if (pauseAt !== name) return;
+  if (pauseAt !== name || released) return;
   process.stderr.write(`fault point reached: ${name}\n`);
-  await new Promise<void>((resolve) => process.once('SIGUSR2', () => resolve()));
+  await new Promise<void>((resolve) => waiting.push(resolve));
   process.stderr.write(`fault point released: ${name}\n`);
 }

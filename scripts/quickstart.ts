@@ -281,7 +281,7 @@ async function main(): Promise<void> {
   const exports = `export SIKKERKEY_URL=${url} SIKKERKEY_KEY_FILE=${operatorKey}`;
   process.stdout.write([
     '',
-    'The vault and the agent keep running. In another terminal:',
+    'The vault and the agent keep running. In another terminal, in this checkout:',
     `  ${exports}`,
     ...(database ? [
       `  npx sikkerkey rotation run ${PROJECT} ${secret} --wait       # rotate again`,
@@ -332,14 +332,17 @@ function shutdown(): Promise<void> {
   return stopping;
 }
 
-let signals = 0;
+let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
-    signals += 1;
-    if (signals > 1) {
+    if (firstSignalAt > 0) {
+      // Ctrl-C under `npm start` can arrive twice at once (from the terminal, and forwarded by
+      // npm): only a second press a moment later means "now".
+      if (Date.now() - firstSignalAt < 1000) return;
       for (const c of children) c.proc.kill('SIGKILL');
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     process.stdout.write('\nstopping…\n');
     void shutdown().then(() => process.exit());
   });

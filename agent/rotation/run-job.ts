@@ -38,6 +38,8 @@ async function verifyWithRetry(provider: CredentialProvider, username: string, p
       return { ok: true };
     } catch (err) {
       last = isSikkerKeyError(err) ? err : new SikkerKeyError('SK_ERR_PROVIDER_FAILED', 'verification failed', { cause: err });
+      // The Supabase preset has already waited out the pooler's cache within its own budget.
+      if (last.code === 'SK_ERR_PROVIDER_POOLER_CACHE') break;
       if (i < tries - 1) await new Promise((r) => setTimeout(r, 250 * (i + 1)));
     }
   }

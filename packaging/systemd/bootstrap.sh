@@ -15,15 +15,16 @@
 #       [--binary ./sikkerkey-agent] [--label rotator]… [--hostname NAME] [--ca-file ca.pem]
 #       [--health-listen 127.0.0.1:9464] [--log-level info] [--root DIR] [--no-start]
 # The token may also come as --token T or SIKKERKEY_ENROLLMENT_TOKEN (a file keeps it out of ps).
-# --root DIR installs into DIR instead of / (an image being built, or a test): users go into
-# DIR/etc/passwd, the unit is enabled with `systemctl --root`, nothing is started.
+# --root DIR (or SIKKERKEY_BOOTSTRAP_ROOT) installs into DIR instead of / (an image being built,
+# or a test): users go into DIR/etc/passwd, the unit is enabled with `systemctl --root`, nothing
+# is started.
 set -euo pipefail
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=/
+root=${SIKKERKEY_BOOTSTRAP_ROOT:-/}
 vault_url=${SIKKERKEY_URL:-}
 token=${SIKKERKEY_ENROLLMENT_TOKEN:-}
 token_file=

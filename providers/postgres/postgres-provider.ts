@@ -176,6 +176,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
     const s = session;
     session = undefined;
     targetSide = undefined;
+    applied.clear();
     if (s !== undefined) await s.client.end().catch(() => undefined);
   };
 

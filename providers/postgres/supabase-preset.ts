@@ -171,8 +171,8 @@ async function cacheVerdict(req: {
     'SK_ERR_PROVIDER_POOLER_CACHE',
     `the Supabase pooler at ${describeEndpoint(req.at.endpoint)} still refuses role ${quoteName(req.username)} (as ${quoteName(req.at.user)}) ` +
       `with the password just set, after ${req.attempts} attempts in ${req.seconds.toFixed(1)} s; the password ${directly}. ` +
-      'The pooler caches credentials for a while after a change: the rotation is retried later; raise the secret\'s ' +
-      '"poolerRetrySeconds", or set "verifyVia" to "direct" to verify at the database\'s own address',
+      'The pooler caches credentials for a while after a change, so a later attempt will likely pass; to wait longer, raise the ' +
+      'target secret\'s "poolerRetrySeconds", or set "verifyVia" to "direct" to verify at the database\'s own address',
     { cause: req.refused.cause },
   );
 }

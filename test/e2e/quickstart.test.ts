@@ -5,7 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startExecutable } from '../support/processes.js';
@@ -75,8 +75,15 @@ describe('npm start with the machine\'s Redis', () => {
         const pid = Number(re.exec(out)?.[1] ?? 0);
         if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
       }
+      for (const re of [/embedded SQLite in (\S+),/, /key made locally, mode 0600: (\S+)\/agent\.key/]) {
+        const dir = re.exec(out)?.[1];
+        if (dir?.includes('sikkerkey-')) rmSync(dir, { recursive: true, force: true });
+      }
     }
-    if (redis && users.length > 0) await redis.call('ACL', 'DELUSER', ...users).catch(() => undefined);
+    if (users.length > 0) {
+      redis ??= new Redis({ host: r.host, port: r.port, ...(r.password ? { username: r.username || 'default', password: r.password } : {}), maxRetriesPerRequest: 1 });
+      await redis.call('ACL', 'DELUSER', ...users).catch(() => undefined);
+    }
     redis?.disconnect();
   });
 
@@ -92,8 +99,8 @@ describe('npm start with the machine\'s Redis', () => {
     for (let i = 1; i <= 8; i++) assert.match(out, new RegExp(`^\\[${i}/8\\] `, 'm'), `progress line ${i}/8`);
     const [, user, admin] = /created throwaway ACL users (\S+) \(to rotate\) and (\S+) \(its admin\)/.exec(out) ?? assert.fail('no throwaway users named');
     users = [user as string, admin as string];
-    const s = started(out);
     await qs.waitFor(/Ctrl-C stops/);
+    const s = started(qs.output());
 
     // The test's own proof: read as the application machine, AUTH against Redis.
     const app = new VaultClient({ url: s.url, keyFile: s.appKey });

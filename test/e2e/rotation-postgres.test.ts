@@ -176,7 +176,9 @@ test('a verify slower than the lease: the re-claiming agent promotes, the stale 
   const promoted = await h.read();
   slow.proc.kill('SIGCONT');
   slow.proc.kill('SIGUSR2');
-  await slow.waitFor(/another claim owns this rotation now|lease lost/);
+  await slow.waitFor(/another claim owns this rotation now|lease lost/).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nexit ${slow.proc.exitCode} signal ${slow.proc.signalCode}\nFULL OUTPUT:\n${slow.output()}`);
+  });
   // The stale agent did not touch the database: the promoted credential still logs in.
   assert.equal(await login(ROLE, promoted.fields.password as string), true);
   assert.equal((await h.read()).version, promoted.version);

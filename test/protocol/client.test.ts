@@ -16,6 +16,7 @@ import { generateIdentityKey, publicKeyObject, writePrivateKeyFile } from '../..
 import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
 import { memoryNonceStore } from '../support/signing-fixtures.js';
+import { makeTestCa } from '../support/test-ca.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-client-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -339,4 +340,63 @@ test('encodePathSegment is encodeURIComponent, plus the dot segments', () => {
   assert.equal(encodePathSegment('..'), '%2E%2E');
   assert.equal(encodePathSegment('...'), '...');
   assert.equal(encodePathSegment('db~main'), 'db~main');
+});
+
+test('SIKKERKEY_CA_FILE and SIKKERKEY_PIN_SHA256 are defaults for https:// only; a plain loopback URL ignores them', async () => {
+  const ca = makeTestCa();
+  const server = ca.issue({ names: ['localhost'] });
+  const vault = await startVault({ tls: { key: server.key, cert: server.cert }, authority: (port) => `localhost:${port}` });
+  const url = `https://localhost:${vault.port}`;
+  const clients: VaultClient[] = [];
+  const make = (o: Partial<ConstructorParameters<typeof VaultClient>[0]>): VaultClient => {
+    const c = new VaultClient({ url, key, ...o });
+    clients.push(c);
+    return c;
+  };
+  try {
+    assert.equal((await make({ env: { SIKKERKEY_CA_FILE: ca.caFile } }).request<{ keyId: string }>('GET', '/v1/echo')).body.keyId, machine.keyId);
+    assert.equal(await codeOf(make({ env: {} }).request('GET', '/v1/echo')), 'SK_ERR_TLS_CERT', 'without it: system CAs only');
+    assert.equal(await codeOf(make({ env: { SIKKERKEY_CA_FILE: ca.caFile, SIKKERKEY_PIN_SHA256: ca.issue().spkiSha256 } }).request('GET', '/v1/echo')), 'SK_ERR_TLS_PIN');
+    assert.equal((await make({ env: { SIKKERKEY_CA_FILE: ca.caFile, SIKKERKEY_PIN_SHA256: server.spkiSha256 } }).request('GET', '/v1/echo')).status, 200);
+    // An explicit option wins over the environment.
+    assert.equal((await make({ caFile: ca.caFile, env: { SIKKERKEY_CA_FILE: join(dir, 'absent.pem') } }).request('GET', '/v1/echo')).status, 200);
+    const badFile = await codeOf(() => make({ env: { SIKKERKEY_CA_FILE: join(dir, 'absent.pem') } }));
+    assert.equal(badFile, 'SK_ERR_CONFIG');
+    assert.throws(() => make({ env: { SIKKERKEY_PIN_SHA256: 'short' } }), /SIKKERKEY_PIN_SHA256 must be the base64 SHA-256/);
+    // A CA file exported for a remote vault does not break a loopback http:// URL.
+    new VaultClient({ url: 'http://127.0.0.1:1', key, env: { SIKKERKEY_CA_FILE: join(dir, 'absent.pem'), SIKKERKEY_PIN_SHA256: 'short' } }).close();
+  } finally {
+    for (const c of clients) c.close();
+    await vault.close();
+    ca.cleanup();
+  }
+});
+
+test('each TLS refusal names its rule: another host name, an untrusted CA, a plaintext server behind https://', async () => {
+  const ca = makeTestCa();
+  const elsewhere = ca.issue({ names: ['vault.example.com'] });
+  const vault = await startVault({ tls: { key: elsewhere.key, cert: elsewhere.cert } });
+  const plain = await startVault();
+  const messageOf = async (p: Promise<unknown>): Promise<string> => {
+    const err = await p.then(() => undefined, (e: unknown) => e);
+    assert.ok(isSikkerKeyError(err), String(err));
+    return `${err.code}: ${err.message}`;
+  };
+  const clients: VaultClient[] = [];
+  const make = (url: string, o: Partial<ConstructorParameters<typeof VaultClient>[0]> = {}): VaultClient => {
+    const c = new VaultClient({ url, key, env: {}, ...o });
+    clients.push(c);
+    return c;
+  };
+  try {
+    assert.match(await messageOf(make(`https://127.0.0.1:${vault.port}`, { caFile: ca.caFile }).request('GET', '/v1/echo')), /^SK_ERR_TLS_CERT: .*not issued for the host in the vault URL \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    assert.match(await messageOf(make(`https://127.0.0.1:${vault.port}`).request('GET', '/v1/echo')), /^SK_ERR_TLS_CERT: .*not issued by a trusted CA/);
+    assert.match(await messageOf(make(`https://127.0.0.1:${plain.port}`).request('GET', '/v1/echo')), /^SK_ERR_CONNECT: the TLS handshake with the vault failed .*is it serving https:\/\/ on this port\?/);
+    assert.equal(vault.requests() + plain.requests(), 0, 'no request was sent');
+  } finally {
+    for (const c of clients) c.close();
+    await vault.close();
+    await plain.close();
+    ca.cleanup();
+  }
 });

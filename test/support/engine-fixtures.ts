@@ -50,19 +50,7 @@ async function postgresFixture(): Promise<EngineFixture> {
         made.push(u.username);
       }
     }),
-    login: async (user, password) => {
-      const c = new pg.Client({ host: cluster.host, port: cluster.port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
-      try {
-        await c.connect();
-        await c.query('SELECT 1');
-        return true;
-      } catch (err) {
-        if ((err as { code?: string }).code === '28P01') return false;
-        throw err;
-      } finally {
-        await c.end().catch(() => undefined);
-      }
-    },
+    login: (user, password) => loginWithFields('postgres', { ...base, username: user, password }),
     cleanup: () => admin(async (c) => {
       for (const u of made) await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(u)}`);
       await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(owner)}`);
@@ -96,17 +84,7 @@ async function mysqlFixture(): Promise<EngineFixture> {
         made.push(u.username);
       }
     }),
-    login: async (user, password) => {
-      try {
-        const c = await mysql.createConnection({ host: a.host, port: a.port, user, password, database: 'test', connectTimeout: 5000 });
-        await c.query('SELECT 1');
-        await c.end();
-        return true;
-      } catch (err) {
-        if ((err as { code?: string }).code === 'ER_ACCESS_DENIED_ERROR') return false;
-        throw err;
-      }
-    },
+    login: (user, password) => loginWithFields('mysql', { ...base, username: user, password }),
     cleanup: () => root(async (c) => {
       for (const u of [...made, adminUser]) await c.query('DROP USER IF EXISTS ?@?', [u, '%']);
     }),
@@ -132,19 +110,7 @@ async function redisFixture(): Promise<EngineFixture> {
         made.push(u.username);
       }
     },
-    login: async (user, password) => {
-      const c = new Redis({ host: a.host, port: a.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-      try {
-        await c.connect();
-        await c.call('AUTH', user, password);
-        return true;
-      } catch (err) {
-        if (/WRONGPASS|invalid username-password/i.test((err as Error).message)) return false;
-        throw err;
-      } finally {
-        c.disconnect();
-      }
-    },
+    login: (user, password) => loginWithFields('redis', { ...base, username: user, password }),
     cleanup: async () => {
       for (const u of [...made, adminUser]) await root.call('ACL', 'DELUSER', u);
       root.disconnect();
@@ -174,18 +140,7 @@ async function mongodbFixture(): Promise<EngineFixture> {
         await c.close();
       }
     },
-    login: async (user, password) => {
-      const c = client(user, password);
-      try {
-        await c.db('admin').command({ ping: 1 });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code === 18 || /Authentication failed/.test((err as Error).message)) return false;
-        throw err;
-      } finally {
-        await c.close().catch(() => undefined);
-      }
-    },
+    login: (user, password) => loginWithFields('mongodb', { ...base, username: user, password }),
     cleanup: () => srv.stop(),
   };
 }
@@ -196,5 +151,69 @@ export function engineFixture(engine: FixtureEngine): Promise<EngineFixture> {
     case 'mysql': return mysqlFixture();
     case 'redis': return redisFixture();
     case 'mongodb': return mongodbFixture();
+  }
+}
+
+/**
+ * Logs in with a database secret's fields, the way an application would: true when the server
+ * accepted the credential, false when it refused it; anything else throws.
+ */
+export async function loginWithFields(engine: FixtureEngine, f: Record<string, string>): Promise<boolean> {
+  const host = f['host'] ?? '127.0.0.1';
+  const port = Number(f['port']);
+  const username = f['username'] ?? '';
+  const password = f['password'] ?? '';
+  switch (engine) {
+    case 'postgres': {
+      const c = new pg.Client({ host, port, user: username, password, database: f['database'] ?? 'postgres', connectionTimeoutMillis: 5000 });
+      try {
+        await c.connect();
+        await c.query('SELECT 1');
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === '28P01') return false;
+        throw err;
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    }
+    case 'mysql': {
+      try {
+        const c = await mysql.createConnection({ host, port, user: username, password, database: f['database'] ?? 'test', connectTimeout: 5000 });
+        await c.query('SELECT 1');
+        await c.end();
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ER_ACCESS_DENIED_ERROR') return false;
+        throw err;
+      }
+    }
+    case 'redis': {
+      const c = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+      try {
+        await c.connect();
+        await c.call('AUTH', username, password);
+        return true;
+      } catch (err) {
+        if (/WRONGPASS|invalid username-password/i.test((err as Error).message)) return false;
+        throw err;
+      } finally {
+        c.disconnect();
+      }
+    }
+    case 'mongodb': {
+      const c = new MongoClient(`mongodb://${host}:${port}/`, {
+        auth: { username, password }, authSource: f['authSource'] ?? 'admin', directConnection: true, serverSelectionTimeoutMS: 3000, authMechanism: 'SCRAM-SHA-256',
+      });
+      try {
+        await c.db('admin').command({ ping: 1 });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code === 18 || /Authentication failed/.test((err as Error).message)) return false;
+        throw err;
+      } finally {
+        await c.close().catch(() => undefined);
+      }
+    }
   }
 }

@@ -56,6 +56,17 @@ let agentPort = 0;
 export async function startRotationHarness(opts: RotationHarnessOptions): Promise<RotationHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-rot-'));
   const processes: RunningProcess[] = [];
+  try {
+    return await setUp(opts, dir, processes);
+  } catch (err) {
+    // A failed setup must not leave a vault (or agent) process behind.
+    for (const p of processes) await p.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function setUp(opts: RotationHarnessOptions, dir: string, processes: RunningProcess[]): Promise<RotationHarness> {
   const opKey = join(dir, 'operator.key');
   const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
   const dataDir = join(dir, 'data');
@@ -74,7 +85,9 @@ export async function startRotationHarness(opts: RotationHarnessOptions): Promis
       ...(opts.publicUrls ? [`${scheme}://127.0.0.1:${port}`, ...opts.publicUrls].flatMap((u) => ['--public-url', u]) : []),
     ], { env: faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: faultAt } : {} });
     processes.push(v);
-    await waitForHealth(`${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca);
+    await waitForHealth(`${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${v.output().slice(-1500)}`);
+    });
     return v;
   };
   let vault = await startVault();

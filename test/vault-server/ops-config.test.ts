@@ -2,7 +2,7 @@
 // once; unknown keys named with the nearest valid one; the plaintext-listen rule; check-config.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envNameOf, isLoopbackHost, loadVaultConfig, VAULT_SETTINGS } from '../../vault-server/config.js';
@@ -188,4 +188,12 @@ test('serve refuses a plaintext non-loopback listen address before reading the r
   const viaConfig = await runBin('sikkerkey-vault', ['serve', '--config', file(`dataDir: ${join(dir, 'never')}\nlisten: "[::]:0"\n`)]);
   assert.notEqual(viaConfig.code, 0);
   assert.match(viaConfig.stderr, /--insecure-listen/);
+});
+
+test('docs/operations.md lists every setting with its variable, and no setting that does not exist', () => {
+  const doc = readFileSync('docs/operations.md', 'utf8');
+  for (const s of VAULT_SETTINGS) assert.ok(doc.includes(`| \`${s.key}\` | \`${envNameOf(s.key)}\` |`), `docs/operations.md lacks a row for ${s.key}`);
+  const rows = [...doc.matchAll(/^\| `([A-Za-z.]+)` \| `SIKKERKEY_VAULT_/gm)].map((m) => m[1]);
+  assert.equal(rows.length, VAULT_SETTINGS.length);
+  for (const key of rows) assert.ok(VAULT_SETTINGS.some((s) => s.key === key), `docs/operations.md documents ${key}, which is no setting`);
 });

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { forEachStore, tempPgDatabase } from '../support/stores.js';
 import { startTestVault } from '../support/vault-app.js';
 import type { TestVault } from '../support/vault-app.js';
@@ -142,6 +143,13 @@ forEachStore('operational endpoints', (s) => {
     for (const secret of [op().keyId, agent.keyId, idle.keyId, live.password, 'admin-']) {
       assert.equal(res.raw.includes(secret), false, 'no key id and no secret value in /metrics');
     }
+  });
+
+  test('docs/operations.md lists exactly the metric families /metrics serves', async () => {
+    const served = [...parsePrometheusText((await v.send('GET', '/metrics', {})).raw).keys()].filter((n) => !n.startsWith('sikkerkey_vault_'));
+    const doc = readFileSync('docs/operations.md', 'utf8');
+    const documented = [...doc.matchAll(/^\| `(sikkerkey_[a-z_]+)` \|/gm)].map((m) => m[1]);
+    assert.deepEqual([...documented].sort(), [...served].sort());
   });
 
   test('/metrics can be switched off; /healthz and /readyz stay', async () => {

@@ -43,7 +43,12 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/run', {
     config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
-  }, async (req, reply) => reply.code(202).send(await runRotation(ctx, callerOf(req), req.params.project, req.params.name)));
+  }, async (req, reply) => {
+    const created = await runRotation(ctx, callerOf(req), req.params.project, req.params.name);
+    // Crash tests stop the vault here: the pending version is committed, the answer not yet sent.
+    await faultPoint('vault-after-create');
+    return reply.code(202).send(created);
+  });
 
   app.get<{ Params: { project: string; name: string }; Querystring: { rotation?: string } }>('/v1/projects/:project/secrets/:name/rotation', {
     config: { auth: ['operator'] },
@@ -98,7 +103,12 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   app.post<{ Params: { id: string } }>('/v1/agent/rotations/:id/claim', {
     config: { auth: ['machine'] }, schema: { params: idParams },
-  }, async (req) => claimRotation(ctx, callerOf(req), req.params.id));
+  }, async (req) => {
+    const claim = await claimRotation(ctx, callerOf(req), req.params.id);
+    // Crash tests stop the vault here: the claim (maybe_applied) is committed, the agent has no answer.
+    await faultPoint('vault-after-claim-commit');
+    return claim;
+  });
 
   app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/heartbeat', {
     config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },

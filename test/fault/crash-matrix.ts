@@ -1,0 +1,136 @@
+/**
+ * The crash matrix (issue "Proving it"): for each engine and strategy, SIGKILL the agent at every
+ * step it owns and the vault at every step it owns, restart, and check that the rotation ends
+ * promoted or failed (a `stuck` one counts as a failure of the case), that the live credential in
+ * the vault logs in to the real database, and that no credential is lost.
+ * Used by crash-matrix.test.ts (a reduced matrix, in `npm test`) and run-fault.ts (`npm run fault`).
+ */
+import { join } from 'node:path';
+import { engineFixture, loginWithFields } from '../support/engine-fixtures.js';
+import type { EngineFixture, FixtureEngine } from '../support/engine-fixtures.js';
+import { startRotationHarness } from '../support/rotation-harness.js';
+import type { RotationHarness } from '../support/rotation-harness.js';
+import type { RunningProcess } from '../support/processes.js';
+import { randomTag } from '../support/services.js';
+import { VaultClient } from '../../protocol/client.js';
+import { readPrivateKeyFile } from '../../protocol/keys.js';
+
+export type Strategy = 'single' | 'dual' | 'alternating';
+export const AGENT_POINTS = ['after-claim', 'after-update', 'after-applied', 'after-verify', 'after-confirm'] as const;
+export const VAULT_POINTS = ['vault-after-create', 'vault-after-claim-commit', 'vault-after-confirm-commit'] as const;
+
+export interface Combo { engine: FixtureEngine; strategy: Strategy }
+export const ALL_COMBOS: Combo[] = [
+  { engine: 'postgres', strategy: 'single' }, { engine: 'postgres', strategy: 'alternating' },
+  { engine: 'mysql', strategy: 'single' }, { engine: 'mysql', strategy: 'alternating' },
+  { engine: 'redis', strategy: 'single' }, { engine: 'redis', strategy: 'dual' }, { engine: 'redis', strategy: 'alternating' },
+  { engine: 'mongodb', strategy: 'single' }, { engine: 'mongodb', strategy: 'alternating' },
+];
+
+export interface CaseResult { combo: Combo; point: string; outcome: 'recovered' | 'stuck' | 'lost' | 'error'; state: string; detail?: string }
+
+/** A harness for one engine and strategy: users made, policy set, an operator client. */
+export interface ComboRig {
+  combo: Combo;
+  fx: EngineFixture;
+  h: RotationHarness;
+  operator: VaultClient;
+  close(): Promise<void>;
+}
+
+export async function startRig(combo: Combo, opts: { grace?: string } = {}): Promise<ComboRig> {
+  const fx = await engineFixture(combo.engine);
+  const a = `sk_cm_a_${randomTag(3)}`;
+  const b = `sk_cm_b_${randomTag(3)}`;
+  const pw = `start-${randomTag(10)}`;
+  await fx.createUsers(combo.strategy === 'alternating' ? [{ username: a, password: pw }, { username: b, password: `other-${randomTag(10)}` }] : [{ username: a, password: pw }]);
+  const h = await startRotationHarness({
+    engine: combo.engine, target: fx.target(a, pw), admin: fx.admin, strategy: combo.strategy, lease: '3s',
+    ...(combo.strategy !== 'single' ? { grace: opts.grace ?? '1s' } : {}), ...(combo.strategy === 'alternating' ? { alternateUsername: b } : {}),
+  });
+  const k = readPrivateKeyFile(join(h.dir, 'operator.key'));
+  const operator = new VaultClient({ url: h.url, key: { keyId: k.keyId, privateKey: k.privateKey } });
+  return { combo, fx, h, operator, close: async () => { await h.close(); await fx.cleanup(); } };
+}
+
+const UNFINISHED = new Set(['pending', 'claimed', 'applied']);
+
+/** Waits until the secret's newest job (retries and retire jobs included) is no longer unfinished. */
+async function quiescent(rig: ComboRig, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let state = 'unknown';
+    try {
+      const { body } = await rig.operator.request<{ policies: Array<{ secret: string; state: string }> }>('GET', '/v1/rotations');
+      state = body.policies.find((p) => p.secret === 'app')?.state ?? 'none';
+      if (!UNFINISHED.has(state)) return state;
+    } catch { /* the vault may be restarting */ }
+    if (Date.now() > deadline) return `timeout (${state})`;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function rotationState(rig: ComboRig, id: string): Promise<string> {
+  try {
+    return (await rig.operator.request<{ state: string }>('GET', `/v1/rotations/${id}`)).body.state;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** One case: crash at `point`, recover, and judge. */
+export async function runCase(rig: ComboRig, point: string): Promise<CaseResult> {
+  const { h } = rig;
+  const agents: RunningProcess[] = [];
+  try {
+    let rotationId: string | undefined;
+    if ((AGENT_POINTS as readonly string[]).includes(point)) {
+      const doomed = await h.startAgent({ faultAt: point });
+      agents.push(doomed);
+      rotationId = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
+      await doomed.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await doomed.stop('SIGKILL');
+      agents.push(await h.startAgent({ name: 'rescuer' }));
+    } else {
+      await h.restartVault({ faultAt: point });
+      agents.push(await h.startAgent());
+      const run = rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run').then((r) => r.body.id, () => undefined);
+      await h.vault.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await h.restartVault();
+      rotationId = await run; // lost when the vault died before answering
+    }
+    const settled = await quiescent(rig);
+    const state = rotationId ? await rotationState(rig, rotationId) : settled;
+    const live = await h.read();
+    const works = await loginWithFields(rig.combo.engine, live.fields);
+    const outcome = settled.startsWith('timeout') || settled === 'stuck' || state === 'stuck' ? 'stuck' : works ? 'recovered' : 'lost';
+    return { combo: rig.combo, point, outcome, state, ...(outcome !== 'recovered' ? { detail: `settled ${settled}, live ${works ? 'works' : 'refused'}` } : {}) };
+  } catch (err) {
+    return { combo: rig.combo, point, outcome: 'error', state: 'unknown', detail: err instanceof Error ? err.message.slice(0, 300) : String(err) };
+  } finally {
+    for (const a of agents) await a.stop('SIGKILL');
+  }
+}
+
+export function summaryLine(results: CaseResult[]): string {
+  const recovered = results.filter((r) => r.outcome === 'recovered').length;
+  const lost = results.filter((r) => r.outcome === 'lost').length;
+  return `crash matrix: ${results.length} cases, ${recovered} recovered, ${lost} lost`;
+}
+
+export async function runMatrix(combos: Combo[], points: readonly string[], log: (line: string) => void = () => undefined): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const combo of combos) {
+    const rig = await startRig(combo);
+    try {
+      for (const point of points) {
+        const r = await runCase(rig, point);
+        log(`  ${combo.engine} ${combo.strategy} ${point}: ${r.outcome} (${r.state})${r.detail ? ` — ${r.detail}` : ''}`);
+        results.push(r);
+      }
+    } finally {
+      await rig.close();
+    }
+  }
+  return results;
+}
