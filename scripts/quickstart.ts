@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { VaultClient, encodePathSegment as enc } from '../protocol/client.js';
 import { DemoDatabaseError, findDemoDatabase } from './quickstart-databases.js';
 import type { DemoDatabase, DemoUsers } from './quickstart-databases.js';
 
@@ -190,8 +191,16 @@ async function main(): Promise<void> {
   await sk(['project', 'create', PROJECT]);
   const secret = database?.engine ?? 'greeting';
   if (users && database) {
-    await sk(['secret', 'set', PROJECT, secret, '--fields-json', JSON.stringify(users.target)]);
-    await sk(['secret', 'set', PROJECT, `${secret}-admin`, '--fields-json', JSON.stringify(users.admin)]);
+    // Credentials go over the signed API from this process, not as `secret set --fields-json …`
+    // arguments, which every local user could read in `ps` while the command runs.
+    const operator = new VaultClient({ url: url as string, keyFile: operatorKey as string });
+    try {
+      for (const [name, fields] of [[secret, users.target], [`${secret}-admin`, users.admin]] as const) {
+        await operator.request('PUT', `/v1/projects/${enc(PROJECT)}/secrets/${enc(name)}`, { fields });
+      }
+    } finally {
+      operator.close();
+    }
     step(`project ${PROJECT}: secrets ${secret} (the throwaway user) and ${secret}-admin stored, envelope-encrypted under the root key`);
   } else {
     await sk(['secret', 'set', PROJECT, secret, '--value', 'hello from the vault']);

@@ -251,6 +251,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   }
   if (clientCa !== undefined && cert === undefined) fail(`${raw.get('tls.clientCa')?.from} needs TLS: give --tls-cert and --tls-key`);
   const tls = cert !== undefined && key !== undefined ? Object.freeze({ cert, key, clientCa }) : undefined;
+  // Clients speak plain HTTP over unix: (the socket's permissions are its protection).
+  if (tls !== undefined && address.path !== undefined) fail(`${raw.get('listen')?.from ?? '--listen'} ${listen}: TLS is for TCP listeners; a unix: socket is served without it`);
 
   const insecureListen = get('insecureListen', bool) ?? false;
   const plaintextAbroad = tls === undefined && address.path === undefined && !isLoopbackHost(address.host);

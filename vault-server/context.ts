@@ -24,11 +24,25 @@ export interface VaultContext {
 
 export type Tx = Kysely<Database>;
 
+const commitHooks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `fn` once the write transaction `trx` has committed (never if it rolls back): wake-ups of
+ * long-polls and watchers must not fire before what they announce is visible to other sessions.
+ */
+export function afterCommit(trx: Tx, fn: () => void): void {
+  const hooks = commitHooks.get(trx);
+  if (hooks) hooks.push(fn);
+  else fn();
+}
+
 /** A write transaction (BEGIN IMMEDIATE on SQLite) whose audit events commit or fail with it. */
-export function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
+export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
+  const hooks: Array<() => void> = [];
   // Store latency for /metrics: the whole transaction, lock waits and retries included.
   const observe = ctx.metrics.storeSeconds.startTimer();
-  return transaction(ctx.store, async (trx) => {
+  const result = await transaction(ctx.store, async (trx) => {
+    commitHooks.set(trx, hooks);
     const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
       ctx.metrics.auditEvents.inc({ action: e.action });
       await appendAudit(trx, ctx.store.dialect, {
@@ -43,6 +57,8 @@ export function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<Audi
     (value) => { observe({ outcome: 'commit' }); return value; },
     (err: unknown) => { observe({ outcome: 'rollback' }); throw err; },
   );
+  for (const hook of hooks) hook();
+  return result;
 }
 
 /**

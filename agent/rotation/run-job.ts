@@ -69,7 +69,7 @@ async function report<T>(what: string, log: Logger, call: () => Promise<T>, atte
  *   `fail` carries liveVerified. After verify passed (or confirm was sent) nothing is rolled back;
  *   and once the lease is lost the database is not touched again.
  */
-export async function runRotateJob(job: ClaimResponse, provider: CredentialProvider, vault: JobVault, log: Logger): Promise<JobOutcome> {
+export async function runRotateJob(job: ClaimResponse, provider: CredentialProvider, vault: JobVault, log: Logger, opts: { initialized?: boolean } = {}): Promise<JobOutcome> {
   // Milliseconds each step took, logged with the outcome: where a slow rotation spends its time.
   const steps: Record<string, number> = {};
   let mark = performance.now();
@@ -101,7 +101,8 @@ export async function runRotateJob(job: ClaimResponse, provider: CredentialProvi
 
   try {
     try {
-      await provider.initialize({ admin: job.admin, target: job.target });
+      // A provider kept from the previous job of the same admin and endpoint is ready already.
+      if (!opts.initialized) await provider.initialize({ admin: job.admin, target: job.target });
       step('initialize');
     } catch (err) {
       // The admin cannot even connect: nothing was changed by this claim. Prove live and say why.

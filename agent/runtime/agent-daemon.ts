@@ -17,6 +17,7 @@ import type { AgentVault } from './vault-api.js';
 import { createAgentMetrics } from './metrics.js';
 import { startHealthServer } from './health-server.js';
 import { faultPoint } from '../../protocol/fault-points.js';
+import { ProviderPool } from './provider-pool.js';
 
 /** Credentials travel in claim responses only; none of these fields may reach a log line. */
 const REDACT = ['pendingPassword', 'livePassword', 'retirePassword', 'admin', 'target', 'password', '*.password', 'value', 'fields'];
@@ -49,6 +50,7 @@ export class AgentDaemon {
   private readonly running = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private lastContact = 0;
+  private readonly providers = new ProviderPool();
   private health: Server | undefined;
 
   constructor(private readonly config: AgentConfig, deps: { log?: Logger; vault?: AgentVault } = {}) {
@@ -123,7 +125,9 @@ export class AgentDaemon {
     const started = Date.now();
     this.metrics.active.inc();
     let outcome: JobOutcome | 'error' = 'error';
-    const provider = withSanitizer(await loadProvider(job.engine));
+    const key = ProviderPool.keyOf(job);
+    const reused = this.providers.take(key);
+    const provider = reused ?? withSanitizer(await loadProvider(job.engine));
     try {
       await faultPoint('after-claim');
       if (job.kind === 'preflight') {
@@ -131,12 +135,13 @@ export class AgentDaemon {
       } else if (job.kind === 'retire') {
         outcome = await runRetireJob(job, provider, this.vault, this.log);
       } else {
-        outcome = await runRotateJob(job, provider, this.vault, this.log);
+        outcome = await runRotateJob(job, provider, this.vault, this.log, { initialized: reused !== undefined });
       }
     } catch (err) {
       this.log.error({ rotationId: job.id, code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) }, 'job ended with an error; the vault will offer it again');
     } finally {
-      await provider.close().catch(() => undefined);
+      // Kept for the next job only when this one ended cleanly (a rotation that promoted).
+      this.providers.give(key, provider, outcome === 'promoted' && job.kind === 'rotate');
       this.metrics.active.dec();
       this.metrics.jobs.inc({ engine: job.engine, kind: job.kind, outcome });
       this.metrics.duration.observe({ engine: job.engine, kind: job.kind }, (Date.now() - started) / 1000);
@@ -158,6 +163,7 @@ export class AgentDaemon {
   async stop(): Promise<void> {
     this.stopping.abort();
     await Promise.allSettled(this.running);
+    await this.providers.closeAll();
     await new Promise<void>((resolve) => (this.health ? this.health.close(() => resolve()) : resolve()));
   }
 }

@@ -33,8 +33,8 @@ test('a new user stands up a vault and a machine reads exactly the field it was 
   const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
 
   jsonOf(await runBin('sikkerkey', ['project', 'create', 'demo', '--json'], { env }));
-  const set = jsonOf<{ version: number }>(await runBin('sikkerkey', ['secret', 'set', 'demo', 'db', '--fields-json',
-    JSON.stringify({ username: 'app', password: 'walkthrough-password-1' }), '--json'], { env }));
+  const set = jsonOf<{ version: number }>(await runBin('sikkerkey', ['secret', 'set', 'demo', 'db', '--fields-json-stdin', '--json'],
+    { env, input: JSON.stringify({ username: 'app', password: 'walkthrough-password-1' }) + '\n' }));
   assert.equal(set.version, 1);
 
   const mKey = join(dir, 'machine.key');

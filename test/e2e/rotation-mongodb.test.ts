@@ -2,12 +2,11 @@
 // can be installed here; it speaks OP_MSG and SCRAM-SHA-256 to the real `mongodb` driver). The
 // double runs in this test process; the vault and the agent are real processes that reach it over
 // TCP. The admin is a userAdminAnyDatabase user, not root, as an operator would set it up.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
-import { jsonOf } from '../support/processes.js';
+import { defineEngineRotationTests } from '../support/engine-rotation-e2e.js';
 import { MongoWireTestServer } from '../support/mongo-wire-server.js';
 import { randomTag } from '../support/services.js';
 
@@ -32,11 +31,6 @@ async function login(user: string, password: string): Promise<boolean> {
   }
 }
 
-async function runRotation(): Promise<{ code: number | null; state: string; lastError: string | null }> {
-  const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
-  const st = JSON.parse(r.stdout) as { state: string; lastError: string | null };
-  return { code: r.code, state: st.state, lastError: st.lastError };
-}
 
 before(async () => {
   srv = await MongoWireTestServer.start({
@@ -58,45 +52,4 @@ after(async () => {
   await srv?.stop();
 });
 
-test('mongodb (MongoDB wire test server): rotation run --wait promotes; the value machines read logs in and the old one is refused', async () => {
-  const agent = await h.startAgent();
-  let previous = (await h.read()).fields.password as string;
-  assert.equal(await login(USER, previous), true, 'the initial password logs in');
-  for (let i = 1; i <= 3; i++) {
-    const r = await runRotation();
-    assert.equal(r.code, 0, `rotation ${i}: ${r.state} ${r.lastError ?? ''}`);
-    assert.equal(r.state, 'promoted');
-    const now = (await h.read()).fields.password as string;
-    assert.notEqual(now, previous);
-    assert.equal(await login(USER, now), true, `rotation ${i}: the promoted value logs in`);
-    assert.equal(await login(USER, previous), false, `rotation ${i}: the old value is refused`);
-    previous = now;
-  }
-  const updates = srv.commands().filter((c) => c.name === 'updateUser');
-  assert.equal(updates.length, 3, 'one updateUser per rotation reached the server');
-  assert.ok(updates.every((c) => c.authenticatedAs?.user === ADMIN), 'every change was made by the admin');
-  assert.equal(agent.output().includes(previous), false, 'no password in the agent log');
-  assert.equal(h.vault.output().includes(previous), false, 'no password in the vault log');
-  await agent.stop();
-});
-
-test('mongodb (MongoDB wire test server): a wrong admin password fails the rotation with the live credential verified and still working', async () => {
-  const before = await h.read();
-  const wrong = `wrong-${randomTag(10)}`;
-  jsonOf(await h.sk(['secret', 'set', 'db', 'admin', '--fields-json', JSON.stringify({ ...base, username: ADMIN, password: wrong }), '--json']));
-  const agent = await h.startAgent();
-  try {
-    const r = await runRotation();
-    assert.notEqual(r.code, 0);
-    assert.equal(r.state, 'failed', `the rotation is ${r.state} (${r.lastError ?? ''}), not failed`);
-    assert.match(r.lastError ?? '', /SK_ERR_PROVIDER_AUTH_FAILED/);
-    assert.equal((r.lastError ?? '').includes(wrong), false);
-    assert.match(agent.output(), /"liveVerified":true/, 'the agent proved the live credential');
-    const after = await h.read();
-    assert.equal(after.version, before.version);
-    assert.equal(await login(USER, after.fields.password as string), true);
-  } finally {
-    jsonOf(await h.sk(['secret', 'set', 'db', 'admin', '--fields-json', JSON.stringify({ ...base, username: ADMIN, password: ADMIN_PASSWORD }), '--json']));
-    await agent.stop();
-  }
-});
+defineEngineRotationTests('mongodb (MongoDB wire test server)', () => ({ label: 'mongodb (MongoDB wire test server)', harness: h, user: USER, admin: { ...base, username: ADMIN, password: ADMIN_PASSWORD }, login }));

@@ -2,12 +2,11 @@
 // vault process, a real agent process, an ACL user with a password, and an admin ACL user with
 // exactly the rights rotation needs. Both users are deleted afterwards; the default user and the
 // server's configuration are never touched.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
-import { jsonOf } from '../support/processes.js';
+import { defineEngineRotationTests } from '../support/engine-rotation-e2e.js';
 import { assertReachable, parseServiceUrl, randomTag, redisUrl } from '../support/services.js';
 
 const server = parseServiceUrl(redisUrl());
@@ -36,11 +35,6 @@ async function login(user: string, password: string): Promise<boolean> {
   }
 }
 
-async function runRotation(): Promise<{ code: number | null; state: string; lastError: string | null }> {
-  const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
-  const st = JSON.parse(r.stdout) as { state: string; lastError: string | null };
-  return { code: r.code, state: st.state, lastError: st.lastError };
-}
 
 before(async () => {
   await assertReachable('redis', redisUrl());
@@ -62,42 +56,4 @@ after(async () => {
   root?.disconnect();
 });
 
-test('redis: rotation run --wait promotes; the value machines read logs in and the old one is refused', async () => {
-  const agent = await h.startAgent();
-  let previous = (await h.read()).fields.password as string;
-  assert.equal(await login(USER, previous), true, 'the initial password logs in');
-  for (let i = 1; i <= 3; i++) {
-    const r = await runRotation();
-    assert.equal(r.code, 0, `rotation ${i}: ${r.state} ${r.lastError ?? ''}`);
-    assert.equal(r.state, 'promoted');
-    const now = (await h.read()).fields.password as string;
-    assert.notEqual(now, previous);
-    assert.equal(await login(USER, now), true, `rotation ${i}: the promoted value logs in`);
-    assert.equal(await login(USER, previous), false, `rotation ${i}: the old value is refused`);
-    previous = now;
-  }
-  assert.equal(agent.output().includes(previous), false, 'no password in the agent log');
-  assert.equal(h.vault.output().includes(previous), false, 'no password in the vault log');
-  await agent.stop();
-});
-
-test('redis: a wrong admin password fails the rotation with the live credential verified and still working', async () => {
-  const before = await h.read();
-  const wrong = `wrong-${randomTag(10)}`;
-  jsonOf(await h.sk(['secret', 'set', 'db', 'admin', '--fields-json', JSON.stringify({ ...base, username: ADMIN, password: wrong }), '--json']));
-  const agent = await h.startAgent();
-  try {
-    const r = await runRotation();
-    assert.notEqual(r.code, 0);
-    assert.equal(r.state, 'failed', `the rotation is ${r.state} (${r.lastError ?? ''}), not failed`);
-    assert.match(r.lastError ?? '', /SK_ERR_PROVIDER_AUTH_FAILED/);
-    assert.equal((r.lastError ?? '').includes(wrong), false);
-    assert.match(agent.output(), /"liveVerified":true/, 'the agent proved the live credential');
-    const after = await h.read();
-    assert.equal(after.version, before.version);
-    assert.equal(await login(USER, after.fields.password as string), true);
-  } finally {
-    jsonOf(await h.sk(['secret', 'set', 'db', 'admin', '--fields-json', JSON.stringify({ ...base, username: ADMIN, password: ADMIN_PASSWORD }), '--json']));
-    await agent.stop();
-  }
-});
+defineEngineRotationTests('redis', () => ({ label: 'redis', harness: h, user: USER, admin: { ...base, username: ADMIN, password: ADMIN_PASSWORD }, login }));

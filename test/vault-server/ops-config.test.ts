@@ -117,6 +117,7 @@ test('values are validated once: store location, durations, levels, CIDRs, liste
   assert.match(configError({ flags: { dataDir: '/a', tlsCert: '/c' } }), /needs its private key too: give --tls-key/);
   assert.match(configError({ flags: { dataDir: '/a', tlsKey: '/k' } }), /needs a certificate too: give --tls-cert/);
   assert.match(configError({ flags: { dataDir: '/a', tlsClientCa: '/ca' } }), /needs TLS/);
+  assert.match(configError({ flags: { dataDir: '/a', listen: 'unix:/run/sk.sock', tlsCert: '/c', tlsKey: '/k' } }), /a unix: socket is served without it/);
   assert.match(configError({ file: file('dataDir: /a\nrotationLease: 5\n') }), /rotationLease in .* must be a duration/);
   assert.match(configError({ file: file('dataDir: /a\ninsecureListen: "yes"\n') }), /insecureListen in .* must be true or false/);
 });

@@ -178,3 +178,19 @@ forEachStore('operational endpoints', (s) => {
     await closing;
   });
 });
+
+test('the exposition parser these tests use rejects what Prometheus would reject', () => {
+  const ok = '# HELP a_total A\n# TYPE a_total counter\na_total{route="/x",code="y\\"z"} 3\n# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_sum 3\nh_count 2\n';
+  assert.equal(parsePrometheusText(ok).get('a_total')?.samples[0]?.labels.code, 'y"z');
+  const bad = [
+    ['no final newline', ok.trimEnd()],
+    ['a value that is no float', '# TYPE a gauge\na 1,5\n'],
+    ['an unquoted label value', '# TYPE a gauge\na{x=1} 1\n'],
+    ['a bad metric name', '# TYPE 1a gauge\n1a 1\n'],
+    ['a sample without TYPE', 'a 1\n'],
+    ['TYPE after its samples', '# TYPE a gauge\na 1\n# TYPE a gauge\n'],
+    ['buckets that are not cumulative', '# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n'],
+    ['+Inf bucket unlike _count', '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n'],
+  ];
+  for (const [what, text] of bad) assert.throws(() => parsePrometheusText(text as string), Error, what);
+});

@@ -53,15 +53,17 @@ const secret = program.command('secret').description('secrets (operators write v
 secret.command('set <project> <name>')
   .option('--value <value>', 'a plain value (visible in your shell history: prefer --value-stdin)')
   .option('--value-stdin', 'read the plain value from standard input')
-  .option('--fields-json <json>', 'a structured secret: a JSON object of string fields')
+  .option('--fields-json <json>', 'a structured secret: a JSON object of string fields (visible to ps: prefer --fields-json-stdin)')
+  .option('--fields-json-stdin', 'read the structured secret\'s JSON object from standard input')
   .option('--json')
-  .action(async function (this: Command, projectName: string, name: string, o: { value?: string; valueStdin?: boolean; fieldsJson?: string }) {
-    const given = [o.value !== undefined, Boolean(o.valueStdin), o.fieldsJson !== undefined].filter(Boolean).length;
-    if (given !== 1) throw new SikkerKeyError('SK_ERR_USAGE', 'give exactly one of --value, --value-stdin, --fields-json');
+  .action(async function (this: Command, projectName: string, name: string, o: { value?: string; valueStdin?: boolean; fieldsJson?: string; fieldsJsonStdin?: boolean }) {
+    const given = [o.value !== undefined, Boolean(o.valueStdin), o.fieldsJson !== undefined, Boolean(o.fieldsJsonStdin)].filter(Boolean).length;
+    if (given !== 1) throw new SikkerKeyError('SK_ERR_USAGE', 'give exactly one of --value, --value-stdin, --fields-json, --fields-json-stdin');
     let body: { value: string } | { fields: Record<string, string> };
-    if (o.fieldsJson !== undefined) {
+    const fieldsText = o.fieldsJsonStdin ? await readStdin() : o.fieldsJson;
+    if (fieldsText !== undefined) {
       let fields: unknown;
-      try { fields = JSON.parse(o.fieldsJson); } catch { throw new SikkerKeyError('SK_ERR_USAGE', '--fields-json is not valid JSON'); }
+      try { fields = JSON.parse(fieldsText); } catch { throw new SikkerKeyError('SK_ERR_USAGE', 'the fields are not valid JSON'); }
       if (!fields || typeof fields !== 'object' || Array.isArray(fields) || Object.values(fields).some((v) => typeof v !== 'string')) {
         throw new SikkerKeyError('SK_ERR_USAGE', '--fields-json must be an object whose values are all strings');
       }

@@ -24,7 +24,7 @@ import pg from 'pg';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
 import { CodeMigrationProvider } from './migrations/index.js';
-import { VaultSqliteDialect } from './sqlite-dialect.js';
+import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -102,7 +102,7 @@ function openSqlite(dataDir: string): Store {
     native.close();
     throw new SikkerKeyError('SK_ERR_STORE', `cannot set up the SQLite store ${file}: ${messageOf(err)}`, { cause: err });
   }
-  const db = new Kysely<Database>({ dialect: new VaultSqliteDialect({ database: native }) });
+  const db = new Kysely<Database>({ dialect: new VaultSqliteDialect({ database: withStatementCache(native) }) });
   return makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
 }
 

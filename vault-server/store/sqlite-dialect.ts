@@ -17,6 +17,7 @@
  * Within one process Kysely's SQLite driver has a single connection behind a mutex, so
  * transactions never interleave there; `begin immediate` is what orders separate processes.
  */
+import type { SqliteDatabase as SqliteDatabaseLike, SqliteStatement } from 'kysely';
 import { CompiledQuery, SqliteAdapter, SqliteDialect, SqliteDriver } from 'kysely';
 import type { DatabaseConnection, DialectAdapter, Driver, SqliteDialectConfig, TransactionSettings } from 'kysely';
 
@@ -83,4 +84,26 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   override get supportsTransactionalDdl(): boolean {
     return true;
   }
+}
+
+/**
+ * The better-sqlite3 handle with a cache of prepared statements. Kysely prepares every query
+ * afresh; the vault runs the same few dozen statements over and over, and preparing them again
+ * cost about 0.7 ms of a 4 ms request. Statements are run to completion synchronously by
+ * Kysely's driver, so sharing one prepared statement between queries is safe.
+ */
+export function withStatementCache(native: { prepare(sql: string): SqliteStatement; close(): void }, max = 500): SqliteDatabaseLike {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => native.close(),
+    prepare: (sql: string) => {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        stmt = native.prepare(sql);
+        if (cache.size >= max) cache.clear();
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+  };
 }

@@ -4,7 +4,7 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import { isErrorCode } from '../../../protocol/errors.js';
 import type { ClaimResponse, Engine, FailBody, RotationKind, RotationStepResponse, Strategy } from '../../../protocol/api-types.js';
 import type { Caller } from '../../http/authenticate.js';
-import { writeTx } from '../../context.js';
+import { afterCommit, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { Row, SecretVersionState } from '../../store/database.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
@@ -109,7 +109,7 @@ export async function createRotation(ctx: VaultContext, trx: Tx, req: {
     throw err;
   }
   await audit({ action: `rotation.created`, projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, kind, trigger: req.trigger } }, req.actor);
-  queueMicrotask(() => rotationEvents.emit('work'));
+  afterCommit(trx, () => rotationEvents.emit('work'));
   return { id };
 }
 
@@ -288,7 +288,7 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       details: { rotationId: id, fence, ...(version !== undefined ? { version } : {}), latencyMs: now - row.created_at },
     }, machine);
     ctx.metrics.rotations.inc({ kind: row.kind, result: 'promoted' });
-    queueMicrotask(() => rotationEvents.emit('finished', id));
+    afterCommit(trx, () => rotationEvents.emit('finished', id));
     return { id, state: 'promoted', ...(version !== undefined ? { version } : {}) };
   });
 }
@@ -328,7 +328,7 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     }, machine);
     ctx.metrics.rotations.inc({ kind: row.kind, result: state });
     if (state === 'stuck') ctx.log.error({ rotationId: id, secret: target, code }, 'rotation stuck: neither credential proven; resolve with `sikkerkey rotation resolve`');
-    queueMicrotask(() => rotationEvents.emit(state === 'pending' ? 'work' : 'finished', id));
+    afterCommit(trx, () => rotationEvents.emit(state === 'pending' ? 'work' : 'finished', id));
     return { id, state };
   });
 }
@@ -357,7 +357,7 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
       await trx.updateTable('rotations').set({ state: 'failed', finished_at: now, lease_until: null, error: open.error ?? 'resolved by an operator: live kept', error_code: open.error_code ?? 'SK_ERR_ROTATION_STATE' }).where('id', '=', open.id).execute();
     }
     await audit({ action: 'rotation.resolved', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: open.id, use, from: open.state } }, caller);
-    queueMicrotask(() => rotationEvents.emit('finished', open.id));
+    afterCommit(trx, () => rotationEvents.emit('finished', open.id));
     return { id: open.id, state: use === 'pending' && open.pending_version_id ? 'promoted' : 'failed', ...(version !== undefined ? { version } : {}) };
   });
 }
@@ -406,7 +406,7 @@ export async function preflightResult(ctx: VaultContext, machine: Caller, id: st
       target: `secret:${secret.project.name}/${secret.name}`, outcome: body.ok ? 'success' : 'failure', details: { rotationId: id, problems: body.problems },
     }, machine);
     ctx.metrics.rotations.inc({ kind: 'preflight', result: state });
-    queueMicrotask(() => rotationEvents.emit('finished', id));
+    afterCommit(trx, () => rotationEvents.emit('finished', id));
     return { id, state };
   });
 }
