@@ -155,8 +155,13 @@ export class AgentDaemon {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.stopping.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      const onAbort = (): void => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => {
+        // Removed each time: a long outage means many backoffs, and listeners must not pile up.
+        this.stopping.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.stopping.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
