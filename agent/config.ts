@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { SikkerKeyError } from '../protocol/errors.js';
-import { nearest } from '../protocol/config-keys.js';
+import { nearest, readConfigFile } from '../protocol/config-keys.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
@@ -39,23 +37,6 @@ function fail(message: string): never {
   throw new SikkerKeyError('SK_ERR_CONFIG', message);
 }
 
-function readFileConfig(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    fail(`${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${err instanceof Error ? err.message.split('\n')[0] : ''}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) fail(`${file} must hold an object of settings`);
-  return parsed as Record<string, unknown>;
-}
 
 function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
@@ -68,7 +49,7 @@ function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where
  * file, then the generic `SIKKERKEY_URL` (for `vaultUrl`) and defaults.
  */
 export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const raw: Record<string, unknown> = file ? readFileConfig(file) : {};
+  const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
   checkKeys(raw, TOP_KEYS, '');
   for (const [section, keys] of Object.entries(NESTED_KEYS)) {
     const value = raw[section];

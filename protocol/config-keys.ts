@@ -6,6 +6,9 @@
  * @example
  *   nearest('tls.clinetCa', ['tls.cert', 'tls.key', 'tls.clientCa']) // 'tls.clientCa'
  */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SikkerKeyError } from './errors.js';
 
 /** Levenshtein distance, ignoring case. */
 export function editDistance(a: string, b: string): number {
@@ -24,4 +27,28 @@ export function editDistance(a: string, b: string): number {
 /** The valid name closest to `key` (the first of equally close ones, in `valid`'s order). */
 export function nearest(key: string, valid: readonly string[]): string {
   return [...valid].sort((x, y) => editDistance(key, x) - editDistance(key, y))[0] ?? '';
+}
+
+/**
+ * Reads a configuration file: `.json` as JSON, anything else as YAML (which also reads JSON).
+ * An empty file is an empty object; anything but an object of settings is SK_ERR_CONFIG.
+ */
+export function readConfigFile(file: string): Record<string, unknown> {
+  const fail = (message: string): never => { throw new SikkerKeyError('SK_ERR_CONFIG', message); };
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    fail(`cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  const json = file.endsWith('.json');
+  try {
+    parsed = json ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    fail(`${file} is not valid ${json ? 'JSON' : 'YAML'}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : ''}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) fail(`${file} must hold an object of settings`);
+  return parsed as Record<string, unknown>;
 }

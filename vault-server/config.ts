@@ -12,11 +12,9 @@
  *   const config = loadVaultConfig({ file: '/etc/sikkerkey/vault.yaml', env: process.env, flags: { listen: '0.0.0.0:8200' } });
  *   config.tls?.cert // '/etc/sikkerkey/tls/vault.crt'
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import { SikkerKeyError } from '../protocol/errors.js';
-import { nearest } from '../protocol/config-keys.js';
+import { nearest, readConfigFile } from '../protocol/config-keys.js';
 import { parseDuration } from '../protocol/duration.js';
 import { parseCidrList } from './http/auth-guard.js';
 import { describeUrl } from './store/open-store.js';
@@ -110,25 +108,6 @@ export interface LoadVaultConfigRequest {
 
 function fail(message: string): never {
   throw new SikkerKeyError('SK_ERR_CONFIG', message);
-}
-
-function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    fail(`cannot read the config file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let parsed: unknown;
-  const json = file.endsWith('.json');
-  try {
-    parsed = json ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    fail(`${file} is not valid ${json ? 'JSON' : 'YAML'}: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : ''}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (!isPlainObject(parsed)) fail(`${file} must hold an object of settings`);
-  return parsed;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
