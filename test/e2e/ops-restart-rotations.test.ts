@@ -2,6 +2,7 @@
 // password-enforcing PostgreSQL): every rotation ends promoted or failed — none stuck or left
 // pending — every SIGTERM is a clean drain, and the live credential logs in at the end.
 import { test, before, after } from 'node:test';
+import { loginWithFields } from '../support/engine-fixtures.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -30,17 +31,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   try { return await fn(c); } finally { await c.end(); }
 }
 
-async function login(user: string, password: string): Promise<boolean> {
-  const c = new pg.Client({ host: cluster.host, port: cluster.port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+/** A fresh login to the scram cluster (refused: false). */
+function login(user: string, password: string): Promise<boolean> {
+  return loginWithFields('postgres', { host: cluster.host, port: String(cluster.port), database: 'postgres', username: user, password });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -2,6 +2,7 @@
 // cluster that enforces scram-sha-256 passwords (the machine's own PostgreSQL trusts every login,
 // so it could not tell the old password from the new).
 import { test, before, after } from 'node:test';
+import { loginWithFields } from '../support/engine-fixtures.js';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { scramCluster } from '../support/pg-scram-cluster.js';
@@ -15,18 +16,9 @@ let h: RotationHarness;
 const ROLE = 'app_rot_e2e';
 const INITIAL = 'initial-password-0001';
 
-async function login(user: string, password: string): Promise<boolean> {
-  const c = new pg.Client({ host: cluster.host, port: cluster.port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+/** A fresh login to the scram cluster (refused: false). */
+function login(user: string, password: string): Promise<boolean> {
+  return loginWithFields('postgres', { host: cluster.host, port: String(cluster.port), database: 'postgres', username: user, password });
 }
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -3,6 +3,7 @@
 // agent's path proves that what crosses the network carries none of the passwords a claim holds —
 // and, as a control, that the same proxy on a plaintext loopback path does see them.
 import { test, before, after } from 'node:test';
+import { loginWithFields } from '../support/engine-fixtures.js';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { scramCluster } from '../support/pg-scram-cluster.js';
@@ -28,17 +29,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   try { return await fn(c); } finally { await c.end(); }
 }
 
-async function login(user: string, password: string): Promise<boolean> {
-  const c = new pg.Client({ host: cluster.host, port: cluster.port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    return true;
-  } catch (err) {
-    if ((err as { code?: string }).code === '28P01') return false;
-    throw err;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+/** A fresh login to the scram cluster (refused: false). */
+function login(user: string, password: string): Promise<boolean> {
+  return loginWithFields('postgres', { host: cluster.host, port: String(cluster.port), database: 'postgres', username: user, password });
 }
 
 before(async () => {

@@ -4,6 +4,7 @@
 // (wire-protocol test server), so every provider and its driver is proven to be inside the file.
 // It also measures what the README's Packaging section reports: size, --version time, idle RSS.
 import { after, before, describe, test } from 'node:test';
+import { loginWithFields } from '../support/engine-fixtures.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -116,18 +117,8 @@ describe('the executable as the rotation agent, one real rotation per engine', (
       c.disconnect();
     }
   };
-  const pgLogin = async (password: string): Promise<boolean> => {
-    const c = new pg.Client({ host: cluster.host, port: cluster.port, user: pgRole, password, database: 'postgres', connectionTimeoutMillis: 5000 });
-    try {
-      await c.connect();
-      return true;
-    } catch (err) {
-      if ((err as { code?: string }).code === '28P01') return false;
-      throw err;
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-  };
+  const pgLogin = (password: string): Promise<boolean> =>
+    loginWithFields('postgres', { host: cluster.host, port: String(cluster.port), database: 'postgres', username: pgRole, password });
   const asPgAdmin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const c = new pg.Client({ host: cluster.host, port: cluster.port, user: cluster.adminUser, password: cluster.adminPassword, database: 'postgres' });
     await c.connect();
