@@ -14,12 +14,16 @@ const t = randomBytes(4).toString('hex');
 const ROOT_PWD = `root-${randomBytes(12).toString('base64url')}`;
 const ADMIN_NAME = `sk_t_adm_${t}`;
 const ADMIN_PWD = `adm-${randomBytes(12).toString('base64url')}`;
-let srv: MongoWireTestServer;
+// With MONGO_URL (mongodb://root:pw@host:port/) the same suite runs against a real MongoDB.
+const realUrl = process.env['MONGO_URL'];
+let srv: MongoWireTestServer | undefined;
 let root: MongoClient;
+let host = '';
+let port = 0;
 
 const secret = (username: string, password: string): DatabaseSecret => ({
-  host: srv.host,
-  port: String(srv.port),
+  host,
+  port: String(port),
   authSource: 'admin',
   username,
   password,
@@ -39,19 +43,30 @@ const createUser = async (name: string, password: string, roles: Array<{ role: s
   await root.db('admin').command({ createUser: name, pwd: password, roles });
 };
 
-describe('MongoDB through its wire-protocol test double (MongoDB wire test server)', () => {
+describe(realUrl ? 'MongoDB on a real server (MONGO_URL)' : 'MongoDB through its wire-protocol test double (MongoDB wire test server)', () => {
   before(async () => {
+    if (realUrl) {
+      const u = new URL(realUrl);
+      host = u.hostname;
+      port = Number(u.port || 27017);
+      root = new MongoClient(realUrl, { serverSelectionTimeoutMS: 5000, directConnection: true });
+      await createUser(ADMIN_NAME, ADMIN_PWD, [{ role: 'userAdminAnyDatabase', db: 'admin' }]);
+      return;
+    }
     srv = await MongoWireTestServer.start({
       users: [
         { db: 'admin', user: 'root', pwd: ROOT_PWD, roles: [{ role: 'root', db: 'admin' }] },
         { db: 'admin', user: ADMIN_NAME, pwd: ADMIN_PWD, roles: [{ role: 'userAdminAnyDatabase', db: 'admin' }] },
       ],
     });
+    host = srv.host;
+    port = srv.port;
     console.log(`# MongoDB wire test server on ${srv.host}:${srv.port}`);
     root = new MongoClient(srv.url(), { auth: { username: 'root', password: ROOT_PWD }, serverSelectionTimeoutMS: 2000 });
   });
 
   after(async () => {
+    if (realUrl) await dropUser(ADMIN_NAME).catch(() => undefined);
     await root?.close();
     await srv?.stop();
   });
