@@ -18,13 +18,15 @@ import { VaultClient } from '../protocol/client.js';
 import { readPrivateKeyFile } from '../protocol/keys.js';
 import { loadProvider } from '../providers/registry.js';
 import { MongoWireTestServer } from '../test/support/mongo-wire-server.js';
+import { FIXTURE_FLAVOURS, type FixtureEngine } from '../test/support/engine-fixtures.js';
 import { scramCluster } from '../test/support/pg-scram-cluster.js';
 import { startRotationHarness } from '../test/support/rotation-harness.js';
 import { assertReachable, mysqlUrl, parseServiceUrl, redisUrl } from '../test/support/services.js';
 import { flag, quantile, round } from './stats.js';
 
-const BENCH_ENGINES = ['postgres', 'mysql', 'redis', 'mongodb'] as const;
-type BenchEngine = (typeof BENCH_ENGINES)[number];
+// the engines with a server (or the MongoDB wire test server) on this machine: the test fixtures'
+const BENCH_ENGINES = Object.keys(FIXTURE_FLAVOURS) as FixtureEngine[];
+type BenchEngine = FixtureEngine;
 
 interface EngineSetup {
   engine: BenchEngine;
@@ -161,8 +163,8 @@ async function benchEngine(engine: BenchEngine, n: number, json: boolean): Promi
         for (let i = 0; i < n + 2; i++) {
           const password = `bench-direct-${i}-${randomBytes(9).toString('base64url')}`;
           const t0 = performance.now();
-          await provider.updateCredential({ username: live.username as string, password, strategy: 'single' });
-          await provider.verifyCredential({ username: live.username as string, password });
+          await provider.setPassword({ username: live.username as string, password });
+          await provider.verify({ username: live.username as string, password });
           if (i >= 2) direct.push(performance.now() - t0);
         }
       } finally {

@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   SK_ERR_ROTATION_NOT_CLAIMABLE: { status: 403, what: 'this machine may not claim this rotation' },
   SK_ERR_ROTATION_POLICY: { status: 400, what: 'the rotation policy is invalid' },
   SK_ERR_ROTATION_STRATEGY_UNSUPPORTED: { status: 400, what: 'the engine does not support this strategy' },
+  SK_ERR_ROTATION_UNDO_REFUSED: { status: 409, what: 'the database refused to undo a dual apply; the live password survives only as the retained one' },
 
   // -- providers (the agent maps driver errors onto these) ----------------------------------
   SK_ERR_PROVIDER_AUTH_FAILED: { status: 502, what: 'the database refused the credential' },
@@ -85,6 +86,8 @@ export const ERROR_CODES = {
   SK_ERR_PROVIDER_USER_NOT_FOUND: { status: 502, what: 'the user or role to rotate does not exist' },
   SK_ERR_PROVIDER_CONFIG: { status: 400, what: 'the database secret lacks a field or has an invalid one' },
   SK_ERR_PROVIDER_POOLER_CACHE: { status: 502, what: 'the pooler still refuses a correct new password (its cache)' },
+  SK_ERR_PROVIDER_PASSWORD_REUSE: { status: 502, what: 'the database\'s password-reuse policy refused the password' },
+  SK_ERR_PROVIDER_UNAVAILABLE: { status: 502, what: 'the agent cannot load this engine\'s provider (its driver is missing or failed to start)' },
   SK_ERR_PROVIDER_FAILED: { status: 502, what: 'the database answered with an error we do not map' },
 
   // -- clients and configuration -----------------------------------------------------------

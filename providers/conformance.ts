@@ -11,7 +11,7 @@
  *   // test/providers/redis-conformance.test.ts
  *   runConformance({
  *     engine: 'redis',
- *     strategies: ['single', 'dual', 'alternating'],
+ *     flavour: 'redis',             // its row in protocol/engines.ts: strategies and operations follow
  *     hostileUsernames: [`we"ird';DROP_${tag}`],
  *     setup: async ({ username, password }) => { … create the user …; return { admin, target, cleanup } },
  *     setupUnprivilegedAdmin: async () => { … },
@@ -22,7 +22,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { SikkerKeyError, type ErrorCode } from '../protocol/errors.js';
-import type { CredentialProvider, DatabaseSecret, Engine, Strategy } from './provider.js';
+import type { CredentialProvider, DatabaseSecret, Engine, Flavour } from './provider.js';
+import { FLAVOURS, operationsOf } from '../protocol/engines.js';
 import { errorChain } from './provider-errors.js';
 import { loadProvider } from './registry.js';
 import { withSanitizer } from './sanitize.js';
@@ -50,8 +51,11 @@ export interface ConformanceTarget {
   setupUnprivilegedAdmin(): Promise<{ admin: DatabaseSecret; cleanup(): Promise<void> }>;
   /** Usernames this engine accepts for the hostile-name case (quotes, backslash, space, unicode, 64+ chars where allowed); unique per run. */
   hostileUsernames: string[];
-  /** Strategies the engine supports; the others must be refused. */
-  strategies: Strategy[];
+  /**
+   * What the server under test is (its row in protocol/engines.ts): the strategies run and the
+   * password operations required follow from the table, and initialize must report it.
+   */
+  flavour: Flavour;
   /** The provider under test; default `loadProvider(engine)`. */
   createProvider?(): CredentialProvider | Promise<CredentialProvider>;
   /** Passwords this engine must also accept, beside the common hostile set. */
@@ -71,10 +75,14 @@ export interface ConformanceTarget {
   serverWithoutTls?(): { host: string; port: string };
 }
 
-const ALL_STRATEGIES: readonly Strategy[] = ['single', 'dual', 'alternating'];
 const tag = (): string => randomBytes(4).toString('hex');
 /** A fresh, distinctive password (tests are not the vault: they may build passwords directly). */
 const newPassword = (): string => `sk-${randomBytes(15).toString('base64url')}`;
+
+function required<T>(op: T | undefined, name: string): T {
+  assert.ok(op !== undefined, `the provider lacks ${name}`);
+  return op;
+}
 
 /** Quotes, backslashes, dollar quoting, statement breakers, spaces, unicode, length: each one distinctive. */
 export function hostilePasswords(): string[] {
@@ -115,7 +123,8 @@ export function runConformance(target: ConformanceTarget): void {
     }
   };
 
-  const unsupported = ALL_STRATEGIES.filter((s) => !target.strategies.includes(s));
+  const row = FLAVOURS[target.flavour];
+  const strategies = row.strategies;
   const retarget = (secret: DatabaseSecret, which: 'admin' | 'target', to: { host: string; port: string }): DatabaseSecret =>
     target.retarget?.(secret, which, to) ?? { ...secret, ...to };
   const withoutTls = (secret: DatabaseSecret, which: 'admin' | 'target'): DatabaseSecret => {
@@ -131,6 +140,7 @@ export function runConformance(target: ConformanceTarget): void {
         try {
           const res = await again.initialize({ admin: user2.admin, target: user2.target });
           assert.match(res.serverVersion, /\d+\.\d+/, `serverVersion ${JSON.stringify(res.serverVersion)} names no version`);
+          assert.equal(res.flavour, target.flavour, `initialize reported flavour ${res.flavour}`);
           await again.close();
           await again.close();
         } finally {
@@ -141,7 +151,17 @@ export function runConformance(target: ConformanceTarget): void {
       });
     });
 
-    if (target.strategies.includes('single')) {
+    test(`implements the password operations of its engine table row (${operationsOf(target.flavour).join(', ')})`, async () => {
+      const provider = await make();
+      assert.equal(row.engine, target.engine, `flavour ${target.flavour} belongs to provider ${row.engine}`);
+      for (const op of operationsOf(target.flavour)) {
+        assert.equal(typeof provider[op], 'function', `the ${target.engine} provider lacks ${op}, which ${row.label} needs`);
+        assert.ok(provider.operations.includes(op), `the ${target.engine} provider does not declare ${op}`);
+      }
+      await provider.close();
+    });
+
+    if (strategies.includes('single')) {
       test('single: the new password logs in and the old one is refused', async (t) => {
         await withUser(async ({ provider, username, password }) => {
           const used = [password];
@@ -151,11 +171,11 @@ export function runConformance(target: ConformanceTarget): void {
             const next = newPassword();
             used.push(next);
             const started = performance.now();
-            await provider.updateCredential({ username, password: next, strategy: 'single' });
-            const verified = await provider.verifyCredential({ username, password: next });
+            await provider.setPassword({ username, password: next });
+            const verified = await provider.verify({ username, password: next });
             timings.push(performance.now() - started);
             assert.match(verified.serverVersion, /\d+\.\d+/);
-            await expectCode(provider.verifyCredential({ username, password: current }), 'SK_ERR_PROVIDER_AUTH_FAILED', used, 'the replaced password');
+            await expectCode(provider.verify({ username, password: current }), 'SK_ERR_PROVIDER_AUTH_FAILED', used, 'the replaced password');
             current = next;
           }
           timings.sort((a, b) => a - b);
@@ -166,15 +186,15 @@ export function runConformance(target: ConformanceTarget): void {
       test('single: applying the same update twice leaves the new password working (idempotent)', async () => {
         await withUser(async ({ provider, username, password }) => {
           const next = newPassword();
-          await provider.updateCredential({ username, password: next, strategy: 'single' });
-          await provider.updateCredential({ username, password: next, strategy: 'single' });
-          await provider.verifyCredential({ username, password: next });
-          await expectCode(provider.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], 'the old password after two updates');
+          await provider.setPassword({ username, password: next });
+          await provider.setPassword({ username, password: next });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], 'the old password after two updates');
         });
       });
     }
 
-    if (target.strategies.includes('alternating')) {
+    if (strategies.includes('alternating')) {
       test('alternating: the standby user gets the new password and the live user keeps working', async () => {
         await withUser(async ({ provider, username: live, password: livePassword }) => {
           const standby = `sk_t_${tag()}`;
@@ -182,10 +202,10 @@ export function runConformance(target: ConformanceTarget): void {
           const standbyUser = await target.setup({ username: standby, password: standbyOld });
           try {
             const next = newPassword();
-            await provider.updateCredential({ username: standby, password: next, strategy: 'alternating' });
-            await provider.verifyCredential({ username: standby, password: next });
-            await provider.verifyCredential({ username: live, password: livePassword });
-            await expectCode(provider.verifyCredential({ username: standby, password: standbyOld }), 'SK_ERR_PROVIDER_AUTH_FAILED', [livePassword, standbyOld, next], "the standby's old password");
+            await provider.setPassword({ username: standby, password: next });
+            await provider.verify({ username: standby, password: next });
+            await provider.verify({ username: live, password: livePassword });
+            await expectCode(provider.verify({ username: standby, password: standbyOld }), 'SK_ERR_PROVIDER_AUTH_FAILED', [livePassword, standbyOld, next], "the standby's old password");
           } finally {
             await standbyUser.cleanup();
           }
@@ -193,36 +213,69 @@ export function runConformance(target: ConformanceTarget): void {
       });
     }
 
-    if (target.strategies.includes('dual')) {
-      test('dual: both passwords log in until the old one is retired, and each step is idempotent', async () => {
+    if (row.slots === 'set') {
+      test('a password set: added beside the current one, removed one by one, each step idempotent', async () => {
         await withUser(async ({ provider, username, password: old }) => {
-          assert.ok(provider.retireCredential !== undefined, 'a provider that supports dual must implement retireCredential');
+          const add = required(provider.addPassword, 'addPassword').bind(provider);
+          const remove = required(provider.removePassword, 'removePassword').bind(provider);
           const next = newPassword();
-          await provider.updateCredential({ username, password: next, strategy: 'dual' });
-          await provider.updateCredential({ username, password: next, strategy: 'dual' });
-          await provider.verifyCredential({ username, password: next });
-          await provider.verifyCredential({ username, password: old });
-          await provider.retireCredential({ username, oldPassword: old });
-          await provider.retireCredential({ username, oldPassword: old });
-          await provider.verifyCredential({ username, password: next });
-          await expectCode(provider.verifyCredential({ username, password: old }), 'SK_ERR_PROVIDER_AUTH_FAILED', [old, next], 'the retired password');
+          await add({ username, password: next });
+          await add({ username, password: next });
+          await provider.verify({ username, password: next });
+          await provider.verify({ username, password: old });
+          await remove({ username, password: old });
+          await remove({ username, password: old });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password: old }), 'SK_ERR_PROVIDER_AUTH_FAILED', [old, next], 'the removed password');
+          // undoing an add removes exactly the added password
+          const third = newPassword();
+          await add({ username, password: third });
+          await remove({ username, password: third });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password: third }), 'SK_ERR_PROVIDER_AUTH_FAILED', [next, third], 'the undone password');
         });
       });
     }
 
-    if (unsupported.length > 0) {
-      test(`strategies the engine lacks (${unsupported.join(', ')}) are refused with SK_ERR_ROTATION_STRATEGY_UNSUPPORTED and change nothing`, async () => {
+    if (row.slots === 'primary+retained') {
+      test('primary + retained: RETAIN keeps the old one, discard removes it, and the undo order keeps live working', async () => {
+        await withUser(async ({ provider, username, password: old }) => {
+          const add = required(provider.addPassword, 'addPassword').bind(provider);
+          const discard = required(provider.discardRetained, 'discardRetained').bind(provider);
+          const next = newPassword();
+          await add({ username, password: next });
+          await add({ username, password: next });
+          await provider.verify({ username, password: next });
+          await provider.verify({ username, password: old });
+          await discard({ username });
+          await discard({ username });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password: old }), 'SK_ERR_PROVIDER_AUTH_FAILED', [old, next], 'the discarded password');
+          // the agent's undo of a dual apply: primary back to live without RETAIN, then discard
+          const pending = newPassword();
+          await add({ username, password: pending });
+          await provider.setPassword({ username, password: next });
+          await provider.verify({ username, password: next }); // primary, and still the retained one
+          await discard({ username });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password: pending }), 'SK_ERR_PROVIDER_AUTH_FAILED', [next, pending], 'the undone password');
+        });
+      });
+    }
+
+    if (!strategies.includes('dual')) {
+      test(`${row.label} keeps one password: adding a second is absent or refused with SK_ERR_ROTATION_STRATEGY_UNSUPPORTED and changes nothing`, async () => {
         await withUser(async ({ provider, username, password }) => {
-          for (const strategy of unsupported) {
-            const next = newPassword();
-            await expectCode(provider.updateCredential({ username, password: next, strategy }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [password, next], `strategy ${strategy}`);
-            await provider.verifyCredential({ username, password });
-            if (provider.preflight !== undefined) {
-              const res = await provider.preflight({ usernames: [username], strategy });
-              assert.equal(res.ok, false, `preflight accepted strategy ${strategy}`);
-              assert.ok(res.problems.some((p) => p.includes(strategy)), `no preflight problem names strategy ${strategy}: ${res.problems.join(' | ')}`);
-            }
+          const next = newPassword();
+          if (provider.addPassword !== undefined) {
+            await expectCode(provider.addPassword({ username, password: next }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [password, next], 'addPassword');
           }
+          if (provider.discardRetained !== undefined) {
+            await expectCode(provider.discardRetained({ username }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [password], 'discardRetained');
+          }
+          assert.equal(provider.removePassword, undefined, 'a one-password engine has no removePassword');
+          await provider.verify({ username, password });
+          await expectCode(provider.verify({ username, password: next }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], 'the refused password');
         });
       });
     }
@@ -261,13 +314,13 @@ export function runConformance(target: ConformanceTarget): void {
           provider.initialize({ admin: { ...user.admin, password: wrongAdmin }, target: user.target }),
           'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'initialize with a wrong admin password',
         );
-        const verified = await provider.verifyCredential({ username, password });
+        const verified = await provider.verify({ username, password });
         assert.match(verified.serverVersion, /\d+\.\d+/, `serverVersion ${JSON.stringify(verified.serverVersion)} names no version`);
-        await expectCode(provider.verifyCredential({ username, password: wrongUser }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'a wrong password after the failed admin login');
+        await expectCode(provider.verify({ username, password: wrongUser }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'a wrong password after the failed admin login');
         // nothing can change without the admin: the update is refused and the password stays
         const next = newPassword();
-        await assert.rejects(provider.updateCredential({ username, password: next, strategy: 'single' }), 'an update without an admin connection succeeded');
-        await provider.verifyCredential({ username, password });
+        await assert.rejects(provider.setPassword({ username, password: next }), 'an update without an admin connection succeeded');
+        await provider.verify({ username, password });
       } finally {
         await provider.close();
         await user.cleanup();
@@ -287,7 +340,7 @@ export function runConformance(target: ConformanceTarget): void {
         const p2 = await make();
         try {
           await p2.initialize({ admin: user.admin, target: retarget(user.target, 'target', { host: '127.0.0.1', port: closed }) });
-          await expectCode(p2.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_CONNECT', secrets, 'verification on a closed port');
+          await expectCode(p2.verify({ username, password }), 'SK_ERR_PROVIDER_CONNECT', secrets, 'verification on a closed port');
         } finally {
           await p2.close();
         }
@@ -306,7 +359,7 @@ export function runConformance(target: ConformanceTarget): void {
         const p2 = await make();
         try {
           await p2.initialize({ admin: user.admin, target: withoutTls(user.target, 'target') });
-          await expectCode(p2.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_TLS', secrets, 'verification with tls require');
+          await expectCode(p2.verify({ username, password }), 'SK_ERR_PROVIDER_TLS', secrets, 'verification with tls require');
         } finally {
           await p2.close();
         }
@@ -320,9 +373,9 @@ export function runConformance(target: ConformanceTarget): void {
         await withUser(
           async ({ provider, password }) => {
             const next = passwords[i % passwords.length] ?? newPassword();
-            await provider.updateCredential({ username, password: next, strategy: 'single' });
-            await provider.verifyCredential({ username, password: next });
-            await expectCode(provider.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], `hostile name #${i}`);
+            await provider.setPassword({ username, password: next });
+            await provider.verify({ username, password: next });
+            await expectCode(provider.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], `hostile name #${i}`);
           },
           { username },
         );
@@ -334,9 +387,9 @@ export function runConformance(target: ConformanceTarget): void {
         const all = [...hostilePasswords(), ...(target.extraHostilePasswords ?? [])];
         let previous = password;
         for (const [i, next] of all.entries()) {
-          await provider.updateCredential({ username, password: next, strategy: 'single' });
-          await provider.verifyCredential({ username, password: next });
-          await expectCode(provider.verifyCredential({ username, password: previous }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, ...all], `the password before hostile password #${i}`);
+          await provider.setPassword({ username, password: next });
+          await provider.verify({ username, password: next });
+          await expectCode(provider.verify({ username, password: previous }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, ...all], `the password before hostile password #${i}`);
           previous = next;
         }
       });
@@ -347,8 +400,8 @@ export function runConformance(target: ConformanceTarget): void {
         const ghost = `sk_t_ghost_${tag()}`;
         const next = newPassword();
         try {
-          await expectCode(provider.updateCredential({ username: ghost, password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', [password, next], 'a missing user');
-          await expectCode(provider.verifyCredential({ username: ghost, password: next }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], 'a login as the missing user');
+          await expectCode(provider.setPassword({ username: ghost, password: next }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', [password, next], 'a missing user');
+          await expectCode(provider.verify({ username: ghost, password: next }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password, next], 'a login as the missing user');
         } finally {
           // a provider that wrongly created the user must not leave it on a shared server
           await (await target.setup({ username: ghost, password: newPassword() }).catch(() => undefined))?.cleanup();
@@ -365,21 +418,21 @@ export function runConformance(target: ConformanceTarget): void {
           ['a missing password', username, undefined],
         ];
         for (const [what, u, p] of bad) {
-          const req = { username: u, password: p, strategy: 'single' } as unknown as Parameters<CredentialProvider['updateCredential']>[0];
-          await expectCode(provider.updateCredential(req), 'SK_ERR_PROVIDER_CONFIG', [password], what);
+          const req = { username: u, password: p } as unknown as Parameters<CredentialProvider['setPassword']>[0];
+          await expectCode(provider.setPassword(req), 'SK_ERR_PROVIDER_CONFIG', [password], what);
         }
-        await provider.verifyCredential({ username, password });
+        await provider.verify({ username, password });
       });
     });
 
     test('preflight passes on a proper setup and changes no password', async () => {
       await withUser(async ({ provider, username, password }) => {
         assert.ok(provider.preflight !== undefined, 'the provider has no preflight');
-        for (const strategy of target.strategies) {
+        for (const strategy of strategies) {
           const res = await provider.preflight({ usernames: [username], strategy });
           assert.deepEqual(res, { ok: true, problems: [] }, `preflight for ${strategy}`);
         }
-        await provider.verifyCredential({ username, password });
+        await provider.verify({ username, password });
       });
     });
 
@@ -406,8 +459,8 @@ export function runConformance(target: ConformanceTarget): void {
           assert.equal(res.ok, false, 'preflight passed for an admin without the privilege');
           assert.ok(res.problems.some((p) => p.includes(weakName)), `no problem names the admin ${weakName}: ${res.problems.join(' | ')}`);
           const next = newPassword();
-          await expectCode(provider.updateCredential({ username, password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_PRIVILEGE', [password, next, weak.admin['password'] ?? ''], 'update by an unprivileged admin');
-          await provider.verifyCredential({ username, password });
+          await expectCode(provider.setPassword({ username, password: next }), 'SK_ERR_PROVIDER_PRIVILEGE', [password, next, weak.admin['password'] ?? ''], 'update by an unprivileged admin');
+          await provider.verify({ username, password });
         } finally {
           await provider.close();
           await weak.cleanup();
@@ -419,10 +472,10 @@ export function runConformance(target: ConformanceTarget): void {
       await withUser(
         async ({ provider, user, username, password }) => {
           const next = newPassword();
-          await provider.updateCredential({ username, password: next, strategy: 'single' });
+          await provider.setPassword({ username, password: next });
           const secrets = [password, next, user.admin['password'] ?? ''];
-          await expectCode(provider.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'raw: the old password');
-          await expectCode(provider.updateCredential({ username: `sk_t_ghost_${tag()}`, password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', secrets, 'raw: a missing user');
+          await expectCode(provider.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'raw: the old password');
+          await expectCode(provider.setPassword({ username: `sk_t_ghost_${tag()}`, password: next }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', secrets, 'raw: a missing user');
           const raw = await makeRaw();
           try {
             await expectCode(raw.initialize({ admin: { ...user.admin, password: next }, target: user.target }), 'SK_ERR_PROVIDER_AUTH_FAILED', secrets, 'raw: a wrong admin password');
@@ -438,8 +491,8 @@ export function runConformance(target: ConformanceTarget): void {
       await withUser(
         async ({ provider, user, username, password }) => {
           const next = newPassword();
-          await provider.updateCredential({ username, password: next, strategy: 'single' });
-          await provider.verifyCredential({ username, password: next });
+          await provider.setPassword({ username, password: next });
+          await provider.verify({ username, password: next });
           const values = provider.secretValues();
           for (const [name, value] of [['admin', user.admin['password']], ['target', password], ['new', next]] as const) {
             if (value !== undefined && value !== '') assert.ok(values.includes(value), `secretValues() lacks the ${name} password`);

@@ -6,11 +6,16 @@
  * @example
  *   const admin = readEndpoint(req.admin, { secret: 'admin', defaultPort: 5432, engine: 'PostgreSQL' });
  *   // → { host: 'db.internal', port: 5432, username: 'sk_admin', tls: 'require', … }
+ *   const tls = tlsOptions(admin, await readCaFile(admin, { secret: 'admin', engine: 'PostgreSQL' }));
+ *   // → Node tls.ConnectionOptions (or undefined for "disable"), mapped by each provider onto its driver
  */
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import { SikkerKeyError } from '../protocol/errors.js';
 import type { DatabaseSecret } from './provider.js';
 
+/** The secret's `tls` field, with libpq's meanings (see tlsOptions for the table). */
 export type TlsMode = 'disable' | 'require' | 'verify-full';
 const TLS_MODES: readonly TlsMode[] = ['disable', 'require', 'verify-full'];
 
@@ -93,16 +98,69 @@ export async function readCaFile(endpoint: Endpoint, opts: Pick<ReadEndpointOpti
 }
 
 /**
+ * The one meaning of a secret's `tls` and `caFile` for every provider, as libpq gives `sslmode`
+ * (PostgreSQL docs, "SSL Support"), built as Node `tls.ConnectionOptions`; each provider maps the
+ * result onto its driver's option shape and adds nothing of its own:
+ *
+ * | `tls`         | `caFile`  | encrypted | certificate chain checked against | host name checked | libpq equivalent           |
+ * |---------------|-----------|-----------|-----------------------------------|-------------------|----------------------------|
+ * | `disable`     | ignored   | no        | —                                 | —                 | `disable`                  |
+ * | `require`     | absent    | yes       | nothing (any certificate)         | no                | `require`                  |
+ * | `require`     | given     | yes       | the caFile's CAs only             | no                | `require` + root cert = `verify-ca` |
+ * | `verify-full` | absent    | yes       | Node's default CAs (its bundled list, plus NODE_EXTRA_CA_CERTS) | yes | `verify-full` with sslrootcert=system |
+ * | `verify-full` | given     | yes       | the caFile's CAs only             | yes               | `verify-full`              |
+ *
+ * A certificate that fails a check ends the handshake; the providers report it as
+ * SK_ERR_PROVIDER_TLS. The host name is checked against the certificate's names as Node's
+ * `tls.checkServerIdentity` does (DNS names for a host name, IP addresses for an IP address).
+ * `servername` (SNI) is set for a host name only: RFC 6066 forbids an IP address there.
+ *
+ * Shape, so a driver mapping can read it without knowing the mode: `undefined` for `disable`;
+ * otherwise `rejectUnauthorized` (false only for `require` without caFile), `ca` when a caFile was
+ * read, and `checkServerIdentity` — Node's own `tls.checkServerIdentity` when the name is checked,
+ * a function that accepts every name when it is not.
+ *
+ * @example
+ *   tlsOptions({ ...endpoint, host: 'db.internal', tls: 'require' }, caPem)
+ *   // → { rejectUnauthorized: true, ca: caPem, checkServerIdentity: () => undefined, servername: 'db.internal' }
+ */
+export function tlsOptions(endpoint: Pick<Endpoint, 'host' | 'tls'>, ca: string | undefined): ConnectionOptions | undefined {
+  if (endpoint.tls === 'disable') return undefined;
+  const host = endpoint.host.replace(/^\[|\]$/g, '');
+  const sni: ConnectionOptions = isIP(host) === 0 ? { servername: host } : {};
+  const trust: ConnectionOptions = ca === undefined ? {} : { ca };
+  if (endpoint.tls === 'require') {
+    // encrypted; with a caFile the chain must lead to it (libpq's verify-ca), without one anything goes
+    return { rejectUnauthorized: ca !== undefined, ...trust, checkServerIdentity: acceptAnyHostName, ...sni };
+  }
+  // verify-full: without a caFile, Node's default trust store (its bundled CAs, NODE_EXTRA_CA_CERTS)
+  return { rejectUnauthorized: true, ...trust, checkServerIdentity, ...sni };
+}
+
+/** `checkServerIdentity` for the modes that do not check the host name (`require`). */
+export const acceptAnyHostName = (): undefined => undefined;
+
+/** Whether tlsOptions() asked for the host name to be checked: for drivers that take a flag (mysql2's verifyIdentity). */
+export function checksHostName(options: ConnectionOptions): boolean {
+  return options.checkServerIdentity === checkServerIdentity;
+}
+
+/**
  * Guards the request at runtime (it comes from JSON): a username and password that are non-empty
  * strings. Anything else would be quoted into something unintended — pg's escapeLiteral turns a
  * non-string into '' and mysql2's escape expands objects — so it is refused before any statement.
  */
 export function checkCredential(username: unknown, password: unknown, engine: string): void {
-  if (typeof username !== 'string' || username === '') {
-    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the ${engine} username is empty or not a string`);
-  }
+  checkUsernameValue(username, engine);
   if (typeof password !== 'string' || password === '') {
     throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the password for ${JSON.stringify(username)} is empty or not a string`);
+  }
+}
+
+/** The username half of checkCredential, for operations that take no password. */
+export function checkUsernameValue(username: unknown, engine: string): void {
+  if (typeof username !== 'string' || username === '') {
+    throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the ${engine} username is empty or not a string`);
   }
 }
 

@@ -2,21 +2,26 @@
  * The contract every database provider implements, modelled on Vault's dbplugin v5: one request
  * object in, one response object out, so fields can be added without breaking providers.
  *
+ * Providers speak the database's words, not the vault's: they set, add, remove and discard
+ * passwords and log in with one. Which of those an engine has follows from how it keeps passwords
+ * (`PasswordSlots` in protocol/engines.ts). What a strategy means, and what undoing a failed
+ * apply takes, is decided by the agent (agent/rotation/decide.ts), never by a provider.
+ *
  * Roles: the vault generates every credential; the agent drives the provider; the provider only
  * talks to its database engine. A provider never generates passwords.
  *
  * @example
  *   const pg = await loadProvider('postgres');
  *   await pg.initialize({ admin, target });
- *   await pg.updateCredential({ username: 'app', password: pending, strategy: 'single' });
- *   await pg.verifyCredential({ username: 'app', password: pending });
+ *   await pg.setPassword({ username: 'app', password: pending });
+ *   await pg.verify({ username: 'app', password: pending });
  *   await pg.close();
  */
 
-import type { Engine, Strategy } from '../protocol/api-types.js';
+import type { Engine, Flavour, PasswordOperation, Strategy } from '../protocol/engines.js';
 
-export type { Engine, Strategy } from '../protocol/api-types.js';
-export { ENGINES } from '../protocol/api-types.js';
+export type { Engine, Flavour, PasswordOperation, Strategy } from '../protocol/engines.js';
+export { ENGINES } from '../protocol/engines.js';
 
 /**
  * A database secret as stored in the vault: structured, every value a string.
@@ -35,39 +40,25 @@ export interface InitializeRequest {
 export interface InitializeResponse {
   /** What the server said it is, e.g. "PostgreSQL 15.19" or "MariaDB 10.11.19". */
   serverVersion: string;
+  /** Which row of the engine table answered (MySQL 8 or MariaDB behind the `mysql` provider). */
+  flavour: Flavour;
 }
 
-export interface UpdateCredentialRequest {
-  username: string;
-  password: string;
-  /**
-   * `single`: replace the password. `dual`: add `password` beside the current one (Redis `>new`,
-   * MySQL `RETAIN CURRENT PASSWORD`). `alternating`: replace the password of a user that is not live.
-   */
-  strategy: Strategy;
-}
-/** Applying the same request twice leaves the database as applying it once. */
-export type UpdateCredentialResponse = Record<string, never>;
-
-export interface VerifyCredentialRequest {
+/** One user and one password: what every password operation and every login takes. */
+export interface Credential {
   username: string;
   password: string;
 }
+
 /** Resolves when a fresh connection logged in and a probe query answered; throws a SikkerKeyError otherwise. */
-export interface VerifyCredentialResponse {
+export interface VerifyResponse {
   serverVersion: string;
-}
-
-/** `dual` only: remove the old password once the grace period has passed. */
-export interface RetireCredentialRequest {
-  username: string;
-  /** The password to remove (Redis `<old`); MySQL discards the retained one. */
-  oldPassword: string;
 }
 
 export interface PreflightRequest {
   /** Every user the policy will change (two under `alternating`). */
   usernames: string[];
+  /** Checked against the engine table for the flavour the server turned out to be. */
   strategy: Strategy;
 }
 export interface PreflightResponse {
@@ -76,19 +67,35 @@ export interface PreflightResponse {
   problems: string[];
 }
 
+/**
+ * Every operation is idempotent: applying the same request twice leaves the database as applying
+ * it once, so the agent may repeat a step after a crash or a lost answer.
+ */
 export interface CredentialProvider {
   readonly engine: Engine;
+  /** The password operations this provider implements (a test holds it to the engine table). */
+  readonly operations: readonly PasswordOperation[];
   /**
-   * Connects as the admin and learns the server's version. Call once before anything else.
+   * Connects as the admin and learns the server's version and flavour. Call once before anything else.
    *
    * The target side (endpoint, CA, preset fields such as a pooler) is read and kept BEFORE the
    * admin connects, so that when the admin login fails (wrong password, unreachable admin host)
-   * `verifyCredential` can still prove whether the live credential works. A malformed target
-   * secret (SK_ERR_PROVIDER_CONFIG) leaves nothing to verify against.
+   * `verify` can still prove whether the live credential works. A malformed target secret
+   * (SK_ERR_PROVIDER_CONFIG) leaves nothing to verify against.
    */
   initialize(req: InitializeRequest): Promise<InitializeResponse>;
-  /** Idempotent: sets the credential; throws a SikkerKeyError with a provider error code. */
-  updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse>;
+  /**
+   * Afterwards `password` logs in as `username` and no other password set by this operation does.
+   * Single-slot engines replace the password; Redis replaces the whole set (`resetpass`); MySQL 8
+   * replaces the primary and leaves a retained password unchanged.
+   */
+  setPassword(req: Credential): Promise<void>;
+  /** Adds `password` and keeps the current one working (Redis `>new`; MySQL 8 `RETAIN CURRENT PASSWORD`). */
+  addPassword?(req: Credential): Promise<void>;
+  /** Removes exactly `password` and no other (Redis `<old`); removing one the user lacks is a no-op. */
+  removePassword?(req: Credential): Promise<void>;
+  /** Empties the retained slot (MySQL 8 `DISCARD OLD PASSWORD`); a no-op when it is empty. */
+  discardRetained?(req: { username: string }): Promise<void>;
   /**
    * A fresh connection to the target with exactly this credential, plus a probe query. Needs no
    * admin connection: it may be called after initialize failed on the admin login, as long as the
@@ -97,11 +104,11 @@ export interface CredentialProvider {
    *
    * @example
    *   try { await provider.initialize({ admin, target }); }
-   *   catch { await provider.verifyCredential({ username: 'app', password: live }); } // still works
+   *   catch { await provider.verify({ username: 'app', password: live }); } // still works
    */
-  verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse>;
-  retireCredential?(req: RetireCredentialRequest): Promise<void>;
-  preflight?(req: PreflightRequest): Promise<PreflightResponse>;
+  verify(req: Credential): Promise<VerifyResponse>;
+  /** Checks, changing nothing, that the admin may change every user; never throws for a missing privilege. */
+  preflight(req: PreflightRequest): Promise<PreflightResponse>;
   /** Closes every connection; safe to call twice. */
   close(): Promise<void>;
   /** Every secret value this provider was handed, for the error sanitizer. */

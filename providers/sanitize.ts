@@ -95,35 +95,42 @@ export function withSanitizer(provider: CredentialProvider): CredentialProvider 
 
   const wrapped: CredentialProvider = {
     engine: provider.engine,
+    operations: provider.operations,
     initialize: (req) => {
       remember(...secretsOf(req.admin), ...secretsOf(req.target));
       return guard(() => provider.initialize(req));
     },
-    updateCredential: (req) => {
+    setPassword: (req) => {
       remember(req.password);
-      return guard(() => provider.updateCredential(req));
+      return guard(() => provider.setPassword(req));
     },
-    verifyCredential: (req) => {
+    verify: (req) => {
       remember(req.password);
-      return guard(() => provider.verifyCredential(req));
+      return guard(() => provider.verify(req));
+    },
+    preflight: async (req) => {
+      const res = await guard(() => provider.preflight(req));
+      // problems are operator-facing text too: same rule as error messages
+      return { ok: res.ok, problems: res.problems.map((p) => redact(p, values())) };
     },
     close: () => guard(() => provider.close()),
     secretValues: () => values(),
   };
-  if (provider.retireCredential !== undefined) {
-    const retire = provider.retireCredential.bind(provider);
-    wrapped.retireCredential = (req) => {
-      remember(req.oldPassword);
-      return guard(() => retire(req));
+  const { addPassword, removePassword, discardRetained } = provider;
+  if (addPassword !== undefined) {
+    wrapped.addPassword = (req) => {
+      remember(req.password);
+      return guard(() => addPassword.call(provider, req));
     };
   }
-  if (provider.preflight !== undefined) {
-    const preflight = provider.preflight.bind(provider);
-    wrapped.preflight = async (req) => {
-      const res = await guard(() => preflight(req));
-      // problems are operator-facing text too: same rule as error messages
-      return { ok: res.ok, problems: res.problems.map((p) => redact(p, values())) };
+  if (removePassword !== undefined) {
+    wrapped.removePassword = (req) => {
+      remember(req.password);
+      return guard(() => removePassword.call(provider, req));
     };
+  }
+  if (discardRetained !== undefined) {
+    wrapped.discardRetained = (req) => guard(() => discardRetained.call(provider, req));
   }
   return wrapped;
 }

@@ -246,7 +246,7 @@ async function main(): Promise<void> {
     // 6. policy + preflight
     const set = await sk<{ preflight?: { state: string; error?: string | null } }>(['rotation', 'set', PROJECT, secret, '--provider', database.engine,
       '--agent-label', AGENT_LABEL, '--admin-secret', `${secret}-admin`, '--wait', '--timeout', '60'], [0, 3]);
-    if (set.preflight?.state !== 'promoted') throw new QuickstartError(`the preflight check failed: ${set.preflight?.error ?? set.preflight?.state ?? 'no preflight'}`);
+    if (set.preflight?.state !== 'preflight_passed') throw new QuickstartError(`the preflight check failed: ${set.preflight?.error ?? set.preflight?.state ?? 'no preflight'}`);
     step(`rotation policy set on ${PROJECT}/${secret}; the agent's preflight check passed (the admin may change the user's password)`);
 
     // 7. the rotation

@@ -18,6 +18,7 @@ import { createAgentMetrics } from './metrics.js';
 import { startHealthServer } from './health-server.js';
 import { faultPoint } from '../../protocol/fault-points.js';
 import { ProviderPool } from './provider-pool.js';
+import type { CredentialProvider } from '../../providers/provider.js';
 
 /** Credentials travel in claim responses only; none of these fields may reach a log line. */
 const REDACT = ['pendingPassword', 'livePassword', 'retirePassword', 'admin', 'target', 'password', '*.password', 'value', 'fields'];
@@ -127,24 +128,63 @@ export class AgentDaemon {
     let outcome: JobOutcome | 'error' = 'error';
     const key = ProviderPool.keyOf(job);
     const reused = this.providers.take(key);
-    const provider = reused ?? withSanitizer(await loadProvider(job.engine));
+    let provider: CredentialProvider | undefined;
+    // What initialize said, kept with the provider so a reused one still knows its flavour.
+    let init = reused?.init;
     try {
+      if (reused !== undefined) {
+        provider = reused.provider;
+      } else {
+        // Inside the try: a driver that cannot load fails this job, never the agent.
+        const loaded = withSanitizer(await loadProvider(job.engine));
+        provider = { ...loaded, initialize: async (req) => (init = await loaded.initialize(req)) };
+      }
       await faultPoint('after-claim');
       if (job.kind === 'preflight') {
         outcome = await runPreflightJob(job, provider, this.vault, this.log);
       } else if (job.kind === 'retire') {
-        outcome = await runRetireJob(job, provider, this.vault, this.log);
+        outcome = await runRetireJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
       } else {
-        outcome = await runRotateJob(job, provider, this.vault, this.log, { initialized: reused !== undefined });
+        outcome = await runRotateJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
       }
     } catch (err) {
-      this.log.error({ rotationId: job.id, code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) }, 'job ended with an error; the vault will offer it again');
+      outcome = await this.failUnloadable(job, provider === undefined, err);
     } finally {
       // Kept for the next job only when this one ended cleanly (a rotation that promoted).
-      this.providers.give(key, provider, outcome === 'promoted' && job.kind === 'rotate');
+      if (provider !== undefined) this.providers.give(key, provider, init, outcome === 'promoted' && job.kind === 'rotate');
       this.metrics.active.dec();
       this.metrics.jobs.inc({ engine: job.engine, kind: job.kind, outcome });
       this.metrics.duration.observe({ engine: job.engine, kind: job.kind }, (Date.now() - started) / 1000);
+    }
+  }
+
+  /**
+   * A job that threw. When the provider could not even be loaded nothing was touched: the vault
+   * is told so (SK_ERR_PROVIDER_UNAVAILABLE), and a rotation no earlier claim may have applied
+   * ends `failed` with the live credential untouched. Anything else is left to the lease: the
+   * vault offers the job again once it lapses.
+   */
+  private async failUnloadable(job: ClaimResponse, unloaded: boolean, err: unknown): Promise<JobOutcome | 'error'> {
+    const code = isSikkerKeyError(err) ? err.code : 'error';
+    const message = err instanceof Error ? err.message : String(err);
+    if (!unloaded) {
+      this.log.error({ rotationId: job.id, code, message }, 'job ended with an error; the vault will offer it again');
+      return 'error';
+    }
+    this.log.error({ rotationId: job.id, engine: job.engine, code, message }, `the ${job.engine} provider could not be loaded; the job fails and the agent goes on`);
+    const body = {
+      fence: job.fence, code: 'SK_ERR_PROVIDER_UNAVAILABLE', liveVerified: false,
+      message: `the agent could not load the ${job.engine} provider: ${message}`,
+      untouched: job.kind !== 'rotate' || !job.maybeApplied,
+    };
+    try {
+      const res = job.kind === 'preflight'
+        ? await this.vault.preflight(job.id, { fence: job.fence, ok: false, problems: [`SK_ERR_PROVIDER_UNAVAILABLE: ${body.message}`] })
+        : await this.vault.fail(job.id, body);
+      return res.state === 'failed' ? 'failed' : res.state === 'stuck' ? 'stuck' : 'retry';
+    } catch (reportErr) {
+      this.log.warn({ rotationId: job.id, code: isSikkerKeyError(reportErr) ? reportErr.code : 'error' }, 'could not report the failure; the vault will offer the job again');
+      return 'error';
     }
   }
 

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ClaimResponse } from '../../protocol/api-types.js';
-import type { CredentialProvider } from '../../providers/provider.js';
+import type { CredentialProvider, InitializeResponse } from '../../providers/provider.js';
+
+/** A provider whose initialize has run, with what it said (its flavour decides the undo plans). */
+export interface ReadyProvider {
+  provider: CredentialProvider;
+  init: InitializeResponse;
+}
 
 /**
  * Initialized providers kept between jobs for the same engine, admin credential and database
@@ -9,7 +15,7 @@ import type { CredentialProvider } from '../../providers/provider.js';
  * and only when that job ended cleanly; anything else closes it.
  */
 export class ProviderPool {
-  private readonly idle = new Map<string, { provider: CredentialProvider; timer: NodeJS.Timeout }>();
+  private readonly idle = new Map<string, { ready: ReadyProvider; timer: NodeJS.Timeout }>();
 
   constructor(private readonly idleMs = 30_000) {}
 
@@ -20,17 +26,17 @@ export class ProviderPool {
   }
 
   /** An initialized provider for this job's admin and endpoint, if one is idle (then it is the caller's). */
-  take(key: string): CredentialProvider | undefined {
+  take(key: string): ReadyProvider | undefined {
     const entry = this.idle.get(key);
     if (!entry) return undefined;
     clearTimeout(entry.timer);
     this.idle.delete(key);
-    return entry.provider;
+    return entry.ready;
   }
 
-  /** Gives a provider back after a clean job; otherwise (or when one is already kept) closes it. */
-  give(key: string, provider: CredentialProvider, clean: boolean): void {
-    if (!clean || this.idle.has(key)) {
+  /** Gives a provider back after a clean job; otherwise (or when one is already kept, or it never initialized) closes it. */
+  give(key: string, provider: CredentialProvider, init: InitializeResponse | undefined, clean: boolean): void {
+    if (!clean || init === undefined || this.idle.has(key)) {
       void provider.close().catch(() => undefined);
       return;
     }
@@ -39,7 +45,7 @@ export class ProviderPool {
       void provider.close().catch(() => undefined);
     }, this.idleMs);
     timer.unref();
-    this.idle.set(key, { provider, timer });
+    this.idle.set(key, { ready: { provider, init }, timer });
   }
 
   async closeAll(): Promise<void> {
@@ -47,7 +53,7 @@ export class ProviderPool {
     this.idle.clear();
     for (const e of entries) {
       clearTimeout(e.timer);
-      await e.provider.close().catch(() => undefined);
+      await e.ready.provider.close().catch(() => undefined);
     }
   }
 }

@@ -24,6 +24,14 @@ const out = outIndex >= 0 && args[outIndex + 1] ? resolve(args[outIndex + 1]) : 
 const work = join(dirname(out), '.sea-build');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/** The drivers from the engine table: its TypeScript source, bundled in memory and imported. */
+async function engineDrivers() {
+  const res = await build({ entryPoints: [join(root, 'protocol', 'engines.ts')], bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent' });
+  const source = res.outputFiles[0]?.text ?? '';
+  const table = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
+  return table.DRIVERS;
+}
+
 // The fuse every SEA-capable node binary carries; postject flips it so node runs the blob.
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -86,7 +94,9 @@ try {
     metafile: true,
   }));
   const inputs = Object.keys(meta.metafile.inputs);
-  for (const required of ['node_modules/pg/', 'node_modules/mysql2/', 'node_modules/ioredis/', 'node_modules/mongodb/', 'node_modules/@mongodb-js/saslprep/']) {
+  // every driver the engine table names (protocol/engines.ts), and what mongodb loads eagerly
+  const drivers = [...(await engineDrivers()), '@mongodb-js/saslprep'];
+  for (const required of drivers.map((d) => `node_modules/${d}/`)) {
     if (!inputs.some((i) => i.startsWith(required))) throw new Error(`the bundle lacks ${required}: a provider would fail at run time`);
   }
 

@@ -4,9 +4,10 @@
  *
  * Fields: host, port (27017), username, password, authSource (else database, else "admin"),
  * tls ("disable" | "require" | "verify-full", default "disable" like MongoDB itself), caFile.
- * TLS modes, as libpq spells them: "require" encrypts and, when a caFile is given, checks the
- * certificate chain against it but not the host name (without caFile it checks nothing);
- * "verify-full" checks chain and host name (against caFile, else the system's CAs).
+ * TLS modes are those of every provider (tlsOptions() in ../provider-config.ts, libpq's meanings):
+ * "require" encrypts and, when a caFile is given, checks the certificate chain against it but not
+ * the host name (without caFile it checks nothing); "verify-full" checks chain and host name
+ * (against caFile, else Node's default CAs).
  *
  * @example
  *   const admin = readMongoEndpoint(req.admin, 'admin');
@@ -17,7 +18,7 @@
  */
 import type { MongoClientOptions } from 'mongodb';
 import { SikkerKeyError } from '../../protocol/errors.js';
-import { field, readEndpoint } from '../provider-config.js';
+import { field, readEndpoint, tlsOptions } from '../provider-config.js';
 import type { Endpoint } from '../provider-config.js';
 import type { DatabaseSecret } from '../provider.js';
 
@@ -93,12 +94,15 @@ export function mongoClientOptions(
     appName: tuning.appName ?? 'sikkerkey-agent',
     tls: endpoint.tls !== 'disable',
   };
-  if (endpoint.tls !== 'disable') {
-    if (tuning.ca !== undefined) options.ca = tuning.ca;
-    if (endpoint.tls === 'require') {
-      if (tuning.ca === undefined) options.tlsAllowInvalidCertificates = true;
-      else options.tlsAllowInvalidHostnames = true;
-    }
+  const tls = tlsOptions(endpoint, tuning.ca);
+  if (tls !== undefined) {
+    // The driver hands these Node options to tls.connect as they are (its LEGAL_TLS_SOCKET_OPTIONS,
+    // plus `host`, and `servername` for a host name) — what its tlsAllowInvalidCertificates and
+    // tlsAllowInvalidHostnames would set, without a second spelling of the modes.
+    if (tls.ca !== undefined) options.ca = tls.ca;
+    if (tls.rejectUnauthorized !== undefined) options.rejectUnauthorized = tls.rejectUnauthorized;
+    if (tls.checkServerIdentity !== undefined) options.checkServerIdentity = tls.checkServerIdentity;
+    if (tls.servername !== undefined) options.servername = tls.servername;
   }
   return { url: `mongodb://${host}:${endpoint.port}/`, options };
 }

@@ -2,15 +2,15 @@
  * The MongoDB credential provider: changes a user's SCRAM-SHA-256 password with `updateUser` as
  * the admin, and proves a credential with a fresh `MongoClient` that logs in with exactly it.
  *
- * Strategies: `single` and `alternating` (both are "set this user's password"); MongoDB has no
- * second password per user, so `dual` is refused. Arguments reach the server as BSON fields of
+ * Operations: `setPassword` only — MongoDB keeps one password per user (its row in
+ * protocol/engines.ts), so the agent runs `single` and `alternating` with it. Arguments reach the server as BSON fields of
  * the command document, never spliced into text, so any username or password is safe to pass.
  *
  * @example
  *   const mongo = createMongoProvider();
  *   await mongo.initialize({ admin, target });               // → { serverVersion: 'MongoDB 7.0.14' }
- *   await mongo.updateCredential({ username: 'app', password: pending, strategy: 'single' });
- *   await mongo.verifyCredential({ username: 'app', password: pending });
+ *   await mongo.setPassword({ username: 'app', password: pending });
+ *   await mongo.verify({ username: 'app', password: pending });
  *   await mongo.close();
  */
 import { MongoClient } from 'mongodb';
@@ -25,10 +25,8 @@ import type {
   InitializeResponse,
   PreflightRequest,
   PreflightResponse,
-  UpdateCredentialRequest,
-  UpdateCredentialResponse,
-  VerifyCredentialRequest,
-  VerifyCredentialResponse,
+  Credential,
+  VerifyResponse,
 } from '../provider.js';
 import { ENGINE_NAME, mongoClientOptions, readMongoEndpoint } from './mongo-config.js';
 import type { MongoEndpoint } from './mongo-config.js';
@@ -70,6 +68,7 @@ interface PrivilegeDoc {
 
 export class MongoProvider implements CredentialProvider {
   readonly engine = 'mongodb' as const;
+  readonly operations = ['setPassword'] as const;
   private session: Session | undefined;
   private targetSide: TargetSide | undefined;
   private readonly secrets = new Set<string>();
@@ -101,35 +100,28 @@ export class MongoProvider implements CredentialProvider {
       // buildInfo needs no privilege, but the connection it runs on has logged in first.
       const info = await client.db(admin.authSource).command({ buildInfo: 1 });
       this.session = { admin, target, adminCa, targetCa, client };
-      return { serverVersion: `${ENGINE_NAME} ${String(info.version)}` };
+      return { serverVersion: `${ENGINE_NAME} ${String(info.version)}`, flavour: 'mongodb' };
     } catch (err) {
       await closeQuietly(client);
       throw toProviderError(err, ctx);
     }
   }
 
-  async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
+  async setPassword(req: Credential): Promise<void> {
     const session = this.require();
     this.remember(req.password);
     checkCredential(req.username, req.password);
-    if (req.strategy === 'dual') {
-      throw new SikkerKeyError(
-        'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
-        `${ENGINE_NAME} keeps one password per user, so strategy "dual" is not possible: use "single" or "alternating"`,
-      );
-    }
     const db = session.target.authSource;
     const ctx = { ...this.context(session.admin, 'admin', 'update'), subject: req.username, subjectDb: db };
     try {
       // Fields of a command document: the server never parses the name or password out of text.
       await session.client.db(db).command({ updateUser: req.username, pwd: req.password, mechanisms: [SCRAM_SHA_256] });
-      return {};
     } catch (err) {
       throw toProviderError(err, ctx);
     }
   }
 
-  async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
+  async verify(req: Credential): Promise<VerifyResponse> {
     const side = this.requireTarget();
     this.remember(req.password);
     checkCredential(req.username, req.password);
@@ -166,9 +158,6 @@ export class MongoProvider implements CredentialProvider {
     const who = `the admin user ${quoteName(admin.username)}`;
     const problems: string[] = [];
 
-    if (req.strategy === 'dual') {
-      problems.push(`${ENGINE_NAME} keeps one password per user: strategy "dual" is not possible, use "single" or "alternating"`);
-    }
     for (const name of req.usernames) {
       if (name === '') problems.push('a username is empty');
       if (name !== '' && !scramNameRoundTrips(name)) {

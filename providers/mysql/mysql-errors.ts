@@ -89,6 +89,10 @@ export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError
   if (errno === 1819) {
     return make('SK_ERR_PROVIDER_FAILED', `${at}'s password policy (validate_password) rejected the new password for ${ctx.account}: ${said}; make the rotation policy's passwords satisfy it`, err, ctx);
   }
+  if (errno === 3638) {
+    // ER_CREDENTIALS_CONTRADICT_TO_HISTORY: password_history / password_reuse_interval
+    return make('SK_ERR_PROVIDER_PASSWORD_REUSE', `${at}'s password-reuse policy refused a password it has seen for ${ctx.account}: ${said}`, err, ctx);
+  }
   if (errno === 1290 || errno === 1836) {
     return make('SK_ERR_PROVIDER_FAILED', `${at} is read-only (a replica?): ${said}; point the admin secret at the primary`, err, ctx);
   }

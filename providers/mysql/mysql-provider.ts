@@ -5,15 +5,16 @@
  * `execute()` is not an option. Accounts are `'username'@'accountHost'` (accountHost from the
  * target secret, default '%'). Every verification is a fresh connection to the target.
  *
- * Strategies: `single`, `alternating`, and `dual` on MySQL ≥ 8.0.14 (`RETAIN CURRENT PASSWORD`,
- * then `retireCredential` → `DISCARD OLD PASSWORD`). MariaDB has no second password: `dual` is
- * refused there.
+ * Operations (the `mysql8` and `mariadb` rows of protocol/engines.ts): `setPassword` on both
+ * (`ALTER USER … IDENTIFIED BY`, which on MySQL 8 leaves a retained password unchanged);
+ * `addPassword` (`… RETAIN CURRENT PASSWORD`) and `discardRetained` (`DISCARD OLD PASSWORD`) on
+ * MySQL ≥ 8.0.14 only — MariaDB has no second password, and the table's refusal says so.
  *
  * @example
  *   const provider = mysqlProvider();
  *   await provider.initialize({ admin, target });   // target: { host, port, username, password, accountHost? }
- *   await provider.updateCredential({ username: 'app', password: pending, strategy: 'single' });
- *   await provider.verifyCredential({ username: 'app', password: pending });
+ *   await provider.setPassword({ username: 'app', password: pending });
+ *   await provider.verify({ username: 'app', password: pending });
  */
 import { isIP } from 'node:net';
 import mysql from 'mysql2/promise';
@@ -25,13 +26,12 @@ import type {
   InitializeResponse,
   PreflightRequest,
   PreflightResponse,
-  RetireCredentialRequest,
-  UpdateCredentialRequest,
-  UpdateCredentialResponse,
-  VerifyCredentialRequest,
-  VerifyCredentialResponse,
+  Credential,
+  Flavour,
+  VerifyResponse,
 } from '../provider.js';
-import { checkCredential, describeEndpoint, field, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { refusal } from '../../protocol/engines.js';
+import { checkCredential, checkUsernameValue, checksHostName, describeEndpoint, field, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
 import { mysqlError, type MysqlErrorContext } from './mysql-errors.js';
 import { canAlterUsers } from './mysql-preflight.js';
 
@@ -120,15 +120,13 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     }
   };
 
-  const supportsDual = (s: Session): boolean => s.flavor === 'MySQL' && compareVersion(s.version, [8, 0, 14]) >= 0;
-  const refuseDual = (s: Session): SikkerKeyError =>
-    new SikkerKeyError(
-      'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
-      `strategy "dual" needs a second password per account, which ${s.versionText} lacks (RETAIN CURRENT PASSWORD needs MySQL 8.0.14 or later): ` +
-        'use "alternating" (two accounts)',
-    );
+  /** The second password is the engine table's to allow: MySQL ≥ 8.0.14, never MariaDB. */
+  const assertRetainedSlot = (s: Session): void => {
+    const refused = refusal({ engine: 'mysql', flavour: flavourOf(s.flavor), version: s.version.join('.') }, 'dual');
+    if (refused !== undefined) throw new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', `${s.versionText}: ${refused}`);
+  };
 
-  const verify = async (t: TargetSide, username: string, password: string): Promise<VerifyCredentialResponse> => {
+  const verify = async (t: TargetSide, username: string, password: string): Promise<VerifyResponse> => {
     let conn: Connection | undefined;
     try {
       conn = await connect(t.target, username, password, t.targetCa);
@@ -151,6 +149,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
 
   return {
     engine: 'mysql',
+    operations: ['setPassword', 'addPassword', 'discardRetained'],
 
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
@@ -182,38 +181,41 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
         const at = row.cu.lastIndexOf('@');
         const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
         session = { conn, admin, target, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
-        return { serverVersion: text };
+        return { serverVersion: text, flavour: flavourOf(flavor) };
       } catch (err) {
         await conn?.end().catch(() => undefined);
         throw mysqlError(err, ctx);
       }
     },
 
-    async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
+    async setPassword(req: Credential): Promise<void> {
       remember(req.password);
       const s = requireSession();
       checkCredential(req.username, req.password, 'MySQL');
-      if (req.strategy === 'dual') {
-        if (!supportsDual(s)) throw refuseDual(s);
-        // RETAIN CURRENT PASSWORD run twice would keep the new password as the secondary one and
-        // drop the old: a password that already logs in has been applied, and is not applied again
-        if (await loginWorks(s, req.username, req.password)) return {};
-        await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ? RETAIN CURRENT PASSWORD', [req.username, s.accountHost, req.password]);
-        return {};
-      }
+      // without RETAIN CURRENT PASSWORD, MySQL 8 leaves a retained password as it is
       await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ?', [req.username, s.accountHost, req.password]);
-      return {};
     },
 
-    async retireCredential(req: RetireCredentialRequest): Promise<void> {
-      remember(req.oldPassword);
+    async addPassword(req: Credential): Promise<void> {
+      remember(req.password);
       const s = requireSession();
-      checkCredential(req.username, req.oldPassword, 'MySQL');
-      if (!supportsDual(s)) throw refuseDual(s);
+      checkCredential(req.username, req.password, 'MySQL');
+      assertRetainedSlot(s);
+      // RETAIN CURRENT PASSWORD run twice would keep the new password as the retained one and
+      // drop the old: a password that already logs in has been applied, and is not applied again
+      if (await loginWorks(s, req.username, req.password)) return;
+      await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ? RETAIN CURRENT PASSWORD', [req.username, s.accountHost, req.password]);
+    },
+
+    async discardRetained(req: { username: string }): Promise<void> {
+      const s = requireSession();
+      checkUsernameValue(req.username, 'MySQL');
+      assertRetainedSlot(s);
+      // discarding an empty slot is a no-op in MySQL: idempotent by nature
       await run(s, 'retire', req.username, 'ALTER USER ?@? DISCARD OLD PASSWORD', [req.username, s.accountHost]);
     },
 
-    async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
+    async verify(req: Credential): Promise<VerifyResponse> {
       remember(req.password);
       const t = requireTarget();
       checkCredential(req.username, req.password, 'MySQL');
@@ -223,7 +225,6 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     async preflight(req: PreflightRequest): Promise<PreflightResponse> {
       const s = requireSession();
       const problems: string[] = [];
-      if (req.strategy === 'dual' && !supportsDual(s)) problems.push(refuseDual(s).message);
 
       const grants = (await run(s, 'preflight', s.admin.username, 'SHOW GRANTS', [])) as Record<string, string>[];
       const reading = canAlterUsers(grants.map((row) => String(Object.values(row)[0] ?? '')));
@@ -296,30 +297,37 @@ export async function keepBackslashEscapes(conn: Connection, sqlMode: string): P
 }
 
 /**
- * mysql2 checks the certificate's name only for a host name: for an IP address it skips the
- * check (it sets no servername), so verify-full would silently degrade to "any certificate the CA
- * signed". Refused, so it fails closed.
+ * mysql2 (3.24) cannot check an IP address against the certificate: for an IP it passes tls.connect
+ * neither `servername` nor `host`, and Node then checks the certificate's names against
+ * "localhost" instead — a certificate for localhost would pass at any address, and one that names
+ * the IP would fail. verify-full with an IP address is therefore refused, so it fails closed.
+ * (`require` checks no name, so an IP address is fine there, with or without caFile.)
  */
 function refuseUncheckableHost(endpoint: Endpoint, secret: 'admin' | 'target'): void {
-  if (endpoint.tls === 'verify-full' && isIP(endpoint.host) !== 0) {
+  if (endpoint.tls === 'verify-full' && isIP(endpoint.host.replace(/^\[|\]$/g, '')) !== 0) {
     throw new SikkerKeyError(
       'SK_ERR_PROVIDER_CONFIG',
       `the MySQL ${secret} secret asks for tls "verify-full" with the IP address ${endpoint.host} as host: the driver cannot check ` +
-        "an IP address against the certificate; use the host name the certificate names, or tls \"require\"",
+        'an IP address against the certificate; use the host name the certificate names, or tls "require" with "caFile" ' +
+        '(checks the certificate chain, not the name)',
     );
   }
 }
 
+/**
+ * tlsOptions() as mysql2's `ssl`. mysql2 builds its own tls.connect options from a few fields:
+ * `ca` (into its secure context; none means Node's default CAs), `rejectUnauthorized` (chain
+ * check) and `verifyIdentity` (Node's checkServerIdentity against the host name, else none), and
+ * sets `servername` itself for a host name.
+ */
 function sslOptions(endpoint: Endpoint, ca: string | undefined): SslOptions | undefined {
-  switch (endpoint.tls) {
-    case 'disable':
-      return undefined;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-full':
-      // mysql2 checks the host name only when asked (verifyIdentity), and never for an IP address
-      return ca === undefined ? { rejectUnauthorized: true, verifyIdentity: true } : { rejectUnauthorized: true, verifyIdentity: true, ca };
-  }
+  const tls = tlsOptions(endpoint, ca);
+  if (tls === undefined) return undefined;
+  return {
+    ...(typeof tls.ca === 'string' ? { ca: tls.ca } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized !== false,
+    verifyIdentity: checksHostName(tls),
+  };
 }
 
 function describeVersion(raw: string): { flavor: Flavor; version: readonly [number, number, number]; text: string } {
@@ -330,10 +338,7 @@ function describeVersion(raw: string): { flavor: Flavor; version: readonly [numb
   return { flavor, version, text: `${flavor} ${version.join('.')}` };
 }
 
-function compareVersion(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+/** The engine table's row for what the server said it is. */
+function flavourOf(flavor: Flavor): Flavour {
+  return flavor === 'MariaDB' ? 'mariadb' : 'mysql8';
 }

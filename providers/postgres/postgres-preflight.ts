@@ -10,11 +10,10 @@
  * - Every role may change its own password.
  *
  * @example
- *   pgPreflightProblems({ admin, roles, usernames: ['app'], versionNum: 150020, strategy: 'single', endpoint })
+ *   pgPreflightProblems({ admin, roles, usernames: ['app'], versionNum: 150020, endpoint })
  *   // → ['admin "sk_admin" lacks CREATEROLE: run ALTER ROLE sk_admin CREATEROLE']
  */
 import pg from 'pg';
-import type { Strategy } from '../provider.js';
 import { quoteName } from '../provider-errors.js';
 
 export interface PgAdminRow {
@@ -39,7 +38,6 @@ export interface PgPreflightInput {
   usernames: string[];
   /** server_version_num, e.g. 150020. */
   versionNum: number;
-  strategy: Strategy;
   /** host:port, for messages. */
   endpoint: string;
   now?: Date;
@@ -57,9 +55,6 @@ export function pgPreflightProblems(input: PgPreflightInput): string[] {
   const { admin, versionNum } = input;
   const adminId = pg.escapeIdentifier(admin.rolname);
   const now = input.now ?? new Date();
-  if (input.strategy === 'dual') {
-    problems.push('PostgreSQL has no second password per role, so strategy "dual" cannot work: use "alternating" (two roles, members of one owner role)');
-  }
   // a role may change its own password: CREATEROLE matters only for the others
   if (!admin.rolsuper && !admin.rolcreaterole && input.usernames.some((u) => u !== admin.rolname)) {
     problems.push(

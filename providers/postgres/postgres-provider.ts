@@ -3,20 +3,20 @@
  * `ALTER ROLE <escapeIdentifier(role)> WITH PASSWORD <escapeLiteral(verifier)>`; every
  * verification is a fresh connection to the target with exactly the credential under test.
  *
- * Strategies: `single` and `alternating` (the same statement on the role that is not live).
- * PostgreSQL has no second password per role, so `dual` is refused.
+ * Operations: `setPassword` only — PostgreSQL keeps one password per role (its row in
+ * protocol/engines.ts); the agent runs `single` and `alternating` with it and never asks for `dual`.
  *
  * Presets adapt it to hosted variants without touching the core: Supabase (`supabase-preset.ts`)
  * requires TLS and verifies through its pooler as `<role>.<projectRef>`.
  *
  * The target side (endpoint, CA, the preset's verifier) is read before the admin connects, so a
- * failed admin login still leaves `verifyCredential` working (the agent proves the live credential).
+ * failed admin login still leaves `verify` working (the agent proves the live credential).
  *
  * @example
  *   const provider = postgresProvider();
  *   await provider.initialize({ admin, target });
- *   await provider.updateCredential({ username: 'app', password: pending, strategy: 'single' });
- *   await provider.verifyCredential({ username: 'app', password: pending });
+ *   await provider.setPassword({ username: 'app', password: pending });
+ *   await provider.verify({ username: 'app', password: pending });
  *   await provider.close();
  */
 import { createHash } from 'node:crypto';
@@ -30,12 +30,10 @@ import type {
   InitializeResponse,
   PreflightRequest,
   PreflightResponse,
-  UpdateCredentialRequest,
-  UpdateCredentialResponse,
-  VerifyCredentialRequest,
-  VerifyCredentialResponse,
+  Credential,
+  VerifyResponse,
 } from '../provider.js';
-import { checkCredential, describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
 import { quoteName } from '../provider-errors.js';
 import { pgError, type PgErrorContext } from './postgres-errors.js';
 import { passwordLiteral } from './postgres-password.js';
@@ -76,8 +74,8 @@ export interface PostgresVerifier {
     username: string;
     /** True when this provider set exactly this password for this user (a refusal may then be a pooler's stale cache). */
     justApplied: boolean;
-    login(at: PostgresLogin): Promise<VerifyCredentialResponse>;
-  }): Promise<VerifyCredentialResponse>;
+    login(at: PostgresLogin): Promise<VerifyResponse>;
+  }): Promise<VerifyResponse>;
 }
 
 export interface PostgresProviderOptions {
@@ -158,7 +156,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
   });
 
   /** One fresh login with exactly this credential, plus a probe query. */
-  const login = async (t: TargetSide, at: PostgresLogin, username: string, password: string): Promise<VerifyCredentialResponse> => {
+  const login = async (t: TargetSide, at: PostgresLogin, username: string, password: string): Promise<VerifyResponse> => {
     const client = new pg.Client(clientConfig(at.endpoint, at.user, password, t.targetCa));
     client.on('error', () => undefined);
     try {
@@ -182,6 +180,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
 
   return {
     engine: preset.engine,
+    operations: ['setPassword'],
 
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
@@ -215,23 +214,17 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
           passwordEncryption: row.enc,
           scramIterations: row.iter === null || row.iter === '' ? 4096 : Number(row.iter),
         };
-        return { serverVersion: versionText };
+        return { serverVersion: versionText, flavour: preset.engine };
       } catch (err) {
         await client.end().catch(() => undefined);
         throw pgError(err, ctx);
       }
     },
 
-    async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
+    async setPassword(req: Credential): Promise<void> {
       remember(req.password);
       const s = requireSession();
       checkCredential(req.username, req.password, 'PostgreSQL');
-      if (req.strategy === 'dual') {
-        throw new SikkerKeyError(
-          'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
-          'PostgreSQL has no second password per role, so strategy "dual" cannot work: use "alternating" (two roles, members of one owner role)',
-        );
-      }
       checkRoleName(req.username);
       const literal = await passwordLiteral({
         password: req.password,
@@ -246,10 +239,9 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
         throw pgError(err, context(s, 'update', req.username));
       }
       applied.set(req.username, digest(req.password));
-      return {};
     },
 
-    async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
+    async verify(req: Credential): Promise<VerifyResponse> {
       remember(req.password);
       const t = requireTarget();
       checkCredential(req.username, req.password, 'PostgreSQL');
@@ -276,7 +268,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
         const roles = (await s.client.query<PgRoleRow>(ROLE_QUERY, [req.usernames])).rows;
         problems.push(
           ...pgPreflightProblems({
-            admin, roles, usernames: req.usernames, versionNum: s.versionNum, strategy: req.strategy, endpoint: describeEndpoint(s.admin),
+            admin, roles, usernames: req.usernames, versionNum: s.versionNum, endpoint: describeEndpoint(s.admin),
           }),
         );
       } catch (err) {
@@ -301,17 +293,13 @@ function digest(password: string): string {
   return createHash('sha256').update(password, 'utf8').digest('base64');
 }
 
+/**
+ * tlsOptions() as pg's `ssl`: pg hands the object to tls.connect as it is (plus `host`, and
+ * `servername` for a host name), so Node checks an IP address against the certificate too.
+ * `false`, not undefined, for "disable": pg would otherwise read PGSSLMODE from the environment.
+ */
 function sslOptions(endpoint: Endpoint, ca: string | undefined): false | ConnectionOptions {
-  switch (endpoint.tls) {
-    case 'disable':
-      return false;
-    case 'require':
-      // like libpq's sslmode=require: encrypted, certificate not checked
-      return { rejectUnauthorized: false };
-    case 'verify-full':
-      // pg sets servername for host names; Node checks the certificate against the host
-      return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca };
-  }
+  return tlsOptions(endpoint, ca) ?? false;
 }
 
 function checkRoleName(name: string): void {

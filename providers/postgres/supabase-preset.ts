@@ -3,6 +3,9 @@
  * pooler; what differs is only where and how a credential is proven:
  *
  * - TLS is required on every connection: "tls" defaults to "require", and "disable" is refused.
+ *   The modes mean what they mean for every provider (tlsOptions() in ../provider-config.ts):
+ *   "require" alone encrypts only; "require" with caFile also checks that the certificate chains
+ *   to it (not the name); "verify-full" checks chain and host name.
  * - Applications log in through the pooler as `<role>.<projectRef>` (Supavisor finds the project
  *   by the suffix, and answers "Tenant or user not found" without it), so verification does too.
  * - Supavisor caches credentials for a few seconds: right after ALTER ROLE it may still refuse the
@@ -27,11 +30,11 @@
  *     target: { host: 'db.abcd.supabase.co', port: '5432', poolerHost: 'aws-0-eu-west-1.pooler.supabase.com',
  *               poolerPort: '6543', projectRef: 'abcd', username: 'app', password: live, tls: 'require' },
  *   });
- *   await provider.verifyCredential({ username: 'app', password: live }); // logs in as "app.abcd" at the pooler
+ *   await provider.verify({ username: 'app', password: live }); // logs in as "app.abcd" at the pooler
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
-import type { DatabaseSecret, VerifyCredentialResponse } from '../provider.js';
+import type { DatabaseSecret, VerifyResponse } from '../provider.js';
 import { describeEndpoint, field, readEndpoint, type Endpoint } from '../provider-config.js';
 import { quoteName } from '../provider-errors.js';
 import type { PostgresLogin, PostgresPreset, PostgresVerifier } from './postgres-provider.js';
@@ -62,8 +65,9 @@ function readSupabaseEndpoint(secret: DatabaseSecret, which: 'admin' | 'target')
   const tls = field(secret, 'tls')?.trim();
   if (tls === 'disable') {
     throw configError(
-      `the Supabase ${which} secret has "tls" "disable", but Supabase requires TLS: use "require", ` +
-        'or "verify-full" with "caFile" set to Supabase\'s CA certificate (Dashboard → Database settings → SSL)',
+      `the Supabase ${which} secret has "tls" "disable", but Supabase requires TLS: use "require" (add "caFile" set to ` +
+        'Supabase\'s CA certificate, from Dashboard → Database settings → SSL, to check the certificate chain too), ' +
+        'or "verify-full" with that "caFile" to check the host name as well',
     );
   }
   return readEndpoint({ ...secret, tls: tls ?? 'require' }, { secret: which, engine: 'Supabase', defaultPort: 5432, passwordRequired: which === 'admin' });
@@ -99,7 +103,7 @@ function supabaseVerifier(direct: Endpoint, secret: DatabaseSecret, firstDelayMs
   const pooler: Endpoint = Object.freeze({ ...direct, host: poolerHost, port: poolerPort });
 
   return {
-    async verify({ username, justApplied, login }): Promise<VerifyCredentialResponse> {
+    async verify({ username, justApplied, login }): Promise<VerifyResponse> {
       const at: PostgresLogin = { endpoint: pooler, user: `${username}.${projectRef}` };
       const started = Date.now();
       let delay = firstDelayMs;
@@ -150,7 +154,7 @@ async function cacheVerdict(req: {
   attempts: number;
   seconds: number;
   refused: SikkerKeyError;
-  login(at: PostgresLogin): Promise<VerifyCredentialResponse>;
+  login(at: PostgresLogin): Promise<VerifyResponse>;
 }): Promise<never> {
   let directly: string;
   try {

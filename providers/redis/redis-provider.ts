@@ -4,10 +4,11 @@
  * SHA-256 (`#<hash>` adds, `!<hash>` removes): the hash is what Redis stores anyway, and Redis
  * quotes a failing ACL rule in its error message, so a plaintext rule could end up in a log.
  *
- * - `single` / `alternating`: `ACL SETUSER <name> resetpass #<hash>` — only the password changes;
+ * A Redis ACL user holds a set of passwords (`slots: 'set'` in protocol/engines.ts):
+ * - `setPassword`: `ACL SETUSER <name> resetpass #<hash>` — exactly this password afterwards;
  *   the user's on/off flag and permissions stay as they are.
- * - `dual`: `ACL SETUSER <name> #<hash>` adds the new password beside the old one;
- *   `retireCredential` removes the old one (`!<hash>`).
+ * - `addPassword`: `ACL SETUSER <name> #<hash>` adds it beside the passwords the user has.
+ * - `removePassword`: `ACL SETUSER <name> !<hash>` removes exactly it (a no-op when absent).
  * - The `default` user is an ACL user like any other — that is what `requirepass` is since
  *   Redis 6 — except on a server configured with `requirepass` and no aclfile: there the provider
  *   uses `CONFIG SET requirepass`, so that CONFIG GET and CONFIG REWRITE keep showing the live
@@ -20,8 +21,8 @@
  * @example
  *   const provider = redisProvider();
  *   await provider.initialize({ admin, target });
- *   await provider.updateCredential({ username: 'app', password: pending, strategy: 'dual' });
- *   await provider.retireCredential?.({ username: 'app', oldPassword: live });
+ *   await provider.addPassword?.({ username: 'app', password: pending });
+ *   await provider.removePassword?.({ username: 'app', password: live });
  */
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
@@ -34,13 +35,10 @@ import type {
   InitializeResponse,
   PreflightRequest,
   PreflightResponse,
-  RetireCredentialRequest,
-  UpdateCredentialRequest,
-  UpdateCredentialResponse,
-  VerifyCredentialRequest,
-  VerifyCredentialResponse,
+  Credential,
+  VerifyResponse,
 } from '../provider.js';
-import { checkCredential, describeEndpoint, readCaFile, readEndpoint, type Endpoint } from '../provider-config.js';
+import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
 import { classifyNetworkError, quoteName } from '../provider-errors.js';
 import { redisError, type RedisErrorContext } from './redis-errors.js';
 
@@ -128,7 +126,8 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
       commandTimeout: commandTimeoutMs,
       // how long disconnect() waits for a clean close before destroying the socket (default 2 s)
       disconnectTimeout: 500,
-      ...(endpoint.tls === 'disable' ? {} : { tls: tlsOptions(endpoint, ca) }),
+      // ioredis spreads `tls` into tls.connect({ host, port, … }) as it is: tlsOptions() unchanged
+      ...tlsField(tlsOptions(endpoint, ca)),
     };
     const client = new Redis(config);
     let lastError: unknown;
@@ -191,6 +190,16 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
       'the Redis "default" user of a server configured with requirepass has one password: use strategy "single", or an aclfile and an ACL user for "dual"',
     );
 
+  /** The user, checked to exist (ACL SETUSER would create a typo); true when it is requirepass's default. */
+  const prepare = async (s: Session, step: 'update' | 'retire', req: Credential): Promise<{ viaRequirepass: boolean; user: AclUser }> => {
+    remember(req.password);
+    checkCredential(req.username, req.password, 'Redis');
+    checkUsername(req.username);
+    const user = await getUser(s, step, req.username);
+    if (user === undefined) throw userNotFound(s, req.username);
+    return { viaRequirepass: req.username === 'default' && s.requirepassMode, user };
+  };
+
   const close = async (): Promise<void> => {
     const s = session;
     session = undefined;
@@ -200,6 +209,7 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
 
   return {
     engine: 'redis',
+    operations: ['setPassword', 'addPassword', 'removePassword'],
 
     async initialize(req: InitializeRequest): Promise<InitializeResponse> {
       remember(req.admin['password'], req.target['password']);
@@ -225,48 +235,45 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
           admin: client, adminEndpoint: admin, target, targetCa, versionText, aclFile,
           requirepassMode: requirepass !== undefined && requirepass !== '' && aclFile !== true,
         };
-        return { serverVersion: versionText };
+        return { serverVersion: versionText, flavour: 'redis' };
       } catch (err) {
         client.disconnect();
         throw redisError(err, { ...ctx, step: 'initialize' });
       }
     },
 
-    async updateCredential(req: UpdateCredentialRequest): Promise<UpdateCredentialResponse> {
-      remember(req.password);
+    async setPassword(req: Credential): Promise<void> {
       const s = requireSession();
-      checkCredential(req.username, req.password, 'Redis');
-      checkUsername(req.username);
-      // ACL SETUSER creates a user that does not exist: a typo must not become a new user
-      if ((await getUser(s, 'update', req.username)) === undefined) throw userNotFound(s, req.username);
-      if (req.username === 'default' && s.requirepassMode) {
-        if (req.strategy === 'dual') throw refuseDefaultDual();
+      const { viaRequirepass } = await prepare(s, 'update', req);
+      if (viaRequirepass) {
         await call(s, 'update', req.username, 'CONFIG', 'SET', 'requirepass', req.password);
-        return {};
+        return;
       }
-      const hash = passwordHash(req.password);
-      if (req.strategy === 'dual') await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, `#${hash}`);
-      else await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, 'resetpass', `#${hash}`);
+      await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, 'resetpass', `#${passwordHash(req.password)}`);
       await persist(s, req.username);
-      return {};
     },
 
-    async retireCredential(req: RetireCredentialRequest): Promise<void> {
-      remember(req.oldPassword);
+    async addPassword(req: Credential): Promise<void> {
       const s = requireSession();
-      checkCredential(req.username, req.oldPassword, 'Redis');
-      checkUsername(req.username);
-      if (req.username === 'default' && s.requirepassMode) throw refuseDefaultDual();
-      const user = await getUser(s, 'retire', req.username);
-      if (user === undefined) throw userNotFound(s, req.username);
-      const hash = passwordHash(req.oldPassword);
-      // removing a password the user does not have is an error in Redis; retiring twice is not
+      const { viaRequirepass } = await prepare(s, 'update', req);
+      if (viaRequirepass) throw refuseDefaultDual();
+      // adding a password the user already has changes nothing: idempotent by nature
+      await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, `#${passwordHash(req.password)}`);
+      await persist(s, req.username);
+    },
+
+    async removePassword(req: Credential): Promise<void> {
+      const s = requireSession();
+      const { viaRequirepass, user } = await prepare(s, 'retire', req);
+      if (viaRequirepass) throw refuseDefaultDual();
+      const hash = passwordHash(req.password);
+      // removing a password the user does not have is an error in Redis; removing twice is not
       if (!user.passwords.includes(hash)) return;
       await call(s, 'retire', req.username, 'ACL', 'SETUSER', req.username, `!${hash}`);
       await persist(s, req.username);
     },
 
-    async verifyCredential(req: VerifyCredentialRequest): Promise<VerifyCredentialResponse> {
+    async verify(req: Credential): Promise<VerifyResponse> {
       remember(req.password);
       const t = requireTarget();
       checkCredential(req.username, req.password, 'Redis');
@@ -423,9 +430,10 @@ async function configGet(client: Redis, name: string): Promise<string | undefine
   }
 }
 
-function tlsOptions(endpoint: Endpoint, ca: string | undefined): ConnectionOptions {
-  if (endpoint.tls === 'require') return { rejectUnauthorized: false };
-  return ca === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca };
+
+/** ioredis's `tls` option: absent (not undefined or false) for a plain connection. */
+function tlsField(tls: ConnectionOptions | undefined): Pick<RedisOptions, 'tls'> {
+  return tls === undefined ? {} : { tls };
 }
 
 function tcpReachable(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {

@@ -184,7 +184,7 @@ test('preflight: a proper admin passes and nothing changes; an admin without CRE
   const base = { host: cluster.host, port: String(cluster.port), database: 'postgres', tls: 'disable' };
   const set = await h.sk(['rotation', 'set', 'db', 'app', '--provider', 'postgres', '--agent-label', 'rotator', '--admin-secret', 'admin', '--wait', '--json']);
   assert.equal(set.code, 0, set.stdout + set.stderr);
-  assert.equal((JSON.parse(set.stdout) as { preflight: { state: string } }).preflight.state, 'promoted');
+  assert.equal((JSON.parse(set.stdout) as { preflight: { state: string } }).preflight.state, 'preflight_passed');
   assert.equal(await login(ROLE, before.fields.password as string), true, 'preflight changed nothing: the live password still logs in');
   assert.equal((await h.read()).version, before.version);
 

@@ -3,7 +3,7 @@
 // that supports them; `dual` refused where the engine has no overlap; and watchers that follow.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { engineFixture } from '../support/engine-fixtures.js';
+import { engineFixture, fixtureCombos } from '../support/engine-fixtures.js';
 import type { EngineFixture, FixtureEngine } from '../support/engine-fixtures.js';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
@@ -26,7 +26,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
   }
 }
 
-const ALTERNATING: FixtureEngine[] = ['postgres', 'mysql', 'redis', 'mongodb'];
+const ALTERNATING: FixtureEngine[] = fixtureCombos().filter((c) => c.strategy === 'alternating').map((c) => c.engine);
 
 for (const engine of ALTERNATING) {
   describe(`${engine}: alternating${engine === 'mongodb' ? ' (MongoDB wire test server)' : ''}`, () => {
@@ -122,20 +122,35 @@ describe('dual is refused where the engine has no native overlap', () => {
     });
   }
 
-  test('mysql on MariaDB: the preflight of a dual policy fails and says to use alternating', async () => {
+  test('mysql on MariaDB: the preflight of a dual policy fails and says to use alternating; then the vault refuses dual at once', async () => {
     const fx = await engineFixture('mysql');
     const user = `sk_nodual_${randomTag(3)}`;
     const pw = `pw-${randomTag(8)}`;
     await fx.createUsers([{ username: user, password: pw }]);
-    const h = await startRotationHarness({ engine: 'mysql', target: fx.target(user, pw), admin: fx.admin });
+    // Before any preflight the vault cannot tell MariaDB from MySQL 8, so dual is accepted…
+    const h = await startRotationHarness({ engine: 'mysql', strategy: 'dual', target: fx.target(user, pw), admin: fx.admin });
     const agent = await h.startAgent();
     try {
-      const r = await h.sk(['rotation', 'set', 'db', 'app', '--provider', 'mysql', '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', 'dual', '--wait', '--json']);
-      assert.notEqual(r.code, 0, r.stdout);
-      const pf = (JSON.parse(r.stdout) as { preflight: { state: string; error: string } }).preflight;
-      assert.equal(pf.state, 'failed');
-      assert.match(pf.error, /alternating/);
+      // …and the preflight `rotation set` created finds MariaDB and fails.
+      const latest = async (): Promise<string> =>
+        jsonOf<{ policies: Array<{ state: string }> }>(await h.sk(['rotation', 'list', '--json'])).policies[0]?.state ?? 'none';
+      await waitUntil('the preflight', async () => !['pending', 'claimed', 'none'].includes(await latest()));
+      assert.equal(await latest(), 'failed');
+      const audit = jsonOf<{ events: Array<{ action: string; details: { problems?: string[] } }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
+      const failed = audit.events.find((e) => e.action === 'rotation.preflight_failed');
+      assert.match((failed?.details.problems ?? []).join('; '), /MariaDB .*alternating/);
       assert.equal(await fx.login(user, pw), true, 'nothing changed');
+      // The vault now knows the server is MariaDB: setting dual again is refused at once.
+      const again = await h.sk(['rotation', 'set', 'db', 'app', '--provider', 'mysql', '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', 'dual', '--json']);
+      assert.notEqual(again.code, 0);
+      assert.match(again.stderr, /^error SK_ERR_ROTATION_STRATEGY_UNSUPPORTED: MariaDB .*alternating/);
+      // The dual policy stored before is not handed to the agent either: the claim is refused and the rotation fails.
+      const run = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--timeout', '30', '--json']);
+      assert.notEqual(run.code, 0);
+      const st = JSON.parse(run.stdout) as { state: string; lastError: string };
+      assert.equal(st.state, 'failed');
+      assert.match(st.lastError, /^SK_ERR_ROTATION_STRATEGY_UNSUPPORTED: MariaDB/);
+      assert.equal(await fx.login(user, pw), true, 'still nothing changed');
     } finally {
       await agent.stop();
       await h.close();

@@ -6,7 +6,7 @@
  * Used by crash-matrix.test.ts (a reduced matrix, in `npm test`) and run-fault.ts (`npm run fault`).
  */
 import { join } from 'node:path';
-import { engineFixture, loginWithFields } from '../support/engine-fixtures.js';
+import { engineFixture, fixtureCombos, loginWithFields } from '../support/engine-fixtures.js';
 import type { EngineFixture, FixtureEngine } from '../support/engine-fixtures.js';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
@@ -15,17 +15,13 @@ import { randomTag } from '../support/services.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 
-export type Strategy = 'single' | 'dual' | 'alternating';
+import type { Strategy } from '../../protocol/engines.js';
 export const AGENT_POINTS = ['after-claim', 'after-update', 'after-applied', 'after-verify', 'after-confirm'] as const;
 export const VAULT_POINTS = ['vault-after-create', 'vault-after-claim-commit', 'vault-after-confirm-commit'] as const;
 
 export interface Combo { engine: FixtureEngine; strategy: Strategy }
-export const ALL_COMBOS: Combo[] = [
-  { engine: 'postgres', strategy: 'single' }, { engine: 'postgres', strategy: 'alternating' },
-  { engine: 'mysql', strategy: 'single' }, { engine: 'mysql', strategy: 'alternating' },
-  { engine: 'redis', strategy: 'single' }, { engine: 'redis', strategy: 'dual' }, { engine: 'redis', strategy: 'alternating' },
-  { engine: 'mongodb', strategy: 'single' }, { engine: 'mongodb', strategy: 'alternating' },
-];
+/** From the engine table: every strategy each fixture's flavour runs. */
+export const ALL_COMBOS: Combo[] = fixtureCombos();
 
 export interface CaseResult { combo: Combo; point: string; outcome: 'recovered' | 'stuck' | 'lost' | 'error'; state: string; detail?: string }
 

@@ -160,7 +160,7 @@ describe('the executable as the rotation agent, one real rotation per engine', (
     // --wait: the running agent (the executable) does the preflight; it must pass
     const set = await h.sk(['rotation', 'set', 'db', name, '--provider', engine, '--agent-label', 'rotator', '--admin-secret', `${name}-admin`, '--wait', '--json']);
     assert.equal(set.code, 0, `rotation set db/${name}: ${set.stdout} ${set.stderr}`);
-    assert.equal((JSON.parse(set.stdout) as { preflight: { state: string } }).preflight.state, 'promoted');
+    assert.equal((JSON.parse(set.stdout) as { preflight: { state: string } }).preflight.state, 'preflight_passed');
   };
   const rotate = async (secret: string): Promise<void> => {
     const res = await h.sk(['rotation', 'run', 'db', secret, '--wait', '--json']);

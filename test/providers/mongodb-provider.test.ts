@@ -10,6 +10,7 @@ import { asUser, expectProviderError, mongoSecret } from '../support/mongo-provi
 import { createMongoProvider, mongodbProvider, scramNameRoundTrips } from '../../providers/mongodb/index.js';
 import type { MongoProvider } from '../../providers/mongodb/index.js';
 import { loadProvider } from '../../providers/registry.js';
+import type { CredentialProvider } from '../../providers/provider.js';
 import { SikkerKeyError } from '../../protocol/errors.js';
 
 const ROOT_PWD = 'root-Secret-8c1f0e';
@@ -72,34 +73,34 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     assert.deepEqual(ran?.authenticatedAs, { user: 'root', db: 'admin' }, 'buildInfo ran on a logged-in admin connection');
   });
 
-  test('updateCredential sends updateUser with the name and password as BSON fields, then the new password logs in and the old one is refused (MongoDB wire test server)', async () => {
+  test('setPassword sends updateUser with the name and password as BSON fields, then the new password logs in and the old one is refused (MongoDB wire test server)', async () => {
     const p = await rootProvider();
     const next = pw('app-next');
-    await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
+    await p.setPassword({ username: 'app', password: next });
     const sent = srv.commands().filter((r) => r.name === 'updateUser').at(-1);
     assert.deepEqual(
       { updateUser: sent?.body.updateUser, pwd: sent?.body.pwd, mechanisms: sent?.body.mechanisms, db: sent?.db },
       { updateUser: 'app', pwd: 'xxx', mechanisms: ['SCRAM-SHA-256'], db: 'admin' },
     );
-    assert.deepEqual(await p.verifyCredential({ username: 'app', password: next }), { serverVersion: 'MongoDB 7.0.14' });
-    const err = await expectProviderError(p.verifyCredential({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_AUTH_FAILED', ALL_SECRETS);
+    assert.deepEqual(await p.verify({ username: 'app', password: next }), { serverVersion: 'MongoDB 7.0.14' });
+    const err = await expectProviderError(p.verify({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_AUTH_FAILED', ALL_SECRETS);
     assert.match(err.message, /"app"/);
     assert.equal((err.cause as { code?: unknown }).code, 18, 'the driver saw MongoDB code 18');
     // put the seed password back for the other tests
-    await p.updateCredential({ username: 'app', password: APP_PWD, strategy: 'single' });
+    await p.setPassword({ username: 'app', password: APP_PWD });
   });
 
-  test('applying the same credential twice leaves it working: updateCredential is idempotent (MongoDB wire test server)', async () => {
+  test('applying the same credential twice leaves it working: setPassword is idempotent (MongoDB wire test server)', async () => {
     const p = await rootProvider();
     const next = pw('idem');
     const writes = (): number => srv.users().find((u) => u.user === 'app' && u.db === 'admin')?.credentialWrites ?? -1;
     const start = writes();
-    await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
-    await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
+    await p.setPassword({ username: 'app', password: next });
+    await p.setPassword({ username: 'app', password: next });
     assert.equal(writes(), start + 2, 'both updates reached the server');
-    await p.verifyCredential({ username: 'app', password: next });
-    await p.updateCredential({ username: 'app', password: APP_PWD, strategy: 'alternating' });
-    await p.verifyCredential({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: next });
+    await p.setPassword({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: APP_PWD });
   });
 
   test('a wrong admin password and an unknown admin user both fail with SK_ERR_PROVIDER_AUTH_FAILED from MongoDB code 18 (MongoDB wire test server)', async () => {
@@ -119,7 +120,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     const p = provider();
     await p.initialize({ admin: mongoSecret(srv, 'weak', WEAK_PWD), target: mongoSecret(srv, 'app', APP_PWD) });
     const next = pw('denied');
-    const err = await expectProviderError(p.updateCredential({ username: 'app', password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_PRIVILEGE', ALL_SECRETS);
+    const err = await expectProviderError(p.setPassword({ username: 'app', password: next }), 'SK_ERR_PROVIDER_PRIVILEGE', ALL_SECRETS);
     assert.equal((err.cause as { code?: unknown }).code, 13);
     assert.match(err.message, /userAdmin/);
     await asUser(srv, 'app', APP_PWD, (c) => c.db('admin').command({ ping: 1 }));
@@ -128,7 +129,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
   test('a user that does not exist gives SK_ERR_PROVIDER_USER_NOT_FOUND from MongoDB code 11 (MongoDB wire test server)', async () => {
     const p = await rootProvider();
     const err = await expectProviderError(
-      p.updateCredential({ username: 'ghost-user', password: pw('ghost'), strategy: 'single' }),
+      p.setPassword({ username: 'ghost-user', password: pw('ghost') }),
       'SK_ERR_PROVIDER_USER_NOT_FOUND',
       ALL_SECRETS,
     );
@@ -136,15 +137,12 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     assert.match(err.message, /"ghost-user"/);
   });
 
-  test('strategy dual is refused before anything is sent (MongoDB wire test server)', async () => {
-    const p = await rootProvider();
-    const before = srv.commands().filter((r) => r.name === 'updateUser').length;
-    await expectProviderError(
-      p.updateCredential({ username: 'app', password: pw('dual'), strategy: 'dual' }),
-      'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED',
-      ALL_SECRETS,
-    );
-    assert.equal(srv.commands().filter((r) => r.name === 'updateUser').length, before);
+  test('MongoDB keeps one password per user: the provider has only setPassword, as its engine table row says (MongoDB wire test server)', async () => {
+    const p: CredentialProvider = await rootProvider();
+    assert.deepEqual([...p.operations], ['setPassword']);
+    assert.equal(p.addPassword, undefined);
+    assert.equal(p.removePassword, undefined);
+    assert.equal(p.discardRetained, undefined);
   });
 
   test('hostile usernames and passwords rotate and log in, passed as arguments and never as text (MongoDB wire test server)', async () => {
@@ -175,16 +173,16 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     try {
       for (const [i, name] of names.entries()) {
         const password = passwords[i % passwords.length] ?? 'unreachable';
-        await p.updateCredential({ username: name, password, strategy: 'single' });
+        await p.setPassword({ username: name, password });
         const sent = srv.commands().filter((r) => r.name === 'updateUser').at(-1);
         assert.equal(sent?.body.updateUser, name, 'the exact name reached the server as one BSON string');
-        await p.verifyCredential({ username: name, password });
-        await expectProviderError(p.verifyCredential({ username: name, password: 'initial-Pw-0' }), 'SK_ERR_PROVIDER_AUTH_FAILED', passwords);
+        await p.verify({ username: name, password });
+        await expectProviderError(p.verify({ username: name, password: 'initial-Pw-0' }), 'SK_ERR_PROVIDER_AUTH_FAILED', passwords);
       }
       // The same passwords on the one user, so every password shape is proven to log in.
       for (const password of passwords) {
-        await p.updateCredential({ username: names[0] ?? '', password, strategy: 'single' });
-        await p.verifyCredential({ username: names[0] ?? '', password });
+        await p.setPassword({ username: names[0] ?? '', password });
+        await p.verify({ username: names[0] ?? '', password });
       }
     } finally {
       await asUser(srv, 'root', ROOT_PWD, async (c) => {
@@ -204,8 +202,8 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
       const p = await rootProvider();
       for (const name of mangled) {
         const next = pw('mangled');
-        await p.updateCredential({ username: name, password: next, strategy: 'single' });
-        const err = await expectProviderError(p.verifyCredential({ username: name, password: next }), 'SK_ERR_PROVIDER_AUTH_FAILED', ALL_SECRETS);
+        await p.setPassword({ username: name, password: next });
+        const err = await expectProviderError(p.verify({ username: name, password: next }), 'SK_ERR_PROVIDER_AUTH_FAILED', ALL_SECRETS);
         assert.match(err.message, /cannot send this username intact/);
       }
       const report = await p.preflight({ usernames: mangled, strategy: 'single' });
@@ -222,9 +220,9 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     const p = await rootProvider();
     // U+0007 is a control character: RFC 4013 prohibits it, so MongoDB cannot store it.
     const bad = pw('bell\u0007');
-    const err = await expectProviderError(p.updateCredential({ username: 'app', password: bad, strategy: 'single' }), 'SK_ERR_PROVIDER_FAILED', ALL_SECRETS);
+    const err = await expectProviderError(p.setPassword({ username: 'app', password: bad }), 'SK_ERR_PROVIDER_FAILED', ALL_SECRETS);
     assert.equal((err.cause as { code?: unknown }).code, 2);
-    await p.verifyCredential({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: APP_PWD });
   });
 
   test('rotates a user defined on another database through its authSource, with an admin scoped to that database (MongoDB wire test server)', async () => {
@@ -234,16 +232,16 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
       target: mongoSecret(srv, 'svc', SVC_PWD, { authSource: 'appdb' }),
     });
     const next = pw('svc');
-    await p.updateCredential({ username: 'svc', password: next, strategy: 'single' });
+    await p.setPassword({ username: 'svc', password: next });
     assert.equal(srv.commands().filter((r) => r.name === 'updateUser').at(-1)?.db, 'appdb');
-    await p.verifyCredential({ username: 'svc', password: next });
+    await p.verify({ username: 'svc', password: next });
     assert.deepEqual(await p.preflight({ usernames: ['svc'], strategy: 'single' }), { ok: true, problems: [] });
-    await p.updateCredential({ username: 'svc', password: SVC_PWD, strategy: 'single' });
+    await p.setPassword({ username: 'svc', password: SVC_PWD });
 
     // The same admin may not touch users of the admin database.
     const q = provider();
     await q.initialize({ admin: mongoSecret(srv, 'scoped', SCOPED_PWD), target: mongoSecret(srv, 'app', APP_PWD) });
-    await expectProviderError(q.updateCredential({ username: 'app', password: pw('x'), strategy: 'single' }), 'SK_ERR_PROVIDER_PRIVILEGE', ALL_SECRETS);
+    await expectProviderError(q.setPassword({ username: 'app', password: pw('x') }), 'SK_ERR_PROVIDER_PRIVILEGE', ALL_SECRETS);
   });
 
   test('preflight passes for a capable admin and names each problem in operator words otherwise (MongoDB wire test server)', async () => {
@@ -252,8 +250,6 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     const missing = await p.preflight({ usernames: ['app', 'not-a-user'], strategy: 'alternating' });
     assert.equal(missing.ok, false);
     assert.deepEqual(missing.problems, ['user "not-a-user" does not exist on database "admin": create it, or fix "username" / "authSource"']);
-    const dual = await p.preflight({ usernames: ['app'], strategy: 'dual' });
-    assert.ok(dual.problems.some((l) => l.includes('"dual"')));
 
     const weak = provider();
     await weak.initialize({ admin: mongoSecret(srv, 'weak', WEAK_PWD), target: mongoSecret(srv, 'app', APP_PWD) });
@@ -279,7 +275,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     assert.match(err.message, /ECONNREFUSED/);
     // verification against an unreachable target maps the same way
     const p = await rootProvider({ port: String(port) });
-    await expectProviderError(p.verifyCredential({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_CONNECT', ALL_SECRETS);
+    await expectProviderError(p.verify({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_CONNECT', ALL_SECRETS);
   });
 
   test('a server that accepts connections but never answers fails initialize with SK_ERR_PROVIDER_CONNECT (MongoDB wire test server)', async () => {
@@ -311,13 +307,13 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     srv.stallCommand('updateUser');
     try {
       const started = Date.now();
-      const err = await expectProviderError(p.updateCredential({ username: 'app', password: pw('stalled'), strategy: 'single' }), 'SK_ERR_PROVIDER_CONNECT', ALL_SECRETS);
+      const err = await expectProviderError(p.setPassword({ username: 'app', password: pw('stalled') }), 'SK_ERR_PROVIDER_CONNECT', ALL_SECRETS);
       assert.ok(Date.now() - started < 3000, 'within a few seconds');
       assert.match(err.message, /unknown: verify before retrying/);
     } finally {
       srv.stallCommand('updateUser', false);
     }
-    await p.verifyCredential({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: APP_PWD });
   });
 
   test('invalid secrets are SK_ERR_PROVIDER_CONFIG before any connection: no host, bad tls, a host that would smuggle options, unreadable caFile (MongoDB wire test server)', async () => {
@@ -341,21 +337,21 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     }
     assert.equal(handshakes(), before, 'no connection was attempted');
     const p = await rootProvider();
-    await expectProviderError(p.updateCredential({ username: '', password: pw('e'), strategy: 'single' }), 'SK_ERR_PROVIDER_CONFIG', ALL_SECRETS);
-    await expectProviderError(p.updateCredential({ username: 'app', password: '', strategy: 'single' }), 'SK_ERR_PROVIDER_CONFIG', ALL_SECRETS);
+    await expectProviderError(p.setPassword({ username: '', password: pw('e') }), 'SK_ERR_PROVIDER_CONFIG', ALL_SECRETS);
+    await expectProviderError(p.setPassword({ username: 'app', password: '' }), 'SK_ERR_PROVIDER_CONFIG', ALL_SECRETS);
   });
 
   test('secretValues lists every secret handed over; close is safe twice and later use is refused (MongoDB wire test server)', async () => {
     const p = await rootProvider();
     const next = pw('listed');
-    await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
-    await p.verifyCredential({ username: 'app', password: next });
-    await p.updateCredential({ username: 'app', password: APP_PWD, strategy: 'single' });
+    await p.setPassword({ username: 'app', password: next });
+    await p.verify({ username: 'app', password: next });
+    await p.setPassword({ username: 'app', password: APP_PWD });
     const values = p.secretValues();
     for (const v of [ROOT_PWD, APP_PWD, next]) assert.ok(values.includes(v));
     await p.close();
     await p.close();
-    await assert.rejects(p.updateCredential({ username: 'app', password: next, strategy: 'single' }), (err: unknown) => err instanceof SikkerKeyError);
+    await assert.rejects(p.setPassword({ username: 'app', password: next }), (err: unknown) => err instanceof SikkerKeyError);
   });
 
   test('the provider registry loads this provider lazily by engine name (MongoDB wire test server)', async () => {

@@ -55,23 +55,23 @@ describe('MongoDB provider over TLS (MongoDB wire test server)', () => {
     const p = provider();
     const res = await p.initialize({ admin: mongoSecret(tlsSrv, 'root', ROOT_PWD, tls), target: mongoSecret(tlsSrv, 'app', APP_PWD, tls) });
     assert.equal(res.serverVersion, 'MongoDB 7.0.14');
-    await p.updateCredential({ username: 'app', password: NEXT_PWD, strategy: 'single' });
-    await p.verifyCredential({ username: 'app', password: NEXT_PWD });
-    await expectProviderError(p.verifyCredential({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_AUTH_FAILED', SECRETS);
-    await p.updateCredential({ username: 'app', password: APP_PWD, strategy: 'single' });
+    await p.setPassword({ username: 'app', password: NEXT_PWD });
+    await p.verify({ username: 'app', password: NEXT_PWD });
+    await expectProviderError(p.verify({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_AUTH_FAILED', SECRETS);
+    await p.setPassword({ username: 'app', password: APP_PWD });
   });
 
   test('tls "verify-full" with caFile checks the certificate against 127.0.0.1 and works (MongoDB wire test server)', async () => {
     const tls = { tls: 'verify-full', caFile: pki.caFile };
     const p = provider();
     await p.initialize({ admin: mongoSecret(tlsSrv, 'root', ROOT_PWD, tls), target: mongoSecret(tlsSrv, 'app', APP_PWD, tls) });
-    await p.verifyCredential({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: APP_PWD });
   });
 
   test('tls "require" without caFile encrypts without checking the certificate, like libpq (MongoDB wire test server)', async () => {
     const p = provider();
     await p.initialize({ admin: mongoSecret(tlsSrv, 'root', ROOT_PWD, { tls: 'require' }), target: mongoSecret(tlsSrv, 'app', APP_PWD, { tls: 'require' }) });
-    await p.verifyCredential({ username: 'app', password: APP_PWD });
+    await p.verify({ username: 'app', password: APP_PWD });
   });
 
   test('tls "verify-full" refuses a certificate from an unknown CA and one for another host name with SK_ERR_PROVIDER_TLS (MongoDB wire test server)', async () => {
@@ -115,7 +115,7 @@ describe('MongoDB provider over TLS (MongoDB wire test server)', () => {
     assert.match(err.message, /"tls"/, 'the message points at the tls field');
     const p = provider();
     await p.initialize({ admin: mongoSecret(plainSrv, 'root', ROOT_PWD), target: mongoSecret(plainSrv, 'app', APP_PWD, { tls: 'require' }) });
-    await expectProviderError(p.verifyCredential({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_TLS', SECRETS);
+    await expectProviderError(p.verify({ username: 'app', password: APP_PWD }), 'SK_ERR_PROVIDER_TLS', SECRETS);
   });
 
   test('tls "disable" against a TLS-only server fails with SK_ERR_PROVIDER_CONNECT and suggests setting tls (MongoDB wire test server)', async () => {

@@ -81,26 +81,27 @@ describe('mysql provider on the real server', () => {
     const a = await account('127.0.0.1');
     const next = `host-${randomTag(10)}`;
     await withProvider(adminSecret, a.secret, async (p) => {
-      await expectCode(p.updateCredential({ username: a.name, password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', [next], "the '%' account that does not exist");
+      await expectCode(p.setPassword({ username: a.name, password: next }), 'SK_ERR_PROVIDER_USER_NOT_FOUND', [next], "the '%' account that does not exist");
     });
     await withProvider(adminSecret, { ...a.secret, accountHost: '127.0.0.1' }, async (p) => {
-      await p.updateCredential({ username: a.name, password: next, strategy: 'single' });
-      await p.verifyCredential({ username: a.name, password: next });
+      await p.setPassword({ username: a.name, password: next });
+      await p.verify({ username: a.name, password: next });
     });
   });
 
-  test('on MariaDB, dual and retire are refused with a pointer to alternating', async () => {
+  test('on MariaDB, adding and discarding a second password are refused with a pointer to alternating', async () => {
     const adminSecret = await admin(['CREATE USER ON *.*']);
     const a = await account();
     await withProvider(adminSecret, a.secret, async (p) => {
       if (!mariadb) {
-        assert.ok(p.retireCredential !== undefined);
+        assert.ok(p.addPassword !== undefined && p.discardRetained !== undefined);
         return;
       }
-      const err = await expectCode(p.updateCredential({ username: a.name, password: 'dual-x-123456', strategy: 'dual' }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', ['dual-x-123456'], 'dual');
+      assert.ok(p.addPassword !== undefined && p.discardRetained !== undefined, 'the mysql provider serves MySQL 8 too');
+      const err = await expectCode(p.addPassword({ username: a.name, password: 'dual-x-123456' }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', ['dual-x-123456'], 'dual');
       assert.ok(err.message.includes('alternating'), err.message);
-      await expectCode(p.retireCredential?.({ username: a.name, oldPassword: a.password }) ?? Promise.resolve(), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [a.password], 'retire');
-      await p.verifyCredential({ username: a.name, password: a.password });
+      await expectCode(p.discardRetained({ username: a.name }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [a.password], 'discard');
+      await p.verify({ username: a.name, password: a.password });
     });
   });
 
@@ -168,8 +169,8 @@ describe('mysql provider over TLS (a private MariaDB with a self-signed certific
       const s = secrets(over);
       await withProvider(s.admin, s.target, async (p) => {
         const next = `tls-${randomTag(10)}`;
-        await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
-        await p.verifyCredential({ username: 'app', password: next });
+        await p.setPassword({ username: 'app', password: next });
+        await p.verify({ username: 'app', password: next });
         appPassword = next;
       });
     }

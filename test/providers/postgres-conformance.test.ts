@@ -44,7 +44,7 @@ const long = `L_${t}_`.padEnd(63, 'x');
 
 runConformance({
   engine: 'postgres',
-  strategies: ['single', 'alternating'],
+  flavour: 'postgres',
   hostileUsernames: [
     `we"ird'; DROP_${t}`,
     `back\\slash\\\\_${t}`,

@@ -58,8 +58,8 @@ describe('postgres provider: what reaches the server', () => {
     const app = await role('LOGIN');
     const next = `fresh-${randomTag(12)}`;
     await withProvider(admin.secret, app.secret, async (p) => {
-      await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
-      await p.verifyCredential({ username: app.name, password: next });
+      await p.setPassword({ username: app.name, password: next });
+      await p.verify({ username: app.name, password: next });
     });
     assert.match(await storedVerifier(app.name), /^SCRAM-SHA-256\$4096:/);
     await new Promise((r) => setTimeout(r, 100)); // the server writes its log asynchronously
@@ -75,7 +75,7 @@ describe('postgres provider: what reaches the server', () => {
     const app = await role('LOGIN');
     const next = `md5-${randomTag(12)}`;
     await withProvider(admin.secret, app.secret, async (p) => {
-      await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
+      await p.setPassword({ username: app.name, password: next });
     });
     const ours = await storedVerifier(app.name);
     await root.query("SET password_encryption = 'md5'");
@@ -90,7 +90,7 @@ describe('postgres provider: what reaches the server', () => {
     const app = await role('LOGIN');
     await withProvider(admin.secret, app.secret, async (p) => {
       const long = 'x'.repeat(64);
-      await expectCode(p.updateCredential({ username: long, password: 'whatever-123456', strategy: 'single' }), 'SK_ERR_PROVIDER_CONFIG', ['whatever-123456'], 'a 64-byte role');
+      await expectCode(p.setPassword({ username: long, password: 'whatever-123456' }), 'SK_ERR_PROVIDER_CONFIG', ['whatever-123456'], 'a 64-byte role');
       const res = await p.preflight?.({ usernames: [long], strategy: 'single' });
       assert.equal(res?.ok, false);
     });
@@ -112,7 +112,7 @@ describe('postgres provider: who may change whose password (PostgreSQL 15, real 
       assert.equal(res?.ok, false);
       assert.ok(res?.problems.some((x) => x.includes('REPLICATION') && x.includes(rep.name)), res?.problems.join(' | '));
       const next = `rep-${randomTag(10)}`;
-      const err = await expectCode(p.updateCredential({ username: rep.name, password: next, strategy: 'single' }), 'SK_ERR_PROVIDER_PRIVILEGE', [next], 'replication role');
+      const err = await expectCode(p.setPassword({ username: rep.name, password: next }), 'SK_ERR_PROVIDER_PRIVILEGE', [next], 'replication role');
       assert.ok(err.message.includes(admin.name), err.message);
     });
   });
@@ -123,7 +123,7 @@ describe('postgres provider: who may change whose password (PostgreSQL 15, real 
     await withProvider(admin.secret, superRole.secret, async (p) => {
       const res = await p.preflight?.({ usernames: [superRole.name], strategy: 'single' });
       assert.ok(res?.problems.some((x) => x.includes('superuser') && x.includes(superRole.name)), res?.problems.join(' | '));
-      await expectCode(p.updateCredential({ username: superRole.name, password: `s-${randomTag(10)}`, strategy: 'single' }), 'SK_ERR_PROVIDER_PRIVILEGE', [], 'superuser role');
+      await expectCode(p.setPassword({ username: superRole.name, password: `s-${randomTag(10)}` }), 'SK_ERR_PROVIDER_PRIVILEGE', [], 'superuser role');
     });
     const rep = await role('LOGIN REPLICATION');
     await withProvider(superRole.secret, rep.secret, async (p) => {
@@ -158,7 +158,7 @@ describe('postgres preflight rules for PostgreSQL 16+', () => {
     rolname: 'app', rolsuper: false, rolreplication: false, rolcanlogin: true, rolvaliduntil: null, admin_option: false, ...over,
   });
   const check = (versionNum: number, row: PgRoleRow): string[] =>
-    pgPreflightProblems({ admin, roles: [row], usernames: [row.rolname], versionNum, strategy: 'single', endpoint: 'db:5432' });
+    pgPreflightProblems({ admin, roles: [row], usernames: [row.rolname], versionNum, endpoint: 'db:5432' });
 
   test('CREATEROLE without ADMIN OPTION on the role is a problem from 16 on, with the GRANT that fixes it', () => {
     assert.deepEqual(check(150020, roleRow({})), []);
@@ -175,7 +175,7 @@ describe('postgres preflight rules for PostgreSQL 16+', () => {
 
   test('a role may always change its own password', () => {
     const self: PgAdminRow = { rolname: 'app', rolsuper: false, rolcreaterole: false };
-    const problems = pgPreflightProblems({ admin: self, roles: [roleRow({})], usernames: ['app'], versionNum: 160004, strategy: 'single', endpoint: 'db:5432' });
+    const problems = pgPreflightProblems({ admin: self, roles: [roleRow({})], usernames: ['app'], versionNum: 160004, endpoint: 'db:5432' });
     assert.deepEqual(problems, []);
   });
 });
@@ -206,8 +206,8 @@ describe('postgres provider over TLS (a cluster with a self-signed certificate f
       const { admin, target } = secrets(over);
       await withProvider(admin, target, async (p) => {
         const next = `tls-${randomTag(10)}`;
-        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
-        await p.verifyCredential({ username: app.name, password: next });
+        await p.setPassword({ username: app.name, password: next });
+        await p.verify({ username: app.name, password: next });
         app.password = next;
         // the server's view: the provider's admin session is encrypted
         const c = new pg.Client({ host: tlsCluster.host, port: tlsCluster.port, user: tlsCluster.adminUser, password: tlsCluster.adminPassword, database: 'postgres' });

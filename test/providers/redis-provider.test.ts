@@ -42,10 +42,10 @@ describe('redis provider: the default user of a requirepass server', () => {
     const secret = (password: string): DatabaseSecret => ({ host: server.host, port: String(server.port), username: 'default', password });
     const next = `req-${randomTag(10)}`;
     await withProvider(secret(first), secret(first), async (p) => {
-      await p.updateCredential({ username: 'default', password: next, strategy: 'single' });
-      await p.verifyCredential({ username: 'default', password: next });
-      await expectCode(p.verifyCredential({ username: 'default', password: first }), 'SK_ERR_PROVIDER_AUTH_FAILED', [first, next], 'the old requirepass');
-      const err = await expectCode(p.updateCredential({ username: 'default', password: `x-${randomTag(10)}`, strategy: 'dual' }), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [first, next], 'dual on requirepass');
+      await p.setPassword({ username: 'default', password: next });
+      await p.verify({ username: 'default', password: next });
+      await expectCode(p.verify({ username: 'default', password: first }), 'SK_ERR_PROVIDER_AUTH_FAILED', [first, next], 'the old requirepass');
+      const err = await expectCode(p.addPassword?.({ username: 'default', password: `x-${randomTag(10)}` }) ?? Promise.reject(new Error('no addPassword')), 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', [first, next], 'dual on requirepass');
       assert.ok(err.message.includes('single'), err.message);
       const res = await p.preflight?.({ usernames: ['default'], strategy: 'dual' });
       assert.equal(res?.ok, false);
@@ -89,13 +89,13 @@ describe('redis provider: a server with an aclfile', () => {
     const second = `app-${randomTag(10)}`;
     const third = `app-${randomTag(10)}`;
     await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
-      await p.updateCredential({ username: 'app', password: second, strategy: 'single' });
+      await p.setPassword({ username: 'app', password: second });
       assert.ok(saved().includes(`#${passwordHash(second)}`) && !saved().includes(passwordHash(appPassword)), 'single rotation not saved');
-      await p.updateCredential({ username: 'app', password: third, strategy: 'dual' });
+      await p.addPassword?.({ username: 'app', password: third });
       assert.ok(saved().includes(`#${passwordHash(second)}`) && saved().includes(`#${passwordHash(third)}`), 'dual not saved');
-      await p.retireCredential?.({ username: 'app', oldPassword: second });
+      await p.removePassword?.({ username: 'app', password: second });
       assert.ok(!saved().includes(passwordHash(second)) && saved().includes(`#${passwordHash(third)}`), 'retire not saved');
-      await p.verifyCredential({ username: 'app', password: third });
+      await p.verify({ username: 'app', password: third });
     });
     assert.ok(!readFileSync(aclFile, 'utf8').includes(third), 'a plaintext password is in the aclfile');
   });
@@ -124,7 +124,7 @@ describe('redis provider: a server with an aclfile', () => {
 
   test('a user name with a space is refused before anything is sent', async () => {
     await withProvider(secret('sk_admin', adminPassword), secret('app', appPassword), async (p) => {
-      await expectCode(p.updateCredential({ username: 'two words', password: 'spaced-pw-123456', strategy: 'single' }), 'SK_ERR_PROVIDER_CONFIG', ['spaced-pw-123456'], 'space in name');
+      await expectCode(p.setPassword({ username: 'two words', password: 'spaced-pw-123456' }), 'SK_ERR_PROVIDER_CONFIG', ['spaced-pw-123456'], 'space in name');
     });
   });
 });
@@ -155,8 +155,8 @@ describe('redis provider over TLS (a tls-port with a self-signed certificate for
       const { admin, target } = secrets(over);
       await withProvider(admin, target, async (p) => {
         const next = `tls-${randomTag(10)}`;
-        await p.updateCredential({ username: 'app', password: next, strategy: 'single' });
-        await p.verifyCredential({ username: 'app', password: next });
+        await p.setPassword({ username: 'app', password: next });
+        await p.verify({ username: 'app', password: next });
         appPassword = next;
       });
     }

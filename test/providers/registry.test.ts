@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { SikkerKeyError } from '../../protocol/errors.js';
+import { DRIVERS, ENGINES, flavoursOf, operationsOf } from '../../protocol/engines.js';
 import type { Engine } from '../../providers/provider.js';
 import { loadProvider } from '../../providers/registry.js';
 
 const run = promisify(execFile);
 const registryUrl = new URL('../../providers/registry.js', import.meta.url).href;
-const DRIVERS = ['pg', 'mysql2', 'ioredis', 'mongodb'] as const;
 
 /**
  * In a fresh Node process: import the registry, load the given engines, and list the npm packages
@@ -37,7 +37,8 @@ describe('provider registry', () => {
     for (const driver of DRIVERS) assert.ok(!before.includes(driver), `${driver} was loaded by the registry alone`);
   });
 
-  const expectations: [Engine, (typeof DRIVERS)[number]][] = [['postgres', 'pg'], ['mysql', 'mysql2'], ['redis', 'ioredis'], ['mongodb', 'mongodb']];
+  // from the engine table: each provider name and its flavours' one driver
+  const expectations = ENGINES.map((engine) => [engine, flavoursOf(engine)[0]?.driver ?? ''] as const);
   for (const [engine, driver] of expectations) {
     test(`loading ${engine} loads ${driver} and none of the other drivers`, async (t) => {
       const { after, rssMiB } = await packagesLoadedAfter([engine]);
@@ -50,11 +51,17 @@ describe('provider registry', () => {
     });
   }
 
-  test('each engine gets a provider that names its engine', async () => {
-    for (const engine of ['postgres', 'mysql', 'redis'] as const) {
+  test('each engine gets a provider that names its engine and implements every operation its flavours need', async () => {
+    for (const engine of ENGINES) {
       const provider = await loadProvider(engine);
       assert.equal(provider.engine, engine);
       assert.deepEqual(provider.secretValues(), []);
+      for (const flavour of flavoursOf(engine)) {
+        for (const op of operationsOf(flavour.flavour)) {
+          assert.equal(typeof provider[op], 'function', `${engine} lacks ${op}, which ${flavour.label} needs`);
+          assert.ok(provider.operations.includes(op), `${engine} does not declare ${op}`);
+        }
+      }
       await provider.close();
     }
   });

@@ -12,25 +12,29 @@ const NEW_PW = "new-pw-'q\"\\-5e6f";
 /** A provider that fails every call with the given error and lists only the admin password. */
 function failing(makeError: (password: string) => unknown, opts: { optional?: boolean } = {}): CredentialProvider {
   const provider: CredentialProvider = {
-    engine: 'postgres',
+    engine: 'redis',
+    operations: opts.optional === false ? ['setPassword'] : ['setPassword', 'addPassword', 'removePassword'],
     initialize: async () => {
       throw makeError(ADMIN_PW);
     },
-    updateCredential: async (req) => {
+    setPassword: async (req) => {
       throw makeError(req.password);
     },
-    verifyCredential: async (req) => {
+    verify: async (req) => {
       throw makeError(req.password);
     },
+    preflight: async () => ({ ok: false, problems: [`admin password ${ADMIN_PW} is visible`] }),
     close: async () => undefined,
     // deliberately incomplete: the wrapper must also redact what it saw go in
     secretValues: () => [ADMIN_PW],
   };
   if (opts.optional !== false) {
-    provider.retireCredential = async (req) => {
-      throw makeError(req.oldPassword);
+    provider.addPassword = async (req) => {
+      throw makeError(req.password);
     };
-    provider.preflight = async () => ({ ok: false, problems: [`admin password ${ADMIN_PW} is visible`] });
+    provider.removePassword = async (req) => {
+      throw makeError(req.password);
+    };
   }
   return provider;
 }
@@ -44,7 +48,7 @@ describe('withSanitizer', () => {
       failing((pw) => new SikkerKeyError('SK_ERR_PROVIDER_AUTH_FAILED', `refused ${pw} and ${ADMIN_PW}`, { details: { tried: [pw], nested: { live: LIVE_PW } } })),
     );
     await p.initialize({ admin, target }).catch(() => undefined);
-    const err = await p.updateCredential({ username: 'app', password: NEW_PW, strategy: 'single' }).catch((e: unknown) => e);
+    const err = await p.setPassword({ username: 'app', password: NEW_PW }).catch((e: unknown) => e);
     assert.ok(err instanceof SikkerKeyError);
     assert.equal(err.code, 'SK_ERR_PROVIDER_AUTH_FAILED');
     assert.equal(err.message, `refused ${REDACTED} and ${REDACTED}`);
@@ -59,7 +63,7 @@ describe('withSanitizer', () => {
         return new Error(`outer ${pw}`, { cause: inner });
       }),
     );
-    const err = await p.verifyCredential({ username: 'app', password: NEW_PW }).catch((e: unknown) => e);
+    const err = await p.verify({ username: 'app', password: NEW_PW }).catch((e: unknown) => e);
     assert.ok(err instanceof SikkerKeyError);
     assert.equal(err.code, 'SK_ERR_PROVIDER_FAILED');
     assert.ok(err.message.includes(REDACTED), err.message);
@@ -75,23 +79,27 @@ describe('withSanitizer', () => {
     assert.ok(!out.includes('new-pw'), out);
   });
 
-  test('redacts retire passwords and preflight problems, and keeps optional methods optional', async () => {
+  test('redacts added and removed passwords and preflight problems, and keeps optional operations optional', async () => {
     const p = withSanitizer(failing((pw) => new SikkerKeyError('SK_ERR_PROVIDER_FAILED', `bad ${pw}`)));
-    assert.ok(p.retireCredential !== undefined && p.preflight !== undefined);
-    const err = await p.retireCredential({ username: 'app', oldPassword: LIVE_PW }).catch((e: unknown) => e);
-    assertNoSecrets(err, [LIVE_PW], 'retire');
+    assert.ok(p.addPassword !== undefined && p.removePassword !== undefined);
+    const added = await p.addPassword({ username: 'app', password: NEW_PW }).catch((e: unknown) => e);
+    assertNoSecrets(added, [NEW_PW], 'add');
+    const removed = await p.removePassword({ username: 'app', password: LIVE_PW }).catch((e: unknown) => e);
+    assertNoSecrets(removed, [LIVE_PW], 'remove');
     const res = await p.preflight({ usernames: ['app'], strategy: 'single' });
     assert.deepEqual(res.problems, [`admin password ${REDACTED} is visible`]);
 
     const bare = withSanitizer(failing(() => new Error('x'), { optional: false }));
-    assert.equal(bare.retireCredential, undefined);
-    assert.equal(bare.preflight, undefined);
+    assert.equal(bare.addPassword, undefined);
+    assert.equal(bare.removePassword, undefined);
+    assert.equal(bare.discardRetained, undefined);
+    assert.deepEqual(bare.operations, ['setPassword']);
   });
 
   test('secretValues of the wrapper includes what went in through it', async () => {
     const p = withSanitizer(failing(() => new Error('x')));
     await p.initialize({ admin, target }).catch(() => undefined);
-    await p.updateCredential({ username: 'app', password: NEW_PW, strategy: 'single' }).catch(() => undefined);
+    await p.setPassword({ username: 'app', password: NEW_PW }).catch(() => undefined);
     for (const v of [ADMIN_PW, LIVE_PW, NEW_PW]) assert.ok(p.secretValues().includes(v));
   });
 });

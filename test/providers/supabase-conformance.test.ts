@@ -58,7 +58,7 @@ describe('Supabase through the fake Supabase pooler (a Supavisor test double) in
   const long = `L_${t}_`.padEnd(63, 'x');
   runConformance({
     engine: 'supabase',
-    strategies: ['single', 'alternating'],
+    flavour: 'supabase',
     hostileUsernames: [
       `we"ird'; DROP_${t}`,
       `back\\slash\\\\_${t}`,

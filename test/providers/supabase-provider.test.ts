@@ -118,8 +118,8 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
     const before = pooler.logins().length;
     await withProvider(target(app.name, app.password), async (p) => {
       const next = newPassword();
-      await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
-      const res = await p.verifyCredential({ username: app.name, password: next });
+      await p.setPassword({ username: app.name, password: next });
+      const res = await p.verify({ username: app.name, password: next });
       assert.match(res.serverVersion, /^PostgreSQL \d+\.\d+/);
     });
     const mine = pooler.logins().slice(before);
@@ -132,7 +132,7 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
     const fakeTenant = `${REF}x`;
     try {
       await provider.initialize({ admin: admin(), target: target(app.name, app.password, { projectRef: fakeTenant }) });
-      const err = await expectCode(provider.verifyCredential({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_CONFIG', [app.password, adminPassword], 'a wrong projectRef');
+      const err = await expectCode(provider.verify({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_CONFIG', [app.password, adminPassword], 'a wrong projectRef');
       assert.match(err.message, /Tenant or user not found/);
       assert.match(err.message, /"projectRef"/);
     } finally {
@@ -165,17 +165,17 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
     const provider = supabaseProvider();
     try {
       await provider.initialize({ admin: adminNoTls, target: noTls });
-      await provider.verifyCredential({ username: app.name, password: app.password });
+      await provider.verify({ username: app.name, password: app.password });
     } finally {
       await provider.close();
     }
     assert.equal(pooler.logins().at(-1)?.tls, true);
     // the fake pooler's certificate names "localhost": verify-full passes there and fails for 127.0.0.1
     await withProvider(target(app.name, app.password, { tls: 'verify-full', caFile: cert.certFile, poolerHost: 'localhost' }), async (p) => {
-      await p.verifyCredential({ username: app.name, password: app.password });
+      await p.verify({ username: app.name, password: app.password });
     });
     await withProvider(target(app.name, app.password, { tls: 'verify-full', caFile: cert.certFile, poolerHost: '127.0.0.1' }), async (p) => {
-      await expectCode(p.verifyCredential({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_TLS', [app.password], 'verify-full against an IP the certificate does not name');
+      await expectCode(p.verify({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_TLS', [app.password], 'verify-full against an IP the certificate does not name');
     });
   });
 
@@ -209,9 +209,9 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
       await pooler.cacheCredentials(3_000);
       await withProvider(target(app.name, app.password), async (p) => {
         const next = newPassword();
-        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
+        await p.setPassword({ username: app.name, password: next });
         const started = performance.now();
-        await p.verifyCredential({ username: app.name, password: next });
+        await p.verify({ username: app.name, password: next });
         const waited = performance.now() - started;
         assert.ok(waited >= 2_500, `verification passed after ${Math.round(waited)} ms, before the 3 s cache could have ended`);
         assert.ok(waited < 10_000, `verification took ${Math.round(waited)} ms`);
@@ -226,9 +226,9 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
       await pooler.cacheCredentials(60_000);
       await withProvider(target(app.name, app.password, { poolerRetrySeconds: '1' }), async (p) => {
         const next = newPassword();
-        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
+        await p.setPassword({ username: app.name, password: next });
         const started = performance.now();
-        const err = await expectCode(p.verifyCredential({ username: app.name, password: next }), 'SK_ERR_PROVIDER_POOLER_CACHE', [app.password, next, adminPassword], 'a cache longer than the budget');
+        const err = await expectCode(p.verify({ username: app.name, password: next }), 'SK_ERR_PROVIDER_POOLER_CACHE', [app.password, next, adminPassword], 'a cache longer than the budget');
         const waited = performance.now() - started;
         assert.ok(waited >= 700 && waited < 5_000, `gave up after ${Math.round(waited)} ms with a 1 s budget`);
         assert.match(err.message, /caches credentials/);
@@ -244,9 +244,9 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
       await pooler.cacheCredentials(60_000);
       await withProvider(target(app.name, app.password), async (p) => {
         const next = newPassword();
-        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
+        await p.setPassword({ username: app.name, password: next });
         const started = performance.now();
-        await expectCode(p.verifyCredential({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [app.password, next], 'the replaced password');
+        await expectCode(p.verify({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [app.password, next], 'the replaced password');
         const waited = performance.now() - started;
         assert.ok(waited < 1_500, `a wrong password was waited on for ${Math.round(waited)} ms`);
       });
@@ -258,9 +258,9 @@ describe('supabase provider (through the fake Supabase pooler)', () => {
       const before = pooler.logins().length;
       await withProvider(target(app.name, app.password, { verifyVia: 'direct' }), async (p) => {
         const next = newPassword();
-        await p.updateCredential({ username: app.name, password: next, strategy: 'single' });
-        await p.verifyCredential({ username: app.name, password: next });
-        await expectCode(p.verifyCredential({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [app.password, next], 'the old password, directly');
+        await p.setPassword({ username: app.name, password: next });
+        await p.verify({ username: app.name, password: next });
+        await expectCode(p.verify({ username: app.name, password: app.password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [app.password, next], 'the old password, directly');
         assert.equal(pooler.logins().length, before, 'the direct fallback did not go through the pooler');
         // the positive control: the pooler would have refused the same new password now
         assert.equal(await poolerLogin(`${app.name}.${REF}`, next, true), '28P01');

@@ -8,11 +8,25 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { FLAVOURS, type Flavour, type Strategy } from '../../protocol/engines.js';
 import { scramCluster } from './pg-scram-cluster.js';
 import { mysqlUrl, parseServiceUrl, randomTag, redisUrl } from './services.js';
 import { MongoWireTestServer } from './mongo-wire-server.js';
 
 export type FixtureEngine = 'postgres' | 'mysql' | 'redis' | 'mongodb';
+
+/**
+ * The engine table's row each fixture runs on this machine (MySQL: the MariaDB at MYSQL_URL;
+ * MongoDB: the wire test server). Supabase and MySQL 8 have no server here: their rows are proven
+ * by the decision table's fakes (test/agent/decisions.test.ts) and, for MySQL 8, MYSQL8_URL.
+ */
+export const FIXTURE_FLAVOURS: Readonly<Record<FixtureEngine, Flavour>> = { postgres: 'postgres', mysql: 'mariadb', redis: 'redis', mongodb: 'mongodb' };
+
+/** Every (fixture engine, strategy) the engine table allows for the flavour the fixture runs. */
+export function fixtureCombos(): Array<{ engine: FixtureEngine; strategy: Strategy }> {
+  return (Object.keys(FIXTURE_FLAVOURS) as FixtureEngine[]).flatMap((engine) =>
+    FLAVOURS[FIXTURE_FLAVOURS[engine]].strategies.map((strategy) => ({ engine, strategy })));
+}
 
 export interface EngineFixture {
   engine: FixtureEngine;

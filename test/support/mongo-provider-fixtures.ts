@@ -4,7 +4,7 @@
  * code and no secret anywhere (message, stack, causes). Test support only.
  *
  * @example
- *   const err = await expectProviderError(p.verifyCredential({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password]);
+ *   const err = await expectProviderError(p.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password]);
  */
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, makeLocalhostCert, parseServiceUrl } from './services.js';
+import { freePort, parseServiceUrl, serverCertIn, type ServerCertFiles } from './services.js';
 
 export interface ScramCluster {
   host: string;
@@ -25,7 +25,7 @@ export interface ScramCluster {
   url: string;
   /** The server log (log_statement = 'ddl'), when this process started the cluster. */
   logFile: string | undefined;
-  /** With `tls`: the server's self-signed certificate for "localhost", to use as caFile. */
+  /** With `tls`: the server's self-signed certificate for "localhost" (or `cert`'s CA), to use as caFile. */
   caFile: string | undefined;
   /** Milliseconds initdb + start took (0 for PG_SCRAM_URL). */
   startupMs: number;
@@ -39,6 +39,11 @@ export interface ScramClusterOptions {
    * work. Always a local cluster: PG_SCRAM_URL says nothing about its certificates.
    */
   tls?: boolean;
+  /**
+   * With `tls`: serve this certificate instead of the self-signed one. Such a cluster is the
+   * caller's alone: started on every call, not shared through the per-process cache.
+   */
+  cert?: ServerCertFiles;
 }
 
 const cache = new Map<boolean, Promise<ScramCluster>>();
@@ -46,6 +51,7 @@ const cache = new Map<boolean, Promise<ScramCluster>>();
 /** The process's cluster (one per options), started on first call. */
 export function scramCluster(options: ScramClusterOptions = {}): Promise<ScramCluster> {
   const tls = options.tls === true;
+  if (tls && options.cert !== undefined) return start(true, options.cert);
   let cached = cache.get(tls);
   if (cached === undefined) {
     cached = start(tls).catch((err: unknown) => {
@@ -69,7 +75,7 @@ function newestBinDir(): string {
   return join(root, versions[0], 'bin');
 }
 
-async function start(tls: boolean): Promise<ScramCluster> {
+async function start(tls: boolean, cert?: ServerCertFiles): Promise<ScramCluster> {
   const external = process.env['PG_SCRAM_URL'];
   if (!tls && external !== undefined && external !== '') {
     const a = parseServiceUrl(external);
@@ -126,12 +132,12 @@ async function start(tls: boolean): Promise<ScramCluster> {
     ];
     let caFile: string | undefined;
     if (tls) {
-      const files = makeLocalhostCert(dir);
+      const files = serverCertIn(dir, cert);
       // the server refuses a key file that others can read, or that it does not own
       chmodSync(files.keyFile, 0o600);
       if (owner !== undefined) for (const f of [files.certFile, files.keyFile]) chownSync(f, owner.uid, owner.gid);
       serverOptions.push('-c ssl=on', `-c ssl_cert_file=${files.certFile}`, `-c ssl_key_file=${files.keyFile}`);
-      caFile = files.certFile;
+      caFile = files.caFile;
     }
     run('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', serverOptions.join(' '), '-w', '-t', '30', 'start']);
     running = true;
@@ -150,7 +156,7 @@ async function start(tls: boolean): Promise<ScramCluster> {
         process.removeListener('exit', stopSync);
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);
-        cache.delete(tls);
+        if (cert === undefined) cache.delete(tls);
       },
     };
   } catch (err) {

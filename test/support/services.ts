@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,12 +123,39 @@ export function makeLocalhostCert(dir: string): TlsFiles {
   return { certFile, keyFile };
 }
 
+/**
+ * A server certificate made elsewhere (e.g. by test-ca.ts: `ca.issue({ names })`), served instead
+ * of the self-signed one for "localhost"; `caFile` is what a client trusts for it (its CA).
+ */
+export interface ServerCertFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/**
+ * The certificate a test server serves, as files in its own directory `dir` (which the server's
+ * OS user may then be given): a copy of `cert`, or the self-signed one for "localhost" (its own CA).
+ */
+export function serverCertIn(dir: string, cert: ServerCertFiles | undefined): TlsFiles & { caFile: string } {
+  if (cert === undefined) {
+    const own = makeLocalhostCert(dir);
+    return { ...own, caFile: own.certFile };
+  }
+  const files = { certFile: join(dir, 'server.crt'), keyFile: join(dir, 'server.key'), caFile: join(dir, 'ca.crt') };
+  copyFileSync(cert.certFile, files.certFile);
+  copyFileSync(cert.keyFile, files.keyFile);
+  copyFileSync(cert.caFile, files.caFile);
+  chmodSync(files.keyFile, 0o600);
+  return files;
+}
+
 export interface RedisServer {
   host: string;
   port: number;
   /** The aclfile's path when one was asked for. */
   aclFile: string | undefined;
-  /** With `tls`: the port speaks only TLS, with this self-signed certificate for "localhost". */
+  /** With `tls`: the port speaks only TLS, with this self-signed certificate for "localhost" (or `cert`'s CA). */
   caFile: string | undefined;
   stop(): Promise<void>;
 }
@@ -137,15 +164,15 @@ export interface RedisServer {
  * A private redis-server on a free port, for tests that change the default user or global config
  * (never done on the shared Redis). Settings go in a config file, not on the command line.
  */
-export async function startRedisServer(opts: { requirepass?: string; aclFileContents?: string; tls?: boolean } = {}): Promise<RedisServer> {
+export async function startRedisServer(opts: { requirepass?: string; aclFileContents?: string; tls?: boolean; cert?: ServerCertFiles } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-redis-'));
   const port = await freePort();
   const lines = ['bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${dir}`, 'daemonize no', 'loglevel warning'];
   let caFile: string | undefined;
   if (opts.tls === true) {
-    const tls = makeLocalhostCert(dir);
-    caFile = tls.certFile;
-    lines.push('port 0', `tls-port ${port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.certFile}`, 'tls-auth-clients no');
+    const tls = serverCertIn(dir, opts.cert);
+    caFile = tls.caFile;
+    lines.push('port 0', `tls-port ${port}`, `tls-cert-file ${tls.certFile}`, `tls-key-file ${tls.keyFile}`, `tls-ca-cert-file ${tls.caFile}`, 'tls-auth-clients no');
   } else {
     lines.push(`port ${port}`);
   }
@@ -199,7 +226,7 @@ export interface MariadbServer {
   port: number;
   /** Unix socket where root logs in without a password (for test setup). */
   socketPath: string;
-  /** The self-signed certificate for "localhost" it serves TLS with. */
+  /** The self-signed certificate for "localhost" it serves TLS with (or, with `cert`, that certificate's CA). */
   caFile: string;
   stop(): Promise<void>;
 }
@@ -209,16 +236,16 @@ export interface MariadbServer {
  * for the TLS paths the machine's MariaDB (TLS disabled) cannot show. Run as root, the server
  * drops to the OS user mysql.
  */
-export async function startMariadbServer(): Promise<MariadbServer> {
+export async function startMariadbServer(opts: { cert?: ServerCertFiles } = {}): Promise<MariadbServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-mariadb-'));
   const dataDir = join(dir, 'data');
   const socketPath = join(dir, 'mysqld.sock');
   const asRoot = process.getuid?.() === 0;
-  const tls = makeLocalhostCert(dir);
+  const tls = serverCertIn(dir, opts.cert);
   if (asRoot) {
     const uid = Number(spawnSync('id', ['-u', 'mysql'], { encoding: 'utf8' }).stdout.trim());
     const gid = Number(spawnSync('id', ['-g', 'mysql'], { encoding: 'utf8' }).stdout.trim());
-    for (const f of [dir, tls.certFile, tls.keyFile]) chownSync(f, uid, gid);
+    for (const f of [dir, tls.certFile, tls.keyFile, tls.caFile]) chownSync(f, uid, gid);
   }
   const userArgs = asRoot ? ['--user=mysql'] : [];
   const install = spawnSync('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, ...userArgs, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: 60_000 });
@@ -230,7 +257,7 @@ export async function startMariadbServer(): Promise<MariadbServer> {
   const child = spawn('mariadbd', [
     '--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socketPath}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`, ...userArgs, '--skip-log-bin', '--innodb-buffer-pool-size=16M',
-    `--ssl-cert=${tls.certFile}`, `--ssl-key=${tls.keyFile}`, `--ssl-ca=${tls.certFile}`,
+    `--ssl-cert=${tls.certFile}`, `--ssl-key=${tls.keyFile}`, `--ssl-ca=${tls.caFile}`,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -261,5 +288,5 @@ export async function startMariadbServer(): Promise<MariadbServer> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  return { host: '127.0.0.1', port, socketPath, caFile: tls.certFile, stop };
+  return { host: '127.0.0.1', port, socketPath, caFile: tls.caFile, stop };
 }

@@ -30,12 +30,12 @@ async function machine(name: string, labels: string[] = []): Promise<Pick<Identi
   return { keyId: id.keyId, privateKey: id.privateKey };
 }
 
-/** A signed request on its own connection: status, headers and body, never thrown. */
-function signed(key: Pick<IdentityKey, 'keyId' | 'privateKey'>, method: string, path: string, body?: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string } | { error: string }> {
+/** A signed request on its own connection (or `agent`'s): status, headers and body, never thrown. */
+function signed(key: Pick<IdentityKey, 'keyId' | 'privateKey'>, method: string, path: string, body?: unknown, agent: http.Agent | false = false): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string } | { error: string }> {
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   const headers = signRequest({ method, authority: `127.0.0.1:${vault.port}`, target: path, body: payload, contentType: payload ? 'application/json' : undefined }, key);
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port: vault.port, method, path, agent: false, headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port: vault.port, method, path, agent, headers: { ...headers, ...(payload ? { 'content-length': String(payload.length) } : {}) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { text += d; });
@@ -58,8 +58,11 @@ function exitCode(p: RunningProcess, timeoutMs = 15_000): Promise<number | null>
   });
 }
 
-/** Runs a rotation up to the agent's confirm, which the vault holds at its fault point (committed, not yet answered). */
-async function confirmHeldInFlight(): Promise<{ id: string; confirm: ReturnType<typeof signed> }> {
+/**
+ * Runs a rotation up to the agent's confirm, which the vault holds at its fault point (committed,
+ * not yet answered); the confirm goes through `agent` (a kept-alive connection, as the real agent's).
+ */
+async function confirmHeldInFlight(agent: http.Agent | false = false): Promise<{ id: string; confirm: ReturnType<typeof signed> }> {
   const op = new VaultClient({ url: vault.url, keyFile: vault.opKey, env: {} });
   const run = await op.request<{ id: string }>('POST', '/v1/projects/p/secrets/db/rotation/run');
   op.close();
@@ -69,7 +72,7 @@ async function confirmHeldInFlight(): Promise<{ id: string; confirm: ReturnType<
   const applied = await signed(agentKey, 'POST', `/v1/agent/rotations/${run.body.id}/applied`, { fence });
   assert.ok('status' in applied && applied.status === 200, JSON.stringify(applied));
   const reached = (vault.proc.output().match(/fault point reached: vault-after-confirm-commit/g) ?? []).length;
-  const confirm = signed(agentKey, 'POST', `/v1/agent/rotations/${run.body.id}/confirm`, { fence });
+  const confirm = signed(agentKey, 'POST', `/v1/agent/rotations/${run.body.id}/confirm`, { fence }, agent);
   await vault.proc.waitFor(new RegExp(`(fault point reached: vault-after-confirm-commit[\\s\\S]*){${reached + 1}}`));
   return { id: run.body.id, confirm };
 }
@@ -97,7 +100,10 @@ before(async () => {
 after(async () => vault?.close());
 
 test('SIGTERM: a held long-poll gets 503 + Retry-After at once, the in-flight confirm finishes, then the vault exits 0', async () => {
-  const { confirm } = await confirmHeldInFlight();
+  // The confirm rides a kept-alive connection: its answer must close it, or the drain would wait
+  // for that idle connection until --shutdown-timeout and exit non-zero.
+  const keepAlive = new http.Agent({ keepAlive: true });
+  const { confirm } = await confirmHeldInFlight(keepAlive);
   const poll = signed(idleKey, 'GET', '/v1/agent/rotations?wait=30');
   await new Promise((r) => setTimeout(r, 300));
   const signalled = Date.now();
@@ -118,8 +124,12 @@ test('SIGTERM: a held long-poll gets 503 + Retry-After at once, the in-flight co
   assert.ok('status' in confirmed, JSON.stringify(confirmed));
   assert.equal(confirmed.status, 200, confirmed.body);
   assert.equal((JSON.parse(confirmed.body) as { state: string }).state, 'promoted');
+  assert.equal(confirmed.headers.connection, 'close', 'the answer sent while draining closes its connection');
+  const released = Date.now();
   assert.equal(await exitCode(vault.proc), 0, 'exited by itself, cleanly');
+  assert.ok(Date.now() - released < 3000, 'at once, not after the shutdown timeout');
   assert.match(vault.proc.output(), /"clean":true.*"msg":"vault stopped"/);
+  keepAlive.destroy();
 });
 
 test('a request still in flight when --shutdown-timeout runs out is cut, the vault exits non-zero, and what it committed survives', async () => {

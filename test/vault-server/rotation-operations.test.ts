@@ -63,9 +63,10 @@ forEachStore('rotation operations', (s) => {
     assert.ok(preflightId);
     const claim = await v.call(agent, 'POST', `/v1/agent/rotations/${preflightId}/claim`);
     assert.equal(claim.status, 200, claim.raw);
-    const job = claim.body as { kind: string; fence: number; pendingPassword: string | null; usernames: string[] };
+    const job = claim.body as { kind: string; fence: number; usernames: string[]; target: Record<string, string> };
     assert.equal(job.kind, 'preflight');
-    assert.equal(job.pendingPassword, null, 'a preflight carries no new credential');
+    assert.equal('pendingPassword' in job, false, 'a preflight carries no new credential');
+    assert.equal('livePassword' in job || 'password' in job.target, false, 'nor the live one');
     assert.deepEqual(job.usernames, ['app']);
     const res = await v.call(agent, 'POST', `/v1/agent/rotations/${preflightId}/preflight`, { fence: job.fence, ok: false, problems: ['admin "admin" lacks CREATEROLE: run ALTER ROLE admin CREATEROLE'] });
     assert.equal(res.status, 200, res.raw);

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { UNFINISHED_ROTATION_STATES } from '../../vault-server/store/database.js';
 import type { RotationKind, RotationState, SecretVersionState } from '../../vault-server/store/database.js';
+import { ROTATION_STATES } from '../../protocol/api-types.js';
 import { isUniqueViolation } from '../../vault-server/store/locks.js';
 import type { Store } from '../../vault-server/store/open-store.js';
 import { forEachStore, seedSecret } from '../support/stores.js';
 
-const ALL_ROTATION_STATES: readonly RotationState[] = ['pending', 'claimed', 'applied', 'promoted', 'failed', 'stuck', 'cancelled'];
+const ALL_ROTATION_STATES: readonly RotationState[] = ROTATION_STATES;
 const FINISHED = ALL_ROTATION_STATES.filter((s) => !(UNFINISHED_ROTATION_STATES as readonly string[]).includes(s));
 
 async function addRotation(store: Store, secretId: string, state: RotationState, kind: RotationKind = 'rotate'): Promise<string> {

@@ -50,7 +50,7 @@ forEachStore('store: open and migrate', ({ open, openAt, freshLocation, location
     const loc = await freshLocation();
     const raw = await openAt(loc, { migrate: false });
     assert.deepEqual(await migrationStatus(raw), { current: false, pending: [...MIGRATION_NAMES] });
-    assert.deepEqual(MIGRATION_NAMES.slice(0, 2), ['0001-initial', '0002-rotation-operations']);
+    assert.deepEqual(MIGRATION_NAMES.slice(0, 3), ['0001-initial', '0002-rotation-operations', '0003-rotation-outcomes']);
     const migrated = await openAt(loc);
     assert.deepEqual(await migrationStatus(migrated), { current: true, pending: [] });
     assert.deepEqual(await migrationStatus(raw), { current: true, pending: [] });

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
-import type { RotationStatus } from '../../protocol/api-types.js';
+import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
+import type { RotationState, RotationStatus } from '../../protocol/api-types.js';
+import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
 import { table } from './cli-format.js';
 import { clientFor, out } from './cli-context.js';
 
-const FINISHED = new Set(['promoted', 'failed', 'stuck', 'cancelled']);
+/** The states `--wait` stops at (docs/rotation-states.md): every finished one, and `stuck`. */
+const FINISHED: ReadonlySet<string> = new Set<RotationState>(['promoted', 'retired', 'preflight_passed', 'failed', 'stuck', 'cancelled']);
 
 function secretPath(project: string, secret: string): string {
   return `/v1/projects/${enc(project)}/secrets/${enc(secret)}/rotation`;
@@ -33,11 +36,11 @@ export function rotationCommands(program: Command): void {
   const rotation = program.command('rotation').description('credential rotation policies and runs');
 
   rotation.command('set <project> <secret>')
-    .requiredOption('--provider <engine>', 'postgres | supabase | mysql | redis | mongodb')
+    .requiredOption('--provider <engine>', `${ENGINES.join(' | ')}; the strategies each runs: ${describeEngines()}`)
     .option('--agent <machine>', 'the agent machine that rotates it')
     .option('--agent-label <label>', 'or: any active machine with this label')
     .requiredOption('--admin-secret <name>', 'a structured secret in the same project holding the admin credential')
-    .option('--strategy <strategy>', 'single | dual | alternating', 'single')
+    .option('--strategy <strategy>', `${STRATEGIES.join(' | ')} (which engine runs which: see --provider; once a preflight found the server, its flavour decides)`, 'single')
     .option('--schedule <cron>', 'rotate on this cron schedule')
     .option('--timezone <tz>', 'IANA time zone of the schedule', 'UTC')
     .option('--grace <duration>', 'overlap before the old credential is retired (dual, alternating)')
@@ -61,8 +64,9 @@ export function rotationCommands(program: Command): void {
       const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
       if (!o.wait || !res.policy.preflightId) return out(this, res.policy, () => saved);
       const job = await waitForJob(client, res.policy.preflightId, Number(o.timeout));
-      out(this, { ...res.policy, preflight: job }, () => `${saved}\npreflight: ${job.state === 'promoted' ? 'passed' : `${job.state}${job.error ? ` — ${job.error}` : ''}`}`);
-      if (job.state !== 'promoted') process.exitCode = 3;
+      const passed = job.state === SUCCEEDED_STATE.preflight;
+      out(this, { ...res.policy, preflight: job }, () => `${saved}\npreflight: ${passed ? 'passed' : `${job.state}${job.error ? ` — ${job.error}` : ''}`}`);
+      if (!passed) process.exitCode = 3;
     });
 
   rotation.command('run <project> <secret>')
@@ -80,8 +84,9 @@ export function rotationCommands(program: Command): void {
         if (FINISHED.has(status.state) || Date.now() > deadline) break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      out(this, status, () => `rotation ${body.id}: ${status.state}${status.state === 'promoted' ? ` (version ${status.version}, ${status.latencyMs} ms)` : status.lastError ? ` — ${status.lastError}` : ''}`);
-      if (status.state !== 'promoted') process.exitCode = status.state === 'stuck' ? 4 : 3;
+      const promoted = status.state === SUCCEEDED_STATE.rotate;
+      out(this, status, () => `rotation ${body.id}: ${status.state}${promoted ? ` (version ${status.version}, ${status.latencyMs} ms)` : status.lastError ? ` — ${status.lastError}` : ''}`);
+      if (!promoted) process.exitCode = status.state === 'stuck' ? 4 : 3;
     });
 
   rotation.command('status <project> <secret>').option('--json').action(async function (this: Command, project: string, secret: string) {
@@ -105,7 +110,9 @@ export function rotationCommands(program: Command): void {
     ])));
   });
 
-  rotation.command('resolve <project> <secret>').requiredOption('--use <which>', 'pending | live: the credential the database holds').option('--json')
+  rotation.command('resolve <project> <secret>')
+    .description('end a stuck (or unfinished) rotation after checking which credential the database holds; see docs/rotation-states.md')
+    .requiredOption('--use <which>', 'pending | live: the credential the database holds').option('--json')
     .action(async function (this: Command, project: string, secret: string, o: { use: string }) {
       if (o.use !== 'pending' && o.use !== 'live') throw new SikkerKeyError('SK_ERR_USAGE', '--use takes pending or live');
       const { body } = await clientFor(this).request<{ id: string; state: string }>('POST', `${secretPath(project, secret)}/resolve`, { use: o.use });

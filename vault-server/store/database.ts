@@ -20,6 +20,10 @@
  *   row?.created_at; // number (ms)
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Flavour, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
+
+/** The rotation kinds and states are the wire's (protocol/api-types.ts): one definition. */
+export type { RotationKind, RotationState } from '../../protocol/api-types.js';
 
 /** Milliseconds since the Unix epoch. */
 export type Ms = number;
@@ -200,7 +204,7 @@ export interface MachineExtensionsTable {
   reverted_by: string | null;
 }
 
-export type RotationStrategy = 'single' | 'dual' | 'alternating';
+export type RotationStrategy = Strategy;
 
 export interface RotationPoliciesTable {
   id: string;
@@ -228,16 +232,22 @@ export interface RotationPoliciesTable {
   no_agent_since: Ms | null;
   /** `alternating`: the secret's username when the policy was set; the other is `alternate_username` (0002). */
   primary_username: string | null;
+  /**
+   * What the last preflight that reported it found the server to be (protocol/engines.ts), and its
+   * version (migration 0003); null before that, and again after `--provider` changes. The strategy
+   * checks at `rotation set` and at claim read them.
+   */
+  flavour: Flavour | null;
+  server_version: string | null;
 }
 
-export type RotationKind = 'rotate' | 'retire' | 'preflight';
-export type RotationState = 'pending' | 'claimed' | 'applied' | 'promoted' | 'failed' | 'stuck' | 'cancelled';
 /** The states the "one unfinished rotation per secret" index covers. */
 export const UNFINISHED_ROTATION_STATES = ['pending', 'claimed', 'applied', 'stuck'] as const satisfies readonly RotationState[];
 
 /**
- * One job of the rotation state machine (DESIGN §6). At most one row per secret is in an
- * unfinished state (`UNFINISHED_ROTATION_STATES`), whatever its kind. `fence` counts the claims
+ * One job of the rotation state machine (DESIGN §6, docs/rotation-states.md). At most one row per
+ * secret is in an unfinished state (`UNFINISHED_ROTATION_STATES`), whatever its kind. A job that
+ * succeeded ends in its kind's `SUCCEEDED_STATE` (`promoted`, `retired`, `preflight_passed`). `fence` counts the claims
  * of this rotation: each claim increments it, and a report must carry the current value.
  */
 export interface RotationsTable {

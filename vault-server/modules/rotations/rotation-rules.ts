@@ -1,25 +1,22 @@
+/**
+ * The rotation rules that need no store: which strategies a policy may use, what a database
+ * secret must hold, how long leases and backoffs are, and which state a failure report leads to.
+ * Pure functions only (types from protocol/, no Kysely, no context): the agent's tests use
+ * `failOutcome` for their fake vault, so the two sides decide a failure the same way.
+ */
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { Engine, Strategy } from '../../../protocol/api-types.js';
+import { refusal } from '../../../protocol/engines.js';
+import type { Engine, FailBody, Flavour, RotationKind, Strategy } from '../../../protocol/api-types.js';
 
 /**
- * Which strategies each engine supports. `dual` needs engine-native overlap: Redis ACL users can
- * hold two passwords; MySQL ≥ 8.0.14 has RETAIN CURRENT PASSWORD (MariaDB has not — the agent
- * refuses it there at preflight, since the vault cannot tell the two apart from the engine name).
+ * Refuses a strategy the engine cannot run, in protocol/engines.ts's words. Before any preflight
+ * (`flavour` null) a strategy is allowed when some flavour of the engine runs it (`mysql` +
+ * `dual`: MySQL 8 can); once a preflight reported the flavour (and version), that flavour decides
+ * (MariaDB: no `dual`; MySQL below 8.0.14: no `dual`).
  */
-const SUPPORTED: Record<Engine, readonly Strategy[]> = {
-  postgres: ['single', 'alternating'],
-  supabase: ['single', 'alternating'],
-  mysql: ['single', 'dual', 'alternating'],
-  redis: ['single', 'dual', 'alternating'],
-  mongodb: ['single', 'alternating'],
-};
-
-export function assertStrategySupported(engine: Engine, strategy: Strategy): void {
-  if (SUPPORTED[engine].includes(strategy)) return;
-  const hint = strategy === 'dual' && engine !== 'redis' && engine !== 'mysql'
-    ? `; ${engine} has no engine-native dual passwords: use --strategy alternating (two users)`
-    : '';
-  throw new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', `strategy ${strategy} is not supported for ${engine}${hint}`);
+export function assertStrategySupported(target: { engine: Engine; flavour?: Flavour | null; version?: string | null }, strategy: Strategy): void {
+  const why = refusal(target, strategy);
+  if (why !== undefined) throw new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', why);
 }
 
 /** The fields a database secret must hold before it can be rotated. */
@@ -40,4 +37,35 @@ export const MAX_UNPROVEN_ATTEMPTS = 5;
 export function retryDelayMs(attempt: number, random = Math.random): number {
   const base = Math.min(300_000, 1000 * 2 ** Math.min(attempt, 12));
   return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/**
+ * The state an agent's failure report (`POST …/fail`) puts a claimed job in. `attempt` is the
+ * attempt the report is about (the claim that counted it). In this order:
+ * - a preflight changed nothing: `failed`;
+ * - `undoRefused` (the database refused to undo a dual apply; the live password survives only as
+ *   the retained one): `stuck`, and the vault marks the policy failing, since another dual apply
+ *   would drop the live password; an operator resolves it (`rotation resolve --use live|pending`);
+ * - a rotate job whose agent proved the live credential logs in: `failed` (pending discarded);
+ * - neither credential logs in, or `MAX_UNPROVEN_ATTEMPTS` unproven attempts: `stuck`;
+ * - otherwise (nothing proven): back to `pending`, retried with backoff, maybe_applied kept.
+ * A retire job never ends `failed` here: its old password may be gone or not, so it is retried
+ * until it succeeds or is stuck.
+ *
+ * @example
+ *   failOutcome({ kind: 'rotate', attempt: 1 }, { liveVerified: true });                      // 'failed'
+ *   failOutcome({ kind: 'rotate', attempt: 1 }, { liveVerified: true, undoRefused: true });   // 'stuck'
+ *   failOutcome({ kind: 'retire', attempt: 1 }, { liveVerified: true });                      // 'pending'
+ */
+export function failOutcome(
+  row: { kind: RotationKind; attempt: number },
+  body: Pick<FailBody, 'liveVerified' | 'neitherWorks' | 'undoRefused' | 'untouched'>,
+): 'failed' | 'pending' | 'stuck' {
+  if (row.kind === 'preflight') return 'failed';
+  if (body.undoRefused === true) return 'stuck';
+  if (body.liveVerified && row.kind === 'rotate') return 'failed';
+  // nothing was changed and no earlier claim may have applied: the live credential is as it was
+  if (body.untouched === true) return 'failed';
+  if (body.neitherWorks === true || row.attempt >= MAX_UNPROVEN_ATTEMPTS) return 'stuck';
+  return 'pending';
 }

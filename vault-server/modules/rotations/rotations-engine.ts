@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { isErrorCode } from '../../../protocol/errors.js';
-import type { ClaimResponse, Engine, FailBody, RotationKind, RotationStepResponse, Strategy } from '../../../protocol/api-types.js';
+import { SUCCEEDED_STATE } from '../../../protocol/api-types.js';
+import type { ClaimResponse, Engine, FailBody, PreflightResultBody, RotationKind, RotationStepResponse } from '../../../protocol/api-types.js';
+import { flavourSpec, isFlavour, refusal } from '../../../protocol/engines.js';
+import type { Flavour } from '../../../protocol/engines.js';
 import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
@@ -12,17 +15,22 @@ import { forShare, forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { decodeSecretPlaintext, decryptVersion, demoteLive, insertVersion, lockSecret } from '../secrets/secrets-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
 import { generatePassword, parsePasswordPolicy } from './password-generator.js';
-import { MAX_UNPROVEN_ATTEMPTS, assertDatabaseFields, retryDelayMs } from './rotation-rules.js';
+import { assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
 
 /**
- * The vault's half of the rotation state machine (DESIGN §6):
+ * The vault's half of the rotation state machine (DESIGN §6; every state, for operators, in
+ * docs/rotation-states.md):
  *
- *   pending ─claim─► claimed ─applied─► applied ─confirm─► promoted
- *      ▲                │                  │
+ *   pending ─claim─► claimed ─applied─► applied ─confirm─► promoted   (rotate)
+ *      ▲                │                  │               retired    (retire)
+ *      │                │                  │               preflight_passed (preflight: its own report)
  *      └── unproven failure / lease lost: back to pending (maybe_applied stays true)
- *   failed ◄── fail with liveVerified (pending kept as `discarded`)
- *   stuck  ◄── neither credential works; an operator resolves it
+ *   failed ◄── fail with liveVerified (pending kept as `discarded`); a preflight with problems;
+ *              a rotate claim the stored flavour refuses (nothing applied yet)
+ *   stuck  ◄── neither credential works, or the database refused to undo a dual apply
+ *              (`undoRefused`: the policy is marked failing too); an operator resolves it
  *
+ * Which of failed / pending / stuck a failure report leads to is `failOutcome` (rotation-rules.ts).
  * Every transition is one transaction with its audit event. The vault never discards a claimed
  * pending value on its own: only an agent's proof that live works, or an operator, ends it.
  */
@@ -157,9 +165,19 @@ function assertFence(row: RotationRow, fence: number): void {
  * Claims a job: increments the fence, takes a lease, and from this moment assumes the database
  * may hold the pending credential (`maybe_applied`). The answer tells the agent whether an
  * earlier claim may already have applied it, so it reconciles before doing anything else.
+ *
+ * Each kind carries only what it needs (protocol/api-types.ts): a rotate job the pending and the
+ * live password, a retire job the live and the old one to remove, a preflight no user password at
+ * all (its target without `password`).
+ *
+ * A rotate job whose policy's stored flavour refuses the strategy (say `dual` was set before the
+ * first preflight reported MariaDB) is not handed out. The transaction that found it does not throw
+ * — a throw would roll the ending back — but ends the rotation and *returns* the refusal; it is
+ * thrown only after that transaction committed, so the claim answers
+ * SK_ERR_ROTATION_STRATEGY_UNSUPPORTED and the rotation stays ended (see `refuseClaim`).
  */
 export async function claimRotation(ctx: VaultContext, machine: Caller, id: string): Promise<ClaimResponse> {
-  return writeTx(ctx, async (trx, audit) => {
+  const outcome = await writeTx(ctx, async (trx, audit): Promise<{ job: ClaimResponse } | { refused: SikkerKeyError }> => {
     const row = await lockRotation(ctx, trx, id);
     const policy = await policyOf(trx, row);
     const labels = await machineLabels(trx, machine.id);
@@ -173,6 +191,12 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
       throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `rotation is ${row.state}${row.state === 'claimed' || row.state === 'applied' ? ' under a live lease' : ''}; it cannot be claimed now`);
     }
     const secret = await secretById(trx, row.secret_id);
+    const engine = policy.provider as Engine;
+    const strategy = policy.strategy;
+    if (row.kind === 'rotate') {
+      const why = refusal({ engine, flavour: policy.flavour, version: policy.server_version }, strategy);
+      if (why !== undefined) return { refused: await refuseClaim(ctx, trx, audit, machine, row, secret, why) };
+    }
     // Shared lock on the project row, in the same order as reads take it (project before audit head).
     const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at']).where('id', '=', secret.project.id)).executeTakeFirstOrThrow();
     if (project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${secret.project.name} is locked; no new rotation claims until an operator unlocks it`);
@@ -185,29 +209,80 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
     }
     const admin = await secretFields(ctx, trx, adminSecret);
     const live = await secretFields(ctx, trx, secret);
-    const pending = row.pending_version_id ? await secretFields(ctx, trx, secret, { id: row.pending_version_id }) : null;
 
     const fence = row.fence + 1;
-    const wasMaybeApplied = row.maybe_applied === 1;
+    const attempt = row.attempt + 1;
+    const base = {
+      id, project: secret.project.name, secret: secret.name, engine, strategy, flavour: policy.flavour,
+      fence, leaseSeconds: ctx.rotationLeaseSeconds, attempt, admin: admin.fields,
+    };
+    // Built (and checked) before anything is written: a job that cannot be described is refused
+    // with nothing changed.
+    let job: ClaimResponse;
+    if (row.kind === 'rotate') {
+      if (!row.pending_version_id) throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'this rotation has no pending version to apply');
+      const pending = await secretFields(ctx, trx, secret, { id: row.pending_version_id });
+      job = {
+        ...base, kind: 'rotate', maybeApplied: row.maybe_applied === 1,
+        username: pending.fields.username ?? '', pendingPassword: pending.fields.password ?? '',
+        livePassword: live.fields.password ?? '', target: live.fields,
+      };
+    } else if (row.kind === 'retire') {
+      const retireVersionId = (JSON.parse(row.details ?? '{}') as { retireVersionId?: string }).retireVersionId;
+      if (!retireVersionId) throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'this retire job names no old version to remove');
+      const retirePassword = (await secretFields(ctx, trx, secret, { id: retireVersionId })).fields.password;
+      if (!retirePassword) throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'the old version this retire job removes holds no password');
+      job = {
+        ...base, kind: 'retire', username: live.fields.username ?? '', livePassword: live.fields.password ?? '', retirePassword, target: live.fields,
+      };
+    } else {
+      const { password: _password, ...where } = live.fields;
+      job = {
+        ...base, kind: 'preflight',
+        usernames: [...new Set([live.fields.username ?? '', ...(strategy === 'alternating' ? [policy.primary_username ?? '', policy.alternate_username ?? ''] : [])])].filter(Boolean),
+        target: where,
+      };
+    }
+
     await trx.updateTable('rotations').set({
-      state: 'claimed', fence, attempt: row.attempt + 1, claimed_by: machine.id, claimed_at: now,
+      state: 'claimed', fence, attempt, claimed_by: machine.id, claimed_at: now,
       lease_until: now + ctx.rotationLeaseSeconds * 1000, maybe_applied: row.kind === 'rotate' ? 1 : row.maybe_applied,
     }).where('id', '=', id).execute();
-    await audit({ action: 'rotation.claimed', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, fence, attempt: row.attempt + 1, reclaimed: wasMaybeApplied } }, machine);
-
-    const retirePassword = row.kind === 'retire' ? (JSON.parse(row.details ?? '{}') as { retireVersionId?: string }).retireVersionId ?? null : null;
-    return {
-      id, kind: row.kind, project: secret.project.name, secret: secret.name,
-      engine: policy.provider as Engine, strategy: policy.strategy as Strategy,
-      fence, leaseSeconds: ctx.rotationLeaseSeconds, attempt: row.attempt + 1, maybeApplied: wasMaybeApplied,
-      username: (pending?.fields ?? live.fields).username ?? '',
-      pendingPassword: pending?.fields.password ?? null,
-      livePassword: live.fields.password ?? '',
-      target: live.fields, admin: admin.fields,
-      usernames: [...new Set([live.fields.username ?? '', ...(policy.strategy === 'alternating' ? [policy.primary_username ?? '', policy.alternate_username ?? ''] : [])])].filter(Boolean),
-      retirePassword: retirePassword ? (await secretFields(ctx, trx, secret, { id: retirePassword })).fields.password ?? null : null,
-    };
+    await audit({ action: 'rotation.claimed', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, fence, attempt, reclaimed: row.maybe_applied === 1 } }, machine);
+    return { job };
   });
+  if ('refused' in outcome) throw outcome.refused;
+  return outcome.job;
+}
+
+/**
+ * Ends a rotate job whose strategy the policy's stored flavour refuses, inside the claim's
+ * transaction, and returns the error for the claim to answer once that transaction committed.
+ * Nothing was handed out by this claim. If no earlier claim did either (`maybe_applied` 0), nothing
+ * can have been applied: the rotation is `failed` with SK_ERR_ROTATION_STRATEGY_UNSUPPORTED and
+ * its pending version discarded. If an earlier claim may have applied it, the vault does not
+ * discard the pending value on its own: the rotation is `stuck` for an operator to resolve. No
+ * retry is scheduled — it would be refused the same way until the strategy changes.
+ */
+async function refuseClaim(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, row: RotationRow, secret: SecretRef, why: string): Promise<SikkerKeyError> {
+  const now = ctx.now();
+  const code = 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED';
+  const target = `secret:${secret.project.name}/${secret.name}`;
+  const state = row.maybe_applied === 1 ? 'stuck' as const : 'failed' as const;
+  if (state === 'failed') {
+    if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
+    await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, claimed_by: null, error: why, error_code: code }).where('id', '=', row.id).execute();
+  } else {
+    await trx.updateTable('rotations').set({ state, lease_until: null, error: why, error_code: code }).where('id', '=', row.id).execute();
+  }
+  await audit({
+    action: state === 'failed' ? 'rotation.failed' : 'rotation.stuck', projectId: secret.project.id, target, outcome: 'failure',
+    details: { rotationId: row.id, code, message: why, refusedAtClaim: true, attempt: row.attempt },
+  }, machine);
+  ctx.metrics.rotations.inc({ kind: row.kind, result: state });
+  ctx.log.warn({ rotationId: row.id, secret: target, code }, `rotation ${state} at claim: ${why}`);
+  afterCommit(trx, () => rotationEvents.emit('finished', row.id));
+  return new SikkerKeyError(code, `${why} (rotation ${row.id} is ${state})`, { details: { rotationId: row.id, state } });
 }
 
 export async function heartbeatRotation(ctx: VaultContext, machine: Caller, id: string, fence: number): Promise<{ leaseSeconds: number }> {
@@ -242,19 +317,21 @@ export async function reportApplied(ctx: VaultContext, machine: Caller, id: stri
 
 /**
  * Promotes in one transaction: pending → live, old live → previous, rotation → promoted, audit
- * event. Idempotent: a retried confirm with the same fence is answered the same. Recorded even
+ * event. A retire job's confirm ends it `retired` (the old password is gone). Idempotent: a retried confirm with the same fence is answered the same. Recorded even
  * when the project is locked, so no credential the database already holds is stranded.
  */
 export async function confirmRotation(ctx: VaultContext, machine: Caller, id: string, fence: number): Promise<RotationStepResponse> {
   return writeTx(ctx, async (trx, audit) => {
     const row = await lockRotation(ctx, trx, id);
-    if (row.state === 'promoted' && row.fence === fence) {
+    const succeeded = SUCCEEDED_STATE[row.kind];
+    if (row.state === succeeded && row.fence === fence) {
       const v = await trx.selectFrom('secret_versions').select('version').where('id', '=', row.pending_version_id ?? '').executeTakeFirst();
-      return { id, state: 'promoted', ...(v ? { version: v.version } : {}) };
+      return { id, state: succeeded, ...(v ? { version: v.version } : {}) };
     }
     assertFence(row, fence);
     if (row.claimed_by !== machine.id) throw new SikkerKeyError('SK_ERR_ROTATION_FENCED', 'another machine holds this rotation');
     if (row.state !== 'claimed' && row.state !== 'applied') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `rotation is ${row.state}; it cannot be confirmed`);
+    if (row.kind === 'preflight') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'a preflight reports its result (POST …/preflight), it is not confirmed');
     const secret = await secretById(trx, row.secret_id);
     const now = ctx.now();
     let version: number | undefined;
@@ -266,7 +343,7 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       await trx.updateTable('secrets').set({ current_version: pending.version }).where('id', '=', secret.id).execute();
       version = pending.version;
     }
-    await trx.updateTable('rotations').set({ state: 'promoted', finished_at: now, lease_until: null, error: null, error_code: null }).where('id', '=', id).execute();
+    await trx.updateTable('rotations').set({ state: succeeded, finished_at: now, lease_until: null, error: null, error_code: null }).where('id', '=', id).execute();
     if (row.policy_id && row.kind === 'rotate') {
       const policy = await policyOf(trx, row);
       if (policy.strategy === 'dual') {
@@ -287,9 +364,9 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success',
       details: { rotationId: id, fence, ...(version !== undefined ? { version } : {}), latencyMs: now - row.created_at },
     }, machine);
-    ctx.metrics.rotations.inc({ kind: row.kind, result: 'promoted' });
+    ctx.metrics.rotations.inc({ kind: row.kind, result: succeeded });
     afterCommit(trx, () => rotationEvents.emit('finished', id));
-    return { id, state: 'promoted', ...(version !== undefined ? { version } : {}) };
+    return { id, state: succeeded, ...(version !== undefined ? { version } : {}) };
   });
 }
 
@@ -297,7 +374,10 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
  * An agent's failure report. Only proof that the live credential works (`liveVerified`) lets the
  * vault give up on the pending value (kept as `discarded`). Without that proof the rotation goes
  * back to pending with backoff, and after a bounded number of attempts — or when the agent found
- * that neither credential logs in — it is `stuck` for an operator to resolve.
+ * that neither credential logs in — it is `stuck` for an operator to resolve. `undoRefused` (the
+ * database refused to undo a dual apply) is `stuck` too, and marks the policy failing: the live
+ * password survives only as the retained one, and another dual apply would drop it. The decision
+ * itself is `failOutcome` (rotation-rules.ts).
  */
 export async function failRotation(ctx: VaultContext, machine: Caller, id: string, body: FailBody): Promise<RotationStepResponse> {
   return writeTx(ctx, async (trx, audit) => {
@@ -308,26 +388,30 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     const code = isErrorCode(body.code) ? body.code : 'SK_ERR_PROVIDER_FAILED';
     const message = body.message.slice(0, 1000);
     const target = `secret:${secret.project.name}/${secret.name}`;
-    let state: 'failed' | 'pending' | 'stuck';
-    if ((body.liveVerified && row.kind === 'rotate') || row.kind === 'preflight') {
-      state = 'failed';
+    const state = failOutcome(row, body);
+    if (state === 'failed') {
       if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
       await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
       if (row.policy_id && row.kind === 'rotate') await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
-    } else if (body.neitherWorks || row.attempt >= MAX_UNPROVEN_ATTEMPTS) {
-      state = 'stuck';
+    } else if (state === 'stuck') {
       await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
     } else {
-      state = 'pending';
       await trx.updateTable('rotations').set({ state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: now + retryDelayMs(row.attempt) }).where('id', '=', id).execute();
     }
     await audit({
       action: state === 'failed' ? 'rotation.failed' : state === 'stuck' ? 'rotation.stuck' : 'rotation.retry',
       projectId: secret.project.id, target, outcome: 'failure',
-      details: { rotationId: id, fence: body.fence, code, message, liveVerified: body.liveVerified, attempt: row.attempt },
+      details: { rotationId: id, fence: body.fence, code, message, liveVerified: body.liveVerified, attempt: row.attempt, ...(body.undoRefused ? { undoRefused: true } : {}), ...(body.untouched ? { untouched: true } : {}) },
     }, machine);
+    if (state === 'stuck' && body.undoRefused === true && row.policy_id) {
+      await markFailing(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now, { reason: 'undo refused', rotationId: id, code });
+    }
     ctx.metrics.rotations.inc({ kind: row.kind, result: state });
-    if (state === 'stuck') ctx.log.error({ rotationId: id, secret: target, code }, 'rotation stuck: neither credential proven; resolve with `sikkerkey rotation resolve`');
+    if (state === 'stuck') {
+      ctx.log.error({ rotationId: id, secret: target, code }, body.undoRefused
+        ? 'rotation stuck: the database refused to undo a dual apply (the live password works only as the retained one); the policy is failing; resolve with `sikkerkey rotation resolve`'
+        : 'rotation stuck: neither credential proven; resolve with `sikkerkey rotation resolve`');
+    }
     afterCommit(trx, () => rotationEvents.emit(state === 'pending' ? 'work' : 'finished', id));
     return { id, state };
   });
@@ -376,12 +460,7 @@ async function afterFailure(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: 
   const failures = policy.consecutive_failures + 1;
   await trx.updateTable('rotation_policies').set({ consecutive_failures: failures, updated_at: now }).where('id', '=', policy.id).execute();
   if (failures >= MAX_CONSECUTIVE_FAILURES) {
-    if (policy.failing === 0) {
-      await trx.updateTable('rotation_policies').set({ failing: 1 }).where('id', '=', policy.id).execute();
-      await audit({ action: 'policy.failing', actorKind: 'system', actorId: null, projectId, target, outcome: 'failure', details: { policyId: policy.id, consecutiveFailures: failures } });
-      ctx.metrics.rotations.inc({ kind: 'policy', result: 'failing' });
-      ctx.log.error({ secret: target, consecutiveFailures: failures }, 'policy.failing: rotations keep failing; the live credential stays in use');
-    }
+    await markFailing(ctx, trx, audit, policy, target, projectId, now, { consecutiveFailures: failures });
     return;
   }
   if (policy.enabled === 1) {
@@ -389,21 +468,66 @@ async function afterFailure(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: 
   }
 }
 
-/** The agent's answer to a preflight job: passed, or the problems in words an operator can act on. */
-export async function preflightResult(ctx: VaultContext, machine: Caller, id: string, body: { fence: number; ok: boolean; problems: string[] }): Promise<RotationStepResponse> {
+/**
+ * Marks a policy failing, with one `policy.failing` event when it was not failing already. A
+ * successful rotation (`confirm`) clears it again (`policy.recovered`).
+ */
+async function markFailing(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: PolicyRow, target: string, projectId: string, now: number, details: Record<string, unknown>): Promise<void> {
+  if (policy.failing === 1) return;
+  await trx.updateTable('rotation_policies').set({ failing: 1, updated_at: now }).where('id', '=', policy.id).execute();
+  await audit({ action: 'policy.failing', actorKind: 'system', actorId: null, projectId, target, outcome: 'failure', details: { policyId: policy.id, ...details } });
+  ctx.metrics.rotations.inc({ kind: 'policy', result: 'failing' });
+  ctx.log.error({ secret: target, ...details }, 'policy.failing: rotations of this secret keep failing or need an operator; the live credential stays in use');
+}
+
+/**
+ * The agent's answer to a preflight job: passed, or the problems in words an operator can act on.
+ * What the server turned out to be (`flavour`, `serverVersion`) is stored on the policy, and
+ * protocol/engines.ts decides whether that flavour runs the policy's strategy: if not, the
+ * preflight fails with the table's refusal among its problems (SK_ERR_ROTATION_STRATEGY_UNSUPPORTED
+ * when that is its only problem, SK_ERR_PROVIDER_PRIVILEGE when the agent found others too).
+ * A report without a flavour (the admin could not even connect) leaves the stored one as it was.
+ */
+export async function preflightResult(ctx: VaultContext, machine: Caller, id: string, body: PreflightResultBody): Promise<RotationStepResponse> {
   return writeTx(ctx, async (trx, audit) => {
     const row = await ownedRow(ctx, trx, machine, id, body.fence);
     if (row.kind !== 'preflight') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', 'this job is not a preflight');
     if (row.state !== 'claimed') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `preflight is ${row.state}`);
     const secret = await secretById(trx, row.secret_id);
-    const state = body.ok ? 'promoted' : 'failed';
-    const message = body.problems.join('; ').slice(0, 2000);
+    const now = ctx.now();
+    const agentProblems = body.ok ? [] : body.problems;
+    const vaultProblems: string[] = [];
+    let strategyRefusal: string | undefined;
+    if (row.policy_id) {
+      const policy = await policyOf(trx, row);
+      const engine = policy.provider as Engine;
+      const flavour: Flavour | null = body.flavour !== undefined && isFlavour(body.flavour) ? body.flavour : null;
+      if (flavour !== null && flavourSpec(flavour).engine !== engine) {
+        vaultProblems.push(`the agent found a ${flavourSpec(flavour).label} server, which provider ${engine} does not speak to: check the secret's host and port, or --provider`);
+      } else if (flavour !== null) {
+        const version = body.serverVersion ?? null;
+        await trx.updateTable('rotation_policies').set({ flavour, server_version: version, updated_at: now }).where('id', '=', policy.id).execute();
+        const why = refusal({ engine, flavour, version }, policy.strategy);
+        strategyRefusal = why;
+        // The agent reads the same table and may have said so already (perhaps prefixed with the
+        // server version): a problem that contains the refusal is that refusal, listed once.
+        if (why !== undefined && !agentProblems.some((p) => p.includes(why))) vaultProblems.push(why);
+      }
+    }
+    const problems = [...agentProblems, ...vaultProblems];
+    const ok = body.ok && problems.length === 0;
+    const refused = strategyRefusal;
+    const onlyStrategy = refused !== undefined && problems.every((p) => p.includes(refused));
+    const state = ok ? SUCCEEDED_STATE.preflight : 'failed';
+    const message = problems.join('; ').slice(0, 2000);
     await trx.updateTable('rotations').set({
-      state, finished_at: ctx.now(), lease_until: null, error: body.ok ? null : message, error_code: body.ok ? null : 'SK_ERR_PROVIDER_PRIVILEGE',
+      state, finished_at: now, lease_until: null, error: ok ? null : message,
+      error_code: ok ? null : onlyStrategy ? 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED' : 'SK_ERR_PROVIDER_PRIVILEGE',
     }).where('id', '=', id).execute();
     await audit({
-      action: body.ok ? 'rotation.preflight_passed' : 'rotation.preflight_failed', projectId: secret.project.id,
-      target: `secret:${secret.project.name}/${secret.name}`, outcome: body.ok ? 'success' : 'failure', details: { rotationId: id, problems: body.problems },
+      action: ok ? 'rotation.preflight_passed' : 'rotation.preflight_failed', projectId: secret.project.id,
+      target: `secret:${secret.project.name}/${secret.name}`, outcome: ok ? 'success' : 'failure',
+      details: { rotationId: id, problems, ...(body.flavour !== undefined ? { flavour: body.flavour } : {}), ...(body.serverVersion !== undefined ? { serverVersion: body.serverVersion } : {}) },
     }, machine);
     ctx.metrics.rotations.inc({ kind: 'preflight', result: state });
     afterCommit(trx, () => rotationEvents.emit('finished', id));
@@ -424,7 +548,7 @@ export async function jobStatus(ctx: VaultContext, id: string): Promise<JobView>
       'rotations.finished_at as finishedAt'])
     .where('rotations.id', '=', id).executeTakeFirst();
   if (!r) throw new SikkerKeyError('SK_ERR_NOT_FOUND', 'no such rotation job');
-  return { ...r, latencyMs: r.state === 'promoted' && r.finishedAt ? r.finishedAt - r.createdAt : null };
+  return { ...r, latencyMs: r.state === SUCCEEDED_STATE[r.kind] && r.finishedAt ? r.finishedAt - r.createdAt : null };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { FailBody } from '../../../protocol/api-types.js';
+import type { FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
+import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
@@ -101,6 +102,9 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     }
   });
 
+  // The answer is a ClaimResponse: one of RotateJob | RetireJob | PreflightJob by `kind`
+  // (protocol/api-types.ts). No response schema: fastify would serialize through it and drop the
+  // fields of the kinds it does not list; claimRotation builds each kind with only its own fields.
   app.post<{ Params: { id: string } }>('/v1/agent/rotations/:id/claim', {
     config: { auth: ['machine'] }, schema: { params: idParams },
   }, async (req) => {
@@ -127,13 +131,16 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     return res;
   });
 
-  app.post<{ Params: { id: string }; Body: { fence: number; ok: boolean; problems: string[] } }>('/v1/agent/rotations/:id/preflight', {
+  app.post<{ Params: { id: string }; Body: PreflightResultBody }>('/v1/agent/rotations/:id/preflight', {
     config: { auth: ['machine'] },
     schema: {
       params: idParams,
       body: {
         type: 'object', additionalProperties: false, required: ['fence', 'ok', 'problems'],
-        properties: { fence: { type: 'integer', minimum: 0 }, ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } } },
+        properties: {
+          fence: { type: 'integer', minimum: 0 }, ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } },
+          flavour: { type: 'string', enum: [...FLAVOUR_NAMES] }, serverVersion: { type: 'string', maxLength: 128 },
+        },
       },
     },
   }, async (req) => preflightResult(ctx, callerOf(req), req.params.id, req.body));
@@ -146,7 +153,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         type: 'object', additionalProperties: false, required: ['fence', 'code', 'message', 'liveVerified'],
         properties: {
           fence: { type: 'integer', minimum: 0 }, code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
-          liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' },
+          liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' }, undoRefused: { type: 'boolean' }, untouched: { type: 'boolean' },
         },
       },
     },

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
-import { ENGINES, STRATEGIES } from '../../../protocol/api-types.js';
-import type { Engine, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
+import { ENGINES, STRATEGIES, SUCCEEDED_STATE } from '../../../protocol/api-types.js';
+import type { Engine, Flavour, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
+import { isEngine } from '../../../protocol/engines.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
@@ -42,6 +43,9 @@ export interface PolicyView {
   enabled: boolean;
   failing: boolean;
   nextRunAt: number | null;
+  /** What the last preflight found the server to be, and its version (null before one reported it). */
+  flavour?: Flavour | null;
+  serverVersion?: string | null;
   /** The preflight job `rotation set` created (null when another job of the secret was running). */
   preflightId?: string | null;
 }
@@ -63,14 +67,20 @@ export function nextRun(schedule: string | null, timezone: string | null, after:
   }
 }
 
+/**
+ * `rotation set`: creates or replaces a secret's policy, and a preflight job to check it. The
+ * strategy is checked against protocol/engines.ts twice: first for the engine (a strategy no
+ * flavour of it runs), then, in the transaction, for the flavour and version the policy's last
+ * preflight reported (MariaDB refuses `dual` at once). A new `--provider` forgets them.
+ */
 export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string, input: PolicyInput): Promise<PolicyView> {
-  if (!ENGINES.includes(input.provider as Engine)) {
+  if (!isEngine(input.provider)) {
     throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `--provider must be one of ${ENGINES.join(', ')}`);
   }
-  const engine = input.provider as Engine;
+  const engine = input.provider;
   const strategy = (input.strategy ?? 'single') as Strategy;
   if (!STRATEGIES.includes(strategy)) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `--strategy must be one of ${STRATEGIES.join(', ')}`);
-  assertStrategySupported(engine, strategy);
+  assertStrategySupported({ engine }, strategy);
   if (Boolean(input.agent) === Boolean(input.agentLabel)) {
     throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'name the agent: exactly one of --agent MACHINE or --agent-label L');
   }
@@ -85,6 +95,10 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
   return writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, projectName);
     const secret = await secretInProject(trx, project.id, secretName);
+    const existing = await trx.selectFrom('rotation_policies').select(['id', 'provider', 'flavour', 'server_version', 'failing']).where('secret_id', '=', secret.id).executeTakeFirst();
+    // What a preflight found about this engine's server stays known; another engine starts over.
+    const known = existing && existing.provider === engine ? { flavour: existing.flavour, version: existing.server_version } : { flavour: null, version: null };
+    assertStrategySupported({ engine, ...known }, strategy);
     const adminSecret = await secretInProject(trx, project.id, input.adminSecret);
     if (adminSecret.id === secret.id) throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', 'the admin secret must be another secret than the one rotated');
     const ref = { id: secret.id, name: secret.name, kind: secret.kind, project };
@@ -101,8 +115,8 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
       password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused ? 0 as const : 1 as const,
       next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
       primary_username: strategy === 'alternating' ? (liveFields.username ?? null) : null,
+      flavour: known.flavour, server_version: known.version,
     };
-    const existing = await trx.selectFrom('rotation_policies').select('id').where('secret_id', '=', secret.id).executeTakeFirst();
     if (existing) {
       await trx.updateTable('rotation_policies').set(values).where('id', '=', existing.id).execute();
     } else {
@@ -120,8 +134,8 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     }, caller);
     return {
       project: projectName, secret: secretName, provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null,
-      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, enabled: !input.paused, failing: false, nextRunAt,
-      preflightId,
+      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, enabled: !input.paused, failing: existing?.failing === 1, nextRunAt,
+      flavour: known.flavour, serverVersion: known.version, preflightId,
     };
   });
 }
@@ -172,7 +186,7 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
   latestQ = rotationId ? latestQ.where('id', '=', rotationId) : latestQ.orderBy('created_at', 'desc');
   const latest = await latestQ.limit(1).executeTakeFirst();
   const lastSuccess = await db.selectFrom('rotations').select(['created_at', 'finished_at']).where('secret_id', '=', secret.id)
-    .where('kind', '=', 'rotate').where('state', '=', 'promoted').orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
+    .where('kind', '=', 'rotate').where('state', '=', SUCCEEDED_STATE.rotate).orderBy('finished_at', 'desc').limit(1).executeTakeFirst();
   const agentId = latest?.claimed_by ?? policy.agent_machine_id;
   const agent = agentId ? await db.selectFrom('machines').select(['name', 'last_seen_at']).where('id', '=', agentId).executeTakeFirst() : undefined;
   let version: number | null = null;
@@ -186,7 +200,7 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
     lastSuccessAt: lastSuccess?.finished_at ?? null,
     lastError: latest?.error ? `${latest.error_code ?? ''}: ${latest.error}` : null,
     nextRunAt: policy.enabled ? policy.next_run_at : null,
-    latencyMs: latest?.state === 'promoted' && latest.finished_at ? latest.finished_at - latest.created_at : null,
+    latencyMs: latest?.state === SUCCEEDED_STATE.rotate && latest.finished_at ? latest.finished_at - latest.created_at : null,
     agent: { name: agent?.name ?? null, lastSeenAt: agent?.last_seen_at ?? null },
   };
 }
@@ -201,7 +215,8 @@ export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView 
     .select(['projects.name as project', 'secrets.name as secret', 'secrets.id as secretId', 'rotation_policies.provider as provider', 'rotation_policies.strategy as strategy',
       'machines.name as agent', 'rotation_policies.agent_label as agentLabel', 'admin.name as adminSecret', 'rotation_policies.schedule as schedule',
       'rotation_policies.timezone as timezone', 'rotation_policies.grace_ms as graceMs', 'rotation_policies.enabled as enabled',
-      'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt'])
+      'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt', 'rotation_policies.flavour as flavour',
+      'rotation_policies.server_version as serverVersion'])
     .orderBy('projects.name').orderBy('secrets.name').execute();
   const out: Array<PolicyView & { state: string }> = [];
   for (const r of rows) {
@@ -209,7 +224,7 @@ export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView 
     out.push({
       project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
       adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, failing: r.failing === 1,
-      nextRunAt: r.nextRunAt, state: latest?.state ?? 'none',
+      nextRunAt: r.nextRunAt, flavour: r.flavour, serverVersion: r.serverVersion, state: latest?.state ?? 'none',
     });
   }
   return out;
