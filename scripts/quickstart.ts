@@ -353,7 +353,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     }
     firstSignalAt = Date.now();
     process.stdout.write('\nstopping…\n');
-    void shutdown().then(() => process.exit());
+    shutdown().then(() => process.exit(), (err: unknown) => {
+      process.stderr.write(`stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
   });
 }
 // Last resort (an uncaught error): nothing we started outlives us.

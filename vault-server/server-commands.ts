@@ -134,6 +134,8 @@ function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: Va
     stopping = true;
     const started = Date.now();
     log.info({ signal, shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'shutting down: no new connections; held long-polls answered 503; in-flight requests may finish');
+    // Fire and forget: a signal handler cannot wait, and every step below is bounded and ends
+    // in process.exit (settledWithin never rejects).
     void (async () => {
       let code = 0;
       if (!(await settledWithin(app.close(), opts.shutdownTimeoutMs))) {

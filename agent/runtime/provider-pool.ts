@@ -30,6 +30,7 @@ export class ProviderPool {
 
   /** Gives a provider back after a clean job; otherwise (or when one is already kept) closes it. */
   give(key: string, provider: CredentialProvider, clean: boolean): void {
+    // Closing a connection being discarded: a failure means it is already gone, nothing to report.
     if (!clean || this.idle.has(key)) {
       void provider.close().catch(() => undefined);
       return;
