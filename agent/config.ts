@@ -5,7 +5,6 @@ import { nearest, readConfigFile } from '../protocol/config-keys.js';
 export interface AgentConfig {
   readonly vaultUrl: string;
   readonly keyFile: string;
-  readonly labels: readonly string[];
   readonly health: { readonly listen: string };
   /** Rotations worked on at once. */
   readonly concurrency: number;
@@ -16,7 +15,7 @@ export interface AgentConfig {
   readonly pollWaitSeconds: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'labels', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -24,7 +23,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
   ['SIKKERKEY_AGENT_VAULT_URL', ['vaultUrl']],
   ['SIKKERKEY_AGENT_KEY_FILE', ['keyFile']],
-  ['SIKKERKEY_AGENT_LABELS', ['labels']],
   ['SIKKERKEY_AGENT_HEALTH_LISTEN', ['health', 'listen']],
   ['SIKKERKEY_AGENT_CONCURRENCY', ['concurrency']],
   ['SIKKERKEY_AGENT_LOG_LEVEL', ['log', 'level']],
@@ -38,6 +36,14 @@ function fail(message: string): never {
 }
 
 
+/**
+ * A machine's labels are part of its identity at the vault: the enrollment (or bootstrap) token
+ * gives them, and the vault matches `--agent-label` policies against those alone. The agent once
+ * had a `labels` setting that nothing read; it is refused so that no one relies on it.
+ */
+const LABELS_REFUSED = 'the agent has no labels setting: a machine\'s labels are the ones its enrollment token gave it '
+  + '(sikkerkey enroll-token create --label L, or bootstrap-token create --label L); the vault matches --agent-label policies against those. Remove';
+
 function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
     if (!valid.includes(key)) fail(`unknown setting ${where}${key}: did you mean ${where}${nearest(key, valid)}?`);
@@ -50,6 +56,8 @@ function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where
  */
 export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  if ('labels' in raw) fail(`${LABELS_REFUSED} labels from ${file}`);
+  if (env.SIKKERKEY_AGENT_LABELS) fail(`${LABELS_REFUSED} SIKKERKEY_AGENT_LABELS`);
   checkKeys(raw, TOP_KEYS, '');
   for (const [section, keys] of Object.entries(NESTED_KEYS)) {
     const value = raw[section];
@@ -64,7 +72,7 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
       const [section, key] = path as [string, string];
       raw[section] = { ...(raw[section] as Record<string, unknown> | undefined), [key]: value };
     } else {
-      raw[path[0] as string] = path[0] === 'labels' ? value.split(',').map((l) => l.trim()).filter(Boolean) : value;
+      raw[path[0] as string] = value;
     }
   }
   const str = (v: unknown, name: string): string | undefined => {
@@ -80,8 +88,6 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
   };
   const vaultUrl = str(raw.vaultUrl, 'vaultUrl') ?? (env.SIKKERKEY_URL || undefined) ?? fail('vaultUrl is required (config key vaultUrl, or SIKKERKEY_AGENT_VAULT_URL)');
   const keyFile = str(raw.keyFile, 'keyFile') ?? fail('keyFile is required (config key keyFile, or SIKKERKEY_AGENT_KEY_FILE)');
-  const labels = raw.labels ?? [];
-  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) fail('labels must be a list of strings');
   const health = (raw.health ?? {}) as Record<string, unknown>;
   const log = (raw.log ?? {}) as Record<string, unknown>;
   const level = str(log.level, 'log.level') ?? 'info';
@@ -89,7 +95,6 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
   return Object.freeze({
     vaultUrl,
     keyFile,
-    labels: Object.freeze([...(labels as string[])]),
     health: Object.freeze({ listen: str(health.listen, 'health.listen') ?? '127.0.0.1:9464' }),
     concurrency: int(raw.concurrency, 'concurrency', 1, 16, 1),
     log: Object.freeze({ level }),

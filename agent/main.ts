@@ -99,7 +99,7 @@ program.command('enroll')
 
 program.command('run')
   .description('run the rotation daemon: long-poll the vault, apply and prove credentials')
-  .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, labels, health.listen, concurrency, log.level, caFile, pinSha256)')
+  .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, health.listen, concurrency, log.level, caFile, pinSha256, pollWaitSeconds)')
   .action(async (opts: { config?: string }) => {
     const { loadAgentConfig } = await import('./config.js');
     const { AgentDaemon } = await import('./runtime/agent-daemon.js');

@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   const healthPort = await freePort(9464);
   const agentConfig = join(work, 'agent.yaml');
   writeFileSync(agentConfig, [
-    `vaultUrl: ${url}`, `keyFile: ${agentKey}`, `labels: [${AGENT_LABEL}]`,
+    `vaultUrl: ${url}`, `keyFile: ${agentKey}`,
     'health:', `  listen: 127.0.0.1:${healthPort}`, 'log:', '  level: info', '',
   ].join('\n'));
   const agent = startChild('agent', BIN.agent, ['run', '--config', agentConfig]);
