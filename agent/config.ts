@@ -1,5 +1,6 @@
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
+import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
@@ -11,7 +12,7 @@ export interface AgentConfig {
   readonly log: { readonly level: string };
   readonly caFile: string | undefined;
   readonly pinSha256: string | undefined;
-  /** Seconds one long-poll waits for work (1–60). */
+  /** Seconds one long-poll waits for work (1–60; the setting is a duration: 30, 30s, 1m). */
   readonly pollWaitSeconds: number;
 }
 
@@ -86,6 +87,13 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
+  const seconds = (v: unknown, name: string, min: number, max: number, def: number): number => {
+    if (v === undefined) return def;
+    if (typeof v !== 'string' && typeof v !== 'number') fail(`${name}: use a duration: ${DURATION_FORMS}`);
+    const ms = parseDuration(v, name, 'SK_ERR_CONFIG');
+    if (ms % 1000 !== 0 || ms < min * 1000 || ms > max * 1000) fail(`${name} must be whole seconds from ${min}s to ${max}s`);
+    return ms / 1000;
+  };
   const vaultUrl = str(raw.vaultUrl, 'vaultUrl') ?? (env.SIKKERKEY_URL || undefined) ?? fail('vaultUrl is required (config key vaultUrl, or SIKKERKEY_AGENT_VAULT_URL)');
   const keyFile = str(raw.keyFile, 'keyFile') ?? fail('keyFile is required (config key keyFile, or SIKKERKEY_AGENT_KEY_FILE)');
   const health = (raw.health ?? {}) as Record<string, unknown>;
@@ -100,6 +108,6 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     log: Object.freeze({ level }),
     caFile: str(raw.caFile, 'caFile'),
     pinSha256: str(raw.pinSha256, 'pinSha256'),
-    pollWaitSeconds: int(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+    pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
   });
 }
