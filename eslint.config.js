@@ -9,11 +9,24 @@ export default tseslint.config(
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
   ...tseslint.configs.recommended,
   {
+    // Typed linting: the TypeScript project (tsconfig.json) gives the rules below the types.
+    languageOptions: { parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-floating-promises': ['error', {
+        // node:test's test()/describe()/it() return promises the runner itself awaits.
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
+      }],
+      '@typescript-eslint/no-misused-promises': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    // Plain JavaScript (scripts/*.mjs, packaging/binary/*.mjs, this file) is outside the TS
+    // project: lint it without types.
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -1,22 +1,22 @@
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
+import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
   readonly vaultUrl: string;
   readonly keyFile: string;
-  readonly labels: readonly string[];
   readonly health: { readonly listen: string };
   /** Rotations worked on at once. */
   readonly concurrency: number;
   readonly log: { readonly level: string };
   readonly caFile: string | undefined;
   readonly pinSha256: string | undefined;
-  /** Seconds one long-poll waits for work (1–60). */
+  /** Seconds one long-poll waits for work (1–60; the setting is a duration: 30, 30s, 1m). */
   readonly pollWaitSeconds: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'labels', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -24,7 +24,6 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
   ['SIKKERKEY_AGENT_VAULT_URL', ['vaultUrl']],
   ['SIKKERKEY_AGENT_KEY_FILE', ['keyFile']],
-  ['SIKKERKEY_AGENT_LABELS', ['labels']],
   ['SIKKERKEY_AGENT_HEALTH_LISTEN', ['health', 'listen']],
   ['SIKKERKEY_AGENT_CONCURRENCY', ['concurrency']],
   ['SIKKERKEY_AGENT_LOG_LEVEL', ['log', 'level']],
@@ -38,6 +37,14 @@ function fail(message: string): never {
 }
 
 
+/**
+ * A machine's labels are part of its identity at the vault: the enrollment (or bootstrap) token
+ * gives them, and the vault matches `--agent-label` policies against those alone. The agent once
+ * had a `labels` setting that nothing read; it is refused so that no one relies on it.
+ */
+const LABELS_REFUSED = 'the agent has no labels setting: a machine\'s labels are the ones its enrollment token gave it '
+  + '(sikkerkey enroll-token create --label L, or bootstrap-token create --label L); the vault matches --agent-label policies against those. Remove';
+
 function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where: string): void {
   for (const key of Object.keys(obj)) {
     if (!valid.includes(key)) fail(`unknown setting ${where}${key}: did you mean ${where}${nearest(key, valid)}?`);
@@ -50,6 +57,8 @@ function checkKeys(obj: Record<string, unknown>, valid: readonly string[], where
  */
 export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
+  if ('labels' in raw) fail(`${LABELS_REFUSED} labels from ${file}`);
+  if (env.SIKKERKEY_AGENT_LABELS) fail(`${LABELS_REFUSED} SIKKERKEY_AGENT_LABELS`);
   checkKeys(raw, TOP_KEYS, '');
   for (const [section, keys] of Object.entries(NESTED_KEYS)) {
     const value = raw[section];
@@ -64,7 +73,7 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
       const [section, key] = path as [string, string];
       raw[section] = { ...(raw[section] as Record<string, unknown> | undefined), [key]: value };
     } else {
-      raw[path[0] as string] = path[0] === 'labels' ? value.split(',').map((l) => l.trim()).filter(Boolean) : value;
+      raw[path[0] as string] = value;
     }
   }
   const str = (v: unknown, name: string): string | undefined => {
@@ -78,10 +87,15 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) fail(`${name} must be a whole number from ${min} to ${max}`);
     return n;
   };
+  const seconds = (v: unknown, name: string, min: number, max: number, def: number): number => {
+    if (v === undefined) return def;
+    if (typeof v !== 'string' && typeof v !== 'number') fail(`${name}: use a duration: ${DURATION_FORMS}`);
+    const ms = parseDuration(v, name, 'SK_ERR_CONFIG');
+    if (ms % 1000 !== 0 || ms < min * 1000 || ms > max * 1000) fail(`${name} must be whole seconds from ${min}s to ${max}s`);
+    return ms / 1000;
+  };
   const vaultUrl = str(raw.vaultUrl, 'vaultUrl') ?? (env.SIKKERKEY_URL || undefined) ?? fail('vaultUrl is required (config key vaultUrl, or SIKKERKEY_AGENT_VAULT_URL)');
   const keyFile = str(raw.keyFile, 'keyFile') ?? fail('keyFile is required (config key keyFile, or SIKKERKEY_AGENT_KEY_FILE)');
-  const labels = raw.labels ?? [];
-  if (!Array.isArray(labels) || labels.some((l) => typeof l !== 'string')) fail('labels must be a list of strings');
   const health = (raw.health ?? {}) as Record<string, unknown>;
   const log = (raw.log ?? {}) as Record<string, unknown>;
   const level = str(log.level, 'log.level') ?? 'info';
@@ -89,12 +103,11 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
   return Object.freeze({
     vaultUrl,
     keyFile,
-    labels: Object.freeze([...(labels as string[])]),
     health: Object.freeze({ listen: str(health.listen, 'health.listen') ?? '127.0.0.1:9464' }),
     concurrency: int(raw.concurrency, 'concurrency', 1, 16, 1),
     log: Object.freeze({ level }),
     caFile: str(raw.caFile, 'caFile'),
     pinSha256: str(raw.pinSha256, 'pinSha256'),
-    pollWaitSeconds: int(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+    pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
   });
 }

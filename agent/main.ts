@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { Command } from 'commander';
 import { SikkerKeyError } from '../protocol/errors.js';
-import { printResult, runCli } from '../protocol/cli.js';
+import { printError, printResult, runCli } from '../protocol/cli.js';
 import { generateIdentityKey, readPrivateKeyFile, writePrivateKeyFile } from '../protocol/keys.js';
 import { VaultClient } from '../protocol/client.js';
 
@@ -99,7 +99,7 @@ program.command('enroll')
 
 program.command('run')
   .description('run the rotation daemon: long-poll the vault, apply and prove credentials')
-  .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, labels, health.listen, concurrency, log.level, caFile, pinSha256)')
+  .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, health.listen, concurrency, log.level, caFile, pinSha256, pollWaitSeconds)')
   .action(async (opts: { config?: string }) => {
     const { loadAgentConfig } = await import('./config.js');
     const { AgentDaemon } = await import('./runtime/agent-daemon.js');
@@ -109,7 +109,9 @@ program.command('run')
     const onSignal = (): void => {
       signals += 1;
       if (signals > 1) process.exit(1); // a second signal: at once
-      void daemon.stop();
+      // Not awaited here (a signal handler cannot wait): it ends run() below, which then awaits
+      // stop() itself; a failure of this call is still reported.
+      daemon.stop().catch((err: unknown) => { process.exitCode = printError(err); });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);

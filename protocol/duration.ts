@@ -1,18 +1,31 @@
 import { SikkerKeyError } from './errors.js';
+import type { ErrorCode } from './errors.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** What every duration flag and setting accepts, as error messages and docs say it. */
+export const DURATION_FORMS = '90 (seconds), 90s, 10m, 2h, 30d or 500ms';
 
 /**
- * Parses an operator-written duration such as `90s`, `10m`, `2h`, `30d` or `1h30m` into
- * milliseconds. Anything else is a usage error naming the option it came from.
+ * The one duration syntax of SikkerKey, for every flag, setting and API field that takes a
+ * duration: a whole number with one unit — `ms`, `s`, `m`, `h`, `d` — or a bare whole number,
+ * which is seconds. A number (from a JSON or YAML config file) is seconds too. Nothing else: no
+ * fractions, no signs, no spaces, no combined units (`1h30m`: write `90m`). Returns milliseconds.
  *
- * @example parseDuration('1h30m', '--grace') // 5_400_000
+ * A refusal names `option` and the accepted forms. Its code is SK_ERR_USAGE (a command-line
+ * flag) unless the caller says otherwise: SK_ERR_CONFIG for a setting, SK_ERR_VALIDATION for a
+ * request body.
+ *
+ * @example
+ *   parseDuration('10m', '--grace')       // 600_000
+ *   parseDuration('90', '--timeout')      // 90_000
+ *   parseDuration('1h30m', '--grace')     // throws SK_ERR_USAGE
  */
-export function parseDuration(text: string, option: string): number {
-  const trimmed = text.trim();
-  const parts = [...trimmed.matchAll(/(\d+)(ms|s|m|h|d|w)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
-    throw new SikkerKeyError('SK_ERR_VALIDATION', `${option}: ${JSON.stringify(text)} is not a duration (examples: 90s, 10m, 2h, 30d, 1h30m)`);
+export function parseDuration(text: string | number, option: string, code: ErrorCode = 'SK_ERR_USAGE'): number {
+  const m = typeof text === 'number' ? (Number.isInteger(text) ? [String(text), String(text), undefined] : null) : /^(\d{1,15})(ms|s|m|h|d)?$/.exec(text);
+  const ms = m ? Number(m[1]) * UNITS[(m[2] ?? 's') as keyof typeof UNITS] : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new SikkerKeyError(code, `${option}: ${JSON.stringify(text)} is not a duration; use ${DURATION_FORMS}`);
   }
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2] as string] ?? 0), 0);
+  return ms;
 }

@@ -226,7 +226,7 @@ async function main(): Promise<void> {
   const healthPort = await freePort(9464);
   const agentConfig = join(work, 'agent.yaml');
   writeFileSync(agentConfig, [
-    `vaultUrl: ${url}`, `keyFile: ${agentKey}`, `labels: [${AGENT_LABEL}]`,
+    `vaultUrl: ${url}`, `keyFile: ${agentKey}`,
     'health:', `  listen: 127.0.0.1:${healthPort}`, 'log:', '  level: info', '',
   ].join('\n'));
   const agent = startChild('agent', BIN.agent, ['run', '--config', agentConfig]);
@@ -353,7 +353,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     }
     firstSignalAt = Date.now();
     process.stdout.write('\nstopping…\n');
-    void shutdown().then(() => process.exit());
+    shutdown().then(() => process.exit(), (err: unknown) => {
+      process.stderr.write(`stopping failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
   });
 }
 // Last resort (an uncaught error): nothing we started outlives us.

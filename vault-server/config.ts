@@ -15,7 +15,7 @@
 import { isIP } from 'node:net';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
-import { parseDuration } from '../protocol/duration.js';
+import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
 import { parseCidrList } from './http/auth-guard.js';
 import { describeUrl } from './store/open-store.js';
 
@@ -188,13 +188,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     return v;
   };
   const duration = (v: unknown, from: string, min: number, max: number): number => {
-    if (typeof v !== 'string') fail(`${from} must be a duration such as 30s or 5m`);
-    let ms: number;
-    try {
-      ms = parseDuration(v, from);
-    } catch (err) {
-      fail(err instanceof Error ? err.message : String(err));
-    }
+    if (typeof v !== 'string' && typeof v !== 'number') fail(`${from} must be a duration: ${DURATION_FORMS}`);
+    const ms = parseDuration(v, from, 'SK_ERR_CONFIG');
     if (ms < min || ms > max) fail(`${from} must be between ${min / 1000}s and ${max / 60_000}m`);
     return ms;
   };

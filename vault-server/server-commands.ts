@@ -13,7 +13,7 @@ import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
 import { initVault, openVault } from './vault-state.js';
 import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
-import type { ListenAddress, VaultConfig, VaultFlags } from './config.js';
+import type { VaultConfig, VaultFlags } from './config.js';
 import { loadTlsContext, reloadTls, tlsServerOptions } from './http/tls.js';
 import type { ReloadableServer } from './http/tls.js';
 
@@ -43,9 +43,6 @@ export async function initCommand(opts: { dataDir?: string; databaseUrl?: string
     await store.close();
   }
 }
-
-/** `host:port` or `unix:PATH` (kept under this name for callers; the rules live in config.ts). */
-export const parseListen = (text: string): ListenAddress => parseListenAddress(text);
 
 function authorityOf(url: string): string {
   try {
@@ -134,6 +131,8 @@ function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: Va
     stopping = true;
     const started = Date.now();
     log.info({ signal, shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'shutting down: no new connections; held long-polls answered 503; in-flight requests may finish');
+    // Fire and forget: a signal handler cannot wait, and every step below is bounded and ends
+    // in process.exit (settledWithin never rejects).
     void (async () => {
       let code = 0;
       if (!(await settledWithin(app.close(), opts.shutdownTimeoutMs))) {

@@ -19,9 +19,10 @@ import { startHealthServer } from './health-server.js';
 import { faultPoint } from '../../protocol/fault-points.js';
 import { ProviderPool } from './provider-pool.js';
 import type { CredentialProvider } from '../../providers/provider.js';
+import { SECRET_REDACT_PATHS } from '../../protocol/secret-fields.js';
 
 /** Credentials travel in claim responses only; none of these fields may reach a log line. */
-const REDACT = ['pendingPassword', 'livePassword', 'retirePassword', 'admin', 'target', 'password', '*.password', 'value', 'fields'];
+const REDACT = [...SECRET_REDACT_PATHS];
 
 export function createAgentLogger(level: string): Logger {
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { pid: process.pid, component: 'agent' } });

@@ -36,6 +36,7 @@ export class ProviderPool {
 
   /** Gives a provider back after a clean job; otherwise (or when one is already kept, or it never initialized) closes it. */
   give(key: string, provider: CredentialProvider, init: InitializeResponse | undefined, clean: boolean): void {
+    // Closing a connection being discarded: a failure means it is already gone, nothing to report.
     if (!clean || init === undefined || this.idle.has(key)) {
       void provider.close().catch(() => undefined);
       return;

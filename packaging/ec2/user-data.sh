@@ -15,8 +15,8 @@
 #                       role needs ssm:GetParameter on it, and kms:Decrypt for its key); the
 #                       token then never appears in the user data, which anyone with
 #                       ec2:DescribeInstanceAttribute can read
-# Labels: create the token with `sikkerkey enroll-token create … --label L` (and a name template
-# such as 'ec2-{hostname}'); AGENT_LABELS below only feeds the agent's own `labels` setting.
+# Labels: the machine's labels are the token's — create it with `sikkerkey enroll-token create …
+# --label L` (and a name template such as 'ec2-{hostname}'); the agent has no labels setting.
 set -euo pipefail
 
 # (each may also come from the environment, e.g. a launch template wrapper)
@@ -24,7 +24,6 @@ set -euo pipefail
 : "${AGENT_BUNDLE_SHA256:=0000000000000000000000000000000000000000000000000000000000000000}"
 : "${VAULT_URL:=https://vault.example.com:8200}"
 : "${TOKEN_SSM_PARAMETER:=/sikkerkey/enrollment-token}"
-: "${AGENT_LABELS:=db-rotator}"
 
 # cloud-init keeps this output in /var/log/cloud-init-output.log
 log() { printf 'sikkerkey user-data: %s\n' "$*"; }
@@ -48,9 +47,7 @@ log "reading the enrollment token from SSM $TOKEN_SSM_PARAMETER"
 (umask 077 && aws ssm get-parameter --region "$region" --name "$TOKEN_SSM_PARAMETER" --with-decryption \
   --query Parameter.Value --output text >token)
 
-labels=()
-for l in $AGENT_LABELS; do labels+=(--label "$l"); done
 # The instance id is the hostname the machine states (advisory; the token's name template uses it).
 bash ./bootstrap.sh --vault-url "$VAULT_URL" --token-file "$work/token" --binary ./sikkerkey-agent \
-  --hostname "$instance_id" "${labels[@]}"
+  --hostname "$instance_id"
 log "agent enrolled and running"

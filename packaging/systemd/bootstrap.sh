@@ -12,9 +12,11 @@
 #
 # Usage (as root):
 #   bootstrap.sh --vault-url https://vault.example:8200 --token-file /run/enroll-token \
-#       [--binary ./sikkerkey-agent] [--label rotator]… [--hostname NAME] [--ca-file ca.pem]
+#       [--binary ./sikkerkey-agent] [--hostname NAME] [--ca-file ca.pem]
 #       [--health-listen 127.0.0.1:9464] [--log-level info] [--root DIR] [--no-start]
 # The token may also come as --token T or SIKKERKEY_ENROLLMENT_TOKEN (a file keeps it out of ps).
+# Labels (what `rotation set --agent-label L` matches) come from the token: create it with
+# `sikkerkey enroll-token create … --label L`; the agent has no labels setting of its own.
 # --root DIR (or SIKKERKEY_BOOTSTRAP_ROOT) installs into DIR instead of / (an image being built,
 # or a test): users go into DIR/etc/passwd, the unit is enabled with `systemctl --root`, nothing
 # is started.
@@ -34,7 +36,6 @@ ca_file=
 health_listen=127.0.0.1:9464
 log_level=info
 start=yes
-labels=()
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --token) token=${2:?--token needs a value}; shift 2 ;;
     --token-file) token_file=${2:?--token-file needs a value}; shift 2 ;;
     --binary) binary=${2:?--binary needs a value}; shift 2 ;;
-    --label) labels+=("${2:?--label needs a value}"); shift 2 ;;
+    --label) die "--label is not a bootstrap option: a machine's labels come from its enrollment token (sikkerkey enroll-token create --label L)" ;;
     --hostname) hostname_arg=${2:?--hostname needs a value}; shift 2 ;;
     --ca-file) ca_file=${2:?--ca-file needs a value}; shift 2 ;;
     --health-listen) health_listen=${2:?--health-listen needs a value}; shift 2 ;;
@@ -58,9 +59,6 @@ done
 [ -n "$vault_url" ] || die "--vault-url is required (or SIKKERKEY_URL)"
 case $vault_url in http://*|https://*) ;; *) die "--vault-url must be an http(s) URL" ;; esac
 case $vault_url in *[[:space:]\"\'\\]*) die "--vault-url must not contain spaces or quotes" ;; esac
-for l in "${labels[@]}"; do
-  [[ $l =~ ^[A-Za-z0-9][A-Za-z0-9._/-]*$ ]] || die "label $l: use letters, digits and . _ / -"
-done
 root=$(cd "$root" && pwd)
 prefix=
 if [ "$root" != / ]; then prefix=$root; fi
@@ -124,10 +122,6 @@ trap 'rm -rf "$tmp"' EXIT
   echo "# written by bootstrap.sh; run it again to change these (edits here are overwritten)"
   echo "vaultUrl: \"$vault_url\""
   echo "keyFile: $key_file"
-  if [ ${#labels[@]} -gt 0 ]; then
-    echo "labels:"
-    for l in "${labels[@]}"; do echo "  - \"$l\""; done
-  fi
   echo "health:"
   echo "  listen: \"$health_listen\""
   echo "log:"

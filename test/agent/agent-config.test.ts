@@ -23,23 +23,22 @@ function file(name: string, text: string): string {
 const isConfigError = (re: RegExp) => (err: unknown): boolean => isSikkerKeyError(err, 'SK_ERR_CONFIG') && re.test((err as Error).message);
 
 test('a YAML and a JSON file give the same frozen configuration with defaults applied', () => {
-  const yaml = loadAgentConfig(file('a.yaml', 'vaultUrl: https://vault.example:8200\nkeyFile: /etc/sk/agent.key\nlabels: [pg, eu]\nhealth:\n  listen: 127.0.0.1:9999\n'), {});
-  const json = loadAgentConfig(file('a.json', JSON.stringify({ vaultUrl: 'https://vault.example:8200', keyFile: '/etc/sk/agent.key', labels: ['pg', 'eu'], health: { listen: '127.0.0.1:9999' } })), {});
+  const yaml = loadAgentConfig(file('a.yaml', 'vaultUrl: https://vault.example:8200\nkeyFile: /etc/sk/agent.key\nhealth:\n  listen: 127.0.0.1:9999\n'), {});
+  const json = loadAgentConfig(file('a.json', JSON.stringify({ vaultUrl: 'https://vault.example:8200', keyFile: '/etc/sk/agent.key', health: { listen: '127.0.0.1:9999' } })), {});
   assert.deepEqual(yaml, json);
   assert.equal(yaml.concurrency, 1);
   assert.equal(yaml.log.level, 'info');
   assert.equal(yaml.pollWaitSeconds, 30);
-  assert.ok(Object.isFrozen(yaml) && Object.isFrozen(yaml.health) && Object.isFrozen(yaml.labels));
+  assert.ok(Object.isFrozen(yaml) && Object.isFrozen(yaml.health) && Object.isFrozen(yaml.log));
 });
 
 test('SIKKERKEY_AGENT_* overrides the file, and the file beats the generic SIKKERKEY_URL', () => {
   const f = file('b.json', JSON.stringify({ vaultUrl: 'https://from-file:8200', keyFile: '/k' }));
   assert.equal(loadAgentConfig(f, { SIKKERKEY_URL: 'https://generic:8200' }).vaultUrl, 'https://from-file:8200');
-  const env = { SIKKERKEY_URL: 'https://generic:8200', SIKKERKEY_AGENT_VAULT_URL: 'https://from-env:8200', SIKKERKEY_AGENT_CONCURRENCY: '4', SIKKERKEY_AGENT_LABELS: 'a, b', SIKKERKEY_AGENT_HEALTH_LISTEN: '0.0.0.0:9464' };
+  const env = { SIKKERKEY_URL: 'https://generic:8200', SIKKERKEY_AGENT_VAULT_URL: 'https://from-env:8200', SIKKERKEY_AGENT_CONCURRENCY: '4', SIKKERKEY_AGENT_HEALTH_LISTEN: '0.0.0.0:9464' };
   const c = loadAgentConfig(f, env);
   assert.equal(c.vaultUrl, 'https://from-env:8200');
   assert.equal(c.concurrency, 4);
-  assert.deepEqual(c.labels, ['a', 'b']);
   assert.equal(c.health.listen, '0.0.0.0:9464');
   assert.equal(loadAgentConfig(file('c.json', JSON.stringify({ keyFile: '/k' })), { SIKKERKEY_URL: 'https://generic:8200' }).vaultUrl, 'https://generic:8200');
 });
@@ -51,6 +50,17 @@ test('unknown keys are rejected with the nearest valid name; bad values say what
   assert.throws(() => loadAgentConfig(file('g.json', JSON.stringify({ vaultUrl: 'https://v' })), {}), isConfigError(/keyFile is required/));
   assert.throws(() => loadAgentConfig(file('h.yaml', 'vaultUrl: [unclosed\n'), {}), isConfigError(/is not valid YAML/));
   assert.throws(() => loadAgentConfig(join(dir, 'missing.yaml'), {}), isConfigError(/cannot read the config file/));
+});
+
+test('labels are refused in the file and in SIKKERKEY_AGENT_LABELS, naming where labels come from', () => {
+  // The vault matches --agent-label policies against the labels the enrollment token gave the
+  // machine; an agent-side list would only pretend to matter.
+  const refused = isConfigError(/no labels setting.*sikkerkey enroll-token create --label/);
+  const withLabels = file('l.yaml', 'vaultUrl: https://v\nkeyFile: /k\nlabels: [rotator]\n');
+  assert.throws(() => loadAgentConfig(withLabels, {}), (err: unknown) => refused(err) && (err as Error).message.includes(`labels from ${withLabels}`));
+  const plain = file('m.yaml', 'vaultUrl: https://v\nkeyFile: /k\n');
+  assert.throws(() => loadAgentConfig(plain, { SIKKERKEY_AGENT_LABELS: 'rotator' }), (err: unknown) => refused(err) && /SIKKERKEY_AGENT_LABELS/.test((err as Error).message));
+  assert.equal('labels' in loadAgentConfig(plain, {}), false);
 });
 
 test('the daemon refuses a key file that group or others can read, naming chmod 600', () => {

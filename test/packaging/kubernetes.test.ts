@@ -1,7 +1,7 @@
 // The Kubernetes example (packaging/kubernetes/*.yaml), validated offline against the Kubernetes
 // API schema (kubernetes-models' validators: types, required fields, enums, formats), and then
 // against what the agent sidecar must be: its key generated into a memory emptyDir and never in a
-// Secret, the enrollment token from a Secret, its label from the pod's labels, non-root, read-only
+// Secret, the enrollment token from a Secret, its labels from that token alone, non-root, read-only
 // root filesystem, no capabilities, RuntimeDefault seccomp, memory sized from the measured RSS,
 // probes on the agent's health port. Finally the manifest's own commands and environment are run
 // (with the single executable, against a real vault) to show they do what the manifest means.
@@ -118,14 +118,11 @@ test('the key is generated at start into a memory emptyDir; only the enrollment 
   }
 });
 
-test('the agent label comes from the pod\'s labels, and the health port carries liveness and readiness', () => {
+test('the agent is given no labels (the enrollment token gives them), and the health port carries liveness and readiness', () => {
   const d = deployment();
   const pod = d.spec?.template.spec ?? assert.fail('no pod spec');
   const agent = pod.containers.find((c) => c.name === 'sikkerkey-agent') ?? assert.fail('no agent');
-  const labelsEnv = agent.env?.find((e) => e.name === 'SIKKERKEY_AGENT_LABELS') ?? assert.fail('no SIKKERKEY_AGENT_LABELS');
-  const path = labelsEnv.valueFrom?.fieldRef?.fieldPath ?? assert.fail('the labels are not from the downward API');
-  const label = /^metadata\.labels\['([^']+)'\]$/.exec(path)?.[1] ?? assert.fail(`not a pod label: ${path}`);
-  assert.ok(d.spec?.template.metadata?.labels?.[label], `the pod template carries the label ${label}`);
+  assert.equal(agent.env?.some((e) => e.name === 'SIKKERKEY_AGENT_LABELS'), false, 'the agent refuses SIKKERKEY_AGENT_LABELS');
   const listen = agent.env?.find((e) => e.name === 'SIKKERKEY_AGENT_HEALTH_LISTEN')?.value ?? assert.fail('no health listen address');
   const port = Number(/:(\d+)$/.exec(listen)?.[1]);
   const named = agent.ports?.find((p) => p.containerPort === port) ?? assert.fail(`port ${port} is not declared`);

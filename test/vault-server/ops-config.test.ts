@@ -118,7 +118,11 @@ test('values are validated once: store location, durations, levels, CIDRs, liste
   assert.match(configError({ flags: { dataDir: '/a', tlsKey: '/k' } }), /needs a certificate too: give --tls-cert/);
   assert.match(configError({ flags: { dataDir: '/a', tlsClientCa: '/ca' } }), /needs TLS/);
   assert.match(configError({ flags: { dataDir: '/a', listen: 'unix:/run/sk.sock', tlsCert: '/c', tlsKey: '/k' } }), /a unix: socket is served without it/);
-  assert.match(configError({ file: file('dataDir: /a\nrotationLease: 5\n') }), /rotationLease in .* must be a duration/);
+  // a bare number in the file is seconds, as on the command line; anything but the one syntax is refused
+  assert.equal(loadVaultConfig({ env: {}, file: file('dataDir: /a\nrotationLease: 5\n') }).rotationLeaseSeconds, 5);
+  assert.match(configError({ file: file('dataDir: /a\nrotationLease: true\n') }), /rotationLease in .* must be a duration: 90 \(seconds\), 90s, 10m/);
+  assert.match(configError({ file: file('dataDir: /a\nrotationLease: 1.5\n') }), /rotationLease in .*: 1\.5 is not a duration/);
+  assert.match(configError({ flags: { dataDir: '/a', rotationLease: '1m30s' } }), /--rotation-lease: "1m30s" is not a duration; use 90 \(seconds\), 90s/);
   assert.match(configError({ file: file('dataDir: /a\ninsecureListen: "yes"\n') }), /insecureListen in .* must be true or false/);
 });
 

@@ -15,9 +15,21 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `--since` as an ISO time or a duration before now (`1h`, `7d`). */
+/**
+ * A commander option parser for a duration the vault reads (`--grace`, `--expires-in`…): checks
+ * the syntax here, so a typo is a usage error naming the flag before anything is sent, and passes
+ * the text on unchanged.
+ */
+export function durationArg(flag: string): (value: string) => string {
+  return (value) => {
+    parseDuration(value, flag);
+    return value;
+  };
+}
+
+/** `--since` as an ISO time or a duration before now (`1h`, `7d`; a bare number is seconds). */
 export function parseSince(text: string, now = Date.now()): number {
-  if (/^\d+(ms|s|m|h|d|w)/.test(text)) return now - parseDuration(text, '--since');
+  if (/^\d+[a-z]*$/i.test(text)) return now - parseDuration(text, '--since');
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new SikkerKeyError('SK_ERR_USAGE', `--since ${JSON.stringify(text)}: give an ISO time or a duration like 1h`);
   return t;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { collect } from '../../protocol/cli.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
-import { table } from './cli-format.js';
+import { durationArg, table } from './cli-format.js';
 import { clientFor, out } from './cli-context.js';
 
 interface TokenRow {
@@ -48,12 +48,12 @@ export function lifecycleCommands(program: Command): void {
     .requiredOption('--project <project>', 'the project its machines are granted')
     .option('--secret <secret>', 'grant only this secret (repeatable); without it the whole project', collect)
     .option('--label <label>', 'a label its machines get (repeatable)', collect)
-    .requiredOption('--machine-lifetime <duration>', 'each machine expires this long after it enrolls, e.g. 2h')
+    .requiredOption('--machine-lifetime <duration>', 'each machine expires this long after it enrolls, e.g. 2h', durationArg('--machine-lifetime'))
     .option('--hostname-regex <regex>', 'the stated hostname must match it whole (advisory: the host states it)')
     .option('--source-cidr <cidrs>', 'the registration must come from these ranges (comma-separated or repeated)', collect)
     .option('--name-template <template>', 'machine names, e.g. ci-{hostname}-{rand4} ({hostname} {rand4} {n} {date})')
     .option('--max-uses <n>', 'how many machines it may enroll (default unlimited)')
-    .option('--expires-in <duration>', 'how long the token can be used (default 7d)')
+    .option('--expires-in <duration>', 'how long the token can be used (default 7d)', durationArg('--expires-in'))
     .option('--name <name>', 'a name for lists and the audit log')
     .option('--json')
     .action(async function (this: Command, o: {
@@ -91,13 +91,13 @@ export function lifecycleCommands(program: Command): void {
     .requiredOption('--project <project>', 'the project its machine is granted')
     .option('--secret <secret>', 'grant only this secret (repeatable); without it the whole project', collect)
     .option('--label <label>', 'a label the machine gets (repeatable)', collect)
-    .requiredOption('--lifetime <duration>', 'the machine\'s lifetime, 1h to 365d (12 months)')
+    .requiredOption('--lifetime <duration>', 'the machine\'s lifetime, 1h to 365d (12 months)', durationArg('--lifetime'))
     .option('--ip <cidrs>', 'IP allowlist for every request of the machine (comma-separated CIDRs)', collect)
     .option('--country <codes>', 'ISO-3166 country allowlist, e.g. NO,SE (the vault needs --geoip-db)', collect)
     .option('--window <window>', 'time-of-day window, e.g. \'Mon-Fri 08:00-18:00 Europe/Oslo\'')
     .option('--no-approval', 'the machine is active at once instead of waiting for `machine approve`')
     .option('--name-template <template>', 'the machine\'s name ({hostname} {rand4} {n} {date}); default {hostname}-{rand4}')
-    .option('--expires-in <duration>', 'how long the token can be used (default 24h)')
+    .option('--expires-in <duration>', 'how long the token can be used (default 24h)', durationArg('--expires-in'))
     .option('--name <name>', 'a name for lists and the audit log')
     .option('--json')
     .action(async function (this: Command, o: {
@@ -129,7 +129,7 @@ export function lifecycleCommands(program: Command): void {
   // -- machine lifetime: extend / history / revert-extension ---------------------------------
   const machine = program.commands.find((c) => c.name() === 'machine') ?? program.command('machine').description('machines (workloads and agents)');
   machine.command('extend <name>').description('move a machine\'s expiry later (audited with the reason)')
-    .requiredOption('--by <duration>', 'how much later, e.g. 30d')
+    .requiredOption('--by <duration>', 'how much later, e.g. 30d', durationArg('--by'))
     .requiredOption('--reason <reason>', 'why (kept in the extension history and the audit log)')
     .option('--json')
     .action(async function (this: Command, name: string, o: { by: string; reason: string }) {

@@ -4,7 +4,8 @@ import { encodePathSegment as enc } from '../../protocol/client.js';
 import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
 import type { RotationState, RotationStatus } from '../../protocol/api-types.js';
 import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
-import { table } from './cli-format.js';
+import { parseDuration } from '../../protocol/duration.js';
+import { durationArg, table } from './cli-format.js';
 import { clientFor, out } from './cli-context.js';
 
 /** The states `--wait` stops at (docs/rotation-states.md): every finished one, and `stuck`. */
@@ -22,8 +23,8 @@ interface SetOpts {
 
 interface JobView { id: string; kind: string; state: string; error: string | null; latencyMs: number | null }
 
-async function waitForJob(client: ReturnType<typeof clientFor>, id: string, timeoutSeconds: number): Promise<JobView> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+async function waitForJob(client: ReturnType<typeof clientFor>, id: string, timeoutMs: number): Promise<JobView> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await client.request<JobView>('GET', `/v1/rotations/${enc(id)}`);
     if (FINISHED.has(body.state) || Date.now() > deadline) return body;
@@ -43,14 +44,15 @@ export function rotationCommands(program: Command): void {
     .option('--strategy <strategy>', `${STRATEGIES.join(' | ')} (which engine runs which: see --provider; once a preflight found the server, its flavour decides)`, 'single')
     .option('--schedule <cron>', 'rotate on this cron schedule')
     .option('--timezone <tz>', 'IANA time zone of the schedule', 'UTC')
-    .option('--grace <duration>', 'overlap before the old credential is retired (dual, alternating)')
+    .option('--grace <duration>', 'overlap before the old credential is retired (dual, alternating), e.g. 10m', durationArg('--grace'))
     .option('--password-length <n>', 'generated password length (16–128)', '32')
     .option('--alternate-username <name>', 'the second user (alternating)')
     .option('--paused', 'store the policy but do not schedule it')
     .option('--wait', 'wait for the preflight check and report it (exit non-zero when it fails)')
-    .option('--timeout <seconds>', 'give up waiting after this long', '120')
+    .option('--timeout <duration>', 'give up waiting after this long (90, 90s, 10m…; a bare number is seconds)', '120')
     .option('--json')
     .action(async function (this: Command, project: string, secret: string, o: SetOpts) {
+      const timeoutMs = parseDuration(o.timeout, '--timeout');
       const length = Number(o.passwordLength ?? 32);
       if (!Number.isInteger(length)) throw new SikkerKeyError('SK_ERR_USAGE', '--password-length takes a whole number');
       const body = {
@@ -63,7 +65,7 @@ export function rotationCommands(program: Command): void {
       const { body: res } = await client.request<{ policy: { nextRunAt: number | null; enabled: boolean; preflightId: string | null } }>('PUT', secretPath(project, secret), body);
       const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
       if (!o.wait || !res.policy.preflightId) return out(this, res.policy, () => saved);
-      const job = await waitForJob(client, res.policy.preflightId, Number(o.timeout));
+      const job = await waitForJob(client, res.policy.preflightId, timeoutMs);
       const passed = job.state === SUCCEEDED_STATE.preflight;
       out(this, { ...res.policy, preflight: job }, () => `${saved}\npreflight: ${passed ? 'passed' : `${job.state}${job.error ? ` — ${job.error}` : ''}`}`);
       if (!passed) process.exitCode = 3;
@@ -71,13 +73,14 @@ export function rotationCommands(program: Command): void {
 
   rotation.command('run <project> <secret>')
     .option('--wait', 'wait until it is promoted (exit 0) or failed/stuck (non-zero)')
-    .option('--timeout <seconds>', 'give up waiting after this long', '300')
+    .option('--timeout <duration>', 'give up waiting after this long (90, 90s, 10m…; a bare number is seconds)', '300')
     .option('--json')
     .action(async function (this: Command, project: string, secret: string, o: { wait?: boolean; timeout: string }) {
+      const timeoutMs = parseDuration(o.timeout, '--timeout');
       const client = clientFor(this);
       const { body } = await client.request<{ id: string }>('POST', `${secretPath(project, secret)}/run`);
       if (!o.wait) return out(this, body, () => `rotation ${body.id} created`);
-      const deadline = Date.now() + Number(o.timeout) * 1000;
+      const deadline = Date.now() + timeoutMs;
       let status: RotationStatus;
       for (;;) {
         status = (await client.request<RotationStatus>('GET', `${secretPath(project, secret)}?rotation=${enc(body.id)}`)).body;

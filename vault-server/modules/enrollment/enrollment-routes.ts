@@ -42,7 +42,7 @@ interface TokenBody {
 }
 
 function toRequest(b: TokenBody): CreateTokenRequest {
-  const d = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseDuration(text, what));
+  const d = (text: string | undefined, what: string): number | undefined => (text === undefined ? undefined : parseDuration(text, what, 'SK_ERR_VALIDATION'));
   const r: CreateTokenRequest = { project: b.project };
   const put = <K extends keyof CreateTokenRequest>(k: K, v: CreateTokenRequest[K] | undefined): void => {
     if (v !== undefined) r[k] = v;

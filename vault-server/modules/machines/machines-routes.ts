@@ -26,7 +26,7 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const b = req.body;
     const created = await addMachine(ctx, callerOf(req), {
       name: b.name, publicKey: b.publicKey, labels: b.labels ?? [],
-      ...(b.expiresIn ? { expiresInMs: parseDuration(b.expiresIn, 'expiresIn') } : {}),
+      ...(b.expiresIn ? { expiresInMs: parseDuration(b.expiresIn, 'expiresIn', 'SK_ERR_VALIDATION') } : {}),
     });
     return reply.code(201).send(created);
   });
@@ -55,7 +55,7 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: { by: { type: 'string', minLength: 2, maxLength: 16 }, reason: { type: 'string', minLength: 1, maxLength: 500 } },
       },
     },
-  }, async (req) => ({ machine: await extendMachine(ctx, callerOf(req), req.params.machine, { byMs: parseDuration(req.body.by, '--by'), reason: req.body.reason }) }));
+  }, async (req) => ({ machine: await extendMachine(ctx, callerOf(req), req.params.machine, { byMs: parseDuration(req.body.by, '--by', 'SK_ERR_VALIDATION'), reason: req.body.reason }) }));
 
   app.get<{ Params: { machine: string } }>('/v1/machines/:machine/extensions', {
     config: { auth: ['operator'] }, schema: { params: machineParams },

@@ -88,6 +88,7 @@ export function startScheduler(ctx: VaultContext, intervalMs = 1000): () => void
   const timer = setInterval(() => {
     if (running || stopped) return;
     running = true;
+    // Fire and forget from the timer: the pass catches and logs its own errors.
     void (async () => {
       try {
         await runSchedulerTick(ctx);

@@ -88,7 +88,7 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', '--strategy alternating needs --alternate-username (the second user)');
   }
   const passwordPolicy = parsePasswordPolicy({ length: input.passwordLength });
-  const graceMs = input.grace ? parseDuration(input.grace, '--grace') : 0;
+  const graceMs = input.grace ? parseDuration(input.grace, '--grace', 'SK_ERR_VALIDATION') : 0;
   const now = ctx.now();
   const nextRunAt = nextRun(input.schedule ?? null, input.timezone ?? null, now);
 
