@@ -58,7 +58,11 @@ export function classifyNetworkError(err: unknown): NetworkFailure | undefined {
   const chain = errorChain(err);
   for (const e of chain) {
     const code = stringProp(e, 'code');
-    if (code !== undefined && TLS_CODE.test(code)) return { code: 'SK_ERR_PROVIDER_TLS', reason: code };
+    if (code !== undefined && TLS_CODE.test(code)) {
+      // mysql2 replaces Node's precise code (self-signed, altname mismatch) by this generic one:
+      // the reason is then in the message
+      return { code: 'SK_ERR_PROVIDER_TLS', reason: code === 'HANDSHAKE_SSL_ERROR' ? `${code}: ${firstLine(messageOf(e))}` : code };
+    }
   }
   for (const e of chain) {
     if (TLS_MESSAGE.test(messageOf(e)) && stringProp(e, 'sqlState') === undefined) {

@@ -12,6 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { tlsOptions } from '../providers/provider-config.js';
 
 export type DemoEngine = 'redis' | 'mysql' | 'postgres';
 
@@ -237,9 +238,12 @@ async function mysqlDatabase(url: string): Promise<DemoDatabase> {
 async function postgresDatabase(url: string): Promise<DemoDatabase> {
   const a = parse(url, 5432);
   const database = a.database ?? 'postgres';
-  const tls = /[?&]sslmode=(require|verify-full|verify-ca)/.test(url) ? 'require' : 'disable';
+  // libpq's sslmode, as the providers read the secret's "tls" (providers/provider-config.ts tlsOptions)
+  const mode = /[?&]sslmode=(require|verify-full|verify-ca)/.exec(url)?.[1];
+  const tls = mode === undefined ? 'disable' : mode === 'require' ? 'require' : 'verify-full';
+  const ssl = tls === 'disable' ? false : tlsOptions({ host: a.host, tls }, undefined) ?? false;
   const clientFor = (user: string, password: string): pg.Client =>
-    new pg.Client({ host: a.host, port: a.port, user, password, database, connectionTimeoutMillis: 5000, ...(tls === 'require' ? { ssl: { rejectUnauthorized: false } } : {}) });
+    new pg.Client({ host: a.host, port: a.port, user, password, database, connectionTimeoutMillis: 5000, ssl });
   const root = clientFor(a.user || 'postgres', a.password);
   let version: string;
   try {
