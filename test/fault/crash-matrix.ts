@@ -12,6 +12,7 @@ import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
 import type { RunningProcess } from '../support/processes.js';
 import { randomTag } from '../support/services.js';
+import { WaitTimeoutError, waitFor } from '../support/wait.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 
@@ -55,18 +56,23 @@ export async function startRig(combo: Combo, opts: { grace?: string } = {}): Pro
 
 const UNFINISHED = new Set(['pending', 'claimed', 'applied']);
 
-/** Waits until the secret's newest job (retries and retire jobs included) is no longer unfinished. */
+/**
+ * Waits until the secret's newest job (retries and retire jobs included) is no longer unfinished.
+ * A case that does not settle within the deadline is judged, not thrown: `timeout (<last state>)`
+ * makes its outcome `stuck`.
+ */
 async function quiescent(rig: ComboRig, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let state = 'unknown';
-    try {
+  try {
+    return await waitFor(async () => {
       const { body } = await rig.operator.request<{ policies: Array<{ secret: string; state: string }> }>('GET', '/v1/rotations');
-      state = body.policies.find((p) => p.secret === 'app')?.state ?? 'none';
-      if (!UNFINISHED.has(state)) return state;
-    } catch { /* the vault may be restarting */ }
-    if (Date.now() > deadline) return `timeout (${state})`;
-    await new Promise((r) => setTimeout(r, 150));
+      return body.policies.find((p) => p.secret === 'app')?.state ?? 'none';
+    }, {
+      what: 'the rotation to settle', timeoutMs, intervalMs: 150, until: (state) => !UNFINISHED.has(state),
+      retryOn: true, // the vault may be restarting
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return `timeout (${typeof err.lastSeen === 'string' ? err.lastSeen : 'unknown'})`;
   }
 }
 
