@@ -1,6 +1,7 @@
 // How a real `sikkerkey-vault serve` process starts and stops: graceful SIGTERM (held long-polls
-// answered 503 + Retry-After, in-flight requests finish, bounded), a second SIGTERM exits at once,
-// SIGHUP never ends it, --insecure-listen warns at every start, and a unix-socket listener.
+// answered 503 + Retry-After, in-flight requests finish, bounded), a second SIGTERM exits without
+// waiting out the drain, SIGHUP does not end it, --insecure-listen warns at each start, and a
+// unix-socket listener.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
