@@ -75,8 +75,8 @@ after(async () => {
 });
 
 // Twenty rotations, six of them across a vault restart with a drain and the agent's backoff:
-// ~43 s on a 2-core machine at load 7, so under more load it can pass the runner's default 120 s.
-// Each rotation bounds its own wait (90 s).
+// 31–43 s measured on a 2-core machine at load 4–7, so under more load it can pass the runner's
+// default 120 s. Each rotation bounds its own wait (90 s).
 test('twenty rotations across repeated SIGTERM restarts of the vault: each ends promoted or failed, the live credential works', { timeout: 600_000 }, async (t) => {
   const agent = await h.startAgent();
   const op = new VaultClient({ url: h.url, keyFile: join(h.dir, 'operator.key'), caFile: ca.caFile, timeoutMs: 10_000 });
