@@ -6,7 +6,7 @@ import { AGENT_POINTS, VAULT_POINTS, runMatrix, summaryLine } from './crash-matr
 
 // 16 cases, each a crash, a restart and a full recovery (a vault restart, a lease of 3 s to run
 // out, a re-claim): 80 s on an idle 2-core machine, 100–106 s at load 8, so more than the runner's
-// default 120 s under more load. Each case bounds its own waits (30 s to a fault point, 60 s to settle).
+// default 120 s under more load. Each case bounds its own waits (60 s to a fault point, 60 s to settle).
 test('crash matrix (reduced): every crash of the agent or the vault recovers with a working live credential', { timeout: 900_000 }, async () => {
   const lines: string[] = [];
   const results = await runMatrix(

@@ -94,14 +94,14 @@ export async function runCase(rig: ComboRig, point: string): Promise<CaseResult>
       const doomed = await h.startAgent({ faultAt: point });
       agents.push(doomed);
       rotationId = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
-      await doomed.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await doomed.waitFor(new RegExp(`fault point reached: ${point}`));
       await doomed.stop('SIGKILL');
       agents.push(await h.startAgent({ name: 'rescuer' }));
     } else {
       await h.restartVault({ faultAt: point });
       agents.push(await h.startAgent());
       const run = rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run').then((r) => r.body.id, () => undefined);
-      await h.vault.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await h.vault.waitFor(new RegExp(`fault point reached: ${point}`));
       await h.restartVault();
       rotationId = await run; // lost when the vault died before answering
     }

@@ -44,7 +44,9 @@ export interface RunningProcess {
   output: () => string;
   /**
    * Resolves once the process wrote output matching `re` to stdout or stderr (returns the match);
-   * fails when the process exits first or after `timeoutMs` (default 20 s), quoting its output.
+   * fails when the process exits first or after `timeoutMs`, quoting its output. The default,
+   * 60 s, is far above what a start-up or a fault point takes even on a loaded machine: it only
+   * decides how long a broken run takes to fail.
    */
   waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
@@ -67,7 +69,7 @@ export function startExecutable(command: string, args: string[], opts: { env?: N
   return {
     proc,
     output: () => out,
-    waitFor: (re, timeoutMs = 20_000) => new Promise((resolve, reject) => {
+    waitFor: (re, timeoutMs = 60_000) => new Promise((resolve, reject) => {
       const check = (): boolean => {
         const m = out.match(re);
         if (m) { resolve(m); return true; }
