@@ -97,7 +97,7 @@ try {
   // every driver the engine table names (protocol/engines.ts), and what mongodb loads eagerly
   const drivers = [...(await engineDrivers()), '@mongodb-js/saslprep'];
   for (const required of drivers.map((d) => `node_modules/${d}/`)) {
-    if (!inputs.some((i) => i.startsWith(required))) throw new Error(`the bundle lacks ${required}: a provider would fail at run time`);
+    if (!inputs.some((i) => i.startsWith(required) || i.includes(`/${required}`))) throw new Error(`the bundle lacks ${required}: a provider would fail at run time`);
   }
 
   const seaConfig = join(work, 'sea-config.json');

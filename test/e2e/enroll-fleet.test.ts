@@ -1,6 +1,6 @@
 // Fleet enrollment with real processes: a vault (`sikkerkey-vault serve`), the operator CLI making
 // enrollment tokens, and `sikkerkey-agent enroll` registering hosts that then read their
-// pre-granted secret with `sikkerkey-agent get`. Every refusal arrives with its own code.
+// pre-granted secret with `sikkerkey-agent get`. Every refusal arrives with an error code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { jsonOf, runBin, startBin } from '../support/processes.js';
 import type { CliResult, RunningProcess } from '../support/processes.js';
 import { generateIdentityKey } from '../../protocol/keys.js';
 import { signRequest } from '../../protocol/signing.js';
+import { sleep } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-enroll-fleet-'));
 let vault: RunningProcess | undefined;
@@ -113,7 +114,8 @@ test('a used single-use token, an expired token and a revoked token are refused 
   refusedWith(await agentEnroll(once.token, 'runner-4'), 'SK_ERR_TOKEN_INVALID');
 
   const brief = await enrollToken('--machine-lifetime', '1h', '--expires-in', '1s');
-  await new Promise((r) => setTimeout(r, 1200));
+  // A deliberate wait on time: the real vault's clock has to pass the token's 1 s expiry.
+  await sleep(1200);
   refusedWith(await agentEnroll(brief.token, 'runner-5'), 'SK_ERR_TOKEN_INVALID');
 
   const revoked = await enrollToken('--machine-lifetime', '1h');
@@ -138,7 +140,7 @@ test('a replayed registration is refused with SK_ERR_SIGNATURE_REPLAYED', async 
   assert.equal(((await replay.json()) as { error: { code: string } }).error.code, 'SK_ERR_SIGNATURE_REPLAYED');
 });
 
-test('the audit chain holds every enrollment and refusal, and no token reached the vault\'s output', async () => {
+test('the audit chain holds token creation and revocation, enrollments and refusals, and verifies; no token reached the vault\'s output', async () => {
   const events = jsonOf<{ events: Array<{ action: string; outcome: string }> }>(await runBin('sikkerkey', ['audit', 'list', '--json'], { env }));
   const seen = new Set(events.events.map((e) => `${e.action}:${e.outcome}`));
   for (const a of ['enrollment_token.create:success', 'enrollment_token.revoke:success', 'machine.enroll:success', 'machine.enroll:denied']) {

@@ -12,6 +12,7 @@ import { startExecutable } from '../support/processes.js';
 import type { RunningProcess } from '../support/processes.js';
 import { parseServiceUrl, redisUrl } from '../support/services.js';
 import { VaultClient } from '../../protocol/client.js';
+import { WaitTimeoutError, waitFor } from '../support/wait.js';
 
 const QUICKSTART = fileURLToPath(new URL('../../scripts/quickstart.js', import.meta.url));
 
@@ -24,13 +25,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (alive(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
+/** Waits (at most 15 s) for the process to be gone; false if it still runs then. */
+async function gone(pid: number, timeoutMs = 15_000): Promise<boolean> {
+  return waitFor(() => !alive(pid), { what: `process ${pid} to end`, timeoutMs }).catch((err: unknown) => {
+    if (err instanceof WaitTimeoutError) return false;
+    throw err;
+  });
 }
 
 /** The exit code, waiting for the exit without sending a signal (a second signal would cut the cleanup short). */

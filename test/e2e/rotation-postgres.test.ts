@@ -10,6 +10,7 @@ import type { ScramCluster } from '../support/pg-scram-cluster.js';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
 import { jsonOf } from '../support/processes.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 let cluster: ScramCluster;
 let h: RotationHarness;
@@ -31,14 +32,12 @@ async function status(): Promise<{ state: string; version: number | null; lastEr
   return jsonOf(await h.sk(['rotation', 'status', 'db', 'app', '--json']));
 }
 
-async function waitForState(states: string[], timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await status();
-    if (states.includes(s.state)) return s.state;
-    if (Date.now() > deadline) throw new Error(`rotation stayed ${s.state} (${s.lastError ?? ''})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+async function waitForState(states: string[], timeoutMs = 60_000): Promise<string> {
+  const s = await waitFor(status, {
+    what: `the rotation to be ${states.join(' or ')}`, timeoutMs, intervalMs: 200, until: (x) => states.includes(x.state),
+    show: (x) => `${x.state} (${x.lastError ?? 'no error'})`,
+  });
+  return s.state;
 }
 
 before(async () => {
@@ -160,9 +159,10 @@ test('a verify slower than the lease: the re-claiming agent promotes, the stale 
   const slow = await h.startAgent({ faultAt: 'after-applied' });
   assert.equal((await h.sk(['rotation', 'run', 'db', 'app', '--json'])).code, 0);
   await slow.waitFor(/fault point reached: after-applied/);
-  // Freeze it (no heartbeats either) past the lease, as a stalled host would be.
+  // Freeze it (no heartbeats either) past the lease, as a stalled host would be. A deliberate
+  // wait on time: the harness's --rotation-lease is 3 s, so after 4 s the claim is up for grabs.
   slow.proc.kill('SIGSTOP');
-  await new Promise((r) => setTimeout(r, 4000));
+  await sleep(4000);
   const fresh = await h.startAgent({ name: 'b' });
   assert.equal(await waitForState(['promoted', 'failed', 'stuck']), 'promoted');
   const promoted = await h.read();

@@ -10,6 +10,7 @@ import { startTestVault } from '../support/vault-app.js';
 import { startBin } from '../support/processes.js';
 import type { RunningProcess } from '../support/processes.js';
 import { openStore } from '../../vault-server/store/open-store.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 test('two vault processes create each of 100 simultaneously due rotations exactly once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sk-sched-'));
@@ -49,9 +50,10 @@ test('two vault processes create each of 100 simultaneously due rotations exactl
   try {
     const count = async (): Promise<number> => Number((await store.db.selectFrom('rotations').select((eb) => eb.fn.countAll().as('n'))
       .where('kind', '=', 'rotate').executeTakeFirstOrThrow()).n);
-    const deadline = Date.now() + 20_000;
-    while ((await count()) < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    await new Promise((r) => setTimeout(r, 2500)); // both schedulers run a few more passes
+    await waitFor(count, { what: 'the schedulers to create 100 rotations', timeoutMs: 60_000, intervalMs: 200, until: (n) => n >= 100, show: (n) => `${n} rotations` });
+    // A deliberate wait on time, for a duplicate that would come late: each scheduler ticks every
+    // second, so 2.5 s gives both processes at least two more passes over the same due policies.
+    await sleep(2500);
     const perSecret = await store.db.selectFrom('rotations').innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
       .select(['secrets.name as name', (eb) => eb.fn.countAll().as('n')]).where('rotations.kind', '=', 'rotate').groupBy('secrets.name').execute();
     assert.equal(perSecret.length, 100, 'every policy got its rotation');

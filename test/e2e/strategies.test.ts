@@ -9,6 +9,7 @@ import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
 import { jsonOf } from '../support/processes.js';
 import { randomTag } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const GRACE_MS = 2500;
 
@@ -16,14 +17,6 @@ async function runWait(h: RotationHarness): Promise<{ state: string; version: nu
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--timeout', '60', '--json']);
   assert.equal(r.code, 0, `${r.stdout} ${r.stderr}`);
   return JSON.parse(r.stdout) as { state: string; version: number; latencyMs: number };
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const ALTERNATING: FixtureEngine[] = fixtureCombos().filter((c) => c.strategy === 'alternating').map((c) => c.engine);
@@ -95,7 +88,9 @@ describe('redis: dual — the old password works beside the new one until the gr
     assert.equal(after.fields.username, user);
     assert.equal(await fx.login(user, after.fields.password as string), true, 'new works');
     assert.equal(await fx.login(user, before.fields.password as string), true, 'old still works during the grace period');
-    await waitUntil('the retire job', async () => !(await fx.login(user, before.fields.password as string)), GRACE_MS + 15_000);
+    await waitFor(async () => !(await fx.login(user, before.fields.password as string)), {
+      what: 'the retire job to remove the old password (it still logged in)', timeoutMs: GRACE_MS + 60_000, intervalMs: 200,
+    });
     assert.equal(await fx.login(user, after.fields.password as string), true, 'new still works after retirement');
     const audit = jsonOf<{ events: Array<{ action: string }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
     assert.ok(audit.events.some((e) => e.action === 'rotation.retire_succeeded'), 'the retire job is audited');
@@ -134,7 +129,7 @@ describe('dual is refused where the engine has no native overlap', () => {
       // …and the preflight `rotation set` created finds MariaDB and fails.
       const latest = async (): Promise<string> =>
         jsonOf<{ policies: Array<{ state: string }> }>(await h.sk(['rotation', 'list', '--json'])).policies[0]?.state ?? 'none';
-      await waitUntil('the preflight', async () => !['pending', 'claimed', 'none'].includes(await latest()));
+      await waitFor(latest, { what: 'the preflight to finish', timeoutMs: 20_000, until: (state) => !['pending', 'claimed', 'none'].includes(state), show: (state) => state });
       assert.equal(await latest(), 'failed');
       const audit = jsonOf<{ events: Array<{ action: string; details: { problems?: string[] } }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
       const failed = audit.events.find((e) => e.action === 'rotation.preflight_failed');

@@ -16,6 +16,7 @@ import type { VaultProcess } from '../support/vault-process.js';
 import { jsonOf, runBin, startBin } from '../support/processes.js';
 import { SOCKET_PROBE_MARK, socketProbeEnv } from '../support/socket-probe.js';
 import { parsePrometheusText } from '../support/prom-text.js';
+import { waitFor } from '../support/wait.js';
 import { VaultClient } from '../../protocol/client.js';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import type { ErrorCode } from '../../protocol/errors.js';
@@ -65,6 +66,10 @@ async function codeOf(p: Promise<unknown>): Promise<ErrorCode | 'accepted'> {
     assert.ok(isSikkerKeyError(err), String(err));
     return err.code;
   }
+}
+
+async function longPollsHeld(): Promise<number> {
+  return parsePrometheusText((await vault.get('/metrics')).body).get('sikkerkey_agent_long_polls_held')?.samples[0]?.value ?? 0;
 }
 
 async function requestsSeen(): Promise<number> {
@@ -218,8 +223,9 @@ test('a certificate replaced and reloaded on SIGHUP: the open long-poll complete
   const answeredBefore = await longPollsAnswered();
   const client = machineClient({ caFile: ca.caFile });
   const started = Date.now();
-  const held = client.request('GET', '/v1/agent/rotations?wait=6', undefined, { timeoutMs: 30_000 });
-  await new Promise((r) => setTimeout(r, 500));
+  // Held for 10 s: room for the reload to happen while it is open, even on a slow machine.
+  const held = client.request('GET', '/v1/agent/rotations?wait=10', undefined, { timeoutMs: 30_000 });
+  await waitFor(longPollsHeld, { what: 'the vault to hold the long-poll', timeoutMs: 8_000, intervalMs: 50, until: (n) => n >= 1, show: (n) => `${n} held` });
 
   const second = ca.issue();
   copyFileSync(second.certFile, certFile);
@@ -241,7 +247,7 @@ test('a certificate replaced and reloaded on SIGHUP: the open long-poll complete
 
   const res = await held;
   assert.equal(res.status, 204, 'the long-poll opened before the reload ran to its end');
-  assert.ok(Date.now() - started >= 5500, 'it was held for its whole wait, not dropped and retried');
+  assert.ok(Date.now() - started >= 9_500, 'it was held for its whole wait, not dropped and retried');
   assert.equal(await longPollsAnswered(), answeredBefore + 1, 'exactly one poll was answered meanwhile: the one held through the reload');
   client.close();
 

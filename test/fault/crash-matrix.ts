@@ -12,6 +12,7 @@ import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
 import type { RunningProcess } from '../support/processes.js';
 import { randomTag } from '../support/services.js';
+import { WaitTimeoutError, waitFor } from '../support/wait.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 
@@ -51,18 +52,23 @@ export async function startRig(combo: Combo, opts: { grace?: string } = {}): Pro
 
 const UNFINISHED = new Set(['pending', 'claimed', 'applied']);
 
-/** Waits until the secret's newest job (retries and retire jobs included) is no longer unfinished. */
+/**
+ * Waits until the secret's newest job (retries and retire jobs included) is no longer unfinished.
+ * A case that does not settle within the deadline is judged, not thrown: `timeout (<last state>)`
+ * makes its outcome `stuck`.
+ */
 async function quiescent(rig: ComboRig, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let state = 'unknown';
-    try {
+  try {
+    return await waitFor(async () => {
       const { body } = await rig.operator.request<{ policies: Array<{ secret: string; state: string }> }>('GET', '/v1/rotations');
-      state = body.policies.find((p) => p.secret === 'app')?.state ?? 'none';
-      if (!UNFINISHED.has(state)) return state;
-    } catch { /* the vault may be restarting */ }
-    if (Date.now() > deadline) return `timeout (${state})`;
-    await new Promise((r) => setTimeout(r, 150));
+      return body.policies.find((p) => p.secret === 'app')?.state ?? 'none';
+    }, {
+      what: 'the rotation to settle', timeoutMs, intervalMs: 150, until: (state) => !UNFINISHED.has(state),
+      retryOn: true, // the vault may be restarting
+    });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    return `timeout (${typeof err.lastSeen === 'string' ? err.lastSeen : 'unknown'})`;
   }
 }
 
@@ -84,14 +90,14 @@ export async function runCase(rig: ComboRig, point: string): Promise<CaseResult>
       const doomed = await h.startAgent({ faultAt: point });
       agents.push(doomed);
       rotationId = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
-      await doomed.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await doomed.waitFor(new RegExp(`fault point reached: ${point}`));
       await doomed.stop('SIGKILL');
       agents.push(await h.startAgent({ name: 'rescuer' }));
     } else {
       await h.restartVault({ faultAt: point });
       agents.push(await h.startAgent());
       const run = rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run').then((r) => r.body.id, () => undefined);
-      await h.vault.waitFor(new RegExp(`fault point reached: ${point}`), 30_000);
+      await h.vault.waitFor(new RegExp(`fault point reached: ${point}`));
       await h.restartVault();
       rotationId = await run; // lost when the vault died before answering
     }

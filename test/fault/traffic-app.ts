@@ -1,7 +1,8 @@
 // The application in the traffic test, run as its own process: it follows its database
 // credential through the client library (VaultClient.watch) and opens a new connection with the
 // credential it currently holds every few milliseconds, counting logins that worked and failed.
-// Env: SK_URL, SK_KEY_FILE, SK_ENGINE, SK_INTERVAL_MS. On SIGTERM it prints one JSON line.
+// Env: SK_URL, SK_KEY_FILE, SK_ENGINE, SK_INTERVAL_MS. It prints `version N` each time the watch
+// delivers a version (so the test can wait for it), and on SIGTERM one JSON line of counts.
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { loginWithFields } from '../support/engine-fixtures.js';
@@ -27,9 +28,11 @@ const watching = (async () => {
   for await (const v of vault.watch('db', 'app', { signal: stop.signal, waitSeconds: 10 })) {
     current = v.fields;
     counts.versions += 1;
+    process.stdout.write(`version ${v.version}\n`);
   }
 })().catch((err: unknown) => { if (!stop.signal.aborted) process.stderr.write(`watch ended: ${String(err)}\n`); });
 
+// No deadline of its own: the test gives the app 30 s to print "app ready" and kills it otherwise.
 while (!current && !stop.signal.aborted) await new Promise((r) => setTimeout(r, 10));
 process.stdout.write('app ready\n');
 while (!stop.signal.aborted) {

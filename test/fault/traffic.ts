@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { startRig } from './crash-matrix.js';
 import type { Combo } from './crash-matrix.js';
+import { waitFor } from '../support/wait.js';
+
+const FINISHED = new Set(['promoted', 'failed', 'stuck']);
 
 export interface TrafficResult { combo: Combo; rotations: number; ok: number; failed: number; errors: number; versions: number }
 
@@ -26,36 +29,34 @@ export async function runTraffic(combo: Combo, rotations: number, grace = '2s'):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let closed = false; // exited, and its output read to the end
+  app.on('close', () => { closed = true; });
   app.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   app.stderr.on('data', (d: Buffer) => { out += d.toString(); });
   try {
-    const deadline = Date.now() + 15_000;
-    while (!out.includes('app ready')) {
-      if (Date.now() > deadline) throw new Error(`the app did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => out, { what: 'the app to print "app ready"', timeoutMs: 30_000, intervalMs: 50, until: (o) => o.includes('app ready'), show: (o) => JSON.stringify(o.slice(-500)) });
     for (let i = 0; i < rotations; i++) {
-      let id: string | undefined;
-      while (!id) {
+      // The previous rotation's retire job (dual) may still be waiting out its grace period.
+      const id = (await waitFor(async () => {
         try {
-          id = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
+          return (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
         } catch (err) {
-          // The previous rotation's retire job (dual) is still waiting out its grace period.
           if ((err as { code?: string }).code !== 'SK_ERR_ROTATION_IN_PROGRESS') throw err;
-          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
         }
-      }
-      for (;;) {
-        const { body } = await rig.operator.request<{ state: string; error: string | null }>('GET', `/v1/rotations/${id}`);
-        if (body.state === 'promoted') break;
-        if (body.state === 'failed' || body.state === 'stuck') throw new Error(`rotation ${i} ${body.state}: ${body.error ?? ''}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      }, { what: `rotation ${i} to be accepted (the previous one's retire job finished)`, timeoutMs: 60_000 })) as string;
+      const job = await waitFor(async () => (await rig.operator.request<{ state: string; error: string | null }>('GET', `/v1/rotations/${id}`)).body, {
+        what: `rotation ${i} (${id}) to finish`, timeoutMs: 60_000, intervalMs: 25, until: (b) => FINISHED.has(b.state),
+      });
+      if (job.state !== 'promoted') throw new Error(`rotation ${i} ${job.state}: ${job.error ?? ''}`);
     }
-    await new Promise((r) => setTimeout(r, 300)); // the app picks up the last promotion
-    const done = new Promise<void>((resolve) => app.on('exit', () => resolve()));
+    // The counts are final once the app has followed the last promotion.
+    const live = (await rig.h.read()).version;
+    await waitFor(() => out, { what: `the app to follow version ${live}`, timeoutMs: 30_000, intervalMs: 25, until: (o) => o.includes(`version ${live}\n`), show: (o) => JSON.stringify(o.slice(-300)) });
     app.kill('SIGTERM');
-    await done;
+    await waitFor(() => closed, {
+      what: 'the app to exit after SIGTERM (printing its counts)', timeoutMs: 30_000, intervalMs: 50, show: () => JSON.stringify(out.slice(-300)),
+    });
     const last = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
     if (!last) throw new Error(`the app printed no counts: ${out.slice(-500)}`);
     const counts = JSON.parse(last) as { ok: number; failed: number; errors: number; versions: number };

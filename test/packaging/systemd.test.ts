@@ -11,10 +11,11 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentBinary, REPO_ROOT } from '../support/agent-binary.js';
+import { AGENT_BINARY_HOOK_TIMEOUT_MS, agentBinary, REPO_ROOT } from '../support/agent-binary.js';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { jsonOf, startExecutable } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 const UNIT = join(REPO_ROOT, 'packaging', 'systemd', 'sikkerkey-agent.service');
 const BOOTSTRAP = join(REPO_ROOT, 'packaging', 'systemd', 'bootstrap.sh');
@@ -63,6 +64,7 @@ describe('bootstrap.sh into a temporary root, against a real vault', () => {
       '--machine-lifetime', '24h', '--max-uses', '1', '--name-template', 'host-{hostname}', '--json'])).token;
   const bootstrap = (args: string[]): SpawnSyncReturns<string> => sh('bash', [BOOTSTRAP, '--root', root, '--vault-url', vault.url, ...args]);
 
+  // May build the agent executable first (5–25 s measured, bounded at 5 minutes by agentBinary()).
   before(async () => {
     [{ path: bin }, vault] = await Promise.all([agentBinary(), startVaultProcess()]);
     jsonOf(await vault.sk(['project', 'create', 'fleet', '--json']));
@@ -71,7 +73,7 @@ describe('bootstrap.sh into a temporary root, against a real vault', () => {
     token = await newToken();
     writeFileSync(join(work, 'token'), `${token}\n`, { mode: 0o600 });
     first = bootstrap(['--token-file', join(work, 'token'), '--binary', bin, '--hostname', 'web-1', '--health-listen', '127.0.0.1:0']);
-  });
+  }, { timeout: AGENT_BINARY_HOOK_TIMEOUT_MS });
   after(async () => {
     await vault?.close();
     if (root) rmSync(root, { recursive: true, force: true });
@@ -165,14 +167,11 @@ describe('bootstrap.sh into a temporary root, against a real vault', () => {
     });
     try {
       await agent.waitFor(/agent started/);
-      const deadline = Date.now() + 10_000;
-      let seen: number | null = null;
-      while (seen === null && Date.now() < deadline) {
+      // the vault saw the agent (signed long-polls with the enrolled key)
+      await waitFor(async () => {
         const list = jsonOf<{ machines: Array<{ name: string; lastSeenAt: number | null }> }>(await vault.sk(['machine', 'list', '--json']));
-        seen = list.machines.find((x) => x.name === 'host-web-1')?.lastSeenAt ?? null;
-        if (seen === null) await new Promise((r) => setTimeout(r, 300));
-      }
-      assert.ok(seen !== null, 'the vault saw the agent (signed long-polls with the enrolled key)');
+        return list.machines.find((x) => x.name === 'host-web-1')?.lastSeenAt ?? null;
+      }, { what: 'the vault to record host-web-1 as seen', timeoutMs: 30_000, intervalMs: 300, until: (seen) => seen !== null, show: (seen) => `lastSeenAt ${seen}` });
     } finally {
       await agent.stop();
     }

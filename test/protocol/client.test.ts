@@ -221,7 +221,9 @@ test('a vault that cannot be reached or does not answer in time is SK_ERR_CONNEC
   const slow = new VaultClient({ url: `http://127.0.0.1:${port}`, key, timeoutMs: 300 });
   const started = Date.now();
   assert.equal(await codeOf(slow.request('GET', '/v1/hang')), 'SK_ERR_CONNECT');
-  assert.ok(Date.now() - started < 3000);
+  // /v1/hang never answers, so only the client's own 300 ms timeout ends the request; the bound
+  // is generous (50×) for a shared machine.
+  assert.ok(Date.now() - started < 15_000, `the timeout ended the request after ${Date.now() - started} ms`);
   assert.equal(await codeOf(slow.request('GET', '/v1/hang', undefined, { timeoutMs: 100 })), 'SK_ERR_CONNECT');
   const ac = new AbortController();
   const pending = slow.request('GET', '/v1/hang', undefined, { signal: ac.signal });
@@ -285,7 +287,7 @@ test('a unix: URL talks over the socket and signs for localhost unless told othe
   }
 });
 
-test('http://localhost resolves to loopback only and is signed for localhost:port', async () => {
+test('http://localhost is allowed as loopback, reaches the vault and is signed for localhost:port', async () => {
   const vault = await startVault({ authority: (port) => `localhost:${port}` });
   const client = new VaultClient({ url: `http://localhost:${vault.port}`, key });
   try {

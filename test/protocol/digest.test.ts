@@ -52,7 +52,7 @@ test('the digest is checked over the raw bytes, not over a re-encoding of the JS
   assert.equal(codeOf(() => checkContentDigest(header, Buffer.from(raw.toString('utf8')))), 'SK_ERR_SIGNATURE_DIGEST_MISMATCH');
 });
 
-test('each way a Content-Digest can be wrong has its own error code', () => {
+test('each way a Content-Digest can be wrong is refused with the code for its kind of fault: missing, malformed, unsupported algorithm, mismatch', () => {
   const good = computeContentDigest(hello);
   const cases: Array<[string, string | undefined, ErrorCode]> = [
     ['absent', undefined, 'SK_ERR_SIGNATURE_MISSING'],

@@ -11,10 +11,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
 
 /** The repository root (tests run from dist/test/support). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const AGENT_BINARY = join(REPO_ROOT, 'dist', 'bin', 'sikkerkey-agent');
+/** A build took 5–25 s when measured; this bound only decides how long a hung build takes to fail. */
+export const BUILD_TIMEOUT_MS = 300_000;
+/**
+ * The `{ timeout }` for a `before` hook that calls agentBinary(): at worst it waits out another
+ * process's build (which failed) and then builds itself, plus a minute for whatever else the hook
+ * starts. Only a hung build comes near it.
+ */
+export const AGENT_BINARY_HOOK_TIMEOUT_MS = 2 * BUILD_TIMEOUT_MS + 90_000;
 
 /** What the executable is built from: the agent's import graph, the lock file and the build script. */
 const INPUT_DIRS = ['agent', 'providers', 'protocol', 'packaging/binary'];
@@ -54,18 +63,16 @@ async function ensure(): Promise<{ path: string; build: BuildReport | undefined 
   if (!agentBinaryIsStale()) return { path: AGENT_BINARY, build: undefined };
   const lock = join(REPO_ROOT, 'dist', 'bin', '.build-lock');
   mkdirSync(join(REPO_ROOT, 'dist', 'bin'), { recursive: true });
-  const deadline = Date.now() + 300_000;
-  for (;;) {
+  await waitFor(() => {
     try {
       mkdirSync(lock); // atomic: one builder at a time
-      break;
+      return 'locked';
     } catch {
       // another test process builds; a lock older than 5 minutes was left by a killed build
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000) rmdirSync(lock);
-      if (Date.now() > deadline) throw new Error('timed out waiting for another build of the agent executable');
-      await new Promise((r) => setTimeout(r, 500));
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > BUILD_TIMEOUT_MS) rmdirSync(lock);
+      return `${lock} held by another build`;
     }
-  }
+  }, { what: 'another test process to finish building the agent executable', timeoutMs: BUILD_TIMEOUT_MS + 30_000, intervalMs: 500, until: (s) => s === 'locked' });
   try {
     if (!agentBinaryIsStale()) return { path: AGENT_BINARY, build: undefined };
     const report = await buildOnce();
@@ -82,7 +89,7 @@ function buildOnce(): Promise<BuildReport> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('npm run build:agent took more than 5 minutes')); }, 300_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`npm run build:agent took more than ${BUILD_TIMEOUT_MS / 60_000} minutes`)); }, BUILD_TIMEOUT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -13,16 +13,20 @@ export type BinName = keyof typeof BIN;
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
 /** Runs one of our programs as a real process, the way a user would. */
-export function runBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN[bin], ...args], {
-      env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${bin} ${args[0] ?? ''} timed out`)); }, opts.timeoutMs ?? 30_000);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${bin} ${args.slice(0, 2).join(' ')} did not exit within ${timeoutMs} ms; stdout: ${stdout.slice(-1000)} stderr: ${stderr.slice(-1000)}`));
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     child.stdin.end(opts.input ?? '');
@@ -38,19 +42,24 @@ export function jsonOf<T>(r: CliResult): T {
 export interface RunningProcess {
   proc: ChildProcess;
   output: () => string;
-  /** Resolves once the process wrote a line matching `re` to stdout or stderr (returns the match). */
+  /**
+   * Resolves once the process wrote output matching `re` to stdout or stderr (returns the match);
+   * fails when the process exits first or after `timeoutMs`, quoting its output. The default,
+   * 60 s, is far above what a start-up or a fault point takes even on a loaded machine: it only
+   * decides how long a broken run takes to fail.
+   */
   waitFor: (re: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-export function startBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): RunningProcess {
+export function startBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
   return startExecutable(process.execPath, [BIN[bin], ...args], { ...opts, label: bin });
 }
 
 /** Like startBin, for any executable (e.g. the single-executable agent in dist/bin). */
-export function startExecutable(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; label?: string } = {}): RunningProcess {
+export function startExecutable(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; label?: string; cwd?: string } = {}): RunningProcess {
   const bin = opts.label ?? command;
-  const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   let out = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => { out += d.toString(); waiters.forEach((w) => w()); };
@@ -60,7 +69,7 @@ export function startExecutable(command: string, args: string[], opts: { env?: N
   return {
     proc,
     output: () => out,
-    waitFor: (re, timeoutMs = 20_000) => new Promise((resolve, reject) => {
+    waitFor: (re, timeoutMs = 60_000) => new Promise((resolve, reject) => {
       const check = (): boolean => {
         const m = out.match(re);
         if (m) { resolve(m); return true; }
@@ -68,7 +77,7 @@ export function startExecutable(command: string, args: string[], opts: { env?: N
         return false;
       };
       if (check()) return;
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} from ${bin}: ${out.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${bin}; its last output: ${out.slice(-2000)}`)), timeoutMs);
       waiters.push(() => { if (check()) clearTimeout(timer); });
     }),
     stop: async (signal = 'SIGTERM') => {

@@ -14,6 +14,7 @@ import type { CliResult, RunningProcess } from './processes.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { freePort } from './services.js';
+import { waitFor } from './wait.js';
 
 export interface RotationHarnessOptions {
   engine: string;
@@ -85,7 +86,7 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
       ...(opts.publicUrls ? [`${scheme}://127.0.0.1:${port}`, ...opts.publicUrls].flatMap((u) => ['--public-url', u]) : []),
     ], { env: faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: faultAt } : {} });
     processes.push(v);
-    await waitForHealth(`${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca).catch((err: unknown) => {
+    await waitForHealth(v, `${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca).catch((err: unknown) => {
       throw new Error(`${(err as Error).message}: ${v.output().slice(-1500)}`);
     });
     return v;
@@ -94,7 +95,8 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
   port = await portFromLog(vault);
   const url = `${scheme}://127.0.0.1:${port}`;
   const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey, ...(opts.tls ? { SIKKERKEY_CA_FILE: opts.tls.ca } : {}) };
-  const sk = (args: string[]): Promise<CliResult> => runBin('sikkerkey', args, { env });
+  // `rotation run --wait` waits for the rotation itself: give the CLI room to report its own timeout.
+  const sk = (args: string[]): Promise<CliResult> => runBin('sikkerkey', args, { env, timeoutMs: 120_000 });
   const must = async (args: string[]): Promise<void> => { jsonOf(await sk([...args, '--json'])); };
 
   await must(['project', 'create', 'db']);
@@ -153,24 +155,27 @@ async function portFromLog(v: RunningProcess): Promise<number> {
   return Number(m[1]);
 }
 
-/** GET url → status code; https verified against `ca`. */
+/** GET url → status code; https verified against `ca`. A request unanswered for 5 s fails (and is retried). */
 function statusOf(url: string, ca: string | undefined): Promise<number> {
-  if (!url.startsWith('https:')) return fetch(url).then((r) => r.status);
+  if (!url.startsWith('https:')) return fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.status);
   return new Promise((resolve, reject) => {
-    https.get(url, { ca, agent: false }, (res) => {
+    const req = https.get(url, { ca, agent: false, timeout: 5_000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
   });
 }
 
-async function waitForHealth(url: string, ca: string | undefined, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await statusOf(`${url}/healthz`, ca)) === 200) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`vault at ${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+class VaultExited extends Error {}
+
+async function waitForHealth(v: RunningProcess, url: string, ca: string | undefined, timeoutMs = 30_000): Promise<void> {
+  await waitFor(async () => {
+    if (v.proc.exitCode !== null || v.proc.signalCode !== null) throw new VaultExited(`the vault exited (${v.proc.exitCode ?? v.proc.signalCode})`);
+    return `HTTP ${await statusOf(`${url}/healthz`, ca)}`;
+  }, {
+    what: `the vault at ${url} to answer /healthz with 200`, timeoutMs, until: (seen) => seen === 'HTTP 200',
+    retryOn: (err) => !(err instanceof VaultExited), // not listening yet: connection refused
+  });
 }

@@ -100,8 +100,14 @@ forEachStore('vault API', (s) => {
     const res = await v.call(op, 'POST', '/v1/projects/shop/rotate-key');
     assert.equal(res.status, 200);
     assert.equal((res.body as { keyVersion: number }).keyVersion, 2);
-    assert.equal((await v.call(op, 'POST', '/v1/projects/shop/secrets/api-token/rollback', { to: 2 })).status, 200);
-    assert.equal(((await v.call(app1, 'GET', '/v1/projects/shop/secrets/api-token')).body as { value: string }).value, 'token-value-2');
+    const wrappedUnder = await v.ctx.store.db.selectFrom('secret_versions').innerJoin('secrets', 'secrets.id', 'secret_versions.secret_id')
+      .innerJoin('projects', 'projects.id', 'secrets.project_id').select('secret_versions.project_key_version as k').where('projects.name', '=', 'shop').execute();
+    assert.ok(wrappedUnder.length >= 4);
+    assert.deepEqual([...new Set(wrappedUnder.map((r) => r.k))], [2], 'every data key of the project is wrapped under the new key');
+    for (const [version, value] of [[3, 'token-value-3'], [1, 'token-value-1'], [2, 'token-value-2']] as const) {
+      assert.equal((await v.call(op, 'POST', '/v1/projects/shop/secrets/api-token/rollback', { to: version })).status, 200);
+      assert.equal(((await v.call(app1, 'GET', '/v1/projects/shop/secrets/api-token')).body as { value: string }).value, value, `version ${version}`);
+    }
     const keys = await v.ctx.store.db.selectFrom('project_keys').innerJoin('projects', 'projects.id', 'project_keys.project_id')
       .select('project_keys.key_version as key_version').where('projects.name', '=', 'shop').execute();
     assert.deepEqual(keys.map((k) => k.key_version), [2], 'the unreferenced old key version is gone');

@@ -90,13 +90,16 @@ forEachStore('auth guard', (s) => {
   test('an address outside --allow-cidr is refused before verification; health checks stay open', async () => {
     const store = await s.openAt(await s.freshLocation());
     const v = await startTestVault(store);
-    const { app } = await buildApp({ store, keyring: await openVault(store, v.rootKey), log: pino({ level: 'silent' }), authorities: ['vault.test:8200'], allowCidrs: ['10.0.0.0/8'] });
+    const { app, metrics } = await buildApp({ store, keyring: await openVault(store, v.rootKey), log: pino({ level: 'silent' }), authorities: ['vault.test:8200'], allowCidrs: ['10.0.0.0/8'] });
+    const verified = async (): Promise<number> => (await metrics.verifications.get()).values[0]?.value ?? 0;
     const signed = v.sign(v.operator, 'GET', '/v1/projects');
     const outside = await app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '192.0.2.1', headers: { host: 'vault.test:8200', ...signed.headers } });
     assert.equal(outside.statusCode, 403);
     assert.equal(JSON.parse(outside.body).error.code, 'SK_ERR_IP_NOT_ALLOWED');
+    assert.equal(await verified(), 0, 'the refused request\'s signature was never verified');
     const inside = await app.inject({ method: 'GET', url: '/v1/projects', remoteAddress: '10.1.2.3', headers: { host: 'vault.test:8200', ...v.sign(v.operator, 'GET', '/v1/projects').headers } });
     assert.equal(inside.statusCode, 200);
+    assert.equal(await verified(), 1, 'the allowed one was');
     assert.equal((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '192.0.2.1' })).statusCode, 200);
     await app.close();
     await v.close();

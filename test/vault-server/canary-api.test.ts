@@ -327,7 +327,7 @@ forEachStore('canary secrets', (s) => {
     assert.equal(((await v.call(v.operator, 'GET', '/v1/audit/verify')).body as { ok: boolean }).ok, true);
   });
 
-  test('two canary trips at once, with batch reads across the same projects, never deadlock', async () => {
+  test('two canary trips at once, with batch reads across the same projects: four rounds, each with exactly one trip, and no deadlock', async () => {
     for (let round = 0; round < 4; round++) {
       const a = `dl${round}-a`;
       const b = `dl${round}-b`;

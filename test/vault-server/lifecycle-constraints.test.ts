@@ -174,7 +174,7 @@ forEachStore('machine guardrails', (s) => {
     assert.deepEqual(JSON.parse(row.constraints ?? '{}'), { maxExpiresAt: row.created_at + 365 * 24 * 3_600_000 });
   });
 
-  test('refusals are audited, at most once a minute per machine and rule', async () => {
+  test('a machine\'s repeated refusals for one rule are audited at most once a minute', async () => {
     const t = await createToken(v, 'bootstrap', { project: 'ops', lifetime: '2h', ipAllowlist: ['192.0.2.0/24'], noApproval: true });
     const { key, res } = await enroll(v, t.token, { remoteAddress: '192.0.2.1' });
     const machineId = (res.body as { machineId: string }).machineId;

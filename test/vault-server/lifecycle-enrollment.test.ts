@@ -68,7 +68,7 @@ forEachStore('machine enrollment', (s) => {
     assert.equal(v.logs.join('\n').includes(t.token.slice(4)), false, 'a token reached the log');
   });
 
-  test('each refusal has its own code: CIDR, hostname, used up, expired, revoked, unknown', async () => {
+  test('refusals: CIDR and hostname are SK_ERR_TOKEN_CONSTRAINT saying which; used up, expired, revoked and unknown tokens get one indistinguishable SK_ERR_TOKEN_INVALID; the audit log has each reason', async () => {
     const cidr = await createToken(v, 'enrollment', { project: 'ci', machineLifetime: '1h', sourceCidrs: ['10.0.0.0/8'] });
     const outside = await enroll(v, cidr.token, { remoteAddress: '192.0.2.10' });
     assert.equal(outside.res.status, 403);

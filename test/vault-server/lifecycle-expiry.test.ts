@@ -11,6 +11,7 @@ import { HARD_DELETE_AFTER_MS, SWEEPER_LEASE_NAME, sweepMachines } from '../../v
 import { buildApp } from '../../vault-server/app.js';
 import { openVault } from '../../vault-server/vault-state.js';
 import { pino } from 'pino';
+import { sleep, waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -217,9 +218,7 @@ forEachStore('machine lifetime', (s) => {
       now: () => clock, machineSweeper: { everyMs: 25 },
     });
     try {
-      const deadline = Date.now() + 5000;
-      while ((await status()) !== 'expired' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      assert.equal(await status(), 'expired');
+      await waitFor(status, { what: `the sweeper (every 25 ms) to mark ${name} expired`, timeoutMs: 30_000, intervalMs: 25, until: (st) => st === 'expired' });
     } finally {
       await second.app.close();
     }
@@ -227,7 +226,9 @@ forEachStore('machine lifetime', (s) => {
     const later = await enroll(v, t.token);
     const laterName = (later.res.body as { name: string }).name;
     clock += HOUR;
-    await new Promise((r) => setTimeout(r, 150));
+    // A deliberate wait on time, for something that must not happen: six of the closed sweeper's
+    // 25 ms intervals, in which a sweeper still running would have expired the machine.
+    await sleep(150);
     const row = await v.ctx.store.db.selectFrom('machines').select('status').where('name', '=', laterName).executeTakeFirstOrThrow();
     assert.equal(row.status, 'active');
   });

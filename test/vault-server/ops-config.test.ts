@@ -106,7 +106,7 @@ test('an unknown SIKKERKEY_VAULT_ variable is ignored with a warning naming the 
   assert.deepEqual(c.warnings, ['SIKKERKEY_VAULT_TLS_CRT is not a setting and is ignored (did you mean SIKKERKEY_VAULT_TLS_CERT?)']);
 });
 
-test('values are validated once: store location, durations, levels, CIDRs, listen syntax, TLS pairs', () => {
+test('values are validated: store location, durations, levels, CIDRs, listen syntax, TLS pairs', () => {
   assert.match(configError({}), /where is the store\?/);
   assert.match(configError({ flags: { dataDir: '/a', databaseUrl: 'postgres://x' } }), /either dataDir .* or databaseUrl/);
   assert.match(configError({ flags: { dataDir: '/a', rotationLease: '0s' } }), /--rotation-lease must be between 1s and 10m/);

@@ -1,6 +1,7 @@
 // How a real `sikkerkey-vault serve` process starts and stops: graceful SIGTERM (held long-polls
-// answered 503 + Retry-After, in-flight requests finish, bounded), a second SIGTERM exits at once,
-// SIGHUP never ends it, --insecure-listen warns at every start, and a unix-socket listener.
+// answered 503 + Retry-After, in-flight requests finish, bounded), a second SIGTERM exits without
+// waiting out the drain, SIGHUP does not end it, --insecure-listen warns at each start, and a
+// unix-socket listener.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -16,6 +17,8 @@ import { isSikkerKeyError } from '../../protocol/errors.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import type { IdentityKey } from '../../protocol/keys.js';
 import { signRequest } from '../../protocol/signing.js';
+import { parsePrometheusText } from '../support/prom-text.js';
+import { waitFor } from '../support/wait.js';
 
 let vault: VaultProcess;
 let agentKey: Pick<IdentityKey, 'keyId' | 'privateKey'>;
@@ -99,13 +102,18 @@ before(async () => {
 });
 after(async () => vault?.close());
 
-test('SIGTERM: a held long-poll gets 503 + Retry-After at once, the in-flight confirm finishes, then the vault exits 0', async () => {
+/** Long-polls the vault holds open right now (its own gauge). */
+async function longPollsHeld(): Promise<number> {
+  return parsePrometheusText((await vault.get('/metrics')).body).get('sikkerkey_agent_long_polls_held')?.samples[0]?.value ?? 0;
+}
+
+test('SIGTERM: a held long-poll gets 503 + Retry-After well before its wait ends, the in-flight confirm finishes, then the vault exits 0', async () => {
   // The confirm rides a kept-alive connection: its answer must close it, or the drain would wait
   // for that idle connection until --shutdown-timeout and exit non-zero.
   const keepAlive = new http.Agent({ keepAlive: true });
   const { confirm } = await confirmHeldInFlight(keepAlive);
   const poll = signed(idleKey, 'GET', '/v1/agent/rotations?wait=30');
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(longPollsHeld, { what: 'the vault to hold the idle machine\'s long-poll', timeoutMs: 20_000, intervalMs: 50, until: (n) => n >= 1, show: (n) => `${n} held` });
   const signalled = Date.now();
   vault.proc.proc.kill('SIGTERM');
   const answered = await poll;
@@ -113,7 +121,8 @@ test('SIGTERM: a held long-poll gets 503 + Retry-After at once, the in-flight co
   assert.equal(answered.status, 503);
   assert.equal(answered.headers['retry-after'], '2');
   assert.equal((JSON.parse(answered.body) as { error: { code: string } }).error.code, 'SK_ERR_UNAVAILABLE');
-  assert.ok(Date.now() - signalled < 3000, 'the long-poll was released by the shutdown, not by its 30 s wait');
+  // Generous for a shared machine (it takes milliseconds), and still far from the poll's own 30 s.
+  assert.ok(Date.now() - signalled < 15_000, 'the long-poll was released by the shutdown, not by its 30 s wait');
   await vault.proc.waitFor(/shutting down/);
   const refused = await signed(idleKey, 'GET', '/healthz');
   assert.deepEqual(refused, { error: 'ECONNREFUSED' }, 'no new connections are accepted');
@@ -142,7 +151,9 @@ test('a request still in flight when --shutdown-timeout runs out is cut, the vau
   const code = await exitCode(vault.proc);
   const took = Date.now() - signalled;
   assert.equal(code, 1);
-  assert.ok(took >= 900 && took < 5000, `exited after the bound (${took} ms)`);
+  // Not before the 1 s bound; the upper end is only generous (10×): without the bound the held
+  // confirm never ends, and exitCode() gives up after 15 s.
+  assert.ok(took >= 900 && took < 10_000, `exited after the bound (${took} ms)`);
   assert.match(vault.proc.output(), /in-flight requests did not finish in time/);
 
   await vault.restart();
@@ -152,17 +163,18 @@ test('a request still in flight when --shutdown-timeout runs out is cut, the vau
   assert.equal(status.body.state, 'promoted', 'the confirm had committed before the cut');
 });
 
-test('a second SIGTERM exits at once, without waiting for the drain', async () => {
+test('a second SIGTERM exits without waiting out the drain (--shutdown-timeout 60s)', async () => {
   assert.equal(await vault.proc.stop('SIGTERM'), 0);
   await vault.restart({ args: ['--shutdown-timeout', '60s'] });
   const { confirm } = await confirmHeldInFlight();
   vault.proc.proc.kill('SIGTERM');
   await vault.proc.waitFor(/shutting down/);
   const second = Date.now();
-  const exited = exitCode(vault.proc);
+  const exited = exitCode(vault.proc, 30_000);
   vault.proc.proc.kill('SIGTERM');
   assert.equal(await exited, 1);
-  assert.ok(Date.now() - second < 2000, 'at once');
+  // Milliseconds in practice; the bound is generous for a shared machine and still half the drain's 60 s.
+  assert.ok(Date.now() - second < 30_000, 'it did not wait for the drain');
   assert.match(vault.proc.output(), /second signal: exiting now/);
   await confirm;
   await vault.restart();

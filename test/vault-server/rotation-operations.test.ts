@@ -58,7 +58,7 @@ forEachStore('rotation operations', (s) => {
     await v.ctx.store.db.updateTable('rotations').set({ state: 'promoted', finished_at: clock }).where('id', '=', id).execute();
   }
 
-  test('rotation set creates a preflight job; the agent reports it; `rotation set --wait` sees the result', async () => {
+  test('setting a rotation policy creates a preflight job; the agent\'s report becomes the job\'s result (failed, with the problem)', async () => {
     const { preflightId } = await policy('pf');
     assert.ok(preflightId);
     const claim = await v.call(agent, 'POST', `/v1/agent/rotations/${preflightId}/claim`);
@@ -95,7 +95,7 @@ forEachStore('rotation operations', (s) => {
     assert.equal((stored.body as { nextRunAt: number }).nextRunAt, Date.parse('2026-03-30T23:00:00.000Z'));
   });
 
-  test('a due run that finds an unfinished rotation is skipped, and `rotation run` answers 409 with the running id', async () => {
+  test('a due run that finds an unfinished rotation is skipped, and a manual run answers 409 with the running id', async () => {
     const run = await v.call(op(), 'POST', '/v1/projects/p/secrets/cron/rotation/run');
     assert.equal(run.status, 202);
     const id = (run.body as { id: string }).id;

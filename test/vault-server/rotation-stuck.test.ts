@@ -1,5 +1,6 @@
 // A rotation where neither credential works is `stuck`: audited, counted, no more retries, and
-// only an operator ends it with `rotation resolve --use pending|live` after looking at the database.
+// only an operator ends it (`rotation resolve --use pending|live` in the CLI; here its API route,
+// with the agent's side driven by signed calls).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachStore } from '../support/stores.js';
@@ -32,7 +33,7 @@ forEachStore('stuck rotations', (s) => {
     return { id, pendingPassword };
   }
 
-  test('neither credential works: stuck, audited and counted; no new run, no claim; resolve --use live discards the pending', async () => {
+  test('neither credential works: stuck, audited and counted; no new run, no claim; resolving with use=live discards the pending', async () => {
     const { id } = await stuckRotation('a');
     const status = (await v.call(v.operator, 'GET', '/v1/projects/p/secrets/a/rotation')).body as { state: string; lastError: string };
     assert.equal(status.state, 'stuck');
@@ -49,7 +50,7 @@ forEachStore('stuck rotations', (s) => {
     assert.deepEqual(versions.map((x) => [x.version, x.state]), [[2, 'discarded'], [1, 'live']]);
   });
 
-  test('resolve --use pending promotes the pending credential the operator found in the database', async () => {
+  test('resolving with use=pending promotes the pending credential', async () => {
     await stuckRotation('b');
     const res = await v.call(v.operator, 'POST', '/v1/projects/p/secrets/b/rotation/resolve', { use: 'pending' });
     assert.equal((res.body as { state: string; version: number }).state, 'promoted');

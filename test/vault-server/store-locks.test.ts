@@ -9,21 +9,13 @@ import { forShare, forUpdate, isUniqueViolation, transaction } from '../../vault
 import { SQLITE_FILE_NAME } from '../../vault-server/store/open-store.js';
 import type { Store } from '../../vault-server/store/open-store.js';
 import { forEachStore, seedSecret } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
 
 /** A promise with its resolve function, to hold a transaction open until the test says so. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((resolve) => { open = resolve; });
   return { promise, open };
-}
-
-/** Polls until `check` is true (or fails after `ms`). */
-async function until(what: string, check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 async function lockWaiters(store: Store): Promise<number> {
@@ -153,7 +145,7 @@ forEachStore('store: transactions and row locks', ({ open, location, dialect }) 
         return row.key_version;
       });
       try {
-        await until('the second transaction to wait on a row lock', async () => (await lockWaiters(store)) >= 1);
+        await waitFor(() => lockWaiters(store), { what: 'the second transaction to wait on a row lock', timeoutMs: 30_000, intervalMs: 20, until: (n) => n >= 1, show: (n) => `${n} lock waiters` });
         assert.equal(secondGotRow, false, 'the second transaction got the row while the first held it');
       } finally {
         // Also on failure: a transaction left waiting would keep the pool (and the test) open.
@@ -175,8 +167,9 @@ forEachStore('store: transactions and row locks', ({ open, location, dialect }) 
         held.open();
         await release.promise;
       }));
-      // Both shared locks are granted at once: neither reader waits for the other.
-      const bothHeld = await Promise.race([Promise.all(bothHold.map((g) => g.promise)).then(() => true), sleep(5000, false, { ref: false })]);
+      // Both shared locks are granted at once: neither reader waits for the other. Readers that
+      // blocked each other would wait until released, so a generous bound decides nothing else.
+      const bothHeld = await Promise.race([Promise.all(bothHold.map((g) => g.promise)).then(() => true), sleep(30_000, false, { ref: false })]);
       if (!bothHeld) {
         release.open();
         await Promise.all(readers);
@@ -188,7 +181,7 @@ forEachStore('store: transactions and row locks', ({ open, location, dialect }) 
         writerGotRow = true;
       });
       try {
-        await until('the writer to wait on the shared row', async () => (await lockWaiters(store)) >= 1);
+        await waitFor(() => lockWaiters(store), { what: 'the writer to wait on the shared row', timeoutMs: 30_000, intervalMs: 20, until: (n) => n >= 1, show: (n) => `${n} lock waiters` });
         assert.equal(writerGotRow, false);
       } finally {
         release.open();
