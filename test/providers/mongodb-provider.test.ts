@@ -271,7 +271,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
       'SK_ERR_PROVIDER_CONNECT',
       ALL_SECRETS,
     );
-    assert.ok(Date.now() - started < 3000, 'within a few seconds');
+    assert.ok(Date.now() - started < 15_000, 'within seconds (a generous bound for a shared machine; the driver\'s own default would wait 30 s)');
     assert.match(err.message, /ECONNREFUSED/);
     // verification against an unreachable target maps the same way
     const p = await rootProvider({ port: String(port) });
@@ -293,7 +293,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
         'SK_ERR_PROVIDER_CONNECT',
         ALL_SECRETS,
       );
-      assert.ok(Date.now() - started < 3000, 'within a few seconds');
+      assert.ok(Date.now() - started < 15_000, 'within seconds (a generous bound for a shared machine; the driver\'s own default would wait 30 s)');
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -308,7 +308,7 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     try {
       const started = Date.now();
       const err = await expectProviderError(p.setPassword({ username: 'app', password: pw('stalled') }), 'SK_ERR_PROVIDER_CONNECT', ALL_SECRETS);
-      assert.ok(Date.now() - started < 3000, 'within a few seconds');
+      assert.ok(Date.now() - started < 15_000, 'within seconds (a generous bound for a shared machine; the driver\'s own default would wait 30 s)');
       assert.match(err.message, /unknown: verify before retrying/);
     } finally {
       srv.stallCommand('updateUser', false);

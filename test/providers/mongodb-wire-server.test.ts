@@ -22,6 +22,7 @@ import {
 } from '../support/mongo-wire-protocol.js';
 import { ScramSha256Conversation, makeScramSha256Credential } from '../support/mongo-scram.js';
 import { RawWireClient } from '../support/mongo-wire-client.js';
+import { waitFor } from '../support/wait.js';
 
 const require = createRequire(import.meta.url);
 const ROOT_PWD = 'root-Pw-4f9c2a';
@@ -98,7 +99,8 @@ describe('MongoDB wire test server against the real driver', () => {
     const before = srv.commands().length;
     await withClient(clientFor(srv, 'root', ROOT_PWD, { heartbeatFrequencyMS: 500 }), async (c) => {
       await c.db('admin').command({ ping: 1 });
-      await new Promise((resolve) => setTimeout(resolve, 1200));
+      // heartbeats every 500 ms: wait until one arrived, then use the application connection again
+      await waitFor(() => srv.commands().slice(before).some((r) => r.name === 'hello' && r.opCode === OP_MSG), { what: 'a heartbeat hello over OP_MSG', timeoutMs: 20_000, intervalMs: 100 });
       await c.db('admin').command({ ping: 1 });
     });
     const heartbeats = srv.commands().slice(before).filter((r) => r.name === 'hello' && r.opCode === OP_MSG);

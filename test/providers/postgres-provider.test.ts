@@ -3,6 +3,7 @@
 // rules checked against the real server; the 16+ rules against the preflight function).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { waitFor } from '../support/wait.js';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { expectCode } from '../../providers/conformance.js';
@@ -62,8 +63,11 @@ describe('postgres provider: what reaches the server', () => {
       await p.verify({ username: app.name, password: next });
     });
     assert.match(await storedVerifier(app.name), /^SCRAM-SHA-256\$4096:/);
-    await new Promise((r) => setTimeout(r, 100)); // the server writes its log asynchronously
-    const log = readFileSync(cluster.logFile, 'utf8');
+    // the server writes its log asynchronously: wait until the statement is there
+    const logFile = cluster.logFile;
+    const log = await waitFor(() => readFileSync(logFile, 'utf8'), {
+      what: 'the ALTER ROLE in the server log', timeoutMs: 10_000, intervalMs: 50, until: (text) => text.includes(`ALTER ROLE ${id(app.name)} WITH PASSWORD`), show: () => 'not yet',
+    }).catch(() => readFileSync(logFile, 'utf8'));
     assert.ok(log.includes(`ALTER ROLE ${id(app.name)} WITH PASSWORD`), 'log_statement=ddl did not log the statement: the check below would prove nothing');
     assert.ok(!log.includes(next), 'the new password is in the server log');
     t.diagnostic('server log holds the ALTER ROLE with a verifier, not the password');
