@@ -10,8 +10,10 @@
 // Before the tests: the requirements check (scripts/test-requirements.mjs; installs missing
 // Debian packages when run as root), then a throwaway PostgreSQL, MariaDB and Redis on free ports
 // (scripts/test-services.mjs) unless PG_URL / MYSQL_URL / REDIS_URL name servers to use instead;
-// the test processes get those three URLs. Every test has 120 s (--test-timeout); test files run
-// one at a time within an area, Node's default on 2 cores (availableParallelism() - 1).
+// the test processes get those three URLs. Every test has 120 s unless it states its own timeout
+// (scripts/test-timeout.mjs; `--test-timeout=N` sets another default), every test file 10 min
+// (node's --test-timeout, which on Node 20 applies to whole files only). Test files run one at a
+// time within an area, Node's default on 2 cores (availableParallelism() - 1).
 // Node 20's directory discovery would also run helper modules under test/, so files are listed.
 // Ends with a table per area and one line `N passed, N failed, N skipped`; exits non-zero when
 // any area failed.
@@ -19,14 +21,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureRequirements, SBIN_DIRS } from './test-requirements.mjs';
 import { startTestServices } from './test-services.mjs';
 
 const ROOT = 'dist/test';
-const TEST_TIMEOUT_MS = 120_000;
+const FILE_TIMEOUT_MS = 600_000;
 const args = process.argv.slice(2);
 const filters = args.filter((a) => !a.startsWith('--'));
-const passThrough = args.filter((a) => a.startsWith('--'));
+const timeoutArg = args.findLast((a) => a.startsWith('--test-timeout='));
+const testTimeoutMs = timeoutArg === undefined ? 120_000 : Number(timeoutArg.slice('--test-timeout='.length));
+const passThrough = args.filter((a) => a.startsWith('--') && !a.startsWith('--test-timeout='));
+const preload = pathToFileURL(fileURLToPath(new URL('test-timeout.mjs', import.meta.url))).href;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -72,7 +78,10 @@ console.log(services.line);
 
 // the test processes start mariadbd, runuser and the like by name: a non-root PATH lacks sbin
 const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
-const env = { ...process.env, ...services.env, PATH: [...path, ...SBIN_DIRS.filter((d) => !path.includes(d))].join(delimiter) };
+const env = {
+  ...process.env, ...services.env, SK_TEST_TIMEOUT_MS: String(testTimeoutMs),
+  PATH: [...path, ...SBIN_DIRS.filter((d) => !path.includes(d))].join(delimiter),
+};
 
 // The reporter a person sees is node's own choice (spec on a terminal, tap otherwise); a second,
 // TAP reporter into a file gives this script the counts.
@@ -94,7 +103,7 @@ function runArea(area, areaFiles) {
   const reporters = userReporters > 0
     ? Array(Math.max(0, userReporters - userDestinations)).fill('--test-reporter-destination=stdout')
     : [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout'];
-  const argv = ['--test', `--test-timeout=${TEST_TIMEOUT_MS}`, ...passThrough, ...reporters, '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...areaFiles];
+  const argv = [`--import=${preload}`, '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, ...passThrough, ...reporters, '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...areaFiles];
   const started = performance.now();
   return new Promise((resolve) => {
     current = spawn(process.execPath, argv, { stdio: 'inherit', env });
