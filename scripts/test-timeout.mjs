@@ -4,7 +4,8 @@
 // Why not just `node --test --test-timeout=120000`: on Node 20 that option applies only in the
 // `--test` parent process, to each test FILE as a whole (a file whose tests add up to more than
 // 120 s fails), and the test processes themselves ignore it. A test that needs longer says so
-// with test(name, { timeout }, fn). Suites (describe) get no timeout of their own here.
+// with test(name, { timeout }, fn). Suites (describe) get no timeout of their own here. Only the
+// named exports are wrapped: `import test from 'node:test'` (the module object itself) is not.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 
 const ms = Number(process.env.SK_TEST_TIMEOUT_MS);
@@ -23,14 +24,20 @@ if (Number.isInteger(ms) && ms > 0) {
       const args = [...(name === undefined ? [] : [name]), withTimeout, ...(body === undefined ? [] : [body])];
       return fn.apply(this, args);
     };
+    // everything else hung on the function stays (node:test's default export is test itself,
+    // carrying test.before, test.after, test.describe, test.mock …)
+    const own = Object.getOwnPropertyDescriptors(fn);
+    for (const key of ['length', 'name', 'prototype']) delete own[key];
+    Object.defineProperties(wrapped, own);
     for (const variant of ['skip', 'todo', 'only']) {
       if (typeof fn[variant] === 'function') wrapped[variant] = withDefault(fn[variant]);
     }
     return wrapped;
   };
 
-  nodeTest.test = withDefault(nodeTest.test);
-  nodeTest.it = withDefault(nodeTest.it);
+  const test = withDefault(nodeTest.test);
+  const it = withDefault(nodeTest.it);
+  for (const holder of [nodeTest, test]) Object.assign(holder, { test, it });
   // `import { test } from 'node:test'` in the test files, loaded after this, sees the wrapped ones
   syncBuiltinESMExports();
 }
