@@ -1,15 +1,38 @@
 #!/usr/bin/env node
-// Runs the compiled test files (dist/test/**/*.test.js) with Node's own test runner.
-// Arguments narrow the run: `node scripts/run-tests.mjs protocol store` runs files whose path
-// contains any of the words. Node 20's directory discovery would also run helper modules under
-// test/, so the files are listed explicitly.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+// Runs the compiled test files (dist/test/**/*.test.js) with Node's own test runner, one
+// `node --test` per area (the top directory under dist/test: agent, e2e, fault, packaging,
+// protocol, providers, vault-server), and prints how long each area took.
+//
+//   node scripts/run-tests.mjs                     every test file
+//   node scripts/run-tests.mjs protocol store      files whose path contains any of the words
+//   node scripts/run-tests.mjs e2e --test-name-pattern=redis   options starting with -- go to node
+//
+// Before the tests: the requirements check (scripts/test-requirements.mjs; installs missing
+// Debian packages when run as root), then a throwaway PostgreSQL, MariaDB and Redis on free ports
+// (scripts/test-services.mjs) unless PG_URL / MYSQL_URL / REDIS_URL name servers to use instead;
+// the test processes get those three URLs. Every test has 120 s unless it states its own timeout
+// (scripts/test-timeout.mjs; `--test-timeout=N` sets another default), every test file 10 min
+// (node's --test-timeout, which on Node 20 applies to whole files only). Test files run one at a
+// time within an area, Node's default on 2 cores (availableParallelism() - 1).
+// Node 20's directory discovery would also run helper modules under test/, so files are listed.
+// Ends with a table per area and one line `N passed, N failed, N skipped`; exits non-zero when
+// any area failed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureRequirements, SBIN_DIRS } from './test-requirements.mjs';
+import { startTestServices } from './test-services.mjs';
 
-const root = 'dist/test';
-const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const passThrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const ROOT = 'dist/test';
+const FILE_TIMEOUT_MS = 600_000;
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith('--'));
+const timeoutArg = args.findLast((a) => a.startsWith('--test-timeout='));
+const testTimeoutMs = timeoutArg === undefined ? 120_000 : Number(timeoutArg.slice('--test-timeout='.length));
+const passThrough = args.filter((a) => a.startsWith('--') && !a.startsWith('--test-timeout='));
+const preload = pathToFileURL(fileURLToPath(new URL('test-timeout.mjs', import.meta.url))).href;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -18,12 +41,114 @@ function walk(dir) {
   });
 }
 
-const files = walk(root)
-  .filter((f) => filters.length === 0 || filters.some((w) => f.includes(w)))
-  .sort();
-if (files.length === 0) {
-  console.error(`no test files under ${root} match ${filters.join(' ') || '(all)'}`);
+let files;
+try {
+  files = walk(ROOT);
+} catch (err) {
+  console.error(`cannot read ${ROOT} (${err.code ?? err.message}): build first (npm run build)`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', ...passThrough, ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+files = files.filter((f) => filters.length === 0 || filters.some((w) => f.includes(w))).sort();
+if (files.length === 0) {
+  console.error(`no test files under ${ROOT} match ${filters.join(' ') || '(all)'}`);
+  process.exit(1);
+}
+const areas = new Map();
+for (const f of files) {
+  const parts = relative(ROOT, f).split(sep);
+  const area = parts.length > 1 ? parts[0] : '(top)';
+  areas.set(area, [...(areas.get(area) ?? []), f]);
+}
+
+try {
+  ensureRequirements();
+} catch (err) {
+  console.error(`requirements: ${err.message}`);
+  process.exit(1);
+}
+
+let services;
+try {
+  services = await startTestServices();
+} catch (err) {
+  console.error(`test services: ${err.message}`);
+  process.exit(1);
+}
+console.log(services.line);
+
+// the test processes start mariadbd, runuser and the like by name: a non-root PATH lacks sbin
+const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+const env = {
+  ...process.env, ...services.env, SK_TEST_TIMEOUT_MS: String(testTimeoutMs),
+  PATH: [...path, ...SBIN_DIRS.filter((d) => !path.includes(d))].join(delimiter),
+};
+
+// The reporter a person sees is node's own choice (spec on a terminal, tap otherwise); a second,
+// TAP reporter into a file gives this script the counts.
+const userReporters = passThrough.filter((a) => a.startsWith('--test-reporter=') || a === '--test-reporter').length;
+const userDestinations = passThrough.filter((a) => a.startsWith('--test-reporter-destination')).length;
+const reportDir = mkdtempSync(join(tmpdir(), 'sk-test-report-'));
+
+let current;
+let interrupted;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    interrupted ??= signal;
+    current?.kill(signal);
+  });
+}
+
+function runArea(area, areaFiles) {
+  const tapFile = join(reportDir, `${area.replace(/[^\w.-]/g, '_')}.tap`);
+  const reporters = userReporters > 0
+    ? Array(Math.max(0, userReporters - userDestinations)).fill('--test-reporter-destination=stdout')
+    : [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout'];
+  const argv = [`--import=${preload}`, '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, ...passThrough, ...reporters, '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...areaFiles];
+  const started = performance.now();
+  return new Promise((resolve) => {
+    current = spawn(process.execPath, argv, { stdio: 'inherit', env });
+    current.once('exit', (code, signal) => {
+      current = undefined;
+      let tap = '';
+      try {
+        tap = readFileSync(tapFile, 'utf8');
+      } catch {
+        // no report: the run itself failed
+      }
+      // node's closing summary (`# pass N` …) comes last; a test's own output never follows it
+      const count = (key) => {
+        const all = [...tap.matchAll(new RegExp(`^# ${key} (\\d+)$`, 'gm'))];
+        return all.length > 0 ? Number(all[all.length - 1][1]) : undefined;
+      };
+      const pass = count('pass') ?? 0;
+      let failed = (count('fail') ?? 0) + (count('cancelled') ?? 0);
+      const ok = code === 0 && count('pass') !== undefined;
+      if (!ok && failed === 0) failed = 1; // crashed or killed before it could count: still a failure
+      resolve({ area, files: areaFiles.length, seconds: (performance.now() - started) / 1000, pass, failed, skipped: count('skipped') ?? 0, ok, exit: code ?? signal });
+    });
+  });
+}
+
+const results = [];
+const t0 = performance.now();
+for (const [area, areaFiles] of areas) {
+  if (interrupted) break;
+  results.push(await runArea(area, areaFiles));
+}
+const wall = (performance.now() - t0) / 1000;
+await services.stop();
+rmSync(reportDir, { recursive: true, force: true });
+
+const sum = (key) => results.reduce((n, r) => n + r[key], 0);
+const rows = [
+  ['area', 'files', 'seconds', 'passed', 'failed', 'skipped'],
+  ...results.map((r) => [r.area, String(r.files), r.seconds.toFixed(1), String(r.pass), r.ok ? String(r.failed) : `${r.failed} (exit ${r.exit})`, String(r.skipped)]),
+  ['total', String(sum('files')), wall.toFixed(1), String(sum('pass')), String(sum('failed')), String(sum('skipped'))],
+];
+const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+console.log('');
+for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+if (interrupted) console.log(`interrupted (${interrupted}): ${areas.size - results.length} area(s) not run`);
+const skipped = sum('skipped');
+console.log(`${sum('pass')} passed, ${sum('failed')} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
+process.exit(interrupted ? (interrupted === 'SIGINT' ? 130 : 143) : results.every((r) => r.ok) ? 0 : 1);

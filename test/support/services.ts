@@ -1,7 +1,9 @@
 /**
  * Where the tests' real services are, and small helpers around them. Each URL comes from its
- * environment variable (CI may point elsewhere) with the machine's local default. A service a
- * test needs and cannot reach is a failure naming the variable, never a silent skip.
+ * environment variable: `npm test` (scripts/run-tests.mjs) sets all three to the throwaway
+ * servers it starts, or passes on the ones the caller set. Without it, a missing variable is an
+ * error, never the machine's default port. A service a test needs and cannot reach is a failure
+ * naming the variable, never a silent skip.
  *
  * @example
  *   await assertReachable('mysql', mysqlUrl());
@@ -16,19 +18,23 @@ import { join } from 'node:path';
 
 export type ServiceName = 'postgres' | 'mysql' | 'redis' | 'postgres-scram';
 
-const SERVICES: Record<ServiceName, { env: string; fallback: string }> = {
-  postgres: { env: 'PG_URL', fallback: 'postgres://postgres@127.0.0.1:5432/postgres' },
-  mysql: { env: 'MYSQL_URL', fallback: 'mysql://root@127.0.0.1:3306' },
-  redis: { env: 'REDIS_URL', fallback: 'redis://127.0.0.1:6379' },
-  'postgres-scram': { env: 'PG_SCRAM_URL', fallback: '' },
+const SERVICES: Record<ServiceName, { env: string }> = {
+  postgres: { env: 'PG_URL' },
+  mysql: { env: 'MYSQL_URL' },
+  redis: { env: 'REDIS_URL' },
+  'postgres-scram': { env: 'PG_SCRAM_URL' },
 };
 
 const fromEnv = (name: ServiceName): string => {
-  const value = process.env[SERVICES[name].env];
-  return value !== undefined && value !== '' ? value : SERVICES[name].fallback;
+  const { env } = SERVICES[name];
+  const value = process.env[env];
+  if (value === undefined || value === '') {
+    throw new Error(`${env} is not set: run the tests through npm test (or node scripts/run-tests.mjs), which starts throwaway servers, or set ${env}`);
+  }
+  return value;
 };
 
-/** PostgreSQL (locally: trust auth, so it proves nothing about passwords). */
+/** PostgreSQL (trust auth, so it proves nothing about passwords). */
 export const pgUrl = (): string => fromEnv('postgres');
 export const mysqlUrl = (): string => fromEnv('mysql');
 export const redisUrl = (): string => fromEnv('redis');

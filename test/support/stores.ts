@@ -1,8 +1,7 @@
 /**
  * Runs one block of store tests on every dialect: SQLite in a fresh temporary directory and
- * PostgreSQL in a fresh database on the server of PG_URL (default
- * postgres://postgres@127.0.0.1:5432/postgres), created as `sk_t_<random>` and dropped
- * `WITH (FORCE)` afterwards. An unreachable PostgreSQL fails the block; it is never skipped.
+ * PostgreSQL in a fresh database on the server of PG_URL (set by `npm test`), created as
+ * `sk_t_<random>` and dropped `WITH (FORCE)` afterwards. An unreachable PostgreSQL fails the block; it is never skipped.
  *
  * Every test of one block shares that block's location (a test that needs an empty store asks
  * for `freshLocation()`); every store opened through the context is closed after the block.
@@ -23,14 +22,12 @@ import { after, before, describe } from 'node:test';
 import pg from 'pg';
 import { openStore } from '../../vault-server/store/open-store.js';
 import type { Dialect, OpenStoreOptions, Store, StoreLocation } from '../../vault-server/store/open-store.js';
+import { pgUrl } from './services.js';
 
-export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 
-/** The PostgreSQL server tests use (PG_URL, else the local one). */
-export function pgUrl(): string {
-  return process.env.PG_URL ?? DEFAULT_PG_URL;
-}
+/** The PostgreSQL server tests use (PG_URL; an error when unset). */
+export { pgUrl };
 
 export interface StoreTestContext {
   dialect: Dialect;
