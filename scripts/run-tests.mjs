@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureRequirements, SBIN_DIRS } from './test-requirements.mjs';
-import { startTestServices } from './test-services.mjs';
+import { startTestServicesOrExit } from './test-services.mjs';
 
 const ROOT = 'dist/test';
 const FILE_TIMEOUT_MS = 600_000;
@@ -67,14 +67,7 @@ try {
   process.exit(1);
 }
 
-let services;
-try {
-  services = await startTestServices();
-} catch (err) {
-  console.error(`test services: ${err.message}`);
-  process.exit(1);
-}
-console.log(services.line);
+const services = await startTestServicesOrExit();
 
 // the test processes start mariadbd, runuser and the like by name: a non-root PATH lacks sbin
 const path = (process.env.PATH ?? '').split(delimiter).filter(Boolean);

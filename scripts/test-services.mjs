@@ -387,8 +387,8 @@ export async function startTestServices(env = process.env) {
   };
 }
 
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const command = process.argv.slice(2);
+/** startTestServices(), its line printed; on failure one message and exit 1 (for the runners). */
+export async function startTestServicesOrExit() {
   let services;
   try {
     services = await startTestServices();
@@ -397,6 +397,12 @@ if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLTo
     process.exit(1);
   }
   console.log(services.line);
+  return services;
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const command = process.argv.slice(2);
+  const services = await startTestServicesOrExit();
   const finish = async (code) => {
     await services.stop();
     process.exit(code);
