@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   SK_ERR_SIGNATURE_AUTHORITY: { status: 401, what: '@authority is not one this vault answers to' },
 
   // -- authentication and authorisation ----------------------------------------------------
-  SK_ERR_RATE_LIMITED: { status: 429, what: 'too many requests that failed before any signature check (unsigned, malformed, unknown key, stale, digest mismatch) from this address' },
+  SK_ERR_RATE_LIMITED: { status: 429, what: 'this address spent its failure budget; refused: requests failing without cryptography (unsigned, malformed, stale, digest mismatch, unknown key) and enrollments' },
   SK_ERR_VERIFY_BUSY: { status: 503, what: 'the vault is verifying as many signatures as it allows at once; retry after Retry-After' },
   SK_ERR_IP_NOT_ALLOWED: { status: 403, what: 'the source address is outside the allowed ranges' },
   SK_ERR_FORBIDDEN: { status: 403, what: 'the caller may not do this' },
