@@ -30,7 +30,8 @@ export const ERROR_CODES = {
   SK_ERR_SIGNATURE_AUTHORITY: { status: 401, what: '@authority is not one this vault answers to' },
 
   // -- authentication and authorisation ----------------------------------------------------
-  SK_ERR_RATE_LIMITED: { status: 429, what: 'too many failed authentications from this address or key' },
+  SK_ERR_RATE_LIMITED: { status: 429, what: 'this address spent its failure budget; refused: requests failing without cryptography (unsigned, malformed, stale, digest mismatch, unknown key) and enrollments' },
+  SK_ERR_VERIFY_BUSY: { status: 503, what: 'the vault is verifying as many signatures as it allows at once; retry after Retry-After' },
   SK_ERR_IP_NOT_ALLOWED: { status: 403, what: 'the source address is outside the allowed ranges' },
   SK_ERR_FORBIDDEN: { status: 403, what: 'the caller may not do this' },
   SK_ERR_NO_GRANT: { status: 403, what: 'the machine holds no grant for this secret or field' },
@@ -46,6 +47,7 @@ export const ERROR_CODES = {
   SK_ERR_BAD_REQUEST: { status: 400, what: 'the request is malformed' },
   SK_ERR_VALIDATION: { status: 400, what: 'the request body or query does not match the schema' },
   SK_ERR_BODY_TOO_LARGE: { status: 413, what: 'the request body is over the size limit' },
+  SK_ERR_BODY_UNEXPECTED: { status: 400, what: 'a GET, HEAD or DELETE request carries a body (no signature would cover its bytes)' },
   SK_ERR_NOT_FOUND: { status: 404, what: 'no such resource' },
   SK_ERR_ROUTE_NOT_FOUND: { status: 404, what: 'no such route' },
   SK_ERR_METHOD_NOT_ALLOWED: { status: 405, what: 'the route does not accept this method' },

@@ -104,6 +104,12 @@ export interface VerifyOptions {
   now?: () => number;
   /** Verify on libuv's thread pool (crypto.verify's callback form) instead of the main thread. */
   async?: boolean;
+  /**
+   * Performs the Ed25519 verification itself instead of `async` / the synchronous primitive: the
+   * server passes a concurrency-capped verifier. Called only once every check that needs no
+   * cryptography has passed and the key id resolved to a key.
+   */
+  verify?: (key: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 }
 
 /** What a successful verification proves. */
@@ -490,7 +496,9 @@ async function verifyRequestInner(req: IncomingRequest, opts: VerifyOptions): Pr
   }
   if (key === undefined) fail('SK_ERR_SIGNATURE_UNKNOWN_KEY', 'no identity with this key id may call this route');
   const message = Buffer.from(base, 'ascii');
-  const ok = opts.async === true ? await ed25519VerifyAsync(key, message, parsed.signature) : ed25519Verify(key, message, parsed.signature);
+  const ok = opts.verify !== undefined
+    ? await opts.verify(key, message, parsed.signature)
+    : opts.async === true ? await ed25519VerifyAsync(key, message, parsed.signature) : ed25519Verify(key, message, parsed.signature);
   if (!ok) fail('SK_ERR_SIGNATURE_INVALID', 'the signature does not verify');
 
   const nonceHash = createHash('sha256').update(parsed.nonce, 'ascii').digest('hex');

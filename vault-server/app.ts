@@ -10,6 +10,7 @@ import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installValidation } from './http/validation.js';
 import { installAuthGuard } from './http/auth-guard.js';
+import { createVerifyLimiter } from './http/verify-limiter.js';
 import { installShutdownGate } from './http/shutdown.js';
 import { createVaultMetrics } from './metrics.js';
 import type { VaultMetrics } from './metrics.js';
@@ -38,8 +39,10 @@ export interface AppOptions {
   bodyLimit?: number;
   now?: () => number;
   rotationLeaseSeconds?: number;
-  /** Failed authentications allowed per address and per key id per minute (default 20). */
+  /** Failed authentications allowed per source address per minute (default 20). */
   authFailureLimit?: number;
+  /** Ed25519 verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (--verify-concurrency; default 2 × cores × 32). */
+  verifyConcurrency?: number;
   /** Vault-wide source allowlist (--allow-cidr). */
   allowCidrs?: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (--trust-proxy CIDR…); none by default. */
@@ -101,18 +104,26 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...(opts.authFailureLimit !== undefined ? { failureLimit: opts.authFailureLimit } : {}),
     ...(opts.allowCidrs ? { allowCidrs: opts.allowCidrs } : {}),
   });
+  // Verifications run on libuv's thread pool; this caps how many may be queued or running there.
+  // Enrollment's proofs of possession go through it too, and it counts every verification performed.
+  const limiter = createVerifyLimiter({
+    ...(opts.verifyConcurrency !== undefined ? { max: opts.verifyConcurrency } : {}),
+    onVerify: () => metrics.verifications.inc(),
+  });
   installAuthentication(app, {
     store: opts.store,
     nonces: createNonceStore(opts.store),
     authorities: opts.authorities,
     now: ctx.now,
-    asyncVerify: true,
+    verify: limiter.verify,
     checkMachine: createMachineConstraintCheck({ now: ctx.now, ctx, ...(geoip ? { geoip } : {}) }),
-    onVerify: () => metrics.verifications.inc(),
     onAuthenticated: (s) => metrics.verifySeconds.observe(s),
-    onFailure: (request, err, keyId) => {
+    addressRetryAfter: (request) => guard.retryAfter(request.ip),
+    onFailure: (request, err, stage) => {
       metrics.authFailures.inc({ code: err.code });
-      guard.recordFailure(request.ip, keyId);
+      // Never per key id, and never a replay (its signature was valid): only the source address.
+      if (stage === 'precheck' || stage === 'signature') guard.recordFailure(request.ip);
+      // (`busy`, SK_ERR_VERIFY_BUSY, is the vault's own overload: counted in the metric only.)
     },
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -130,7 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   auditRoutes(app, ctx);
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
-  enrollmentRoutes(app, ctx, { guard, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
+  enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {
     const stop = startScheduler(ctx);

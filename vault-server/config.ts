@@ -38,11 +38,13 @@ export interface VaultConfig {
   readonly metrics: { readonly enabled: boolean };
   /** How long in-flight requests may take to finish after SIGTERM. */
   readonly shutdownTimeoutMs: number;
+  /** Ed25519 verifications in flight at once before SK_ERR_VERIFY_BUSY; undefined: 2 × cores × 32. */
+  readonly verifyConcurrency: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
   readonly warnings: readonly string[];
 }
 
-type Kind = 'string' | 'list' | 'boolean' | 'duration' | 'level';
+type Kind = 'string' | 'list' | 'boolean' | 'duration' | 'level' | 'count';
 
 interface Setting {
   /** Dotted key in the config file. */
@@ -71,6 +73,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'insecureListen', kind: 'boolean', flag: 'insecureListen', about: 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)' },
   { key: 'metrics.enabled', kind: 'boolean', about: 'serve /metrics (default true)' },
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
+  { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -97,6 +100,7 @@ export interface VaultFlags {
   tlsClientCa?: string;
   insecureListen?: boolean;
   shutdownTimeout?: string;
+  verifyConcurrency?: string;
 }
 
 export interface LoadVaultConfigRequest {
@@ -187,6 +191,11 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     if (typeof v !== 'boolean') fail(`${from} must be true or false`);
     return v;
   };
+  const count = (v: unknown, from: string): number => {
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) fail(`${from} must be a whole number from 1 to 1000000`);
+    return n;
+  };
   const duration = (v: unknown, from: string, min: number, max: number): number => {
     if (typeof v !== 'string' && typeof v !== 'number') fail(`${from} must be a duration: ${DURATION_FORMS}`);
     const ms = parseDuration(v, from, 'SK_ERR_CONFIG');
@@ -244,6 +253,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   for (const u of publicUrl) checkPublicUrl(u, insecureListen);
 
   const metricsEnabled = get('metrics.enabled', bool) ?? true;
+  const verifyConcurrency = get('verifyConcurrency', count);
 
   return Object.freeze({
     dataDir,
@@ -258,6 +268,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     tls,
     insecureListen,
     metrics: Object.freeze({ enabled: metricsEnabled }),
+    verifyConcurrency,
     shutdownTimeoutMs,
     warnings: Object.freeze(warnings),
   });

@@ -35,6 +35,7 @@ program.command('serve')
   .option('--rotation-lease <duration>', 'how long an agent\'s claim holds without a heartbeat (default 30s)')
   .option('--allow-cidr <cidr>', 'only these source ranges may reach the vault (repeatable)', collect)
   .option('--trust-proxy <cidr>', 'believe X-Forwarded-For only from these proxies (repeatable)', collect)
+  .option('--verify-concurrency <n>', 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)')
   .option('--no-canary-disable-machine', 'a canary trip locks projects but leaves the reading machine enabled')
   .option('--geoip-db <file>', 'MaxMind-format country database for machines\' country allowlists (without it they deny)')
   .action(serveCommand);

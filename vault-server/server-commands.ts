@@ -55,7 +55,7 @@ function authorityOf(url: string): string {
 interface Running { app: FastifyInstance; store: Store; url: string; log: Logger }
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency'>>;
 
 /** Opens the vault with the root key, builds the app and listens; the authority list follows the real port. */
 async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined }): Promise<Running> {
@@ -71,6 +71,7 @@ async function startServer(opts: { store: Store; rootKey: Buffer; settings: Serv
     ...(https ? { https } : {}),
     ...(settings.allowCidr.length > 0 ? { allowCidrs: settings.allowCidr } : {}),
     ...(settings.trustProxy.length > 0 ? { trustProxy: settings.trustProxy } : {}),
+    ...(settings.verifyConcurrency !== undefined ? { verifyConcurrency: settings.verifyConcurrency } : {}),
     ...(opts.canaryDisablesMachine === false ? { canaryDisablesMachine: false } : {}),
   });
   const addr = parseListenAddress(settings.listen);

@@ -9,6 +9,11 @@ import type { IdentityKey } from '../../protocol/keys.js';
 import { buildApp } from '../../vault-server/app.js';
 import { openVault } from '../../vault-server/vault-state.js';
 import { pino } from 'pino';
+import { generateIdentityKey } from '../../protocol/keys.js';
+import { signRequest } from '../../protocol/signing.js';
+import { computeContentDigest } from '../../protocol/digest.js';
+import { TEST_AUTHORITY } from '../support/vault-app.js';
+import type { InjectedResponse } from '../support/vault-app.js';
 
 forEachStore('batch read', (s) => {
   let v: TestVault;
@@ -58,32 +63,128 @@ forEachStore('batch read', (s) => {
 });
 
 forEachStore('auth guard', (s) => {
-  test('1,000 bad signatures from one address: 20 answered 401, the rest 429 with Retry-After and no signature work', async () => {
-    const store = await s.openAt(await s.freshLocation());
-    const v = await startTestVault(store, { authFailureLimit: 20 });
+  /** A vault with the production failure budget (20 a minute), a secret `p/s` and a machine granted it. */
+  const guarded = async (): Promise<{ v: TestVault; m: IdentityKey }> => {
+    const v = await startTestVault(await s.openAt(await s.freshLocation()), { authFailureLimit: 20, trustProxy: ['192.0.2.0/24'] });
+    assert.equal((await v.call(v.operator, 'POST', '/v1/projects', { name: 'p' })).status, 201);
+    assert.equal((await v.call(v.operator, 'PUT', '/v1/projects/p/secrets/s', { value: 'the-value' })).status, 200);
     const m = await v.addMachine('victim');
-    const other = await v.addMachine('bystander');
-    const counts = new Map<number, number>();
+    assert.equal((await v.call(v.operator, 'POST', '/v1/grants', { machine: 'victim', project: 'p' })).status, 201);
+    return { v, m };
+  };
+  const SECRET = '/v1/projects/p/secrets/s';
+  /** `m`'s signed request with one character of the signature bytes flipped: well-formed, invalid. */
+  const forged = (v: TestVault, m: IdentityKey): Record<string, string> => {
+    const signed = v.sign(m, 'GET', SECRET);
+    const sig = signed.headers['signature'] as string;
+    return { ...signed.headers, signature: sig.slice(0, 6) + (sig[6] === 'A' ? 'B' : 'A') + sig.slice(7) };
+  };
+  /** `m`'s signed request, as it would have been signed 10 minutes ago: fails the time window, no crypto needed. */
+  const stale = (v: TestVault, m: IdentityKey): Record<string, string> =>
+    signRequest({ method: 'GET', authority: TEST_AUTHORITY, target: SECRET }, { keyId: m.keyId, privateKey: m.privateKey }, { now: Math.floor(Date.now() / 1000) - 600 });
+  const tally = (counts: Map<string, number>, res: InjectedResponse): void => {
+    const key = `${res.status} ${codeOf(res)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+
+  test('forged requests naming a real key id, from one address and from many, never make that key\'s valid requests fail', async () => {
+    const { v, m } = await guarded();
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, forged(v, m), undefined, { remoteAddress: '10.0.0.1' }));
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, stale(v, m), undefined, { remoteAddress: '10.0.0.1' }));
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, forged(v, m), undefined, { remoteAddress: `10.1.${i >> 8}.${i & 255}` }));
+    // Through a trusted proxy: X-Forwarded-For is the address that counts.
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, { ...stale(v, m), 'x-forwarded-for': `10.2.0.${i}` }, undefined, { remoteAddress: '192.0.2.1' }));
+    // Every bad signature was verified and refused 401; the stale ones from 10.0.0.1 (a spent address) 429.
+    assert.equal(counts.get('401 SK_ERR_SIGNATURE_INVALID'), 200, JSON.stringify([...counts]));
+    assert.equal(counts.get('429 SK_ERR_RATE_LIMITED'), 100, JSON.stringify([...counts]));
+    assert.equal(counts.get('401 SK_ERR_SIGNATURE_EXPIRED'), 100, JSON.stringify([...counts]));
+    for (const remoteAddress of ['10.0.0.1', '10.1.0.5', '10.9.8.7']) {
+      const ok = await v.call(m, 'GET', SECRET, undefined, { remoteAddress });
+      assert.equal(ok.status, 200, `${remoteAddress}: ${ok.raw}`);
+    }
+    const viaProxy = await v.call(m, 'GET', SECRET, undefined, { remoteAddress: '192.0.2.1', headers: { 'x-forwarded-for': '10.2.0.5' } });
+    assert.equal(viaProxy.status, 200, viaProxy.raw);
+    await v.close();
+  });
+
+  test('1,000 unsigned requests from one address: 20 answered 401, the rest 429 with Retry-After and no signature work; a valid key on that address still gets in', async () => {
+    const { v, m } = await guarded();
+    const counts = new Map<string, number>();
     const verifyBefore = await verificationCount(v);
     let retryAfter: string | undefined;
     for (let i = 0; i < 1000; i++) {
-      const signed = v.sign(m, 'GET', '/v1/projects/p/secrets/s');
-      const sig = signed.headers['signature'] as string;
-      // Flip one character of the signature bytes: a well-formed but invalid signature.
-      signed.headers['signature'] = sig.slice(0, 6) + (sig[6] === 'A' ? 'B' : 'A') + sig.slice(7);
-      const res = await v.send('GET', '/v1/projects/p/secrets/s', signed.headers);
-      counts.set(res.status, (counts.get(res.status) ?? 0) + 1);
+      const res = await v.send('GET', SECRET, {}, undefined, { remoteAddress: '10.0.0.5' });
+      tally(counts, res);
       if (res.status === 429) retryAfter = res.headers['retry-after'] as string | undefined;
     }
-    assert.deepEqual([...counts.entries()].sort(), [[401, 20], [429, 980]]);
+    assert.deepEqual([...counts.entries()].sort(), [['401 SK_ERR_SIGNATURE_MISSING', 20], ['429 SK_ERR_RATE_LIMITED', 980]]);
     assert.ok(Number(retryAfter) > 0 && Number(retryAfter) <= 60, `retry-after ${retryAfter}`);
-    assert.equal(await verificationCount(v) - verifyBefore, 20, 'only the first 20 were verified');
-    // The key's own budget is spent too, even from another address…
-    const sameKey = await v.app.inject({ method: 'GET', url: '/v1/projects/p/secrets/s', remoteAddress: '10.9.8.7', headers: { host: 'vault.test:8200', ...v.sign(m, 'GET', '/v1/projects/p/secrets/s').headers } });
-    assert.equal(sameKey.statusCode, 429);
-    // …while another machine from another address is unaffected.
-    const fine = await v.app.inject({ method: 'GET', url: '/v1/projects/p/secrets/s', remoteAddress: '10.9.8.7', headers: { host: 'vault.test:8200', ...v.sign(other, 'GET', '/v1/projects/p/secrets/s').headers } });
-    assert.equal(fine.statusCode, 403, fine.body);
+    assert.equal(await verificationCount(v) - verifyBefore, 0, 'no unsigned request reached a verification');
+    const ok = await v.call(m, 'GET', SECRET, undefined, { remoteAddress: '10.0.0.5' });
+    assert.equal(ok.status, 200, ok.raw);
+    assert.equal(await verificationCount(v) - verifyBefore, 1, 'only the valid request was verified');
+    await v.close();
+  });
+
+  test('a flood signed by an unknown key: 20 answered 401, the rest 429 before any signature work; known keys on that address still get in', async () => {
+    const { v, m } = await guarded();
+    const stranger = generateIdentityKey();
+    const counts = new Map<string, number>();
+    const verifyBefore = await verificationCount(v);
+    for (let i = 0; i < 200; i++) tally(counts, await v.call(stranger, 'GET', SECRET, undefined, { remoteAddress: '10.0.0.6' }));
+    assert.deepEqual([...counts.entries()].sort(), [['401 SK_ERR_SIGNATURE_UNKNOWN_KEY', 20], ['429 SK_ERR_RATE_LIMITED', 180]]);
+    assert.equal(await verificationCount(v) - verifyBefore, 0, 'an unknown key id is never verified');
+    assert.equal((await v.call(m, 'GET', SECRET, undefined, { remoteAddress: '10.0.0.6' })).status, 200);
+    assert.equal((await v.call(v.operator, 'GET', '/v1/projects', undefined, { remoteAddress: '10.0.0.6' })).status, 200);
+    await v.close();
+  });
+
+  test('bad signatures from a known key are each verified and answered 401, never 429; they spend only their address\'s budget', async () => {
+    const { v, m } = await guarded();
+    const verifyBefore = await verificationCount(v);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, forged(v, m), undefined, { remoteAddress: '10.0.0.7' }));
+    assert.deepEqual([...counts.entries()], [['401 SK_ERR_SIGNATURE_INVALID', 100]]);
+    assert.equal(await verificationCount(v) - verifyBefore, 100);
+    // The address's budget is spent for requests that fail without cryptography…
+    assert.equal(codeOf(await v.send('GET', SECRET, {}, undefined, { remoteAddress: '10.0.0.7' })), 'SK_ERR_RATE_LIMITED');
+    // …never for a valid signature.
+    assert.equal((await v.call(m, 'GET', SECRET, undefined, { remoteAddress: '10.0.0.7' })).status, 200);
+    await v.close();
+  });
+
+  test('replays of a captured valid request are refused 401 and never lock its key out', async () => {
+    const { v, m } = await guarded();
+    const captured = v.sign(m, 'GET', SECRET);
+    assert.equal((await v.send('GET', SECRET, captured.headers, undefined, { remoteAddress: '10.0.0.8' })).status, 200);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, captured.headers, undefined, { remoteAddress: '10.0.0.8' }));
+    for (let i = 0; i < 100; i++) tally(counts, await v.send('GET', SECRET, captured.headers, undefined, { remoteAddress: `10.3.0.${i}` }));
+    assert.deepEqual([...counts.entries()], [['401 SK_ERR_SIGNATURE_REPLAYED', 200]]);
+    for (const remoteAddress of ['10.0.0.8', '10.3.0.1', '10.9.9.9']) {
+      assert.equal((await v.call(m, 'GET', SECRET, undefined, { remoteAddress })).status, 200, remoteAddress);
+    }
+    await v.close();
+  });
+
+  test('a body on GET, HEAD or DELETE is refused 400 SK_ERR_BODY_UNEXPECTED even when the signature covers the empty body\'s digest', async () => {
+    const { v, m } = await guarded();
+    for (const method of ['GET', 'DELETE'] as const) {
+      const target = method === 'GET' ? SECRET : '/v1/grants/00000000-0000-0000-0000-000000000000';
+      const key = method === 'GET' ? m : v.operator;
+      const signed = v.sign(key, method, target);
+      assert.equal(signed.headers['content-digest'], computeContentDigest(''));
+      const res = await v.send(method, target, { ...signed.headers, 'content-type': 'application/json' }, '{"smuggled":true}');
+      assert.equal(res.status, 400, `${method}: ${res.raw}`);
+      assert.equal(codeOf(res), 'SK_ERR_BODY_UNEXPECTED', method);
+      const chunked = await v.app.inject({ method, url: target, headers: { host: TEST_AUTHORITY, ...v.sign(key, method, target).headers, 'transfer-encoding': 'chunked' }, payload: 'x' });
+      assert.equal(chunked.statusCode, 400, `${method} chunked: ${chunked.body}`);
+    }
+    const head = await v.app.inject({ method: 'HEAD', url: SECRET, headers: { host: TEST_AUTHORITY, ...v.sign(m, 'HEAD', SECRET).headers, 'content-length': '3' }, payload: 'abc' });
+    assert.equal(head.statusCode, 400);
+    // Without the body the same kind of request is served.
+    assert.equal((await v.call(m, 'GET', SECRET)).status, 200);
     await v.close();
   });
 
@@ -123,3 +224,5 @@ async function verificationCount(v: TestVault): Promise<number> {
   return metric.values[0]?.value ?? 0;
 }
 
+
+const codeOf = (res: InjectedResponse): string | undefined => (res.body as { error?: { code?: string } } | undefined)?.error?.code;

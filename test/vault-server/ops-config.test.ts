@@ -71,6 +71,17 @@ test('SIKKERKEY_VAULT_* variables override the file, and flags override both', (
   assert.deepEqual(fromFlags.allowCidr, ['192.168.0.0/16']);
 });
 
+test('verifyConcurrency: unset by default (the vault uses 2 × cores × 32); a whole number from the file, a variable or --verify-concurrency; anything else refused', () => {
+  assert.equal(loadVaultConfig({ env: { SIKKERKEY_VAULT_DATA_DIR: '/d' } }).verifyConcurrency, undefined);
+  assert.equal(loadVaultConfig({ file: file('dataDir: /d\nverifyConcurrency: 64\n') }).verifyConcurrency, 64);
+  assert.equal(loadVaultConfig({ env: { SIKKERKEY_VAULT_DATA_DIR: '/d', SIKKERKEY_VAULT_VERIFY_CONCURRENCY: '32' } }).verifyConcurrency, 32);
+  assert.equal(loadVaultConfig({ env: { SIKKERKEY_VAULT_DATA_DIR: '/d', SIKKERKEY_VAULT_VERIFY_CONCURRENCY: '32' }, flags: { verifyConcurrency: '8' } }).verifyConcurrency, 8);
+  for (const bad of ['0', '-1', '2.5', 'many']) {
+    assert.match(configError({ env: { SIKKERKEY_VAULT_DATA_DIR: '/d', SIKKERKEY_VAULT_VERIFY_CONCURRENCY: bad } }), /SIKKERKEY_VAULT_VERIFY_CONCURRENCY must be a whole number/);
+  }
+  assert.match(configError({ flags: { dataDir: '/d', verifyConcurrency: 'x' } }), /--verify-concurrency must be a whole number/);
+});
+
 test('every setting has one variable name, derived from its key', () => {
   assert.equal(envNameOf('tls.clientCa'), 'SIKKERKEY_VAULT_TLS_CLIENT_CA');
   assert.equal(envNameOf('dataDir'), 'SIKKERKEY_VAULT_DATA_DIR');

@@ -4,9 +4,8 @@ import { SikkerKeyError } from '../../protocol/errors.js';
 import { peekKeyId } from '../../protocol/signing.js';
 
 /**
- * A budget of failed authentications per key (a source address, or a key id), in fixed windows.
- * Counting only failures keeps a busy, well-behaved machine unaffected; an attacker who exhausts
- * the budget is answered 429 before the vault spends anything on a signature.
+ * A budget of failed authentications per source address, in fixed windows. Counting only
+ * failures keeps a busy, well-behaved client unaffected.
  */
 export class FailureBudget {
   private readonly windows = new Map<string, { start: number; failures: number }>();
@@ -42,7 +41,7 @@ export class FailureBudget {
 }
 
 export interface AuthGuardOptions {
-  /** Failed authentications allowed per address and per key id in each window (default 20 a minute). */
+  /** Failed authentications allowed per source address in each window (default 20 a minute). */
   failureLimit?: number;
   windowMs?: number;
   /** Vault-wide source allowlist (CIDRs); empty = any address. Health checks are exempt. */
@@ -73,17 +72,43 @@ export function matchesCidr(list: BlockList, ip: string): boolean {
   return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
 }
 
-/** Shared failure budgets: routes that authenticate on their own (enrollment) use them too. */
+/**
+ * The per-address failure budget, shared with routes that authenticate on their own (enrollment).
+ * It never names a key id: a budget keyed on the *claimed* key id would let anyone lock any
+ * identity out without its key.
+ */
 export interface AuthGuard {
-  recordFailure(ip: string, keyId: string | undefined): void;
-  /** Seconds until this address / key id may try again (0: now). */
-  retryAfter(ip: string, keyId: string | undefined): number;
+  recordFailure(ip: string): void;
+  /** Seconds until this address's budget refills (0: it is not spent). */
+  retryAfter(ip: string): number;
 }
+
+export function rateLimited(wait: number): SikkerKeyError {
+  return new SikkerKeyError('SK_ERR_RATE_LIMITED', 'too many failed authentications from this address; slow down', { details: { retryAfter: wait } });
+}
+
+/** Methods whose requests never carry a body in this API: its bytes would be covered by nothing. */
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/**
+ * A body announced by the framing headers (HTTP/1.1: Content-Length or Transfer-Encoding is the
+ * only way a request has one). fastify never reads a GET or HEAD body, so it must be refused here,
+ * from the headers, before it could be silently ignored.
+ */
+function announcesBody(headers: Record<string, string | string[] | undefined>): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+const SIGNATURE_HEADERS = ['signature-input', 'signature', 'content-digest'] as const;
 
 /**
  * Cheap checks before any signature work (onRequest: the body is not even read yet): the
- * vault-wide allowlist, then the failure budgets of the source address and the claimed key id.
- * Returns the hook the authenticator calls on each 401.
+ * vault-wide allowlist, a body on a bodiless method, and — for an address whose failure budget is
+ * spent — requests that cannot be authentic without any cryptography (no signature headers, or a
+ * Signature-Input with no readable key id). Everything else from such an address goes on to the
+ * authenticator, which answers the remaining cheap failures (unknown key id, stale, digest
+ * mismatch) 429 for that address and verifies every well-formed request naming a known key.
  */
 export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = {}): AuthGuard {
   const now = opts.now ?? Date.now;
@@ -96,21 +121,22 @@ export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = 
     if (allow && !matchesCidr(allow, request.ip)) {
       throw new SikkerKeyError('SK_ERR_IP_NOT_ALLOWED', 'this address may not reach the vault');
     }
+    if (BODILESS.has(request.method) && announcesBody(request.headers)) {
+      throw new SikkerKeyError('SK_ERR_BODY_UNEXPECTED', `a ${request.method} request must not carry a body: no signature covers its bytes`);
+    }
     if (auth === undefined || auth === 'none') return;
-    const keyId = peekKeyId(request.headers);
-    const wait = Math.max(budget.retryAfter(`ip:${request.ip}`), keyId ? budget.retryAfter(`key:${keyId}`) : 0);
-    if (wait > 0) {
-      throw new SikkerKeyError('SK_ERR_RATE_LIMITED', 'too many failed authentications; slow down', { details: { retryAfter: wait } });
+    const wait = budget.retryAfter(`ip:${request.ip}`);
+    if (wait > 0 && (SIGNATURE_HEADERS.some((h) => request.headers[h] === undefined) || peekKeyId(request.headers) === undefined)) {
+      throw rateLimited(wait);
     }
   });
 
   return {
-    recordFailure(ip, keyId) {
+    recordFailure(ip) {
       budget.fail(`ip:${ip}`);
-      if (keyId) budget.fail(`key:${keyId}`);
     },
-    retryAfter(ip, keyId) {
-      return Math.max(budget.retryAfter(`ip:${ip}`), keyId ? budget.retryAfter(`key:${keyId}`) : 0);
+    retryAfter(ip) {
+      return budget.retryAfter(`ip:${ip}`);
     },
   };
 }

@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { publicKeyObject } from '../../protocol/keys.js';
-import { peekKeyId, verifyRequest } from '../../protocol/signing.js';
+import { ed25519Verify, ed25519VerifyAsync, verifyRequest } from '../../protocol/signing.js';
+import { rateLimited } from './auth-guard.js';
 import type { NonceStore } from '../../protocol/signing.js';
 import type { Store } from '../store/open-store.js';
 import { createMachineConstraintCheck } from '../modules/machines/machine-constraints.js';
@@ -78,6 +79,8 @@ async function findIdentity(store: Store, kinds: readonly IdentityKind[], keyId:
   return undefined;
 }
 
+export type FailureStage = 'precheck' | 'signature' | 'replay' | 'limited' | 'busy';
+
 export interface AuthenticatorOptions {
   store: Store;
   nonces: NonceStore;
@@ -86,9 +89,25 @@ export interface AuthenticatorOptions {
   now?: () => number;
   /** Verify on libuv's thread pool (FINDINGS.md: ~2× the synchronous rate on 2 cores). */
   asyncVerify?: boolean;
-  /** Called with each failure, for rate limiting and metrics. */
-  onFailure?: (request: FastifyRequest, err: SikkerKeyError, keyId: string | undefined) => void;
-  /** Called once per Ed25519 verification about to be performed (a key was found for the key id). */
+  /**
+   * Performs each Ed25519 verification (the vault passes its concurrency-capped verifier); when
+   * absent, `asyncVerify` chooses between the thread pool and the main thread.
+   */
+  verify?: (key: KeyObject, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
+  /**
+   * Seconds until this request's source address may again fail without cryptography (0: it may
+   * now). While it is spent, such failures are answered 429 instead of 401.
+   */
+  addressRetryAfter?: (request: FastifyRequest) => number;
+  /**
+   * Called with each 401 (and each 429 it turned into), for rate limiting and metrics. `stage`:
+   * `precheck` — detectable without cryptography (missing or malformed headers, stale, digest
+   * mismatch, unknown key id); `signature` — the Ed25519 verification itself failed; `replay` —
+   * a valid signature whose nonce was already used; `limited` — a precheck failure answered 429;
+   * `busy` — the verify-concurrency cap refused the verification (503 SK_ERR_VERIFY_BUSY).
+   */
+  onFailure?: (request: FastifyRequest, err: SikkerKeyError, stage: FailureStage) => void;
+  /** Called once per Ed25519 verification about to be performed (every cheap check passed and a key was found). */
   onVerify?: () => void;
   /** Called with the seconds authentication took, when it succeeded. */
   onAuthenticated?: (seconds: number) => void;
@@ -126,21 +145,26 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
       request.body = parseJsonBody(request, body);
       return;
     }
-    const keyId = peekKeyId(request.headers);
     const started = process.hrtime.bigint();
 
     let identity: IdentityRow | undefined;
+    // Set once every check that needs no cryptography has passed and the key id named a key.
+    let reachedCrypto = false;
+    const verifyOnce = opts.verify ?? (opts.asyncVerify ? ed25519VerifyAsync : ed25519Verify);
     try {
       const verified = await verifyRequest(
         { method: request.method, target: request.raw.url ?? request.url, headers: request.headers, body },
         {
           authority: pickAuthority(request, opts.authorities),
           now,
-          async: opts.asyncVerify ?? false,
           nonces: opts.nonces,
+          verify: (key, message, signature) => {
+            reachedCrypto = true;
+            opts.onVerify?.();
+            return verifyOnce(key, message, signature);
+          },
           lookupKey: async (id) => {
             identity = await findIdentity(opts.store, routeAuth, id);
-            if (identity) opts.onVerify?.();
             return identity ? keyObjectFor(id, identity.publicKey) : undefined;
           },
         },
@@ -159,7 +183,20 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
       };
     } catch (err) {
       const skErr = err instanceof SikkerKeyError ? err : new SikkerKeyError('SK_ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
-      if (skErr.statusCode === 401) opts.onFailure?.(request, skErr, keyId);
+      if (skErr.code === 'SK_ERR_VERIFY_BUSY') opts.onFailure?.(request, skErr, 'busy');
+      if (skErr.statusCode !== 401) throw skErr;
+      if (!reachedCrypto) {
+        // Nothing was verified: this address may be refused such requests outright.
+        const wait = opts.addressRetryAfter?.(request) ?? 0;
+        if (wait > 0) {
+          const limited = rateLimited(wait);
+          opts.onFailure?.(request, limited, 'limited');
+          throw limited;
+        }
+        opts.onFailure?.(request, skErr, 'precheck');
+      } else {
+        opts.onFailure?.(request, skErr, skErr.code === 'SK_ERR_SIGNATURE_REPLAYED' ? 'replay' : 'signature');
+      }
       throw skErr;
     }
     request.body = parseJsonBody(request, body);

@@ -7,6 +7,8 @@ import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import type { AuthGuard } from '../../http/auth-guard.js';
+import { rateLimited } from '../../http/auth-guard.js';
+import type { Ed25519Verifier } from '../../http/verify-limiter.js';
 import { createNonceStore } from '../../store/nonce-store.js';
 import type { GeoIpLookup } from '../machines/machine-geoip.js';
 import { createToken, listTokens, revokeToken } from './enrollment-tokens.js';
@@ -17,6 +19,8 @@ import type { EnrollRefusal } from './enrollment-service.js';
 export interface EnrollmentRouteDeps {
   /** The failure budgets every authentication shares (enrollment refusals count like 401s). */
   guard: AuthGuard;
+  /** The vault's concurrency-capped Ed25519 verifier. */
+  verify: Ed25519Verifier;
   /** The authorities signatures may cover (the same array the auth hook uses; it may grow at listen). */
   authorities: readonly string[];
   geoip?: GeoIpLookup;
@@ -105,8 +109,8 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
     config: { auth: 'none' },
     // The route authenticates itself, so it also honours the shared failure budgets itself.
     onRequest: async (req) => {
-      const wait = deps.guard.retryAfter(req.ip, peekKeyId(req.headers));
-      if (wait > 0) throw new SikkerKeyError('SK_ERR_RATE_LIMITED', 'too many failed authentications; slow down', { details: { retryAfter: wait } });
+      const wait = deps.guard.retryAfter(req.ip);
+      if (wait > 0) throw rateLimited(wait);
     },
     schema: {
       body: {
@@ -129,7 +133,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
       await verifyRequest(
         { method: req.method, target: req.raw.url ?? req.url, headers: req.headers, body: req.rawBody ?? Buffer.alloc(0) },
         {
-          authority: pickAuthority(req, deps.authorities), now: ctx.now, nonces, async: true,
+          authority: pickAuthority(req, deps.authorities), now: ctx.now, nonces, verify: deps.verify,
           // Proof of possession: the only key that may sign a registration is the one it registers.
           lookupKey: (id) => (id === keyId ? publicKeyObject(raw) : undefined),
         },
@@ -141,7 +145,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
     } catch (err) {
       const skErr = err instanceof SikkerKeyError ? err : undefined;
       if (skErr && (skErr.statusCode === 401 || skErr.statusCode === 403 || skErr.code === 'SK_ERR_CONFLICT')) {
-        if (skErr.statusCode === 401 || skErr.statusCode === 403) deps.guard.recordFailure(sourceIp, claimedKeyId);
+        if (skErr.statusCode === 401 || skErr.statusCode === 403) deps.guard.recordFailure(sourceIp);
         if (refusal.reason === 'signature') refusal.reason = `signature: ${skErr.code}`;
         await auditRefusedEnrollment(ctx, { refusal, code: skErr.code, keyId: claimedKeyId, hostname: req.body.hostname, sourceIp });
       }
