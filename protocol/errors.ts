@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   SK_ERR_CONSTRAINT_UNKNOWN: { status: 403, what: 'a constraint this server does not understand: refused (fail closed)' },
   SK_ERR_TOKEN_INVALID: { status: 401, what: 'the enrollment or bootstrap token is unknown, used up, revoked or expired' },
   SK_ERR_TOKEN_CONSTRAINT: { status: 403, what: 'the token\'s constraints (CIDR, hostname) refused this enrollment' },
+  SK_ERR_ENROLL_PATTERN_UNSUPPORTED: { status: 400, what: 'the hostname regex needs a backtracking engine (look-around, back-references); hostname regexes are RE2 syntax' },
 
   // -- requests ----------------------------------------------------------------------------
   SK_ERR_BAD_REQUEST: { status: 400, what: 'the request is malformed' },

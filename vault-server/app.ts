@@ -26,6 +26,7 @@ import { canariesRoutes } from './modules/canaries/canaries-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
 import { startScheduler } from './modules/rotations/rotation-scheduler.js';
 import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
+import { warnUnsupportedPatterns } from './modules/enrollment/enrollment-tokens.js';
 import { createMachineConstraintCheck } from './modules/machines/machine-constraints.js';
 import { openGeoIp } from './modules/machines/machine-geoip.js';
 import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
@@ -148,5 +149,6 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     app.addHook('onClose', async () => stop());
   }
   await app.ready();
+  await warnUnsupportedPatterns(ctx);
   return { app, ctx, metrics };
 }

@@ -7,7 +7,8 @@ import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult } from '../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../protocol/keys.js';
 import { loadRootKey } from './crypto/root-key.js';
-import { openStore } from './store/open-store.js';
+import { openStore, sqliteFiles } from './store/open-store.js';
+import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-modes.js';
 import type { Store } from './store/open-store.js';
 import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
@@ -176,6 +177,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   if (config.tls) loadTlsContext(config.tls);
   const log = createLogger({ level: config.log.level });
   for (const warning of config.warnings) log.warn(warning);
+  const ownFiles = [...(config.dataDir !== undefined ? sqliteFiles(config.dataDir) : []), ...(config.rootKeyFile !== undefined ? [config.rootKeyFile] : [])];
+  for (const f of permissiveVaultFiles(ownFiles)) log.warn(f, PERMISSIVE_FILE_WARNING);
   const rootKey = await loadRootKey({ ...(config.rootKeyFile ? { file: config.rootKeyFile } : {}), stdin: Boolean(flags.rootKeyStdin), env: process.env });
   const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
   try {

@@ -49,7 +49,7 @@ export function lifecycleCommands(program: Command): void {
     .option('--secret <secret>', 'grant only this secret (repeatable); without it the whole project', collect)
     .option('--label <label>', 'a label its machines get (repeatable)', collect)
     .requiredOption('--machine-lifetime <duration>', 'each machine expires this long after it enrolls, e.g. 2h', durationArg('--machine-lifetime'))
-    .option('--hostname-regex <regex>', 'the stated hostname must match it whole (advisory: the host states it)')
+    .option('--hostname-regex <regex>', 'the stated hostname must match it whole, case-insensitively (RE2 syntax, linear time: no look-around or back-references; advisory: the host states it)')
     .option('--source-cidr <cidrs>', 'the registration must come from these ranges (comma-separated or repeated)', collect)
     .option('--name-template <template>', 'machine names, e.g. ci-{hostname}-{rand4} ({hostname} {rand4} {n} {date})')
     .option('--max-uses <n>', 'how many machines it may enroll (default unlimited)')

@@ -25,6 +25,7 @@ import { SikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
 import { CodeMigrationProvider } from './migrations/index.js';
 import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
+import { withPrivateUmask } from './file-modes.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -47,6 +48,11 @@ export interface Store {
 }
 
 export const SQLITE_FILE_NAME = 'vault.db';
+/** The SQLite store's files: the database, its write-ahead log and its shared-memory index. */
+export function sqliteFiles(dataDir: string): string[] {
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  return [file, `${file}-wal`, `${file}-shm`];
+}
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 export async function openStore(loc: StoreLocation, opts: OpenStoreOptions = {}): Promise<Store> {
@@ -87,13 +93,16 @@ function openSqlite(dataDir: string): Store {
   let native: SqliteDatabase.Database;
   try {
     ensureDataDir(dataDir);
-    native = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    // Created 0600 whatever the process umask. SQLite gives the -wal and -shm files (created now
+    // by WAL mode, or later) the database file's mode.
+    native = withPrivateUmask(() => new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS }));
   } catch (err) {
     if (err instanceof SikkerKeyError) throw err;
     throw new SikkerKeyError('SK_ERR_STORE', `cannot open the SQLite store ${file}: ${messageOf(err)}`, { cause: err });
   }
   try {
-    const mode = native.pragma('journal_mode = WAL', { simple: true });
+    const db = native;
+    const mode = withPrivateUmask(() => db.pragma('journal_mode = WAL', { simple: true }));
     if (String(mode).toLowerCase() !== 'wal') throw new Error(`the file system refused WAL mode (journal mode is ${String(mode)})`);
     native.pragma('foreign_keys = ON');
     native.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);

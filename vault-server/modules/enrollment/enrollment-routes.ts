@@ -118,8 +118,9 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
         properties: {
           token: { type: 'string', minLength: 1, maxLength: 128 },
           publicKey: { type: 'string', minLength: 40, maxLength: 400 },
-          // RFC 1123 host names (underscores tolerated: container runtimes produce them).
-          hostname: { type: 'string', pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$' },
+          // RFC 1123 host names (underscores tolerated: container runtimes produce them), at most
+          // 253 characters (DNS); the length is its own keyword so a long name gets a clear message.
+          hostname: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
         },
       },
     },
@@ -144,7 +145,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
       return await reply.code(201).send(result);
     } catch (err) {
       const skErr = err instanceof SikkerKeyError ? err : undefined;
-      if (skErr && (skErr.statusCode === 401 || skErr.statusCode === 403 || skErr.code === 'SK_ERR_CONFLICT')) {
+      if (skErr && (skErr.statusCode === 401 || skErr.statusCode === 403 || skErr.code === 'SK_ERR_CONFLICT' || skErr.code === 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED')) {
         if (skErr.statusCode === 401 || skErr.statusCode === 403) deps.guard.recordFailure(sourceIp);
         if (refusal.reason === 'signature') refusal.reason = `signature: ${skErr.code}`;
         await auditRefusedEnrollment(ctx, { refusal, code: skErr.code, keyId: claimedKeyId, hostname: req.body.hostname, sourceIp });

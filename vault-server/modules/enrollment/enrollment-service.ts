@@ -17,7 +17,7 @@ import { forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { matchesCidr } from '../../http/auth-guard.js';
 import { evaluateGuards } from '../machines/machine-constraints.js';
 import type { GeoIpLookup } from '../machines/machine-geoip.js';
-import { BOOTSTRAP_MAX_LIFETIME_MS, TOKEN_KINDS, hashToken, kindOfToken, parseTokenConstraints } from './enrollment-tokens.js';
+import { BOOTSTRAP_MAX_LIFETIME_MS, HOSTNAME_MAX_LENGTH, TOKEN_KINDS, hashToken, kindOfToken, parseTokenConstraints } from './enrollment-tokens.js';
 import type { TokenGrant, TokenKind } from './enrollment-tokens.js';
 import { DEFAULT_NAME_TEMPLATE, hasRandom, renderName } from './enrollment-name-template.js';
 
@@ -64,9 +64,16 @@ export async function enrollMachine(ctx: VaultContext, deps: { geoip?: GeoIpLook
     note(null, 'unknown token prefix');
     throw invalidToken();
   }
+  if (req.hostname.length > HOSTNAME_MAX_LENGTH) {
+    note(null, 'hostname too long');
+    throw new SikkerKeyError('SK_ERR_VALIDATION', `a hostname is at most ${HOSTNAME_MAX_LENGTH} characters (DNS); this one has ${req.hostname.length}`);
+  }
+  // The hostname regex is matched here, before the write transaction (on SQLite it holds the only
+  // writer lock): whatever the match costs, no other write waits for it.
+  const hostnameCheck = await matchHostnameOutsideTx(ctx, kind, req);
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await writeTx(ctx, (trx, audit) => mint(ctx, deps, trx, audit, kind, req, note));
+      return await writeTx(ctx, (trx, audit) => mint(ctx, deps, trx, audit, kind, req, note, hostnameCheck));
     } catch (err) {
       // Two enrollments of different tokens raced for one generated name (PostgreSQL): try again.
       if (attempt < 3 && isUniqueViolation(err)) continue;
@@ -81,9 +88,33 @@ export async function enrollMachine(ctx: VaultContext, deps: { geoip?: GeoIpLook
 
 type AuditFn = Parameters<Parameters<typeof writeTx>[1]>[1];
 
+/** The hostname regex's verdict, for the constraints JSON it was computed from. */
+interface HostnameCheck {
+  constraints: string | null;
+  matches: boolean | undefined;
+}
+
+/**
+ * Reads the token's constraints without a lock and matches the hostname against its regex.
+ * The transaction uses the verdict only if the row still carries the same constraints (they never
+ * change after creation; otherwise it matches again). Errors (an unreadable or unsupported
+ * constraint) are left to the transaction, which reports them after the token's own checks.
+ */
+async function matchHostnameOutsideTx(ctx: VaultContext, kind: TokenKind, req: EnrollRequest): Promise<HostnameCheck | undefined> {
+  const row = await ctx.store.db.selectFrom(TOKEN_KINDS[kind].table).select('constraints')
+    .where('token_hash', '=', hashToken(req.token)).executeTakeFirst();
+  if (!row) return undefined;
+  try {
+    const c = parseTokenConstraints(kind, row.constraints);
+    return { constraints: row.constraints, matches: c.hostnameRegex ? c.hostnameRegex.test(req.hostname) : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
 async function mint(
   ctx: VaultContext, deps: { geoip?: GeoIpLookup }, trx: Tx, audit: AuditFn, kind: TokenKind, req: EnrollRequest,
-  note: (tokenId: string | null, reason: string) => void,
+  note: (tokenId: string | null, reason: string) => void, hostnameCheck: HostnameCheck | undefined,
 ): Promise<EnrollResult> {
   const spec = TOKEN_KINDS[kind];
   const now = ctx.now();
@@ -100,14 +131,17 @@ async function mint(
   try {
     c = parseTokenConstraints(kind, token.constraints);
   } catch (err) {
-    note(token.id, 'unknown constraint');
+    note(token.id, err instanceof SikkerKeyError && err.code === 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED' ? 'hostname regex unsupported (needs backtracking)' : 'unknown constraint');
     throw err;
   }
   if (c.sourceCidrs && !matchesCidr(c.sourceCidrs.list, req.sourceIp)) {
     note(token.id, 'source address outside the CIDRs');
     throw new SikkerKeyError('SK_ERR_TOKEN_CONSTRAINT', `the source address ${req.sourceIp} is outside the token's CIDRs`, { details: { constraint: 'sourceCidrs' } });
   }
-  if (c.hostnameRegex && !c.hostnameRegex.re.test(req.hostname)) {
+  const hostnameMatches = hostnameCheck && hostnameCheck.constraints === token.constraints
+    ? hostnameCheck.matches
+    : c.hostnameRegex?.test(req.hostname);
+  if (c.hostnameRegex && hostnameMatches !== true) {
     note(token.id, 'hostname does not match');
     throw new SikkerKeyError('SK_ERR_TOKEN_CONSTRAINT', `the hostname ${JSON.stringify(req.hostname)} does not match the token's hostname regex`, { details: { constraint: 'hostnameRegex' } });
   }

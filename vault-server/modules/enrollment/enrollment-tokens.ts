@@ -14,6 +14,7 @@
  *   });
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { RE2JS } from 're2js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
@@ -51,7 +52,7 @@ export const TOKEN_CONSTRAINT_KEYS: Record<TokenKind, readonly string[]> = {
 
 /** A token's constraints, parsed. */
 export interface TokenConstraints extends Guards {
-  hostnameRegex?: { source: string; re: RegExp };
+  hostnameRegex?: HostnameMatcher;
   sourceCidrs?: Guards['ipAllowlist'];
   nameTemplate?: string;
 }
@@ -75,14 +76,42 @@ export function kindOfToken(token: string): TokenKind | undefined {
   return undefined;
 }
 
-/** Compiles a hostname regex, matched against the whole hostname, case-insensitively. */
-export function compileHostnameRegex(source: string): { source: string; re: RegExp } {
+/** The longest hostname DNS allows (RFC 1035: 253 characters in text form). */
+export const HOSTNAME_MAX_LENGTH = 253;
+
+/** A compiled hostname regex: `test` runs in time linear in the hostname (RE2 semantics, no backtracking). */
+export interface HostnameMatcher {
+  source: string;
+  test(hostname: string): boolean;
+}
+
+/**
+ * Compiles a hostname regex, matched against the whole hostname, case-insensitively, with RE2
+ * (re2js): linear time whatever the pattern, so no pattern can stall the event loop. Throws
+ * SK_ERR_VALIDATION for a pattern that is not a regular expression at all (or is empty / over 256
+ * characters) and SK_ERR_ENROLL_PATTERN_UNSUPPORTED for one that only backtracking engines
+ * accept (look-around, back-references).
+ */
+export function compileHostnameRegex(source: string): HostnameMatcher {
   if (source.length === 0 || source.length > 256) throw new SikkerKeyError('SK_ERR_VALIDATION', 'a hostname regex is 1–256 characters');
+  let re;
   try {
-    return { source, re: new RegExp(`^(?:${source})$`, 'i') };
-  } catch {
-    throw new SikkerKeyError('SK_ERR_VALIDATION', `the hostname regex ${JSON.stringify(source.slice(0, 60))} is not a valid JavaScript regular expression`);
+    re = RE2JS.compile(`^(?:${source})$`, RE2JS.CASE_INSENSITIVE);
+  } catch (err) {
+    const shown = JSON.stringify(source.slice(0, 60));
+    let isJsRegex = true;
+    try {
+      new RegExp(source); // only asks whether JavaScript would accept it; never run
+    } catch {
+      isJsRegex = false;
+    }
+    if (!isJsRegex) throw new SikkerKeyError('SK_ERR_VALIDATION', `the hostname regex ${shown} is not a valid regular expression`);
+    const why = err instanceof Error ? err.message.replace(/^error parsing regexp: /, '') : 'unsupported syntax';
+    throw new SikkerKeyError('SK_ERR_ENROLL_PATTERN_UNSUPPORTED',
+      `the hostname regex ${shown} needs a backtracking engine (${why}); hostname regexes are RE2 syntax: no look-around, no back-references`,
+      { details: { constraint: 'hostnameRegex' } });
   }
+  return { source, test: (hostname) => hostname.length <= HOSTNAME_MAX_LENGTH && re.test(hostname) };
 }
 
 /**
@@ -116,7 +145,9 @@ export function parseTokenConstraints(kind: TokenKind, json: string | null): Tok
         case 'countryAllowlist': out.countries = new Set(parseCountryList(strings(value))); break;
         case 'timeWindow': out.window = parseTimeWindow(String(value)); break;
       }
-    } catch {
+    } catch (err) {
+      // A pattern stored before hostname regexes were RE2: refused with its own code, not as unknown.
+      if (err instanceof SikkerKeyError && err.code === 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED') throw err;
       throw unknown(`an unreadable ${key}`);
     }
   }
@@ -276,4 +307,34 @@ export async function revokeToken(ctx: VaultContext, caller: Caller, kind: Token
     }, caller);
     return toView(kind, { ...row, revoked_at: now }, now);
   });
+}
+
+/**
+ * The enrollment tokens (live ones: not revoked, not expired) whose hostname regex this vault
+ * cannot compile with its linear-time matcher (stored by an older vault that ran JavaScript
+ * regexes): each refuses every registration with SK_ERR_ENROLL_PATTERN_UNSUPPORTED. Logged at
+ * start so an operator replaces them.
+ */
+export async function tokensWithUnsupportedPatterns(ctx: VaultContext): Promise<Array<{ id: string; name: string | null; hostnameRegex: string }>> {
+  const rows = await ctx.store.db.selectFrom('enrollment_tokens').select(['id', 'name', 'constraints'])
+    .where('revoked_at', 'is', null).where('expires_at', '>', ctx.now()).where('constraints', 'is not', null).execute();
+  const out: Array<{ id: string; name: string | null; hostnameRegex: string }> = [];
+  for (const r of rows) {
+    try {
+      parseTokenConstraints('enrollment', r.constraints);
+    } catch (err) {
+      if (!(err instanceof SikkerKeyError && err.code === 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED')) continue;
+      const c = JSON.parse(r.constraints as string) as { hostnameRegex?: unknown };
+      out.push({ id: r.id, name: r.name, hostnameRegex: String(c.hostnameRegex) });
+    }
+  }
+  return out;
+}
+
+/** The start-up warning's stable message. */
+export const UNSUPPORTED_PATTERN_WARNING = 'enrollment tokens with a hostname regex that needs a backtracking engine refuse every registration (SK_ERR_ENROLL_PATTERN_UNSUPPORTED): revoke them and create new ones with an RE2 hostname regex';
+
+export async function warnUnsupportedPatterns(ctx: VaultContext): Promise<void> {
+  const bad = await tokensWithUnsupportedPatterns(ctx);
+  if (bad.length > 0) ctx.log.warn({ tokens: bad }, UNSUPPORTED_PATTERN_WARNING);
 }

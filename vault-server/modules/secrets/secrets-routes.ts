@@ -4,7 +4,7 @@ import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { secretEvents, waitForNewerVersion } from './secret-watch.js';
-import { batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
+import { auditWatchRefusal, batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
 import type { SecretInput } from './secrets-service.js';
 
 const MAX_VALUE = 64 * 1024;
@@ -21,7 +21,9 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   // The only route that returns a stored value: its caller is looked up in `machines` alone.
   // With ?waitForVersionAfter=N the read is a long-poll: it answers once the live version is
-  // newer than N (an ordinary, audited read), or 304 with no body when `wait` seconds pass.
+  // newer than N (an ordinary read, audited once with `watchAfter`), or 304 with no body when
+  // `wait` seconds pass (counted in sikkerkey_secret_watch_unchanged_total, not audited). A
+  // refused watch is audited like a refused read.
   app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number } }>('/v1/projects/:project/secrets/:name', {
     config: { auth: ['machine'] },
     schema: {
@@ -38,10 +40,19 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       req.raw.once('close', () => aborted.abort());
       if (closing.signal.aborted) aborted.abort();
       closing.signal.addEventListener('abort', () => aborted.abort(), { once: true });
-      const changed = await waitForNewerVersion(ctx, caller, {
-        ...req.params, after: req.query.waitForVersionAfter, waitSeconds: req.query.wait ?? 30, signal: aborted.signal,
-      });
-      if (!changed) return reply.code(304).send();
+      const after = req.query.waitForVersionAfter;
+      let changed: boolean;
+      try {
+        changed = await waitForNewerVersion(ctx, caller, { ...req.params, after, waitSeconds: req.query.wait ?? 30, signal: aborted.signal });
+      } catch (err) {
+        await auditWatchRefusal(ctx, caller, { ...req.params, after }, err);
+        throw err;
+      }
+      if (!changed) {
+        ctx.metrics.watchUnchanged.inc();
+        return reply.code(304).send();
+      }
+      return readSecret(ctx, caller, req.params, { watchAfter: after });
     }
     return readSecret(ctx, caller, req.params);
   });

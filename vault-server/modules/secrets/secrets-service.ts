@@ -207,7 +207,7 @@ type AuditFn = (e: { action: string; projectId?: string | null; target: string; 
  * Only that read itself passes the lock it set (the decoy is answered exactly like a real
  * value); every other read of the project — in this batch or any later transaction — gets 423.
  */
-async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }, opts: { trippedProjectId?: string } = {}): Promise<SecretRead> {
+async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }, opts: { trippedProjectId?: string; watchAfter?: number } = {}): Promise<SecretRead> {
   const target = `secret:${req.project}/${req.name}`;
   const project = await forShare(ctx.store.dialect, trx.selectFrom('projects')
     .select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at', 'locked_reason'])
@@ -226,7 +226,7 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
     .where('secret_id', '=', secret.id).where('state', '=', 'live').executeTakeFirst();
   if (!live) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
   const allowed = grantedFields([...projectWide, ...forSecret]);
-  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }) } }, caller);
+  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
   const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
   if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value };
   const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
@@ -254,19 +254,20 @@ const isRefusal = (err: unknown): err is SikkerKeyError =>
  * resolves after COMMIT. A real read takes its project shared first (`lockForReads`), so on
  * PostgreSQL it waits for a trip in progress and then sees the lock.
  */
-export async function readSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string }): Promise<SecretRead> {
+export async function readSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string }, opts: { watchAfter?: number } = {}): Promise<SecretRead> {
+  const watch = opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {};
   let canaryAttempt = false;
   const trips: CanaryTrip[] = [];
   try {
     const read = await writeTx(ctx, async (trx, audit) => {
       await assertMachineActive(trx, caller);
       const { canaries: [canary], plan } = await lockForReads(ctx, trx, caller, [req]);
-      if (!canary) return readInTransaction(ctx, trx, audit, caller, req);
+      if (!canary) return readInTransaction(ctx, trx, audit, caller, req, watch);
       canaryAttempt = true;
       const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
       if (trip) trips.push(trip);
       // Not tripped: its project was locked already, and the read below answers 423 like any read there.
-      return readInTransaction(ctx, trx, audit, caller, req, trip ? { trippedProjectId: canary.projectId } : {});
+      return readInTransaction(ctx, trx, audit, caller, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
     });
     afterTripCommitted(ctx, trips);
     return read;
@@ -274,11 +275,23 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: { proje
     if (isRefusal(err)) {
       await auditDenied(ctx, caller, {
         action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
-        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}) },
+        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...watch },
       });
     }
     throw err;
   }
+}
+
+/**
+ * A watch (`?waitForVersionAfter=N`) refused before any value: audited as a denied read, exactly
+ * like a read's refusal (no grant, locked project), so a watch is no unaudited probe.
+ */
+export async function auditWatchRefusal(ctx: VaultContext, caller: Caller, req: { project: string; name: string; after: number }, err: unknown): Promise<void> {
+  if (!isRefusal(err)) return;
+  await auditDenied(ctx, caller, {
+    action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
+    details: { code: err.code, watchAfter: req.after },
+  });
 }
 
 export type BatchItemResult =
