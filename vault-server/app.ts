@@ -19,6 +19,8 @@ import { secretsRoutes } from './modules/secrets/secrets-routes.js';
 import { machinesRoutes } from './modules/machines/machines-routes.js';
 import { grantsRoutes } from './modules/grants/grants-routes.js';
 import { auditRoutes } from './modules/audit/audit-routes.js';
+import { ensureAuditKeys } from './modules/audit/audit-keys.js';
+import type { AuditKeys } from './modules/audit/audit-store.js';
 import { healthRoutes } from './modules/health/health-routes.js';
 import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
@@ -32,6 +34,8 @@ import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
 export interface AppOptions {
   store: Store;
   keyring: Keyring;
+  /** The unwrapped audit keys (openVault returns them); loaded from the store when absent. */
+  auditKeys?: AuditKeys;
   log: Logger;
   /** host:port values that request signatures may cover as @authority. */
   authorities: readonly string[];
@@ -62,7 +66,7 @@ export interface AppOptions {
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
   const metrics = createVaultMetrics();
   const ctx: VaultContext = {
-    store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
+    store: opts.store, keyring: opts.keyring, auditKeys: opts.auditKeys ?? await ensureAuditKeys(opts.store, opts.keyring), log: opts.log, now: opts.now ?? Date.now,
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
   };

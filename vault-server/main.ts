@@ -37,6 +37,7 @@ program.command('serve')
   .option('--trust-proxy <cidr>', 'believe X-Forwarded-For only from these proxies (repeatable)', collect)
   .option('--no-canary-disable-machine', 'a canary trip locks projects but leaves the reading machine enabled')
   .option('--geoip-db <file>', 'MaxMind-format country database for machines\' country allowlists (without it they deny)')
+  .option('--accept-broken-chain', 'when a vault from before the audit keys is first served: key its audit log even though the existing chain is broken (recorded in the audit.keys.created event)')
   .action(serveCommand);
 
 program.command('check-config <file>')
