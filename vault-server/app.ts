@@ -65,8 +65,24 @@ export interface AppOptions {
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
   const metrics = createVaultMetrics();
+  // `serve` passes the keys (openVaultWithAudit fails start-up without them). Otherwise they are
+  // loaded here; if that fails (a wrong root key: /readyz reports it) the app still builds, and
+  // anything that writes an audit event fails with the loading error rather than write unMAC'd.
+  let auditKeys = opts.auditKeys;
+  let auditKeysError: Error | undefined;
+  if (!auditKeys) {
+    try {
+      auditKeys = await ensureAuditKeys(opts.store, opts.keyring);
+    } catch (err) {
+      auditKeysError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
   const ctx: VaultContext = {
-    store: opts.store, keyring: opts.keyring, auditKeys: opts.auditKeys ?? await ensureAuditKeys(opts.store, opts.keyring), log: opts.log, now: opts.now ?? Date.now,
+    store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
+    get auditKeys(): AuditKeys {
+      if (!auditKeys) throw auditKeysError ?? new Error('the audit keys are not loaded');
+      return auditKeys;
+    },
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
   };
