@@ -281,3 +281,42 @@ test('(c) CLI: init --json prints auditPublicKey; audit head is signed by it; au
   const help = await sk('audit', 'verify', '--help');
   assert.match(help.stdout, /--checkpoint <file>/);
 });
+
+test('(d) serve on a pre-key vault with a broken chain exits naming the first bad seq; serve --accept-broken-chain starts and audits it', async () => {
+  const dataDir = join(dir, 'prekey');
+  const raw = await openStore({ dataDir }, { migrate: false });
+  const rootKey = generateRootKey();
+  try {
+    assert.equal((await new Migrator({ db: raw.db, provider: new CodeMigrationProvider(raw.dialect) }).migrateTo('0003-rotation-outcomes')).error, undefined);
+    await transaction(raw, async (trx) => {
+      await trx.insertInto('vault_meta').values({ key: CHECK_KEY, value: new Keyring(rootKey).checkValue(), updated_at: Date.now() }).execute();
+      for (let i = 0; i < 4; i++) await appendAudit(trx, raw.dialect, { actorKind: 'system', actorId: null, action: 'old.event', target: `t${i}`, outcome: 'success' });
+    }, { write: true });
+    await raw.db.deleteFrom('audit_events').where('seq', '=', 2).execute();
+  } finally {
+    await raw.close();
+  }
+  const rootKeyFile = join(dir, 'prekey.root');
+  writeFileSync(rootKeyFile, rootKey.toString('base64'), { mode: 0o600 });
+  const args = ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0'];
+  const refused = await runBin('sikkerkey-vault', args);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /SK_ERR_AUDIT_CHAIN: the existing audit chain is broken at event 2 /);
+  assert.match(refused.stderr, /--accept-broken-chain/);
+  const accepted = startBin('sikkerkey-vault', [...args, '--accept-broken-chain']);
+  try {
+    await accepted.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+  } finally {
+    await accepted.stop();
+  }
+  const store = await openStore({ dataDir });
+  try {
+    const created = await store.db.selectFrom('audit_events').selectAll().where('action', '=', 'audit.keys.created').executeTakeFirstOrThrow();
+    assert.deepEqual((JSON.parse(created.details) as { acceptedBrokenChain: { seq: number } }).acceptedBrokenChain.seq, 2);
+    const keys = await loadAuditKeys(store.db, new Keyring(rootKey)) as AuditKeys;
+    assert.equal(keys.keyedFrom, Number(created.seq));
+    assert.equal((await verifyAuditChain(store.db, keys)).ok, true);
+  } finally {
+    await store.close();
+  }
+});
