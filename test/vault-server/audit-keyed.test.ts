@@ -150,7 +150,7 @@ forEachStore('keyed audit chain', (s) => {
   });
 
   /** A vault as the code before migration 0004 made it: migrated to 0003, unkeyed events. */
-  async function preKeyVault(): Promise<{ store: Store; rootKey: Buffer }> {
+  async function preKeyVault(): Promise<{ store: Store; rootKey: Buffer; loc: Awaited<ReturnType<typeof s.freshLocation>> }> {
     const loc = await s.freshLocation();
     const raw = await s.openAt(loc, { migrate: false });
     const m = await new Migrator({ db: raw.db, provider: new CodeMigrationProvider(raw.dialect) }).migrateTo('0003-rotation-outcomes');
@@ -163,7 +163,7 @@ forEachStore('keyed audit chain', (s) => {
       }
     }, { write: true });
     await raw.close();
-    return { store: await s.openAt(loc), rootKey }; // migrates to the latest: 0004 adds the mac columns
+    return { store: await s.openAt(loc), rootKey, loc }; // migrates to the latest: 0004 adds the mac columns
   }
 
   async function appFor(store: Store, rootKey: Buffer, opts: { acceptBrokenChain?: boolean } = {}): Promise<Awaited<ReturnType<typeof buildApp>> & { auditKeys: AuditKeys }> {
@@ -193,6 +193,17 @@ forEachStore('keyed audit chain', (s) => {
     await store.db.deleteFrom('vault_meta').where('key', 'in', ['audit_mac_key', 'audit_signing_key', 'audit_keyed_from']).execute();
     await assert.rejects(openVaultWithAudit(store, rootKey), { code: 'SK_ERR_AUDIT_KEYS_MISSING' });
     await app.close();
+  });
+
+  // PostgreSQL only: two in-process SQLite connections cannot wait for each other (better-sqlite3's
+  // busy wait blocks the one event loop both need); between processes BEGIN IMMEDIATE orders them.
+  if (s.dialect === 'postgres') test('(d) two vaults starting at once on one pre-key store make one set of keys and one audit.keys.created event', async () => {
+    const { store, rootKey, loc } = await preKeyVault();
+    const other = await s.openAt(loc); // a second vault process's own connection(s)
+    const [a, b] = await Promise.all([openVaultWithAudit(store, rootKey), openVaultWithAudit(other, rootKey)]);
+    assert.ok(a.auditKeys.publicKey.equals(b.auditKeys.publicKey));
+    assert.equal((await store.db.selectFrom('audit_events').select('seq').where('action', '=', 'audit.keys.created').execute()).length, 1);
+    assert.equal((await verifyAuditChain(store.db, a.auditKeys)).ok, true);
   });
 
   test('(d) a broken pre-key chain stops the first start with the first bad seq, unless --accept-broken-chain, which is audited', async () => {
