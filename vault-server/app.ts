@@ -20,6 +20,8 @@ import { secretsRoutes } from './modules/secrets/secrets-routes.js';
 import { machinesRoutes } from './modules/machines/machines-routes.js';
 import { grantsRoutes } from './modules/grants/grants-routes.js';
 import { auditRoutes } from './modules/audit/audit-routes.js';
+import { ensureAuditKeys } from './modules/audit/audit-keys.js';
+import type { AuditKeys } from './modules/audit/audit-store.js';
 import { healthRoutes } from './modules/health/health-routes.js';
 import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
@@ -34,6 +36,8 @@ import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
 export interface AppOptions {
   store: Store;
   keyring: Keyring;
+  /** The unwrapped audit keys (openVault returns them); loaded from the store when absent. */
+  auditKeys?: AuditKeys;
   log: Logger;
   /** host:port values that request signatures may cover as @authority. */
   authorities: readonly string[];
@@ -65,8 +69,24 @@ export interface AppOptions {
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
   const metrics = createVaultMetrics();
+  // `serve` passes the keys (openVaultWithAudit fails start-up without them). Otherwise they are
+  // loaded here; if that fails (a wrong root key: /readyz reports it) the app still builds, and
+  // anything that writes an audit event fails with the loading error rather than write unMAC'd.
+  let auditKeys = opts.auditKeys;
+  let auditKeysError: Error | undefined;
+  if (!auditKeys) {
+    try {
+      auditKeys = await ensureAuditKeys(opts.store, opts.keyring);
+    } catch (err) {
+      auditKeysError = err instanceof Error ? err : new Error(String(err));
+    }
+  }
   const ctx: VaultContext = {
     store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
+    get auditKeys(): AuditKeys {
+      if (!auditKeys) throw auditKeysError ?? new Error('the audit keys are not loaded');
+      return auditKeys;
+    },
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
   };

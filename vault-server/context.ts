@@ -5,7 +5,7 @@ import type { Database } from './store/database.js';
 import type { Store } from './store/open-store.js';
 import { transaction } from './store/locks.js';
 import { appendAudit } from './modules/audit/audit-store.js';
-import type { AuditEvent } from './modules/audit/audit-store.js';
+import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
 import type { Caller } from './http/authenticate.js';
 import type { VaultMetrics } from './metrics.js';
 
@@ -13,6 +13,8 @@ import type { VaultMetrics } from './metrics.js';
 export interface VaultContext {
   store: Store;
   keyring: Keyring;
+  /** The audit MAC and checkpoint signing keys, unwrapped with the root key at start-up. */
+  auditKeys: AuditKeys;
   log: Logger;
   now: () => number;
   /** How long a rotation claim holds before another agent may take it over (default 30 s). */
@@ -50,7 +52,7 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
         actorId: caller?.id ?? e.actorId ?? null,
         sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
         ...e,
-      }, ctx.now());
+      }, ctx.now(), ctx.auditKeys);
     };
     return fn(trx, audit);
   }, { write: true }).then(

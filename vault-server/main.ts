@@ -38,6 +38,7 @@ program.command('serve')
   .option('--verify-concurrency <n>', 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)')
   .option('--no-canary-disable-machine', 'a canary trip locks projects but leaves the reading machine enabled')
   .option('--geoip-db <file>', 'MaxMind-format country database for machines\' country allowlists (without it they deny)')
+  .option('--accept-broken-chain', 'when a vault from before the audit keys is first served: key its audit log even though the existing chain is broken (recorded in the audit.keys.created event)')
   .action(serveCommand);
 
 program.command('check-config <file>')

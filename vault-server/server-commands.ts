@@ -12,7 +12,7 @@ import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-mode
 import type { Store } from './store/open-store.js';
 import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
-import { initVault, openVault } from './vault-state.js';
+import { initVault, openVaultWithAudit } from './vault-state.js';
 import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
 import type { VaultConfig, VaultFlags } from './config.js';
 import { loadTlsContext, reloadTls, tlsServerOptions } from './http/tls.js';
@@ -33,12 +33,13 @@ export function storeLocation(opts: { dataDir?: string; databaseUrl?: string }, 
 export async function initCommand(opts: { dataDir?: string; databaseUrl?: string; operatorPublicKey: string; operatorName: string; json?: boolean }): Promise<void> {
   const store = await openStore(storeLocation(opts));
   try {
-    const { rootKey, operatorKeyId } = await initVault(store, { operatorPublicKey: opts.operatorPublicKey, operatorName: opts.operatorName });
-    printResult(Boolean(opts.json), { rootKey: rootKey.toString('base64'), operatorKeyId }, () => [
+    const { rootKey, operatorKeyId, auditPublicKey } = await initVault(store, { operatorPublicKey: opts.operatorPublicKey, operatorName: opts.operatorName });
+    printResult(Boolean(opts.json), { rootKey: rootKey.toString('base64'), operatorKeyId, auditPublicKey }, () => [
       'Vault created.',
       `Root key (shown once; store it offline, supply it at every start with --root-key-file, --root-key-stdin or SIKKERKEY_ROOT_KEY):`,
       `  ${rootKey.toString('base64')}`,
       `Operator key id: ${operatorKeyId}`,
+      `Audit public key (checks the signatures of \`sikkerkey audit head\` checkpoints): ${auditPublicKey}`,
     ].join('\n'));
   } finally {
     await store.close();
@@ -59,13 +60,13 @@ interface Running { app: FastifyInstance; store: Store; url: string; log: Logger
 type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency'>>;
 
 /** Opens the vault with the root key, builds the app and listens; the authority list follows the real port. */
-async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined }): Promise<Running> {
+async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean }): Promise<Running> {
   const { settings, log } = opts;
-  const keyring = await openVault(opts.store, opts.rootKey);
+  const { keyring, auditKeys } = await openVaultWithAudit(opts.store, opts.rootKey, { acceptBrokenChain: Boolean(opts.acceptBrokenChain) });
   const authorities = settings.publicUrl.map(authorityOf);
   const https = settings.tls ? tlsServerOptions(settings.tls) : undefined;
   const { app } = await buildApp({
-    store: opts.store, keyring, log, authorities, scheduler: true, machineSweeper: true,
+    store: opts.store, keyring, auditKeys, log, authorities, scheduler: true, machineSweeper: true,
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
     rotationLeaseSeconds: settings.rotationLeaseSeconds,
     metricsEndpoint: settings.metrics.enabled,
@@ -169,6 +170,8 @@ export interface ServeFlags extends VaultFlags {
   canaryDisableMachine?: boolean;
   /** --geoip-db FILE: MaxMind-format database for machines' country allowlists. */
   geoipDb?: string;
+  /** --accept-broken-chain: key an audit log whose existing chain is broken (recorded in audit.keys.created). */
+  acceptBrokenChain?: boolean;
 }
 
 export async function serveCommand(flags: ServeFlags): Promise<void> {
@@ -182,7 +185,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const rootKey = await loadRootKey({ ...(config.rootKeyFile ? { file: config.rootKeyFile } : {}), stdin: Boolean(flags.rootKeyStdin), env: process.env });
   const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
   try {
-    const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb });
+    const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb, acceptBrokenChain: Boolean(flags.acceptBrokenChain) });
     onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls });
   } catch (err) {
     await store.close();

@@ -6,26 +6,33 @@ import { generateRootKey } from './crypto/root-key.js';
 import type { Store } from './store/open-store.js';
 import { transaction } from './store/locks.js';
 import { appendAudit } from './modules/audit/audit-store.js';
+import type { AuditKeys } from './modules/audit/audit-store.js';
+import { ensureAuditKeys, newAuditKeys } from './modules/audit/audit-keys.js';
+import type { EnsureAuditKeysOptions } from './modules/audit/audit-keys.js';
 
 export const CHECK_KEY = 'root_key_check';
 
 /**
  * Creates a vault in an empty store: a new root key (returned once, never stored), its check
- * value, and the first operator (owner) from a public key.
+ * value, the audit MAC and signing keys (wrapped under the root key; every event from the first
+ * is MAC'd), and the first operator (owner) from a public key.
  */
-export async function initVault(store: Store, req: { operatorPublicKey: string; operatorName?: string; now?: number }): Promise<{ rootKey: Buffer; operatorKeyId: string; vaultId: string }> {
+export async function initVault(store: Store, req: { operatorPublicKey: string; operatorName?: string; now?: number }): Promise<{ rootKey: Buffer; operatorKeyId: string; vaultId: string; auditPublicKey: string }> {
   const raw = parsePublicKey(req.operatorPublicKey);
   const operatorKeyId = keyIdFromPublicKey(raw);
   const rootKey = generateRootKey();
   const keyring = new Keyring(rootKey);
   const now = req.now ?? Date.now();
   const vaultId = randomUUID();
+  const audit = newAuditKeys(keyring, 1);
+  const auditPublicKey = audit.keys.publicKey.toString('base64');
   await transaction(store, async (trx) => {
     const existing = await trx.selectFrom('vault_meta').select('key').where('key', '=', CHECK_KEY).executeTakeFirst();
     if (existing) throw new SikkerKeyError('SK_ERR_STORE_ALREADY_INITIALIZED', 'this store already holds a vault; serve it with its root key');
     await trx.insertInto('vault_meta').values([
       { key: CHECK_KEY, value: keyring.checkValue(), updated_at: now },
       { key: 'vault_id', value: Buffer.from(vaultId, 'utf8'), updated_at: now },
+      ...audit.rows.map((r) => ({ ...r, updated_at: now })),
     ]).execute();
     const operatorId = randomUUID();
     await trx.insertInto('operators').values({
@@ -33,10 +40,10 @@ export async function initVault(store: Store, req: { operatorPublicKey: string; 
     }).execute();
     await appendAudit(trx, store.dialect, {
       actorKind: 'system', actorId: null, action: 'vault.init', target: `operator:${req.operatorName ?? 'owner'}`, outcome: 'success',
-      details: { operatorId, operatorKeyId, vaultId },
-    }, now);
+      details: { operatorId, operatorKeyId, vaultId, auditPublicKey },
+    }, now, audit.keys);
   }, { write: true });
-  return { rootKey, operatorKeyId, vaultId };
+  return { rootKey, operatorKeyId, vaultId, auditPublicKey };
 }
 
 /** Checks the root key against the stored check value before anything is served or written. */
@@ -46,4 +53,13 @@ export async function openVault(store: Store, rootKey: Buffer): Promise<Keyring>
   const keyring = new Keyring(rootKey);
   keyring.verifyCheckValue(row.value);
   return keyring;
+}
+
+/**
+ * openVault, then the audit keys: loaded, or made for a vault from before them (the existing
+ * chain is verified first; see modules/audit/audit-keys.ts). What `serve` runs at start-up.
+ */
+export async function openVaultWithAudit(store: Store, rootKey: Buffer, opts: EnsureAuditKeysOptions = {}): Promise<{ keyring: Keyring; auditKeys: AuditKeys }> {
+  const keyring = await openVault(store, rootKey);
+  return { keyring, auditKeys: await ensureAuditKeys(store, keyring, opts) };
 }

@@ -111,6 +111,6 @@ test('AAD refuses numbers that have no single decimal form', () => {
   }
 });
 
-test('the purposes are the four documented labels', () => {
-  assert.deepEqual(Object.values(AAD_PURPOSE).sort(), ['sk/data-key/v1', 'sk/project-key/v1', 'sk/root-check/v1', 'sk/secret-value/v1']);
+test('the purposes are the five documented labels', () => {
+  assert.deepEqual(Object.values(AAD_PURPOSE).sort(), ['sk/audit-key/v1', 'sk/data-key/v1', 'sk/project-key/v1', 'sk/root-check/v1', 'sk/secret-value/v1']);
 });

@@ -193,3 +193,18 @@ test('the keyring keeps its own copy of the root key and refuses one that is not
     assert.throws(() => new Keyring(bad), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_ROOT_KEY_INVALID'), `${bad.length} bytes`);
   }
 });
+
+test('an audit key box opens only as its own kind and version, and only under its root key', () => {
+  const root = randomBytes(32);
+  const keyring = new Keyring(root);
+  const key = randomBytes(32);
+  const box = keyring.wrapAuditKey('mac', 1, key);
+  assert.deepEqual(new Keyring(root).unwrapAuditKey('mac', 1, box), key, 'a root key re-read at the next start opens it');
+  for (const [what, open] of [
+    ['as the signing key', () => keyring.unwrapAuditKey('signing', 1, box)],
+    ['as version 2', () => keyring.unwrapAuditKey('mac', 2, box)],
+    ['under another root key', () => new Keyring(randomBytes(32)).unwrapAuditKey('mac', 1, box)],
+  ] as const) {
+    assert.throws(open, (err: unknown) => isSikkerKeyError(err) && err.code === 'SK_ERR_DECRYPT_FAILED', what);
+  }
+});

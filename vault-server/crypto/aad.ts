@@ -23,6 +23,8 @@ export const AAD_PURPOSE = {
   secretValue: 'sk/secret-value/v1',
   /** The root-key check value sealed under the root key: no further parts. */
   rootCheck: 'sk/root-check/v1',
+  /** An audit key (HMAC key or Ed25519 signing key) wrapped under the root key: (kind, key version). */
+  auditKey: 'sk/audit-key/v1',
 } as const;
 
 export type AadPurpose = (typeof AAD_PURPOSE)[keyof typeof AAD_PURPOSE];

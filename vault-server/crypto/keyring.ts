@@ -149,6 +149,19 @@ export class Keyring {
     }
   }
 
+  /**
+   * Wraps an audit key (`mac`: the HMAC key, `signing`: the Ed25519 private key's PKCS#8 DER)
+   * under the root key, bound to its kind and version. A root-key rotation re-wraps these boxes
+   * (open with the old keyring, wrap with the new) and never changes the keys inside.
+   */
+  wrapAuditKey(kind: 'mac' | 'signing', keyVersion: number, key: Buffer): Buffer {
+    return seal(this.#rootKey, key, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
+  }
+
+  unwrapAuditKey(kind: 'mac' | 'signing', keyVersion: number, wrapped: Buffer): Buffer {
+    return open(this.#rootKey, wrapped, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
+  }
+
   toJSON(): string {
     return '[Keyring]';
   }

@@ -293,6 +293,8 @@ export interface AuditEventsTable {
   details: Json;
   prev_hash: string;
   hash: string;
+  /** HMAC-SHA256(audit MAC key, hash), hex; null for events written before the log was keyed (migration 0004). */
+  mac: string | null;
 }
 
 /** One row (id = 1), created by the first migration with seq 0 and 64 zeros as hash. */
@@ -300,6 +302,8 @@ export interface AuditHeadTable {
   id: number;
   seq: number;
   hash: string;
+  /** HMAC-SHA256(audit MAC key, "sk/audit-head/v1" ‖ seq ‖ hash), hex: truncation needs the key too. */
+  mac: string | null;
 }
 
 export interface WebhooksTable {

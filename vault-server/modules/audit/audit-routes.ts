@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { VaultContext } from '../../context.js';
 import { findProject } from '../projects/projects-service.js';
-import { listAudit, verifyAuditChain } from './audit-store.js';
+import { sign } from 'node:crypto';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
+import type { AuditCheckpoint } from '../../../protocol/audit-checkpoint.js';
+import { eventMac, GENESIS_HASH, headMac, listAudit, verifyAuditChain } from './audit-store.js';
 
 export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.get<{ Querystring: { project?: string; since?: number; after?: number; limit?: number } }>('/v1/audit', {
@@ -26,5 +30,28 @@ export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
     return { events };
   });
 
-  app.get('/v1/audit/verify', { config: { auth: ['operator'] } }, async () => verifyAuditChain(ctx.store.db));
+  // Every hash and, with the vault's audit keys, every MAC and the head's MAC.
+  app.get('/v1/audit/verify', { config: { auth: ['operator'] } }, async () => verifyAuditChain(ctx.store.db, ctx.auditKeys));
+
+  // A signed checkpoint of the chain head: keep it somewhere the database cannot reach and give
+  // it to `audit verify --checkpoint` later. The head is signed only if its MAC and its event's
+  // MAC check out, so the vault never signs a head someone moved without the key.
+  app.get('/v1/audit/head', { config: { auth: ['operator'] } }, async (): Promise<AuditCheckpoint & { keyVersion: number }> => {
+    const keys = ctx.auditKeys;
+    const head = await ctx.store.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
+    const seq = head ? Number(head.seq) : 0;
+    const hash = head?.hash ?? GENESIS_HASH;
+    let at = 0;
+    if (seq > 0) {
+      const event = await ctx.store.db.selectFrom('audit_events').select(['at', 'hash', 'mac']).where('seq', '=', seq).executeTakeFirst();
+      const headOk = head?.mac === headMac(keys.macKey, seq, hash);
+      const eventOk = event?.hash === hash && (seq < keys.keyedFrom || event.mac === eventMac(keys.macKey, hash));
+      if (!headOk || !eventOk) {
+        throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `the chain head (event ${seq}) fails its MAC check: run \`sikkerkey audit verify\``);
+      }
+      at = Number(event.at);
+    }
+    const signature = sign(null, checkpointMessage(seq, hash, at), keys.signingKey).toString('base64');
+    return { seq, hash, at, signature, publicKey: keys.publicKey.toString('base64'), keyVersion: keys.version };
+  });
 }

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, Row } from '../../store/database.js';
 import type { Dialect } from '../../store/open-store.js';
@@ -26,6 +27,22 @@ export interface StoredAuditEvent extends Required<Omit<AuditEvent, 'details'>> 
   details: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** HMAC-SHA256(audit MAC key, hash), hex; null before the log was keyed. */
+  mac: string | null;
+}
+
+/**
+ * The audit keys, unwrapped (see audit-keys.ts): the HMAC key every event's hash is MAC'd with,
+ * the Ed25519 key checkpoints are signed with, and the first event the MACs cover.
+ */
+export interface AuditKeys {
+  version: number;
+  macKey: Buffer;
+  signingKey: KeyObject;
+  /** The raw 32-byte public half of signingKey. */
+  publicKey: Buffer;
+  /** Events from this seq on carry a MAC (1 unless a broken chain was accepted when the keys were made). */
+  keyedFrom: number;
 }
 
 /** The hash of "nothing before": the first event chains onto it. */
@@ -35,7 +52,7 @@ export const GENESIS_HASH = '0'.repeat(64);
  * The canonical form an event's hash covers: a JSON array in a fixed field order (so no key
  * ordering question arises), details with their keys sorted.
  */
-export function canonicalEvent(e: Omit<StoredAuditEvent, 'hash' | 'prevHash'>): string {
+export function canonicalEvent(e: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'>): string {
   return JSON.stringify([
     e.seq, e.id, e.at, e.actorKind, e.actorId, e.action, e.projectId, e.target, e.outcome, e.sourceIp,
     sortKeys(e.details),
@@ -45,6 +62,21 @@ export function canonicalEvent(e: Omit<StoredAuditEvent, 'hash' | 'prevHash'>): 
 export function chainHash(prevHash: string, canonical: string): string {
   // prev_hash is always 64 hex characters, so plain concatenation cannot be ambiguous.
   return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+}
+
+/** mac = HMAC-SHA256(macKey, hash): rewriting an event (or re-hashing after one) needs the key. */
+export function eventMac(macKey: Buffer, hash: string): string {
+  return createHmac('sha256', macKey).update(hash).digest('hex');
+}
+
+/** The head's MAC, domain-separated from the events' so no event MAC can be copied onto the head. */
+export function headMac(macKey: Buffer, seq: number, hash: string): string {
+  return createHmac('sha256', macKey).update(`sk/audit-head/v1\n${seq}\n${hash}`).digest('hex');
+}
+
+function macEquals(a: string | null, b: string): boolean {
+  if (a === null || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 function sortKeys(value: unknown): unknown {
@@ -60,11 +92,11 @@ function sortKeys(value: unknown): unknown {
  * (PostgreSQL FOR UPDATE; SQLite's write transactions already hold the one writer lock), always
  * after any project rows the caller locked, so chains never fork and lock orders never deadlock.
  */
-export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event: AuditEvent, nowMs = Date.now()): Promise<StoredAuditEvent> {
+export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event: AuditEvent, nowMs = Date.now(), keys?: AuditKeys): Promise<StoredAuditEvent> {
   const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
   const prevSeq = head?.seq ?? 0;
   const prevHash = head?.hash ?? GENESIS_HASH;
-  const stored: Omit<StoredAuditEvent, 'hash' | 'prevHash'> = {
+  const stored: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'> = {
     seq: prevSeq + 1,
     id: randomUUID(),
     at: nowMs,
@@ -78,17 +110,21 @@ export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event
     details: event.details ?? {},
   };
   const hash = chainHash(prevHash, canonicalEvent(stored));
+  const mac = keys ? eventMac(keys.macKey, hash) : null;
+  // Without keys the mac columns are not named at all (the unkeyed writer of a pre-0004 store).
+  const macs = keys ? { mac } : {};
+  const hmac = keys ? { mac: headMac(keys.macKey, stored.seq, hash) } : {};
   await trx.insertInto('audit_events').values({
     seq: stored.seq, id: stored.id, at: stored.at, actor_kind: stored.actorKind, actor_id: stored.actorId,
     action: stored.action, project_id: stored.projectId, target: stored.target, outcome: stored.outcome,
-    source_ip: stored.sourceIp, details: JSON.stringify(stored.details), prev_hash: prevHash, hash,
+    source_ip: stored.sourceIp, details: JSON.stringify(stored.details), prev_hash: prevHash, hash, ...macs,
   }).execute();
   if (head) {
-    await trx.updateTable('audit_head').set({ seq: stored.seq, hash }).where('id', '=', 1).execute();
+    await trx.updateTable('audit_head').set({ seq: stored.seq, hash, ...hmac }).where('id', '=', 1).execute();
   } else {
-    await trx.insertInto('audit_head').values({ id: 1, seq: stored.seq, hash }).execute();
+    await trx.insertInto('audit_head').values({ id: 1, seq: stored.seq, hash, ...hmac }).execute();
   }
-  return { ...stored, prevHash, hash };
+  return { ...stored, prevHash, hash, mac };
 }
 
 export interface AuditQuery {
@@ -112,7 +148,7 @@ function fromRow(r: Row<'audit_events'>): StoredAuditEvent {
   return {
     seq: Number(r.seq), id: r.id, at: Number(r.at), actorKind: r.actor_kind as ActorKind, actorId: r.actor_id,
     action: r.action, projectId: r.project_id, target: r.target, outcome: r.outcome as Outcome, sourceIp: r.source_ip,
-    details: parseDetails(r.details), prevHash: r.prev_hash, hash: r.hash,
+    details: parseDetails(r.details), prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
   };
 }
 
@@ -128,6 +164,10 @@ function parseDetails(raw: string): Record<string, unknown> {
 export interface ChainReport {
   ok: boolean;
   events: number;
+  /** How many events' MACs were checked (absent when verified without the keys). */
+  macs?: number;
+  /** Events before this seq predate the audit keys and a broken chain was accepted: not verified. */
+  unverifiedBefore?: number;
   /** The first event that does not fit the chain, and why. */
   firstBad?: { seq: number; id: string | null; reason: string };
 }
@@ -136,36 +176,70 @@ export interface ChainReport {
  * Walks the whole chain in pages: sequence numbers must run 1, 2, 3… with no gap (deletion,
  * reordering), each prev_hash must be its predecessor's hash and each hash must match the event's
  * content (edits), and the head must name the last event (truncation).
+ *
+ * With the audit keys it also checks every event's MAC from `keys.keyedFrom` on, and the head's
+ * MAC: an editor who deletes or edits events and re-hashes the rest cannot forge those without
+ * the MAC key, which only the root key opens. When a broken chain was accepted as the keys were
+ * made (keyedFrom > 1), the events before keyedFrom are not checked (reported as
+ * `unverifiedBefore`), and the event at keyedFrom must be the MAC'd `audit.keys.created` event
+ * that says so.
  */
-export async function verifyAuditChain(db: Kysely<Database>): Promise<ChainReport> {
+export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): Promise<ChainReport> {
+  const keyedFrom = keys?.keyedFrom ?? 1;
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let count = 0;
+  let macs = 0;
+  const extra = (): Partial<ChainReport> => ({ ...(keys ? { macs } : {}), ...(keyedFrom > 1 ? { unverifiedBefore: keyedFrom } : {}) });
+  const fail = (seq: number, id: string | null, reason: string): ChainReport => ({ ok: false, events: count, ...extra(), firstBad: { seq, id, reason } });
+  if (keyedFrom > 1) {
+    // Skip the accepted, unverifiable prefix: the chain is checked from the keys-created event on.
+    const start = await db.selectFrom('audit_events').selectAll().where('seq', '=', keyedFrom).executeTakeFirst();
+    if (!start) return fail(keyedFrom, null, `event ${keyedFrom}, where the keyed chain starts, is missing`);
+    const e = fromRow(start);
+    if (e.action !== 'audit.keys.created' || e.details.keyedFrom !== keyedFrom || !macEquals(e.mac, eventMac(keys!.macKey, e.hash))) {
+      return fail(keyedFrom, e.id, `event ${keyedFrom} is not the MAC'd audit.keys.created event that started the keyed chain`);
+    }
+    expectedSeq = keyedFrom;
+    prevHash = e.prevHash;
+    count = keyedFrom - 1;
+  }
   for (;;) {
     const page = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq', 'asc').limit(2000).execute();
     if (page.length === 0) break;
     for (const row of page) {
       const e = fromRow(row);
       if (e.seq !== expectedSeq) {
-        return { ok: false, events: count, firstBad: { seq: expectedSeq, id: null, reason: `event ${expectedSeq} is missing (next present is ${e.seq})` } };
+        return fail(expectedSeq, null, `event ${expectedSeq} is missing (next present is ${e.seq})`);
       }
       if (e.prevHash !== prevHash) {
-        return { ok: false, events: count, firstBad: { seq: e.seq, id: e.id, reason: 'prev_hash does not match the previous event\'s hash' } };
+        return fail(e.seq, e.id, 'prev_hash does not match the previous event\'s hash');
       }
-      const { hash: _h, prevHash: _p, ...content } = e;
+      const { hash: _h, prevHash: _p, mac: _m, ...content } = e;
       if (chainHash(prevHash, canonicalEvent(content)) !== e.hash) {
-        return { ok: false, events: count, firstBad: { seq: e.seq, id: e.id, reason: 'the event\'s content does not match its hash (edited)' } };
+        return fail(e.seq, e.id, 'the event\'s content does not match its hash (edited)');
+      }
+      if (keys && e.seq >= keyedFrom) {
+        if (!macEquals(e.mac, eventMac(keys.macKey, e.hash))) {
+          return fail(e.seq, e.id, e.mac === null
+            ? 'the event has no MAC (written or rewritten without the audit key)'
+            : 'the event\'s MAC does not match its hash (the chain was rewritten without the audit key)');
+        }
+        macs += 1;
       }
       prevHash = e.hash;
       expectedSeq += 1;
       count += 1;
     }
   }
-  const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
-  const headSeq = head?.seq ?? 0;
+  const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
+  const headSeq = head ? Number(head.seq) : 0;
   const headHash = head?.hash ?? GENESIS_HASH;
   if (headSeq !== count || headHash !== prevHash) {
-    return { ok: false, events: count, firstBad: { seq: count + 1, id: null, reason: `the chain head names event ${headSeq} but the chain ends at ${count} (truncated or head edited)` } };
+    return fail(count + 1, null, `the chain head names event ${headSeq} but the chain ends at ${count} (truncated or head edited)`);
   }
-  return { ok: true, events: count };
+  if (keys && count >= keyedFrom && !macEquals(head?.mac ?? null, headMac(keys.macKey, headSeq, headHash))) {
+    return fail(headSeq, null, 'the chain head\'s MAC is wrong (the head was moved without the audit key: truncation)');
+  }
+  return { ok: true, events: count, ...extra() };
 }

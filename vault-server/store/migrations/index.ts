@@ -11,12 +11,14 @@ import type { Dialect } from '../open-store.js';
 import { initialMigration } from './0001-initial.js';
 import { rotationOperationsMigration } from './0002-rotation-operations.js';
 import { rotationOutcomesMigration } from './0003-rotation-outcomes.js';
+import { auditMacMigration } from './0004-audit-mac.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
   ['0001-initial', initialMigration],
   ['0002-rotation-operations', rotationOperationsMigration],
   ['0003-rotation-outcomes', rotationOutcomesMigration],
+  ['0004-audit-mac', auditMacMigration],
 ];
 
 /** Every migration name, in order. */
