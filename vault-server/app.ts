@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
@@ -56,6 +56,8 @@ export interface AppOptions {
   geoipDb?: string;
   /** Run the machine expiry sweeper in this process (every minute; `serve` does). Tests call sweepMachines. */
   machineSweeper?: boolean | { everyMs: number };
+  /** Called with every route as it is registered (tests inspect the route schemas). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
@@ -86,6 +88,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       void (reply as unknown as FastifyReply).code(skErr.statusCode).send(skErr.toBody());
     },
   });
+  if (opts.onRoute) { const onRoute = opts.onRoute; app.addHook('onRoute', (route) => onRoute(route)); }
   installErrorHandling(app);
   installValidation(app);
   installShutdownGate(app);
