@@ -38,11 +38,13 @@ export interface VaultConfig {
   readonly metrics: { readonly enabled: boolean };
   /** How long in-flight requests may take to finish after SIGTERM. */
   readonly shutdownTimeoutMs: number;
+  /** --max-connections as given (undefined: the default); start-up caps it at `ulimit -n` − 256. */
+  readonly maxConnections: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
   readonly warnings: readonly string[];
 }
 
-type Kind = 'string' | 'list' | 'boolean' | 'duration' | 'level';
+type Kind = 'string' | 'list' | 'boolean' | 'duration' | 'level' | 'integer';
 
 interface Setting {
   /** Dotted key in the config file. */
@@ -71,6 +73,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'insecureListen', kind: 'boolean', flag: 'insecureListen', about: 'allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy)' },
   { key: 'metrics.enabled', kind: 'boolean', about: 'serve /metrics (default true)' },
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
+  { key: 'maxConnections', kind: 'integer', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -97,6 +100,7 @@ export interface VaultFlags {
   tlsClientCa?: string;
   insecureListen?: boolean;
   shutdownTimeout?: string;
+  maxConnections?: string;
 }
 
 export interface LoadVaultConfigRequest {
@@ -212,6 +216,12 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const leaseMs = get('rotationLease', (v, from) => duration(v, from, 1000, 600_000)) ?? 30_000;
   const shutdownTimeoutMs = get('shutdownTimeout', (v, from) => duration(v, from, 1000, 600_000)) ?? 10_000;
 
+  const maxConnections = get('maxConnections', (v, from) => {
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) fail(`${from} must be a whole number from 1 to 1000000`);
+    return n;
+  });
+
   const allowCidr = get('allowCidr', list) ?? [];
   const trustProxy = get('trustProxy', list) ?? [];
   parseCidrList(allowCidr, raw.get('allowCidr')?.from ?? '--allow-cidr');
@@ -259,6 +269,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     insecureListen,
     metrics: Object.freeze({ enabled: metricsEnabled }),
     shutdownTimeoutMs,
+    maxConnections,
     warnings: Object.freeze(warnings),
   });
 }

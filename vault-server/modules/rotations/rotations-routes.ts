@@ -6,6 +6,7 @@ import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied, rotationEvents } from './rotations-engine.js';
 import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
@@ -71,7 +72,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // -- agents (machines) -------------------------------------------------------------------
   app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
     config: { auth: ['machine'] },
-    schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: 60 }) } } },
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) } } },
   }, async (req, reply) => {
     const machine = callerOf(req);
     const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();

@@ -4,6 +4,7 @@ import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { INT32_MAX, safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { secretEvents, waitForNewerVersion } from './secret-watch.js';
 import { batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
 import type { SecretInput } from './secrets-service.js';
@@ -29,7 +30,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       params: secretParams,
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: 60 }) },
+        properties: { waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) },
       },
     },
   }, async (req, reply) => {
