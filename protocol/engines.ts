@@ -94,6 +94,20 @@ export function flavourSpec(flavour: Flavour): FlavourSpec {
   return FLAVOURS[flavour];
 }
 
+/**
+ * The fields of an admin secret an agent connects with (providers/provider-config.ts reads them):
+ * the endpoint every engine shares, then each engine's own. A grant on the admin secret limited to
+ * fields must cover every one of these the secret holds, or the vault refuses the policy and the
+ * claim (SK_ERR_NO_GRANT) rather than hand the agent half a connection.
+ */
+export const CONNECTION_FIELDS: readonly string[] = ['host', 'port', 'username', 'password', 'database', 'tls', 'caFile'];
+const ENGINE_CONNECTION_FIELDS: Readonly<Record<Engine, readonly string[]>> = {
+  postgres: [], supabase: ['projectRef', 'poolerHost', 'poolerPort'], mysql: ['accountHost'], redis: [], mongodb: ['authSource'],
+};
+export function connectionFieldsOf(engine: Engine): readonly string[] {
+  return [...CONNECTION_FIELDS, ...(ENGINE_CONNECTION_FIELDS[engine] ?? [])];
+}
+
 /** The flavours a provider may find. */
 export function flavoursOf(engine: Engine): FlavourSpec[] {
   return FLAVOUR_NAMES.map((f) => FLAVOURS[f]).filter((s) => s.engine === engine);

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
@@ -9,6 +9,8 @@ import type { VaultContext } from './context.js';
 import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installValidation } from './http/validation.js';
+import { DEFAULT_LIMITS } from './http/limits.js';
+import type { ServerLimits } from './http/limits.js';
 import { installAuthGuard } from './http/auth-guard.js';
 import { createVerifyLimiter } from './http/verify-limiter.js';
 import { installShutdownGate } from './http/shutdown.js';
@@ -64,6 +66,10 @@ export interface AppOptions {
   geoipDb?: string;
   /** Run the machine expiry sweeper in this process (every minute; `serve` does). Tests call sweepMachines. */
   machineSweeper?: boolean | { everyMs: number };
+  /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
+  limits?: Partial<ServerLimits>;
+  /** Called with every route as it is registered (tests inspect the route schemas). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
@@ -90,7 +96,14 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
   };
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+  // Node checks headersTimeout / requestTimeout every connectionsCheckingInterval; both are
+  // constructor options of the server (https.createServer takes http's too).
+  const nodeServerOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
   const app: FastifyInstance = Fastify({
+    connectionTimeout: limits.connectionTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Only listed proxies may set the source address (X-Forwarded-For); by default none.
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
     // pino's Logger and fastify's logger interface differ only in generics.
@@ -100,7 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     caseSensitive: true,
     // The drain answers 503 itself, in our error shape (http/shutdown.ts).
     return503OnClosing: false,
-    ...(opts.https ? { https: opts.https } : {}),
+    ...(opts.https ? { https: { ...nodeServerOptions, ...opts.https } } : { http: nodeServerOptions }),
     // Signed requests cover the raw target; nothing may rewrite it before the check.
     ignoreTrailingSlash: false,
     ignoreDuplicateSlashes: false,
@@ -110,6 +123,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       void (reply as unknown as FastifyReply).code(skErr.statusCode).send(skErr.toBody());
     },
   });
+  app.server.maxConnections = limits.maxConnections;
+  app.server.headersTimeout = limits.headersTimeoutMs;
+  if (opts.onRoute) { const onRoute = opts.onRoute; app.addHook('onRoute', (route) => onRoute(route)); }
   installErrorHandling(app);
   installValidation(app);
   installShutdownGate(app);

@@ -40,6 +40,8 @@ export interface VaultConfig {
   readonly shutdownTimeoutMs: number;
   /** Ed25519 verifications in flight at once before SK_ERR_VERIFY_BUSY; undefined: 2 × cores × 32. */
   readonly verifyConcurrency: number | undefined;
+  /** --max-connections as given (undefined: the default); start-up caps it at `ulimit -n` − 256. */
+  readonly maxConnections: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
   readonly warnings: readonly string[];
 }
@@ -74,6 +76,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'metrics.enabled', kind: 'boolean', about: 'serve /metrics (default true)' },
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
+  { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -101,6 +104,7 @@ export interface VaultFlags {
   insecureListen?: boolean;
   shutdownTimeout?: string;
   verifyConcurrency?: string;
+  maxConnections?: string;
 }
 
 export interface LoadVaultConfigRequest {
@@ -221,6 +225,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const leaseMs = get('rotationLease', (v, from) => duration(v, from, 1000, 600_000)) ?? 30_000;
   const shutdownTimeoutMs = get('shutdownTimeout', (v, from) => duration(v, from, 1000, 600_000)) ?? 10_000;
 
+
   const allowCidr = get('allowCidr', list) ?? [];
   const trustProxy = get('trustProxy', list) ?? [];
   parseCidrList(allowCidr, raw.get('allowCidr')?.from ?? '--allow-cidr');
@@ -254,6 +259,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
 
   const metricsEnabled = get('metrics.enabled', bool) ?? true;
   const verifyConcurrency = get('verifyConcurrency', count);
+  const maxConnections = get('maxConnections', count);
 
   return Object.freeze({
     dataDir,
@@ -270,6 +276,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     metrics: Object.freeze({ enabled: metricsEnabled }),
     verifyConcurrency,
     shutdownTimeoutMs,
+    maxConnections,
     warnings: Object.freeze(warnings),
   });
 }

@@ -12,6 +12,7 @@ import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-mode
 import type { Store } from './store/open-store.js';
 import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
+import { effectiveMaxConnections, FD_RESERVE, openFileLimit } from './http/limits.js';
 import { initVault, openVaultWithAudit } from './vault-state.js';
 import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
 import type { VaultConfig, VaultFlags } from './config.js';
@@ -57,7 +58,7 @@ function authorityOf(url: string): string {
 interface Running { app: FastifyInstance; store: Store; url: string; log: Logger }
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency'>>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections'>>;
 
 /** Opens the vault with the root key, builds the app and listens; the authority list follows the real port. */
 async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean }): Promise<Running> {
@@ -65,7 +66,12 @@ async function startServer(opts: { store: Store; rootKey: Buffer; settings: Serv
   const { keyring, auditKeys } = await openVaultWithAudit(opts.store, opts.rootKey, { acceptBrokenChain: Boolean(opts.acceptBrokenChain) });
   const authorities = settings.publicUrl.map(authorityOf);
   const https = settings.tls ? tlsServerOptions(settings.tls) : undefined;
+  const maxConnections = effectiveMaxConnections(settings.maxConnections, openFileLimit());
+  if (maxConnections.cappedFrom !== undefined) {
+    log.warn({ maxConnections: maxConnections.value, asked: maxConnections.cappedFrom }, `max connections lowered to ${maxConnections.value}: the open-file limit (ulimit -n) less ${FD_RESERVE} kept for the store and logs; raise the limit (systemd LimitNOFILE=) for more`);
+  }
   const { app } = await buildApp({
+    limits: { maxConnections: maxConnections.value },
     store: opts.store, keyring, auditKeys, log, authorities, scheduler: true, machineSweeper: true,
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
     rotationLeaseSeconds: settings.rotationLeaseSeconds,
@@ -101,7 +107,7 @@ async function startServer(opts: { store: Store; rootKey: Buffer; settings: Serv
       if (host === '127.0.0.1' || host === '[::1]') authorities.push(`localhost:${port}`);
     }
   }
-  log.info({ url, authorities, tls: Boolean(https), clientCertificates: Boolean(settings.tls?.clientCa) }, 'vault listening');
+  log.info({ url, authorities, tls: Boolean(https), clientCertificates: Boolean(settings.tls?.clientCa), maxConnections: maxConnections.value }, 'vault listening');
   return { app, store: opts.store, url, log };
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { VaultContext } from '../../context.js';
+import { safeInteger } from '../../http/validation.js';
 import { findProject } from '../projects/projects-service.js';
 import { sign } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
@@ -13,7 +14,7 @@ export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
     schema: {
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { project: { type: 'string', maxLength: 128 }, since: { type: 'integer', minimum: 0 }, after: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10000 } },
+        properties: { project: { type: 'string', maxLength: 128 }, since: safeInteger({ minimum: 0 }), after: safeInteger({ minimum: 0 }), limit: safeInteger({ minimum: 1, maximum: 10000 }) },
       },
     },
   }, async (req) => {

@@ -6,6 +6,7 @@ import { parseDuration } from '../../../protocol/duration.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
+import { safeInteger } from '../../http/validation.js';
 import type { AuthGuard } from '../../http/auth-guard.js';
 import { rateLimited } from '../../http/auth-guard.js';
 import type { Ed25519Verifier } from '../../http/verify-limiter.js';
@@ -92,7 +93,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
 
   tokenRoutes('enrollment', '/v1/enrollment-tokens', {
     machineLifetime: DURATION,
-    maxUses: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    maxUses: safeInteger({ minimum: 1, maximum: 1_000_000 }),
     hostnameRegex: { type: 'string', minLength: 1, maxLength: 256 },
     sourceCidrs: STRINGS(64, 64),
   }, ['machineLifetime']);

@@ -4,7 +4,7 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import { isErrorCode } from '../../../protocol/errors.js';
 import { SUCCEEDED_STATE } from '../../../protocol/api-types.js';
 import type { ClaimResponse, Engine, FailBody, PreflightResultBody, RotationKind, RotationStepResponse } from '../../../protocol/api-types.js';
-import { flavourSpec, isFlavour, refusal } from '../../../protocol/engines.js';
+import { connectionFieldsOf, flavourSpec, isFlavour, refusal } from '../../../protocol/engines.js';
 import type { Flavour } from '../../../protocol/engines.js';
 import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, writeTx } from '../../context.js';
@@ -202,19 +202,25 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
     if (project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${secret.project.name} is locked; no new rotation claims until an operator unlocks it`);
 
     const adminSecret = await secretById(trx, policy.admin_secret_id);
-    const adminGrant = await trx.selectFrom('grants').select('id').where('machine_id', '=', machine.id).where('project_id', '=', adminSecret.project.id)
-      .where((eb) => eb.or([eb('secret_id', 'is', null), eb('secret_id', '=', adminSecret.id)])).executeTakeFirst();
-    if (!adminGrant) {
+    const access = await adminGrantOf(trx, machine.id, adminSecret);
+    if (access === 'none') {
       throw new SikkerKeyError('SK_ERR_NO_GRANT', `the agent holds no grant on the admin secret ${adminSecret.project.name}/${adminSecret.name}: sikkerkey grant add ${machine.name} --project ${adminSecret.project.name} --secret ${adminSecret.name}`);
     }
     const admin = await secretFields(ctx, trx, adminSecret);
+    // A grant limited to fields that leaves out a connection field: refused before anything is
+    // written (no fence, no maybe_applied), the rotation ended and committed (see refuseClaim).
+    const missing = missingConnectionFields(engine, admin.fields, access);
+    if (missing.length > 0) {
+      return { refused: await refuseClaim(ctx, trx, audit, machine, row, secret, noFieldGrantMessage(machine.name, adminSecret, missing), { code: 'SK_ERR_NO_GRANT', provenFailure: true }) };
+    }
+    const adminHanded = access === 'all' ? admin.fields : Object.fromEntries(Object.entries(admin.fields).filter(([k]) => access.has(k)));
     const live = await secretFields(ctx, trx, secret);
 
     const fence = row.fence + 1;
     const attempt = row.attempt + 1;
     const base = {
       id, project: secret.project.name, secret: secret.name, engine, strategy, flavour: policy.flavour,
-      fence, leaseSeconds: ctx.rotationLeaseSeconds, attempt, admin: admin.fields,
+      fence, leaseSeconds: ctx.rotationLeaseSeconds, attempt, admin: adminHanded,
     };
     // Built (and checked) before anything is written: a job that cannot be described is refused
     // with nothing changed.
@@ -249,6 +255,11 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
       lease_until: now + ctx.rotationLeaseSeconds * 1000, maybe_applied: row.kind === 'rotate' ? 1 : row.maybe_applied,
     }).where('id', '=', id).execute();
     await audit({ action: 'rotation.claimed', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, fence, attempt, reclaimed: row.maybe_applied === 1 } }, machine);
+    // The agent now holds the admin credential: a read of the admin secret, like any other.
+    await audit({
+      action: 'secret.read', projectId: adminSecret.project.id, target: `secret:${adminSecret.project.name}/${adminSecret.name}`, outcome: 'success',
+      details: { version: admin.version, fields: Object.keys(adminHanded).sort(), rotationId: id, via: 'rotation.claim' },
+    }, machine);
     return { job };
   });
   if ('refused' in outcome) throw outcome.refused;
@@ -263,15 +274,23 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
  * its pending version discarded. If an earlier claim may have applied it, the vault does not
  * discard the pending value on its own: the rotation is `stuck` for an operator to resolve. No
  * retry is scheduled — it would be refused the same way until the strategy changes.
+ *
+ * The same ending serves a claim whose agent's grant on the admin secret leaves out a connection
+ * field (SK_ERR_NO_GRANT, `provenFailure`): nothing was handed out and the live credential is
+ * untouched, so a `failed` rotate job counts as a proven failure of the policy (afterFailure: the
+ * failure count, a retry with backoff, `policy.failing` at the limit) — a grant can be widened
+ * without touching the policy.
  */
-async function refuseClaim(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, row: RotationRow, secret: SecretRef, why: string): Promise<SikkerKeyError> {
+async function refuseClaim(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, row: RotationRow, secret: SecretRef, why: string,
+  opts: { code: 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED' | 'SK_ERR_NO_GRANT'; provenFailure?: boolean } = { code: 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED' }): Promise<SikkerKeyError> {
   const now = ctx.now();
-  const code = 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED';
+  const code = opts.code;
   const target = `secret:${secret.project.name}/${secret.name}`;
   const state = row.maybe_applied === 1 ? 'stuck' as const : 'failed' as const;
   if (state === 'failed') {
     if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
     await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, claimed_by: null, error: why, error_code: code }).where('id', '=', row.id).execute();
+    if (opts.provenFailure && row.policy_id && row.kind === 'rotate') await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
   } else {
     await trx.updateTable('rotations').set({ state, lease_until: null, error: why, error_code: code }).where('id', '=', row.id).execute();
   }
@@ -444,6 +463,33 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
     afterCommit(trx, () => rotationEvents.emit('finished', open.id));
     return { id: open.id, state: use === 'pending' && open.pending_version_id ? 'promoted' : 'failed', ...(version !== undefined ? { version } : {}) };
   });
+}
+
+/**
+ * What a machine's grants let it read of an admin secret: nothing, all of it (a project or
+ * whole-secret grant), or the union of its field grants' fields.
+ */
+export async function adminGrantOf(trx: Tx, machineId: string, adminSecret: { id: string; project: { id: string } }): Promise<'none' | 'all' | Set<string>> {
+  const grants = await trx.selectFrom('grants').select('fields').where('machine_id', '=', machineId).where('project_id', '=', adminSecret.project.id)
+    .where((eb) => eb.or([eb('secret_id', 'is', null), eb('secret_id', '=', adminSecret.id)])).execute();
+  if (grants.length === 0) return 'none';
+  const out = new Set<string>();
+  for (const g of grants) {
+    if (g.fields === null) return 'all';
+    for (const f of JSON.parse(g.fields) as string[]) out.add(f);
+  }
+  return out;
+}
+
+/** The connection fields (protocol/engines.ts) the admin secret holds that `allowed` leaves out. */
+export function missingConnectionFields(engine: Engine, adminFields: Record<string, string>, allowed: 'all' | Set<string>): string[] {
+  if (allowed === 'all') return [];
+  return connectionFieldsOf(engine).filter((f) => Object.hasOwn(adminFields, f) && !allowed.has(f));
+}
+
+export function noFieldGrantMessage(machine: string, adminSecret: { name: string; project: { name: string } }, missing: readonly string[]): string {
+  return `the agent ${machine}'s grant on the admin secret ${adminSecret.project.name}/${adminSecret.name} leaves out the connection field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: `
+    + `grant them (sikkerkey grant add ${machine} --project ${adminSecret.project.name} --secret ${adminSecret.name} --fields …) or grant the whole secret`;
 }
 
 /** Consecutive proven failures after which a policy is marked failing and stops retrying early. */

@@ -5,6 +5,8 @@ import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
+import { safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied, rotationEvents } from './rotations-engine.js';
 import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
@@ -15,7 +17,7 @@ const secretParams = {
   properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
-const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: { type: 'integer', minimum: 0 } } } as const;
+const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } } as const;
 
 /** Long-polls re-check the store this often, so work created on another replica is seen too. */
 const RECHECK_MS = 1000;
@@ -36,7 +38,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
           agent: { type: 'string', maxLength: 128 }, agentLabel: { type: 'string', maxLength: 64 },
           adminSecret: { type: 'string', pattern: NAME_PATTERN }, schedule: { type: 'string', maxLength: 128 },
           timezone: { type: 'string', maxLength: 64 }, grace: { type: 'string', maxLength: 16 },
-          passwordLength: { type: 'integer' }, alternateUsername: { type: 'string', minLength: 1, maxLength: 128 }, paused: { type: 'boolean' },
+          passwordLength: safeInteger(), alternateUsername: { type: 'string', minLength: 1, maxLength: 128 }, paused: { type: 'boolean' },
         },
       },
     },
@@ -70,7 +72,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // -- agents (machines) -------------------------------------------------------------------
   app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
     config: { auth: ['machine'] },
-    schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'integer', minimum: 0, maximum: 60 } } } },
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) } } },
   }, async (req, reply) => {
     const machine = callerOf(req);
     const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();
@@ -138,7 +140,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       body: {
         type: 'object', additionalProperties: false, required: ['fence', 'ok', 'problems'],
         properties: {
-          fence: { type: 'integer', minimum: 0 }, ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } },
+          fence: safeInteger({ minimum: 0 }), ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } },
           flavour: { type: 'string', enum: [...FLAVOUR_NAMES] }, serverVersion: { type: 'string', maxLength: 128 },
         },
       },
@@ -152,7 +154,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       body: {
         type: 'object', additionalProperties: false, required: ['fence', 'code', 'message', 'liveVerified'],
         properties: {
-          fence: { type: 'integer', minimum: 0 }, code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
+          fence: safeInteger({ minimum: 0 }), code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
           liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' }, undoRefused: { type: 'boolean' }, untouched: { type: 'boolean' },
         },
       },

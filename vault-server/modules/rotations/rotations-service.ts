@@ -11,7 +11,7 @@ import type { Tx, VaultContext } from '../../context.js';
 import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
-import { createRotation, resolveRotation, secretFields } from './rotations-engine.js';
+import { adminGrantOf, createRotation, missingConnectionFields, noFieldGrantMessage, resolveRotation, secretFields } from './rotations-engine.js';
 import { parsePasswordPolicy } from './password-generator.js';
 import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
 
@@ -107,8 +107,21 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     if (strategy === 'alternating' && input.alternateUsername === liveFields.username) {
       throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', '--alternate-username must name a second user, not the secret\'s own username');
     }
-    assertDatabaseFields((await secretFields(ctx, trx, { ...ref, id: adminSecret.id, name: adminSecret.name, kind: adminSecret.kind })).fields, `admin secret ${input.adminSecret}`);
+    const adminRef = { ...ref, id: adminSecret.id, name: adminSecret.name, kind: adminSecret.kind };
+    const adminFields = (await secretFields(ctx, trx, adminRef)).fields;
+    assertDatabaseFields(adminFields, `admin secret ${input.adminSecret}`);
     const agentId = input.agent ? (await requireMachine(trx, input.agent)).id : null;
+    // An agent whose grant on the admin secret is limited to fields must get every connection
+    // field the secret holds (the claim refuses it the same way). An agent with no grant yet is
+    // let through: the claim answers SK_ERR_NO_GRANT until it is granted.
+    const agents = agentId !== null
+      ? [{ id: agentId, name: input.agent ?? '' }]
+      : (await trx.selectFrom('machines').select(['id', 'name', 'labels']).execute()).filter((m) => (JSON.parse(m.labels) as string[]).includes(input.agentLabel ?? ''));
+    for (const agent of agents) {
+      const access = await adminGrantOf(trx, agent.id, adminRef);
+      const missing = access === 'none' ? [] : missingConnectionFields(engine, adminFields, access);
+      if (missing.length > 0) throw new SikkerKeyError('SK_ERR_NO_GRANT', noFieldGrantMessage(agent.name, adminRef, missing));
+    }
     const values = {
       provider: engine, strategy, schedule: input.schedule ?? null, timezone: input.timezone ?? null,
       agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: adminSecret.id,

@@ -3,6 +3,8 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
+import { INT32_MAX, safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { secretEvents, waitForNewerVersion } from './secret-watch.js';
 import { auditWatchRefusal, batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
 import type { SecretInput } from './secrets-service.js';
@@ -30,7 +32,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       params: secretParams,
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { waitForVersionAfter: { type: 'integer', minimum: 0 }, wait: { type: 'integer', minimum: 0, maximum: 60 } },
+        properties: { waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) },
       },
     },
   }, async (req, reply) => {
@@ -103,7 +105,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   app.post<{ Params: { project: string; name: string }; Body: { to: number } }>('/v1/projects/:project/secrets/:name/rollback', {
     config: { auth: ['operator'], minRole: 'admin' },
-    schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: { type: 'integer', minimum: 1 } } } },
+    schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: safeInteger({ minimum: 1, maximum: INT32_MAX }) } } },
   }, async (req) => {
     const res = await rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to });
     secretEvents.emit('changed');
