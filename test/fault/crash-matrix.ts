@@ -87,9 +87,11 @@ export async function runCase(rig: ComboRig, point: string): Promise<CaseResult>
   try {
     let rotationId: string | undefined;
     if ((AGENT_POINTS as readonly string[]).includes(point)) {
+      // The rotation first: it supersedes the preflight `rotation set` left pending. An agent
+      // started first could claim that preflight and pause at after-claim on it instead.
+      rotationId = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
       const doomed = await h.startAgent({ faultAt: point });
       agents.push(doomed);
-      rotationId = (await rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run')).body.id;
       await doomed.waitFor(new RegExp(`fault point reached: ${point}`));
       await doomed.stop('SIGKILL');
       agents.push(await h.startAgent({ name: 'rescuer' }));
