@@ -5,6 +5,9 @@ import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
 import type { Store } from './store/open-store.js';
 import { createNonceStore } from './store/nonce-store.js';
+import { GroupCommitter } from './store/group-commit.js';
+import { StoreCaches } from './store/change-counter.js';
+import { holdAuditHead } from './modules/audit/audit-store.js';
 import type { VaultContext } from './context.js';
 import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
@@ -87,7 +90,16 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       auditKeysError = err instanceof Error ? err : new Error(String(err));
     }
   }
+  const caches = new StoreCaches();
+  const commits = new GroupCommitter(opts.store, {
+    ...(opts.store.durability ? { durability: opts.store.durability } : {}),
+    // Every batch holds the audit chain head from its first statement to COMMIT.
+    prologue: (trx, scope) => holdAuditHead(trx, opts.store.dialect, scope),
+    onRollback: () => caches.invalidate(),
+    onBatch: ({ jobs, committed }) => metrics.batchJobs.observe({ outcome: committed ? 'commit' : 'rollback' }, jobs),
+  });
   const ctx: VaultContext = {
+    commits, caches,
     store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
     get auditKeys(): AuditKeys {
       if (!auditKeys) throw auditKeysError ?? new Error('the audit keys are not loaded');
@@ -149,7 +161,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   installAuthentication(app, {
     store: opts.store,
-    nonces: createNonceStore(opts.store),
+    nonces: createNonceStore(opts.store, { commits }),
+    caches,
+    commits,
     authorities: opts.authorities,
     now: ctx.now,
     verify: limiter.verify,
@@ -162,6 +176,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       if (stage === 'precheck' || stage === 'signature') guard.recordFailure(request.ip);
       // (`busy`, SK_ERR_VERIFY_BUSY, is the vault's own overload: counted in the metric only.)
     },
+  });
+  // A request's nonce is claimed at COMMIT, before its fsync: nothing is answered until it is durable.
+  app.addHook('onSend', async (req) => {
+    if (req.durableMark !== undefined) await commits.durableThrough(req.durableMark);
   });
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
@@ -184,6 +202,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     const stop = startScheduler(ctx);
     app.addHook('onClose', async () => stop());
   }
+  // Requests still in a batch are answered before the store may close.
+  app.addHook('onClose', async () => commits.idle());
   await app.ready();
   await warnUnsupportedPatterns(ctx);
   return { app, ctx, metrics };

@@ -3,8 +3,9 @@ import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
 import type { Database } from './store/database.js';
 import type { Store } from './store/open-store.js';
-import { transaction } from './store/locks.js';
-import { appendAudit } from './modules/audit/audit-store.js';
+import type { GroupCommitter } from './store/group-commit.js';
+import type { StoreCaches } from './store/change-counter.js';
+import { appendAuditInBatch } from './modules/audit/audit-store.js';
 import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
 import type { Caller } from './http/authenticate.js';
 import type { VaultMetrics } from './metrics.js';
@@ -22,6 +23,10 @@ export interface VaultContext {
   metrics: VaultMetrics;
   /** Whether a canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
   canaryDisablesMachine: boolean;
+  /** Every write transaction goes through it (store/group-commit.ts): one COMMIT for many requests. */
+  commits: GroupCommitter;
+  /** Memory caches checked against the store's change counter (store/change-counter.ts). */
+  caches: StoreCaches;
 }
 
 export type Tx = Kysely<Database>;
@@ -38,29 +43,38 @@ export function afterCommit(trx: Tx, fn: () => void): void {
   else fn();
 }
 
-/** A write transaction (BEGIN IMMEDIATE on SQLite) whose audit events commit or fail with it. */
+/**
+ * A write transaction whose audit events commit or fail with it. It runs as one job of a group
+ * commit (store/group-commit.ts): in its own savepoint, in the same transaction as the other
+ * requests that arrived with it, resolved only after that transaction's COMMIT.
+ */
 export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
-  const hooks: Array<() => void> = [];
-  // Store latency for /metrics: the whole transaction, lock waits and retries included.
+  // Store latency for /metrics: from the request's arrival in the queue to its batch's COMMIT.
   const observe = ctx.metrics.storeSeconds.startTimer();
-  const result = await transaction(ctx.store, async (trx) => {
-    commitHooks.set(trx, hooks);
-    const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
-      ctx.metrics.auditEvents.inc({ action: e.action });
-      await appendAudit(trx, ctx.store.dialect, {
-        actorKind: caller?.kind ?? e.actorKind ?? 'system',
-        actorId: caller?.id ?? e.actorId ?? null,
-        sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
-        ...e,
-      }, ctx.now(), ctx.auditKeys);
-    };
-    return fn(trx, audit);
-  }, { write: true }).then(
-    (value) => { observe({ outcome: 'commit' }); return value; },
-    (err: unknown) => { observe({ outcome: 'rollback' }); throw err; },
-  );
-  for (const hook of hooks) hook();
-  return result;
+  try {
+    const result = await ctx.commits.run(async (trx, scope) => {
+      const hooks: Array<() => void> = [];
+      commitHooks.set(trx, hooks);
+      scope.afterCommit(() => {
+        for (const hook of hooks) hook();
+      });
+      const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
+        await appendAuditInBatch(trx, scope, {
+          actorKind: caller?.kind ?? e.actorKind ?? 'system',
+          actorId: caller?.id ?? e.actorId ?? null,
+          sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
+          ...e,
+        }, ctx.now(), ctx.auditKeys);
+        scope.afterCommit(() => ctx.metrics.auditEvents.inc({ action: e.action }));
+      };
+      return fn(trx, audit);
+    });
+    observe({ outcome: 'commit' });
+    return result;
+  } catch (err) {
+    observe({ outcome: 'rollback' });
+    throw err;
+  }
 }
 
 /**

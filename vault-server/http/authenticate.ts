@@ -6,6 +6,7 @@ import { ed25519Verify, ed25519VerifyAsync, verifyRequest } from '../../protocol
 import { rateLimited } from './auth-guard.js';
 import type { NonceStore } from '../../protocol/signing.js';
 import type { Store } from '../store/open-store.js';
+import type { StoreCaches } from '../store/change-counter.js';
 import { createMachineConstraintCheck } from '../modules/machines/machine-constraints.js';
 import type { MachineConstraintCheck, MachineConstraintRow } from '../modules/machines/machine-constraints.js';
 
@@ -37,6 +38,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
     rawBody?: Buffer;
+    /** The group-commit batch that holds this request's nonce: its answer waits until that batch is durable. */
+    durableMark?: number;
   }
   interface FastifyContextConfig {
     auth?: RouteAuth['auth'];
@@ -113,6 +116,13 @@ export interface AuthenticatorOptions {
   onAuthenticated?: (seconds: number) => void;
   /** Machines' guardrails (expiry, IP, country, time window, unknown constraints); a GeoIP-less check by default. */
   checkMachine?: MachineConstraintCheck;
+  /**
+   * The vault's change-counter-checked caches: identities are then looked up in memory, after one
+   * read of the counter per request, so a disabled or removed key is refused on the very next request.
+   */
+  caches?: StoreCaches;
+  /** The group committer the nonce store claims through (its batch number is the request's durableMark). */
+  commits?: { committedSeq(): number };
 }
 
 /**
@@ -124,6 +134,12 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
   // A key id is the hash of its public key, so the KeyObject cached for it never goes stale;
   // the identity's status is still read on every request.
   const keyCache = new Map<string, KeyObject>();
+  const identities = opts.caches?.map<string, IdentityRow | null>();
+  const lookupIdentity = async (kinds: readonly IdentityKind[], keyId: string): Promise<IdentityRow | undefined> => {
+    if (!opts.caches || !identities) return findIdentity(opts.store, kinds, keyId);
+    const view = await opts.caches.view(opts.store.db);
+    return (await view.get(identities, `${kinds.join(',')}\u0000${keyId}`, async () => (await findIdentity(opts.store, kinds, keyId)) ?? null)) ?? undefined;
+  };
   const now = opts.now ?? Date.now;
   const checkMachine = opts.checkMachine ?? createMachineConstraintCheck({ now });
 
@@ -164,11 +180,12 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
             return verifyOnce(key, message, signature);
           },
           lookupKey: async (id) => {
-            identity = await findIdentity(opts.store, routeAuth, id);
+            identity = await lookupIdentity(routeAuth, id);
             return identity ? keyObjectFor(id, identity.publicKey) : undefined;
           },
         },
       );
+      if (opts.commits) request.durableMark = opts.commits.committedSeq();
       opts.onAuthenticated?.(Number(process.hrtime.bigint() - started) / 1e9);
       if (!identity) throw new SikkerKeyError('SK_ERR_SIGNATURE_UNKNOWN_KEY');
       checkStatus(identity, now());

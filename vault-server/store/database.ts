@@ -344,6 +344,12 @@ export interface NoncesTable {
   expires_at: Ms;
 }
 
+/** One row (id = 1): moved by triggers on every change to a cached table (migration 0005, store/change-counter.ts). */
+export interface ChangeCounterTable {
+  id: number;
+  n: number;
+}
+
 /** One-holder-at-a-time jobs (expiry sweeper, scheduler) across replicas. */
 export interface SweeperLeasesTable {
   name: string;
@@ -371,6 +377,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   nonces: NoncesTable;
+  change_counter: ChangeCounterTable;
   sweeper_leases: SweeperLeasesTable;
 }
 

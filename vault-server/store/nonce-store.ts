@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import type { Store } from './open-store.js';
+import type { GroupCommitter } from './group-commit.js';
 
 /**
  * What the request verifier needs (the same shape as protocol/signing.ts declares).
@@ -25,6 +26,11 @@ export interface NonceStore {
 }
 
 export interface StoreNonceStoreOptions {
+  /**
+   * The vault's group committer: each claim is one job of the next batch, durable (FULL) with
+   * the batch's one COMMIT. Without it a claim is its own statement (tools and tests).
+   */
+  commits?: GroupCommitter;
   /** Least time between two opportunistic sweeps (default 60 s; `Infinity`: never, call `sweep` yourself). */
   sweepEveryMs?: number;
   now?: () => number;
@@ -38,12 +44,14 @@ export class StoreNonceStore implements NonceStore {
   #sweeping: Promise<unknown> | undefined;
 
   readonly #dialect: string | undefined;
+  readonly #commits: GroupCommitter | undefined;
 
   constructor(store: Pick<Store, 'db'> & Partial<Pick<Store, 'dialect'>>, opts: StoreNonceStoreOptions = {}) {
     this.#db = store.db;
     this.#dialect = store.dialect;
     this.#sweepEveryMs = opts.sweepEveryMs ?? 60_000;
     this.#now = opts.now ?? Date.now;
+    this.#commits = opts.commits;
   }
 
   /** True when this call stored the nonce first; false when it was already there (a replay). */
@@ -53,7 +61,12 @@ export class StoreNonceStore implements NonceStore {
       .onConflict((oc) => oc.columns(['key_id', 'nonce_hash']).doNothing())
       .executeTakeFirst();
     let result: Awaited<ReturnType<typeof insert>>;
-    if (this.#dialect === 'sqlite') {
+    if (this.#commits) {
+      // A conflict is a row count of 0, never an error: it cannot abort the batch. Settled at
+      // COMMIT — every worker and replica now refuses the nonce — while the fsync goes on: the
+      // vault answers no request before its nonce is durable (app.ts, onSend).
+      result = await this.#commits.run((trx) => insert(trx), { until: 'commit' });
+    } else if (this.#dialect === 'sqlite') {
       // A used nonce needs no power-loss durability: losing the last few to a power cut reopens a
       // replay window of at most 90 s for those requests, while a full fsync here cost a third of
       // every signed request. A process crash (kill -9) loses nothing either way in WAL mode.

@@ -16,7 +16,7 @@
  *   const projects = await store.db.selectFrom('projects').selectAll().execute();
  *   await store.close();
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, fsync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
@@ -26,6 +26,7 @@ import type { Database } from './database.js';
 import { CodeMigrationProvider } from './migrations/index.js';
 import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import { withPrivateUmask } from './file-modes.js';
+import type { BatchDurability } from './group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -45,6 +46,12 @@ export interface Store {
   close(): Promise<void>;
   /** One round trip (`select 1`); SK_ERR_STORE when the store does not answer. */
   ping(): Promise<void>;
+  /**
+   * SQLite only: group commits relax `synchronous` for their COMMIT and then fsync the WAL on the
+   * thread pool, so the event loop never waits for the disk (store/group-commit.ts). Absent for
+   * PostgreSQL, whose COMMIT is durable when it returns.
+   */
+  durability?: BatchDurability;
 }
 
 export const SQLITE_FILE_NAME = 'vault.db';
@@ -112,7 +119,51 @@ function openSqlite(dataDir: string): Store {
     throw new SikkerKeyError('SK_ERR_STORE', `cannot set up the SQLite store ${file}: ${messageOf(err)}`, { cause: err });
   }
   const db = new Kysely<Database>({ dialect: new VaultSqliteDialect({ database: withStatementCache(native) }) });
-  return makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
+  const wal = walSyncer(dataDir, `${file}-wal`);
+  const store = makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
+  const close = store.close;
+  return {
+    ...store,
+    durability: {
+      relax: async (conn) => { await sql`pragma synchronous = NORMAL`.execute(conn); },
+      restore: async (conn) => { await sql`pragma synchronous = FULL`.execute(conn); },
+      flush: wal.flush,
+    },
+    close: async () => {
+      await close();
+      wal.close();
+    },
+  };
+}
+
+/**
+ * fsync of the write-ahead log on libuv's thread pool. In WAL mode a COMMIT at `synchronous =
+ * NORMAL` has written its frames to the -wal file (a kill -9 loses nothing from then on); the
+ * fsync of that file makes them survive a power cut too. fsync covers the file, whichever
+ * descriptor asks, so our own read-only descriptor suffices. The directory is fsynced once, so
+ * the -wal file's own creation is durable too.
+ */
+function walSyncer(dataDir: string, walFile: string): { flush(): Promise<void>; close(): void } {
+  let fd: number | undefined;
+  const syncFd = (target: number): Promise<void> => new Promise((resolve, reject) => fsync(target, (err) => (err ? reject(err) : resolve())));
+  return {
+    async flush() {
+      if (fd === undefined) {
+        fd = openSync(walFile, 'r');
+        const dir = openSync(dataDir, 'r');
+        try {
+          await syncFd(dir);
+        } finally {
+          closeSync(dir);
+        }
+      }
+      await syncFd(fd);
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
 /** Creates the data directory private to this user (0700) when it is missing. */

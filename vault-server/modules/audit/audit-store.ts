@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, Row } from '../../store/database.js';
+import type { Database, NewRow, Row } from '../../store/database.js';
+import type { BatchScope } from '../../store/group-commit.js';
 import type { Dialect } from '../../store/open-store.js';
 import { forUpdate } from '../../store/locks.js';
 
@@ -87,17 +88,10 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/**
- * Appends one event inside the caller's transaction. The chain head row is taken exclusively
- * (PostgreSQL FOR UPDATE; SQLite's write transactions already hold the one writer lock), always
- * after any project rows the caller locked, so chains never fork and lock orders never deadlock.
- */
-export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event: AuditEvent, nowMs = Date.now(), keys?: AuditKeys): Promise<StoredAuditEvent> {
-  const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
-  const prevSeq = head?.seq ?? 0;
-  const prevHash = head?.hash ?? GENESIS_HASH;
-  const stored: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'> = {
-    seq: prevSeq + 1,
+/** The event as stored, its row, and the head it leaves (shared by both appenders below). */
+function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowMs: number, keys: AuditKeys | undefined): { stored: StoredAuditEvent; row: NewRow<'audit_events'>; headMacValue: string | null } {
+  const content: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'> = {
+    seq: prev.seq + 1,
     id: randomUUID(),
     at: nowMs,
     actorKind: event.actorKind,
@@ -109,22 +103,76 @@ export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event
     sourceIp: event.sourceIp ?? null,
     details: event.details ?? {},
   };
-  const hash = chainHash(prevHash, canonicalEvent(stored));
+  const hash = chainHash(prev.hash, canonicalEvent(content));
   const mac = keys ? eventMac(keys.macKey, hash) : null;
-  // Without keys the mac columns are not named at all (the unkeyed writer of a pre-0004 store).
-  const macs = keys ? { mac } : {};
-  const hmac = keys ? { mac: headMac(keys.macKey, stored.seq, hash) } : {};
-  await trx.insertInto('audit_events').values({
-    seq: stored.seq, id: stored.id, at: stored.at, actor_kind: stored.actorKind, actor_id: stored.actorId,
-    action: stored.action, project_id: stored.projectId, target: stored.target, outcome: stored.outcome,
-    source_ip: stored.sourceIp, details: JSON.stringify(stored.details), prev_hash: prevHash, hash, ...macs,
-  }).execute();
+  const row: NewRow<'audit_events'> = {
+    seq: content.seq, id: content.id, at: content.at, actor_kind: content.actorKind, actor_id: content.actorId,
+    action: content.action, project_id: content.projectId, target: content.target, outcome: content.outcome,
+    source_ip: content.sourceIp, details: JSON.stringify(content.details), prev_hash: prev.hash, hash,
+    // Without keys the mac column is not named at all (the unkeyed writer of a pre-0004 store).
+    ...(keys ? { mac } : {}),
+  };
+  return { stored: { ...content, prevHash: prev.hash, hash, mac }, row, headMacValue: keys ? headMac(keys.macKey, content.seq, hash) : null };
+}
+
+/**
+ * Appends one event inside the caller's transaction. The chain head row is taken exclusively
+ * (PostgreSQL FOR UPDATE; SQLite's write transactions already hold the one writer lock), always
+ * after any project rows the caller locked, so chains never fork and lock orders never deadlock.
+ * Inside a group-commit batch use {@link appendAuditInBatch}: the batch holds the head.
+ */
+export async function appendAudit(trx: Kysely<Database>, dialect: Dialect, event: AuditEvent, nowMs = Date.now(), keys?: AuditKeys): Promise<StoredAuditEvent> {
+  const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
+  const { stored, row, headMacValue } = chainEvent({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH }, event, nowMs, keys);
+  const hmac = keys ? { mac: headMacValue } : {};
+  await trx.insertInto('audit_events').values(row).execute();
   if (head) {
-    await trx.updateTable('audit_head').set({ seq: stored.seq, hash, ...hmac }).where('id', '=', 1).execute();
+    await trx.updateTable('audit_head').set({ seq: stored.seq, hash: stored.hash, ...hmac }).where('id', '=', 1).execute();
   } else {
-    await trx.insertInto('audit_head').values({ id: 1, seq: stored.seq, hash, ...hmac }).execute();
+    await trx.insertInto('audit_head').values({ id: 1, seq: stored.seq, hash: stored.hash, ...hmac }).execute();
   }
-  return { ...stored, prevHash, hash, mac };
+  return stored;
+}
+
+/** The chain head as a batch holds it (store/group-commit.ts). */
+interface HeldHead {
+  exists: boolean;
+  loadedSeq: number;
+  seq: number;
+  hash: string;
+  headMac: string | null;
+  keyed: boolean;
+}
+
+const HEAD_KEY = {};
+
+/**
+ * The batch prologue: takes the chain head (FOR UPDATE on PostgreSQL, outside every job's
+ * savepoint so a job's rollback cannot release it) and writes it back once, before COMMIT, if any
+ * job appended. Every event of the batch chains in order onto the head held in memory.
+ */
+export async function holdAuditHead(trx: Kysely<Database>, dialect: Dialect, scope: BatchScope): Promise<void> {
+  const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
+  const held: HeldHead = { exists: head !== undefined, loadedSeq: Number(head?.seq ?? 0), seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH, headMac: null, keyed: false };
+  scope.state.set(HEAD_KEY, held);
+  scope.beforeCommit(async () => {
+    if (held.seq === held.loadedSeq) return;
+    const hmac = held.keyed ? { mac: held.headMac } : {};
+    if (held.exists) await trx.updateTable('audit_head').set({ seq: held.seq, hash: held.hash, ...hmac }).where('id', '=', 1).execute();
+    else await trx.insertInto('audit_head').values({ id: 1, seq: held.seq, hash: held.hash, ...hmac }).execute();
+  });
+}
+
+/** Appends one event in a batch whose prologue ran {@link holdAuditHead}; a job rollback takes it back out of the head. */
+export async function appendAuditInBatch(trx: Kysely<Database>, scope: BatchScope, event: AuditEvent, nowMs = Date.now(), keys?: AuditKeys): Promise<StoredAuditEvent> {
+  const held = scope.state.get(HEAD_KEY) as HeldHead | undefined;
+  if (!held) throw new Error('appendAuditInBatch needs a batch that holds the audit head (holdAuditHead)');
+  const { stored, row, headMacValue } = chainEvent(held, event, nowMs, keys);
+  await trx.insertInto('audit_events').values(row).execute();
+  const before = { seq: held.seq, hash: held.hash, headMac: held.headMac, keyed: held.keyed };
+  scope.onRollback(() => Object.assign(held, before));
+  Object.assign(held, { seq: stored.seq, hash: stored.hash, headMac: headMacValue, keyed: keys !== undefined });
+  return stored;
 }
 
 export interface AuditQuery {

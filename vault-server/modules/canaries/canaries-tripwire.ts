@@ -12,12 +12,13 @@
  *   PostgreSQL (its `FOR SHARE` conflicts with the trip's `FOR UPDATE`) and then sees the lock;
  *   on SQLite the one writer (`BEGIN IMMEDIATE`) orders every read before or after the trip.
  *
- * This file imports nothing from the secrets module: the secrets read path calls it, and the
- * canaries service (create/list) builds on the secrets module, so the two never import in a cycle.
+ * This file imports nothing from the secrets service (only its cache-backed lookups,
+ * secrets/read-lookups.ts): the secrets read path calls it, and the canaries service
+ * (create/list) builds on the secrets module, so the two never import in a cycle.
  *
  * @example
  *   await writeTx(ctx, async (trx, audit) => {
- *     const { canaries, plan } = await lockForReads(ctx, trx, caller, [{ project: 'shop', name: 'db-backup' }]);
+ *     const { canaries, plan } = await lockForReads(ctx, trx, caller, [{ project: 'shop', name: 'db-backup' }], await readLookups(ctx, trx));
  *     for (const c of canaries) await tripCanary(ctx, trx, audit, caller, c, plan);
  *   });
  */
@@ -26,6 +27,7 @@ import { sql } from 'kysely';
 import type { Caller } from '../../http/authenticate.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { forShare, forUpdate } from '../../store/locks.js';
+import type { ReadLookups } from '../secrets/read-lookups.js';
 
 type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
 
@@ -53,23 +55,18 @@ export interface CanaryTrip {
  * read is refused like any ungranted read and trips nothing, so a stray key cannot lock projects
  * it has no business in.
  */
-export async function findReadableCanaries(trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>): Promise<CanaryTarget[]> {
-  if (items.length === 0) return [];
-  const projectNames = [...new Set(items.map((i) => i.project))];
-  const secretNames = [...new Set(items.map((i) => i.name))];
-  const rows = await trx.selectFrom('secrets').innerJoin('projects', 'projects.id', 'secrets.project_id')
-    .select(['secrets.id as secretId', 'secrets.name as name', 'projects.id as projectId', 'projects.name as project', 'secrets.canary_lock_machine_projects as lockAll'])
-    .where('secrets.is_canary', '=', 1).where('projects.name', 'in', projectNames).where('secrets.name', 'in', secretNames)
-    .execute();
-  const wanted = new Set(items.map((i) => `${i.project}\u0000${i.name}`));
-  const named = rows.filter((r) => wanted.has(`${r.project}\u0000${r.name}`));
-  if (named.length === 0) return [];
-  const grants = await trx.selectFrom('grants').select(['project_id', 'secret_id']).where('machine_id', '=', caller.id)
-    .where('project_id', 'in', [...new Set(named.map((r) => r.projectId))]).execute();
-  return named
-    .filter((r) => grants.some((g) => g.project_id === r.projectId && (g.secret_id === null || g.secret_id === r.secretId)))
-    .sort((a, b) => (a.secretId < b.secretId ? -1 : a.secretId > b.secretId ? 1 : 0))
-    .map((r) => ({ secretId: r.secretId, name: r.name, projectId: r.projectId, project: r.project, lockMachineProjects: r.lockAll === 1 }));
+export async function findReadableCanaries(look: ReadLookups, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>): Promise<CanaryTarget[]> {
+  const found = new Map<string, CanaryTarget>();
+  for (const item of items) {
+    const project = await look.project(item.project);
+    if (!project) continue;
+    const secret = await look.secret(project.id, item.name);
+    if (!secret || secret.is_canary !== 1 || found.has(secret.id)) continue;
+    const grants = await look.grants(caller.id, project.id);
+    if (!grants.some((g) => g.secret_id === null || g.secret_id === secret.id)) continue;
+    found.set(secret.id, { secretId: secret.id, name: secret.name, projectId: project.id, project: project.name, lockMachineProjects: secret.canary_lock_machine_projects === 1 });
+  }
+  return [...found.values()].sort((a, b) => (a.secretId < b.secretId ? -1 : a.secretId > b.secretId ? 1 : 0));
 }
 
 /** Which project rows the trips of some canaries lock, decided once, before any lock is taken. */
@@ -146,11 +143,17 @@ export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { ex
  * machine may read, plans their trips, and takes every project row the reads touch (exclusive
  * for the trips, shared for the rest) in one ordered pass.
  */
-export async function lockForReads(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>): Promise<{ canaries: CanaryTarget[]; plan: TripPlan }> {
-  const canaries = await findReadableCanaries(trx, caller, items);
+export async function lockForReads(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>, look: ReadLookups): Promise<{ canaries: CanaryTarget[]; plan: TripPlan }> {
+  const canaries = await findReadableCanaries(look, caller, items);
   const plan = await planTrips(trx, caller, canaries);
-  const named = await trx.selectFrom('projects').select('id').where('name', 'in', [...new Set(items.map((i) => i.project))]).execute();
-  await lockProjectsInOrder(ctx, trx, { exclusive: plan.exclusive, shared: named.map((p) => p.id) });
+  // SQLite: the batch's transaction already holds the one writer; there is nothing to lock.
+  if (ctx.store.dialect === 'sqlite') return { canaries, plan };
+  const named: string[] = [];
+  for (const name of new Set(items.map((i) => i.project))) {
+    const project = await look.project(name);
+    if (project) named.push(project.id);
+  }
+  await lockProjectsInOrder(ctx, trx, { exclusive: plan.exclusive, shared: named });
   return { canaries, plan };
 }
 

@@ -75,7 +75,7 @@ function pickAuthority(request: FastifyRequest, authorities: readonly string[]):
  * signed by the very key it registers (proof of possession), with a fresh nonce.
  */
 export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: EnrollmentRouteDeps): void {
-  const nonces = createNonceStore(ctx.store);
+  const nonces = createNonceStore(ctx.store, { commits: ctx.commits });
 
   const tokenRoutes = (kind: TokenKind, base: string, properties: Record<string, unknown>, required: string[]): void => {
     app.post<{ Body: TokenBody }>(base, {

@@ -7,7 +7,9 @@ import { forShare, forUpdate } from '../../store/locks.js';
 import { findProject, requireProject } from '../projects/projects-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
 import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
-import type { CanaryTrip } from '../canaries/canaries-tripwire.js';
+import type { CanaryTarget, CanaryTrip, TripPlan } from '../canaries/canaries-tripwire.js';
+import { readLookups } from './read-lookups.js';
+import type { ReadLookups } from './read-lookups.js';
 
 export type SecretKind = 'plain' | 'structured' | 'database';
 
@@ -119,7 +121,7 @@ export async function demoteLive(trx: Tx, secretId: string): Promise<void> {
 }
 
 /** Decrypts one version's own row: its data key, wrapped under the project key version it records. */
-export async function decryptVersion(ctx: VaultContext, trx: Tx, project: ProjectRow, secretId: string, row: {
+export async function decryptVersion(ctx: VaultContext, trx: Tx, project: Pick<ProjectRow, 'id' | 'key_version' | 'master_key_wrapped'>, secretId: string, row: {
   version: number; ciphertext: Buffer; wrapped_data_key: Buffer; project_key_version: number;
 }): Promise<Buffer> {
   const key = row.project_key_version === project.key_version
@@ -207,23 +209,18 @@ type AuditFn = (e: { action: string; projectId?: string | null; target: string; 
  * Only that read itself passes the lock it set (the decoy is answered exactly like a real
  * value); every other read of the project — in this batch or any later transaction — gets 423.
  */
-async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: string; name: string }, opts: { trippedProjectId?: string; watchAfter?: number } = {}): Promise<SecretRead> {
+async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, look: ReadLookups, req: { project: string; name: string }, opts: { trippedProjectId?: string; watchAfter?: number } = {}): Promise<SecretRead> {
   const target = `secret:${req.project}/${req.name}`;
-  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects')
-    .select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at', 'locked_reason'])
-    .where('name', '=', req.project)).executeTakeFirst();
-  const grants = project
-    ? await trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute()
-    : [];
+  const project = await look.project(req.project);
+  const grants = project ? await look.grants(caller.id, project.id) : [];
   if (!project || grants.length === 0) throw noGrant();
   if (project.locked_at !== null && project.id !== opts.trippedProjectId) throw projectLocked(req.project);
-  const secret = await findSecret(trx, project.id, req.name);
+  const secret = await look.secret(project.id, req.name);
   const projectWide = grants.filter((g) => g.secret_id === null);
   const forSecret = secret ? grants.filter((g) => g.secret_id === secret.id) : [];
   if (projectWide.length === 0 && forSecret.length === 0) throw noGrant();
   if (!secret) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
-  const live = await trx.selectFrom('secret_versions').select(['version', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
-    .where('secret_id', '=', secret.id).where('state', '=', 'live').executeTakeFirst();
+  const live = await look.liveVersion(secret.id);
   if (!live) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
   const allowed = grantedFields([...projectWide, ...forSecret]);
   await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
@@ -234,12 +231,25 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
 }
 
 /**
- * The machine's status, read again inside the transaction: authentication checked it before the
- * transaction began, and a canary trip may have disabled the machine since.
+ * The machine's status, read again inside the transaction (through the change-counter-checked
+ * cache): authentication checked it before the transaction began, and a canary trip may have
+ * disabled the machine since.
  */
-async function assertMachineActive(trx: Tx, caller: Caller): Promise<void> {
-  const m = await trx.selectFrom('machines').select('status').where('id', '=', caller.id).executeTakeFirst();
-  if (m?.status !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+async function assertMachineActive(look: ReadLookups, caller: Caller): Promise<void> {
+  if (await look.machineStatus(caller.id) !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+}
+
+/**
+ * Takes the project rows the reads need (PostgreSQL; a no-op on SQLite, whose batch holds the one
+ * writer) and returns lookups that reflect them: on PostgreSQL the change counter is read again
+ * after the locks, since a canary trip may have committed while this read waited for them.
+ */
+async function lockAndLook(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>): Promise<{ look: ReadLookups; canaries: CanaryTarget[]; plan: TripPlan }> {
+  const first = await readLookups(ctx, trx);
+  await assertMachineActive(first, caller);
+  const { canaries, plan } = await lockForReads(ctx, trx, caller, items, first);
+  const look = ctx.store.dialect === 'sqlite' ? first : await readLookups(ctx, trx);
+  return { look, canaries, plan };
 }
 
 const isRefusal = (err: unknown): err is SikkerKeyError =>
@@ -260,14 +270,14 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: { proje
   const trips: CanaryTrip[] = [];
   try {
     const read = await writeTx(ctx, async (trx, audit) => {
-      await assertMachineActive(trx, caller);
-      const { canaries: [canary], plan } = await lockForReads(ctx, trx, caller, [req]);
-      if (!canary) return readInTransaction(ctx, trx, audit, caller, req, watch);
+      const { look, canaries: [canary], plan } = await lockAndLook(ctx, trx, caller, [req]);
+      if (!canary) return readInTransaction(ctx, trx, audit, caller, look, req, watch);
       canaryAttempt = true;
       const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
       if (trip) trips.push(trip);
       // Not tripped: its project was locked already, and the read below answers 423 like any read there.
-      return readInTransaction(ctx, trx, audit, caller, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
+      // Tripped: the trip changed cached rows, so the lookups are taken again (the counter moved).
+      return readInTransaction(ctx, trx, audit, caller, trip ? await readLookups(ctx, trx) : look, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
     });
     afterTripCommitted(ctx, trips);
     return read;
@@ -310,17 +320,19 @@ export type BatchItemResult =
 export async function batchRead(ctx: VaultContext, caller: Caller, items: Array<{ project: string; name: string }>): Promise<BatchItemResult[]> {
   const trips: CanaryTrip[] = [];
   const results = await writeTx(ctx, async (trx, audit) => {
-    await assertMachineActive(trx, caller);
-    const { canaries, plan } = await lockForReads(ctx, trx, caller, items);
+    const locked = await lockAndLook(ctx, trx, caller, items);
+    const { canaries, plan } = locked;
+    let look = locked.look;
     for (const canary of canaries) {
       const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
       if (trip) trips.push(trip);
     }
+    if (trips.length > 0) look = await readLookups(ctx, trx);
     const canaryItems = new Set(canaries.map((c) => `${c.project}\u0000${c.name}`));
     const out: BatchItemResult[] = [];
     for (const item of items) {
       try {
-        out.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, item)) });
+        out.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, look, item)) });
       } catch (err) {
         if (!(err instanceof SikkerKeyError) || err.statusCode >= 500) throw err;
         if (isRefusal(err)) {

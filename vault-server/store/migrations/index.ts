@@ -12,6 +12,7 @@ import { initialMigration } from './0001-initial.js';
 import { rotationOperationsMigration } from './0002-rotation-operations.js';
 import { rotationOutcomesMigration } from './0003-rotation-outcomes.js';
 import { auditMacMigration } from './0004-audit-mac.js';
+import { changeCounterMigration } from './0005-change-counter.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -19,6 +20,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0002-rotation-operations', rotationOperationsMigration],
   ['0003-rotation-outcomes', rotationOutcomesMigration],
   ['0004-audit-mac', auditMacMigration],
+  ['0005-change-counter', changeCounterMigration],
 ];
 
 /** Every migration name, in order. */
