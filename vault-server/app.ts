@@ -202,6 +202,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     const stop = startScheduler(ctx);
     app.addHook('onClose', async () => stop());
   }
+  // SQLite: WAL checkpoints from a worker thread, never inside a request's COMMIT.
+  const stopCheckpoints = opts.store.startBackgroundCheckpoints?.({ onError: (message) => opts.log.warn(message) });
+  if (stopCheckpoints) app.addHook('onClose', async () => stopCheckpoints());
   // Requests still in a batch are answered before the store may close.
   app.addHook('onClose', async () => commits.idle());
   await app.ready();

@@ -56,10 +56,11 @@ export class StoreNonceStore implements NonceStore {
 
   /** True when this call stored the nonce first; false when it was already there (a replay). */
   async claim(keyId: string, nonceHash: string, expiresAtUnix: number): Promise<boolean> {
-    const insert = (db: Kysely<Database>) => db.insertInto('nonces')
-      .values({ key_id: keyId, nonce_hash: nonceHash, expires_at: Math.ceil(expiresAtUnix * 1000) })
-      .onConflict((oc) => oc.columns(['key_id', 'nonce_hash']).doNothing())
-      .executeTakeFirst();
+    // A fixed statement (no query building: this runs for every signed request).
+    const insert = async (db: Kysely<Database>) => {
+      const res = await sql`insert into nonces (key_id, nonce_hash, expires_at) values (${keyId}, ${nonceHash}, ${Math.ceil(expiresAtUnix * 1000)}) on conflict (key_id, nonce_hash) do nothing`.execute(db);
+      return { numInsertedOrUpdatedRows: res.numAffectedRows };
+    };
     let result: Awaited<ReturnType<typeof insert>>;
     if (this.#commits) {
       // A conflict is a row count of 0, never an error: it cannot abort the batch. Settled at

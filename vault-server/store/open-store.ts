@@ -27,6 +27,8 @@ import { CodeMigrationProvider } from './migrations/index.js';
 import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import { withPrivateUmask } from './file-modes.js';
 import type { BatchDurability } from './group-commit.js';
+import { startBackgroundCheckpoints } from './sqlite-checkpointer.js';
+import type { CheckpointerOptions } from './sqlite-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -52,6 +54,11 @@ export interface Store {
    * PostgreSQL, whose COMMIT is durable when it returns.
    */
   durability?: BatchDurability;
+  /**
+   * SQLite only: checkpoint the WAL from a worker thread instead of inside COMMITs (a running
+   * vault does; see sqlite-checkpointer.ts). Returns the function that stops it.
+   */
+  startBackgroundCheckpoints?(opts?: CheckpointerOptions): () => Promise<void>;
 }
 
 export const SQLITE_FILE_NAME = 'vault.db';
@@ -122,14 +129,20 @@ function openSqlite(dataDir: string): Store {
   const wal = walSyncer(dataDir, `${file}-wal`);
   const store = makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
   const close = store.close;
+  let stopCheckpoints: (() => Promise<void>) | undefined;
   return {
     ...store,
+    startBackgroundCheckpoints(opts) {
+      stopCheckpoints ??= startBackgroundCheckpoints(native, file, opts);
+      return stopCheckpoints;
+    },
     durability: {
       relax: async (conn) => { await sql`pragma synchronous = NORMAL`.execute(conn); },
       restore: async (conn) => { await sql`pragma synchronous = FULL`.execute(conn); },
       flush: wal.flush,
     },
     close: async () => {
+      await stopCheckpoints?.();
       await close();
       wal.close();
     },

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database, NewRow, Row } from '../../store/database.js';
 import type { BatchScope } from '../../store/group-commit.js';
@@ -168,7 +169,9 @@ export async function appendAuditInBatch(trx: Kysely<Database>, scope: BatchScop
   const held = scope.state.get(HEAD_KEY) as HeldHead | undefined;
   if (!held) throw new Error('appendAuditInBatch needs a batch that holds the audit head (holdAuditHead)');
   const { stored, row, headMacValue } = chainEvent(held, event, nowMs, keys);
-  await trx.insertInto('audit_events').values(row).execute();
+  // A fixed statement (no query building): every read appends one.
+  await sql`insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac)
+    values (${stored.seq}, ${stored.id}, ${stored.at}, ${stored.actorKind}, ${stored.actorId}, ${stored.action}, ${stored.projectId}, ${stored.target}, ${stored.outcome}, ${stored.sourceIp}, ${row.details}, ${stored.prevHash}, ${stored.hash}, ${stored.mac})`.execute(trx);
   const before = { seq: held.seq, hash: held.hash, headMac: held.headMac, keyed: held.keyed };
   scope.onRollback(() => Object.assign(held, before));
   Object.assign(held, { seq: stored.seq, hash: stored.hash, headMac: headMacValue, keyed: keys !== undefined });
