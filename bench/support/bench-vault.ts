@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, jsonOf, runBin } from '../../test/support/processes.js';
 import { initVaultStore } from '../../test/support/vault-process.js';
-import { canPin, pinnedCommand, spawnTracked } from './child-processes.js';
+import { canPin, onInterrupt, pinnedCommand, spawnTracked } from './child-processes.js';
 
 export interface BenchVaultOptions {
   store: 'sqlite' | 'postgres';
@@ -86,6 +86,7 @@ async function cli(env: NodeJS.ProcessEnv, args: string[], input?: string): Prom
 export async function startBenchVault(opts: BenchVaultOptions): Promise<BenchVault> {
   if (opts.store === 'postgres' && opts.databaseUrl === undefined) throw new Error('a postgres bench vault needs databaseUrl');
   const dir = mkdtempSync(join(tmpdir(), 'sk-bench-vault-'));
+  const forget = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   let stopServer = async (): Promise<void> => {};
   try {
     const { opKey, rootKeyFile, storeArgs } = await initVaultStore(dir, opts.store === 'postgres' ? opts.databaseUrl : undefined);
@@ -114,11 +115,13 @@ export async function startBenchVault(opts: BenchVaultOptions): Promise<BenchVau
       stop: async () => {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });
+        forget();
       },
     };
   } catch (err) {
     await stopServer();
     rmSync(dir, { recursive: true, force: true });
+    forget();
     throw err;
   }
 }

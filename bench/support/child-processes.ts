@@ -1,7 +1,8 @@
 /**
  * Child processes a benchmark starts (vault, baseline server, load generator): optionally pinned
  * to one CPU with `taskset`, tracked so that every one of them dies with the bench — on a normal
- * exit, an exception, SIGINT or SIGTERM.
+ * exit, an exception, SIGINT or SIGTERM. Cleanups registered with `onInterrupt` (temporary
+ * directories, scratch databases) also run on SIGINT / SIGTERM.
  *
  * @example
  *   const child = spawnTracked(pinnedCommand(0, [process.execPath, 'server.js']), { logFile });
@@ -14,7 +15,15 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 const live = new Set<ChildProcess>();
+const cleanups = new Set<() => Promise<void> | void>();
 let handlersInstalled = false;
+
+/** Runs `cleanup` if the bench is interrupted (after its children are killed); returns a function that unregisters it. */
+export function onInterrupt(cleanup: () => Promise<void> | void): () => void {
+  installHandlers();
+  cleanups.add(cleanup);
+  return () => { cleanups.delete(cleanup); };
+}
 
 function killAll(): void {
   for (const child of live) {
@@ -30,7 +39,9 @@ function installHandlers(): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       killAll();
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+      const pending = [...cleanups].map(async (c) => { await c(); });
+      const timeout = new Promise((r) => setTimeout(r, 5000).unref());
+      void Promise.race([Promise.allSettled(pending), timeout]).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
 }

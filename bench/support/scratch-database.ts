@@ -1,6 +1,6 @@
 /**
  * A fresh PostgreSQL database for one bench run, created through the server PG_URL names
- * (`sk_bench_<random>`) and dropped afterwards.
+ * (`sk_bench_<random>`) and dropped afterwards (on SIGINT / SIGTERM too).
  *
  * @example
  *   const db = await createScratchDatabase(process.env.PG_URL!);
@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { onInterrupt } from './child-processes.js';
 
 export interface ScratchDatabase {
   name: string;
@@ -27,17 +28,15 @@ export async function createScratchDatabase(serverUrl: string): Promise<ScratchD
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return {
-    name,
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
+  const drop = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: serverUrl });
+    await c.connect();
+    try {
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
   };
+  const forget = onInterrupt(drop);
+  return { name, url: url.toString(), drop: async () => { forget(); await drop(); } };
 }
