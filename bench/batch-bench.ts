@@ -7,11 +7,12 @@
 //
 // The last stdout line is one JSON object (docs/benchmarks.md lists its fields).
 import { runLoad } from './load/run-load.js';
-import type { LoadResult } from './load/run-load.js';
+import type { LoadOptions, LoadResult } from './load/run-load.js';
 import { startBenchVault } from './support/bench-vault.js';
 import type { BenchVault } from './support/bench-vault.js';
 import { canPin } from './support/child-processes.js';
 import { machineInfo } from './support/machine-info.js';
+import { withServerCpu } from './support/process-cpu.js';
 import { createScratchDatabase } from './support/scratch-database.js';
 import type { ScratchDatabase } from './support/scratch-database.js';
 import { flag, median, round } from './stats.js';
@@ -48,10 +49,17 @@ export async function run(args: string[]): Promise<void> {
     const common = { url: vault.url, keyFile: vault.machineKeyFile, connections, seconds, warmup, cpu: GENERATOR_CPU };
     const single: LoadResult[] = [];
     const batch: LoadResult[] = [];
+    const singleCpu: number[] = [];
+    const batchCpu: number[] = [];
+    const measured = async (cpu: number[], opts: LoadOptions): Promise<LoadResult> => {
+      const { result, serverCpu } = await withServerCpu((vault as BenchVault).pid, () => runLoad(opts));
+      if (serverCpu !== undefined) cpu.push(serverCpu);
+      return result;
+    };
     for (let rep = 0; rep < reps; rep++) {
-      single.push(await runLoad({ ...common, paths: names.map((n) => `/v1/projects/p/secrets/${n}`) }));
+      single.push(await measured(singleCpu, { ...common, paths: names.map((n) => `/v1/projects/p/secrets/${n}`) }));
       log(`  round ${rep + 1}: single reads ${single[single.length - 1]?.ok_rps} req/s`);
-      batch.push(await runLoad({
+      batch.push(await measured(batchCpu, {
         ...common, method: 'POST', paths: ['/v1/secrets:batchGet'], checkBatch: true,
         body: JSON.stringify({ items: names.map((name) => ({ project: 'p', name })) }),
       }));
@@ -80,6 +88,10 @@ export async function run(args: string[]): Promise<void> {
       batch_errors: batchErrors,
       single_errors: singleErrors,
       generator_cpu_max: Math.max(...single.map((r) => r.generator_cpu), ...batch.map((r) => r.generator_cpu)),
+      single_server_cpu: singleCpu.length > 0 ? round(median(singleCpu), 2) : null,
+      batch_server_cpu: batchCpu.length > 0 ? round(median(batchCpu), 2) : null,
+      single_server_cpu_ms_per_value: singleCpu.length > 0 && singleValues > 0 ? round((median(singleCpu) / singleValues) * 1000, 3) : null,
+      batch_server_cpu_ms_per_value: batchCpu.length > 0 && batchValues > 0 ? round((median(batchCpu) / batchValues) * 1000, 3) : null,
       rounds: single.map((r, i) => ({ single_values_per_s: r.ok_rps, batch_values_per_s: round(itemCount * (batch[i]?.ok_rps ?? NaN)) })),
       goal: GOAL,
       suspect: batchErrors + singleErrors > 0,

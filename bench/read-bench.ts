@@ -16,6 +16,7 @@ import { startBenchVault } from './support/bench-vault.js';
 import type { BenchVault } from './support/bench-vault.js';
 import { canPin } from './support/child-processes.js';
 import { machineInfo } from './support/machine-info.js';
+import { withServerCpu } from './support/process-cpu.js';
 import { createScratchDatabase } from './support/scratch-database.js';
 import type { ScratchDatabase } from './support/scratch-database.js';
 import { flag, median, round } from './stats.js';
@@ -39,6 +40,12 @@ interface ReadResult {
   verify_only_errors: number;
   statuses: Record<string, number>;
   generator_cpu_max: number;
+  /** Cores the vault / baseline process used while loaded (median of the rounds; null without /proc). */
+  server_cpu: number | null;
+  verify_only_server_cpu: number | null;
+  /** Approximate server CPU per 200 answer (server_cpu / rps): less sensitive than req/s to how much of its CPU others take. */
+  server_cpu_ms_per_request: number | null;
+  verify_only_server_cpu_ms_per_request: number | null;
   rounds: Array<{ signed_rps: number; verify_only_rps: number }>;
 }
 
@@ -70,24 +77,32 @@ export async function runRead(args: string[], store: 'sqlite' | 'postgres'): Pro
     }
     vault = await startBenchVault({ store, cpu: SERVER_CPU, logLevel, ...(db ? { databaseUrl: db.url } : {}) });
     base = await startVerifyOnlyServer({ publicKey: vault.machinePublicKey, cpu: SERVER_CPU });
-    const load = (url: string, connections: number): Promise<LoadResult> => runLoad({
-      url, keyFile: (vault as BenchVault).machineKeyFile, paths: [READ_PATH], connections, seconds, warmup, cpu: GENERATOR_CPU,
-    });
+    const load = async (server: { url: string; pid: number }, connections: number): Promise<LoadResult & { server_cpu: number | undefined }> => {
+      const { result, serverCpu } = await withServerCpu(server.pid, () => runLoad({
+        url: server.url, keyFile: (vault as BenchVault).machineKeyFile, paths: [READ_PATH], connections, seconds, warmup, cpu: GENERATOR_CPU,
+      }));
+      return { ...result, server_cpu: serverCpu };
+    };
+    const cpuMedian = (rs: Array<{ server_cpu: number | undefined }>): number | null => {
+      const known = rs.flatMap((r) => (r.server_cpu === undefined ? [] : [r.server_cpu]));
+      return known.length === 0 ? null : round(median(known), 2);
+    };
 
     const results: ReadResult[] = [];
     for (const connections of counts) {
-      const b: LoadResult[] = [];
-      const v: LoadResult[] = [];
+      const b: Array<LoadResult & { server_cpu: number | undefined }> = [];
+      const v: Array<LoadResult & { server_cpu: number | undefined }> = [];
       for (let rep = 0; rep < reps; rep++) {
-        b.push(await load(base.url, connections));
+        b.push(await load(base, connections));
         log(`  ${connections} conns, round ${rep + 1}: verify-only ${b[b.length - 1]?.ok_rps} req/s`);
-        v.push(await load(vault.url, connections));
+        v.push(await load(vault, connections));
         log(`  ${connections} conns, round ${rep + 1}: vault       ${v[v.length - 1]?.ok_rps} req/s`);
       }
       const statuses: Record<string, number> = {};
       for (const r of v) addStatuses(statuses, r.statuses);
       const signed = median(v.map((r) => r.ok_rps));
       const verifyOnly = median(b.map((r) => r.ok_rps));
+      const perRequest = (cores: number | null, rps: number): number | null => (cores === null || !(rps > 0) ? null : round((cores / rps) * 1000, 3));
       results.push({
         connections,
         signed_rps: round(signed),
@@ -101,6 +116,10 @@ export async function runRead(args: string[], store: 'sqlite' | 'postgres'): Pro
         verify_only_errors: b.reduce((a, r) => a + r.errors, 0),
         statuses,
         generator_cpu_max: Math.max(...b.map((r) => r.generator_cpu), ...v.map((r) => r.generator_cpu)),
+        server_cpu: cpuMedian(v),
+        verify_only_server_cpu: cpuMedian(b),
+        server_cpu_ms_per_request: perRequest(cpuMedian(v), signed),
+        verify_only_server_cpu_ms_per_request: perRequest(cpuMedian(b), verifyOnly),
         rounds: v.map((r, i) => ({ signed_rps: r.ok_rps, verify_only_rps: b[i]?.ok_rps ?? NaN })),
       });
       for (const r of [...b, ...v]) if (r.first_error) log(`  non-200 answer: ${r.first_error}`);
@@ -124,7 +143,7 @@ export async function runRead(args: string[], store: 'sqlite' | 'postgres'): Pro
     };
     if (!json) {
       for (const r of results) {
-        process.stdout.write(`${line.bench} (${store}, ${r.connections} conns): vault ${r.signed_rps} req/s (p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms) vs verify-only ${r.verify_only_rps} req/s: ratio ${r.ratio}`
+        process.stdout.write(`${line.bench} (${store}, ${r.connections} conns): vault ${r.signed_rps} req/s (p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms) vs verify-only ${r.verify_only_rps} req/s: ratio ${r.ratio}; server CPU ${r.server_cpu ?? '?'} vs ${r.verify_only_server_cpu ?? '?'} cores, ${r.server_cpu_ms_per_request ?? '?'} vs ${r.verify_only_server_cpu_ms_per_request ?? '?'} ms per request`
           + `${r.errors + r.verify_only_errors > 0 ? ` — SUSPECT: ${r.errors} vault / ${r.verify_only_errors} baseline non-200 answers ${JSON.stringify(r.statuses)}` : ''}\n`);
       }
       process.stdout.write(`${line.bench}: ratio_min ${ratioMin}, goal ${goal}: ${line.met ? 'met' : 'not met'}${line.pinned ? '' : ' (not pinned)'}\n`);
