@@ -43,7 +43,8 @@ setInterval(() => {
 // Not secret: a fixed filler of the vault secret's length.
 const answer = JSON.stringify({ project: 'p', name: 's', version: 1, value: createHash('sha256').update('filler').digest('hex').repeat(Math.ceil(valueBytes / 64)).slice(0, valueBytes) });
 
-const app = Fastify({ logger: false, caseSensitive: true, ignoreTrailingSlash: false });
+// fastify's defaults match the vault's router settings (case-sensitive, no trailing-slash rewriting).
+const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 let authority = '';

@@ -51,15 +51,18 @@ function send(agent: http.Agent, path: string): Promise<{ status: string; text: 
   });
 }
 
-/** A batch answer whose every item is 200; otherwise the first failing item's status. */
-function batchStatus(text: string): string {
+/**
+ * "200" for a batch answer whose every item is 200; otherwise the first failing item's status,
+ * with only that item's error as detail (the other items carry values, never quoted).
+ */
+function batchStatus(text: string): { status: string; detail: string } {
   try {
-    const parsed = JSON.parse(text) as { results?: Array<{ status?: number }> };
-    const bad = parsed.results?.find((r) => r.status !== 200);
-    if (!parsed.results) return 'batch:no-results';
-    return bad ? `item:${String(bad.status)}` : '200';
+    const parsed = JSON.parse(text) as { results?: Array<{ status?: number; error?: { code?: string } }> };
+    if (!parsed.results) return { status: 'batch:no-results', detail: '' };
+    const bad = parsed.results.find((r) => r.status !== 200);
+    return bad ? { status: `item:${String(bad.status)}`, detail: bad.error?.code ?? '' } : { status: '200', detail: '' };
   } catch {
-    return 'batch:unparsable';
+    return { status: 'batch:unparsable', detail: '' };
   }
 }
 
@@ -81,10 +84,11 @@ async function connection(offset: number): Promise<void> {
       const r = await send(agent, path);
       const t1 = performance.now();
       if (t1 < measureStart || t1 > measureEnd) continue;
-      const status = r.status === '200' && checkBatch ? batchStatus(r.text) : r.status;
+      // A 200 answer carries secret values: only error answers are ever quoted.
+      const { status, detail } = r.status === '200' && checkBatch ? batchStatus(r.text) : { status: r.status, detail: r.status === '200' ? '' : r.text.slice(0, 200) };
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === '200') latencies.push(t1 - t0);
-      else if (firstError === undefined) firstError = `${status} ${r.text.slice(0, 200)}`;
+      else if (firstError === undefined) firstError = `${status} ${detail}`;
     }
   } finally {
     agent.destroy();
