@@ -3,7 +3,7 @@
 // same run at the same connection count, interleaved (`--reps` rounds of single then batch).
 // Values per second: single = req/s; batch = 10 × req/s (a batch counts only if all 10 items are 200).
 //
-//   npm run bench -- batch [--json] [--seconds 10] [--warmup 2] [--connections 10] [--reps 2] [--items 10] [--store sqlite|postgres]
+//   npm run bench -- batch [--json] [--seconds 10] [--warmup 2] [--connections 10] [--reps 2] [--items 10] [--store sqlite|postgres] [--log-level info] [--cpu-prof DIR]
 //
 // The last stdout line is one JSON object (docs/benchmarks.md lists its fields).
 import { runLoad } from './load/run-load.js';
@@ -29,6 +29,7 @@ export async function run(args: string[]): Promise<void> {
   const connections = Number(flag(args, 'connections', '10'));
   const itemCount = Number(flag(args, 'items', '10'));
   const logLevel = flag(args, 'log-level', 'info');
+  const cpuProf = flag(args, 'cpu-prof', '');
   const store = flag(args, 'store', 'sqlite');
   if (store !== 'sqlite' && store !== 'postgres') throw new Error('--store takes sqlite or postgres');
   if (!(seconds > 0) || !(warmup >= 0) || !(reps >= 1) || !Number.isInteger(connections) || connections < 1 || !Number.isInteger(itemCount) || itemCount < 1 || itemCount > 100) {
@@ -45,7 +46,7 @@ export async function run(args: string[]): Promise<void> {
       if (!pgUrl) throw new Error('--store postgres needs PG_URL (npm run bench provides one)');
       db = await createScratchDatabase(pgUrl);
     }
-    vault = await startBenchVault({ store, cpu: SERVER_CPU, secrets: names, logLevel, ...(db ? { databaseUrl: db.url } : {}) });
+    vault = await startBenchVault({ store, cpu: SERVER_CPU, secrets: names, logLevel, ...(cpuProf ? { cpuProfDir: cpuProf } : {}), ...(db ? { databaseUrl: db.url } : {}) });
     const common = { url: vault.url, keyFile: vault.machineKeyFile, connections, seconds, warmup, cpu: GENERATOR_CPU };
     const single: LoadResult[] = [];
     const batch: LoadResult[] = [];

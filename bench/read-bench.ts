@@ -4,7 +4,7 @@
 // answer) measured in the same run, interleaved: for each connection count, `--reps` rounds of
 // baseline then vault. Server processes on CPU 0, the load generator on CPU 1 (when taskset exists).
 //
-//   npm run bench -- read    [--json] [--seconds 10] [--warmup 2] [--connections 10,50] [--reps 2] [--log-level info]
+//   npm run bench -- read    [--json] [--seconds 10] [--warmup 2] [--connections 10,50] [--reps 2] [--log-level info] [--cpu-prof DIR]
 //   npm run bench -- read-pg [same]   (the vault on a fresh PostgreSQL database made from PG_URL)
 //
 // The last stdout line is one JSON object (docs/benchmarks.md lists its fields).
@@ -59,6 +59,7 @@ export async function runRead(args: string[], store: 'sqlite' | 'postgres'): Pro
   const warmup = Number(flag(args, 'warmup', '2'));
   const reps = Number(flag(args, 'reps', '2'));
   const logLevel = flag(args, 'log-level', 'info');
+  const cpuProf = flag(args, 'cpu-prof', '');
   const counts = flag(args, 'connections', '10,50').split(',').map(Number);
   if (!(seconds > 0) || !(warmup >= 0) || !(reps >= 1) || counts.some((c) => !Number.isInteger(c) || c < 1)) {
     throw new Error('--seconds > 0, --warmup ≥ 0, --reps ≥ 1, --connections a list of whole numbers ≥ 1');
@@ -75,7 +76,7 @@ export async function runRead(args: string[], store: 'sqlite' | 'postgres'): Pro
       if (!pgUrl) throw new Error('read-pg needs PG_URL (npm run bench provides one)');
       db = await createScratchDatabase(pgUrl);
     }
-    vault = await startBenchVault({ store, cpu: SERVER_CPU, logLevel, ...(db ? { databaseUrl: db.url } : {}) });
+    vault = await startBenchVault({ store, cpu: SERVER_CPU, logLevel, ...(cpuProf ? { cpuProfDir: cpuProf } : {}), ...(db ? { databaseUrl: db.url } : {}) });
     base = await startVerifyOnlyServer({ publicKey: vault.machinePublicKey, cpu: SERVER_CPU });
     const load = async (server: { url: string; pid: number }, connections: number): Promise<LoadResult & { server_cpu: number | undefined }> => {
       const { result, serverCpu } = await withServerCpu(server.pid, () => runLoad({

@@ -31,6 +31,8 @@ export interface BenchVaultOptions {
   valueBytes?: number;
   /** The vault's --log-level (default `info`, the vault's own default). */
   logLevel?: string;
+  /** Write a V8 CPU profile of the vault (`node --cpu-prof`) into this directory; it is stopped with SIGTERM so the profile is written. */
+  cpuProfDir?: string;
 }
 
 export interface BenchVault {
@@ -91,7 +93,8 @@ export async function startBenchVault(opts: BenchVaultOptions): Promise<BenchVau
   try {
     const { opKey, rootKeyFile, storeArgs } = await initVaultStore(dir, opts.store === 'postgres' ? opts.databaseUrl : undefined);
     const port = await freePort();
-    const server = spawnTracked(pinnedCommand(opts.cpu, [process.execPath, BIN['sikkerkey-vault'], 'serve', ...storeArgs,
+    const profile = opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : [];
+    const server = spawnTracked(pinnedCommand(opts.cpu, [process.execPath, ...profile, BIN['sikkerkey-vault'], 'serve', ...storeArgs,
       '--root-key-file', rootKeyFile, '--listen', `127.0.0.1:${port}`, '--log-level', opts.logLevel ?? 'info']), { logFile: join(dir, 'serve.log') });
     stopServer = () => server.stop();
     const url = `http://127.0.0.1:${port}`;
@@ -113,7 +116,7 @@ export async function startBenchVault(opts: BenchVaultOptions): Promise<BenchVau
       pinned: opts.cpu !== undefined && canPin(),
       log: () => server.output(),
       stop: async () => {
-        await server.stop();
+        await server.stop(opts.cpuProfDir !== undefined ? { signal: 'SIGTERM', graceMs: 20_000 } : {});
         rmSync(dir, { recursive: true, force: true });
         forget();
       },

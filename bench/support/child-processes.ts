@@ -70,7 +70,8 @@ export interface TrackedChild {
   waitForLine(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code once the process has ended by itself. */
   exited: Promise<number | null>;
-  stop(): Promise<void>;
+  /** SIGKILL at once, or `signal` first and SIGKILL after `graceMs` (e.g. to let `--cpu-prof` write its profile). */
+  stop(opts?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -113,8 +114,13 @@ export function spawnTracked(argv: string[], opts: { logFile?: string; env?: Nod
       };
       poll();
     }),
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    stop: async ({ signal = 'SIGKILL', graceMs = 0 } = {}) => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      if (signal !== 'SIGKILL') {
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
       await exited;
     },
   };
