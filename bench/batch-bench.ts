@@ -77,6 +77,7 @@ export async function run(args: string[]): Promise<void> {
       bench: 'batch',
       store,
       pinned: vault.pinned && canPin(),
+      ...(store === 'postgres' ? { postgres_pinned: false } : {}),
       ...machineInfo(),
       seconds, warmup, reps, connections, items: itemCount, vault_log_level: logLevel,
       batch_values_per_s: round(batchValues),
