@@ -5,6 +5,9 @@ const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   rotation: () => import('./rotation-bench.js'),
   auth: () => import('./auth-bench.js'),
+  read: () => import('./read-bench.js'),
+  'read-pg': () => import('./read-pg-bench.js'),
+  batch: () => import('./batch-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {
