@@ -75,6 +75,9 @@ export interface AppOptions {
   onRoute?: (route: RouteOptions) => void;
 }
 
+/** Requests slower than this are logged at `info` even when they succeed. */
+const SLOW_REQUEST_MS = 1000;
+
 /** The composition root: wires the store, keyring and modules into one fastify instance. */
 export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance; ctx: VaultContext; metrics: VaultMetrics }> {
   const metrics = createVaultMetrics();
@@ -120,7 +123,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
     // pino's Logger and fastify's logger interface differ only in generics.
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
-    disableRequestLogging: false,
+    // One line per request is written by the onResponse hook below: `info` for refusals, errors
+    // and slow requests, `debug` for the rest (a pino call below its level costs nothing).
+    disableRequestLogging: true,
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
     caseSensitive: true,
     // The drain answers 503 itself, in our error shape (http/shutdown.ts).
@@ -182,6 +187,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     if (req.durableMark !== undefined) await commits.durableThrough(req.durableMark);
   });
   app.addHook('onResponse', async (req, reply) => {
+    const ms = reply.elapsedTime;
+    const line = { reqId: req.id, method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(ms * 10) / 10, ...(req.caller ? { caller: `${req.caller.kind}:${req.caller.name}` } : {}) };
+    if (reply.statusCode >= 400 || ms >= SLOW_REQUEST_MS) opts.log.info(line, 'request completed');
+    else opts.log.debug(line, 'request completed');
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
   app.addHook('preHandler', async (req) => {
