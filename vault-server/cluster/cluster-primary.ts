@@ -97,7 +97,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
         if (spent) for (const w of live()) if (w.isConnected()) w.send(spent);
       } else if (isReport(m)) {
         if (m.sk === 'failed') {
-          log.error({ worker: slot.index, pid: worker.process.pid, code: m.code, err: m.message }, 'worker failed to start');
+          log.error({ worker: slot.index, workerPid: worker.process.pid, code: m.code, err: m.message }, 'worker failed to start');
           startupFailed?.(new SikkerKeyError(m.code as ErrorCode, m.message));
         } else {
           slot.listening = true;
@@ -117,7 +117,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
       if (ran >= HEALTHY_AFTER_MS) slot.backoffMs = BACKOFF_MIN_MS;
       const wait = slot.backoffMs;
       slot.backoffMs = Math.min(BACKOFF_MAX_MS, slot.backoffMs * 2);
-      log.error({ worker: slot.index, pid: worker.process.pid, code, signal, ranMs: ran, restartInMs: wait }, 'worker exited unexpectedly; restarting it');
+      log.error({ worker: slot.index, workerPid: worker.process.pid, code, signal, ranMs: ran, restartInMs: wait }, 'worker exited unexpectedly; restarting it');
       setTimeout(() => { if (!stopping) fork(slot); }, wait);
     });
   };
