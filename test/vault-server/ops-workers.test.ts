@@ -7,8 +7,9 @@
 // in turn, and the request log's pid says which worker answered.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { signRequest } from '../../protocol/signing.js';
 import type { SignerKey } from '../../protocol/signing.js';
@@ -18,6 +19,7 @@ import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { tempPgDatabase } from '../support/stores.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { makeTestCa } from '../support/test-ca.js';
 
 interface Answer { status: number; body: string; at: number }
 
@@ -197,5 +199,43 @@ test('a captured signed request sent twice at once, to both workers: exactly one
     }
   } finally {
     await v.close();
+  }
+});
+
+test('SIGHUP to the primary reloads the TLS certificate in every worker', async () => {
+  const ca = makeTestCa();
+  const first = ca.issue();
+  const certFile = join(ca.dir, 'live.crt');
+  const keyFile = join(ca.dir, 'live.key');
+  copyFileSync(first.certFile, certFile);
+  copyFileSync(first.keyFile, keyFile);
+  const v = await startVaultProcess({ tls: { cert: certFile, key: keyFile, ca: ca.caFile }, args: ['--workers', '2'] });
+  try {
+    const pids = workerPids(v);
+    const second = ca.issue();
+    copyFileSync(second.certFile, certFile);
+    copyFileSync(second.keyFile, keyFile);
+    const from = v.proc.output().length;
+    v.proc.proc.kill('SIGHUP');
+    const reloadedBy = (): Set<number> => new Set(v.proc.output().slice(from).split('\n')
+      .filter((l) => l.includes('"msg":"TLS certificate reloaded"')).map((l) => (JSON.parse(l) as { pid: number }).pid));
+    await waitFor(reloadedBy, { what: 'both workers to reload', timeoutMs: 15_000, intervalMs: 50, until: (p) => p.size === 2, show: (p) => [...p].join(', ') });
+    assert.deepEqual([...reloadedBy()].sort(), [...pids].sort());
+    // New connections, whichever worker takes them, present the new certificate.
+    for (let i = 0; i < 4; i++) {
+      const fingerprint = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: v.port, ca: [readFileSync(ca.caFile, 'utf8')], servername: 'localhost' }, () => {
+          const fp = s.getPeerCertificate().fingerprint256;
+          s.end();
+          resolve(fp);
+        });
+        s.on('error', reject);
+      });
+      assert.equal(fingerprint, second.fingerprint256, `connection ${i}`);
+    }
+    assert.equal(v.proc.proc.exitCode, null, 'SIGHUP does not end the primary');
+  } finally {
+    await v.close();
+    ca.cleanup();
   }
 });
