@@ -191,12 +191,16 @@ test('a captured signed request sent twice at once, to both workers: exactly one
     await projectAndSecret(v);
     const key = await machineWithGrant(v, 'm');
     const target = '/v1/projects/p/secrets/s';
+    const from = v.proc.output().length;
     for (let round = 0; round < 3; round++) {
       const headers = signedGet(v, key, target);
       const answers = await Promise.all([send(v.port, target, headers), send(v.port, target, headers)]);
       assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], answers.map((a) => a.body).join(' | '));
       assert.match(answers.find((a) => a.status === 401)?.body ?? '', /SK_ERR_SIGNATURE_REPLAYED/);
     }
+    await waitFor(() => new Set([...answeredBy(v, from, 200), ...answeredBy(v, from, 401)]), {
+      what: 'both workers to have answered', timeoutMs: 5000, intervalMs: 50, until: (p) => p.size === 2, show: (p) => [...p].join(', '),
+    });
   } finally {
     await v.close();
   }
