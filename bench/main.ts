@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   read: () => import('./read-bench.js'),
   'read-pg': () => import('./read-pg-bench.js'),
   batch: () => import('./batch-bench.js'),
+  workers: () => import('./workers-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -15,6 +15,7 @@ import { installValidation } from './http/validation.js';
 import { DEFAULT_LIMITS } from './http/limits.js';
 import type { ServerLimits } from './http/limits.js';
 import { installAuthGuard } from './http/auth-guard.js';
+import type { BudgetLike } from './http/auth-guard.js';
 import { createVerifyLimiter } from './http/verify-limiter.js';
 import { installShutdownGate } from './http/shutdown.js';
 import { createVaultMetrics } from './metrics.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   rotationLeaseSeconds?: number;
   /** Failed authentications allowed per source address per minute (default 20). */
   authFailureLimit?: number;
+  /** The per-address failure budget, when it is shared with other processes (cluster/shared-budget.ts). */
+  failureBudget?: BudgetLike;
   /** Ed25519 verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (--verify-concurrency; default 2 × cores × 32). */
   verifyConcurrency?: number;
   /** Vault-wide source allowlist (--allow-cidr). */
@@ -156,6 +159,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const guard = installAuthGuard(app, {
     now: ctx.now,
     ...(opts.authFailureLimit !== undefined ? { failureLimit: opts.authFailureLimit } : {}),
+    ...(opts.failureBudget ? { budget: opts.failureBudget } : {}),
     ...(opts.allowCidrs ? { allowCidrs: opts.allowCidrs } : {}),
   });
   // Verifications run on libuv's thread pool; this caps how many may be queued or running there.

@@ -42,6 +42,8 @@ export interface VaultConfig {
   readonly verifyConcurrency: number | undefined;
   /** --max-connections as given (undefined: the default); start-up caps it at `ulimit -n` − 256. */
   readonly maxConnections: number | undefined;
+  /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
+  readonly workers: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
   readonly warnings: readonly string[];
 }
@@ -57,6 +59,9 @@ interface Setting {
   /** Shown in docs and `check-config --help`. */
   about: string;
 }
+
+/** More processes than this would only contend for the store. */
+export const MAX_WORKERS = 64;
 
 /** Every setting the vault reads; the one list the file, the variables, the flags and the docs follow. */
 export const VAULT_SETTINGS: readonly Setting[] = [
@@ -77,6 +82,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
+  { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -105,6 +111,7 @@ export interface VaultFlags {
   shutdownTimeout?: string;
   verifyConcurrency?: string;
   maxConnections?: string;
+  workers?: string;
 }
 
 export interface LoadVaultConfigRequest {
@@ -260,6 +267,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const metricsEnabled = get('metrics.enabled', bool) ?? true;
   const verifyConcurrency = get('verifyConcurrency', count);
   const maxConnections = get('maxConnections', count);
+  const workers = get('workers', count);
+  if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
 
   return Object.freeze({
     dataDir,
@@ -277,6 +286,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     verifyConcurrency,
     shutdownTimeoutMs,
     maxConnections,
+    workers,
     warnings: Object.freeze(warnings),
   });
 }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult } from '../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../protocol/keys.js';
-import { loadRootKey } from './crypto/root-key.js';
+import { loadRootKey, ROOT_KEY_ENV } from './crypto/root-key.js';
 import { openStore, sqliteFiles } from './store/open-store.js';
 import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-modes.js';
 import type { Store } from './store/open-store.js';
@@ -18,6 +18,11 @@ import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './conf
 import type { VaultConfig, VaultFlags } from './config.js';
 import { loadTlsContext, reloadTls, tlsServerOptions } from './http/tls.js';
 import type { ReloadableServer } from './http/tls.js';
+import type { BudgetLike } from './http/auth-guard.js';
+import { startWakeupRelay } from './cluster/wakeups.js';
+import type { IpcChannel, WakeupRelay } from './cluster/wakeups.js';
+import { runPrimary } from './cluster/cluster-primary.js';
+import { availableParallelism } from 'node:os';
 
 type StoreLocation = { dataDir: string } | { databaseUrl: string };
 
@@ -55,14 +60,34 @@ function authorityOf(url: string): string {
   }
 }
 
-interface Running { app: FastifyInstance; store: Store; url: string; log: Logger }
+export interface Running {
+  app: FastifyInstance; store: Store; url: string; log: Logger; authorities: readonly string[]; maxConnections: number;
+  /** Cross-process wake-ups (cluster/wakeups.ts); closed after the app. */
+  relay: WakeupRelay;
+}
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections'>>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl'>>;
 
-/** Opens the vault with the root key, builds the app and listens; the authority list follows the real port. */
-async function startServer(opts: { store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean }): Promise<Running> {
+export interface StartServerOptions {
+  store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
+  /** Run the rotation scheduler and the machine sweeper here (default true; of several workers only worker 1 does). */
+  background?: boolean;
+  /** Log "vault listening" with the URL (default true; a worker reports to its primary, which logs it once). */
+  announce?: boolean;
+  /** A failure budget shared with other workers (cluster/shared-budget.ts). */
+  failureBudget?: BudgetLike;
+  /** A cluster worker's channel to its primary: wake-ups go through it on SQLite. */
+  ipc?: IpcChannel;
+}
+
+/**
+ * Opens the vault with the root key, builds the app and listens; the authority list follows the
+ * real port. On PostgreSQL long-polls are also woken by other processes' writes (LISTEN/NOTIFY).
+ */
+export async function startServer(opts: StartServerOptions): Promise<Running> {
   const { settings, log } = opts;
+  const background = opts.background ?? true;
   const { keyring, auditKeys } = await openVaultWithAudit(opts.store, opts.rootKey, { acceptBrokenChain: Boolean(opts.acceptBrokenChain) });
   const authorities = settings.publicUrl.map(authorityOf);
   const https = settings.tls ? tlsServerOptions(settings.tls) : undefined;
@@ -72,7 +97,8 @@ async function startServer(opts: { store: Store; rootKey: Buffer; settings: Serv
   }
   const { app } = await buildApp({
     limits: { maxConnections: maxConnections.value },
-    store: opts.store, keyring, auditKeys, log, authorities, scheduler: true, machineSweeper: true,
+    store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background,
+    ...(opts.failureBudget ? { failureBudget: opts.failureBudget } : {}),
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
     rotationLeaseSeconds: settings.rotationLeaseSeconds,
     metricsEndpoint: settings.metrics.enabled,
@@ -107,8 +133,23 @@ async function startServer(opts: { store: Store; rootKey: Buffer; settings: Serv
       if (host === '127.0.0.1' || host === '[::1]') authorities.push(`localhost:${port}`);
     }
   }
-  log.info({ url, authorities, tls: Boolean(https), clientCertificates: Boolean(settings.tls?.clientCa), maxConnections: maxConnections.value }, 'vault listening');
-  return { app, store: opts.store, url, log };
+  if (opts.announce ?? true) {
+    log.info({ url, authorities, tls: Boolean(https), clientCertificates: Boolean(settings.tls?.clientCa), maxConnections: maxConnections.value }, 'vault listening');
+  } else {
+    log.debug({ address: url }, 'worker listening');
+  }
+  let relay: WakeupRelay;
+  try {
+    relay = await startWakeupRelay({
+      log,
+      ...(opts.store.dialect === 'postgres' && settings.databaseUrl !== undefined ? { databaseUrl: settings.databaseUrl } : {}),
+      ...(opts.ipc ? { ipc: opts.ipc } : {}),
+    });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw new SikkerKeyError('SK_ERR_STORE', `cannot listen for other processes' wake-ups: ${(err as Error).message}`);
+  }
+  return { app, store: opts.store, url, log, authorities, maxConnections: maxConnections.value, relay };
 }
 
 /** Resolves true when `p` settled within `ms`, false when the time ran out first. */
@@ -128,10 +169,11 @@ function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
  * second signal exits at once. SIGHUP reloads the TLS certificate (and never ends the process:
  * Node's default for SIGHUP would).
  */
-function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; cleanup?: () => void }): void {
+export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; cleanup?: () => void; escalate?: boolean }): void {
   const { app, log } = running;
   let stopping = false;
   const stop = (signal: string): void => {
+    if (stopping && opts.escalate === false) return;
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
       opts.cleanup?.();
@@ -149,6 +191,7 @@ function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: Va
         log.warn({ shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing their connections');
         app.server.closeAllConnections();
       }
+      await settledWithin(running.relay.close(), 2000);
       if (!(await settledWithin(running.store.close(), 5000))) {
         code = 1;
         log.warn('the store did not close within 5 s');
@@ -189,6 +232,24 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const ownFiles = [...(config.dataDir !== undefined ? sqliteFiles(config.dataDir) : []), ...(config.rootKeyFile !== undefined ? [config.rootKeyFile] : [])];
   for (const f of permissiveVaultFiles(ownFiles)) log.warn(f, PERMISSIVE_FILE_WARNING);
   const rootKey = await loadRootKey({ ...(config.rootKeyFile ? { file: config.rootKeyFile } : {}), stdin: Boolean(flags.rootKeyStdin), env: process.env });
+  const workers = config.workers ?? availableParallelism();
+  if (workers > 1) {
+    // Workers get the root key over the IPC channel only; they inherit the environment otherwise.
+    delete process.env[ROOT_KEY_ENV];
+    // Migrations, the root-key check and (first serve) the audit keys happen once, here, before
+    // N processes would race for them; the primary then holds no store open.
+    const check = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
+    try {
+      await openVaultWithAudit(check, rootKey, { acceptBrokenChain: Boolean(flags.acceptBrokenChain) });
+    } finally {
+      await check.close();
+    }
+    await runPrimary({
+      workers, config, rootKey, log,
+      serve: { canaryDisablesMachine: flags.canaryDisableMachine !== false, acceptBrokenChain: Boolean(flags.acceptBrokenChain), ...(flags.geoipDb !== undefined ? { geoipDb: flags.geoipDb } : {}) },
+    });
+    return;
+  }
   const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
   try {
     const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb, acceptBrokenChain: Boolean(flags.acceptBrokenChain) });

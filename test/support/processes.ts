@@ -12,10 +12,18 @@ export type BinName = keyof typeof BIN;
 
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
+/**
+ * `sikkerkey-vault serve` in tests runs one process (`--workers 1`) unless the test gives
+ * `--workers` itself: the default (one worker per CPU) would fork on every test's vault.
+ */
+export function withTestDefaults(bin: BinName, args: string[]): string[] {
+  return bin === 'sikkerkey-vault' && args[0] === 'serve' && !args.some((a) => a === '--workers' || a.startsWith('--workers=')) ? [...args, '--workers', '1'] : args;
+}
+
 /** Runs one of our programs as a real process, the way a user would. */
 export function runBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN[bin], ...args], {
+    const child = spawn(process.execPath, [BIN[bin], ...withTestDefaults(bin, args)], {
       env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     let stdout = '';
@@ -53,7 +61,7 @@ export interface RunningProcess {
 }
 
 export function startBin(bin: BinName, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
-  return startExecutable(process.execPath, [BIN[bin], ...args], { ...opts, label: bin });
+  return startExecutable(process.execPath, [BIN[bin], ...withTestDefaults(bin, args)], { ...opts, label: bin });
 }
 
 /** Like startBin, for any executable (e.g. the single-executable agent in dist/bin). */

@@ -23,7 +23,7 @@ export interface VaultProcessOptions {
   listen?: string;
   /** PostgreSQL store instead of SQLite. */
   databaseUrl?: string;
-  /** More `serve` arguments. */
+  /** More `serve` arguments; `--workers 1` is added unless they give `--workers`. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }
@@ -64,7 +64,8 @@ export async function startVaultProcess(opts: VaultProcessOptions = {}): Promise
     const scheme = opts.tls ? 'https' : 'http';
     const ca = opts.tls ? readFileSync(opts.tls.ca, 'utf8') : undefined;
     let listen = opts.listen ?? '127.0.0.1:0';
-    const launch = async (args = opts.args ?? []): Promise<{ proc: RunningProcess; port: number }> => {
+    const launch = async (given = opts.args ?? []): Promise<{ proc: RunningProcess; port: number }> => {
+      const args = given.some((a) => a === '--workers' || a.startsWith('--workers=')) ? given : [...given, '--workers', '1'];
       const proc = startBin('sikkerkey-vault', ['serve', ...storeArgs, '--root-key-file', rootKeyFile, '--listen', listen, '--log-level', 'info',
         ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : []), ...args], { env: opts.env ?? {} });
       started.push(proc);

@@ -7,7 +7,7 @@ import { peekKeyId } from '../../protocol/signing.js';
  * A budget of failed authentications per source address, in fixed windows. Counting only
  * failures keeps a busy, well-behaved client unaffected.
  */
-export class FailureBudget {
+export class FailureBudget implements BudgetLike {
   private readonly windows = new Map<string, { start: number; failures: number }>();
 
   constructor(private readonly opts: { limit: number; windowMs: number; now: () => number }) {}
@@ -40,6 +40,15 @@ export class FailureBudget {
   }
 }
 
+/** What the guard asks of a budget: FailureBudget, or a mirror of one kept elsewhere (cluster/shared-budget.ts). */
+export interface BudgetLike {
+  fail(key: string): void;
+  retryAfter(key: string): number;
+}
+
+export const DEFAULT_FAILURE_LIMIT = 20;
+export const DEFAULT_FAILURE_WINDOW_MS = 60_000;
+
 export interface AuthGuardOptions {
   /** Failed authentications allowed per source address in each window (default 20 a minute). */
   failureLimit?: number;
@@ -47,6 +56,8 @@ export interface AuthGuardOptions {
   /** Vault-wide source allowlist (CIDRs); empty = any address. Health checks are exempt. */
   allowCidrs?: readonly string[];
   now?: () => number;
+  /** The budget to use instead of one of this process's own (several workers share one). */
+  budget?: BudgetLike;
 }
 
 export function parseCidrList(cidrs: readonly string[], option: string): BlockList {
@@ -112,7 +123,7 @@ const SIGNATURE_HEADERS = ['signature-input', 'signature', 'content-digest'] as 
  */
 export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = {}): AuthGuard {
   const now = opts.now ?? Date.now;
-  const budget = new FailureBudget({ limit: opts.failureLimit ?? 20, windowMs: opts.windowMs ?? 60_000, now });
+  const budget = opts.budget ?? new FailureBudget({ limit: opts.failureLimit ?? DEFAULT_FAILURE_LIMIT, windowMs: opts.windowMs ?? DEFAULT_FAILURE_WINDOW_MS, now });
   const allow = opts.allowCidrs && opts.allowCidrs.length > 0 ? parseCidrList(opts.allowCidrs, '--allow-cidr') : undefined;
 
   app.addHook('onRequest', async (request) => {
