@@ -5,6 +5,8 @@ const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   rotation: () => import('./rotation-bench.js'),
   auth: () => import('./auth-bench.js'),
+  fleet: () => import('./fleet-bench.js'),
+  'agent-footprint': () => import('./agent-footprint-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {
