@@ -5,7 +5,7 @@
 // once (POST …/rotation/run in parallel over the signed client) and the clock runs from the first
 // trigger to the last promotion, read from the rotations' own `finished_at`.
 //
-//   npm run bench -- fleet [--json] [--redis-users 1000] [--pg-roles 200] [--concurrency 16]
+//   npm run bench -- fleet [--json] [--redis-users 1000] [--pg-roles 200] [--concurrency 16] [--agent node]
 //
 // The agent is the single executable (dist/bin/sikkerkey-agent) when it is built and newer than
 // its sources, otherwise `node dist/agent/main.js`; the JSON says which. The local PostgreSQL
@@ -227,7 +227,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const note = (s: string): void => { if (!json) process.stderr.write(`fleet: ${s}\n`); };
   const prefix = `skfleet_${randomBytes(3).toString('hex')}_`;
-  const useBinary = existsSync(AGENT_BINARY) && !agentBinaryIsStale();
+  // --agent node: always `node dist/agent/main.js` (e.g. to compare agent changes without rebuilding the executable)
+  const useBinary = flag(args, 'agent', 'auto') !== 'node' && existsSync(AGENT_BINARY) && !agentBinaryIsStale();
   const agentKind = useBinary ? 'single-executable dist/bin/sikkerkey-agent' : 'node dist/agent/main.js';
 
   const setupStarted = Date.now();
