@@ -6,6 +6,7 @@
 // trigger to the last promotion, read from the rotations' own `finished_at`.
 //
 //   npm run bench -- fleet [--json] [--redis-users 1000] [--pg-roles 200] [--concurrency 16] [--agent node]
+//                        [--vault-cpu-prof FILE]
 //
 // The agent is the single executable (dist/bin/sikkerkey-agent) when it is built and newer than
 // its sources, otherwise `node dist/agent/main.js`; the JSON says which. The local PostgreSQL
@@ -19,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -241,8 +243,21 @@ export async function run(args: string[]): Promise<void> {
     if (pgf) cleanups.push(pgf.cleanup);
     note(`${redisN} Redis users and ${pgN} PostgreSQL roles made (prefix ${prefix})`);
 
-    const vault = await startVaultProcess({ args: ['--rotation-lease', '60s'] });
-    cleanups.push(() => vault.close());
+    // --vault-cpu-prof FILE: the vault runs with the V8 profiler (bench/cpu-profile-preload.ts) and
+    // writes a .cpuprofile of the whole run, setup included, to FILE before it is stopped
+    const profFile = flag(args, 'vault-cpu-prof', '');
+    const preload = fileURLToPath(new URL('./cpu-profile-preload.js', import.meta.url));
+    const vault = await startVaultProcess({
+      args: ['--rotation-lease', '60s'],
+      ...(profFile ? { env: { NODE_OPTIONS: `--import=${pathToFileURL(preload).href}`, SK_CPU_PROFILE_OUT: profFile } } : {}),
+    });
+    cleanups.push(async () => {
+      if (profFile) {
+        vault.proc.proc.kill('SIGUSR2');
+        for (let i = 0; i < 100 && !existsSync(profFile); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      await vault.close();
+    });
     const op = readPrivateKeyFile(vault.opKey);
     const client = new VaultClient({ url: vault.url, key: { keyId: op.keyId, privateKey: op.privateKey } });
     cleanups.push(async () => client.close());
