@@ -107,11 +107,11 @@ export class AgentDaemon {
 
   /**
    * Claims the jobs of one poll, several at once: claims and running jobs together never exceed
-   * `concurrency`, and each claim that succeeds starts its job at once. One claim at a time made
-   * the claim round trip the agent's limit (bench/fleet-bench.ts: ~25 ms a claim on a loaded vault
-   * kept 2–3 of 16 slots busy, ~19 Redis rotations/s); in parallel the claims overlap their network
-   * and signature work and the vault orders their writes. A job claimed by someone else in the
-   * meantime is refused and skipped, as before.
+   * `concurrency`, and each claim that succeeds starts its job at once. One claim at a time, each
+   * waiting for a round trip and an fsynced vault transaction, kept 2–3 of 16 slots busy
+   * (bench/fleet-bench.ts); in parallel 10–16 are. That pays where the vault has headroom; on a
+   * saturated vault the rate is the vault's either way (docs/benchmarks-agent.md). A job claimed by
+   * someone else in the meantime is refused and skipped, as before.
    */
   private async claimAll(jobs: Awaited<ReturnType<AgentVault['poll']>>): Promise<void> {
     const claiming = new Set<Promise<void>>();
