@@ -96,7 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       auditKeysError = err instanceof Error ? err : new Error(String(err));
     }
   }
-  const caches = new StoreCaches();
+  const caches = new StoreCaches({ onClear: () => metrics.cacheInvalidations.inc() });
   const commits = new GroupCommitter(opts.store, {
     ...(opts.store.durability ? { durability: opts.store.durability } : {}),
     // Every batch holds the audit chain head from its first statement to COMMIT.
