@@ -5,6 +5,7 @@ const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   rotation: () => import('./rotation-bench.js'),
   auth: () => import('./auth-bench.js'),
+  longpoll: () => import('./longpoll-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -1,0 +1,209 @@
+// Thousands of agents on one vault: memory per held long-poll and how fast a due rotation reaches
+// its agent. One real `sikkerkey-vault serve` over a fresh SQLite store; the agents are simulated
+// in a separate Node process (longpoll-agents.ts), each with its own machine key, holding signed
+// `GET /v1/agent/rotations?wait=30` polls on keep-alive connections and polling again at once.
+//
+//   npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30]
+//
+// Setup goes through the vault's HTTP API as the owner, many requests in parallel: `--agents`
+// machines (one key each), a project with an admin secret and `--rotations` database secrets,
+// each with a rotation policy naming one agent machine (`agent`, granted the admin secret). The
+// policies' preflight jobs are run by the simulated agents as they connect. Then:
+//   - idle RSS: the vault's VmRSS (/proc/<pid>/status) after setup, before any agent connects;
+//   - held RSS: with every poll held (sikkerkey_agent_long_polls_held = agents) and settled;
+//   - per poll: (held − idle) / agents;
+//   - due → claim answered: `rotation run` for each rotated secret, one every 50 ms; from just
+//     before the run request is sent to the moment its agent's claim is answered (the agent fails
+//     the job cleanly right after). p50 and p99.
+// Goals: held RSS ≤ 512 MiB, p99 ≤ 500 ms. The open-file limit (`ulimit -n`) bounds connections:
+// when the soft limit is too low for the agents and the hard limit allows more, the bench runs
+// itself again under `sh -c 'ulimit -n N; exec …'` so the vault and the agents inherit it; when
+// the hard limit is too low it says so and measures what it can.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VaultClient } from '../protocol/client.js';
+import { generateIdentityKey } from '../protocol/keys.js';
+import { readPrivateKeyFile } from '../protocol/keys.js';
+import { startVaultProcess } from '../test/support/vault-process.js';
+import { parsePrometheusText } from '../test/support/prom-text.js';
+import { flag, quantile, round } from './stats.js';
+
+const RESERVE_FDS = 512;
+const MIB = 1024 * 1024;
+
+function limits(): { soft: number | null; hard: number | null } {
+  const read = (opt: string): number | null => {
+    const out = spawnSync('sh', ['-c', `ulimit ${opt}`], { encoding: 'utf8' }).stdout.trim();
+    return /^\d+$/.test(out) ? Number(out) : null; // null: unlimited
+  };
+  return { soft: read('-n'), hard: read('-Hn') };
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T, i);
+    }
+  }));
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function run(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const agents = Number(flag(args, 'agents', '5000'));
+  const rotations = Math.min(agents, Number(flag(args, 'rotations', '200')));
+  const waitSeconds = Number(flag(args, 'wait', '30'));
+  if (![agents, rotations, waitSeconds].every((n) => Number.isInteger(n) && n >= 1) || waitSeconds > 60) {
+    process.stderr.write('usage: npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30]\n');
+    process.exitCode = 2;
+    return;
+  }
+  const say = (text: string): void => { if (!json) process.stdout.write(text + '\n'); };
+
+  // -- the open-file limit --------------------------------------------------------------------
+  const need = agents + RESERVE_FDS;
+  const fd = limits();
+  const notes: string[] = [];
+  if (fd.soft !== null && fd.soft < need) {
+    if (!process.env['SK_BENCH_ULIMIT_RAISED'] && (fd.hard === null || fd.hard >= need)) {
+      say(`ulimit -n is ${fd.soft} (hard ${fd.hard ?? 'unlimited'}): running again with ulimit -n ${need}`);
+      const child = spawn('sh', ['-c', `ulimit -n ${need} && exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], {
+        stdio: 'inherit', env: { ...process.env, SK_BENCH_ULIMIT_RAISED: '1' },
+      });
+      process.exitCode = await new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+      return;
+    }
+    notes.push(`ulimit -n ${fd.soft} (hard ${fd.hard ?? 'unlimited'}) is below the ${need} descriptors ${agents} agents need: the vault caps --max-connections at ${Math.max(1, fd.soft - 256)}`);
+  }
+  const ulimitNote = `ulimit -n ${fd.soft ?? 'unlimited'} (hard ${fd.hard ?? 'unlimited'})`;
+  say(`${ulimitNote}; ${agents} agents need about ${need}${notes.length ? ': LIMITED' : ': enough'}`);
+
+  // -- the vault --------------------------------------------------------------------------------
+  const vault = await startVaultProcess({ args: ['--max-connections', String(agents + 1000)] });
+  let load: ReturnType<typeof spawn> | undefined;
+  try {
+    const pid = vault.proc.proc.pid as number;
+    const opKey = readPrivateKeyFile(vault.opKey);
+    const op = new VaultClient({ url: vault.url, key: { keyId: opKey.keyId, privateKey: opKey.privateKey }, timeoutMs: 120_000 });
+    const t0 = Date.now();
+    const db = { host: 'db.bench.invalid', port: '5432', username: 'app', password: 'bench-live-password-1', database: 'app' };
+    await op.request('POST', '/v1/projects', { name: 'bench' });
+    await op.request('PUT', '/v1/projects/bench/secrets/admin', { fields: { ...db, username: 'admin', password: 'bench-admin-password' } });
+    const keys = Array.from({ length: agents }, (_, i) => ({ name: `agent-${i}`, key: generateIdentityKey() }));
+    await pool(keys, 16, async (k) => {
+      await op.request('POST', '/v1/machines', { name: k.name, publicKey: Buffer.from(k.key.publicKey).toString('base64') });
+    });
+    await pool(keys.slice(0, rotations), 8, async (k, i) => {
+      await op.request('POST', '/v1/grants', { machine: k.name, project: 'bench', secret: 'admin' });
+      await op.request('PUT', `/v1/projects/bench/secrets/s-${i}`, { fields: db });
+      await op.request('PUT', `/v1/projects/bench/secrets/s-${i}/rotation`, { provider: 'postgres', agent: k.name, adminSecret: 'admin' });
+    });
+    const setupSeconds = round((Date.now() - t0) / 1000);
+    say(`setup: ${agents} machines, ${rotations} rotation policies through the HTTP API in ${setupSeconds} s`);
+    await sleep(2000);
+    const idle = rssBytes(pid);
+
+    // -- the agents -------------------------------------------------------------------------------
+    const keysFile = join(vault.dir, 'agent-keys.json');
+    writeFileSync(keysFile, JSON.stringify(keys.map((k) => ({ name: k.name, keyId: k.key.keyId, privateKeyPem: k.key.privateKey.export({ type: 'pkcs8', format: 'pem' }) }))), { mode: 0o600 });
+    const script = fileURLToPath(new URL('./longpoll-agents.js', import.meta.url));
+    const agentProc = spawn(process.execPath, [script, vault.url, keysFile, String(waitSeconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    load = agentProc;
+    const claims = new Map<string, number>();
+    let stats: { inFlight: number; polls: number; errors: number; lastError: string | null } = { inFlight: 0, polls: 0, errors: 0, lastError: null };
+    let preflights = 0;
+    let buffered = '';
+    agentProc.stdout?.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffered.slice(0, nl)) as { t: string; kind?: string; secret?: string; at?: number } & typeof stats;
+        buffered = buffered.slice(nl + 1);
+        if (line.t === 'stats') stats = line;
+        else if (line.t === 'claim' && line.kind === 'preflight') preflights += 1;
+        else if (line.t === 'claim' && line.secret) claims.set(line.secret, line.at as number);
+      }
+    });
+    let agentErr = '';
+    agentProc.stderr?.on('data', (d: Buffer) => { agentErr = (agentErr + d.toString()).slice(-4000); });
+
+    const heldNow = async (): Promise<number> => {
+      const res = await vault.get('/metrics');
+      return parsePrometheusText(res.body).get('sikkerkey_agent_long_polls_held')?.samples[0]?.value ?? 0;
+    };
+    const connectStart = Date.now();
+    let held = 0;
+    for (;;) {
+      held = await heldNow();
+      if (held >= agents && preflights >= rotations) break;
+      if (agentProc.exitCode !== null) throw new Error(`the agent process exited: ${agentErr}`);
+      if (Date.now() - connectStart > 180_000) {
+        notes.push(`only ${held} of ${agents} polls held after 180 s (agent errors ${stats.errors}: ${stats.lastError ?? ''})`);
+        break;
+      }
+      await sleep(500);
+    }
+    const connectSeconds = round((Date.now() - connectStart) / 1000);
+    say(`${held} polls held after ${connectSeconds} s (${preflights} preflight jobs run by the agents on the way)`);
+    await sleep(3000);
+    const heldRss = rssBytes(pid);
+    const heldSettled = await heldNow();
+
+    // -- due → claim answered ------------------------------------------------------------------
+    const started = new Map<string, number>();
+    const runStart = Date.now();
+    await pool(Array.from({ length: rotations }, (_, i) => i), 1, async (i) => {
+      const due = Date.now();
+      started.set(`s-${i}`, due);
+      await op.request('POST', `/v1/projects/bench/secrets/s-${i}/rotation/run`);
+      const left = due + 50 - Date.now();
+      if (left > 0) await sleep(left);
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && [...started.keys()].some((s) => !claims.has(s))) await sleep(100);
+    const latencies = [...started].filter(([s]) => claims.has(s)).map(([s, at]) => (claims.get(s) as number) - at);
+    const peakRss = Math.max(heldRss, rssBytes(pid));
+    if (latencies.length < rotations) notes.push(`${rotations - latencies.length} of ${rotations} rotations were not claimed within 60 s`);
+    const line = {
+      bench: 'longpoll',
+      agents,
+      polls_held: heldSettled,
+      rss_idle_mib: round(idle / MIB),
+      rss_held_mib: round(heldRss / MIB),
+      rss_peak_mib: round(peakRss / MIB),
+      per_poll_kib: round((heldRss - idle) / agents / 1024, 2),
+      rotations: latencies.length,
+      due_to_claim_p50_ms: round(quantile(latencies, 0.5)),
+      due_to_claim_p99_ms: round(quantile(latencies, 0.99)),
+      due_to_claim_max_ms: round(Math.max(...latencies)),
+      run_seconds: round((Date.now() - runStart) / 1000),
+      agent_errors: stats.errors,
+      goal_rss_ok: heldRss <= 512 * MIB,
+      goal_p99_ok: quantile(latencies, 0.99) <= 500,
+      ulimit_n: fd.soft,
+      ulimit_hn: fd.hard,
+      fd_limited: notes.some((n) => n.startsWith('ulimit')),
+      setup_seconds: setupSeconds,
+      connect_seconds: connectSeconds,
+      notes,
+    };
+    say(`vault RSS: idle ${line.rss_idle_mib} MiB, ${line.polls_held} polls held ${line.rss_held_mib} MiB (goal ≤ 512), ${line.per_poll_kib} KiB per held poll; peak ${line.rss_peak_mib} MiB`);
+    say(`rotation due → agent's claim answered: p50 ${line.due_to_claim_p50_ms} ms, p99 ${line.due_to_claim_p99_ms} ms (goal ≤ 500), max ${line.due_to_claim_max_ms} ms over ${line.rotations} rotations`);
+    if (stats.errors > 0) say(`agent errors: ${stats.errors} (last: ${stats.lastError ?? ''})`);
+    for (const n of notes) say(`note: ${n}`);
+    process.stdout.write(JSON.stringify(line) + '\n');
+  } finally {
+    load?.kill('SIGTERM');
+    await vault.close();
+  }
+}
