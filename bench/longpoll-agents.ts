@@ -1,6 +1,7 @@
 // The load side of `npm run bench -- longpoll`: many simulated rotation agents in one Node process,
 // each with its own machine key, each holding a signed long-poll (`GET /v1/agent/rotations?wait=S`)
-// on one shared keep-alive http.Agent (one socket per held poll) and polling again as soon as a
+// on one shared keep-alive http.Agent (one socket per held poll, each agent from its own loopback
+// source address 127.x.y.z, as if on its own host) and polling again as soon as a
 // poll ends. A poll answered with jobs claims each one; a claimed rotate job is failed cleanly
 // (liveVerified, untouched: the vault discards its pending value), a preflight job is reported as
 // passed, so nothing is left unfinished. Started by longpoll-bench.ts, never on its own:
@@ -8,7 +9,8 @@
 //   node dist/bench/longpoll-agents.js <url> <keys.json> <waitSeconds>
 //
 // keys.json: [{ name, keyId, privateKeyPem }]. Writes JSON lines to stdout:
-//   {"t":"claim","agent":name,"kind":k,"project":p,"secret":s,"at":epochMs}   a claim answered
+//   {"t":"claim","agent":name,"kind":k,"project":p,"secret":s,"polledAt":ms,"at":ms}   a claim answered
+//                                      (polledAt: its poll answered with the job; at: the claim answered)
 //   {"t":"stats","inFlight":n,"polls":n,"errors":n,"lastError":...}           every second
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,7 +18,8 @@ import { createPrivateKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { signRequest } from '../protocol/signing.js';
 
-interface AgentKey { name: string; keyId: string; privateKey: KeyObject }
+/** `source`: the loopback address this agent connects from, one per agent, as if each ran on its own host. */
+interface AgentKey { name: string; keyId: string; privateKey: KeyObject; source: string }
 
 const [url, keysFile, waitText] = process.argv.slice(2);
 if (!url || !keysFile) {
@@ -27,7 +30,7 @@ const base = new URL(url);
 const authority = base.host;
 const waitSeconds = Number(waitText ?? '30');
 const keys: AgentKey[] = (JSON.parse(readFileSync(keysFile, 'utf8')) as Array<{ name: string; keyId: string; privateKeyPem: string }>)
-  .map((k) => ({ name: k.name, keyId: k.keyId, privateKey: createPrivateKey(k.privateKeyPem) }));
+  .map((k, i) => ({ name: k.name, keyId: k.keyId, privateKey: createPrivateKey(k.privateKeyPem), source: `127.${1 + Math.floor(i / 62500)}.${1 + (Math.floor(i / 250) % 250)}.${1 + (i % 250)}` }));
 const pool = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: keys.length + 16 });
 
 let inFlight = 0;
@@ -44,7 +47,7 @@ function send(key: AgentKey, method: string, target: string, body?: unknown): Pr
   );
   return new Promise((resolve, reject) => {
     const req = http.request({
-      host: base.hostname, port: base.port, method, path: target, agent: pool,
+      host: base.hostname, port: base.port, method, path: target, agent: pool, localAddress: key.source,
       headers: { ...headers, host: authority, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) },
       timeout: (waitSeconds + 30) * 1000,
     }, (res) => {
@@ -66,7 +69,7 @@ function send(key: AgentKey, method: string, target: string, body?: unknown): Pr
 
 const emit = (line: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(line) + '\n'); };
 
-async function handle(key: AgentKey, job: { id: string; kind: string; project: string; secret: string }): Promise<void> {
+async function handle(key: AgentKey, job: { id: string; kind: string; project: string; secret: string }, polledAt: number): Promise<void> {
   const claim = await send(key, 'POST', `/v1/agent/rotations/${encodeURIComponent(job.id)}/claim`);
   const at = Date.now();
   if (claim.status !== 200) {
@@ -74,7 +77,7 @@ async function handle(key: AgentKey, job: { id: string; kind: string; project: s
     lastError = `claim ${claim.status}: ${JSON.stringify(claim.body).slice(0, 300)}`;
     return;
   }
-  emit({ t: 'claim', agent: key.name, kind: job.kind, project: job.project, secret: job.secret, at });
+  emit({ t: 'claim', agent: key.name, kind: job.kind, project: job.project, secret: job.secret, polledAt, at });
   const fence = (claim.body as { fence: number }).fence;
   const step = job.kind === 'preflight'
     ? await send(key, 'POST', `/v1/agent/rotations/${encodeURIComponent(job.id)}/preflight`, { fence, ok: true, problems: [] })
@@ -91,19 +94,20 @@ async function agentLoop(key: AgentKey): Promise<void> {
     polls += 1;
     try {
       const res = await send(key, 'GET', `/v1/agent/rotations?wait=${waitSeconds}`);
+      const polledAt = Date.now();
       inFlight -= 1;
       if (res.status === 200) {
-        for (const job of (res.body as { jobs: Array<{ id: string; kind: string; project: string; secret: string }> }).jobs) await handle(key, job);
+        for (const job of (res.body as { jobs: Array<{ id: string; kind: string; project: string; secret: string }> }).jobs) await handle(key, job, polledAt);
       } else if (res.status !== 204) {
         errors += 1;
         lastError = `poll ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`;
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500)); // jittered: no herd
       }
     } catch (err) {
       inFlight -= 1;
       errors += 1;
       lastError = err instanceof Error ? err.message : String(err);
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
     }
   }
 }
@@ -112,7 +116,7 @@ setInterval(() => emit({ t: 'stats', inFlight, polls, errors, lastError }), 1000
 process.on('SIGTERM', () => { stopping = true; process.exit(0); });
 
 // Ramp up in batches so the vault is not handed thousands of signatures in one tick.
-const BATCH = 250;
+const BATCH = 100;
 for (let i = 0; i < keys.length; i += BATCH) {
   for (const key of keys.slice(i, i + BATCH)) void agentLoop(key);
   await new Promise((r) => setTimeout(r, 100));

@@ -3,7 +3,7 @@
 // in a separate Node process (longpoll-agents.ts), each with its own machine key, holding signed
 // `GET /v1/agent/rotations?wait=30` polls on keep-alive connections and polling again at once.
 //
-//   npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30]
+//   npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30] [--interval 250]
 //
 // Setup goes through the vault's HTTP API as the owner, many requests in parallel: `--agents`
 // machines (one key each), a project with an admin secret and `--rotations` database secrets,
@@ -14,7 +14,11 @@
 //   - per poll: (held − idle) / agents;
 //   - due → claim answered: `rotation run` for each rotated secret, one every 50 ms; from just
 //     before the run request is sent to the moment its agent's claim is answered (the agent fails
-//     the job cleanly right after). p50 and p99.
+//     the job cleanly right after). p50 and p99, and the parts: the run request itself, due → the
+//     agent's poll answered with the job, poll answered → claim answered. One run starts every
+//     --interval ms (each rotation is three durable SQLite commits — run, claim, fail — and
+//     better-sqlite3 commits block the vault's event loop, so a much shorter interval measures
+//     the disk's fsync queue rather than the wake-up).
 // Goals: held RSS ≤ 512 MiB, p99 ≤ 500 ms. The open-file limit (`ulimit -n`) bounds connections:
 // when the soft limit is too low for the agents and the hard limit allows more, the bench runs
 // itself again under `sh -c 'ulimit -n N; exec …'` so the vault and the agents inherit it; when
@@ -56,6 +60,12 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T, i: number)
   }));
 }
 
+/** The process's user + system CPU seconds so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function run(args: string[]): Promise<void> {
@@ -63,8 +73,9 @@ export async function run(args: string[]): Promise<void> {
   const agents = Number(flag(args, 'agents', '5000'));
   const rotations = Math.min(agents, Number(flag(args, 'rotations', '200')));
   const waitSeconds = Number(flag(args, 'wait', '30'));
+  const intervalMs = Number(flag(args, 'interval', '250'));
   if (![agents, rotations, waitSeconds].every((n) => Number.isInteger(n) && n >= 1) || waitSeconds > 60) {
-    process.stderr.write('usage: npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30]\n');
+    process.stderr.write('usage: npm run bench -- longpoll [--json] [--agents 5000] [--rotations 200] [--wait 30] [--interval 250]\n');
     process.exitCode = 2;
     return;
   }
@@ -93,6 +104,7 @@ export async function run(args: string[]): Promise<void> {
   let load: ReturnType<typeof spawn> | undefined;
   try {
     const pid = vault.proc.proc.pid as number;
+    say(`vault ${vault.url} (pid ${pid}), store ${vault.dir}`);
     const opKey = readPrivateKeyFile(vault.opKey);
     const op = new VaultClient({ url: vault.url, key: { keyId: opKey.keyId, privateKey: opKey.privateKey }, timeoutMs: 120_000 });
     const t0 = Date.now();
@@ -119,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
     const script = fileURLToPath(new URL('./longpoll-agents.js', import.meta.url));
     const agentProc = spawn(process.execPath, [script, vault.url, keysFile, String(waitSeconds)], { stdio: ['ignore', 'pipe', 'pipe'] });
     load = agentProc;
-    const claims = new Map<string, number>();
+    const claims = new Map<string, { polledAt: number; at: number }>();
     let stats: { inFlight: number; polls: number; errors: number; lastError: string | null } = { inFlight: 0, polls: 0, errors: 0, lastError: null };
     let preflights = 0;
     let buffered = '';
@@ -127,19 +139,32 @@ export async function run(args: string[]): Promise<void> {
       buffered += d.toString();
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, nl)) as { t: string; kind?: string; secret?: string; at?: number } & typeof stats;
+        const line = JSON.parse(buffered.slice(0, nl)) as { t: string; kind?: string; secret?: string; at?: number; polledAt?: number } & typeof stats;
         buffered = buffered.slice(nl + 1);
         if (line.t === 'stats') stats = line;
         else if (line.t === 'claim' && line.kind === 'preflight') preflights += 1;
-        else if (line.t === 'claim' && line.secret) claims.set(line.secret, line.at as number);
+        else if (line.t === 'claim' && line.secret) claims.set(line.secret, { polledAt: line.polledAt as number, at: line.at as number });
       }
     });
     let agentErr = '';
     agentProc.stderr?.on('data', (d: Buffer) => { agentErr = (agentErr + d.toString()).slice(-4000); });
 
-    const heldNow = async (): Promise<number> => {
-      const res = await vault.get('/metrics');
-      return parsePrometheusText(res.body).get('sikkerkey_agent_long_polls_held')?.samples[0]?.value ?? 0;
+    /** /metrics, retried: under a connect storm the vault may refuse or reset one request. */
+    const metrics = async (): Promise<string> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await vault.get('/metrics')).body;
+        } catch (err) {
+          if (attempt >= 20 || vault.proc.proc.exitCode !== null) throw new Error(`/metrics: ${err instanceof Error ? err.message : String(err)}; vault output: ${vault.proc.output().slice(-2000)}`);
+          await sleep(500);
+        }
+      }
+    };
+    const heldNow = async (): Promise<number> => parsePrometheusText(await metrics()).get('sikkerkey_agent_long_polls_held')?.samples[0]?.value ?? 0;
+    /** Refused authentications by code (SK_ERR_VERIFY_BUSY: the verify cap's 503s while agents connect). */
+    const authFailures = async (): Promise<Record<string, number>> => {
+      const family = parsePrometheusText(await metrics()).get('sikkerkey_auth_failures_total');
+      return Object.fromEntries((family?.samples ?? []).map((x) => [x.labels['code'] ?? '?', x.value]));
     };
     const connectStart = Date.now();
     let held = 0;
@@ -158,20 +183,29 @@ export async function run(args: string[]): Promise<void> {
     await sleep(3000);
     const heldRss = rssBytes(pid);
     const heldSettled = await heldNow();
+    // The vault's CPU while the polls are held (re-polls included: each poll ends after --wait s).
+    const cpuBefore = cpuSeconds(pid);
+    await sleep(5000);
+    const heldCpuPct = round(((cpuSeconds(pid) - cpuBefore) / 5) * 100);
 
     // -- due → claim answered ------------------------------------------------------------------
     const started = new Map<string, number>();
+    const runMs: number[] = [];
     const runStart = Date.now();
     await pool(Array.from({ length: rotations }, (_, i) => i), 1, async (i) => {
       const due = Date.now();
       started.set(`s-${i}`, due);
       await op.request('POST', `/v1/projects/bench/secrets/s-${i}/rotation/run`);
-      const left = due + 50 - Date.now();
+      runMs.push(Date.now() - due);
+      const left = due + intervalMs - Date.now();
       if (left > 0) await sleep(left);
     });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && [...started.keys()].some((s) => !claims.has(s))) await sleep(100);
-    const latencies = [...started].filter(([s]) => claims.has(s)).map(([s, at]) => (claims.get(s) as number) - at);
+    const answered = [...started].filter(([s]) => claims.has(s)).map(([s, at]) => ({ due: at, ...(claims.get(s) as { polledAt: number; at: number }) }));
+    const latencies = answered.map((c) => c.at - c.due);
+    const toPoll = answered.map((c) => c.polledAt - c.due);
+    const pollToClaim = answered.map((c) => c.at - c.polledAt);
     const peakRss = Math.max(heldRss, rssBytes(pid));
     if (latencies.length < rotations) notes.push(`${rotations - latencies.length} of ${rotations} rotations were not claimed within 60 s`);
     const line = {
@@ -186,8 +220,16 @@ export async function run(args: string[]): Promise<void> {
       due_to_claim_p50_ms: round(quantile(latencies, 0.5)),
       due_to_claim_p99_ms: round(quantile(latencies, 0.99)),
       due_to_claim_max_ms: round(Math.max(...latencies)),
+      run_request_p50_ms: round(quantile(runMs, 0.5)),
+      due_to_poll_answer_p50_ms: round(quantile(toPoll, 0.5)),
+      due_to_poll_answer_p99_ms: round(quantile(toPoll, 0.99)),
+      poll_answer_to_claim_p50_ms: round(quantile(pollToClaim, 0.5)),
+      poll_answer_to_claim_p99_ms: round(quantile(pollToClaim, 0.99)),
+      held_cpu_pct: heldCpuPct,
+      interval_ms: intervalMs,
       run_seconds: round((Date.now() - runStart) / 1000),
       agent_errors: stats.errors,
+      auth_failures: await authFailures(),
       goal_rss_ok: heldRss <= 512 * MIB,
       goal_p99_ok: quantile(latencies, 0.99) <= 500,
       ulimit_n: fd.soft,
@@ -199,6 +241,8 @@ export async function run(args: string[]): Promise<void> {
     };
     say(`vault RSS: idle ${line.rss_idle_mib} MiB, ${line.polls_held} polls held ${line.rss_held_mib} MiB (goal ≤ 512), ${line.per_poll_kib} KiB per held poll; peak ${line.rss_peak_mib} MiB`);
     say(`rotation due → agent's claim answered: p50 ${line.due_to_claim_p50_ms} ms, p99 ${line.due_to_claim_p99_ms} ms (goal ≤ 500), max ${line.due_to_claim_max_ms} ms over ${line.rotations} rotations`);
+    say(`  of which: run request p50 ${line.run_request_p50_ms} ms; due → poll answered p50 ${line.due_to_poll_answer_p50_ms} / p99 ${line.due_to_poll_answer_p99_ms} ms; poll answered → claim answered p50 ${line.poll_answer_to_claim_p50_ms} / p99 ${line.poll_answer_to_claim_p99_ms} ms`);
+    say(`vault CPU with the polls held (re-polls every ${waitSeconds} s included): ${heldCpuPct} % of one core`);
     if (stats.errors > 0) say(`agent errors: ${stats.errors} (last: ${stats.lastError ?? ''})`);
     for (const n of notes) say(`note: ${n}`);
     process.stdout.write(JSON.stringify(line) + '\n');

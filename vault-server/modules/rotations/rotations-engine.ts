@@ -143,6 +143,12 @@ export async function listClaimable(ctx: VaultContext, machine: Caller, labels: 
     .innerJoin('projects', 'projects.id', 'secrets.project_id')
     .select(['rotations.id as id', 'rotations.kind as kind', 'projects.name as project', 'secrets.name as secret', 'rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as agentLabel'])
     .where('projects.locked_at', 'is', null)
+    // This machine's jobs only, before the limit: with thousands of agents, 100 jobs of others
+    // must not hide this one's.
+    .where((eb) => eb.or([
+      eb('rotation_policies.agent_machine_id', '=', machine.id),
+      ...(labels.length > 0 ? [eb('rotation_policies.agent_label', 'in', labels)] : []),
+    ]))
     .where((eb) => eb.or([
       eb.and([eb('rotations.state', '=', 'pending'), eb.or([eb('rotations.not_before', 'is', null), eb('rotations.not_before', '<=', now)])]),
       eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
