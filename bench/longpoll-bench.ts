@@ -106,7 +106,21 @@ export async function run(args: string[]): Promise<void> {
     const pid = vault.proc.proc.pid as number;
     say(`vault ${vault.url} (pid ${pid}), store ${vault.dir}`);
     const opKey = readPrivateKeyFile(vault.opKey);
-    const op = new VaultClient({ url: vault.url, key: { keyId: opKey.keyId, privateKey: opKey.privateKey }, timeoutMs: 120_000 });
+    const client = new VaultClient({ url: vault.url, key: { keyId: opKey.keyId, privateKey: opKey.privateKey }, timeoutMs: 120_000 });
+    // The operator's requests retry the vault's overload answers (503 SK_ERR_VERIFY_BUSY) while agents connect.
+    const op = {
+      request: async (method: string, path: string, body?: unknown): Promise<unknown> => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return (await client.request(method, path, body)).body;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (attempt >= 30 || (code !== 'SK_ERR_VERIFY_BUSY' && code !== 'SK_ERR_UNAVAILABLE')) throw err;
+            await sleep(200 + Math.random() * 800);
+          }
+        }
+      },
+    };
     const t0 = Date.now();
     const db = { host: 'db.bench.invalid', port: '5432', username: 'app', password: 'bench-live-password-1', database: 'app' };
     await op.request('POST', '/v1/projects', { name: 'bench' });
@@ -155,7 +169,7 @@ export async function run(args: string[]): Promise<void> {
         try {
           return (await vault.get('/metrics')).body;
         } catch (err) {
-          if (attempt >= 20 || vault.proc.proc.exitCode !== null) throw new Error(`/metrics: ${err instanceof Error ? err.message : String(err)}; vault output: ${vault.proc.output().slice(-2000)}`);
+          if (attempt >= 20 || vault.proc.proc.exitCode !== null) throw new Error(`/metrics: ${err instanceof Error ? err.message : String(err)}; vault output: ${vault.proc.output().slice(-2000)}`, { cause: err });
           await sleep(500);
         }
       }
@@ -172,8 +186,8 @@ export async function run(args: string[]): Promise<void> {
       held = await heldNow();
       if (held >= agents && preflights >= rotations) break;
       if (agentProc.exitCode !== null) throw new Error(`the agent process exited: ${agentErr}`);
-      if (Date.now() - connectStart > 180_000) {
-        notes.push(`only ${held} of ${agents} polls held after 180 s (agent errors ${stats.errors}: ${stats.lastError ?? ''})`);
+      if (Date.now() - connectStart > 240_000) {
+        notes.push(`only ${held} of ${agents} polls held after 240 s (agent errors ${stats.errors}: ${stats.lastError ?? ''})`);
         break;
       }
       await sleep(500);
