@@ -9,7 +9,7 @@
 //   node dist/bench/longpoll-agents.js <url> <keys.json> <waitSeconds>
 //
 // keys.json: [{ name, keyId, privateKeyPem }]. Writes JSON lines to stdout:
-//   {"t":"claim","agent":name,"kind":k,"project":p,"secret":s,"polledAt":ms,"at":ms}   a claim answered
+//   {"t":"claim","id":rotationId,"agent":name,"kind":k,"project":p,"secret":s,"polledAt":ms,"at":ms}   a claim answered
 //                                      (polledAt: its poll answered with the job; at: the claim answered)
 //   {"t":"stats","inFlight":n,"polls":n,"errors":n,"lastError":...}           every second
 import { readFileSync } from 'node:fs';
@@ -77,7 +77,7 @@ async function handle(key: AgentKey, job: { id: string; kind: string; project: s
     lastError = `claim ${claim.status}: ${JSON.stringify(claim.body).slice(0, 300)}`;
     return;
   }
-  emit({ t: 'claim', agent: key.name, kind: job.kind, project: job.project, secret: job.secret, polledAt, at });
+  emit({ t: 'claim', id: job.id, agent: key.name, kind: job.kind, project: job.project, secret: job.secret, polledAt, at });
   const fence = (claim.body as { fence: number }).fence;
   const step = job.kind === 'preflight'
     ? await send(key, 'POST', `/v1/agent/rotations/${encodeURIComponent(job.id)}/preflight`, { fence, ok: true, problems: [] })

@@ -153,11 +153,12 @@ export async function run(args: string[]): Promise<void> {
       buffered += d.toString();
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, nl)) as { t: string; kind?: string; secret?: string; at?: number; polledAt?: number } & typeof stats;
+        const line = JSON.parse(buffered.slice(0, nl)) as { t: string; id?: string; kind?: string; secret?: string; at?: number; polledAt?: number } & typeof stats;
         buffered = buffered.slice(nl + 1);
         if (line.t === 'stats') stats = line;
         else if (line.t === 'claim' && line.kind === 'preflight') preflights += 1;
-        else if (line.t === 'claim' && line.secret) claims.set(line.secret, { polledAt: line.polledAt as number, at: line.at as number });
+        // By rotation id: a failed job's automatic retry (same secret, later) is not the run measured.
+        else if (line.t === 'claim' && line.id) claims.set(line.id, { polledAt: line.polledAt as number, at: line.at as number });
       }
     });
     let agentErr = '';
@@ -208,8 +209,8 @@ export async function run(args: string[]): Promise<void> {
     const runStart = Date.now();
     await pool(Array.from({ length: rotations }, (_, i) => i), 1, async (i) => {
       const due = Date.now();
-      started.set(`s-${i}`, due);
-      await op.request('POST', `/v1/projects/bench/secrets/s-${i}/rotation/run`);
+      const created = await op.request('POST', `/v1/projects/bench/secrets/s-${i}/rotation/run`) as { id: string };
+      started.set(created.id, due);
       runMs.push(Date.now() - due);
       const left = due + intervalMs - Date.now();
       if (left > 0) await sleep(left);
