@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   workers: () => import('./workers-bench.js'),
   fleet: () => import('./fleet-bench.js'),
   'agent-footprint': () => import('./agent-footprint-bench.js'),
+  longpoll: () => import('./longpoll-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -35,9 +35,21 @@ import { assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rule
  * pending value on its own: only an agent's proof that live works, or an operator, ends it.
  */
 
-/** Wakes long-polls in this process when work appears (other replicas re-check every second). */
+/**
+ * Wakes long-polls in this process, after commit: `'work'` (a WorkEvent) when a job becomes
+ * claimable or will at its `notBefore`, `'finished'` (rotation id, FinishedEvent) when one ends.
+ * Listeners must accept a missing payload (an event relayed from another process may carry none)
+ * and then wake everybody who might care (vault-server/http/long-poll.ts).
+ */
 export const rotationEvents = new EventEmitter();
 rotationEvents.setMaxListeners(0);
+
+/** Whom a new or re-queued job is for, and from when (null: now). */
+export interface WorkEvent { rotationId: string; agentMachineId: string | null; agentLabel: string | null; notBefore: number | null }
+/** The secret of a rotation that ended: watches on it wake. */
+export interface FinishedEvent { project: string; secret: string }
+
+const finished = (secret: SecretRef): FinishedEvent => ({ project: secret.project.name, secret: secret.name });
 
 const UNFINISHED = [...UNFINISHED_ROTATION_STATES];
 
@@ -117,7 +129,8 @@ export async function createRotation(ctx: VaultContext, trx: Tx, req: {
     throw err;
   }
   await audit({ action: `rotation.created`, projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, kind, trigger: req.trigger } }, req.actor);
-  afterCommit(trx, () => rotationEvents.emit('work'));
+  const work: WorkEvent = { rotationId: id, agentMachineId: req.policy.agent_machine_id, agentLabel: req.policy.agent_label, notBefore };
+  afterCommit(trx, () => rotationEvents.emit('work', work));
   return { id };
 }
 
@@ -130,6 +143,12 @@ export async function listClaimable(ctx: VaultContext, machine: Caller, labels: 
     .innerJoin('projects', 'projects.id', 'secrets.project_id')
     .select(['rotations.id as id', 'rotations.kind as kind', 'projects.name as project', 'secrets.name as secret', 'rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as agentLabel'])
     .where('projects.locked_at', 'is', null)
+    // This machine's jobs only, before the limit: with thousands of agents, 100 jobs of others
+    // must not hide this one's.
+    .where((eb) => eb.or([
+      eb('rotation_policies.agent_machine_id', '=', machine.id),
+      ...(labels.length > 0 ? [eb('rotation_policies.agent_label', 'in', labels)] : []),
+    ]))
     .where((eb) => eb.or([
       eb.and([eb('rotations.state', '=', 'pending'), eb.or([eb('rotations.not_before', 'is', null), eb('rotations.not_before', '<=', now)])]),
       eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
@@ -300,7 +319,7 @@ async function refuseClaim(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: 
   }, machine);
   ctx.metrics.rotations.inc({ kind: row.kind, result: state });
   ctx.log.warn({ rotationId: row.id, secret: target, code }, `rotation ${state} at claim: ${why}`);
-  afterCommit(trx, () => rotationEvents.emit('finished', row.id));
+  afterCommit(trx, () => rotationEvents.emit('finished', row.id, finished(secret)));
   return new SikkerKeyError(code, `${why} (rotation ${row.id} is ${state})`, { details: { rotationId: row.id, state } });
 }
 
@@ -384,7 +403,7 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       details: { rotationId: id, fence, ...(version !== undefined ? { version } : {}), latencyMs: now - row.created_at },
     }, machine);
     ctx.metrics.rotations.inc({ kind: row.kind, result: succeeded });
-    afterCommit(trx, () => rotationEvents.emit('finished', id));
+    afterCommit(trx, () => rotationEvents.emit('finished', id, finished(secret)));
     return { id, state: succeeded, ...(version !== undefined ? { version } : {}) };
   });
 }
@@ -408,6 +427,7 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     const message = body.message.slice(0, 1000);
     const target = `secret:${secret.project.name}/${secret.name}`;
     const state = failOutcome(row, body);
+    let notBefore: number | null = null;
     if (state === 'failed') {
       if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
       await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
@@ -415,7 +435,8 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     } else if (state === 'stuck') {
       await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
     } else {
-      await trx.updateTable('rotations').set({ state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: now + retryDelayMs(row.attempt) }).where('id', '=', id).execute();
+      notBefore = now + retryDelayMs(row.attempt);
+      await trx.updateTable('rotations').set({ state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: notBefore }).where('id', '=', id).execute();
     }
     await audit({
       action: state === 'failed' ? 'rotation.failed' : state === 'stuck' ? 'rotation.stuck' : 'rotation.retry',
@@ -431,7 +452,13 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
         ? 'rotation stuck: the database refused to undo a dual apply (the live password works only as the retained one); the policy is failing; resolve with `sikkerkey rotation resolve`'
         : 'rotation stuck: neither credential proven; resolve with `sikkerkey rotation resolve`');
     }
-    afterCommit(trx, () => rotationEvents.emit(state === 'pending' ? 'work' : 'finished', id));
+    if (state === 'pending') {
+      const policy = row.policy_id ? await policyOf(trx, row) : null;
+      const work: WorkEvent = { rotationId: id, agentMachineId: policy?.agent_machine_id ?? null, agentLabel: policy?.agent_label ?? null, notBefore };
+      afterCommit(trx, () => rotationEvents.emit('work', work));
+    } else {
+      afterCommit(trx, () => rotationEvents.emit('finished', id, finished(secret)));
+    }
     return { id, state };
   });
 }
@@ -460,7 +487,7 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
       await trx.updateTable('rotations').set({ state: 'failed', finished_at: now, lease_until: null, error: open.error ?? 'resolved by an operator: live kept', error_code: open.error_code ?? 'SK_ERR_ROTATION_STATE' }).where('id', '=', open.id).execute();
     }
     await audit({ action: 'rotation.resolved', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: open.id, use, from: open.state } }, caller);
-    afterCommit(trx, () => rotationEvents.emit('finished', open.id));
+    afterCommit(trx, () => rotationEvents.emit('finished', open.id, finished(secret)));
     return { id: open.id, state: use === 'pending' && open.pending_version_id ? 'promoted' : 'failed', ...(version !== undefined ? { version } : {}) };
   });
 }
@@ -576,7 +603,7 @@ export async function preflightResult(ctx: VaultContext, machine: Caller, id: st
       details: { rotationId: id, problems, ...(body.flavour !== undefined ? { flavour: body.flavour } : {}), ...(body.serverVersion !== undefined ? { serverVersion: body.serverVersion } : {}) },
     }, machine);
     ctx.metrics.rotations.inc({ kind: 'preflight', result: state });
-    afterCommit(trx, () => rotationEvents.emit('finished', id));
+    afterCommit(trx, () => rotationEvents.emit('finished', id, finished(secret)));
     return { id, state };
   });
 }

@@ -8,9 +8,10 @@ import { callerOf } from '../../http/caller.js';
 import { safeInteger } from '../../http/validation.js';
 import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
-import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied, rotationEvents } from './rotations-engine.js';
+import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied } from './rotations-engine.js';
 import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
+import { WorkWaiters } from './work-waiters.js';
 
 const secretParams = {
   type: 'object', required: ['project', 'name'],
@@ -19,12 +20,11 @@ const secretParams = {
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
 const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } } as const;
 
-/** Long-polls re-check the store this often, so work created on another replica is seen too. */
-const RECHECK_MS = 1000;
-
 export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
+  // One wake-up hub per vault process: a held poll does no store work while it waits.
+  const waiters = new WorkWaiters(ctx);
 
   // -- operators ---------------------------------------------------------------------------
   app.put<{ Params: { project: string; name: string }; Body: PolicyInput }>('/v1/projects/:project/secrets/:name/rotation', {
@@ -78,29 +78,31 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();
     const labels = labelsRow ? (JSON.parse(labelsRow.labels) as string[]) : [];
     const deadline = ctx.now() + (req.query.wait ?? 0) * 1000;
-    let gone = false;
-    req.raw.once('close', () => { gone = true; });
-    for (;;) {
-      if (closing.signal.aborted) {
-        throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
+    const gone = new AbortController();
+    req.raw.once('close', () => gone.abort());
+    // Registered before the first check, so work committed while a check runs is not missed.
+    const waiter = waiters.register(machine.id, labels);
+    try {
+      for (;;) {
+        if (closing.signal.aborted) {
+          throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
+        }
+        waiter.arm();
+        const jobs = await listClaimable(ctx, machine, labels);
+        if (jobs.length > 0) return { jobs };
+        const left = deadline - ctx.now();
+        if (left <= 0 || gone.signal.aborted) return reply.code(204).send();
+        // No store work until an event or the hub's sweep names this machine (work-waiters.ts).
+        ctx.metrics.longPolls.inc();
+        try {
+          await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
+        } finally {
+          ctx.metrics.longPolls.dec();
+        }
+        if (gone.signal.aborted) return reply.code(204).send(); // nobody to answer: no re-check
       }
-      const jobs = await listClaimable(ctx, machine, labels);
-      if (jobs.length > 0) return { jobs };
-      const left = deadline - ctx.now();
-      if (left <= 0 || gone) return reply.code(204).send();
-      ctx.metrics.longPolls.inc();
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          rotationEvents.off('work', done);
-          closing.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.min(left, RECHECK_MS));
-        rotationEvents.on('work', done);
-        closing.signal.addEventListener('abort', done);
-      });
-      ctx.metrics.longPolls.dec();
+    } finally {
+      waiter.close();
     }
   });
 

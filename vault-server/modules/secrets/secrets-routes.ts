@@ -96,7 +96,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const input: SecretInput | undefined = req.body.value !== undefined ? { value: req.body.value } : req.body.fields ? { fields: req.body.fields } : undefined;
     if (!input) throw new SikkerKeyError('SK_ERR_VALIDATION', 'give either value or fields');
     const written = await setSecret(ctx, callerOf(req), { project: req.params.project, name: req.params.name, input });
-    secretEvents.emit('changed');
+    secretEvents.emit('changed', { project: req.params.project, secret: req.params.name });
     return written;
   });
 
@@ -113,7 +113,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: safeInteger({ minimum: 1, maximum: INT32_MAX }) } } },
   }, async (req) => {
     const res = await rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to });
-    secretEvents.emit('changed');
+    secretEvents.emit('changed', { project: req.params.project, secret: req.params.name });
     return res;
   });
 }
