@@ -44,22 +44,23 @@ test('IPC relay: local events go out, relayed ones are emitted here and not sent
   const channel = Object.assign(new EventEmitter(), { send: (m: unknown): boolean => { sent.push(m); return true; } });
   const relay = await startWakeupRelay({ ipc: channel, log: createLogger({ level: 'silent' }) });
   try {
-    rotationEvents.emit('work', 'rot-1');
-    rotationEvents.emit('finished', 'rot-2');
+    rotationEvents.emit('work', { rotationId: 'rot-1', agentMachineId: 'm-1', agentLabel: null, notBefore: null });
+    rotationEvents.emit('finished', 'rot-2', { project: 'p', secret: 's' });
     secretEvents.emit('changed');
+    // The arguments travel as they are: the receiving process wakes only the polls they concern.
     assert.deepEqual(sent, [
-      { sk: 'wakeup', e: 'rotation.work', id: 'rot-1' },
-      { sk: 'wakeup', e: 'rotation.finished', id: 'rot-2' },
+      { sk: 'wakeup', e: 'rotation.work', args: [{ rotationId: 'rot-1', agentMachineId: 'm-1', agentLabel: null, notBefore: null }] },
+      { sk: 'wakeup', e: 'rotation.finished', args: ['rot-2', { project: 'p', secret: 's' }] },
       { sk: 'wakeup', e: 'secret.changed' },
     ]);
     const heard: unknown[] = [];
-    const onFinished = (id: unknown): void => { heard.push(id); };
+    const onFinished = (id: unknown, which: unknown): void => { heard.push([id, which]); };
     rotationEvents.on('finished', onFinished);
-    channel.emit('message', { sk: 'wakeup', e: 'rotation.finished', id: 'rot-3' });
+    channel.emit('message', { sk: 'wakeup', e: 'rotation.finished', args: ['rot-3', { project: 'p', secret: 's' }] });
     channel.emit('message', { sk: 'wakeup', e: 'no.such' });
     channel.emit('message', { sk: 'budget-spent', key: 'ip:x', until: 1 });
     rotationEvents.off('finished', onFinished);
-    assert.deepEqual(heard, ['rot-3']);
+    assert.deepEqual(heard, [['rot-3', { project: 'p', secret: 's' }]]);
     assert.equal(sent.length, 3, 'a relayed event is not sent back');
   } finally {
     await relay.close();
@@ -77,9 +78,9 @@ test('PostgreSQL relay: a local event is a NOTIFY on sikkerkey_events; another p
     const notes: string[] = [];
     other.on('notification', (n) => { if (n.payload !== undefined) notes.push(n.payload); });
     await other.query(`LISTEN ${EVENTS_CHANNEL}`);
-    rotationEvents.emit('work', 'rot-9');
+    rotationEvents.emit('work', { rotationId: 'rot-9', agentMachineId: null, agentLabel: 'db', notBefore: null });
     await waitFor(() => notes.length, { what: 'the NOTIFY', timeoutMs: 5000, intervalMs: 20 });
-    assert.deepEqual((({ o: _o, ...rest }) => rest)(JSON.parse(notes[0] as string) as Record<string, unknown>), { sk: 'wakeup', e: 'rotation.work', id: 'rot-9' });
+    assert.deepEqual((({ o: _o, ...rest }) => rest)(JSON.parse(notes[0] as string) as Record<string, unknown>), { sk: 'wakeup', e: 'rotation.work', args: [{ rotationId: 'rot-9', agentMachineId: null, agentLabel: 'db', notBefore: null }] });
 
     let changed = 0;
     const onChanged = (): void => { changed += 1; };

@@ -3,7 +3,8 @@
  * (`rotationEvents` 'work' / 'finished', `secretEvents` 'changed' — all emitted after commit) is
  * re-emitted in the other processes serving the same store, so a long-poll held in one wakes on a
  * write made through another. The waiters themselves are unchanged: they still listen to the local
- * emitters (and still re-check the store on their own timer, the backstop if a wake-up is lost).
+ * emitters, with the arguments they carry (so the receiving hub wakes only the polls concerned);
+ * a lost wake-up is caught by each process's one safety-net sweep (http/long-poll.ts).
  *
  * - Workers of one `serve --workers N` on SQLite: IPC via the primary (worker → primary → every
  *   other worker), see `relayWakeup` for the primary's side.
@@ -29,7 +30,7 @@ import { describeUrl } from '../store/open-store.js';
 
 export const EVENTS_CHANNEL = 'sikkerkey_events';
 
-/** The events relayed: `<emitter>.<event>`, with the rotation id when the event carries one. */
+/** The events relayed: `<emitter>.<event>`, with the event's arguments (ids, and who it concerns: long-poll.ts wakes only those). */
 const RELAYED = {
   'rotation.work': [rotationEvents, 'work'],
   'rotation.finished': [rotationEvents, 'finished'],
@@ -38,12 +39,12 @@ const RELAYED = {
 type WakeName = keyof typeof RELAYED;
 
 /** One wake-up as it crosses a process boundary. */
-export interface WakeupMessage { sk: 'wakeup'; e: WakeName; id?: string }
+export interface WakeupMessage { sk: 'wakeup'; e: WakeName; args?: unknown[] }
 
 export function isWakeupMessage(m: unknown): m is WakeupMessage {
   return typeof m === 'object' && m !== null && (m as { sk?: unknown }).sk === 'wakeup'
     && Object.hasOwn(RELAYED, String((m as { e?: unknown }).e))
-    && ((m as { id?: unknown }).id === undefined || typeof (m as { id?: unknown }).id === 'string');
+    && ((m as { args?: unknown }).args === undefined || Array.isArray((m as { args?: unknown }).args));
 }
 
 /** Set while a relayed event is re-emitted here: this module's listeners then stay silent. */
@@ -53,8 +54,7 @@ function emitLocally(m: WakeupMessage): void {
   const [emitter, event] = RELAYED[m.e];
   relaying = true;
   try {
-    if (m.id === undefined) emitter.emit(event);
-    else emitter.emit(event, m.id);
+    emitter.emit(event, ...(m.args ?? []));
   } finally {
     relaying = false;
   }
@@ -64,9 +64,10 @@ function emitLocally(m: WakeupMessage): void {
 function subscribe(send: (m: WakeupMessage) => void): () => void {
   const offs: Array<() => void> = [];
   for (const [name, [emitter, event]] of Object.entries(RELAYED) as Array<[WakeName, readonly [EventEmitter, string]]>) {
-    const listener = (arg?: unknown): void => {
+    const listener = (...args: unknown[]): void => {
       if (relaying) return;
-      send(typeof arg === 'string' ? { sk: 'wakeup', e: name, id: arg } : { sk: 'wakeup', e: name });
+      // The arguments are plain data (ids, names, numbers): they survive IPC and JSON as they are.
+      send(args.length > 0 ? { sk: 'wakeup', e: name, args } : { sk: 'wakeup', e: name });
     };
     emitter.on(event, listener);
     offs.push(() => emitter.off(event, listener));
