@@ -48,7 +48,10 @@ function workerPids(v: VaultProcess): number[] {
   return (m[1] as string).split(',').map(Number);
 }
 
-/** Waits (the log comes through a pipe, after the answer) until two pids answered `status` after `from`. */
+/**
+ * Waits (the log comes through a pipe, after the answer) until two pids answered `status` after
+ * `from`. Successful requests are logged at `debug`: the vaults here run with `--log-level debug`.
+ */
 async function bothAnswered(v: VaultProcess, from: number, status: number): Promise<void> {
   await waitFor(() => answeredBy(v, from, status), { what: `both workers to log a ${status}`, timeoutMs: 5000, intervalMs: 50, until: (pids) => pids.size === 2, show: (pids) => [...pids].join(', ') });
 }
@@ -58,8 +61,8 @@ function answeredBy(v: VaultProcess, from: number, status: number): Set<number> 
   const pids = new Set<number>();
   for (const line of v.proc.output().slice(from).split('\n')) {
     if (!line.includes('"msg":"request completed"')) continue;
-    const entry = JSON.parse(line) as { pid: number; res?: { statusCode?: number } };
-    if (entry.res?.statusCode === status) pids.add(entry.pid);
+    const entry = JSON.parse(line) as { pid: number; status?: number };
+    if (entry.status === status) pids.add(entry.pid);
   }
   return pids;
 }
@@ -94,7 +97,7 @@ async function projectAndSecret(v: VaultProcess): Promise<void> {
 }
 
 test('a SIGKILLed primary leaves no worker behind: they exit and a new serve binds the port and opens the store', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2'] });
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     const pids = workerPids(v);
     assert.equal(pids.length, 2);
@@ -110,7 +113,7 @@ test('a SIGKILLed primary leaves no worker behind: they exit and a new serve bin
 });
 
 test('a worker that dies is restarted (logged) while the other serves; SIGTERM drains both and the primary exits 0', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2'] });
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     const [first] = workerPids(v);
     process.kill(first as number, 'SIGKILL');
@@ -131,7 +134,7 @@ test('a worker that dies is restarted (logged) while the other serves; SIGTERM d
 for (const dialect of ['sqlite', 'postgres'] as const) {
   test(`${dialect}: long-polls held in both workers wake on a write made through one of them`, async () => {
     const pg = dialect === 'postgres' ? await tempPgDatabase() : undefined;
-    const v = await startVaultProcess({ args: ['--workers', '2'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
+    const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
     try {
       await projectAndSecret(v);
       const key = await machineWithGrant(v, 'm');
@@ -158,7 +161,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 }
 
 test('failures spread over two workers spend the address\'s budget in both', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2'] });
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     await projectAndSecret(v);
     const key = await machineWithGrant(v, 'attacker');
@@ -186,7 +189,7 @@ test('failures spread over two workers spend the address\'s budget in both', asy
 });
 
 test('a captured signed request sent twice at once, to both workers: exactly one 200', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2'] });
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     await projectAndSecret(v);
     const key = await machineWithGrant(v, 'm');
@@ -213,7 +216,7 @@ test('SIGHUP to the primary reloads the TLS certificate in every worker', async 
   const keyFile = join(ca.dir, 'live.key');
   copyFileSync(first.certFile, certFile);
   copyFileSync(first.keyFile, keyFile);
-  const v = await startVaultProcess({ tls: { cert: certFile, key: keyFile, ca: ca.caFile }, args: ['--workers', '2'] });
+  const v = await startVaultProcess({ tls: { cert: certFile, key: keyFile, ca: ca.caFile }, args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     const pids = workerPids(v);
     const second = ca.issue();
