@@ -119,7 +119,7 @@ export async function runCanaryRace(v: RaceVault): Promise<RaceResult> {
 }
 
 /** {@link RaceVault} for a vault reached only over HTTP (a real `serve` process), as its operator. */
-export function raceVaultOverHttp(url: string, operatorKey: { keyId: string; privateKey: IdentityKey['privateKey'] }): RaceVault & { close(): void } {
+export function vaultOverHttp(url: string, operatorKey: { keyId: string; privateKey: IdentityKey['privateKey'] }): RaceVault & { close(): void } {
   const clients: VaultClient[] = [];
   const make = (key: { keyId: string; privateKey: IdentityKey['privateKey'] }): VaultClient => {
     const c = new VaultClient({ url, key: { keyId: key.keyId, privateKey: key.privateKey }, timeoutMs: 60_000 });

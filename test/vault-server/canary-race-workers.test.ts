@@ -10,7 +10,7 @@ import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { tempPgDatabase } from '../support/stores.js';
-import { raceVaultOverHttp, runCanaryRace } from '../support/canary-race.js';
+import { vaultOverHttp, runCanaryRace } from '../support/canary-race.js';
 import { waitFor } from '../support/wait.js';
 
 /** Pids that logged a served (200) read of a real secret of project `race`. */
@@ -29,7 +29,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     const pg = dialect === 'postgres' ? await tempPgDatabase() : undefined;
     const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
     const k = readPrivateKeyFile(v.opKey);
-    const rv = raceVaultOverHttp(v.url, { keyId: k.keyId, privateKey: k.privateKey });
+    const rv = vaultOverHttp(v.url, { keyId: k.keyId, privateKey: k.privateKey });
     try {
       const r = await runCanaryRace(rv);
       const pids = await waitFor(() => readersOf(v), {
