@@ -2,9 +2,11 @@
 // orphan holds the port or the store), a dead worker is restarted and SIGTERM drains them all, a
 // long-poll held in one worker wakes on a write made through the other (SQLite: IPC via the
 // primary; PostgreSQL: LISTEN/NOTIFY), the per-address failure budget is spent for both workers
-// by failures spread over them, and a captured signed request replayed on another worker fails.
+// by failures spread over them, and a captured signed request replayed on another worker fails
+// (sent to both at once, and one after the other; rounds are counted only when the request log
+// shows the two copies were answered by different workers).
 // Every request opens its own connection: cluster's round-robin hands connections to the workers
-// in turn, and the request log's pid says which worker answered.
+// in turn, and the request log's pid says which worker answered (every request, at debug level).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -53,13 +55,14 @@ async function bothAnswered(v: VaultProcess, from: number, status: number): Prom
   await waitFor(() => answeredBy(v, from, status), { what: `both workers to log a ${status}`, timeoutMs: 5000, intervalMs: 50, until: (pids) => pids.size === 2, show: (pids) => [...pids].join(', ') });
 }
 
-/** Which pids answered with `status` in the request log written after `from`. */
+/** Which pids answered with `status` in the request log written after `from` (a 200 is logged only with `--log-level debug`). */
 function answeredBy(v: VaultProcess, from: number, status: number): Set<number> {
   const pids = new Set<number>();
   for (const line of v.proc.output().slice(from).split('\n')) {
     if (!line.includes('"msg":"request completed"')) continue;
-    const entry = JSON.parse(line) as { pid: number; res?: { statusCode?: number } };
-    if (entry.res?.statusCode === status) pids.add(entry.pid);
+    // One line per request (app.ts onResponse): `status`; refusals at info, 200s only at debug.
+    const entry = JSON.parse(line) as { pid: number; status?: number };
+    if (entry.status === status) pids.add(entry.pid);
   }
   return pids;
 }
@@ -131,7 +134,7 @@ test('a worker that dies is restarted (logged) while the other serves; SIGTERM d
 for (const dialect of ['sqlite', 'postgres'] as const) {
   test(`${dialect}: long-polls held in both workers wake on a write made through one of them`, async () => {
     const pg = dialect === 'postgres' ? await tempPgDatabase() : undefined;
-    const v = await startVaultProcess({ args: ['--workers', '2'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
+    const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
     try {
       await projectAndSecret(v);
       const key = await machineWithGrant(v, 'm');
@@ -186,7 +189,7 @@ test('failures spread over two workers spend the address\'s budget in both', asy
 });
 
 test('a captured signed request sent twice at once, to both workers: exactly one 200', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2'] });
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
   try {
     await projectAndSecret(v);
     const key = await machineWithGrant(v, 'm');
@@ -241,5 +244,55 @@ test('SIGHUP to the primary reloads the TLS certificate in every worker', async 
   } finally {
     await v.close();
     ca.cleanup();
+  }
+});
+
+/** Waits until `n` requests were logged after `from` (debug level logs every request); their pids. */
+async function loggedPids(v: VaultProcess, from: number, n: number): Promise<number[]> {
+  const pids = (): number[] => v.proc.output().slice(from).split('\n').filter((l) => l.includes('"msg":"request completed"')).map((l) => (JSON.parse(l) as { pid: number }).pid);
+  return waitFor(pids, { what: `${n} logged requests`, timeoutMs: 5000, intervalMs: 20, until: (p) => p.length >= n, show: (p) => p.join(', ') });
+}
+
+test('--workers 2: a captured signed request replayed on the other worker, at once and one after the other: exactly one 200', async () => {
+  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
+  try {
+    await projectAndSecret(v);
+    const key = await machineWithGrant(v, 'm');
+    const target = '/v1/projects/p/secrets/s';
+    const WANT = 3;
+    let concurrentCross = 0;
+    let sequentialCross = 0;
+    // Each round a fresh signed request and two connections; only rounds whose two connections
+    // went to different workers (the request log's pids) count toward WANT, but every round must
+    // give exactly one 200.
+    for (let round = 0; round < 20 && (concurrentCross < WANT || sequentialCross < WANT); round++) {
+      if (concurrentCross < WANT) {
+        const headers = signedGet(v, key, target);
+        const from = v.proc.output().length;
+        const answers = await Promise.all([send(v.port, target, headers), send(v.port, target, headers)]);
+        assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], answers.map((a) => a.body).join(' | '));
+        assert.match(answers.find((a) => a.status === 401)?.body ?? '', /SK_ERR_SIGNATURE_REPLAYED/);
+        const pids = await loggedPids(v, from, 2);
+        if (new Set(pids).size === 2) concurrentCross += 1;
+      }
+      if (sequentialCross < WANT) {
+        const headers = signedGet(v, key, target);
+        const from = v.proc.output().length;
+        const first = await send(v.port, target, headers);
+        assert.equal(first.status, 200, first.body);
+        const [firstPid] = await loggedPids(v, from, 1);
+        const from2 = v.proc.output().length;
+        const replay = await send(v.port, target, headers);
+        assert.equal(replay.status, 401, replay.body);
+        assert.match(replay.body, /SK_ERR_SIGNATURE_REPLAYED/);
+        const [replayPid] = await loggedPids(v, from2, 1);
+        if (firstPid !== replayPid) sequentialCross += 1;
+      }
+    }
+    console.log(`replay across workers: ${concurrentCross} concurrent and ${sequentialCross} sequential replays landed on the other worker`);
+    assert.ok(concurrentCross >= WANT, `only ${concurrentCross} concurrent pairs went to two workers`);
+    assert.ok(sequentialCross >= WANT, `only ${sequentialCross} sequential replays went to the other worker`);
+  } finally {
+    await v.close();
   }
 });
