@@ -253,46 +253,50 @@ async function loggedPids(v: VaultProcess, from: number, n: number): Promise<num
   return waitFor(pids, { what: `${n} logged requests`, timeoutMs: 5000, intervalMs: 20, until: (p) => p.length >= n, show: (p) => p.join(', ') });
 }
 
-test('--workers 2: a captured signed request replayed on the other worker, at once and one after the other: exactly one 200', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
-  try {
-    await projectAndSecret(v);
-    const key = await machineWithGrant(v, 'm');
-    const target = '/v1/projects/p/secrets/s';
-    const WANT = 3;
-    let concurrentCross = 0;
-    let sequentialCross = 0;
-    // Each round a fresh signed request and two connections; only rounds whose two connections
-    // went to different workers (the request log's pids) count toward WANT, but every round must
-    // give exactly one 200.
-    for (let round = 0; round < 20 && (concurrentCross < WANT || sequentialCross < WANT); round++) {
-      if (concurrentCross < WANT) {
-        const headers = signedGet(v, key, target);
-        const from = v.proc.output().length;
-        const answers = await Promise.all([send(v.port, target, headers), send(v.port, target, headers)]);
-        assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], answers.map((a) => a.body).join(' | '));
-        assert.match(answers.find((a) => a.status === 401)?.body ?? '', /SK_ERR_SIGNATURE_REPLAYED/);
-        const pids = await loggedPids(v, from, 2);
-        if (new Set(pids).size === 2) concurrentCross += 1;
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`--workers 2 (${dialect}): a captured signed request replayed on the other worker, at once and one after the other: exactly one 200`, async () => {
+    const pg = dialect === 'postgres' ? await tempPgDatabase() : undefined;
+    const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
+    try {
+      await projectAndSecret(v);
+      const key = await machineWithGrant(v, 'm');
+      const target = '/v1/projects/p/secrets/s';
+      const WANT = 3;
+      let concurrentCross = 0;
+      let sequentialCross = 0;
+      // Each round a fresh signed request and two connections; only rounds whose two connections
+      // went to different workers (the request log's pids) count toward WANT, but every round must
+      // give exactly one 200.
+      for (let round = 0; round < 20 && (concurrentCross < WANT || sequentialCross < WANT); round++) {
+        if (concurrentCross < WANT) {
+          const headers = signedGet(v, key, target);
+          const from = v.proc.output().length;
+          const answers = await Promise.all([send(v.port, target, headers), send(v.port, target, headers)]);
+          assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], answers.map((a) => a.body).join(' | '));
+          assert.match(answers.find((a) => a.status === 401)?.body ?? '', /SK_ERR_SIGNATURE_REPLAYED/);
+          const pids = await loggedPids(v, from, 2);
+          if (new Set(pids).size === 2) concurrentCross += 1;
+        }
+        if (sequentialCross < WANT) {
+          const headers = signedGet(v, key, target);
+          const from = v.proc.output().length;
+          const first = await send(v.port, target, headers);
+          assert.equal(first.status, 200, first.body);
+          const [firstPid] = await loggedPids(v, from, 1);
+          const from2 = v.proc.output().length;
+          const replay = await send(v.port, target, headers);
+          assert.equal(replay.status, 401, replay.body);
+          assert.match(replay.body, /SK_ERR_SIGNATURE_REPLAYED/);
+          const [replayPid] = await loggedPids(v, from2, 1);
+          if (firstPid !== replayPid) sequentialCross += 1;
+        }
       }
-      if (sequentialCross < WANT) {
-        const headers = signedGet(v, key, target);
-        const from = v.proc.output().length;
-        const first = await send(v.port, target, headers);
-        assert.equal(first.status, 200, first.body);
-        const [firstPid] = await loggedPids(v, from, 1);
-        const from2 = v.proc.output().length;
-        const replay = await send(v.port, target, headers);
-        assert.equal(replay.status, 401, replay.body);
-        assert.match(replay.body, /SK_ERR_SIGNATURE_REPLAYED/);
-        const [replayPid] = await loggedPids(v, from2, 1);
-        if (firstPid !== replayPid) sequentialCross += 1;
-      }
+      console.log(`${dialect}: replay across workers: ${concurrentCross} concurrent and ${sequentialCross} sequential replays landed on the other worker`);
+      assert.ok(concurrentCross >= WANT, `only ${concurrentCross} concurrent pairs went to two workers`);
+      assert.ok(sequentialCross >= WANT, `only ${sequentialCross} sequential replays went to the other worker`);
+    } finally {
+      await v.close();
+      await pg?.remove();
     }
-    console.log(`replay across workers: ${concurrentCross} concurrent and ${sequentialCross} sequential replays landed on the other worker`);
-    assert.ok(concurrentCross >= WANT, `only ${concurrentCross} concurrent pairs went to two workers`);
-    assert.ok(sequentialCross >= WANT, `only ${sequentialCross} sequential replays went to the other worker`);
-  } finally {
-    await v.close();
-  }
-});
+  });
+}
