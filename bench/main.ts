@@ -9,6 +9,8 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'read-pg': () => import('./read-pg-bench.js'),
   batch: () => import('./batch-bench.js'),
   workers: () => import('./workers-bench.js'),
+  fleet: () => import('./fleet-bench.js'),
+  'agent-footprint': () => import('./agent-footprint-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   SK_ERR_BAD_REQUEST: { status: 400, what: 'the request is malformed' },
   SK_ERR_VALIDATION: { status: 400, what: 'the request body or query does not match the schema' },
   SK_ERR_BODY_TOO_LARGE: { status: 413, what: 'the request body is over the size limit' },
+  SK_ERR_REQUEST_TIMEOUT: { status: 408, what: 'the request\'s headers or body did not arrive within the listener\'s timeouts' },
+  SK_ERR_HEADERS_TOO_LARGE: { status: 431, what: 'the request\'s headers are over the HTTP server\'s size limit' },
   SK_ERR_BODY_UNEXPECTED: { status: 400, what: 'a GET, HEAD or DELETE request carries a body (no signature would cover its bytes)' },
   SK_ERR_NOT_FOUND: { status: 404, what: 'no such resource' },
   SK_ERR_ROUTE_NOT_FOUND: { status: 404, what: 'no such route' },

@@ -9,7 +9,7 @@ import { GroupCommitter } from './store/group-commit.js';
 import { StoreCaches } from './store/change-counter.js';
 import { holdAuditHead } from './modules/audit/audit-store.js';
 import type { VaultContext } from './context.js';
-import { installErrorHandling, toSikkerKeyError } from './http/errors.js';
+import { clientErrorHandler, installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installValidation } from './http/validation.js';
 import { DEFAULT_LIMITS } from './http/limits.js';
@@ -96,7 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       auditKeysError = err instanceof Error ? err : new Error(String(err));
     }
   }
-  const caches = new StoreCaches();
+  const caches = new StoreCaches({ onClear: () => metrics.cacheInvalidations.inc() });
   const commits = new GroupCommitter(opts.store, {
     ...(opts.store.durability ? { durability: opts.store.durability } : {}),
     // Every batch holds the audit chain head from its first statement to COMMIT.
@@ -138,6 +138,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ignoreTrailingSlash: false,
     ignoreDuplicateSlashes: false,
     // Errors fastify raises before routing (a malformed URL) get our shape and code too.
+    // Requests Node refuses before fastify routes them (timeouts, oversized headers, not HTTP) get our shape and code too.
+    clientErrorHandler,
     frameworkErrors: (err, _req, reply) => {
       const skErr = toSikkerKeyError(err);
       void (reply as unknown as FastifyReply).code(skErr.statusCode).send(skErr.toBody());

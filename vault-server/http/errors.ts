@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 
@@ -43,4 +44,27 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send(new SikkerKeyError('SK_ERR_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toBody());
   });
+}
+
+/**
+ * Node's HTTP server answers some requests before fastify sees them: a request or its headers
+ * slower than the listener's timeouts, headers over Node's size limit, bytes that are not HTTP.
+ * fastify's default answer there is its own JSON shape without a code; this one writes ours
+ * (`408 SK_ERR_REQUEST_TIMEOUT`, `431 SK_ERR_HEADERS_TOO_LARGE`, `400 SK_ERR_BAD_REQUEST`) and
+ * closes the connection, as Node and fastify do. Passed to fastify as `clientErrorHandler`.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const skErr = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? new SikkerKeyError('SK_ERR_REQUEST_TIMEOUT', 'the request did not arrive within the server\'s timeouts')
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? new SikkerKeyError('SK_ERR_HEADERS_TOO_LARGE', 'the request headers are over the server\'s size limit')
+      : new SikkerKeyError('SK_ERR_BAD_REQUEST', 'the request is not valid HTTP/1.1');
+  const body = JSON.stringify(skErr.toBody());
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${skErr.statusCode} ${skErr.statusCode === 408 ? 'Request Timeout' : skErr.statusCode === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

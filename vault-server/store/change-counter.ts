@@ -72,8 +72,11 @@ export class StoreCaches {
   /** How many times the caches were emptied (a metric, and what tests look at). */
   invalidations = 0;
 
-  constructor(read: ReadCounter = readChangeCounter) {
-    this.#read = read;
+  readonly #onClear: (() => void) | undefined;
+
+  constructor(opts: { read?: ReadCounter; onClear?: () => void } = {}) {
+    this.#read = opts.read ?? readChangeCounter;
+    this.#onClear = opts.onClear;
   }
 
   /** A new cache of at most `max` entries (a flood of unknown keys empties it, it never grows without bound). */
@@ -114,5 +117,6 @@ export class StoreCaches {
     this.#epoch += 1;
     this.invalidations += 1;
     for (const m of this.#maps) m.clear();
+    this.#onClear?.();
   }
 }

@@ -19,14 +19,13 @@
  * on PostgreSQL every batch appends to the audit chain, whose head row serialises them anyway).
  *
  * A job must not start another write through the same committer and wait for it: that would wait
- * for a batch that cannot begin before this one ends. Such a call is refused (SK_ERR_INTERNAL)
- * instead of hanging.
+ * for a batch that cannot begin before this one ends (a deadlock). Nothing detects it at run time
+ * (AsyncLocalStorage would cost every promise of every request); write paths take their `trx`.
  *
  * @example
  *   const commits = new GroupCommitter(store);
  *   const claimed = await commits.run((trx) => trx.insertInto('nonces').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst());
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { SikkerKeyError } from '../../protocol/errors.js';
@@ -92,7 +91,6 @@ export class GroupCommitter {
   readonly #store: { db: Kysely<Database> };
   readonly #opts: GroupCommitOptions;
   readonly #maxBatch: number;
-  readonly #inJob = new AsyncLocalStorage<true>();
   #queue: Queued[] = [];
   #scheduled = false;
   #running: Promise<void> | undefined;
@@ -117,9 +115,6 @@ export class GroupCommitter {
    * the answer waits for it in an onSend hook).
    */
   run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable' } = {}): Promise<T> {
-    if (this.#inJob.getStore()) {
-      return Promise.reject(new SikkerKeyError('SK_ERR_INTERNAL', 'a write was started from inside another write and would wait for itself'));
-    }
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ job, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
@@ -221,7 +216,7 @@ export class GroupCommitter {
       jobAfter = [];
       await sql`savepoint sk_job`.execute(trx);
       try {
-        const value = await this.#inJob.run(true, () => queued.job(trx, scope));
+        const value = await queued.job(trx, scope);
         await sql`release savepoint sk_job`.execute(trx);
         outcomes.push({ ok: true, value, after: jobAfter });
       } catch (err) {

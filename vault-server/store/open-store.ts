@@ -159,19 +159,37 @@ function openSqlite(dataDir: string): Store {
 function walSyncer(dataDir: string, walFile: string): { flush(): Promise<void>; close(): void } {
   let fd: number | undefined;
   const syncFd = (target: number): Promise<void> => new Promise((resolve, reject) => fsync(target, (err) => (err ? reject(err) : resolve())));
-  return {
-    async flush() {
-      if (fd === undefined) {
-        fd = openSync(walFile, 'r');
-        const dir = openSync(dataDir, 'r');
-        try {
-          await syncFd(dir);
-        } finally {
-          closeSync(dir);
-        }
+  const syncOnce = async (): Promise<void> => {
+    if (fd === undefined) {
+      fd = openSync(walFile, 'r');
+      const dir = openSync(dataDir, 'r');
+      try {
+        await syncFd(dir);
+      } finally {
+        closeSync(dir);
       }
-      await syncFd(fd);
-    },
+    }
+    await syncFd(fd);
+  };
+  // One fsync at a time: what commits while one runs is covered by a single follow-up fsync,
+  // shared by every batch that asked meanwhile (under load, one fsync covers many batches).
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const flush = (): Promise<void> => {
+    if (!running) {
+      running = syncOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    queued ??= running.then(() => undefined, () => undefined).then(() => {
+      queued = undefined;
+      return flush();
+    });
+    return queued;
+  };
+  return {
+    flush,
     close() {
       if (fd !== undefined) closeSync(fd);
       fd = undefined;

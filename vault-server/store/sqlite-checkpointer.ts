@@ -25,7 +25,7 @@ export function startBackgroundCheckpoints(native: SqliteDatabase.Database, file
   native.pragma('wal_autocheckpoint = 0');
   const fallBack = (why: string): void => {
     if (stopping) return;
-    native.pragma('wal_autocheckpoint = 1000');
+    if (native.open) native.pragma('wal_autocheckpoint = 1000');
     opts.onError?.(why);
   };
   worker.on('message', (msg: { error?: string }) => {
@@ -37,8 +37,10 @@ export function startBackgroundCheckpoints(native: SqliteDatabase.Database, file
   });
   worker.unref();
   return async () => {
+    if (stopping) return;
     stopping = true;
-    native.pragma('wal_autocheckpoint = 1000');
+    // The store may already be closed (SQLite then checkpoints at close by itself).
+    if (native.open) native.pragma('wal_autocheckpoint = 1000');
     worker.postMessage('stop');
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => void worker.terminate().then(() => resolve()), 2000);

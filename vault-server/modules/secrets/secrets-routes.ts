@@ -39,9 +39,10 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const caller = callerOf(req);
     if (req.query.waitForVersionAfter !== undefined) {
       const aborted = new AbortController();
-      req.raw.once('close', () => aborted.abort());
+      const abort = (): void => aborted.abort();
+      req.raw.once('close', abort);
       if (closing.signal.aborted) aborted.abort();
-      closing.signal.addEventListener('abort', () => aborted.abort(), { once: true });
+      closing.signal.addEventListener('abort', abort, { once: true });
       const after = req.query.waitForVersionAfter;
       let changed: boolean;
       try {
@@ -49,6 +50,10 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       } catch (err) {
         await auditWatchRefusal(ctx, caller, { ...req.params, after }, err);
         throw err;
+      } finally {
+        // A held watch must not leave its listener on the app-wide signal once it is answered.
+        closing.signal.removeEventListener('abort', abort);
+        req.raw.off('close', abort);
       }
       if (!changed) {
         ctx.metrics.watchUnchanged.inc();

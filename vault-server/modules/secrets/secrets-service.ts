@@ -3,7 +3,7 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { Caller } from '../../http/authenticate.js';
 import { auditDenied, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
-import { forShare, forUpdate } from '../../store/locks.js';
+import { forUpdate } from '../../store/locks.js';
 import { findProject, requireProject } from '../projects/projects-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
 import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
