@@ -24,7 +24,11 @@ export interface Combo { engine: FixtureEngine; strategy: Strategy }
 /** From the engine table: every strategy each fixture's flavour runs. */
 export const ALL_COMBOS: Combo[] = fixtureCombos();
 
-export interface CaseResult { combo: Combo; point: string; outcome: 'recovered' | 'stuck' | 'lost' | 'error'; state: string; detail?: string }
+export interface CaseResult {
+  combo: Combo; point: string; outcome: 'recovered' | 'stuck' | 'lost' | 'error'; state: string; detail?: string;
+  /** With `serve --workers N`, a vault point's crash: the worker pids SIGKILLed with the primary. */
+  killedWorkers?: number[];
+}
 
 /** A harness for one engine and strategy: users made, policy set, an operator client. */
 export interface ComboRig {
@@ -35,7 +39,7 @@ export interface ComboRig {
   close(): Promise<void>;
 }
 
-export async function startRig(combo: Combo, opts: { grace?: string } = {}): Promise<ComboRig> {
+export async function startRig(combo: Combo, opts: { grace?: string; serveArgs?: string[] } = {}): Promise<ComboRig> {
   const fx = await engineFixture(combo.engine);
   const a = `sk_cm_a_${randomTag(3)}`;
   const b = `sk_cm_b_${randomTag(3)}`;
@@ -44,6 +48,7 @@ export async function startRig(combo: Combo, opts: { grace?: string } = {}): Pro
   const h = await startRotationHarness({
     engine: combo.engine, target: fx.target(a, pw), admin: fx.admin, strategy: combo.strategy, lease: '3s',
     ...(combo.strategy !== 'single' ? { grace: opts.grace ?? '1s' } : {}), ...(combo.strategy === 'alternating' ? { alternateUsername: b } : {}),
+    ...(opts.serveArgs ? { serveArgs: opts.serveArgs } : {}),
   });
   const k = readPrivateKeyFile(join(h.dir, 'operator.key'));
   const operator = new VaultClient({ url: h.url, key: { keyId: k.keyId, privateKey: k.privateKey } });
@@ -84,6 +89,7 @@ async function rotationState(rig: ComboRig, id: string): Promise<string> {
 export async function runCase(rig: ComboRig, point: string): Promise<CaseResult> {
   const { h } = rig;
   const agents: RunningProcess[] = [];
+  let killedWorkers: number[] | undefined;
   try {
     let rotationId: string | undefined;
     if ((AGENT_POINTS as readonly string[]).includes(point)) {
@@ -100,7 +106,9 @@ export async function runCase(rig: ComboRig, point: string): Promise<CaseResult>
       agents.push(await h.startAgent());
       const run = rig.operator.request<{ id: string }>('POST', '/v1/projects/db/secrets/app/rotation/run').then((r) => r.body.id, () => undefined);
       await h.vault.waitFor(new RegExp(`fault point reached: ${point}`));
+      const kills = h.vaultKills.length;
       await h.restartVault();
+      if (h.vaultKills.length > kills) killedWorkers = h.vaultKills.at(-1);
       rotationId = await run; // lost when the vault died before answering
     }
     const settled = await quiescent(rig);
@@ -108,7 +116,10 @@ export async function runCase(rig: ComboRig, point: string): Promise<CaseResult>
     const live = await h.read();
     const works = await loginWithFields(rig.combo.engine, live.fields);
     const outcome = settled.startsWith('timeout') || settled === 'stuck' || state === 'stuck' ? 'stuck' : works ? 'recovered' : 'lost';
-    return { combo: rig.combo, point, outcome, state, ...(outcome !== 'recovered' ? { detail: `settled ${settled}, live ${works ? 'works' : 'refused'}` } : {}) };
+    return {
+      combo: rig.combo, point, outcome, state, ...(outcome !== 'recovered' ? { detail: `settled ${settled}, live ${works ? 'works' : 'refused'}` } : {}),
+      ...(killedWorkers ? { killedWorkers } : {}),
+    };
   } catch (err) {
     return { combo: rig.combo, point, outcome: 'error', state: 'unknown', detail: err instanceof Error ? err.message.slice(0, 300) : String(err) };
   } finally {
@@ -122,14 +133,15 @@ export function summaryLine(results: CaseResult[]): string {
   return `crash matrix: ${results.length} cases, ${recovered} recovered, ${lost} lost`;
 }
 
-export async function runMatrix(combos: Combo[], points: readonly string[], log: (line: string) => void = () => undefined): Promise<CaseResult[]> {
+/** `serveArgs`: more `sikkerkey-vault serve` arguments for every start of the vault, e.g. `['--workers', '2']`. */
+export async function runMatrix(combos: Combo[], points: readonly string[], log: (line: string) => void = () => undefined, opts: { serveArgs?: string[] } = {}): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (const combo of combos) {
-    const rig = await startRig(combo);
+    const rig = await startRig(combo, opts.serveArgs ? { serveArgs: opts.serveArgs } : {});
     try {
       for (const point of points) {
         const r = await runCase(rig, point);
-        log(`  ${combo.engine} ${combo.strategy} ${point}: ${r.outcome} (${r.state})${r.detail ? ` — ${r.detail}` : ''}`);
+        log(`  ${combo.engine} ${combo.strategy} ${point}: ${r.outcome} (${r.state})${r.detail ? ` — ${r.detail}` : ''}${r.killedWorkers ? ` [killed the primary and workers ${r.killedWorkers.join(', ')}]` : ''}`);
         results.push(r);
       }
     } finally {

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonOf, runBin, startBin, startExecutable } from './processes.js';
+import { childPids, jsonOf, pidGone, runBin, startBin, startExecutable } from './processes.js';
 import type { CliResult, RunningProcess } from './processes.js';
 import { VaultClient } from '../../protocol/client.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
@@ -35,6 +35,13 @@ export interface RotationHarnessOptions {
   alternateUsername?: string;
   /** Run this executable as the agent (e.g. the single executable, dist/bin/sikkerkey-agent) instead of `node dist/agent/main.js`. */
   agentExecutable?: string;
+  /**
+   * More `serve` arguments, e.g. `['--workers', '2']` (the test default is `--workers 1`). With
+   * more than one worker, `restartVault` with SIGKILL kills the whole vault at once — the primary
+   * and every worker, as `kill -9` of the service's process group would — since a fault point
+   * pauses whichever worker took the request.
+   */
+  serveArgs?: string[];
 }
 
 export interface RotationHarness {
@@ -47,8 +54,14 @@ export interface RotationHarness {
   startAgent(opts?: { faultAt?: string; name?: string; vaultUrl?: string }): Promise<RunningProcess>;
   /** The application's read of the rotated secret. */
   read(): Promise<{ version: number; fields: Record<string, string> }>;
-  /** Stops the vault (SIGKILL unless told otherwise) and starts it again on the same port; resolves to the old process's exit code. */
+  /**
+   * Stops the vault (SIGKILL unless told otherwise; with several workers, SIGKILL goes to the
+   * primary and every worker at once) and starts it again on the same port; resolves to the old
+   * (primary) process's exit code.
+   */
   restartVault(opts?: { faultAt?: string; signal?: NodeJS.Signals }): Promise<number | null>;
+  /** The worker pids each whole-vault SIGKILL (several workers) killed along with the primary, in order. */
+  readonly vaultKills: number[][];
   close(): Promise<void>;
 }
 
@@ -84,6 +97,7 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
       '--rotation-lease', opts.lease ?? '3s', '--log-level', 'info',
       ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : []),
       ...(opts.publicUrls ? [`${scheme}://127.0.0.1:${port}`, ...opts.publicUrls].flatMap((u) => ['--public-url', u]) : []),
+      ...(opts.serveArgs ?? []),
     ], { env: faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: faultAt } : {} });
     processes.push(v);
     await waitForHealth(v, `${scheme}://127.0.0.1:${port || (await portFromLog(v))}`, ca).catch((err: unknown) => {
@@ -91,6 +105,9 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
     });
     return v;
   };
+  const workersAt = (opts.serveArgs ?? []).indexOf('--workers');
+  const workers = workersAt >= 0 ? Number(opts.serveArgs?.[workersAt + 1]) : 1;
+  const vaultKills: number[][] = [];
   let vault = await startVault();
   port = await portFromLog(vault);
   const url = `${scheme}://127.0.0.1:${port}`;
@@ -119,6 +136,7 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
   return {
     dir, url,
     get vault() { return vault; },
+    vaultKills,
     sk,
     startAgent: async (o = {}) => {
       const cfg = join(dir, `agent-${o.name ?? 'a'}-${agentPort++}.json`);
@@ -139,7 +157,8 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
       return { version: r.version, fields: r.fields ?? {} };
     },
     restartVault: async (o = {}) => {
-      const code = await vault.stop(o.signal ?? 'SIGKILL');
+      const signal = o.signal ?? 'SIGKILL';
+      const code = signal === 'SIGKILL' && workers > 1 ? await killWholeVault(vault, workers, vaultKills) : await vault.stop(signal);
       vault = await startVault(o.faultAt);
       return code;
     },
@@ -148,6 +167,23 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * SIGKILL to a `serve --workers N` primary and its N workers in one go (a crash of the whole
+ * service, not a primary whose workers notice it is gone and exit); resolves to the primary's exit
+ * code once every one of them is gone. Fails when the primary has not N workers to kill.
+ */
+async function killWholeVault(v: RunningProcess, workers: number, kills: number[][]): Promise<number | null> {
+  const primary = v.proc.pid;
+  if (primary === undefined || v.proc.exitCode !== null || v.proc.signalCode !== null) return v.stop('SIGKILL');
+  const kids = childPids(primary);
+  if (kids.length !== workers) throw new Error(`the vault (pid ${primary}) has ${kids.length} child processes, not its ${workers} workers: ${kids.join(', ')}`);
+  for (const pid of kids) process.kill(pid, 'SIGKILL');
+  kills.push(kids);
+  const code = await v.stop('SIGKILL');
+  await waitFor(() => kids.filter((pid) => !pidGone(pid)), { what: `the workers ${kids.join(', ')} to be gone`, timeoutMs: 10_000, intervalMs: 20, until: (left) => left.length === 0 });
+  return code;
 }
 
 async function portFromLog(v: RunningProcess): Promise<number> {

@@ -2,9 +2,11 @@
 // orphan holds the port or the store), a dead worker is restarted and SIGTERM drains them all, a
 // long-poll held in one worker wakes on a write made through the other (SQLite: IPC via the
 // primary; PostgreSQL: LISTEN/NOTIFY), the per-address failure budget is spent for both workers
-// by failures spread over them, and a captured signed request replayed on another worker fails.
+// by failures spread over them, and a captured signed request replayed on another worker fails
+// (sent to both at once, and one after the other; rounds are counted only when the request log
+// shows the two copies were answered by different workers).
 // Every request opens its own connection: cluster's round-robin hands connections to the workers
-// in turn, and the request log's pid says which worker answered.
+// in turn, and the request log's pid says which worker answered (every request, at debug level).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -48,19 +50,17 @@ function workerPids(v: VaultProcess): number[] {
   return (m[1] as string).split(',').map(Number);
 }
 
-/**
- * Waits (the log comes through a pipe, after the answer) until two pids answered `status` after
- * `from`. Successful requests are logged at `debug`: the vaults here run with `--log-level debug`.
- */
+/** Waits (the log comes through a pipe, after the answer) until two pids answered `status` after `from`. */
 async function bothAnswered(v: VaultProcess, from: number, status: number): Promise<void> {
   await waitFor(() => answeredBy(v, from, status), { what: `both workers to log a ${status}`, timeoutMs: 5000, intervalMs: 50, until: (pids) => pids.size === 2, show: (pids) => [...pids].join(', ') });
 }
 
-/** Which pids answered with `status` in the request log written after `from`. */
+/** Which pids answered with `status` in the request log written after `from` (a 200 is logged only with `--log-level debug`). */
 function answeredBy(v: VaultProcess, from: number, status: number): Set<number> {
   const pids = new Set<number>();
   for (const line of v.proc.output().slice(from).split('\n')) {
     if (!line.includes('"msg":"request completed"')) continue;
+    // One line per request (app.ts onResponse): `status`; refusals at info, 200s only at debug.
     const entry = JSON.parse(line) as { pid: number; status?: number };
     if (entry.status === status) pids.add(entry.pid);
   }
@@ -97,7 +97,7 @@ async function projectAndSecret(v: VaultProcess): Promise<void> {
 }
 
 test('a SIGKILLed primary leaves no worker behind: they exit and a new serve binds the port and opens the store', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
+  const v = await startVaultProcess({ args: ['--workers', '2'] });
   try {
     const pids = workerPids(v);
     assert.equal(pids.length, 2);
@@ -113,7 +113,7 @@ test('a SIGKILLed primary leaves no worker behind: they exit and a new serve bin
 });
 
 test('a worker that dies is restarted (logged) while the other serves; SIGTERM drains both and the primary exits 0', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
+  const v = await startVaultProcess({ args: ['--workers', '2'] });
   try {
     const [first] = workerPids(v);
     process.kill(first as number, 'SIGKILL');
@@ -161,7 +161,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 }
 
 test('failures spread over two workers spend the address\'s budget in both', async () => {
-  const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'] });
+  const v = await startVaultProcess({ args: ['--workers', '2'] });
   try {
     await projectAndSecret(v);
     const key = await machineWithGrant(v, 'attacker');
@@ -216,7 +216,7 @@ test('SIGHUP to the primary reloads the TLS certificate in every worker', async 
   const keyFile = join(ca.dir, 'live.key');
   copyFileSync(first.certFile, certFile);
   copyFileSync(first.keyFile, keyFile);
-  const v = await startVaultProcess({ tls: { cert: certFile, key: keyFile, ca: ca.caFile }, args: ['--workers', '2', '--log-level', 'debug'] });
+  const v = await startVaultProcess({ tls: { cert: certFile, key: keyFile, ca: ca.caFile }, args: ['--workers', '2'] });
   try {
     const pids = workerPids(v);
     const second = ca.issue();
@@ -246,3 +246,57 @@ test('SIGHUP to the primary reloads the TLS certificate in every worker', async 
     ca.cleanup();
   }
 });
+
+/** Waits until `n` requests were logged after `from` (debug level logs every request); their pids. */
+async function loggedPids(v: VaultProcess, from: number, n: number): Promise<number[]> {
+  const pids = (): number[] => v.proc.output().slice(from).split('\n').filter((l) => l.includes('"msg":"request completed"')).map((l) => (JSON.parse(l) as { pid: number }).pid);
+  return waitFor(pids, { what: `${n} logged requests`, timeoutMs: 5000, intervalMs: 20, until: (p) => p.length >= n, show: (p) => p.join(', ') });
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`--workers 2 (${dialect}): a captured signed request replayed on the other worker, at once and one after the other: exactly one 200`, async () => {
+    const pg = dialect === 'postgres' ? await tempPgDatabase() : undefined;
+    const v = await startVaultProcess({ args: ['--workers', '2', '--log-level', 'debug'], ...(pg ? { databaseUrl: pg.location.databaseUrl } : {}) });
+    try {
+      await projectAndSecret(v);
+      const key = await machineWithGrant(v, 'm');
+      const target = '/v1/projects/p/secrets/s';
+      const WANT = 3;
+      let concurrentCross = 0;
+      let sequentialCross = 0;
+      // Each round a fresh signed request and two connections; only rounds whose two connections
+      // went to different workers (the request log's pids) count toward WANT, but every round must
+      // give exactly one 200.
+      for (let round = 0; round < 20 && (concurrentCross < WANT || sequentialCross < WANT); round++) {
+        if (concurrentCross < WANT) {
+          const headers = signedGet(v, key, target);
+          const from = v.proc.output().length;
+          const answers = await Promise.all([send(v.port, target, headers), send(v.port, target, headers)]);
+          assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401], answers.map((a) => a.body).join(' | '));
+          assert.match(answers.find((a) => a.status === 401)?.body ?? '', /SK_ERR_SIGNATURE_REPLAYED/);
+          const pids = await loggedPids(v, from, 2);
+          if (new Set(pids).size === 2) concurrentCross += 1;
+        }
+        if (sequentialCross < WANT) {
+          const headers = signedGet(v, key, target);
+          const from = v.proc.output().length;
+          const first = await send(v.port, target, headers);
+          assert.equal(first.status, 200, first.body);
+          const [firstPid] = await loggedPids(v, from, 1);
+          const from2 = v.proc.output().length;
+          const replay = await send(v.port, target, headers);
+          assert.equal(replay.status, 401, replay.body);
+          assert.match(replay.body, /SK_ERR_SIGNATURE_REPLAYED/);
+          const [replayPid] = await loggedPids(v, from2, 1);
+          if (firstPid !== replayPid) sequentialCross += 1;
+        }
+      }
+      console.log(`${dialect}: replay across workers: ${concurrentCross} concurrent and ${sequentialCross} sequential replays landed on the other worker`);
+      assert.ok(concurrentCross >= WANT, `only ${concurrentCross} concurrent pairs went to two workers`);
+      assert.ok(sequentialCross >= WANT, `only ${sequentialCross} sequential replays went to the other worker`);
+    } finally {
+      await v.close();
+      await pg?.remove();
+    }
+  });
+}
