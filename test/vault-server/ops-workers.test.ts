@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { signRequest } from '../../protocol/signing.js';
 import type { SignerKey } from '../../protocol/signing.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
-import { jsonOf, runBin } from '../support/processes.js';
+import { jsonOf, pidGone as gone, runBin } from '../support/processes.js';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { tempPgDatabase } from '../support/stores.js';
@@ -67,19 +67,6 @@ function answeredBy(v: VaultProcess, from: number, status: number): Set<number> 
   return pids;
 }
 
-/** Gone, or a zombie waiting for a reaper: either way it holds no socket and no file. */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return true;
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 /** Project p, secret s (version 1), and machine `name` granted s; returns the machine's key. */
 async function machineWithGrant(v: VaultProcess, name: string): Promise<SignerKey> {
