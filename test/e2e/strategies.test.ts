@@ -13,10 +13,10 @@ import { waitFor } from '../support/wait.js';
 
 const GRACE_MS = 2500;
 
-async function runWait(h: RotationHarness): Promise<{ state: string; version: number; latencyMs: number; finishedAt: number }> {
+async function runWait(h: RotationHarness): Promise<{ state: string; version: number; latencyMs: number; lastSuccessAt: number }> {
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--timeout', '60', '--json']);
   assert.equal(r.code, 0, `${r.stdout} ${r.stderr}`);
-  return JSON.parse(r.stdout) as { state: string; version: number; latencyMs: number; finishedAt: number };
+  return JSON.parse(r.stdout) as { state: string; version: number; latencyMs: number; lastSuccessAt: number };
 }
 
 const ALTERNATING: FixtureEngine[] = fixtureCombos().filter((c) => c.strategy === 'alternating').map((c) => c.engine);
@@ -57,7 +57,8 @@ for (const engine of ALTERNATING) {
       assert.equal(third.fields.username, a, 'back to the first user');
       // Measured on the vault's clock between the two promotions, not from when the test got round
       // to starting the second run (a busy machine can take seconds to spawn the CLI).
-      assert.ok(r2.finishedAt - r1.finishedAt >= GRACE_MS, `the second rotation waited out the grace period (${r2.finishedAt - r1.finishedAt} ms after the first promotion)`);
+      // (`lastSuccessAt` of a promoted run is that rotation's own promotion time.)
+      assert.ok(r2.lastSuccessAt - r1.lastSuccessAt >= GRACE_MS, `the second rotation waited out the grace period (${r2.lastSuccessAt - r1.lastSuccessAt} ms after the first promotion)`);
       assert.equal(await fx.login(a, third.fields.password as string), true);
       assert.equal(await fx.login(a, first.fields.password as string), false, 'a user\'s own old password is gone once it is rotated again');
       assert.equal(await fx.login(b, second.fields.password as string), true, 'and the previous user still logs in');
