@@ -207,10 +207,12 @@ export async function runMutations(h: Harness, tally: Tally, n: number, concurre
   const names = Object.keys(MUTATIONS);
   const byMutation: MutationResult['byMutation'] = Object.fromEntries(names.map((m) => [m, { requests: 0, failed: 0 }]));
   await pool(n, concurrency, async (i) => {
-    // Mutations that do not apply to a request kind (a body flip on a GET) try other kinds.
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      const name = names[(i + attempt) % names.length] as string;
-      const base = h.rand.pick(WEIGHTED).make(h, i);
+    // Each mutation in turn; one that does not apply to a request kind (a body flip on a GET, a
+    // query reordering on a request with one parameter) goes through the other kinds in order,
+    // so every mutation is tried whatever order concurrent requests draw random numbers in.
+    const name = names[i % names.length] as string;
+    for (let attempt = 0; attempt < KINDS.length; attempt += 1) {
+      const base = (KINDS[(i + attempt) % KINDS.length] as (typeof KINDS)[number]).make(h, i);
       const mutated = (MUTATIONS[name] as Mutation)(h, base, h.rand);
       if (mutated === undefined) continue;
       const counts = byMutation[name] as { requests: number; failed: number };
