@@ -12,11 +12,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, jsonOf, runBin } from '../../test/support/processes.js';
 import { initVaultStore } from '../../test/support/vault-process.js';
+import { freePort } from '../../test/support/services.js';
 import { canPin, onInterrupt, pinnedCommand, spawnTracked } from './child-processes.js';
 
 export interface BenchVaultOptions {
@@ -43,21 +43,9 @@ export interface BenchVault {
   machinePublicKey: string;
   pid: number;
   pinned: boolean;
-  /** The server's log so far (request lines at level info). */
+  /** The server's log so far (successful requests are logged at debug only). */
   log(): string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function getStatus(url: string): Promise<number> {
