@@ -512,3 +512,11 @@ async function verifyRequestInner(req: IncomingRequest, opts: VerifyOptions): Pr
   if (claimed !== true) fail('SK_ERR_SIGNATURE_REPLAYED', 'this nonce was already used with this key');
   return { keyId: parsed.keyId, created: parsed.created, expires: parsed.expires, nonce: parsed.nonce };
 }
+
+/**
+ * What the new key signs in `operator rotate-key` (the request itself is signed by the old key):
+ * it binds the proof to this one replacement, so it proves nothing anywhere else.
+ */
+export function rotationProofMessage(oldKeyId: string, newKeyId: string): Buffer {
+  return Buffer.from(`sikkerkey-operator-rotate-key/v1\n${oldKeyId}\n${newKeyId}`, 'utf8');
+}

@@ -21,6 +21,8 @@ import { installShutdownGate } from './http/shutdown.js';
 import { createVaultMetrics } from './metrics.js';
 import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
+import { keyUseRecorder } from './modules/operators/operators-service.js';
+import { operatorsRoutes } from './modules/operators/operators-routes.js';
 import { projectsRoutes } from './modules/projects/projects-routes.js';
 import { secretsRoutes } from './modules/secrets/secrets-routes.js';
 import { machinesRoutes } from './modules/machines/machines-routes.js';
@@ -157,6 +159,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
   const seen = lastSeenRecorder(ctx);
+  const keyUsed = keyUseRecorder(ctx);
   const geoip = opts.geoipDb ? await openGeoIp(opts.geoipDb) : undefined;
   const guard = installAuthGuard(app, {
     now: ctx.now,
@@ -201,6 +204,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   app.addHook('preHandler', async (req) => {
     if (req.caller?.kind === 'machine') seen(req.caller.id);
+    else if (req.caller?.kind === 'operator') keyUsed(req.caller.keyId);
   });
 
   healthRoutes(app, ctx, { metrics: opts.metricsEndpoint ?? true });
@@ -212,6 +216,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
+  operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {
     const stop = startScheduler(ctx);

@@ -35,8 +35,10 @@ export async function initVault(store: Store, req: { operatorPublicKey: string; 
       ...audit.rows.map((r) => ({ ...r, updated_at: now })),
     ]).execute();
     const operatorId = randomUUID();
-    await trx.insertInto('operators').values({
-      id: operatorId, name: req.operatorName ?? 'owner', role: 'owner', public_key: Buffer.from(raw), key_id: operatorKeyId, status: 'active', created_at: now,
+    await trx.insertInto('operators').values({ id: operatorId, name: req.operatorName ?? 'owner', role: 'owner', status: 'active', created_at: now, created_by: null }).execute();
+    await trx.insertInto('operator_keys').values({
+      key_id: operatorKeyId, operator_id: operatorId, public_key: Buffer.from(raw), label: 'initial', created_at: now, created_by: null,
+      last_used_at: null, revoked_at: null, revoked_by: null,
     }).execute();
     await appendAudit(trx, store.dialect, {
       actorKind: 'system', actorId: null, action: 'vault.init', target: `operator:${req.operatorName ?? 'owner'}`, outcome: 'success',

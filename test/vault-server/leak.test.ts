@@ -10,7 +10,7 @@ import type { InjectedResponse } from '../support/vault-app.js';
 import { generateIdentityKey } from '../../protocol/keys.js';
 
 const TABLES = [
-  'vault_meta', 'projects', 'project_keys', 'secrets', 'secret_versions', 'grants', 'operators', 'machines', 'ai_agents',
+  'vault_meta', 'projects', 'project_keys', 'secrets', 'secret_versions', 'grants', 'operators', 'operator_keys', 'operator_invitations', 'machines', 'ai_agents',
   'enrollment_tokens', 'bootstrap_tokens', 'machine_extensions', 'rotation_policies', 'rotations', 'audit_events', 'audit_head',
   'webhooks', 'webhook_deliveries', 'nonces', 'sweeper_leases',
 ] as const;

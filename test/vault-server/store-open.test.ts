@@ -16,7 +16,7 @@ import type { Database } from '../../vault-server/store/database.js';
 import { forEachStore, pgUrl, seedSecret } from '../support/stores.js';
 
 const ALL_TABLES: ReadonlyArray<keyof Database> = [
-  'vault_meta', 'projects', 'project_keys', 'secrets', 'secret_versions', 'grants', 'operators', 'machines', 'ai_agents',
+  'vault_meta', 'projects', 'project_keys', 'secrets', 'secret_versions', 'grants', 'operators', 'operator_keys', 'operator_invitations', 'machines', 'ai_agents',
   'enrollment_tokens', 'bootstrap_tokens', 'machine_extensions', 'rotation_policies', 'rotations', 'audit_events', 'audit_head',
   'webhooks', 'webhook_deliveries', 'nonces', 'sweeper_leases',
 ];

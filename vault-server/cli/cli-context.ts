@@ -3,9 +3,10 @@ import { SikkerKeyError } from '../../protocol/errors.js';
 import { printResult } from '../../protocol/cli.js';
 import { VaultClient } from '../../protocol/client.js';
 
-interface GlobalOpts { url?: string; keyFile?: string; json?: boolean }
+export interface GlobalOpts { url?: string; keyFile?: string; json?: boolean }
 
-function globals(cmd: Command): GlobalOpts {
+/** --url, --key-file, --json wherever they were given on the line (they belong to the program). */
+export function globals(cmd: Command): GlobalOpts {
   return cmd.optsWithGlobals<GlobalOpts>();
 }
 

@@ -7,6 +7,7 @@ import { clientFor, out } from './cli-context.js';
 import { rotationCommands } from './rotation-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { canaryCommands } from './canary-commands.js';
+import { operatorCommands } from './operator-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -190,5 +191,6 @@ function readCheckpointFile(path: string): string {
 rotationCommands(program);
 lifecycleCommands(program);
 canaryCommands(program);
+operatorCommands(program);
 
 await runCli(program);

@@ -4,6 +4,7 @@ import { SikkerKeyError } from '../../protocol/errors.js';
 import { publicKeyObject } from '../../protocol/keys.js';
 import { ed25519Verify, ed25519VerifyAsync, verifyRequest } from '../../protocol/signing.js';
 import { rateLimited } from './auth-guard.js';
+import { pickAuthority } from './proof-of-possession.js';
 import type { NonceStore } from '../../protocol/signing.js';
 import type { Store } from '../store/open-store.js';
 import type { StoreCaches } from '../store/change-counter.js';
@@ -70,9 +71,13 @@ async function findIdentity(store: Store, kinds: readonly IdentityKind[], keyId:
         .where('key_id', '=', keyId).executeTakeFirst();
       if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: row.expires_at, machine: row };
     } else if (kind === 'operator') {
-      const row = await store.db.selectFrom('operators').select(['id', 'name', 'public_key', 'status', 'role'])
-        .where('key_id', '=', keyId).executeTakeFirst();
-      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, role: row.role as OperatorRole, expiresAt: null };
+      const row = await store.db.selectFrom('operator_keys').innerJoin('operators', 'operators.id', 'operator_keys.operator_id')
+        .select(['operators.id as id', 'operators.name as name', 'operator_keys.public_key as public_key', 'operators.status as status',
+          'operators.role as role', 'operator_keys.revoked_at as revoked_at'])
+        .where('operator_keys.key_id', '=', keyId).executeTakeFirst();
+      if (row) {
+        return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.revoked_at === null ? row.status : 'key_revoked', role: row.role, expiresAt: null };
+      }
     } else {
       const row = await store.db.selectFrom('ai_agents').select(['id', 'name', 'public_key', 'status'])
         .where('key_id', '=', keyId).executeTakeFirst();
@@ -231,17 +236,8 @@ function checkStatus(identity: IdentityRow, nowMs: number): void {
     throw new SikkerKeyError('SK_ERR_MACHINE_EXPIRED', 'this machine\'s lifetime has ended');
   }
   if (identity.kind === 'machine') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+  if (identity.status === 'key_revoked') throw new SikkerKeyError('SK_ERR_KEY_REVOKED', `this key of ${identity.kind} ${identity.name} was revoked`);
   throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this ${identity.kind} is ${identity.status}`);
-}
-
-/**
- * The Host header chooses among the configured authorities only; an unlisted Host falls back to
- * the first, and the signature then fails unless it really covered that authority.
- */
-function pickAuthority(request: FastifyRequest, authorities: readonly string[]): string {
-  const host = request.headers.host?.toLowerCase();
-  if (host && authorities.includes(host)) return host;
-  return authorities[0] ?? '';
 }
 
 function parseJsonBody(request: FastifyRequest, body: Buffer): unknown {

@@ -111,13 +111,41 @@ export interface OperatorsTable {
   id: string;
   name: string;
   role: OperatorRole;
-  /** Raw 32-byte Ed25519 public key. */
-  public_key: Buffer;
-  /** RFC 7638 thumbprint of the public key. */
-  key_id: string;
   status: IdentityStatus;
   created_at: Ms;
   created_by: string | null;
+}
+
+/** An operator's keys (migration 0006): one person, several devices; a revoked key stays, refused. */
+export interface OperatorKeysTable {
+  /** RFC 7638 thumbprint of the public key. */
+  key_id: string;
+  operator_id: string;
+  /** Raw 32-byte Ed25519 public key. */
+  public_key: Buffer;
+  label: string;
+  created_at: Ms;
+  created_by: string | null;
+  /** Written at most once a minute per key (it does not move the change counter). */
+  last_used_at: Ms | null;
+  revoked_at: Ms | null;
+  revoked_by: string | null;
+}
+
+/** Single-use invitations: a new operator (`role` set) or one more key for an existing one (`operator_id` set). */
+export interface OperatorInvitationsTable {
+  id: string;
+  /** SHA-256 (hex) of the token; the token itself is never stored. */
+  token_hash: string;
+  name: string;
+  role: OperatorRole | null;
+  operator_id: string | null;
+  expires_at: Ms;
+  created_at: Ms;
+  created_by: string;
+  accepted_at: Ms | null;
+  accepted_key_id: string | null;
+  revoked_at: Ms | null;
 }
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
@@ -365,6 +393,8 @@ export interface Database {
   secret_versions: SecretVersionsTable;
   grants: GrantsTable;
   operators: OperatorsTable;
+  operator_keys: OperatorKeysTable;
+  operator_invitations: OperatorInvitationsTable;
   machines: MachinesTable;
   ai_agents: AiAgentsTable;
   enrollment_tokens: TokensTable;

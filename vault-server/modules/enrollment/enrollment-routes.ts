@@ -1,14 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import { keyIdFromPublicKey, parsePublicKey, publicKeyObject } from '../../../protocol/keys.js';
-import { peekKeyId, verifyRequest } from '../../../protocol/signing.js';
+import { parsePublicKey } from '../../../protocol/keys.js';
+import { peekKeyId } from '../../../protocol/signing.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { safeInteger } from '../../http/validation.js';
 import type { AuthGuard } from '../../http/auth-guard.js';
-import { rateLimited } from '../../http/auth-guard.js';
+import { refuseSpentAddress, verifyProofOfPossession } from '../../http/proof-of-possession.js';
 import type { Ed25519Verifier } from '../../http/verify-limiter.js';
 import { createNonceStore } from '../../store/nonce-store.js';
 import type { GeoIpLookup } from '../machines/machine-geoip.js';
@@ -60,16 +60,6 @@ function toRequest(b: TokenBody): CreateTokenRequest {
 }
 
 /**
- * The Host header chooses among the configured authorities only (as the auth hook does): an
- * unlisted Host falls back to the first, and the signature then fails unless it covered that.
- */
-function pickAuthority(request: FastifyRequest, authorities: readonly string[]): string {
-  const host = request.headers.host?.toLowerCase();
-  if (host && authorities.includes(host)) return host;
-  return authorities[0] ?? '';
-}
-
-/**
  * Token management for operators (`/v1/enrollment-tokens`, `/v1/bootstrap-tokens`) and the
  * registration route `POST /v1/enroll`, which authenticates on its own: the request must be
  * signed by the very key it registers (proof of possession), with a fresh nonce.
@@ -109,10 +99,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
   app.post<{ Body: { token: string; publicKey: string; hostname: string } }>('/v1/enroll', {
     config: { auth: 'none' },
     // The route authenticates itself, so it also honours the shared failure budgets itself.
-    onRequest: async (req) => {
-      const wait = deps.guard.retryAfter(req.ip);
-      if (wait > 0) throw rateLimited(wait);
-    },
+    onRequest: refuseSpentAddress(deps.guard),
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['token', 'publicKey', 'hostname'],
@@ -131,15 +118,8 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
     const refusal: EnrollRefusal = { tokenId: null, kind: null, reason: 'signature' };
     try {
       const raw = parsePublicKey(req.body.publicKey);
-      const keyId = keyIdFromPublicKey(raw);
-      await verifyRequest(
-        { method: req.method, target: req.raw.url ?? req.url, headers: req.headers, body: req.rawBody ?? Buffer.alloc(0) },
-        {
-          authority: pickAuthority(req, deps.authorities), now: ctx.now, nonces, verify: deps.verify,
-          // Proof of possession: the only key that may sign a registration is the one it registers.
-          lookupKey: (id) => (id === keyId ? publicKeyObject(raw) : undefined),
-        },
-      );
+      // Proof of possession: the only key that may sign a registration is the one it registers.
+      const keyId = await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now }, raw);
       const result = await enrollMachine(ctx, { ...(deps.geoip ? { geoip: deps.geoip } : {}) }, {
         token: req.body.token, publicKey: raw, keyId, hostname: req.body.hostname, sourceIp,
       }, refusal);

@@ -17,6 +17,7 @@ import { forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { matchesCidr } from '../../http/auth-guard.js';
 import { evaluateGuards } from '../machines/machine-constraints.js';
 import type { GeoIpLookup } from '../machines/machine-geoip.js';
+import { keyOwner } from '../../store/identity-keys.js';
 import { BOOTSTRAP_MAX_LIFETIME_MS, HOSTNAME_MAX_LENGTH, TOKEN_KINDS, hashToken, kindOfToken, parseTokenConstraints } from './enrollment-tokens.js';
 import type { TokenGrant, TokenKind } from './enrollment-tokens.js';
 import { DEFAULT_NAME_TEMPLATE, hasRandom, renderName } from './enrollment-name-template.js';
@@ -153,10 +154,7 @@ async function mint(
     throw new SikkerKeyError('SK_ERR_TOKEN_CONSTRAINT', `the token's ${guard.rule} guardrail refuses this registration: ${guard.message}`, { details: { constraint: guard.rule } });
   }
 
-  const taken = await trx.selectFrom('machines').select('name').where('key_id', '=', req.keyId).executeTakeFirst()
-    ?? await trx.selectFrom('operators').select('name').where('key_id', '=', req.keyId).executeTakeFirst()
-    ?? await trx.selectFrom('ai_agents').select('name').where('key_id', '=', req.keyId).executeTakeFirst();
-  if (taken) {
+  if (await keyOwner(trx, req.keyId)) {
     note(token.id, 'key already registered');
     throw new SikkerKeyError('SK_ERR_CONFLICT', 'this public key is registered already; generate a new key to enroll another machine');
   }

@@ -5,6 +5,8 @@ import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { forUpdate, isUniqueViolation } from '../../store/locks.js';
+import { keyOwner } from '../../store/identity-keys.js';
+import { throttledRecorder } from '../../store/throttled-recorder.js';
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
 
@@ -49,10 +51,10 @@ export async function addMachine(ctx: VaultContext, caller: Caller, req: {
   const now = ctx.now();
   try {
     await writeTx(ctx, async (trx, audit) => {
-      const takenByOther = await trx.selectFrom('operators').select('id').where('key_id', '=', keyId).executeTakeFirst()
-        ?? await trx.selectFrom('ai_agents').select('id').where('key_id', '=', keyId).executeTakeFirst();
+      const owner = await keyOwner(trx, keyId);
       // One key, one identity: an operator's key registered as a machine would let it read values.
-      if (takenByOther) throw new SikkerKeyError('SK_ERR_CONFLICT', 'this public key already belongs to another identity');
+      // (A machine's own key is left to the unique index.)
+      if (owner && owner.kind !== 'machine') throw new SikkerKeyError('SK_ERR_CONFLICT', 'this public key already belongs to another identity');
       await trx.insertInto('machines').values({
         id, name: req.name, public_key: Buffer.from(raw), key_id: keyId, labels: JSON.stringify(req.labels ?? []),
         status: 'active', expires_at: req.expiresInMs ? now + req.expiresInMs : null, ip_allowlist: null,
@@ -96,14 +98,8 @@ export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOr
 
 /** Liveness for `machine list` / `rotation status`: written at most once per interval per machine. */
 export function lastSeenRecorder(ctx: VaultContext, intervalMs = 15_000): (machineId: string) => void {
-  const written = new Map<string, number>();
-  return (machineId) => {
-    const now = ctx.now();
-    if ((written.get(machineId) ?? 0) + intervalMs > now) return;
-    written.set(machineId, now);
-    ctx.store.db.updateTable('machines').set({ last_seen_at: now }).where('id', '=', machineId).execute()
-      .catch((err: unknown) => ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not record last_seen_at'));
-  };
+  return throttledRecorder(ctx, intervalMs, 'last_seen_at',
+    (machineId, now) => ctx.store.db.updateTable('machines').set({ last_seen_at: now }).where('id', '=', machineId).execute());
 }
 
 // -- lifecycle: extensions ----------------------------------------------------------------

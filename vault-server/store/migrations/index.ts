@@ -13,6 +13,7 @@ import { rotationOperationsMigration } from './0002-rotation-operations.js';
 import { rotationOutcomesMigration } from './0003-rotation-outcomes.js';
 import { auditMacMigration } from './0004-audit-mac.js';
 import { changeCounterMigration } from './0005-change-counter.js';
+import { operatorKeysMigration } from './0006-operator-keys.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -21,6 +22,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0003-rotation-outcomes', rotationOutcomesMigration],
   ['0004-audit-mac', auditMacMigration],
   ['0005-change-counter', changeCounterMigration],
+  ['0006-operator-keys', operatorKeysMigration],
 ];
 
 /** Every migration name, in order. */
