@@ -51,6 +51,9 @@ export interface ProjectsTable {
   locked_at: Ms | null;
   locked_reason: string | null;
   created_at: Ms;
+  /** In the trash since (migration 0007); purged after `serve --trash-days`. */
+  deleted_at: Ms | null;
+  deleted_by: string | null;
 }
 
 /** Every project key version still referenced by a secret version (the current one included). */
@@ -73,6 +76,12 @@ export interface SecretsTable {
   canary_lock_machine_projects: Flag;
   current_version: number | null;
   created_at: Ms;
+  /** In the trash since (migration 0007): reads 404, grants do not apply, policies pause. */
+  deleted_at: Ms | null;
+  deleted_by: string | null;
+  description: string | null;
+  /** JSON object of string tags, e.g. {"team":"payments"}. */
+  tags: Json | null;
 }
 
 export type SecretVersionState = 'pending' | 'live' | 'previous' | 'retired' | 'discarded';
@@ -250,6 +259,8 @@ export interface RotationPoliciesTable {
   password_policy: Json | null;
   grace_ms: Ms;
   enabled: Flag;
+  /** Why a disabled policy is paused when not by an operator: 'secret_deleted' | 'project_deleted' | 'machine_removed' (migration 0007). */
+  paused_reason: string | null;
   next_run_at: Ms | null;
   failing: Flag;
   consecutive_failures: Counter;

@@ -14,6 +14,7 @@ import { rotationOutcomesMigration } from './0003-rotation-outcomes.js';
 import { auditMacMigration } from './0004-audit-mac.js';
 import { changeCounterMigration } from './0005-change-counter.js';
 import { operatorKeysMigration } from './0006-operator-keys.js';
+import { lifecycleMigration } from './0007-lifecycle.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -23,6 +24,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0004-audit-mac', auditMacMigration],
   ['0005-change-counter', changeCounterMigration],
   ['0006-operator-keys', operatorKeysMigration],
+  ['0007-lifecycle', lifecycleMigration],
 ];
 
 /** Every migration name, in order. */
