@@ -4,7 +4,7 @@
  * from memory caches that are checked against the store's change counter inside the read's own
  * transaction (store/change-counter.ts). A disabled machine, a removed grant, a locked project or
  * a promoted version moves the counter (triggers, migration 0005), so the very next read on every
- * worker and replica loads them afresh. Nothing here is a plaintext: values stay encrypted in
+ * worker and replica loads them afresh. Projects and secrets in the trash are not found (404). Nothing here is a plaintext: values stay encrypted in
  * the cache exactly as in the store.
  *
  * This file imports nothing from the secrets or canaries services, so both can use it.
@@ -80,12 +80,12 @@ export async function readLookups(ctx: VaultContext, trx: Tx): Promise<ReadLooku
     machineStatus: (id) => view.get(m.machines, id, async () =>
       (await trx.selectFrom('machines').select('status').where('id', '=', id).executeTakeFirst())?.status),
     project: (name) => view.get(m.projects, name, () =>
-      trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at']).where('name', '=', name).executeTakeFirst()),
+      trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at']).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
     grants: (machineId, projectId) => view.get(m.grants, `${machineId}\u0000${projectId}`, () =>
       trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', machineId).where('project_id', '=', projectId).execute()),
     secret: (projectId, name) => view.get(m.secrets, `${projectId}\u0000${name}`, () =>
       trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'canary_lock_machine_projects', 'current_version'])
-        .where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst()),
+        .where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
     liveVersion: (secretId) => view.get(m.live, secretId, () =>
       trx.selectFrom('secret_versions').select(['version', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
         .where('secret_id', '=', secretId).where('state', '=', 'live').executeTakeFirst()),
