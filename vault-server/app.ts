@@ -23,6 +23,9 @@ import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
 import { keyUseRecorder } from './modules/operators/operators-service.js';
 import { operatorsRoutes } from './modules/operators/operators-routes.js';
+import { trashRoutes } from './modules/trash/trash-routes.js';
+import { DEFAULT_TRASH_DAYS } from './modules/trash/trash-service.js';
+import { startTrashSweeper } from './modules/trash/trash-sweeper.js';
 import { projectsRoutes } from './modules/projects/projects-routes.js';
 import { secretsRoutes } from './modules/secrets/secrets-routes.js';
 import { machinesRoutes } from './modules/machines/machines-routes.js';
@@ -74,6 +77,10 @@ export interface AppOptions {
   geoipDb?: string;
   /** Run the machine expiry sweeper in this process (every minute; `serve` does). Tests call sweepMachines. */
   machineSweeper?: boolean | { everyMs: number };
+  /** Days a deleted project or secret stays in the trash before the sweeper purges it (`serve --trash-days`, default 30). */
+  trashDays?: number;
+  /** Run the trash sweeper in this process (hourly; `serve` does). Tests call sweepTrash. */
+  trashSweeper?: boolean | { everyMs: number };
   /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
   limits?: Partial<ServerLimits>;
   /** Called with every route as it is registered (tests inspect the route schemas). */
@@ -217,6 +224,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   canariesRoutes(app, ctx);
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
+  const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
+  trashRoutes(app, ctx, { trashDays });
+  if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {
     const stop = startScheduler(ctx);

@@ -42,6 +42,8 @@ export interface VaultConfig {
   readonly verifyConcurrency: number | undefined;
   /** --max-connections as given (undefined: the default); start-up caps it at `ulimit -n` − 256. */
   readonly maxConnections: number | undefined;
+  /** Days a deleted project or secret stays in the trash before it is purged; undefined: 30. */
+  readonly trashDays: number | undefined;
   /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
   readonly workers: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
@@ -82,6 +84,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
+  { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
 ];
 
@@ -111,6 +114,7 @@ export interface VaultFlags {
   shutdownTimeout?: string;
   verifyConcurrency?: string;
   maxConnections?: string;
+  trashDays?: string;
   workers?: string;
 }
 
@@ -268,6 +272,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const verifyConcurrency = get('verifyConcurrency', count);
   const maxConnections = get('maxConnections', count);
   const workers = get('workers', count);
+  const trashDays = get('trashDays', count);
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
 
   return Object.freeze({
@@ -287,6 +292,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     shutdownTimeoutMs,
     maxConnections,
     workers,
+    trashDays,
     warnings: Object.freeze(warnings),
   });
 }

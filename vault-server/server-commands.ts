@@ -67,7 +67,7 @@ export interface Running {
 }
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl'>>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays'>>;
 
 export interface StartServerOptions {
   store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
@@ -97,7 +97,8 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
   }
   const { app } = await buildApp({
     limits: { maxConnections: maxConnections.value },
-    store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background,
+    store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, trashSweeper: background,
+    ...(settings.trashDays !== undefined ? { trashDays: settings.trashDays } : {}),
     ...(opts.failureBudget ? { failureBudget: opts.failureBudget } : {}),
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
     rotationLeaseSeconds: settings.rotationLeaseSeconds,

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { VaultContext } from '../../context.js';
 import { safeInteger } from '../../http/validation.js';
-import { findProject } from '../projects/projects-service.js';
 import { sign } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
@@ -21,7 +20,8 @@ export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const q = req.query;
     let projectId: string | undefined;
     if (q.project) {
-      projectId = (await findProject(ctx.store.db, q.project))?.id;
+      // A project in the trash keeps its history listable.
+      projectId = (await ctx.store.db.selectFrom('projects').select('id').where('name', '=', q.project).executeTakeFirst())?.id;
       if (!projectId) return { events: [] };
     }
     const events = await listAudit(ctx.store.db, {

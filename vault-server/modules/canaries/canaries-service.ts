@@ -69,7 +69,7 @@ export async function createCanary(ctx: VaultContext, caller: Caller, req: Creat
 export async function listCanaries(ctx: VaultContext, projectName: string): Promise<CanaryView[]> {
   const project = await requireProject(ctx.store.db, projectName);
   const rows = await ctx.store.db.selectFrom('secrets').select(['name', 'kind', 'current_version', 'canary_lock_machine_projects', 'created_at'])
-    .where('project_id', '=', project.id).where('is_canary', '=', 1).orderBy('name').execute();
+    .where('project_id', '=', project.id).where('is_canary', '=', 1).where('deleted_at', 'is', null).orderBy('name').execute();
   return rows.map((r) => ({
     project: projectName, name: r.name, kind: r.kind, version: r.current_version, lockMachineProjects: r.canary_lock_machine_projects === 1, createdAt: r.created_at,
   }));

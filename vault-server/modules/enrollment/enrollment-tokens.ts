@@ -263,7 +263,7 @@ export async function createToken(ctx: VaultContext, caller: Caller, kind: Token
     const grants: TokenGrant[] = [];
     const secrets = [...new Set(req.secrets ?? [])];
     for (const name of secrets) {
-      const s = await trx.selectFrom('secrets').select('id').where('project_id', '=', project.id).where('name', '=', name).executeTakeFirst();
+      const s = await trx.selectFrom('secrets').select('id').where('project_id', '=', project.id).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
       if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in project ${JSON.stringify(req.project)}`);
       grants.push({ projectId: project.id, project: req.project, secretId: s.id, secret: name });
     }

@@ -26,7 +26,7 @@ export async function addGrant(ctx: VaultContext, caller: Caller, req: { machine
     const project = await requireProject(trx, req.project);
     let secretId: string | null = null;
     if (req.secret) {
-      const s = await trx.selectFrom('secrets').select(['id', 'kind']).where('project_id', '=', project.id).where('name', '=', req.secret).executeTakeFirst();
+      const s = await trx.selectFrom('secrets').select(['id', 'kind']).where('project_id', '=', project.id).where('name', '=', req.secret).where('deleted_at', 'is', null).executeTakeFirst();
       if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.secret)} in project ${JSON.stringify(req.project)}`);
       if (req.fields && s.kind === 'plain') throw new SikkerKeyError('SK_ERR_VALIDATION', `secret ${req.secret} is plain: it has no fields to grant`);
       secretId = s.id;

@@ -24,9 +24,18 @@ export interface ProjectRow {
   locked_reason: string | null;
 }
 
+/** The project of that name, unless it is in the trash. */
 export async function findProject(trx: Tx, name: string): Promise<ProjectRow | undefined> {
   return trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at', 'locked_reason'])
-    .where('name', '=', name).executeTakeFirst();
+    .where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
+}
+
+/** A unique-name conflict explained: the name may belong to a project in the trash. */
+async function nameTaken(db: Tx, name: string): Promise<SikkerKeyError> {
+  const trashed = await db.selectFrom('projects').select('id').where('name', '=', name).where('deleted_at', 'is not', null).executeTakeFirst();
+  return new SikkerKeyError('SK_ERR_CONFLICT', trashed
+    ? `a project named ${JSON.stringify(name)} is in the trash: restore it (project restore) or purge it (trash purge) first`
+    : `a project named ${JSON.stringify(name)} exists already`);
 }
 
 export async function requireProject(trx: Tx, name: string): Promise<ProjectRow> {
@@ -48,7 +57,7 @@ export async function createProject(ctx: VaultContext, caller: Caller, name: str
       await audit({ action: 'project.create', projectId: id, target: `project:${name}`, outcome: 'success' }, caller);
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new SikkerKeyError('SK_ERR_CONFLICT', `a project named ${JSON.stringify(name)} exists already`);
+    if (isUniqueViolation(err)) throw await nameTaken(ctx.store.db, name);
     throw err;
   }
   return { id, name, keyVersion: 1, locked: false, lockedAt: null, lockedReason: null, createdAt: now };
@@ -56,7 +65,7 @@ export async function createProject(ctx: VaultContext, caller: Caller, name: str
 
 export async function listProjects(ctx: VaultContext): Promise<ProjectView[]> {
   const rows = await ctx.store.db.selectFrom('projects')
-    .select(['id', 'name', 'key_version', 'locked_at', 'locked_reason', 'created_at']).orderBy('name').execute();
+    .select(['id', 'name', 'key_version', 'locked_at', 'locked_reason', 'created_at']).where('deleted_at', 'is', null).orderBy('name').execute();
   return rows.map((r) => ({
     id: r.id, name: r.name, keyVersion: r.key_version, locked: r.locked_at !== null,
     lockedAt: r.locked_at, lockedReason: r.locked_reason, createdAt: r.created_at,
@@ -106,5 +115,21 @@ export async function unlockProject(ctx: VaultContext, caller: Caller, name: str
   });
   const view = (await listProjects(ctx)).find((p) => p.name === name);
   if (!view) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no project named ${JSON.stringify(name)}`);
+  return view;
+}
+
+export async function renameProject(ctx: VaultContext, caller: Caller, name: string, to: string): Promise<ProjectView> {
+  try {
+    await writeTx(ctx, async (trx, audit) => {
+      const project = await requireProject(trx, name);
+      await trx.updateTable('projects').set({ name: to }).where('id', '=', project.id).execute();
+      await audit({ action: 'project.rename', projectId: project.id, target: `project:${to}`, outcome: 'success', details: { from: name, to } }, caller);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw await nameTaken(ctx.store.db, to);
+    throw err;
+  }
+  const view = (await listProjects(ctx)).find((p) => p.name === to);
+  if (!view) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no project named ${JSON.stringify(to)}`);
   return view;
 }

@@ -51,7 +51,7 @@ export interface PolicyView {
 }
 
 async function secretInProject(trx: Tx, projectId: string, name: string): Promise<{ id: string; name: string; kind: string }> {
-  const s = await trx.selectFrom('secrets').select(['id', 'name', 'kind']).where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+  const s = await trx.selectFrom('secrets').select(['id', 'name', 'kind']).where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst();
   if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in that project`);
   return s;
 }

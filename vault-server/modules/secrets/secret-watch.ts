@@ -84,11 +84,11 @@ async function sweep(ctx: VaultContext, waiting: ReadonlyMap<string, readonly Wa
  */
 async function watchedVersion(ctx: VaultContext, caller: Caller, req: { project: string; name: string }): Promise<{ id: string; version: number | null }> {
   const db = ctx.store.db;
-  const project = await db.selectFrom('projects').select(['id', 'locked_at']).where('name', '=', req.project).executeTakeFirst();
+  const project = await db.selectFrom('projects').select(['id', 'locked_at']).where('name', '=', req.project).where('deleted_at', 'is', null).executeTakeFirst();
   const grants = project ? await db.selectFrom('grants').select('secret_id').where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute() : [];
   if (!project || grants.length === 0) throw new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
   if (project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${JSON.stringify(req.project)} is locked; an operator must unlock it`);
-  const secret = await db.selectFrom('secrets').select(['id', 'current_version']).where('project_id', '=', project.id).where('name', '=', req.name).executeTakeFirst();
+  const secret = await db.selectFrom('secrets').select(['id', 'current_version']).where('project_id', '=', project.id).where('name', '=', req.name).where('deleted_at', 'is', null).executeTakeFirst();
   if (!grants.some((g) => g.secret_id === null || g.secret_id === secret?.id)) throw new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
   if (!secret) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
   return { id: secret.id, version: secret.current_version };

@@ -46,16 +46,19 @@ interface SecretRow {
   kind: string;
   is_canary: number;
   current_version: number | null;
+  deleted_at: number | null;
 }
 
+/** The secret row of that name, in the trash or not (callers decide). */
 async function findSecret(trx: Tx, projectId: string, name: string): Promise<SecretRow | undefined> {
-  return trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'current_version'])
+  return trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'current_version', 'deleted_at'])
     .where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
 }
 
-async function requireSecret(trx: Tx, project: ProjectRow, name: string): Promise<SecretRow> {
+/** The secret of that name, unless it is in the trash. */
+export async function requireSecret(trx: Tx, project: Pick<ProjectRow, 'id' | 'name'>, name: string): Promise<SecretRow> {
   const s = await findSecret(trx, project.id, name);
-  if (!s) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}`);
+  if (!s || s.deleted_at !== null) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}`);
   return s;
 }
 
@@ -144,6 +147,7 @@ export async function setSecret(ctx: VaultContext, caller: Caller, req: { projec
       .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
     const secret = await findSecret(trx, project.id, req.name);
     if (!secret) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
+    if (secret.deleted_at !== null) throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is in the trash: restore it (secret restore) or purge it (trash purge) first`);
     await lockSecret(ctx, trx, secret.id);
     await assertNotRotationManaged(trx, secret.id, req.name);
     if ((secret.kind === 'plain') !== (kind === 'plain')) {
@@ -158,7 +162,7 @@ export async function setSecret(ctx: VaultContext, caller: Caller, req: { projec
 export async function listSecrets(ctx: VaultContext, projectName: string): Promise<SecretView[]> {
   const project = await requireProject(ctx.store.db, projectName);
   const rows = await ctx.store.db.selectFrom('secrets').select(['name', 'kind', 'is_canary', 'current_version', 'created_at'])
-    .where('project_id', '=', project.id).orderBy('name').execute();
+    .where('project_id', '=', project.id).where('deleted_at', 'is', null).orderBy('name').execute();
   return rows.map((r) => ({ name: r.name, kind: r.kind as SecretKind, version: r.current_version, isCanary: r.is_canary === 1, createdAt: r.created_at }));
 }
 
@@ -213,13 +217,20 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
   const target = `secret:${req.project}/${req.name}`;
   const project = await look.project(req.project);
   const grants = project ? await look.grants(caller.id, project.id) : [];
-  if (!project || grants.length === 0) throw noGrant();
+  if (!project || grants.length === 0) {
+    if (!project && await projectGrantedInTrash(trx, caller.id, req.project)) throw notFound(req);
+    throw noGrant();
+  }
   if (project.locked_at !== null && project.id !== opts.trippedProjectId) throw projectLocked(req.project);
   const secret = await look.secret(project.id, req.name);
   const projectWide = grants.filter((g) => g.secret_id === null);
   const forSecret = secret ? grants.filter((g) => g.secret_id === secret.id) : [];
-  if (projectWide.length === 0 && forSecret.length === 0) throw noGrant();
-  if (!secret) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
+  if (projectWide.length === 0 && forSecret.length === 0) {
+    // A grant on exactly this secret, now in the trash: the machine knew it, so it learns it is gone.
+    if (!secret && await grantedInTrash(trx, project.id, req.name, grants)) throw notFound(req);
+    throw noGrant();
+  }
+  if (!secret) throw notFound(req);
   const live = await look.liveVersion(secret.id);
   if (!live) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
   const allowed = grantedFields([...projectWide, ...forSecret]);
@@ -359,5 +370,19 @@ function grantedFields(grants: Array<{ fields: string | null }>): 'all' | Set<st
 }
 
 const noGrant = (): SikkerKeyError => new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
+const notFound = (req: { project: string; name: string }): SikkerKeyError => new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
+
+/** Whether the machine holds a grant in the project of that name that is in the trash (only asked on the refusal path). */
+async function projectGrantedInTrash(trx: Tx, machineId: string, projectName: string): Promise<boolean> {
+  const row = await trx.selectFrom('projects').innerJoin('grants', 'grants.project_id', 'projects.id').select('projects.id')
+    .where('projects.name', '=', projectName).where('projects.deleted_at', 'is not', null).where('grants.machine_id', '=', machineId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether one of `grants` names the secret of that name that is in the trash (only asked on the refusal path). */
+async function grantedInTrash(trx: Tx, projectId: string, name: string, grants: ReadonlyArray<{ secret_id: string | null }>): Promise<boolean> {
+  const trashed = await trx.selectFrom('secrets').select('id').where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is not', null).executeTakeFirst();
+  return trashed !== undefined && grants.some((g) => g.secret_id === trashed.id);
+}
 const projectLocked = (name: string): SikkerKeyError =>
   new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${JSON.stringify(name)} is locked; an operator must unlock it`);
