@@ -133,6 +133,7 @@ export interface OpenApiDocument {
 export interface OpenApiOperation {
   operationId: string;
   summary: string;
+  description: string;
   tags: string[];
   parameters?: JsonObject[];
   requestBody?: JsonObject;
@@ -218,6 +219,7 @@ function operationFor(route: CatalogRoute, path: string, pathParams: Array<{ nam
   return {
     operationId: operationId(route.method, path),
     summary: `${route.method} ${path}`,
+    description: describeAuth(route),
     tags: [tag.replace(/^\{.*\}$/, 'root')],
     ...(parameters.length ? { parameters } : {}),
     ...(route.schema.body !== undefined ? { requestBody: { required: true, content: { 'application/json': { schema: route.schema.body } } } } : {}),
