@@ -18,6 +18,7 @@ import { installAuthGuard } from './http/auth-guard.js';
 import type { BudgetLike } from './http/auth-guard.js';
 import { createVerifyLimiter } from './http/verify-limiter.js';
 import { installShutdownGate } from './http/shutdown.js';
+import { createRouteCatalog, openApiRoutes } from './http/openapi.js';
 import { createVaultMetrics } from './metrics.js';
 import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
@@ -157,6 +158,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   app.server.maxConnections = limits.maxConnections;
   app.server.headersTimeout = limits.headersTimeoutMs;
   if (opts.onRoute) { const onRoute = opts.onRoute; app.addHook('onRoute', (route) => onRoute(route)); }
+  // Every route, as registered, for GET /v1/openapi.json (http/openapi.ts).
+  const catalog = createRouteCatalog();
+  app.addHook('onRoute', (route) => catalog.record(route));
   installErrorHandling(app);
   installValidation(app);
   installShutdownGate(app);
@@ -227,6 +231,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
   trashRoutes(app, ctx, { trashDays });
   if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
+  openApiRoutes(app, catalog);
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {
     const stop = startScheduler(ctx);

@@ -28,6 +28,8 @@ import { parseTimeWindow } from '../machines/machine-time-window.js';
 import { validateNameTemplate } from './enrollment-name-template.js';
 
 export type TokenKind = 'enrollment' | 'bootstrap';
+/** A token's `state` in `GET /v1/enroll-tokens` and `/v1/bootstrap-tokens`: derived, not stored. */
+export type TokenState = 'active' | 'used' | 'expired' | 'revoked';
 
 export const TOKEN_KINDS = {
   enrollment: { table: 'enrollment_tokens', prefix: 'ske_', createdVia: 'enrollment_token' },
@@ -189,15 +191,14 @@ export interface TokenView {
   requiresApproval: boolean;
   expiresAt: number;
   revokedAt: number | null;
-  /** active | used | expired | revoked */
-  state: string;
+  state: TokenState;
   createdBy: string;
   createdAt: number;
 }
 
 function toView(kind: TokenKind, r: Row<'enrollment_tokens'>, now: number): TokenView {
   const grants = (JSON.parse(r.grants) as TokenGrant[]).map((g) => ({ project: g.project, secret: g.secret ?? null }));
-  const state = r.revoked_at !== null ? 'revoked' : r.max_uses !== null && r.uses >= r.max_uses ? 'used' : r.expires_at <= now ? 'expired' : 'active';
+  const state: TokenState = r.revoked_at !== null ? 'revoked' : r.max_uses !== null && r.uses >= r.max_uses ? 'used' : r.expires_at <= now ? 'expired' : 'active';
   return {
     id: r.id, kind, name: r.name, grants, labels: r.labels ? (JSON.parse(r.labels) as string[]) : [],
     constraints: r.constraints ? (JSON.parse(r.constraints) as Record<string, unknown>) : {},
