@@ -153,15 +153,23 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
   return { app, store: opts.store, url, log, authorities, maxConnections: maxConnections.value, relay };
 }
 
-/** Resolves true when `p` settled within `ms`, false when the time ran out first. */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+/** How a step of the drain ended: done, failed (with its error), or still running after `ms`. */
+type StepOutcome = { done: true } | { done: false; err: unknown } | 'timeout';
+
+/** Waits for `p` at most `ms`; never rejects. */
+function settledWithin(p: Promise<unknown>, ms: number): Promise<StepOutcome> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    p.then(() => undefined, () => undefined).finally(() => {
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    const settle = (outcome: StepOutcome): void => {
       clearTimeout(timer);
-      resolve(true);
-    });
+      resolve(outcome);
+    };
+    p.then(() => settle({ done: true }), (err: unknown) => settle({ done: false, err }));
   });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -184,18 +192,31 @@ export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; t
     const started = Date.now();
     log.info({ signal, shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'shutting down: no new connections; held long-polls answered 503; in-flight requests may finish');
     // Fire and forget: a signal handler cannot wait, and every step below is bounded and ends
-    // in process.exit (settledWithin never rejects).
+    // in process.exit (settledWithin never rejects). The exit code is 1 when a step timed out or
+    // failed (an onClose hook threw, the store would not close): each such case is logged.
     void (async () => {
       let code = 0;
-      if (!(await settledWithin(app.close(), opts.shutdownTimeoutMs))) {
+      const closed = await settledWithin(app.close(), opts.shutdownTimeoutMs);
+      if (closed === 'timeout') {
         code = 1;
         log.warn({ shutdownTimeoutMs: opts.shutdownTimeoutMs }, 'in-flight requests did not finish in time; closing their connections');
         app.server.closeAllConnections();
+      } else if (!closed.done) {
+        code = 1;
+        log.error({ err: errorText(closed.err) }, 'closing the server failed');
       }
-      await settledWithin(running.relay.close(), 2000);
-      if (!(await settledWithin(running.store.close(), 5000))) {
+      // The wake-up relay only carries hints between processes: a relay that does not close is
+      // logged, and does not make the drain unclean.
+      const relay = await settledWithin(running.relay.close(), 2000);
+      if (relay === 'timeout') log.warn('the wake-up relay did not close within 2 s');
+      else if (!relay.done) log.warn({ err: errorText(relay.err) }, 'closing the wake-up relay failed');
+      const store = await settledWithin(running.store.close(), 5000);
+      if (store === 'timeout') {
         code = 1;
         log.warn('the store did not close within 5 s');
+      } else if (!store.done) {
+        code = 1;
+        log.error({ err: errorText(store.err) }, 'closing the store failed');
       }
       log.info({ ms: Date.now() - started, clean: code === 0 }, 'vault stopped');
       opts.cleanup?.();

@@ -87,6 +87,8 @@ test('twenty rotations across repeated SIGTERM restarts of the vault: each ends 
   // the agent claims, applies, verifies or confirms. (Restarting on a timer instead mostly hits
   // idle moments, and back-to-back restarts only measure the agent's backoff.)
   const exitCodes: Array<number | null> = [];
+  // The log of every vault whose drain did not exit 0: the exit code alone does not say why.
+  const uncleanLogs: string[] = [];
   const outcomes: string[] = [];
   for (let i = 1; i <= 20; i++) {
     let id: string;
@@ -100,7 +102,14 @@ test('twenty rotations across repeated SIGTERM restarts of the vault: each ends 
     const restart = i % 3 === 0
       ? (async () => {
         await sleep(Math.random() * 400); // deliberately random: where in the rotation the restart lands
-        exitCodes.push(await h.restartVault({ signal: 'SIGTERM' }));
+        const stopped = h.vault;
+        const code = await h.restartVault({ signal: 'SIGTERM' });
+        exitCodes.push(code);
+        if (code !== 0) {
+          const log = `vault pid ${stopped.proc.pid} (restart during rotation ${i}) exited ${code ?? stopped.proc.signalCode}; its last output:\n${stopped.output().slice(-6000)}`;
+          uncleanLogs.push(log);
+          t.diagnostic(log);
+        }
       })()
       : undefined;
     const st = await waitFor(() => status(id), {
@@ -113,7 +122,7 @@ test('twenty rotations across repeated SIGTERM restarts of the vault: each ends 
 
   t.diagnostic(`${exitCodes.length} SIGTERM restarts; outcomes: ${outcomes.join(',')}`);
   assert.equal(exitCodes.length, 6, 'the vault was restarted during six of the rotations');
-  assert.deepEqual(exitCodes.filter((c) => c !== 0), [], 'every SIGTERM drained cleanly (exit code 0)');
+  assert.deepEqual(exitCodes.filter((c) => c !== 0), [], `every SIGTERM drained cleanly (exit code 0)${uncleanLogs.map((l) => `\n${l}`).join('')}`);
   assert.equal(outcomes.length, 20);
   assert.deepEqual(outcomes.filter((o) => o !== 'promoted' && o !== 'failed'), [], `outcomes: ${outcomes.join(',')}`);
 

@@ -6,10 +6,18 @@
  * closes its connection too). `/healthz` still
  * answers: the process is up until it exits; `/readyz` says not-ready so a load balancer moves on.
  *
+ * No kept-alive connection may outlive the drain: Node's `server.close()` ends only the
+ * connections idle at that moment, and one whose answer is still on its way then (already past
+ * the onSend hooks, e.g. waiting for its batch's fsync, or being written) would afterwards sit
+ * idle until the keep-alive timeout (72 s, far past --shutdown-timeout): the drain would time out
+ * and exit 1 whenever its client sent nothing more on it. So every answer unfinished when the
+ * drain begins closes its connection once sent.
+ *
  * @example
  *   installShutdownGate(app);   // in the composition root, before the routes
  *   await app.close();          // new requests now get 503 + Retry-After: 2
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 
@@ -18,20 +26,48 @@ export const SHUTDOWN_RETRY_AFTER_SECONDS = 2;
 
 export function installShutdownGate(app: FastifyInstance): void {
   let closing = false;
+  // Every answer not yet sent in full (the server's own event: it also sees requests fastify's
+  // hooks never reach, such as a malformed URL's).
+  const unfinished = new Set<ServerResponse>();
+  app.server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) {
+      closeWhenSent(res);
+      return;
+    }
+    unfinished.add(res);
+    const done = (): void => { unfinished.delete(res); };
+    res.once('finish', done);
+    res.once('close', done);
+  });
   app.addHook('preClose', async () => {
     closing = true;
+    for (const res of unfinished) closeWhenSent(res);
+    unfinished.clear();
   });
   app.addHook('onRequest', async (request, reply) => {
     if (!closing || request.url === '/healthz') return;
     void reply.header('connection', 'close');
     throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; try again shortly', { details: { retryAfter: SHUTDOWN_RETRY_AFTER_SECONDS } });
   });
-  // A request already in its handler when the drain began answers normally, but on a kept-alive
-  // connection that would then idle on: the server closes only the connections idle when it
-  // starts closing, so the drain would wait out the keep-alive timeout (longer than
-  // --shutdown-timeout) and exit non-zero. Every answer sent while closing ends its connection.
+  // Every answer sent while closing ends its connection too (/healthz, which the gate lets
+  // through, included).
   app.addHook('onSend', async (_request, reply, payload) => {
     if (closing) void reply.header('connection', 'close');
     return payload;
   });
+}
+
+/**
+ * An answer not yet sent when the drain begins (or begun since): its connection closes once it is sent. Headers not yet
+ * written get `Connection: close` (Node then ends the socket after the body); headers already
+ * written (the body still being flushed) cannot change, so the socket is ended when it finishes.
+ */
+function closeWhenSent(res: ServerResponse): void {
+  if (res.writableFinished) return;
+  if (!res.headersSent) {
+    res.setHeader('connection', 'close');
+    return;
+  }
+  const socket = res.socket;
+  res.once('finish', () => { socket?.end(); });
 }
