@@ -34,11 +34,16 @@ const GOAL_ONE_PROVIDER_MIB = 60;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const pw = (): string => `fp-${randomBytes(15).toString('base64url')}`;
 
-/** VmRSS and VmHWM (peak) of a process, in MiB. */
-function memoryOf(pid: number): { rss: number; hwm: number } {
+/**
+ * VmRSS and VmHWM (peak) of a process, in MiB, and the RSS split: `anon` is the process's own
+ * memory (V8 heap, code, the bundle's source), `file` the pages of the executable it has touched
+ * (shared, and larger right after the file was written: the kernel caches a fresh file in large
+ * folios and maps them whole).
+ */
+function memoryOf(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (field: string): number => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
-  return { rss: round(kib('VmRSS') / 1024), hwm: round(kib('VmHWM') / 1024) };
+  return { rss: round(kib('VmRSS') / 1024), hwm: round(kib('VmHWM') / 1024), anon: round(kib('RssAnon') / 1024), file: round(kib('RssFile') / 1024) };
 }
 
 type Engine = 'postgres' | 'mysql' | 'redis' | 'mongodb';
@@ -111,7 +116,7 @@ async function makeTargets(prefix: string, engines: readonly Engine[]): Promise<
   return { targets, cleanup };
 }
 
-interface Measure { rss_mib: number; peak_mib: number; preflights: Record<string, string> }
+interface Measure { rss_mib: number; peak_mib: number; anon_mib: number; file_mib: number; preflights: Record<string, string> }
 
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
@@ -184,8 +189,8 @@ export async function run(args: string[]): Promise<void> {
         // A deliberate wait on time: the figure is the RSS of an agent that has sat idle-polling.
         await sleep(idleSeconds * 1000);
         const m = memoryOf(agent.proc.pid as number);
-        note(`${name}: ${m.rss} MiB RSS (peak ${m.hwm} MiB) with ${targets.map((t) => t.engine).join(', ') || 'no policy'}`);
-        return { rss_mib: m.rss, peak_mib: m.hwm, preflights };
+        note(`${name}: ${m.rss} MiB RSS (anon ${m.anon}, file ${m.file}; peak ${m.hwm} MiB) with ${targets.map((t) => t.engine).join(', ') || 'no policy'}`);
+        return { rss_mib: m.rss, peak_mib: m.hwm, anon_mib: m.anon, file_mib: m.file, preflights };
       } finally {
         await agent.stop('SIGTERM');
       }
@@ -214,6 +219,8 @@ export async function run(args: string[]): Promise<void> {
       rss_all_providers_mib: all.rss_mib,
       one_provider: 'redis',
       peak_mib: { none: none.peak_mib, one: one.peak_mib, all: all.peak_mib },
+      anon_mib: { none: none.anon_mib, one: one.anon_mib, all: all.anon_mib },
+      file_mib: { none: none.file_mib, one: one.file_mib, all: all.file_mib },
       preflights: { one: one.preflights, all: all.preflights },
       ...(nodeFigures ? { node_dist: nodeFigures } : {}),
       how_loaded: 'each policy\'s preflight job makes the agent load that engine\'s driver (providers/registry.ts imports it on first use)',
