@@ -4,31 +4,21 @@
 // `invite --existing`; `rotate-key`; a revoked key is refused on the very next request.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { CliResult, RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import type { CliResult } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-team-'));
-let vault: RunningProcess | undefined;
-after(async () => {
-  await vault?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+let vault: VaultProcess | undefined;
+after(async () => vault?.close());
 
 interface Invitation { id: string; name: string; role: string; token: string; expiresAt: number; url: string }
 
 test('owner, admin and viewer: invitations, roles, the last owner, several keys, rotation and revocation', async () => {
-  const ownerKey = join(dir, 'owner.key');
-  const owner = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', ownerKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', owner.publicKey, '--operator-name', 'olga', '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
-
+  vault = await startVaultProcess();
+  const { url, dir, opKey: ownerKey } = vault;
   const as = (keyFile: string) => async (...args: string[]): Promise<CliResult> => runBin('sikkerkey', [...args, '--json'], { env: { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: keyFile } });
   const ok = async <T>(r: Promise<CliResult>): Promise<T> => {
     const res = await r;
@@ -40,15 +30,15 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
     assert.notEqual(res.code, 0, `expected ${code}, got success: ${res.stdout}`);
     assert.match(res.stderr, new RegExp(`^error ${code}: `), res.stderr);
   };
-  const olga = as(ownerKey);
+  const owner = as(ownerKey);
 
   // -- invitations: shown once, accepted with a key made on the invitee's side -----------------
-  const adminInv = await ok<Invitation>(olga('operator', 'invite', 'ada', '--role', 'admin', '--expires', '24h'));
+  const adminInv = await ok<Invitation>(owner('operator', 'invite', 'ada', '--role', 'admin', '--expires', '24h'));
   assert.equal(adminInv.role, 'admin');
   assert.match(adminInv.token, /^skinv_[A-Za-z0-9_-]{43}$/);
   assert.equal(adminInv.url, `${url}/ui/accept#token=${adminInv.token}`);
   assert.ok(adminInv.expiresAt > Date.now() + 23 * 3600_000);
-  const viewerInv = await ok<Invitation>(olga('operator', 'invite', 'vic', '--role', 'viewer'));
+  const viewerInv = await ok<Invitation>(owner('operator', 'invite', 'vic', '--role', 'viewer'));
 
   const adaKey = join(dir, 'ada.key');
   // --url the vault, --token the token
@@ -67,10 +57,10 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   const vic = as(vicKey);
 
   const roster = await ok<{ operators: Array<{ name: string; role: string; status: string; keys: number }> }>(vic('operator', 'list'));
-  assert.deepEqual(roster.operators.map((o) => [o.name, o.role, o.status, o.keys]), [['ada', 'admin', 'active', 1], ['olga', 'owner', 'active', 1], ['vic', 'viewer', 'active', 1]]);
+  assert.deepEqual(roster.operators.map((o) => [o.name, o.role, o.status, o.keys]), [['ada', 'admin', 'active', 1], ['owner', 'owner', 'active', 1], ['vic', 'viewer', 'active', 1]]);
 
   // -- the viewer lists but does not write ------------------------------------------------------
-  await ok(olga('project', 'create', 'shop'));
+  await ok(owner('project', 'create', 'shop'));
   await ok(vic('project', 'list'));
   await refused(vic('project', 'create', 'nope'), 'SK_ERR_FORBIDDEN');
   await refused(vic('secret', 'set', 'shop', 'db', '--value', 'x'), 'SK_ERR_FORBIDDEN');
@@ -81,11 +71,11 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await ok(ada('secret', 'set', 'billing', 'api', '--value', 'team-test-value'));
   await refused(ada('operator', 'invite', 'mallory', '--role', 'owner'), 'SK_ERR_ROLE_ESCALATION');
   await refused(ada('operator', 'invite', 'mallory', '--role', 'admin'), 'SK_ERR_ROLE_ESCALATION');
-  await refused(ada('operator', 'invite', 'olga', '--existing'), 'SK_ERR_ROLE_ESCALATION');
+  await refused(ada('operator', 'invite', 'owner', '--existing'), 'SK_ERR_ROLE_ESCALATION');
   await refused(ada('operator', 'set-role', 'vic', '--role', 'admin'), 'SK_ERR_ROLE_ESCALATION');
   await refused(ada('operator', 'set-role', 'ada', '--role', 'owner'), 'SK_ERR_ROLE_ESCALATION');
   await refused(ada('operator', 'disable', 'vic'), 'SK_ERR_ROLE_ESCALATION');
-  await refused(ada('operator', 'remove', 'olga'), 'SK_ERR_ROLE_ESCALATION');
+  await refused(ada('operator', 'remove', 'owner'), 'SK_ERR_ROLE_ESCALATION');
   const { publicKey: otherPub } = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', join(dir, 'other.key'), '--json']));
   await refused(ada('operator', 'add', 'mallory', '--public-key', otherPub, '--role', 'admin'), 'SK_ERR_ROLE_ESCALATION');
   const viewerByAdmin = await ok<Invitation>(ada('operator', 'invite', 'wes', '--role', 'viewer'));
@@ -94,17 +84,17 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await refused(runBin('sikkerkey', ['operator', 'accept', '--url', viewerByAdmin.url, '--key-file', join(dir, 'wes.key')]), 'SK_ERR_INVITATION_INVALID');
 
   // -- the last owner stays ---------------------------------------------------------------------
-  await refused(olga('operator', 'remove', 'olga'), 'SK_ERR_LAST_OWNER');
-  await refused(olga('operator', 'set-role', 'olga', '--role', 'admin'), 'SK_ERR_LAST_OWNER');
-  await refused(olga('operator', 'disable', 'olga'), 'SK_ERR_LAST_OWNER');
-  const olgaKeys = await ok<{ keys: Array<{ keyId: string }> }>(olga('operator', 'key', 'list', 'olga'));
-  await refused(olga('operator', 'key', 'revoke', 'olga', olgaKeys.keys[0]!.keyId), 'SK_ERR_LAST_OWNER');
+  await refused(owner('operator', 'remove', 'owner'), 'SK_ERR_LAST_OWNER');
+  await refused(owner('operator', 'set-role', 'owner', '--role', 'admin'), 'SK_ERR_LAST_OWNER');
+  await refused(owner('operator', 'disable', 'owner'), 'SK_ERR_LAST_OWNER');
+  const ownerKeys = await ok<{ keys: Array<{ keyId: string }> }>(owner('operator', 'key', 'list', 'owner'));
+  await refused(owner('operator', 'key', 'revoke', 'owner', ownerKeys.keys[0]!.keyId), 'SK_ERR_LAST_OWNER');
   // With a second owner, the first may step down.
-  await ok(olga('operator', 'set-role', 'ada', '--role', 'owner'));
-  await ok(olga('operator', 'set-role', 'ada', '--role', 'admin'));
+  await ok(owner('operator', 'set-role', 'ada', '--role', 'owner'));
+  await ok(owner('operator', 'set-role', 'ada', '--role', 'admin'));
 
   // -- a second key through invite --existing ---------------------------------------------------
-  const second = await ok<Invitation>(olga('operator', 'invite', 'vic', '--existing', '--expires', '1h'));
+  const second = await ok<Invitation>(owner('operator', 'invite', 'vic', '--existing', '--expires', '1h'));
   assert.equal(second.role, 'viewer');
   const vicKey2 = join(dir, 'vic-2.key');
   await ok(runBin('sikkerkey', ['operator', 'accept', '--url', second.url, '--key-file', vicKey2, '--label', 'vic-desktop', '--json']));
@@ -113,7 +103,7 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await ok(vic('project', 'list')); // the first key still works
   const vicKeys = await ok<{ keys: Array<{ keyId: string; label: string; revokedAt: number | null }> }>(vic2('operator', 'key', 'list', 'vic'));
   assert.deepEqual(vicKeys.keys.map((k) => [k.label, k.revokedAt]), [['vic-laptop', null], ['vic-desktop', null]]);
-  await refused(vic('operator', 'key', 'list', 'olga'), 'SK_ERR_FORBIDDEN');
+  await refused(vic('operator', 'key', 'list', 'owner'), 'SK_ERR_FORBIDDEN');
 
   // -- a revoked key is refused at once ---------------------------------------------------------
   await ok(vic2('operator', 'key', 'revoke', 'vic', vicKeys.keys[0]!.keyId)); // the operator revokes their own laptop key
@@ -130,20 +120,20 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await refused(ada('project', 'list'), 'SK_ERR_KEY_REVOKED');
 
   // -- an owner disables and removes; the audit trail has every change --------------------------
-  await ok(olga('operator', 'disable', 'vic'));
+  await ok(owner('operator', 'disable', 'vic'));
   await refused(vic2('project', 'list'), 'SK_ERR_FORBIDDEN');
-  await ok(olga('operator', 'enable', 'vic'));
+  await ok(owner('operator', 'enable', 'vic'));
   await ok(vic2('project', 'list'));
-  await ok(olga('operator', 'remove', 'vic'));
+  await ok(owner('operator', 'remove', 'vic'));
   await refused(vic2('project', 'list'), 'SK_ERR_SIGNATURE_UNKNOWN_KEY');
-  const audit = await ok<{ events: Array<{ action: string; outcome: string }> }>(olga('audit', 'list'));
+  const audit = await ok<{ events: Array<{ action: string; outcome: string }> }>(owner('audit', 'list'));
   const actions = audit.events.map((e) => `${e.action}:${e.outcome}`);
   for (const a of ['operator.invite:success', 'operator.accept:success', 'operator.key.add:success', 'operator.set_role:success', 'operator.key.revoke:success',
     'operator.key.rotate:success', 'operator.disable:success', 'operator.enable:success', 'operator.remove:success', 'operator.invitation.revoke:success',
     'operator.invite:denied', 'operator.remove:denied', 'operator.set_role:denied']) {
     assert.ok(actions.includes(a), `audit has no ${a}`);
   }
-  const verify = await ok<{ ok: boolean }>(olga('audit', 'verify'));
+  const verify = await ok<{ ok: boolean }>(owner('audit', 'verify'));
   assert.equal(verify.ok, true);
 
   // -- every new command has --help ---------------------------------------------------------------

@@ -3,30 +3,18 @@
 // `trash purge`, each with --json; every new command has --help.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { CliResult, RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import type { CliResult } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-trash-cli-'));
-let vault: RunningProcess | undefined;
-after(async () => {
-  await vault?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+let vault: VaultProcess | undefined;
+after(async () => vault?.close());
 
 test('secret delete → trash list → restore → describe → rename → project delete/restore → purge, from the CLI', async () => {
-  const opKey = join(dir, 'operator.key');
-  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0', '--trash-days', '7']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
-  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
-  const run = (...args: string[]): Promise<CliResult> => runBin('sikkerkey', [...args, '--json'], { env });
+  vault = await startVaultProcess({ args: ['--trash-days', '7'] });
+  const v = vault;
+  const run = (...args: string[]): Promise<CliResult> => v.sk([...args, '--json']);
   const sk = async <T>(...args: string[]): Promise<T> => {
     const r = await run(...args);
     assert.equal(r.code, 0, r.stderr);

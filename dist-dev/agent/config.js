@@ -1,0 +1,108 @@
+import { SikkerKeyError } from '../protocol/errors.js';
+import { nearest, readConfigFile } from '../protocol/config-keys.js';
+import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'];
+const NESTED_KEYS = { health: ['listen'], log: ['level'] };
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** SIKKERKEY_AGENT_<NAME> overrides the config key it names. */
+const ENV_OVERRIDES = [
+    ['SIKKERKEY_AGENT_VAULT_URL', ['vaultUrl']],
+    ['SIKKERKEY_AGENT_KEY_FILE', ['keyFile']],
+    ['SIKKERKEY_AGENT_HEALTH_LISTEN', ['health', 'listen']],
+    ['SIKKERKEY_AGENT_CONCURRENCY', ['concurrency']],
+    ['SIKKERKEY_AGENT_LOG_LEVEL', ['log', 'level']],
+    ['SIKKERKEY_AGENT_CA_FILE', ['caFile']],
+    ['SIKKERKEY_AGENT_PIN_SHA256', ['pinSha256']],
+    ['SIKKERKEY_AGENT_POLL_WAIT_SECONDS', ['pollWaitSeconds']],
+];
+function fail(message) {
+    throw new SikkerKeyError('SK_ERR_CONFIG', message);
+}
+/**
+ * A machine's labels are part of its identity at the vault: the enrollment (or bootstrap) token
+ * gives them, and the vault matches `--agent-label` policies against those alone. The agent once
+ * had a `labels` setting that nothing read; it is refused so that no one relies on it.
+ */
+const LABELS_REFUSED = 'the agent has no labels setting: a machine\'s labels are the ones its enrollment token gave it '
+    + '(sikkerkey enroll-token create --label L, or bootstrap-token create --label L); the vault matches --agent-label policies against those. Remove';
+function checkKeys(obj, valid, where) {
+    for (const key of Object.keys(obj)) {
+        if (!valid.includes(key))
+            fail(`unknown setting ${where}${key}: did you mean ${where}${nearest(key, valid)}?`);
+    }
+}
+/**
+ * Loads and validates the agent configuration. Precedence: `SIKKERKEY_AGENT_*` variables, then the
+ * file, then the generic `SIKKERKEY_URL` (for `vaultUrl`) and defaults.
+ */
+export function loadAgentConfig(file, env = process.env) {
+    const raw = file ? readConfigFile(file) : {};
+    if ('labels' in raw)
+        fail(`${LABELS_REFUSED} labels from ${file}`);
+    if (env.SIKKERKEY_AGENT_LABELS)
+        fail(`${LABELS_REFUSED} SIKKERKEY_AGENT_LABELS`);
+    checkKeys(raw, TOP_KEYS, '');
+    for (const [section, keys] of Object.entries(NESTED_KEYS)) {
+        const value = raw[section];
+        if (value === undefined)
+            continue;
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+            fail(`${section} must be an object`);
+        checkKeys(value, keys, `${section}.`);
+    }
+    for (const [name, path] of ENV_OVERRIDES) {
+        const value = env[name];
+        if (value === undefined || value === '')
+            continue;
+        if (path.length === 2) {
+            const [section, key] = path;
+            raw[section] = { ...raw[section], [key]: value };
+        }
+        else {
+            raw[path[0]] = value;
+        }
+    }
+    const str = (v, name) => {
+        if (v === undefined)
+            return undefined;
+        if (typeof v !== 'string' || v.length === 0)
+            fail(`${name} must be a non-empty string`);
+        return v;
+    };
+    const int = (v, name, min, max, def) => {
+        if (v === undefined)
+            return def;
+        const n = typeof v === 'string' ? Number(v) : v;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max)
+            fail(`${name} must be a whole number from ${min} to ${max}`);
+        return n;
+    };
+    const seconds = (v, name, min, max, def) => {
+        if (v === undefined)
+            return def;
+        if (typeof v !== 'string' && typeof v !== 'number')
+            fail(`${name}: use a duration: ${DURATION_FORMS}`);
+        const ms = parseDuration(v, name, 'SK_ERR_CONFIG');
+        if (ms % 1000 !== 0 || ms < min * 1000 || ms > max * 1000)
+            fail(`${name} must be whole seconds from ${min}s to ${max}s`);
+        return ms / 1000;
+    };
+    const vaultUrl = str(raw.vaultUrl, 'vaultUrl') ?? (env.SIKKERKEY_URL || undefined) ?? fail('vaultUrl is required (config key vaultUrl, or SIKKERKEY_AGENT_VAULT_URL)');
+    const keyFile = str(raw.keyFile, 'keyFile') ?? fail('keyFile is required (config key keyFile, or SIKKERKEY_AGENT_KEY_FILE)');
+    const health = (raw.health ?? {});
+    const log = (raw.log ?? {});
+    const level = str(log.level, 'log.level') ?? 'info';
+    if (!LOG_LEVELS.includes(level))
+        fail(`log.level must be one of ${LOG_LEVELS.join(', ')}`);
+    return Object.freeze({
+        vaultUrl,
+        keyFile,
+        health: Object.freeze({ listen: str(health.listen, 'health.listen') ?? '127.0.0.1:9464' }),
+        concurrency: int(raw.concurrency, 'concurrency', 1, 16, 1),
+        log: Object.freeze({ level }),
+        caFile: str(raw.caFile, 'caFile'),
+        pinSha256: str(raw.pinSha256, 'pinSha256'),
+        pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+    });
+}
+//# sourceMappingURL=config.js.map

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// sikkerkey-agent: the host-side agent. `init` makes the machine's key, `enroll` registers it with a
+// token, `get` does one signed read,
+// `run` (the rotation daemon) drives database providers.
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname as osHostname } from 'node:os';
+import { Command } from 'commander';
+import { SikkerKeyError } from '../protocol/errors.js';
+import { printError, printResult, runCli } from '../protocol/cli.js';
+import { generateIdentityKey, readPrivateKeyFile, writePrivateKeyFile } from '../protocol/keys.js';
+import { VaultClient } from '../protocol/client.js';
+const program = new Command('sikkerkey-agent')
+    .description('SikkerKey agent: machine identity, signed reads, credential rotation')
+    .version(process.env.npm_package_version ?? '0.1.0');
+program.command('init')
+    .description('generate this machine\'s Ed25519 key (kept if it exists) and print its public key')
+    .requiredOption('--key-file <file>', 'where the private key lives (PKCS#8 PEM, mode 0600)')
+    .option('--json', 'one JSON document on stdout')
+    .action((opts) => {
+    const key = existsSync(opts.keyFile) ? readPrivateKeyFile(opts.keyFile) : generateIdentityKey();
+    if (!existsSync(opts.keyFile))
+        writePrivateKeyFile(opts.keyFile, key.privateKey);
+    const publicKey = Buffer.from(key.publicKey).toString('base64');
+    printResult(Boolean(opts.json), { keyId: key.keyId, publicKey }, () => `public key: ${publicKey}\nkey id:     ${key.keyId}`);
+});
+program.command('get <project> <secret>')
+    .description('one signed read: prints the value (a structured secret: its granted fields as JSON)')
+    .option('--field <field>', 'print only this field of a structured secret')
+    .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+    .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE)')
+    .option('--json', 'the whole answer as one JSON document')
+    .action(async (project, secret, opts) => {
+    const url = opts.url ?? process.env.SIKKERKEY_URL;
+    const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
+    if (!url)
+        throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile)
+        throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
+    // SIKKERKEY_CA_FILE / SIKKERKEY_PIN_SHA256 are read by the client itself, for https:// only.
+    const client = new VaultClient({ url, keyFile });
+    const read = await client.getSecret(project, secret);
+    if (opts.json)
+        return printResult(true, read, () => '');
+    if (opts.field !== undefined) {
+        const value = read.fields?.[opts.field];
+        if (value === undefined)
+            throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no granted field ${JSON.stringify(opts.field)} in ${project}/${secret}`);
+        process.stdout.write(value + '\n');
+    }
+    else if (read.fields) {
+        process.stdout.write(JSON.stringify(read.fields) + '\n');
+    }
+    else {
+        process.stdout.write((read.value ?? '') + '\n');
+    }
+});
+program.command('enroll')
+    .description('register this machine with an enrollment or bootstrap token (the key is made here if the file does not exist)')
+    .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+    .option('--token <token>', 'the enrollment (ske_…) or bootstrap (skb_…) token')
+    .option('--token-file <file>', 'read the token from this file instead (e.g. a systemd credential)')
+    .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE); generated with mode 0600 if absent')
+    .option('--hostname <name>', 'the hostname to state (default: this host\'s name; advisory for the vault)')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (opts) => {
+    const url = opts.url ?? process.env.SIKKERKEY_URL;
+    const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
+    if (!url)
+        throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile)
+        throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key file: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
+    if ((opts.token === undefined) === (opts.tokenFile === undefined))
+        throw new SikkerKeyError('SK_ERR_USAGE', 'give exactly one of --token and --token-file');
+    let token = opts.token;
+    if (opts.tokenFile !== undefined) {
+        try {
+            token = readFileSync(opts.tokenFile, 'utf8').trim();
+        }
+        catch (err) {
+            throw new SikkerKeyError('SK_ERR_USAGE', `cannot read --token-file ${opts.tokenFile}: ${err.code ?? 'error'}`);
+        }
+    }
+    // An existing key file is used as it is (re-running enroll never replaces a key); a new one
+    // is written before the request, so a registration that succeeds is never left without its key.
+    const hadKey = existsSync(keyFile);
+    const key = hadKey ? readPrivateKeyFile(keyFile) : generateIdentityKey();
+    if (!hadKey)
+        writePrivateKeyFile(keyFile, key.privateKey);
+    const client = new VaultClient({
+        url, key: { keyId: key.keyId, privateKey: key.privateKey },
+        ...(process.env.SIKKERKEY_CA_FILE ? { caFile: process.env.SIKKERKEY_CA_FILE } : {}),
+    });
+    try {
+        const { body } = await client.request('POST', '/v1/enroll', {
+            token, publicKey: Buffer.from(key.publicKey).toString('base64url'), hostname: opts.hostname ?? osHostname(),
+        });
+        const result = { machineId: body.machineId, name: body.name, keyId: body.keyId, expiresAt: body.expiresAt, status: body.status };
+        printResult(Boolean(opts.json), result, () => [
+            `enrolled as ${result.name} (key id ${result.keyId})`,
+            `status:  ${result.status}${result.status === 'pending_approval' ? ' — an operator must run: sikkerkey machine approve ' + result.name : ''}`,
+            `expires: ${result.expiresAt === null ? 'never' : new Date(result.expiresAt).toISOString()}`,
+        ].join('\n'));
+    }
+    finally {
+        client.close();
+    }
+});
+program.command('run')
+    .description('run the rotation daemon: long-poll the vault, apply and prove credentials')
+    .option('--config <file>', 'JSON or YAML config (vaultUrl, keyFile, health.listen, concurrency, log.level, caFile, pinSha256, pollWaitSeconds)')
+    .action(async (opts) => {
+    const { loadAgentConfig } = await import('./config.js');
+    const { AgentDaemon } = await import('./runtime/agent-daemon.js');
+    const daemon = new AgentDaemon(loadAgentConfig(opts.config));
+    await daemon.start();
+    let signals = 0;
+    const onSignal = () => {
+        signals += 1;
+        if (signals > 1)
+            process.exit(1); // a second signal: at once
+        // Not awaited here (a signal handler cannot wait): it ends run() below, which then awaits
+        // stop() itself; a failure of this call is still reported.
+        daemon.stop().catch((err) => { process.exitCode = printError(err); });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await daemon.run();
+    await daemon.stop();
+});
+// Not a top-level await: the single executable is a CommonJS bundle (Node 20's SEA runs no ESM),
+// and runCli never rejects, so nothing is lost.
+void runCli(program);
+//# sourceMappingURL=main.js.map

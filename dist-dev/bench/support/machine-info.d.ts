@@ -1,0 +1,6 @@
+export interface MachineInfo {
+    cores: number;
+    cpu: string;
+    node: string;
+}
+export declare function machineInfo(): MachineInfo;

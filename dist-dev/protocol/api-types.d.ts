@@ -1,0 +1,138 @@
+/**
+ * Types on the wire between the vault, the agent and applications. The vault, the agent and the
+ * providers all take these names from here, so they cannot drift apart.
+ */
+import type { Engine, Flavour, Strategy } from './engines.js';
+export type { Engine, Flavour, Strategy } from './engines.js';
+export { ENGINES, STRATEGIES } from './engines.js';
+export type RotationKind = 'rotate' | 'retire' | 'preflight';
+/**
+ * Every state a rotation job can be in (DESIGN §6, docs/rotation-states.md):
+ * - unfinished: `pending` (due or waiting for `not_before`), `claimed` (an agent holds the lease),
+ *   `applied` (the agent reported the database may hold the pending credential), `stuck` (an
+ *   operator must resolve it: neither credential proven, or an undo the database refused);
+ * - finished: `promoted` (a rotate job: the pending credential is live), `retired` (a retire job:
+ *   the old password was removed), `preflight_passed` (a preflight job found nothing to fix),
+ *   `failed` (live kept, pending discarded; or a preflight that found problems), `cancelled`.
+ */
+export type RotationState = 'pending' | 'claimed' | 'applied' | 'promoted' | 'retired' | 'preflight_passed' | 'failed' | 'stuck' | 'cancelled';
+export declare const ROTATION_STATES: readonly RotationState[];
+/** The state a job of each kind ends in when it succeeded. */
+export declare const SUCCEEDED_STATE: Readonly<Record<RotationKind, RotationState>>;
+/** `GET /v1/agent/rotations?wait=30` → 200 with this body (204 when nothing came due in the wait). */
+export interface AgentJobList {
+    jobs: Array<{
+        id: string;
+        kind: RotationKind;
+        project: string;
+        secret: string;
+    }>;
+}
+/** What every claimed job carries, whatever its kind. */
+interface JobBase {
+    id: string;
+    project: string;
+    secret: string;
+    engine: Engine;
+    strategy: Strategy;
+    /** What the last preflight found the server to be; null before any preflight passed. */
+    flavour: Flavour | null;
+    /** Increments with every claim; each report must carry it. */
+    fence: number;
+    /** Renew with a heartbeat well before this many seconds pass. */
+    leaseSeconds: number;
+    attempt: number;
+    /** The admin secret's fields, to connect and change credentials. */
+    admin: Record<string, string>;
+}
+/**
+ * Apply `pendingPassword` to `username`, prove it with a fresh login, confirm. Under `alternating`
+ * `username` is the user that is not live; the live user is `target.username`.
+ */
+export interface RotateJob extends JobBase {
+    kind: 'rotate';
+    /** True when an earlier claim may already have applied the pending credential: reconcile first. */
+    maybeApplied: boolean;
+    /** The user whose credential changes in this job. */
+    username: string;
+    /** The credential to apply. */
+    pendingPassword: string;
+    /** The credential applications read now; what to restore if the pending one fails. */
+    livePassword: string;
+    /** The rotated secret's fields as live (host, port, database, tls…), for verification. */
+    target: Record<string, string>;
+}
+/** `dual`, after the grace period: remove the old password kept beside the live one. */
+export interface RetireJob extends JobBase {
+    kind: 'retire';
+    username: string;
+    /** The live credential, proven before and after the old one is removed. */
+    livePassword: string;
+    /** The old password to remove (Redis removes exactly it; MySQL 8 discards its retained one). */
+    retirePassword: string;
+    target: Record<string, string>;
+}
+/** Check, changing nothing, that the admin may do what the policy needs. Carries no user password. */
+export interface PreflightJob extends JobBase {
+    kind: 'preflight';
+    /** Every user the policy will change. */
+    usernames: string[];
+    /** The rotated secret's fields without its password: where the users live. */
+    target: Record<string, string>;
+}
+/**
+ * `POST /v1/agent/rotations/{id}/claim` → 200, one of three kinds. The only message that carries
+ * plaintext credentials (pending, live, admin); nothing of it is ever written to the agent's disk.
+ */
+export type ClaimResponse = RotateJob | RetireJob | PreflightJob;
+export interface FenceBody {
+    fence: number;
+}
+export interface FailBody {
+    fence: number;
+    /** A registered error code describing what failed. */
+    code: string;
+    message: string;
+    /** The agent proved the live credential logs in (restoring it first if needed). */
+    liveVerified: boolean;
+    /** Neither the pending nor the live credential logs in: the rotation is stuck. */
+    neitherWorks?: boolean;
+    /**
+     * The database refused to undo a dual apply (e.g. MySQL's password-reuse policy): the live
+     * password still works, but only as the retained one. The rotation is stuck and the policy
+     * failing until an operator resolves it; another dual apply would drop the live password.
+     */
+    undoRefused?: boolean;
+    /**
+     * Nothing was changed by this claim and no earlier claim may have applied (e.g. the agent could
+     * not load the engine's provider): the live credential is untouched, so the job can end `failed`.
+     */
+    untouched?: boolean;
+}
+export interface PreflightResultBody {
+    fence: number;
+    ok: boolean;
+    problems: string[];
+    /** What the server turned out to be (absent when the admin could not even connect). */
+    flavour?: Flavour;
+    serverVersion?: string;
+}
+export interface RotationStepResponse {
+    id: string;
+    state: RotationState;
+    version?: number;
+}
+/** `rotation status --json` (DESIGN §11). */
+export interface RotationStatus {
+    state: RotationState | 'none';
+    rotationId: string | null;
+    version: number | null;
+    lastSuccessAt: number | null;
+    lastError: string | null;
+    nextRunAt: number | null;
+    latencyMs: number | null;
+    agent: {
+        name: string | null;
+        lastSeenAt: number | null;
+    };
+}

@@ -1,0 +1,158 @@
+/**
+ * The one table of database engine knowledge. Everything else that needs to know what an engine
+ * can do — the vault's allowed strategies, the agent's undo plans, the providers' refusals, the
+ * CLI help, the crash matrix, the binary's driver check, test fixtures — reads it from here.
+ * Adding an engine means a row here and a provider folder under providers/.
+ *
+ * A row is a *flavour*: what the preflight finds the server to be. The vault knows a policy by its
+ * provider name (`engine`), which for `mysql` covers two flavours it cannot tell apart until a
+ * preflight reported which one answered: MySQL 8 keeps a retained second password, MariaDB does not.
+ *
+ * @example
+ *   strategiesOf('redis');                     // ['single', 'dual', 'alternating']
+ *   refusal('mariadb', 'dual');                // "MariaDB has no retained password …"
+ *   flavourSpec('mysql8').slots;               // 'primary+retained'
+ */
+export const STRATEGIES = ['single', 'dual', 'alternating'];
+const ONE_SLOT_DUAL = (label) => `${label} keeps one password per user, so it cannot hold the new one beside the live one: use --strategy alternating (two users)`;
+export const FLAVOURS = {
+    postgres: {
+        flavour: 'postgres', engine: 'postgres', label: 'PostgreSQL', driver: 'pg', slots: 'single',
+        strategies: ['single', 'alternating'], minVersion: {}, refused: { dual: ONE_SLOT_DUAL('PostgreSQL') },
+    },
+    supabase: {
+        flavour: 'supabase', engine: 'supabase', label: 'Supabase (PostgreSQL)', driver: 'pg', slots: 'single',
+        strategies: ['single', 'alternating'], minVersion: {}, refused: { dual: ONE_SLOT_DUAL('Supabase') },
+    },
+    mysql8: {
+        flavour: 'mysql8', engine: 'mysql', label: 'MySQL 8', driver: 'mysql2', slots: 'primary+retained',
+        strategies: ['single', 'dual', 'alternating'], minVersion: { dual: '8.0.14' }, refused: {},
+    },
+    mariadb: {
+        flavour: 'mariadb', engine: 'mysql', label: 'MariaDB', driver: 'mysql2', slots: 'single',
+        strategies: ['single', 'alternating'], minVersion: {},
+        refused: { dual: 'MariaDB has no retained second password (RETAIN CURRENT PASSWORD is MySQL ≥ 8.0.14 only): use --strategy alternating (two users)' },
+    },
+    redis: {
+        flavour: 'redis', engine: 'redis', label: 'Redis', driver: 'ioredis', slots: 'set',
+        strategies: ['single', 'dual', 'alternating'], minVersion: {}, refused: {},
+    },
+    mongodb: {
+        flavour: 'mongodb', engine: 'mongodb', label: 'MongoDB', driver: 'mongodb', slots: 'single',
+        strategies: ['single', 'alternating'], minVersion: {}, refused: { dual: ONE_SLOT_DUAL('MongoDB') },
+    },
+};
+export const FLAVOUR_NAMES = Object.keys(FLAVOURS);
+/** Every provider name, in table order. */
+export const ENGINES = [...new Set(FLAVOUR_NAMES.map((f) => FLAVOURS[f].engine))];
+export const isEngine = (name) => ENGINES.includes(name);
+export const isFlavour = (name) => FLAVOUR_NAMES.includes(name);
+export function flavourSpec(flavour) {
+    return FLAVOURS[flavour];
+}
+/**
+ * The fields of an admin secret an agent connects with (providers/provider-config.ts reads them):
+ * the endpoint every engine shares, then each engine's own. A grant on the admin secret limited to
+ * fields must cover every one of these the secret holds, or the vault refuses the policy and the
+ * claim (SK_ERR_NO_GRANT) rather than hand the agent half a connection.
+ */
+export const CONNECTION_FIELDS = ['host', 'port', 'username', 'password', 'database', 'tls', 'caFile'];
+const ENGINE_CONNECTION_FIELDS = {
+    postgres: [], supabase: ['projectRef', 'poolerHost', 'poolerPort'], mysql: ['accountHost'], redis: [], mongodb: ['authSource'],
+};
+export function connectionFieldsOf(engine) {
+    return [...CONNECTION_FIELDS, ...(ENGINE_CONNECTION_FIELDS[engine] ?? [])];
+}
+/** The flavours a provider may find. */
+export function flavoursOf(engine) {
+    return FLAVOUR_NAMES.map((f) => FLAVOURS[f]).filter((s) => s.engine === engine);
+}
+/** The strategies some flavour of this engine runs (what the vault accepts before a preflight). */
+export function strategiesOf(engine) {
+    return STRATEGIES.filter((s) => flavoursOf(engine).some((f) => f.strategies.includes(s)));
+}
+/** The npm packages the agent needs to speak to every engine (the binary build checks them). */
+export const DRIVERS = [...new Set(FLAVOUR_NAMES.map((f) => FLAVOURS[f].driver))];
+/** Every (flavour, strategy) pair the table allows: the decision table and crash matrix walk these. */
+export function allowedPairs() {
+    return FLAVOUR_NAMES.flatMap((f) => FLAVOURS[f].strategies.map((strategy) => ({ flavour: f, engine: FLAVOURS[f].engine, strategy })));
+}
+/**
+ * Why `strategy` cannot run: on a known flavour (its own refusal or a version below the minimum),
+ * or — before any preflight — when no flavour of the engine runs it. `undefined` when it can.
+ */
+export function refusal(target, strategy) {
+    const flavour = target.flavour ?? null;
+    if (flavour === null) {
+        if (strategiesOf(target.engine).includes(strategy))
+            return undefined;
+        const reasons = flavoursOf(target.engine).map((f) => f.refused[strategy]).filter((r) => r !== undefined);
+        return reasons[0] ?? `strategy ${strategy} is not supported for ${target.engine}`;
+    }
+    const spec = FLAVOURS[flavour];
+    if (!spec.strategies.includes(strategy))
+        return spec.refused[strategy] ?? `${spec.label} does not run strategy ${strategy}`;
+    const min = spec.minVersion[strategy];
+    if (min !== undefined && target.version != null && compareVersions(target.version, min) < 0) {
+        return `strategy ${strategy} needs ${spec.label} ${min} or later; the server is ${target.version}: upgrade it, or use --strategy alternating (two users)`;
+    }
+    return undefined;
+}
+/** One line per engine for help texts: "mysql (MySQL 8: single|dual|alternating; MariaDB: single|alternating)". */
+export function describeEngines() {
+    return ENGINES.map((e) => {
+        const fl = flavoursOf(e);
+        const parts = fl.map((f) => (fl.length > 1 ? `${f.label}: ` : '') + f.strategies.join('|'));
+        return `${e} (${parts.join('; ')})`;
+    }).join(', ');
+}
+/**
+ * The operations a flavour's provider must implement: every flavour sets a password; the others
+ * follow from its slots. The providers declare the same list, and a test holds them to it.
+ */
+export function operationsOf(flavour) {
+    switch (FLAVOURS[flavour].slots) {
+        case 'single':
+            return ['setPassword'];
+        case 'set':
+            return ['setPassword', 'addPassword', 'removePassword'];
+        case 'primary+retained':
+            return ['setPassword', 'addPassword', 'discardRetained'];
+    }
+}
+/** -1, 0 or 1 comparing dotted versions ("8.0.14"); anything after the numbers is ignored. */
+export function compareVersions(a, b) {
+    const nums = (v) => (/^\D*(\d+(?:\.\d+)*)/.exec(v)?.[1] ?? '0').split('.').map(Number);
+    const x = nums(a);
+    const y = nums(b);
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+        const d = (x[i] ?? 0) - (y[i] ?? 0);
+        if (d !== 0)
+            return Math.sign(d);
+    }
+    return 0;
+}
+/**
+ * The table as Markdown, for docs/engines.md (a test keeps the document equal to this): one row
+ * per flavour with its provider, driver, how it keeps passwords, its strategies, its version
+ * conditions, the operations its provider implements, and what is refused.
+ */
+export function engineTableMarkdown() {
+    const slotWords = {
+        single: 'one password per user',
+        set: 'a set of passwords per user',
+        'primary+retained': 'a primary and one retained password',
+    };
+    const rows = FLAVOUR_NAMES.map((f) => {
+        const s = FLAVOURS[f];
+        const min = Object.entries(s.minVersion).map(([k, v]) => `\`${k}\` needs ≥ ${v}`).join('; ') || '—';
+        const refused = Object.entries(s.refused).map(([k, v]) => `\`${k}\`: ${v}`).join('; ') || '—';
+        return `| \`${f}\` | \`${s.engine}\` | \`${s.driver}\` | ${slotWords[s.slots]} | ${s.strategies.map((x) => `\`${x}\``).join(', ')} | ${min} | ${operationsOf(f).map((o) => `\`${o}\``).join(', ')} | ${refused} |`;
+    });
+    return [
+        '| flavour | `--provider` | driver | passwords | strategies | version | operations | refused |',
+        '|---|---|---|---|---|---|---|---|',
+        ...rows,
+    ].join('\n');
+}
+//# sourceMappingURL=engines.js.map

@@ -1,0 +1,26 @@
+/**
+ * Fault injection for the crash tests (test/fault/ and test/e2e/): when SIKKERKEY_FAULT_PAUSE_AT
+ * names a step, the process announces `fault point reached: <step>` on stderr and waits there
+ * until it gets SIGUSR2 (or is killed), so a test can SIGKILL it at exactly that step, or freeze
+ * it there and let it go on later. Unset (always, in production), a fault point costs one string
+ * comparison and no signal handler is installed.
+ */
+const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
+let released = false;
+const waiting = [];
+if (pauseAt) {
+    // Installed once, at start-up: a SIGUSR2 that arrives while the process is stopped (SIGSTOP)
+    // and is handled only after SIGCONT must release the pause, never kill the process by default.
+    process.on('SIGUSR2', () => {
+        released = true;
+        waiting.splice(0).forEach((resume) => resume());
+    });
+}
+export async function faultPoint(name) {
+    if (pauseAt !== name || released)
+        return;
+    process.stderr.write(`fault point reached: ${name}\n`);
+    await new Promise((resolve) => waiting.push(resolve));
+    process.stderr.write(`fault point released: ${name}\n`);
+}
+//# sourceMappingURL=fault-points.js.map

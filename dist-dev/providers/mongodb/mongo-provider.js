@@ -1,0 +1,253 @@
+/**
+ * The MongoDB credential provider: changes a user's SCRAM-SHA-256 password with `updateUser` as
+ * the admin, and proves a credential with a fresh `MongoClient` that logs in with exactly it.
+ *
+ * Operations: `setPassword` only — MongoDB keeps one password per user (its row in
+ * protocol/engines.ts), so the agent runs `single` and `alternating` with it. Arguments reach the server as BSON fields of
+ * the command document, never spliced into text, so any username or password is safe to pass.
+ *
+ * @example
+ *   const mongo = createMongoProvider();
+ *   await mongo.initialize({ admin, target });               // → { serverVersion: 'MongoDB 7.0.14' }
+ *   await mongo.setPassword({ username: 'app', password: pending });
+ *   await mongo.verify({ username: 'app', password: pending });
+ *   await mongo.close();
+ */
+import { MongoClient } from 'mongodb';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { describeEndpoint, readCaFile } from '../provider-config.js';
+import { quoteName } from '../provider-errors.js';
+import { redact } from '../sanitize.js';
+import { ENGINE_NAME, mongoClientOptions, readMongoEndpoint } from './mongo-config.js';
+import { toProviderError } from './mongo-errors.js';
+const SCRAM_SHA_256 = 'SCRAM-SHA-256';
+/** Built-in roles that grant changePassword and viewUser on a database (MongoDB "Built-In Roles"). */
+const USER_ADMIN_ROLES_ANY_DB = new Set(['root', 'userAdminAnyDatabase', '__system']);
+const USER_ADMIN_ROLES_ONE_DB = new Set(['userAdmin', 'dbOwner']);
+export class MongoProvider {
+    engine = 'mongodb';
+    operations = ['setPassword'];
+    session;
+    targetSide;
+    secrets = new Set();
+    serverSelectionTimeoutMS;
+    connectTimeoutMS;
+    socketTimeoutMS;
+    constructor(options = {}) {
+        this.serverSelectionTimeoutMS = options.serverSelectionTimeoutMS ?? 5000;
+        this.connectTimeoutMS = options.connectTimeoutMS;
+        this.socketTimeoutMS = options.socketTimeoutMS ?? 30_000;
+    }
+    async initialize(req) {
+        await this.close();
+        this.remember(req.admin['password']);
+        this.remember(req.target['password']);
+        // The target side first, and kept whatever happens to the admin: the agent proves the live
+        // credential with it when the admin login fails.
+        const target = readMongoEndpoint(req.target, 'target');
+        const targetCa = await readCaFile(target, { secret: 'target', engine: ENGINE_NAME });
+        this.targetSide = { target, targetCa };
+        const admin = readMongoEndpoint(req.admin, 'admin');
+        const adminCa = await readCaFile(admin, { secret: 'admin', engine: ENGINE_NAME });
+        const { url, options } = mongoClientOptions(admin, { username: admin.username, password: admin.password }, this.tuning(adminCa));
+        const client = new MongoClient(url, options);
+        const ctx = this.context(admin, 'admin', 'connect');
+        try {
+            // buildInfo needs no privilege, but the connection it runs on has logged in first.
+            const info = await client.db(admin.authSource).command({ buildInfo: 1 });
+            this.session = { admin, target, adminCa, targetCa, client };
+            return { serverVersion: `${ENGINE_NAME} ${String(info.version)}`, flavour: 'mongodb' };
+        }
+        catch (err) {
+            await closeQuietly(client);
+            throw toProviderError(err, ctx);
+        }
+    }
+    async setPassword(req) {
+        const session = this.require();
+        this.remember(req.password);
+        checkCredential(req.username, req.password);
+        const db = session.target.authSource;
+        const ctx = { ...this.context(session.admin, 'admin', 'update'), subject: req.username, subjectDb: db };
+        try {
+            // Fields of a command document: the server never parses the name or password out of text.
+            await session.client.db(db).command({ updateUser: req.username, pwd: req.password, mechanisms: [SCRAM_SHA_256] });
+        }
+        catch (err) {
+            throw toProviderError(err, ctx);
+        }
+    }
+    async verify(req) {
+        const side = this.requireTarget();
+        this.remember(req.password);
+        checkCredential(req.username, req.password);
+        const target = side.target;
+        const { url, options } = mongoClientOptions(target, { username: req.username, password: req.password }, this.tuning(side.targetCa));
+        // A fresh client with a one-connection pool: nothing reused from the admin's connections.
+        const client = new MongoClient(url, { ...options, maxPoolSize: 1 });
+        const ctx = { ...this.context(target, 'target', 'verify', req.username), nameRoundTrips: scramNameRoundTrips(req.username) };
+        try {
+            const db = client.db(target.authSource);
+            await db.command({ ping: 1 });
+            // ping itself needs no login; this proves the connection is authenticated as this user.
+            const status = await db.command({ connectionStatus: 1 });
+            const users = status.authInfo?.authenticatedUsers ?? [];
+            if (!users.some((u) => u.user === req.username && u.db === target.authSource)) {
+                throw new SikkerKeyError('SK_ERR_PROVIDER_AUTH_FAILED', `${ENGINE_NAME} at ${describeEndpoint(target)} did not report the connection as logged in as ${quoteName(req.username)}`);
+            }
+            const info = await db.command({ buildInfo: 1 });
+            return { serverVersion: `${ENGINE_NAME} ${String(info.version)}` };
+        }
+        catch (err) {
+            throw toProviderError(err, ctx);
+        }
+        finally {
+            await closeQuietly(client);
+        }
+    }
+    async preflight(req) {
+        const session = this.require();
+        const db = session.target.authSource;
+        const admin = session.admin;
+        const who = `the admin user ${quoteName(admin.username)}`;
+        const problems = [];
+        for (const name of req.usernames) {
+            if (name === '')
+                problems.push('a username is empty');
+            if (name !== '' && !scramNameRoundTrips(name)) {
+                problems.push(`user ${quoteName(name)} cannot log in through the mongodb driver: it escapes only the first "=" and "," ` +
+                    'of a SCRAM username, so MongoDB reads a different name and a new password could never be verified; rename the user');
+            }
+        }
+        const ctx = this.context(admin, 'admin', 'preflight');
+        try {
+            const status = await session.client.db(admin.authSource).command({ connectionStatus: 1, showPrivileges: true });
+            if (!canChangePasswords(status, db)) {
+                problems.push(`${who} (authSource ${quoteName(admin.authSource)}) lacks changePassword on database ${quoteName(db)}: ` +
+                    `grant it the role userAdmin on ${quoteName(db)}, or userAdminAnyDatabase on "admin"`);
+            }
+        }
+        catch (err) {
+            throw toProviderError(err, ctx);
+        }
+        for (const name of req.usernames) {
+            if (name === '')
+                continue;
+            try {
+                const info = await session.client.db(db).command({ usersInfo: { user: name, db } });
+                const users = Array.isArray(info.users) ? info.users : [];
+                if (users.length === 0) {
+                    problems.push(`user ${quoteName(name)} does not exist on database ${quoteName(db)}: create it, or fix "username" / "authSource"`);
+                }
+            }
+            catch (err) {
+                const mapped = toProviderError(err, { ...ctx, subject: name, subjectDb: db });
+                if (mapped.code !== 'SK_ERR_PROVIDER_PRIVILEGE')
+                    throw mapped;
+                problems.push(`${who} may not view users on database ${quoteName(db)} (viewUser), so whether ${quoteName(name)} exists is unknown: ` +
+                    `grant it the role userAdmin on ${quoteName(db)}, or userAdminAnyDatabase on "admin"`);
+            }
+        }
+        return { ok: problems.length === 0, problems };
+    }
+    async close() {
+        const session = this.session;
+        this.session = undefined;
+        this.targetSide = undefined;
+        if (session)
+            await closeQuietly(session.client);
+    }
+    secretValues() {
+        return [...this.secrets];
+    }
+    // -- internals -----------------------------------------------------------------------------
+    require() {
+        if (this.session === undefined) {
+            throw new SikkerKeyError('SK_ERR_INTERNAL', `the ${ENGINE_NAME} provider was used before initialize() succeeded`);
+        }
+        return this.session;
+    }
+    requireTarget() {
+        if (this.targetSide === undefined) {
+            throw new SikkerKeyError('SK_ERR_INTERNAL', `the ${ENGINE_NAME} provider verified a credential before initialize() read the target secret`);
+        }
+        return this.targetSide;
+    }
+    remember(value) {
+        if (typeof value === 'string' && value !== '')
+            this.secrets.add(value);
+    }
+    tuning(ca) {
+        return {
+            ca,
+            serverSelectionTimeoutMS: this.serverSelectionTimeoutMS,
+            socketTimeoutMS: this.socketTimeoutMS,
+            ...(this.connectTimeoutMS === undefined ? {} : { connectTimeoutMS: this.connectTimeoutMS }),
+        };
+    }
+    context(endpoint, secret, action, loginUser) {
+        return {
+            action,
+            secret,
+            endpoint: describeEndpoint(endpoint),
+            loginUser: loginUser ?? endpoint.username,
+            authSource: endpoint.authSource,
+            tls: endpoint.tls,
+            redact: (text) => redact(text, this.secrets),
+        };
+    }
+}
+/** A new, uninitialised MongoDB provider. */
+export function createMongoProvider(options = {}) {
+    return new MongoProvider(options);
+}
+/**
+ * Whether MongoDB reads back the name the driver sends in SCRAM. mongodb 7.x's `cleanUsername`
+ * uses `String.replace` with a string, which escapes only the FIRST "=" and ","; mongod splits
+ * the message at every raw "," and decodes every "=2C" then "=3D" (replace-all). A name with a
+ * second "," — or a later "=2C"/"=3D" — therefore arrives as another name and never logs in.
+ */
+export function scramNameRoundTrips(name) {
+    const sent = name.replace('=', '=3D').replace(',', '=2C');
+    if (sent.includes(','))
+        return false;
+    return sent.split('=2C').join(',').split('=3D').join('=') === name;
+}
+function checkCredential(username, password) {
+    if (typeof username !== 'string' || username === '') {
+        throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the ${ENGINE_NAME} username is empty`);
+    }
+    if (username.includes('\0')) {
+        throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the ${ENGINE_NAME} username ${quoteName(username)} contains a NUL character`);
+    }
+    if (typeof password !== 'string' || password === '') {
+        throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the new password for ${quoteName(username)} is empty`);
+    }
+}
+/** From `connectionStatus` with showPrivileges; falls back to built-in role names without them. */
+function canChangePasswords(status, db) {
+    const authInfo = (status.authInfo ?? {});
+    const privileges = authInfo.authenticatedUserPrivileges;
+    if (Array.isArray(privileges)) {
+        return privileges.some((p) => {
+            if (!Array.isArray(p.actions) || !p.actions.includes('changePassword'))
+                return false;
+            const r = p.resource ?? {};
+            if (r.anyResource === true)
+                return true;
+            return r.collection === '' && (r.db === db || r.db === '');
+        });
+    }
+    const roles = Array.isArray(authInfo.authenticatedUserRoles) ? authInfo.authenticatedUserRoles : [];
+    return roles.some((r) => (r.db === 'admin' && typeof r.role === 'string' && USER_ADMIN_ROLES_ANY_DB.has(r.role)) ||
+        (r.db === db && typeof r.role === 'string' && USER_ADMIN_ROLES_ONE_DB.has(r.role)));
+}
+async function closeQuietly(client) {
+    try {
+        await client.close();
+    }
+    catch {
+        // closing is best effort: the connection may already be gone
+    }
+}
+//# sourceMappingURL=mongo-provider.js.map

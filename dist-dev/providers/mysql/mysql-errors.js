@@ -1,0 +1,88 @@
+/**
+ * MySQL and MariaDB errors → SikkerKeyError. Server errors are mapped by errno (stable across
+ * both servers where they share a number; mysql2 names some MariaDB-only numbers after unrelated
+ * MySQL errors, so names are not trusted), then network and TLS failures.
+ *
+ * A mysql2 error carries the whole statement in `sql` — with the password in it for ALTER USER —
+ * so the original error is never kept as a cause: only its scrubbed copy.
+ *
+ * @example
+ *   throw mysqlError(err, { step: 'update', engine: 'MariaDB', endpoint: 'db:3306', account: "'app'@'%'", admin: "'sk_admin'@'%'" });
+ */
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { redact } from '../sanitize.js';
+import { classifyNetworkError, firstLine, messageOf, networkError, scrubCause, stringProp } from '../provider-errors.js';
+const AUTH = new Set([1045, 1698]);
+const PRIVILEGE = new Set([1227, 1044, 1142, 1143, 1370]);
+const UNAVAILABLE = new Set([1040, 1129, 1203, 1053]);
+const LOCKED = new Set([3118, 4151]); // MySQL, MariaDB: "this account is locked"
+const EXPIRED = new Set([1820, 1862]);
+/** True when the error is the server's answer (it has a SQLSTATE). */
+export function isServerError(err) {
+    return stringProp(err, 'sqlState') !== undefined && Number(stringProp(err, 'errno')) > 0;
+}
+export function mysqlError(err, ctx) {
+    if (err instanceof SikkerKeyError)
+        return err;
+    const secret = ctx.step === 'login' ? 'target' : 'admin';
+    if (!isServerError(err)) {
+        const failure = classifyNetworkError(err);
+        if (failure !== undefined)
+            return networkError(failure, { engine: ctx.engine, endpoint: ctx.endpoint, secret }, err);
+        return make('SK_ERR_PROVIDER_FAILED', `${ctx.engine} at ${ctx.endpoint}: ${firstLine(messageOf(err))}`, err, ctx);
+    }
+    const errno = Number(stringProp(err, 'errno'));
+    const said = `${firstLine(stringProp(err, 'sqlMessage') ?? messageOf(err))} (errno ${errno})`;
+    const at = `${ctx.engine} at ${ctx.endpoint}`;
+    const login = ctx.step === 'login' || ctx.step === 'admin-login';
+    if (login && AUTH.has(errno)) {
+        return ctx.step === 'login'
+            ? make('SK_ERR_PROVIDER_AUTH_FAILED', `${at} refused the login of ${ctx.account} with the credential being verified: ${said}`, err, ctx)
+            : make('SK_ERR_PROVIDER_AUTH_FAILED', `${at} refused the admin login of ${ctx.admin}: ${said}; check the admin secret's username and password`, err, ctx);
+    }
+    if (login && errno === 1130) {
+        return make('SK_ERR_PROVIDER_AUTH_FAILED', `${at} does not let this host log in as ${ctx.account}: ${said}; check the account's host part`, err, ctx);
+    }
+    if (login && LOCKED.has(errno)) {
+        return make('SK_ERR_PROVIDER_AUTH_FAILED', `${at}: account ${ctx.account} is locked: ${said}; run ALTER USER ${ctx.account} ACCOUNT UNLOCK`, err, ctx);
+    }
+    if (login && (EXPIRED.has(errno) || errno === 3955)) {
+        return make('SK_ERR_PROVIDER_AUTH_FAILED', `${at} refused ${ctx.account}: ${said}`, err, ctx);
+    }
+    if (login && errno === 1044) {
+        return make('SK_ERR_PROVIDER_CONFIG', `${at}: ${ctx.account} may not use the database in the ${secret} secret: ${said}; fix "database" or grant access`, err, ctx);
+    }
+    if (errno === 1049) {
+        return make('SK_ERR_PROVIDER_CONFIG', `${at}: ${said}; fix the ${secret} secret's "database" field`, err, ctx);
+    }
+    if (PRIVILEGE.has(errno)) {
+        return make('SK_ERR_PROVIDER_PRIVILEGE', `admin ${ctx.admin} may not change ${ctx.account} on ${at}: ${said}; run GRANT CREATE USER ON *.* TO ${ctx.admin}`, err, ctx);
+    }
+    if (errno === 1396 || errno === 1133) {
+        // 1396 (ER_CANNOT_USER) is what ALTER USER answers for an account that does not exist
+        return make('SK_ERR_PROVIDER_USER_NOT_FOUND', `${at} has no account ${ctx.account}: check the secret's username and accountHost (default '%')`, err, ctx);
+    }
+    if (UNAVAILABLE.has(errno)) {
+        return make('SK_ERR_PROVIDER_CONNECT', `${at} is not accepting this connection now: ${said}`, err, ctx);
+    }
+    if (errno === 1819) {
+        return make('SK_ERR_PROVIDER_FAILED', `${at}'s password policy (validate_password) rejected the new password for ${ctx.account}: ${said}; make the rotation policy's passwords satisfy it`, err, ctx);
+    }
+    if (errno === 3638) {
+        // ER_CREDENTIALS_CONTRADICT_TO_HISTORY: password_history / password_reuse_interval
+        return make('SK_ERR_PROVIDER_PASSWORD_REUSE', `${at}'s password-reuse policy refused a password it has seen for ${ctx.account}: ${said}`, err, ctx);
+    }
+    if (errno === 1290 || errno === 1836) {
+        return make('SK_ERR_PROVIDER_FAILED', `${at} is read-only (a replica?): ${said}; point the admin secret at the primary`, err, ctx);
+    }
+    // an unforeseen answer to a statement that carries a password (a syntax error "near '…'") might
+    // quote it: the server's words are left out there, only the numbers are kept
+    const words = ctx.step === 'update' || ctx.step === 'retire' ? `errno ${errno}, SQLSTATE ${stringProp(err, 'sqlState') ?? '?'}` : said;
+    return make('SK_ERR_PROVIDER_FAILED', `${at} answered an error we do not map (${ctx.step}, ${ctx.account}): ${words}`, err, ctx);
+}
+function make(code, message, cause, ctx) {
+    const values = [...(ctx.secrets ?? [])];
+    const clean = (text) => redact(text, values);
+    return new SikkerKeyError(code, clean(message), { cause: scrubCause(cause, clean) });
+}
+//# sourceMappingURL=mysql-errors.js.map

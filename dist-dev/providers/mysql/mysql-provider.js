@@ -1,0 +1,291 @@
+/**
+ * The MySQL / MariaDB provider (mysql2). The admin connection runs
+ * `ALTER USER ?@? IDENTIFIED BY ?` through `query()` — mysql2's client-side formatting, which
+ * quotes every value with its own `escape()`; ALTER USER cannot be prepared server-side, so
+ * `execute()` is not an option. Accounts are `'username'@'accountHost'` (accountHost from the
+ * target secret, default '%'). Every verification is a fresh connection to the target.
+ *
+ * Operations (the `mysql8` and `mariadb` rows of protocol/engines.ts): `setPassword` on both
+ * (`ALTER USER … IDENTIFIED BY`, which on MySQL 8 leaves a retained password unchanged);
+ * `addPassword` (`… RETAIN CURRENT PASSWORD`) and `discardRetained` (`DISCARD OLD PASSWORD`) on
+ * MySQL ≥ 8.0.14 only — MariaDB has no second password, and the table's refusal says so.
+ *
+ * @example
+ *   const provider = mysqlProvider();
+ *   await provider.initialize({ admin, target });   // target: { host, port, username, password, accountHost? }
+ *   await provider.setPassword({ username: 'app', password: pending });
+ *   await provider.verify({ username: 'app', password: pending });
+ */
+import { isIP } from 'node:net';
+import mysql from 'mysql2/promise';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { refusal } from '../../protocol/engines.js';
+import { checkCredential, checkUsernameValue, checksHostName, describeEndpoint, field, readCaFile, readEndpoint, tlsOptions } from '../provider-config.js';
+import { mysqlError } from './mysql-errors.js';
+import { canAlterUsers } from './mysql-preflight.js';
+export const mysqlProvider = (options = {}) => {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const secrets = new Set();
+    let targetSide;
+    let session;
+    // values come from JSON: only non-empty strings are secrets to look for
+    const remember = (...values) => {
+        for (const v of values)
+            if (typeof v === 'string' && v !== '')
+                secrets.add(v);
+    };
+    const connect = async (endpoint, user, password, ca) => {
+        const config = {
+            host: endpoint.host,
+            port: endpoint.port,
+            user,
+            password,
+            database: endpoint.database,
+            ssl: sslOptions(endpoint, ca),
+            connectTimeout: connectTimeoutMs,
+            multipleStatements: false,
+        };
+        const conn = await mysql.createConnection(config);
+        // a connection that dies while idle emits 'error'; unhandled it would crash the agent
+        conn.on('error', () => undefined);
+        return conn;
+    };
+    const requireSession = () => {
+        if (session === undefined)
+            throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider was used before initialize() connected the admin');
+        return session;
+    };
+    const requireTarget = () => {
+        if (targetSide === undefined)
+            throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider verified a credential before initialize() read the target secret');
+        return targetSide;
+    };
+    const context = (s, step, username) => ({
+        step,
+        engine: s.flavor,
+        endpoint: describeEndpoint(step === 'login' ? s.target : s.admin),
+        account: accountSql(username, s.accountHost),
+        admin: s.adminAccount,
+        secrets,
+    });
+    // a login needs no admin: before (or without) one, the server's flavor is not known yet
+    const loginContext = (t, username) => session !== undefined
+        ? context(session, 'login', username)
+        : { step: 'login', engine: 'MySQL', endpoint: describeEndpoint(t.target), account: accountSql(username, t.accountHost), admin: '', secrets };
+    const run = async (s, step, username, sql, values) => {
+        try {
+            const [rows] = await s.conn.query(sql, values);
+            return rows;
+        }
+        catch (err) {
+            throw mysqlError(err, context(s, step, username));
+        }
+    };
+    /** The second password is the engine table's to allow: MySQL ≥ 8.0.14, never MariaDB. */
+    const assertRetainedSlot = (s) => {
+        const refused = refusal({ engine: 'mysql', flavour: flavourOf(s.flavor), version: s.version.join('.') }, 'dual');
+        if (refused !== undefined)
+            throw new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', `${s.versionText}: ${refused}`);
+    };
+    const verify = async (t, username, password) => {
+        let conn;
+        try {
+            conn = await connect(t.target, username, password, t.targetCa);
+            const [rows] = await conn.query('SELECT VERSION() AS v');
+            const v = String(rows[0]?.v ?? '');
+            return { serverVersion: describeVersion(v).text };
+        }
+        catch (err) {
+            throw mysqlError(err, loginContext(t, username));
+        }
+        finally {
+            await conn?.end().catch(() => undefined);
+        }
+    };
+    const close = async () => {
+        const s = session;
+        session = undefined;
+        targetSide = undefined;
+        if (s !== undefined)
+            await s.conn.end().catch(() => s.conn.destroy());
+    };
+    return {
+        engine: 'mysql',
+        operations: ['setPassword', 'addPassword', 'discardRetained'],
+        async initialize(req) {
+            remember(req.admin['password'], req.target['password']);
+            await close();
+            // the target side first, and kept whatever happens to the admin: the agent proves the live
+            // credential with it when the admin login fails
+            const target = readEndpoint(req.target, { secret: 'target', engine: 'MySQL', defaultPort: 3306, passwordRequired: false });
+            refuseUncheckableHost(target, 'target');
+            const targetCa = await readCaFile(target, { secret: 'target', engine: 'MySQL' });
+            const accountHost = field(req.target, 'accountHost') ?? '%';
+            targetSide = { target, targetCa, accountHost };
+            const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'MySQL', defaultPort: 3306, passwordRequired: true });
+            refuseUncheckableHost(admin, 'admin');
+            const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'MySQL' });
+            const adminGuess = accountSql(admin.username, '%');
+            const ctx = {
+                step: 'admin-login', engine: 'MySQL', endpoint: describeEndpoint(admin), account: adminGuess, admin: adminGuess, secrets,
+            };
+            let conn;
+            try {
+                conn = await connect(admin, admin.username, admin.password, adminCa);
+                const [rows] = await conn.query('SELECT VERSION() AS v, @@SESSION.sql_mode AS m, CURRENT_USER() AS cu');
+                const row = rows[0];
+                if (row === undefined)
+                    throw new Error('SELECT VERSION() returned no row');
+                await keepBackslashEscapes(conn, row.m);
+                const { flavor, version, text } = describeVersion(row.v);
+                const at = row.cu.lastIndexOf('@');
+                const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
+                session = { conn, admin, target, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
+                return { serverVersion: text, flavour: flavourOf(flavor) };
+            }
+            catch (err) {
+                await conn?.end().catch(() => undefined);
+                throw mysqlError(err, ctx);
+            }
+        },
+        async setPassword(req) {
+            remember(req.password);
+            const s = requireSession();
+            checkCredential(req.username, req.password, 'MySQL');
+            // without RETAIN CURRENT PASSWORD, MySQL 8 leaves a retained password as it is
+            await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ?', [req.username, s.accountHost, req.password]);
+        },
+        async addPassword(req) {
+            remember(req.password);
+            const s = requireSession();
+            checkCredential(req.username, req.password, 'MySQL');
+            assertRetainedSlot(s);
+            // RETAIN CURRENT PASSWORD run twice would keep the new password as the retained one and
+            // drop the old: a password that already logs in has been applied, and is not applied again
+            if (await loginWorks(s, req.username, req.password))
+                return;
+            await run(s, 'update', req.username, 'ALTER USER ?@? IDENTIFIED BY ? RETAIN CURRENT PASSWORD', [req.username, s.accountHost, req.password]);
+        },
+        async discardRetained(req) {
+            const s = requireSession();
+            checkUsernameValue(req.username, 'MySQL');
+            assertRetainedSlot(s);
+            // discarding an empty slot is a no-op in MySQL: idempotent by nature
+            await run(s, 'retire', req.username, 'ALTER USER ?@? DISCARD OLD PASSWORD', [req.username, s.accountHost]);
+        },
+        async verify(req) {
+            remember(req.password);
+            const t = requireTarget();
+            checkCredential(req.username, req.password, 'MySQL');
+            return verify(t, req.username, req.password);
+        },
+        async preflight(req) {
+            const s = requireSession();
+            const problems = [];
+            const grants = (await run(s, 'preflight', s.admin.username, 'SHOW GRANTS', []));
+            const reading = canAlterUsers(grants.map((row) => String(Object.values(row)[0] ?? '')));
+            if (!reading.allowed) {
+                problems.push(`admin ${s.adminAccount} lacks the CREATE USER privilege that ALTER USER needs: run GRANT CREATE USER ON *.* TO ${s.adminAccount}` +
+                    (reading.viaRoles ? ' (privileges it holds through roles were not inspected)' : ''));
+            }
+            // where the account and its lock live: MySQL's mysql.user has account_locked; MariaDB ≥ 10.4
+            // keeps both in mysql.global_priv (mysql.user is a view without the lock)
+            const table = s.flavor === 'MariaDB' ? 'mysql.global_priv' : 'mysql.user';
+            const sql = s.flavor === 'MariaDB'
+                ? "SELECT IF(JSON_VALUE(Priv, '$.account_locked') IN ('1', 'true'), 'Y', 'N') AS locked FROM mysql.global_priv WHERE User = ? AND Host = ?"
+                : 'SELECT account_locked AS locked FROM mysql.user WHERE User = ? AND Host = ?';
+            for (const username of req.usernames) {
+                const account = accountSql(username, s.accountHost);
+                try {
+                    const [rows] = await s.conn.query(sql, [username, s.accountHost]);
+                    const row = rows[0];
+                    if (row === undefined) {
+                        problems.push(`account ${account} does not exist on ${s.flavor} at ${describeEndpoint(s.admin)}: check the secret's username and accountHost (default '%')`);
+                    }
+                    else if (row.locked === 'Y') {
+                        problems.push(`account ${account} is locked, so no password will log in: run ALTER USER ${account} ACCOUNT UNLOCK`);
+                    }
+                }
+                catch (err) {
+                    const mapped = mysqlError(err, context(s, 'preflight', username));
+                    if (mapped.code !== 'SK_ERR_PROVIDER_PRIVILEGE')
+                        throw mapped;
+                    problems.push(`cannot check that account ${account} exists: admin ${s.adminAccount} may not read ${table}; ` +
+                        `run GRANT SELECT ON ${table} TO ${s.adminAccount} (read-only) so preflight can check accounts`);
+                }
+            }
+            return { ok: problems.length === 0, problems };
+        },
+        close,
+        secretValues: () => [...secrets],
+    };
+    async function loginWorks(s, username, password) {
+        try {
+            await verify(s, username, password);
+            return true;
+        }
+        catch (err) {
+            if (err instanceof SikkerKeyError && err.code === 'SK_ERR_PROVIDER_AUTH_FAILED')
+                return false;
+            throw err;
+        }
+    }
+};
+/** 'user'@'host' as MySQL reads it, quoted by the driver's own escape(). */
+export function accountSql(user, host) {
+    return `${mysql.escape(user)}@${mysql.escape(host)}`;
+}
+/**
+ * mysql2 quotes values with backslash escapes; under NO_BACKSLASH_ESCAPES the server reads a
+ * backslash literally, and an escaped quote would end the string early — a password with a quote
+ * could then change the statement. The admin session drops that mode before any value is sent.
+ */
+export async function keepBackslashEscapes(conn, sqlMode) {
+    const modes = sqlMode.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    if (!modes.some((m) => m.toUpperCase() === 'NO_BACKSLASH_ESCAPES'))
+        return;
+    // mode names are plain words, which both quoting styles read the same way
+    await conn.query('SET SESSION sql_mode = ?', [modes.filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES').join(',')]);
+}
+/**
+ * mysql2 (3.24) cannot check an IP address against the certificate: for an IP it passes tls.connect
+ * neither `servername` nor `host`, and Node then checks the certificate's names against
+ * "localhost" instead — a certificate for localhost would pass at any address, and one that names
+ * the IP would fail. verify-full with an IP address is therefore refused, so it fails closed.
+ * (`require` checks no name, so an IP address is fine there, with or without caFile.)
+ */
+function refuseUncheckableHost(endpoint, secret) {
+    if (endpoint.tls === 'verify-full' && isIP(endpoint.host.replace(/^\[|\]$/g, '')) !== 0) {
+        throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the MySQL ${secret} secret asks for tls "verify-full" with the IP address ${endpoint.host} as host: the driver cannot check ` +
+            'an IP address against the certificate; use the host name the certificate names, or tls "require" with "caFile" ' +
+            '(checks the certificate chain, not the name)');
+    }
+}
+/**
+ * tlsOptions() as mysql2's `ssl`. mysql2 builds its own tls.connect options from a few fields:
+ * `ca` (into its secure context; none means Node's default CAs), `rejectUnauthorized` (chain
+ * check) and `verifyIdentity` (Node's checkServerIdentity against the host name, else none), and
+ * sets `servername` itself for a host name.
+ */
+function sslOptions(endpoint, ca) {
+    const tls = tlsOptions(endpoint, ca);
+    if (tls === undefined)
+        return undefined;
+    return {
+        ...(typeof tls.ca === 'string' ? { ca: tls.ca } : {}),
+        rejectUnauthorized: tls.rejectUnauthorized !== false,
+        verifyIdentity: checksHostName(tls),
+    };
+}
+function describeVersion(raw) {
+    const flavor = /mariadb/i.test(raw) ? 'MariaDB' : 'MySQL';
+    // MariaDB behind some proxies reports "5.5.5-10.11.6-MariaDB": the real version follows 5.5.5-
+    const m = /(?:5\.5\.5-)?(\d+)\.(\d+)\.(\d+)/.exec(raw);
+    const version = [Number(m?.[1] ?? 0), Number(m?.[2] ?? 0), Number(m?.[3] ?? 0)];
+    return { flavor, version, text: `${flavor} ${version.join('.')}` };
+}
+/** The engine table's row for what the server said it is. */
+function flavourOf(flavor) {
+    return flavor === 'MariaDB' ? 'mariadb' : 'mysql8';
+}
+//# sourceMappingURL=mysql-provider.js.map

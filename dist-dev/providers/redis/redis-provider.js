@@ -1,0 +1,402 @@
+/**
+ * The Redis provider (ioredis), for ACL users (Redis ≥ 6). Every command goes with its
+ * arguments as arguments, never as a command string. Passwords are handed to Redis as their
+ * SHA-256 (`#<hash>` adds, `!<hash>` removes): the hash is what Redis stores anyway, and Redis
+ * quotes a failing ACL rule in its error message, so a plaintext rule could end up in a log.
+ *
+ * A Redis ACL user holds a set of passwords (`slots: 'set'` in protocol/engines.ts):
+ * - `setPassword`: `ACL SETUSER <name> resetpass #<hash>` — exactly this password afterwards;
+ *   the user's on/off flag and permissions stay as they are.
+ * - `addPassword`: `ACL SETUSER <name> #<hash>` adds it beside the passwords the user has.
+ * - `removePassword`: `ACL SETUSER <name> !<hash>` removes exactly it (a no-op when absent).
+ * - The `default` user is an ACL user like any other — that is what `requirepass` is since
+ *   Redis 6 — except on a server configured with `requirepass` and no aclfile: there the provider
+ *   uses `CONFIG SET requirepass`, so that CONFIG GET and CONFIG REWRITE keep showing the live
+ *   password (ACL SETUSER default would leave the old one in the configuration, and a rewrite
+ *   plus restart would bring it back). `dual` is refused for it there.
+ * - With an aclfile, every change is followed by `ACL SAVE`. Without one, changes live in memory
+ *   only; a restart restores users from redis.conf (CONFIG REWRITE is the operator's call).
+ * - A user that does not exist is reported, not created (ACL SETUSER would create it).
+ *
+ * @example
+ *   const provider = redisProvider();
+ *   await provider.initialize({ admin, target });
+ *   await provider.addPassword?.({ username: 'app', password: pending });
+ *   await provider.removePassword?.({ username: 'app', password: live });
+ */
+import { createHash } from 'node:crypto';
+import { connect as tcpConnect } from 'node:net';
+import { Redis } from 'ioredis';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions } from '../provider-config.js';
+import { classifyNetworkError, quoteName } from '../provider-errors.js';
+import { redisError } from './redis-errors.js';
+const NO_ACL_FILE = /not configured to use an ACL file/i;
+export const redisProvider = (options = {}) => {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
+    const secrets = new Set();
+    let targetSide;
+    let session;
+    // values come from JSON: only non-empty strings are secrets to look for
+    const remember = (...values) => {
+        for (const v of values)
+            if (typeof v === 'string' && v !== '')
+                secrets.add(v);
+    };
+    const requireSession = () => {
+        if (session === undefined)
+            throw new SikkerKeyError('SK_ERR_INTERNAL', 'the Redis provider was used before initialize() connected the admin');
+        return session;
+    };
+    const requireTarget = () => {
+        if (targetSide === undefined)
+            throw new SikkerKeyError('SK_ERR_INTERNAL', 'the Redis provider verified a credential before initialize() read the target secret');
+        return targetSide;
+    };
+    const context = (s, step, username) => ({
+        step,
+        endpoint: describeEndpoint(step === 'login' ? s.target : s.adminEndpoint),
+        username,
+        admin: s.adminEndpoint.username,
+        secrets,
+    });
+    /** A connection, authenticated with `auth` when given (an admin `default` user may have nopass). */
+    const open = async (endpoint, ca, auth, ctx) => {
+        const config = {
+            host: endpoint.host,
+            port: endpoint.port,
+            lazyConnect: true,
+            // RESP2: no HELLO in the handshake (ioredis 6 sends HELLO 3 by default, which an
+            // unauthenticated connection to a password-protected server is refused); AUTH comes after
+            protocol: 2,
+            // one attempt, errors at once: the agent decides about retries, not the driver
+            retryStrategy: () => null,
+            reconnectOnError: () => false,
+            maxRetriesPerRequest: 0,
+            enableOfflineQueue: false,
+            enableReadyCheck: false,
+            autoResubscribe: false,
+            autoResendUnfulfilledCommands: false,
+            // CLIENT SETINFO would show up as a denied command in a restricted user's ACL LOG
+            disableClientInfo: true,
+            connectTimeout: connectTimeoutMs,
+            commandTimeout: commandTimeoutMs,
+            // how long disconnect() waits for a clean close before destroying the socket (default 2 s)
+            disconnectTimeout: 500,
+            // ioredis spreads `tls` into tls.connect({ host, port, … }) as it is: tlsOptions() unchanged
+            ...tlsField(tlsOptions(endpoint, ca)),
+        };
+        const client = new Redis(config);
+        let lastError;
+        // ioredis reports the real cause as an 'error' event and rejects connect() with "Connection is closed."
+        client.on('error', (err) => {
+            lastError = err;
+        });
+        try {
+            await client.connect();
+        }
+        catch (err) {
+            client.disconnect();
+            const cause = lastError ?? err;
+            if (endpoint.tls !== 'disable' && classifyNetworkError(cause)?.code === 'SK_ERR_PROVIDER_CONNECT' && (await tcpReachable(endpoint, connectTimeoutMs))) {
+                // a plain-text Redis waits for a newline that a TLS ClientHello may never contain
+                throw new SikkerKeyError('SK_ERR_PROVIDER_TLS', `TLS to Redis at ${describeEndpoint(endpoint)} failed: the port accepts TCP but no TLS handshake completed; ` +
+                    `it probably does not offer TLS (set "tls" to "disable", or point "port" at the server's tls-port)`);
+            }
+            throw redisError(cause, ctx);
+        }
+        if (auth !== undefined) {
+            try {
+                await client.call('AUTH', auth.username, auth.password);
+            }
+            catch (err) {
+                client.disconnect();
+                throw redisError(err, ctx);
+            }
+        }
+        return client;
+    };
+    const call = async (s, step, username, ...args) => {
+        try {
+            const [command, ...rest] = args;
+            return await s.admin.call(command ?? 'PING', ...rest);
+        }
+        catch (err) {
+            throw redisError(err, context(s, step, username));
+        }
+    };
+    const getUser = async (s, step, username) => parseAclUser(await call(s, step, username, 'ACL', 'GETUSER', username));
+    /** Writes the users to the aclfile when the server has one; a no-op otherwise. */
+    const persist = async (s, username) => {
+        if (s.aclFile === false)
+            return;
+        try {
+            await s.admin.call('ACL', 'SAVE');
+        }
+        catch (err) {
+            if (s.aclFile === undefined && err instanceof Error && NO_ACL_FILE.test(err.message))
+                return;
+            throw redisError(err, context(s, 'update', username));
+        }
+    };
+    const refuseDefaultDual = () => new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', 'the Redis "default" user of a server configured with requirepass has one password: use strategy "single", or an aclfile and an ACL user for "dual"');
+    /** The user, checked to exist (ACL SETUSER would create a typo); true when it is requirepass's default. */
+    const prepare = async (s, step, req) => {
+        remember(req.password);
+        checkCredential(req.username, req.password, 'Redis');
+        checkUsername(req.username);
+        const user = await getUser(s, step, req.username);
+        if (user === undefined)
+            throw userNotFound(s, req.username);
+        return { viaRequirepass: req.username === 'default' && s.requirepassMode, user };
+    };
+    const close = async () => {
+        const s = session;
+        session = undefined;
+        targetSide = undefined;
+        s?.admin.disconnect();
+    };
+    return {
+        engine: 'redis',
+        operations: ['setPassword', 'addPassword', 'removePassword'],
+        async initialize(req) {
+            remember(req.admin['password'], req.target['password']);
+            await close();
+            // the target side first, and kept whatever happens to the admin: the agent proves the live
+            // credential with it when the admin login fails
+            const target = readEndpoint(req.target, { secret: 'target', engine: 'Redis', defaultPort: 6379, defaultUsername: 'default', passwordRequired: false });
+            const targetCa = await readCaFile(target, { secret: 'target', engine: 'Redis' });
+            targetSide = { target, targetCa };
+            const admin = readEndpoint(req.admin, { secret: 'admin', engine: 'Redis', defaultPort: 6379, defaultUsername: 'default', passwordRequired: false });
+            const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'Redis' });
+            const ctx = { step: 'admin-login', endpoint: describeEndpoint(admin), username: admin.username, admin: admin.username, secrets };
+            const auth = admin.password === '' ? undefined : { username: admin.username, password: admin.password };
+            const client = await open(admin, adminCa, auth, ctx);
+            try {
+                const versionText = await serverVersion(client);
+                const aclFileSetting = await configGet(client, 'aclfile');
+                const requirepass = await configGet(client, 'requirepass');
+                remember(requirepass); // the default user's live password: never to appear anywhere
+                const aclFile = aclFileSetting === undefined ? undefined : aclFileSetting !== '';
+                session = {
+                    admin: client, adminEndpoint: admin, target, targetCa, versionText, aclFile,
+                    requirepassMode: requirepass !== undefined && requirepass !== '' && aclFile !== true,
+                };
+                return { serverVersion: versionText, flavour: 'redis' };
+            }
+            catch (err) {
+                client.disconnect();
+                throw redisError(err, { ...ctx, step: 'initialize' });
+            }
+        },
+        async setPassword(req) {
+            const s = requireSession();
+            const { viaRequirepass } = await prepare(s, 'update', req);
+            if (viaRequirepass) {
+                await call(s, 'update', req.username, 'CONFIG', 'SET', 'requirepass', req.password);
+                return;
+            }
+            await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, 'resetpass', `#${passwordHash(req.password)}`);
+            await persist(s, req.username);
+        },
+        async addPassword(req) {
+            const s = requireSession();
+            const { viaRequirepass } = await prepare(s, 'update', req);
+            if (viaRequirepass)
+                throw refuseDefaultDual();
+            // adding a password the user already has changes nothing: idempotent by nature
+            await call(s, 'update', req.username, 'ACL', 'SETUSER', req.username, `#${passwordHash(req.password)}`);
+            await persist(s, req.username);
+        },
+        async removePassword(req) {
+            const s = requireSession();
+            const { viaRequirepass, user } = await prepare(s, 'retire', req);
+            if (viaRequirepass)
+                throw refuseDefaultDual();
+            const hash = passwordHash(req.password);
+            // removing a password the user does not have is an error in Redis; removing twice is not
+            if (!user.passwords.includes(hash))
+                return;
+            await call(s, 'retire', req.username, 'ACL', 'SETUSER', req.username, `!${hash}`);
+            await persist(s, req.username);
+        },
+        async verify(req) {
+            remember(req.password);
+            const t = requireTarget();
+            checkCredential(req.username, req.password, 'Redis');
+            const ctx = {
+                step: 'login', endpoint: describeEndpoint(t.target), username: req.username, admin: session?.adminEndpoint.username ?? '', secrets,
+            };
+            const client = await open(t.target, t.targetCa, { username: req.username, password: req.password }, ctx);
+            try {
+                const pong = await client.call('PING');
+                if (pong !== 'PONG')
+                    throw new Error(`PING answered ${JSON.stringify(pong)}`);
+                // without an admin session the version comes from HELLO, which every user may run
+                return { serverVersion: session?.versionText ?? (await helloVersion(client)) };
+            }
+            catch (err) {
+                throw redisError(err, ctx);
+            }
+            finally {
+                client.disconnect();
+            }
+        },
+        async preflight(req) {
+            const s = requireSession();
+            const problems = [];
+            const admin = s.adminEndpoint.username;
+            if (s.aclFile === undefined) {
+                problems.push(`admin ${quoteName(admin)} may not run CONFIG GET, so the agent cannot tell whether changes must be saved to an aclfile ` +
+                    `(or whether the default user is set by requirepass): run ACL SETUSER ${admin} +config|get`);
+            }
+            for (const username of req.usernames) {
+                try {
+                    checkUsername(username);
+                }
+                catch (err) {
+                    problems.push(err.message);
+                    continue;
+                }
+                if (username === 'default' && s.requirepassMode && req.strategy === 'dual')
+                    problems.push(refuseDefaultDual().message);
+                for (const command of neededCommands(s, username)) {
+                    const denied = await mayRun(s, admin, command);
+                    if (denied !== undefined)
+                        problems.push(denied);
+                }
+                let user;
+                try {
+                    user = await getUser(s, 'preflight', username);
+                }
+                catch (err) {
+                    if (err instanceof SikkerKeyError && err.code === 'SK_ERR_PROVIDER_PRIVILEGE')
+                        continue; // already reported above
+                    throw err;
+                }
+                if (user === undefined) {
+                    problems.push(`user ${quoteName(username)} does not exist on Redis at ${describeEndpoint(s.adminEndpoint)}: create it (ACL SETUSER ${username} on …) or fix the secret's username`);
+                    continue;
+                }
+                if (user.flags.includes('off'))
+                    problems.push(`user ${quoteName(username)} is off, so no password logs in: run ACL SETUSER ${username} on`);
+                if (user.flags.includes('nopass')) {
+                    problems.push(`user ${quoteName(username)} has nopass (any password logs in today); after rotation only the vault's password will: make sure its clients read it from the vault first`);
+                }
+            }
+            return { ok: problems.length === 0, problems: [...new Set(problems)] };
+        },
+        close,
+        secretValues: () => [...secrets],
+    };
+    function userNotFound(s, username) {
+        return new SikkerKeyError('SK_ERR_PROVIDER_USER_NOT_FOUND', `user ${quoteName(username)} does not exist on Redis at ${describeEndpoint(s.adminEndpoint)}: check the secret's username, or create the user (ACL SETUSER)`);
+    }
+    /** undefined when the admin may run `command`, else the problem in words. */
+    async function mayRun(s, admin, command) {
+        const what = command.slice(0, 2).join(' ');
+        const grant = `ACL SETUSER ${admin} +${command.slice(0, 2).join('|').toLowerCase()}`;
+        try {
+            // ACL DRYRUN (Redis ≥ 7) asks the server's own permission check, without running anything
+            const verdict = await s.admin.call('ACL', 'DRYRUN', admin, ...command);
+            return verdict === 'OK' ? undefined : `admin ${quoteName(admin)} may not run ${what}: run ${grant}`;
+        }
+        catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            if (message.startsWith('NOPERM'))
+                return `admin ${quoteName(admin)} may not run ACL DRYRUN, so its rights cannot be checked, and likely not ${what}: run ACL SETUSER ${admin} +acl`;
+            if (!/unknown (sub)?command|wrong number of arguments/i.test(message))
+                throw redisError(err, context(s, 'preflight', admin));
+        }
+        // Redis 6: no DRYRUN; read the admin's rules instead
+        const me = parseAclUser(await call(s, 'preflight', admin, 'ACL', 'GETUSER', admin));
+        const rules = ` ${me?.commands ?? ''} `;
+        const sub = command.slice(0, 2).join('|').toLowerCase();
+        const allowed = /\s\+@all\s|\s\+@admin\s|\s\+@dangerous\s/.test(rules) || rules.includes(` +${command[0]?.toLowerCase()} `) || rules.includes(` +${sub} `);
+        const denied = rules.includes(` -${command[0]?.toLowerCase()} `) || rules.includes(` -${sub} `);
+        return allowed && !denied ? undefined : `admin ${quoteName(admin)} may not run ${what}: run ${grant}`;
+    }
+};
+function neededCommands(s, username) {
+    if (username === 'default' && s.requirepassMode)
+        return [['CONFIG', 'SET', 'requirepass', 'x']];
+    const commands = [['ACL', 'GETUSER', username], ['ACL', 'SETUSER', username]];
+    if (s.aclFile === true)
+        commands.push(['ACL', 'SAVE']);
+    return commands;
+}
+function checkUsername(username) {
+    if (username === '' || /[\s\0]/.test(username)) {
+        throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `Redis user names cannot be empty or contain spaces: ${quoteName(username)}`);
+    }
+}
+/** What Redis stores for a password: hex SHA-256 of its bytes. */
+export function passwordHash(password) {
+    return createHash('sha256').update(password, 'utf8').digest('hex');
+}
+function parseAclUser(reply) {
+    if (!Array.isArray(reply))
+        return undefined;
+    const map = new Map();
+    for (let i = 0; i + 1 < reply.length; i += 2)
+        map.set(String(reply[i]), reply[i + 1]);
+    const strings = (v) => (Array.isArray(v) ? v.map(String) : []);
+    return { flags: strings(map.get('flags')), passwords: strings(map.get('passwords')), commands: String(map.get('commands') ?? '') };
+}
+async function serverVersion(client) {
+    try {
+        const info = String(await client.call('INFO', 'server'));
+        const version = /redis_version:(\S+)/.exec(info)?.[1];
+        if (version !== undefined)
+            return `Redis ${version}`;
+    }
+    catch {
+        // INFO may be denied to a narrow admin; HELLO is for everyone
+    }
+    return helloVersion(client);
+}
+/** The version from HELLO (allowed to every user, ACL or not), or "unknown" on a server without it. */
+async function helloVersion(client) {
+    try {
+        const hello = await client.call('HELLO', '2');
+        if (Array.isArray(hello)) {
+            const i = hello.indexOf('version');
+            if (i >= 0)
+                return `Redis ${String(hello[i + 1])}`;
+        }
+    }
+    catch {
+        // an old server without HELLO: the version stays unknown
+    }
+    return 'Redis (version unknown)';
+}
+/** The setting's value, or undefined when the admin may not read it. */
+async function configGet(client, name) {
+    try {
+        const reply = await client.call('CONFIG', 'GET', name);
+        return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : '';
+    }
+    catch (err) {
+        if (err instanceof Error && err.message.startsWith('NOPERM'))
+            return undefined;
+        throw err;
+    }
+}
+/** ioredis's `tls` option: absent (not undefined or false) for a plain connection. */
+function tlsField(tls) {
+    return tls === undefined ? {} : { tls };
+}
+function tcpReachable(endpoint, timeoutMs) {
+    return new Promise((resolve) => {
+        const socket = tcpConnect({ host: endpoint.host, port: endpoint.port });
+        const done = (ok) => {
+            socket.destroy();
+            resolve(ok);
+        };
+        socket.setTimeout(Math.min(timeoutMs, 5_000), () => done(false));
+        socket.once('connect', () => done(true));
+        socket.once('error', () => done(false));
+    });
+}
+//# sourceMappingURL=redis-provider.js.map

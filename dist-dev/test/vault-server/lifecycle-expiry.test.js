@@ -1,0 +1,205 @@
+// Approval, extensions and expiry on both stores, with an injected clock: a bootstrap machine
+// waits for approval, extensions are audited and revertible, expired machines are soft-disabled
+// and hard-deleted 30 days later by a sweeper that runs one sweep at a time.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachStore } from '../support/stores.js';
+import { startTestVault } from '../support/vault-app.js';
+import { codeOf, createToken, enroll, messageOf } from '../support/enrollment.js';
+import { HARD_DELETE_AFTER_MS, SWEEPER_LEASE_NAME, sweepMachines } from '../../vault-server/modules/machines/machine-sweeper.js';
+import { buildApp } from '../../vault-server/app.js';
+import { openVault } from '../../vault-server/vault-state.js';
+import { pino } from 'pino';
+import { sleep, waitFor } from '../support/wait.js';
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+forEachStore('machine lifetime', (s) => {
+    let v;
+    let clock = Date.parse('2025-01-06T12:00:00Z');
+    before(async () => {
+        v = await startTestVault(await s.open(), { now: () => clock });
+        assert.equal((await v.call(v.operator, 'POST', '/v1/projects', { name: 'app' })).status, 201);
+        assert.equal((await v.call(v.operator, 'PUT', '/v1/projects/app/secrets/api', { value: 'app-api-value-1' })).status, 200);
+    });
+    after(async () => v.close());
+    const read = (key) => v.call(key, 'GET', '/v1/projects/app/secrets/api');
+    const history = async (name) => (await v.call(v.operator, 'GET', `/v1/machines/${name}/extensions`)).body;
+    test('a bootstrap-minted machine cannot read until an operator approves it', async () => {
+        const t = await createToken(v, 'bootstrap', { project: 'app', secrets: ['api'], lifetime: '2h' });
+        assert.match(t.token, /^skb_[A-Za-z0-9_-]{43}$/);
+        const { key, res } = await enroll(v, t.token, { hostname: 'worker-1' });
+        const m = res.body;
+        assert.equal(m.status, 'pending_approval');
+        assert.equal(m.expiresAt, clock + 2 * HOUR);
+        const waiting = await read(key);
+        assert.equal(waiting.status, 403);
+        assert.equal(codeOf(waiting), 'SK_ERR_MACHINE_PENDING_APPROVAL');
+        assert.equal(codeOf((await enroll(v, t.token, { hostname: 'worker-2' })).res), 'SK_ERR_TOKEN_INVALID', 'single use');
+        assert.equal((await v.call(v.operator, 'POST', `/v1/machines/${m.name}/approve`)).status, 200);
+        const ok = await read(key);
+        assert.equal(ok.status, 200, ok.raw);
+        const row = await v.ctx.store.db.selectFrom('machines').select(['approved_at', 'approved_by']).where('name', '=', m.name).executeTakeFirstOrThrow();
+        assert.equal(row.approved_at, clock);
+        assert.match(row.approved_by ?? '', /^operator:/);
+    });
+    test('--no-approval makes the minted machine active at once', async () => {
+        const t = await createToken(v, 'bootstrap', { project: 'app', lifetime: '1h', noApproval: true });
+        const { key, res } = await enroll(v, t.token);
+        assert.equal(res.body.status, 'active');
+        assert.equal((await read(key)).status, 200);
+    });
+    test('extensions are audited with their reason, listed, and reverted last first', async () => {
+        const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'ext-{n}' });
+        const { res } = await enroll(v, t.token);
+        const name = res.body.name;
+        const start = clock + HOUR;
+        const e1 = await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '30d', reason: 'project runs longer' });
+        assert.equal(e1.status, 200, e1.raw);
+        assert.equal(e1.body.machine.expiresAt, start + 30 * DAY);
+        const e2 = await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '1d', reason: 'one more day' });
+        assert.equal(e2.body.machine.expiresAt, start + 31 * DAY);
+        let h = await history(name);
+        assert.deepEqual(h.extensions.map((e) => [e.previousExpiresAt, e.newExpiresAt, e.reason, e.revertedAt]), [
+            [start, start + 30 * DAY, 'project runs longer', null],
+            [start + 30 * DAY, start + 31 * DAY, 'one more day', null],
+        ]);
+        assert.match(h.extensions[0]?.actor ?? '', /^operator:/);
+        const r1 = await v.call(v.operator, 'POST', `/v1/machines/${name}/revert-extension`, { reason: 'not needed after all' });
+        assert.equal(r1.body.machine.expiresAt, start + 30 * DAY);
+        const r2 = await v.call(v.operator, 'POST', `/v1/machines/${name}/revert-extension`);
+        assert.equal(r2.status, 200, r2.raw);
+        assert.equal(r2.body.machine.expiresAt, start);
+        const none = await v.call(v.operator, 'POST', `/v1/machines/${name}/revert-extension`, {});
+        assert.equal(codeOf(none), 'SK_ERR_CONFLICT');
+        h = await history(name);
+        assert.equal(h.extensions.length, 2, 'reverted extensions stay in the history');
+        assert.ok(h.extensions.every((e) => e.revertedAt === clock));
+        assert.equal(h.expiresAt, start);
+        const audit = await v.ctx.store.db.selectFrom('audit_events').select(['action', 'details']).where('target', '=', `machine:${name}`).execute();
+        const extends_ = audit.filter((a) => a.action === 'machine.extend').map((a) => JSON.parse(a.details).reason);
+        assert.deepEqual(extends_, ['project runs longer', 'one more day']);
+        assert.equal(audit.filter((a) => a.action === 'machine.revert_extension').length, 2);
+        assert.equal(codeOf(await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '30d' })), 'SK_ERR_VALIDATION', 'a reason is required');
+        assert.equal(codeOf(await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: 'soon', reason: 'x' })), 'SK_ERR_VALIDATION');
+    });
+    test('a temp-bootstrap machine cannot be extended past 12 months from its creation', async () => {
+        const t = await createToken(v, 'bootstrap', { project: 'app', lifetime: '300d', noApproval: true });
+        const name = (await enroll(v, t.token)).res.body.name;
+        assert.equal((await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '65d', reason: 'to the limit' })).status, 200);
+        const over = await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '1m', reason: 'past the limit' });
+        assert.equal(over.status, 400);
+        assert.equal(codeOf(over), 'SK_ERR_VALIDATION');
+        assert.match(messageOf(over), /12 months after its creation/);
+        const operatorMachine = 'added-by-operator';
+        await v.addMachine(operatorMachine);
+        const neverExpires = await v.call(v.operator, 'POST', `/v1/machines/${operatorMachine}/extend`, { by: '1d', reason: 'x' });
+        assert.equal(codeOf(neverExpires), 'SK_ERR_CONFLICT', 'a machine without an expiry has nothing to extend');
+    });
+    test('an expired machine is refused, soft-disabled by the sweeper, and an extension brings it back', async () => {
+        const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'short-{n}' });
+        const { key, res } = await enroll(v, t.token);
+        const name = res.body.name;
+        assert.equal((await read(key)).status, 200);
+        clock += HOUR;
+        const expired = await read(key);
+        assert.equal(expired.status, 403);
+        assert.equal(codeOf(expired), 'SK_ERR_MACHINE_EXPIRED');
+        const sweep = await sweepMachines(v.ctx);
+        assert.equal(sweep.ran, true);
+        assert.ok(sweep.expired >= 1);
+        const list = (await v.call(v.operator, 'GET', '/v1/machines')).body;
+        assert.equal(list.machines.find((m) => m.name === name)?.status, 'expired');
+        assert.equal(codeOf(await read(key)), 'SK_ERR_MACHINE_EXPIRED');
+        const back = await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '2h', reason: 'still needed' });
+        assert.equal(back.body.machine.status, 'active');
+        assert.equal(back.body.machine.expiresAt, clock + 2 * HOUR, 'extended from now when the expiry has passed');
+        assert.equal((await read(key)).status, 200);
+        // Reverting that extension puts the machine straight back to expired.
+        const reverted = await v.call(v.operator, 'POST', `/v1/machines/${name}/revert-extension`, {});
+        assert.equal(reverted.body.machine.status, 'expired');
+        assert.equal(codeOf(await read(key)), 'SK_ERR_MACHINE_EXPIRED');
+    });
+    test('an expired machine that never got its approval comes back waiting for it', async () => {
+        const t = await createToken(v, 'bootstrap', { project: 'app', lifetime: '1h' });
+        const { res } = await enroll(v, t.token);
+        const name = res.body.name;
+        clock += HOUR;
+        await sweepMachines(v.ctx);
+        const back = await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '1h', reason: 'contractor is late' });
+        assert.equal(back.body.machine.status, 'pending_approval');
+    });
+    test('30 days after expiry the sweeper hard-deletes the machine: only its audit trail remains', async () => {
+        const t = await createToken(v, 'enrollment', { project: 'app', secrets: ['api'], machineLifetime: '1h', nameTemplate: 'doomed-{n}' });
+        const { key, res } = await enroll(v, t.token);
+        const { name, machineId } = res.body;
+        await v.call(v.operator, 'POST', '/v1/grants', { machine: name, project: 'app' });
+        await v.call(v.operator, 'POST', `/v1/machines/${name}/extend`, { by: '1h', reason: 'a little longer' });
+        assert.equal((await read(key)).status, 200);
+        const expiresAt = clock + 2 * HOUR;
+        clock = expiresAt;
+        assert.equal((await sweepMachines(v.ctx)).ran, true);
+        clock = expiresAt + HARD_DELETE_AFTER_MS - 1;
+        const early = await sweepMachines(v.ctx);
+        assert.ok(await v.ctx.store.db.selectFrom('machines').select('id').where('id', '=', machineId).executeTakeFirst(), `deleted too early: ${JSON.stringify(early)}`);
+        clock = expiresAt + HARD_DELETE_AFTER_MS;
+        const sweep = await sweepMachines(v.ctx);
+        assert.ok(sweep.deleted >= 1);
+        const db = v.ctx.store.db;
+        assert.equal(await db.selectFrom('machines').select('id').where((eb) => eb.or([eb('id', '=', machineId), eb('key_id', '=', key.keyId), eb('name', '=', name)])).executeTakeFirst(), undefined);
+        assert.deepEqual(await db.selectFrom('grants').select('id').where('machine_id', '=', machineId).execute(), []);
+        assert.deepEqual(await db.selectFrom('machine_extensions').select('id').where('machine_id', '=', machineId).execute(), []);
+        const unknownKey = await read(key);
+        assert.equal(codeOf(unknownKey), 'SK_ERR_SIGNATURE_UNKNOWN_KEY', 'its key no longer authenticates');
+        const trail = await db.selectFrom('audit_events').select(['action', 'outcome', 'actor_kind']).where('target', '=', `machine:${name}`).orderBy('seq').execute();
+        assert.deepEqual(trail.map((e) => e.action).filter((a) => a !== 'grant.add'), ['machine.enroll', 'machine.extend', 'machine.expire', 'machine.delete']);
+        assert.equal(trail.at(-1)?.actor_kind, 'system');
+        const verify = await v.call(v.operator, 'GET', '/v1/audit/verify');
+        assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
+    });
+    test('one sweep at a time: a lease held by another vault process makes a sweep stand aside', async () => {
+        const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'leased-{n}' });
+        const { res } = await enroll(v, t.token);
+        const name = res.body.name;
+        clock += HOUR;
+        await v.ctx.store.db.insertInto('sweeper_leases').values({ name: SWEEPER_LEASE_NAME, holder: 'another-vault', lease_until: clock + 60_000 })
+            .onConflict((oc) => oc.column('name').doUpdateSet({ holder: 'another-vault', lease_until: clock + 60_000 })).execute();
+        const aside = await sweepMachines(v.ctx);
+        assert.deepEqual(aside, { ran: false, expired: 0, deleted: 0 });
+        const status = async () => (await v.ctx.store.db.selectFrom('machines').select('status').where('name', '=', name).executeTakeFirstOrThrow()).status;
+        assert.equal(await status(), 'active');
+        clock += 60_000; // the other holder's lease ran out
+        const mine = await sweepMachines(v.ctx);
+        assert.equal(mine.ran, true);
+        assert.equal(await status(), 'expired');
+        // Two sweeps started together: exactly one runs.
+        const both = await Promise.all([sweepMachines(v.ctx, { holder: 'vault-a' }), sweepMachines(v.ctx, { holder: 'vault-b' })]);
+        assert.deepEqual(both.map((r) => r.ran).sort(), [false, true]);
+    });
+    test('a vault started with the sweeper soft-disables expired machines on its own and stops when it closes', async () => {
+        const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'timed-{n}' });
+        const { res } = await enroll(v, t.token);
+        const name = res.body.name;
+        clock += HOUR;
+        const status = async () => (await v.ctx.store.db.selectFrom('machines').select('status').where('name', '=', name).executeTakeFirstOrThrow()).status;
+        const second = await buildApp({
+            store: v.ctx.store, keyring: await openVault(v.ctx.store, v.rootKey), log: pino({ level: 'silent' }), authorities: ['vault.test:8200'],
+            now: () => clock, machineSweeper: { everyMs: 25 },
+        });
+        try {
+            await waitFor(status, { what: `the sweeper (every 25 ms) to mark ${name} expired`, timeoutMs: 30_000, intervalMs: 25, until: (st) => st === 'expired' });
+        }
+        finally {
+            await second.app.close();
+        }
+        // Closed: no further sweeps, so a newly expired machine stays as it is.
+        const later = await enroll(v, t.token);
+        const laterName = later.res.body.name;
+        clock += HOUR;
+        // A deliberate wait on time, for something that must not happen: six of the closed sweeper's
+        // 25 ms intervals, in which a sweeper still running would have expired the machine.
+        await sleep(150);
+        const row = await v.ctx.store.db.selectFrom('machines').select('status').where('name', '=', laterName).executeTakeFirstOrThrow();
+        assert.equal(row.status, 'active');
+    });
+});
+//# sourceMappingURL=lifecycle-expiry.test.js.map

@@ -1,0 +1,96 @@
+// Group commit (vault-server/store/group-commit.ts) on both stores: concurrent jobs share one
+// transaction; a job that throws is rolled back alone (its audit events too); a failed COMMIT
+// answers every job 503 and keeps nothing; with a deferred-durability store, a job is answered
+// only once its batch is durable, and `until: 'commit'` jobs earlier.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { forEachStore } from '../support/stores.js';
+import { GroupCommitter } from '../../vault-server/store/group-commit.js';
+import { appendAuditInBatch, holdAuditHead, verifyAuditChain } from '../../vault-server/modules/audit/audit-store.js';
+import { isSikkerKeyError } from '../../protocol/errors.js';
+const key = (i) => `gc-test-${i}`;
+async function metaKeys(store) {
+    const rows = await store.db.selectFrom('vault_meta').select('key').where('key', 'like', 'gc-test-%').orderBy('key').execute();
+    return rows.map((r) => r.key);
+}
+forEachStore('group commit', ({ open, freshLocation, openAt }) => {
+    test('ten concurrent jobs commit together; the one that throws is rolled back alone, with its audit event', async () => {
+        const store = await openAt(await freshLocation());
+        const batches = [];
+        const commits = new GroupCommitter(store, {
+            prologue: (trx, scope) => holdAuditHead(trx, store.dialect, scope),
+            onBatch: ({ jobs, committed }) => { if (committed)
+                batches.push(jobs); },
+        });
+        const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => commits.run(async (trx, scope) => {
+            await trx.insertInto('vault_meta').values({ key: key(i), value: Buffer.from('x'), updated_at: 1 }).execute();
+            await appendAuditInBatch(trx, scope, { actorKind: 'system', actorId: null, action: 'test.job', target: `job:${i}`, outcome: 'success', details: { i } });
+            if (i === 4)
+                throw new Error('job 4 refuses');
+            return i;
+        })));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 9);
+        const failed = results[4];
+        assert.ok(failed?.status === 'rejected' && failed.reason.message === 'job 4 refuses', 'the failing job gets its own error');
+        assert.deepEqual(await metaKeys(store), [0, 1, 2, 3, 5, 6, 7, 8, 9].map(key));
+        assert.ok(batches.length < 10 && Math.max(...batches) > 1, `jobs shared transactions (batches: ${batches.join(',')})`);
+        const chain = await verifyAuditChain(store.db);
+        assert.equal(chain.ok, true, JSON.stringify(chain.firstBad));
+        const events = await store.db.selectFrom('audit_events').select(['target']).where('action', '=', 'test.job').orderBy('seq').execute();
+        assert.deepEqual(events.map((e) => e.target), [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => `job:${i}`), 'events chain in job order, without the rolled-back one');
+    });
+    test('a COMMIT that fails answers every job of the batch SK_ERR_STORE (503, retryable) and keeps nothing', async () => {
+        const store = await open();
+        let failNext = true;
+        const commits = new GroupCommitter(store, {
+            prologue: async (_trx, scope) => {
+                scope.beforeCommit(async () => {
+                    if (failNext)
+                        throw new Error('disk full (simulated at the end of the batch)');
+                });
+            },
+        });
+        const results = await Promise.allSettled([1, 2, 3].map((i) => commits.run(async (trx) => {
+            await trx.insertInto('vault_meta').values({ key: key(100 + i), value: Buffer.from('x'), updated_at: 1 }).execute();
+        })));
+        for (const r of results) {
+            assert.equal(r.status, 'rejected');
+            const err = r.reason;
+            assert.ok(isSikkerKeyError(err) && err.code === 'SK_ERR_STORE' && err.statusCode === 503, String(err));
+            assert.deepEqual(err.details, { retryAfter: 1 });
+        }
+        assert.deepEqual((await metaKeys(store)).filter((k) => k >= key(100)), []);
+        failNext = false;
+        await commits.run(async (trx) => { await trx.insertInto('vault_meta').values({ key: key(200), value: Buffer.from('x'), updated_at: 1 }).execute(); });
+        assert.ok((await metaKeys(store)).includes(key(200)), 'the next batch commits normally');
+    });
+    test('deferred durability (stand-in flush): a job is answered only after its batch is durable; until:commit earlier', async () => {
+        const store = await open();
+        let release;
+        let flushes = 0;
+        const durability = {
+            relax: async () => undefined,
+            restore: async () => undefined,
+            flush: () => { flushes += 1; return new Promise((resolve) => { release = resolve; }); },
+        };
+        const commits = new GroupCommitter(store, { durability });
+        let durableDone = false;
+        const visible = commits.run(async (trx) => { await trx.insertInto('vault_meta').values({ key: key(300), value: Buffer.from('x'), updated_at: 1 }).execute(); return 'visible'; }, { until: 'commit' });
+        const durable = commits.run(async (trx) => { await trx.insertInto('vault_meta').values({ key: key(301), value: Buffer.from('x'), updated_at: 1 }).execute(); return 'durable'; })
+            .then((v) => { durableDone = true; return v; });
+        assert.equal(await visible, 'visible');
+        const mark = commits.committedSeq();
+        assert.ok(mark >= 1);
+        let markDone = false;
+        const waitMark = commits.durableThrough(mark).then(() => { markDone = true; });
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(durableDone, false, 'not answered before the flush');
+        assert.equal(markDone, false, 'durableThrough waits for the flush');
+        assert.ok(flushes >= 1 && release);
+        release?.();
+        assert.equal(await durable, 'durable');
+        await waitMark;
+        assert.equal(markDone, true);
+    });
+});
+//# sourceMappingURL=store-group-commit.test.js.map

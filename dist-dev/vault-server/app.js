@@ -1,0 +1,206 @@
+import Fastify from 'fastify';
+import { createNonceStore } from './store/nonce-store.js';
+import { GroupCommitter } from './store/group-commit.js';
+import { StoreCaches } from './store/change-counter.js';
+import { holdAuditHead } from './modules/audit/audit-store.js';
+import { clientErrorHandler, installErrorHandling, toSikkerKeyError } from './http/errors.js';
+import { installAuthentication } from './http/authenticate.js';
+import { installValidation } from './http/validation.js';
+import { DEFAULT_LIMITS } from './http/limits.js';
+import { installAuthGuard } from './http/auth-guard.js';
+import { createVerifyLimiter } from './http/verify-limiter.js';
+import { installShutdownGate } from './http/shutdown.js';
+import { createRouteCatalog, openApiRoutes } from './http/openapi.js';
+import { createVaultMetrics } from './metrics.js';
+import { lastSeenRecorder } from './modules/machines/machines-service.js';
+import { keyUseRecorder } from './modules/operators/operators-service.js';
+import { operatorsRoutes } from './modules/operators/operators-routes.js';
+import { trashRoutes } from './modules/trash/trash-routes.js';
+import { DEFAULT_TRASH_DAYS } from './modules/trash/trash-service.js';
+import { startTrashSweeper } from './modules/trash/trash-sweeper.js';
+import { projectsRoutes } from './modules/projects/projects-routes.js';
+import { secretsRoutes } from './modules/secrets/secrets-routes.js';
+import { machinesRoutes } from './modules/machines/machines-routes.js';
+import { grantsRoutes } from './modules/grants/grants-routes.js';
+import { auditRoutes } from './modules/audit/audit-routes.js';
+import { ensureAuditKeys } from './modules/audit/audit-keys.js';
+import { healthRoutes } from './modules/health/health-routes.js';
+import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
+import { canariesRoutes } from './modules/canaries/canaries-routes.js';
+import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
+import { startScheduler } from './modules/rotations/rotation-scheduler.js';
+import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
+import { warnUnsupportedPatterns } from './modules/enrollment/enrollment-tokens.js';
+import { createMachineConstraintCheck } from './modules/machines/machine-constraints.js';
+import { openGeoIp } from './modules/machines/machine-geoip.js';
+import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
+/** Requests slower than this are logged at `info` even when they succeed. */
+const SLOW_REQUEST_MS = 1000;
+/** The composition root: wires the store, keyring and modules into one fastify instance. */
+export async function buildApp(opts) {
+    const metrics = createVaultMetrics();
+    // `serve` passes the keys (openVaultWithAudit fails start-up without them). Otherwise they are
+    // loaded here; if that fails (a wrong root key: /readyz reports it) the app still builds, and
+    // anything that writes an audit event fails with the loading error rather than write unMAC'd.
+    let auditKeys = opts.auditKeys;
+    let auditKeysError;
+    if (!auditKeys) {
+        try {
+            auditKeys = await ensureAuditKeys(opts.store, opts.keyring);
+        }
+        catch (err) {
+            auditKeysError = err instanceof Error ? err : new Error(String(err));
+        }
+    }
+    const caches = new StoreCaches({ onClear: () => metrics.cacheInvalidations.inc() });
+    const commits = new GroupCommitter(opts.store, {
+        ...(opts.store.durability ? { durability: opts.store.durability } : {}),
+        // Every batch holds the audit chain head from its first statement to COMMIT.
+        prologue: (trx, scope) => holdAuditHead(trx, opts.store.dialect, scope),
+        onRollback: () => caches.invalidate(),
+        onBatch: ({ jobs, committed }) => metrics.batchJobs.observe({ outcome: committed ? 'commit' : 'rollback' }, jobs),
+    });
+    const ctx = {
+        commits, caches,
+        store: opts.store, keyring: opts.keyring, log: opts.log, now: opts.now ?? Date.now,
+        get auditKeys() {
+            if (!auditKeys)
+                throw auditKeysError ?? new Error('the audit keys are not loaded');
+            return auditKeys;
+        },
+        rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
+        canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
+    };
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // Node checks headersTimeout / requestTimeout every connectionsCheckingInterval; both are
+    // constructor options of the server (https.createServer takes http's too).
+    const nodeServerOptions = { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs };
+    const app = Fastify({
+        connectionTimeout: limits.connectionTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Only listed proxies may set the source address (X-Forwarded-For); by default none.
+        trustProxy: opts.trustProxy && opts.trustProxy.length > 0 ? [...opts.trustProxy] : false,
+        // pino's Logger and fastify's logger interface differ only in generics.
+        loggerInstance: opts.log,
+        // One line per request is written by the onResponse hook below: `info` for refusals, errors
+        // and slow requests, `debug` for the rest (a pino call below its level costs nothing).
+        disableRequestLogging: true,
+        bodyLimit: opts.bodyLimit ?? 256 * 1024,
+        caseSensitive: true,
+        // The drain answers 503 itself, in our error shape (http/shutdown.ts).
+        return503OnClosing: false,
+        ...(opts.https ? { https: { ...nodeServerOptions, ...opts.https } } : { http: nodeServerOptions }),
+        // Signed requests cover the raw target; nothing may rewrite it before the check.
+        ignoreTrailingSlash: false,
+        ignoreDuplicateSlashes: false,
+        // Errors fastify raises before routing (a malformed URL) get our shape and code too.
+        // Requests Node refuses before fastify routes them (timeouts, oversized headers, not HTTP) get our shape and code too.
+        clientErrorHandler,
+        frameworkErrors: (err, _req, reply) => {
+            const skErr = toSikkerKeyError(err);
+            void reply.code(skErr.statusCode).send(skErr.toBody());
+        },
+    });
+    app.server.maxConnections = limits.maxConnections;
+    app.server.headersTimeout = limits.headersTimeoutMs;
+    if (opts.onRoute) {
+        const onRoute = opts.onRoute;
+        app.addHook('onRoute', (route) => onRoute(route));
+    }
+    // Every route, as registered, for GET /v1/openapi.json (http/openapi.ts).
+    const catalog = createRouteCatalog();
+    app.addHook('onRoute', (route) => catalog.record(route));
+    installErrorHandling(app);
+    installValidation(app);
+    installShutdownGate(app);
+    // One parser for every content type: the raw bytes, so Content-Digest is computed over exactly
+    // what arrived. JSON is parsed by the auth hook after the signature holds.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    const seen = lastSeenRecorder(ctx);
+    const keyUsed = keyUseRecorder(ctx);
+    const geoip = opts.geoipDb ? await openGeoIp(opts.geoipDb) : undefined;
+    const guard = installAuthGuard(app, {
+        now: ctx.now,
+        ...(opts.authFailureLimit !== undefined ? { failureLimit: opts.authFailureLimit } : {}),
+        ...(opts.failureBudget ? { budget: opts.failureBudget } : {}),
+        ...(opts.allowCidrs ? { allowCidrs: opts.allowCidrs } : {}),
+    });
+    // Verifications run on libuv's thread pool; this caps how many may be queued or running there.
+    // Enrollment's proofs of possession go through it too, and it counts every verification performed.
+    const limiter = createVerifyLimiter({
+        ...(opts.verifyConcurrency !== undefined ? { max: opts.verifyConcurrency } : {}),
+        onVerify: () => metrics.verifications.inc(),
+    });
+    installAuthentication(app, {
+        store: opts.store,
+        nonces: createNonceStore(opts.store, { commits }),
+        caches,
+        commits,
+        authorities: opts.authorities,
+        now: ctx.now,
+        verify: limiter.verify,
+        checkMachine: createMachineConstraintCheck({ now: ctx.now, ctx, ...(geoip ? { geoip } : {}) }),
+        onAuthenticated: (s) => metrics.verifySeconds.observe(s),
+        addressRetryAfter: (request) => guard.retryAfter(request.ip),
+        onFailure: (request, err, stage) => {
+            metrics.authFailures.inc({ code: err.code });
+            // Never per key id, and never a replay (its signature was valid): only the source address.
+            if (stage === 'precheck' || stage === 'signature')
+                guard.recordFailure(request.ip);
+            // (`busy`, SK_ERR_VERIFY_BUSY, is the vault's own overload: counted in the metric only.)
+        },
+    });
+    // A request's nonce is claimed at COMMIT, before its fsync: nothing is answered until it is durable.
+    app.addHook('onSend', async (req) => {
+        if (req.durableMark !== undefined)
+            await commits.durableThrough(req.durableMark);
+    });
+    app.addHook('onResponse', async (req, reply) => {
+        const ms = reply.elapsedTime;
+        const line = { reqId: req.id, method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(ms * 10) / 10, ...(req.caller ? { caller: `${req.caller.kind}:${req.caller.name}` } : {}) };
+        if (reply.statusCode >= 400 || ms >= SLOW_REQUEST_MS)
+            opts.log.info(line, 'request completed');
+        else
+            opts.log.debug(line, 'request completed');
+        metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    });
+    app.addHook('preHandler', async (req) => {
+        if (req.caller?.kind === 'machine')
+            seen(req.caller.id);
+        else if (req.caller?.kind === 'operator')
+            keyUsed(req.caller.keyId);
+    });
+    healthRoutes(app, ctx, { metrics: opts.metricsEndpoint ?? true });
+    projectsRoutes(app, ctx);
+    secretsRoutes(app, ctx);
+    machinesRoutes(app, ctx);
+    grantsRoutes(app, ctx);
+    auditRoutes(app, ctx);
+    rotationsRoutes(app, ctx);
+    canariesRoutes(app, ctx);
+    enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
+    operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
+    const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
+    trashRoutes(app, ctx, { trashDays });
+    if (opts.trashSweeper)
+        startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
+    openApiRoutes(app, catalog);
+    if (opts.machineSweeper)
+        startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
+    if (opts.scheduler) {
+        const stop = startScheduler(ctx);
+        app.addHook('onClose', async () => stop());
+    }
+    // SQLite: WAL checkpoints from a worker thread, never inside a request's COMMIT.
+    const stopCheckpoints = opts.store.startBackgroundCheckpoints?.({ onError: (message) => opts.log.warn(message) });
+    if (stopCheckpoints)
+        app.addHook('onClose', async () => stopCheckpoints());
+    // Requests still in a batch are answered before the store may close.
+    app.addHook('onClose', async () => commits.idle());
+    await app.ready();
+    await warnUnsupportedPatterns(ctx);
+    return { app, ctx, metrics };
+}
+//# sourceMappingURL=app.js.map

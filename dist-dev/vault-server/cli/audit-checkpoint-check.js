@@ -1,0 +1,28 @@
+/**
+ * `sikkerkey audit verify --checkpoint FILE`, the part after the vault's own verify: the
+ * checkpoint's signature must verify with its public key, that key must be the one the vault
+ * signs with now, and the event at the checkpoint's seq must still have the checkpoint's hash
+ * (and time). A rewrite or rewind past the checkpoint fails the last check even when whoever did
+ * it held the audit MAC key; a vault whose audit keys were replaced fails the second.
+ */
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { verifyCheckpointSignature } from '../../protocol/audit-checkpoint.js';
+export async function checkCheckpoint(get, cp) {
+    verifyCheckpointSignature(cp);
+    const head = await get('/v1/audit/head');
+    if (head.publicKey !== cp.publicKey) {
+        throw new SikkerKeyError('SK_ERR_AUDIT_CHECKPOINT', `the checkpoint was signed by audit key ${cp.publicKey}, but this vault signs with ${head.publicKey}: another vault's checkpoint, or this vault's audit keys were replaced`);
+    }
+    if (cp.seq === 0)
+        return { ok: true, seq: 0 };
+    const { events } = await get(`/v1/audit?after=${cp.seq - 1}&limit=1`);
+    const event = events[0];
+    if (!event || event.seq !== cp.seq) {
+        return { ok: false, seq: cp.seq, reason: `the log no longer holds event ${cp.seq} of the checkpoint (it ends at ${head.seq}): history was truncated or rewound` };
+    }
+    if (event.hash !== cp.hash || event.at !== cp.at) {
+        return { ok: false, seq: cp.seq, reason: `event ${cp.seq} no longer has the checkpoint's hash: the history up to it was rewritten` };
+    }
+    return { ok: true, seq: cp.seq };
+}
+//# sourceMappingURL=audit-checkpoint-check.js.map

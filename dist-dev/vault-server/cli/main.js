@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// sikkerkey: the operator's command line. Every command signs its requests with the operator's
+// key (SIKKERKEY_KEY_FILE) and talks to the vault at SIKKERKEY_URL.
+import { Command } from 'commander';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { clientFor, out } from './cli-context.js';
+import { rotationCommands } from './rotation-commands.js';
+import { lifecycleCommands } from './lifecycle-commands.js';
+import { canaryCommands } from './canary-commands.js';
+import { operatorCommands } from './operator-commands.js';
+import { trashCommands } from './trash-commands.js';
+import { collect, runCli } from '../../protocol/cli.js';
+import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
+import { encodePathSegment as enc } from '../../protocol/client.js';
+import { durationArg, table, readStdin, parseSince } from './cli-format.js';
+import { readFileSync } from 'node:fs';
+import { parseCheckpoint } from '../../protocol/audit-checkpoint.js';
+import { checkCheckpoint } from './audit-checkpoint-check.js';
+const program = new Command('sikkerkey')
+    .description('SikkerKey operator CLI')
+    .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+    .option('--key-file <file>', 'operator private key (default: SIKKERKEY_KEY_FILE)')
+    .option('--json', 'one JSON document on stdout');
+program.command('keygen')
+    .description('generate an Ed25519 key pair; the private key is written to FILE (0600)')
+    .requiredOption('--out <file>', 'where to write the private key (PKCS#8 PEM)')
+    .option('--json', 'one JSON document on stdout')
+    .action(function (opts) {
+    const key = generateIdentityKey();
+    writePrivateKeyFile(opts.out, key.privateKey);
+    const publicKey = Buffer.from(key.publicKey).toString('base64');
+    out(this, { keyId: key.keyId, publicKey }, () => `public key: ${publicKey}\nkey id:     ${key.keyId}\nprivate key written to ${opts.out}`);
+});
+// -- projects ----------------------------------------------------------------------------
+const project = program.command('project').description('projects');
+project.command('create <name>').option('--json').action(async function (name) {
+    const { body } = await clientFor(this).request('POST', '/v1/projects', { name });
+    out(this, body.project, () => `project ${body.project.name} created`);
+});
+project.command('list').option('--json').action(async function () {
+    const { body } = await clientFor(this).request('GET', '/v1/projects');
+    out(this, body, () => table(['NAME', 'KEY VERSION', 'LOCKED'], body.projects.map((p) => [p.name, String(p.keyVersion), p.locked ? `yes (${p.lockedReason ?? ''})` : 'no'])));
+});
+project.command('unlock <name>').requiredOption('--reason <reason>', 'why (audited)').option('--json').action(async function (name, o) {
+    const { body } = await clientFor(this).request('POST', `/v1/projects/${enc(name)}/unlock`, { reason: o.reason });
+    out(this, body.project, () => `project ${name} unlocked`);
+});
+project.command('rotate-key <name>').option('--json').action(async function (name) {
+    const { body } = await clientFor(this).request('POST', `/v1/projects/${enc(name)}/rotate-key`);
+    out(this, body, () => `project ${name}: key version ${body.keyVersion}, ${body.rewrapped} data keys re-wrapped`);
+});
+// -- secrets -----------------------------------------------------------------------------
+const secret = program.command('secret').description('secrets (operators write values; only machines read them)');
+secret.command('set <project> <name>')
+    .option('--value <value>', 'a plain value (visible in your shell history: prefer --value-stdin)')
+    .option('--value-stdin', 'read the plain value from standard input')
+    .option('--fields-json <json>', 'a structured secret: a JSON object of string fields (visible to ps: prefer --fields-json-stdin)')
+    .option('--fields-json-stdin', 'read the structured secret\'s JSON object from standard input')
+    .option('--json')
+    .action(async function (projectName, name, o) {
+    const given = [o.value !== undefined, Boolean(o.valueStdin), o.fieldsJson !== undefined, Boolean(o.fieldsJsonStdin)].filter(Boolean).length;
+    if (given !== 1)
+        throw new SikkerKeyError('SK_ERR_USAGE', 'give exactly one of --value, --value-stdin, --fields-json, --fields-json-stdin');
+    let body;
+    const fieldsText = o.fieldsJsonStdin ? await readStdin() : o.fieldsJson;
+    if (fieldsText !== undefined) {
+        let fields;
+        try {
+            fields = JSON.parse(fieldsText);
+        }
+        catch {
+            throw new SikkerKeyError('SK_ERR_USAGE', 'the fields are not valid JSON');
+        }
+        if (!fields || typeof fields !== 'object' || Array.isArray(fields) || Object.values(fields).some((v) => typeof v !== 'string')) {
+            throw new SikkerKeyError('SK_ERR_USAGE', '--fields-json must be an object whose values are all strings');
+        }
+        body = { fields: fields };
+    }
+    else {
+        body = { value: o.value ?? (await readStdin()).replace(/\r?\n$/, '') };
+    }
+    const res = await clientFor(this).request('PUT', `/v1/projects/${enc(projectName)}/secrets/${enc(name)}`, body);
+    out(this, res.body, () => `${projectName}/${name}: version ${res.body.version}`);
+});
+secret.command('list <project>').option('--json').action(async function (projectName) {
+    const { body } = await clientFor(this).request('GET', `/v1/projects/${enc(projectName)}/secrets`);
+    out(this, body, () => table(['NAME', 'KIND', 'VERSION', 'CANARY'], body.secrets.map((s) => [s.name, s.kind, String(s.version ?? '-'), s.isCanary ? 'yes' : ''])));
+});
+secret.command('versions <project> <name>').option('--json').action(async function (projectName, name) {
+    const { body } = await clientFor(this).request('GET', `/v1/projects/${enc(projectName)}/secrets/${enc(name)}/versions`);
+    out(this, body, () => table(['VERSION', 'STATE', 'CREATED'], body.versions.map((v) => [String(v.version), v.state, new Date(v.createdAt).toISOString()])));
+});
+secret.command('rollback <project> <name>').requiredOption('--to <n>', 'the version to make live again').option('--json').action(async function (projectName, name, o) {
+    const to = Number(o.to);
+    if (!Number.isInteger(to) || to < 1)
+        throw new SikkerKeyError('SK_ERR_USAGE', '--to takes a version number');
+    const { body } = await clientFor(this).request('POST', `/v1/projects/${enc(projectName)}/secrets/${enc(name)}/rollback`, { to });
+    out(this, body, () => `${projectName}/${name}: version ${body.version} is live`);
+});
+// -- machines ----------------------------------------------------------------------------
+const machine = program.command('machine').description('machines (workloads and agents)');
+machine.command('add <name>').requiredOption('--public-key <key>', 'the machine\'s Ed25519 public key')
+    .option('--label <label>', 'a label (repeatable)', collect).option('--expires-in <duration>', 'lifetime, e.g. 30d', durationArg('--expires-in')).option('--json')
+    .action(async function (name, o) {
+    const { body } = await clientFor(this).request('POST', '/v1/machines', {
+        name, publicKey: o.publicKey, labels: o.label ?? [], ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}),
+    });
+    out(this, body, () => `machine ${body.name} added (key id ${body.keyId})`);
+});
+machine.command('list').option('--json').action(async function () {
+    const { body } = await clientFor(this).request('GET', '/v1/machines');
+    out(this, body, () => table(['NAME', 'STATUS', 'LABELS', 'LAST SEEN', 'EXPIRES'], body.machines.map((m) => [
+        m.name, m.status, m.labels.join(','), m.lastSeenAt ? new Date(m.lastSeenAt).toISOString() : 'never', m.expiresAt ? new Date(m.expiresAt).toISOString() : '-',
+    ])));
+});
+for (const [verb, what] of [['approve', 'let a machine waiting for approval read'], ['disable', 'stop a machine from authenticating'], ['enable', 're-enable a disabled machine (e.g. after a canary trip)']]) {
+    machine.command(`${verb} <name>`).description(what).option('--json').action(async function (name) {
+        const { body } = await clientFor(this).request('POST', `/v1/machines/${enc(name)}/${verb}`);
+        out(this, body.machine, () => `machine ${body.machine.name} is ${body.machine.status}`);
+    });
+}
+// -- grants ------------------------------------------------------------------------------
+const grant = program.command('grant').description('what machines may read');
+grant.command('add <machine>').requiredOption('--project <project>').option('--secret <secret>').option('--fields <a,b>', 'only these fields of a structured secret').option('--json')
+    .action(async function (machineName, o) {
+    const fields = o.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+    const { body } = await clientFor(this).request('POST', '/v1/grants', {
+        machine: machineName, project: o.project, ...(o.secret ? { secret: o.secret } : {}), ...(fields ? { fields } : {}),
+    });
+    out(this, body.grant, () => `granted ${machineName}: ${o.project}${o.secret ? '/' + o.secret : ''}${fields ? ' fields ' + fields.join(',') : ''}`);
+});
+grant.command('list').option('--machine <machine>').option('--project <project>').option('--json').action(async function (o) {
+    const qs = new URLSearchParams({ ...(o.machine ? { machine: o.machine } : {}), ...(o.project ? { project: o.project } : {}) }).toString();
+    const { body } = await clientFor(this).request('GET', `/v1/grants${qs ? '?' + qs : ''}`);
+    out(this, body, () => table(['ID', 'MACHINE', 'PROJECT', 'SECRET', 'FIELDS'], body.grants.map((g) => [g.id, g.machine, g.project, g.secret ?? '*', g.fields?.join(',') ?? '*'])));
+});
+grant.command('remove <id>').option('--json').action(async function (id) {
+    await clientFor(this).request('DELETE', `/v1/grants/${enc(id)}`);
+    out(this, { removed: id }, () => `grant ${id} removed`);
+});
+// -- audit -------------------------------------------------------------------------------
+const audit = program.command('audit').description('the hash-chained audit log');
+audit.command('list').option('--project <project>').option('--since <time>', 'ISO time or a duration ago, e.g. 1h').option('--json')
+    .action(async function (o) {
+    const sinceMs = o.since ? parseSince(o.since) : undefined;
+    const qs = new URLSearchParams({ ...(o.project ? { project: o.project } : {}), ...(sinceMs !== undefined ? { since: String(sinceMs) } : {}) }).toString();
+    const { body } = await clientFor(this).request('GET', `/v1/audit${qs ? '?' + qs : ''}`);
+    out(this, body, () => table(['SEQ', 'TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME'], body.events.map((e) => [
+        String(e.seq), new Date(e.at).toISOString(), `${e.actorKind}:${e.actorId ?? '-'}`, e.action, e.target, e.outcome,
+    ])));
+});
+audit.command('verify')
+    .description('check every event\'s hash and MAC and the head; with --checkpoint also that a saved `audit head --json` still holds')
+    .option('--checkpoint <file>', 'a saved `sikkerkey audit head --json` output: its signature must verify with the vault\'s audit key and its event must still have its hash')
+    .option('--json')
+    .action(async function (o) {
+    // The file is read and checked before anything is asked of the vault.
+    const cp = o.checkpoint !== undefined ? parseCheckpoint(readCheckpointFile(o.checkpoint)) : undefined;
+    const client = clientFor(this);
+    const { body } = await client.request('GET', '/v1/audit/verify');
+    let result = body;
+    if (cp) {
+        const checkpoint = await checkCheckpoint(async (path) => (await client.request('GET', path)).body, cp);
+        result = { ...body, ok: body.ok && checkpoint.ok, checkpoint,
+            ...(body.ok && !checkpoint.ok ? { firstBad: { seq: checkpoint.seq, id: null, reason: checkpoint.reason ?? 'checkpoint mismatch' } } : {}) };
+    }
+    out(this, result, () => result.ok
+        ? `audit chain intact: ${result.events} events${result.macs !== undefined ? `, ${result.macs} MACs` : ''}${result.unverifiedBefore ? ` (events before ${result.unverifiedBefore} predate the audit keys and were accepted broken: not verified)` : ''}${cp ? `; checkpoint at event ${cp.seq} holds` : ''}`
+        : `audit chain BROKEN at event ${result.firstBad?.seq}: ${result.firstBad?.reason}`);
+    if (!result.ok)
+        process.exitCode = 3;
+});
+audit.command('head')
+    .description('a signed checkpoint of the chain head {seq, hash, at, signature, publicKey}: save it off the vault and check it later with `audit verify --checkpoint`')
+    .option('--json')
+    .action(async function () {
+    const { body } = await clientFor(this).request('GET', '/v1/audit/head');
+    out(this, body, () => [
+        `seq        ${body.seq}`, `hash       ${body.hash}`, `at         ${new Date(body.at).toISOString()}`,
+        `signature  ${body.signature}`, `publicKey  ${body.publicKey}`,
+        '(save the --json output of this command to check it later with `sikkerkey audit verify --checkpoint FILE`)',
+    ].join('\n'));
+});
+function readCheckpointFile(path) {
+    try {
+        return readFileSync(path, 'utf8');
+    }
+    catch (err) {
+        throw new SikkerKeyError('SK_ERR_AUDIT_CHECKPOINT', `cannot read the checkpoint file ${path} (${err.code ?? 'error'})`);
+    }
+}
+rotationCommands(program);
+lifecycleCommands(program);
+canaryCommands(program);
+operatorCommands(program);
+trashCommands(program);
+await runCli(program);
+//# sourceMappingURL=main.js.map

@@ -1,0 +1,114 @@
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { encodePathSegment as enc } from '../../protocol/client.js';
+import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
+import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
+import { parseDuration } from '../../protocol/duration.js';
+import { durationArg, table } from './cli-format.js';
+import { clientFor, out } from './cli-context.js';
+/** The states `--wait` stops at (docs/rotation-states.md): every finished one, and `stuck`. */
+const FINISHED = new Set(['promoted', 'retired', 'preflight_passed', 'failed', 'stuck', 'cancelled']);
+function secretPath(project, secret) {
+    return `/v1/projects/${enc(project)}/secrets/${enc(secret)}/rotation`;
+}
+async function waitForJob(client, id, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const { body } = await client.request('GET', `/v1/rotations/${enc(id)}`);
+        if (FINISHED.has(body.state) || Date.now() > deadline)
+            return body;
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+/** `sikkerkey rotation …` (DESIGN §11). */
+export function rotationCommands(program) {
+    const rotation = program.command('rotation').description('credential rotation policies and runs');
+    rotation.command('set <project> <secret>')
+        .requiredOption('--provider <engine>', `${ENGINES.join(' | ')}; the strategies each runs: ${describeEngines()}`)
+        .option('--agent <machine>', 'the agent machine that rotates it')
+        .option('--agent-label <label>', 'or: any active machine with this label')
+        .requiredOption('--admin-secret <name>', 'a structured secret in the same project holding the admin credential')
+        .option('--strategy <strategy>', `${STRATEGIES.join(' | ')} (which engine runs which: see --provider; once a preflight found the server, its flavour decides)`, 'single')
+        .option('--schedule <cron>', 'rotate on this cron schedule')
+        .option('--timezone <tz>', 'IANA time zone of the schedule', 'UTC')
+        .option('--grace <duration>', 'overlap before the old credential is retired (dual, alternating), e.g. 10m', durationArg('--grace'))
+        .option('--password-length <n>', 'generated password length (16–128)', '32')
+        .option('--alternate-username <name>', 'the second user (alternating)')
+        .option('--paused', 'store the policy but do not schedule it')
+        .option('--wait', 'wait for the preflight check and report it (exit non-zero when it fails)')
+        .option('--timeout <duration>', 'give up waiting after this long (90, 90s, 10m…; a bare number is seconds)', '120')
+        .option('--json')
+        .action(async function (project, secret, o) {
+        const timeoutMs = parseDuration(o.timeout, '--timeout');
+        const length = Number(o.passwordLength ?? 32);
+        if (!Number.isInteger(length))
+            throw new SikkerKeyError('SK_ERR_USAGE', '--password-length takes a whole number');
+        const body = {
+            provider: o.provider, strategy: o.strategy ?? 'single', adminSecret: o.adminSecret, passwordLength: length,
+            ...(o.agent ? { agent: o.agent } : {}), ...(o.agentLabel ? { agentLabel: o.agentLabel } : {}),
+            ...(o.schedule ? { schedule: o.schedule, timezone: o.timezone ?? 'UTC' } : {}), ...(o.grace ? { grace: o.grace } : {}),
+            ...(o.alternateUsername ? { alternateUsername: o.alternateUsername } : {}), ...(o.paused ? { paused: true } : {}),
+        };
+        const client = clientFor(this);
+        const { body: res } = await client.request('PUT', secretPath(project, secret), body);
+        const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
+        if (!o.wait || !res.policy.preflightId)
+            return out(this, res.policy, () => saved);
+        const job = await waitForJob(client, res.policy.preflightId, timeoutMs);
+        const passed = job.state === SUCCEEDED_STATE.preflight;
+        out(this, { ...res.policy, preflight: job }, () => `${saved}\npreflight: ${passed ? 'passed' : `${job.state}${job.error ? ` — ${job.error}` : ''}`}`);
+        if (!passed)
+            process.exitCode = 3;
+    });
+    rotation.command('run <project> <secret>')
+        .option('--wait', 'wait until it is promoted (exit 0) or failed/stuck (non-zero)')
+        .option('--timeout <duration>', 'give up waiting after this long (90, 90s, 10m…; a bare number is seconds)', '300')
+        .option('--json')
+        .action(async function (project, secret, o) {
+        const timeoutMs = parseDuration(o.timeout, '--timeout');
+        const client = clientFor(this);
+        const { body } = await client.request('POST', `${secretPath(project, secret)}/run`);
+        if (!o.wait)
+            return out(this, body, () => `rotation ${body.id} created`);
+        const deadline = Date.now() + timeoutMs;
+        let status;
+        for (;;) {
+            status = (await client.request('GET', `${secretPath(project, secret)}?rotation=${enc(body.id)}`)).body;
+            if (FINISHED.has(status.state) || Date.now() > deadline)
+                break;
+            await new Promise((r) => setTimeout(r, 200));
+        }
+        const promoted = status.state === SUCCEEDED_STATE.rotate;
+        out(this, status, () => `rotation ${body.id}: ${status.state}${promoted ? ` (version ${status.version}, ${status.latencyMs} ms)` : status.lastError ? ` — ${status.lastError}` : ''}`);
+        if (!promoted)
+            process.exitCode = status.state === 'stuck' ? 4 : 3;
+    });
+    rotation.command('status <project> <secret>').option('--json').action(async function (project, secret) {
+        const { body } = await clientFor(this).request('GET', secretPath(project, secret));
+        out(this, body, () => [
+            `state         ${body.state}${body.rotationId ? ` (${body.rotationId})` : ''}`,
+            `version       ${body.version ?? '-'}`,
+            `last success  ${body.lastSuccessAt ? new Date(body.lastSuccessAt).toISOString() : 'never'}`,
+            `last error    ${body.lastError ?? '-'}`,
+            `next run      ${body.nextRunAt ? new Date(body.nextRunAt).toISOString() : '-'}`,
+            `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
+            `agent         ${body.agent.name ?? '-'} (last seen ${body.agent.lastSeenAt ? new Date(body.agent.lastSeenAt).toISOString() : 'never'})`,
+        ].join('\n'));
+    });
+    rotation.command('list').option('--json').action(async function () {
+        const { body } = await clientFor(this).request('GET', '/v1/rotations');
+        out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'NEXT RUN'], body.policies.map((p) => [
+            `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? `label:${p.agentLabel ?? ''}`, p.enabled ? 'yes' : 'paused', p.state,
+            p.nextRunAt ? new Date(p.nextRunAt).toISOString() : '-',
+        ])));
+    });
+    rotation.command('resolve <project> <secret>')
+        .description('end a stuck (or unfinished) rotation after checking which credential the database holds; see docs/rotation-states.md')
+        .requiredOption('--use <which>', 'pending | live: the credential the database holds').option('--json')
+        .action(async function (project, secret, o) {
+        if (o.use !== 'pending' && o.use !== 'live')
+            throw new SikkerKeyError('SK_ERR_USAGE', '--use takes pending or live');
+        const { body } = await clientFor(this).request('POST', `${secretPath(project, secret)}/resolve`, { use: o.use });
+        out(this, body, () => `rotation ${body.id}: ${body.state}`);
+    });
+}
+//# sourceMappingURL=rotation-commands.js.map

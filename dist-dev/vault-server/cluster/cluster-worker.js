@@ -1,0 +1,76 @@
+/**
+ * A worker of `sikkerkey-vault serve --workers N` (the script node:cluster forks; see
+ * cluster-primary.ts). It takes no arguments: it says `ready` and waits for the primary's start
+ * message on the IPC channel (configuration and root key), opens the store, builds the app and listens on the
+ * shared socket, reporting `listening` or `failed` back. Worker 1 also runs the rotation
+ * scheduler and the machine sweeper (both also hold store leases, so an overlap while worker 1
+ * restarts is harmless).
+ *
+ * It exits as soon as the IPC channel closes: the primary is gone (even SIGKILLed) and nothing
+ * would supervise it any more, so it must not keep the store or any connection.
+ */
+import cluster from 'node:cluster';
+import { isSikkerKeyError } from '../../protocol/errors.js';
+import { createLogger } from '../logging.js';
+import { openStore } from '../store/open-store.js';
+import { onSignals, startServer } from '../server-commands.js';
+import { MirroredBudget } from './shared-budget.js';
+function report(m) {
+    return new Promise((resolve) => {
+        if (!process.send || !process.connected) {
+            resolve();
+            return;
+        }
+        process.send(m, undefined, {}, () => resolve());
+    });
+}
+function isStart(m) {
+    return typeof m === 'object' && m !== null && m.sk === 'start';
+}
+async function run(start) {
+    const { config, index } = start;
+    const log = createLogger({ level: config.log.level }).child({ worker: index });
+    // When the primary goes away the channel closes; cluster then ends this process at once
+    // (Node's own handler): say so first.
+    cluster.worker?.once('disconnect', () => {
+        if (!cluster.worker?.exitedAfterDisconnect)
+            log.warn('the primary is gone; this worker exits');
+    });
+    const rootKey = Buffer.from(start.rootKey, 'base64');
+    const budget = new MirroredBudget(Date.now, (m) => { if (process.connected)
+        process.send?.(m); });
+    process.on('message', (m) => { budget.onMessage(m); });
+    const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl });
+    try {
+        const running = await startServer({
+            store, rootKey, settings: config, log,
+            canaryDisablesMachine: start.serve.canaryDisablesMachine, geoipDb: start.serve.geoipDb, acceptBrokenChain: start.serve.acceptBrokenChain,
+            background: index === 1, announce: false, failureBudget: budget, ipc: process,
+        });
+        // The primary forwards the signals; a second one (Ctrl-C reaches the whole process group,
+        // then the primary's copy) must not cut the drain short: the primary escalates with SIGKILL.
+        onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls, escalate: false });
+        await report({ sk: 'listening', url: running.url, authorities: [...running.authorities], tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, maxConnections: running.maxConnections });
+    }
+    catch (err) {
+        await store.close().catch(() => undefined);
+        throw err;
+    }
+}
+if (!cluster.isWorker) {
+    process.stderr.write('this is a worker of `sikkerkey-vault serve --workers N`; run that instead\n');
+    process.exit(2);
+}
+let started = false;
+process.on('message', (m) => {
+    if (started || !isStart(m))
+        return;
+    started = true;
+    run(m).catch(async (err) => {
+        await report({ sk: 'failed', code: isSikkerKeyError(err) ? err.code : 'SK_ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+    });
+});
+// A message sent before this module's listener existed would be lost: ask for it now.
+process.send?.({ sk: 'ready' });
+//# sourceMappingURL=cluster-worker.js.map

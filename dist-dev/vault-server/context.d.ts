@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Keyring } from './crypto/keyring.js';
+import type { Database } from './store/database.js';
+import type { Store } from './store/open-store.js';
+import type { GroupCommitter } from './store/group-commit.js';
+import type { StoreCaches } from './store/change-counter.js';
+import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
+import type { Caller } from './http/authenticate.js';
+import type { VaultMetrics } from './metrics.js';
+/** What every service needs; built once by the composition root. */
+export interface VaultContext {
+    store: Store;
+    keyring: Keyring;
+    /** The audit MAC and checkpoint signing keys, unwrapped with the root key at start-up. */
+    auditKeys: AuditKeys;
+    log: Logger;
+    now: () => number;
+    /** How long a rotation claim holds before another agent may take it over (default 30 s). */
+    rotationLeaseSeconds: number;
+    metrics: VaultMetrics;
+    /** Whether a canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
+    canaryDisablesMachine: boolean;
+    /** Every write transaction goes through it (store/group-commit.ts): one COMMIT for many requests. */
+    commits: GroupCommitter;
+    /** Memory caches checked against the store's change counter (store/change-counter.ts). */
+    caches: StoreCaches;
+}
+export type Tx = Kysely<Database>;
+/**
+ * Runs `fn` once the write transaction `trx` has committed (never if it rolls back): wake-ups of
+ * long-polls and watchers must not fire before what they announce is visible to other sessions.
+ */
+export declare function afterCommit(trx: Tx, fn: () => void): void;
+/**
+ * A write transaction whose audit events commit or fail with it. It runs as one job of a group
+ * commit (store/group-commit.ts): in its own savepoint, in the same transaction as the other
+ * requests that arrived with it, resolved only after that transaction's COMMIT.
+ */
+export declare function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T>;
+/**
+ * Records a refused attempt in its own transaction: the refused request's transaction rolled
+ * back, but the refusal itself belongs in the audit trail.
+ */
+export declare function auditDenied(ctx: VaultContext, caller: Caller | undefined, e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp' | 'outcome'>): Promise<void>;
+export declare const NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";

@@ -1,0 +1,54 @@
+import { safeInteger } from '../../http/validation.js';
+import { sign } from 'node:crypto';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
+import { eventMac, GENESIS_HASH, headMac, listAudit, verifyAuditChain } from './audit-store.js';
+export function auditRoutes(app, ctx) {
+    app.get('/v1/audit', {
+        config: { auth: ['operator'] },
+        schema: {
+            querystring: {
+                type: 'object', additionalProperties: false,
+                properties: { project: { type: 'string', maxLength: 128 }, since: safeInteger({ minimum: 0 }), after: safeInteger({ minimum: 0 }), limit: safeInteger({ minimum: 1, maximum: 10000 }) },
+            },
+        },
+    }, async (req) => {
+        const q = req.query;
+        let projectId;
+        if (q.project) {
+            // A project in the trash keeps its history listable.
+            projectId = (await ctx.store.db.selectFrom('projects').select('id').where('name', '=', q.project).executeTakeFirst())?.id;
+            if (!projectId)
+                return { events: [] };
+        }
+        const events = await listAudit(ctx.store.db, {
+            ...(projectId ? { projectId } : {}), ...(q.since !== undefined ? { sinceMs: q.since } : {}),
+            ...(q.after !== undefined ? { afterSeq: q.after } : {}), ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        });
+        return { events };
+    });
+    // Every hash and, with the vault's audit keys, every MAC and the head's MAC.
+    app.get('/v1/audit/verify', { config: { auth: ['operator'] } }, async () => verifyAuditChain(ctx.store.db, ctx.auditKeys));
+    // A signed checkpoint of the chain head: keep it somewhere the database cannot reach and give
+    // it to `audit verify --checkpoint` later. The head is signed only if its MAC and its event's
+    // MAC check out, so the vault never signs a head someone moved without the key.
+    app.get('/v1/audit/head', { config: { auth: ['operator'] } }, async () => {
+        const keys = ctx.auditKeys;
+        const head = await ctx.store.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
+        const seq = head ? Number(head.seq) : 0;
+        const hash = head?.hash ?? GENESIS_HASH;
+        let at = 0;
+        if (seq > 0) {
+            const event = await ctx.store.db.selectFrom('audit_events').select(['at', 'hash', 'mac']).where('seq', '=', seq).executeTakeFirst();
+            const headOk = head?.mac === headMac(keys.macKey, seq, hash);
+            const eventOk = event?.hash === hash && (seq < keys.keyedFrom || event.mac === eventMac(keys.macKey, hash));
+            if (!headOk || !eventOk) {
+                throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `the chain head (event ${seq}) fails its MAC check: run \`sikkerkey audit verify\``);
+            }
+            at = Number(event.at);
+        }
+        const signature = sign(null, checkpointMessage(seq, hash, at), keys.signingKey).toString('base64');
+        return { seq, hash, at, signature, publicKey: keys.publicKey.toString('base64'), keyVersion: keys.version };
+    });
+}
+//# sourceMappingURL=audit-routes.js.map

@@ -1,0 +1,230 @@
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
+import { forUpdate } from '../../store/locks.js';
+/** The hash of "nothing before": the first event chains onto it. */
+export const GENESIS_HASH = '0'.repeat(64);
+/**
+ * The canonical form an event's hash covers: a JSON array in a fixed field order (so no key
+ * ordering question arises), details with their keys sorted.
+ */
+export function canonicalEvent(e) {
+    return JSON.stringify([
+        e.seq, e.id, e.at, e.actorKind, e.actorId, e.action, e.projectId, e.target, e.outcome, e.sourceIp,
+        sortKeys(e.details),
+    ]);
+}
+export function chainHash(prevHash, canonical) {
+    // prev_hash is always 64 hex characters, so plain concatenation cannot be ambiguous.
+    return createHash('sha256').update(prevHash).update(canonical).digest('hex');
+}
+/** mac = HMAC-SHA256(macKey, hash): rewriting an event (or re-hashing after one) needs the key. */
+export function eventMac(macKey, hash) {
+    return createHmac('sha256', macKey).update(hash).digest('hex');
+}
+/** The head's MAC, domain-separated from the events' so no event MAC can be copied onto the head. */
+export function headMac(macKey, seq, hash) {
+    return createHmac('sha256', macKey).update(`sk/audit-head/v1\n${seq}\n${hash}`).digest('hex');
+}
+function macEquals(a, b) {
+    if (a === null || a.length !== b.length)
+        return false;
+    return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+    }
+    return value;
+}
+/**
+ * A UUIDv7 (RFC 9562: 48-bit millisecond time, then random bits): events' ids sort by time, so the
+ * unique index on `audit_events.id` grows at its end instead of touching a random page per event.
+ */
+export function timeOrderedUuid(nowMs) {
+    const time = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12);
+    const random = randomUUID();
+    return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+/** The event as stored, its row, and the head it leaves (shared by both appenders below). */
+function chainEvent(prev, event, nowMs, keys) {
+    const content = {
+        seq: prev.seq + 1,
+        id: timeOrderedUuid(nowMs),
+        at: nowMs,
+        actorKind: event.actorKind,
+        actorId: event.actorId,
+        action: event.action,
+        projectId: event.projectId ?? null,
+        target: event.target,
+        outcome: event.outcome,
+        sourceIp: event.sourceIp ?? null,
+        details: event.details ?? {},
+    };
+    const hash = chainHash(prev.hash, canonicalEvent(content));
+    const mac = keys ? eventMac(keys.macKey, hash) : null;
+    const row = {
+        seq: content.seq, id: content.id, at: content.at, actor_kind: content.actorKind, actor_id: content.actorId,
+        action: content.action, project_id: content.projectId, target: content.target, outcome: content.outcome,
+        source_ip: content.sourceIp, details: JSON.stringify(content.details), prev_hash: prev.hash, hash,
+        // Without keys the mac column is not named at all (the unkeyed writer of a pre-0004 store).
+        ...(keys ? { mac } : {}),
+    };
+    return { stored: { ...content, prevHash: prev.hash, hash, mac }, row, headMacValue: keys ? headMac(keys.macKey, content.seq, hash) : null };
+}
+/**
+ * Appends one event inside the caller's transaction. The chain head row is taken exclusively
+ * (PostgreSQL FOR UPDATE; SQLite's write transactions already hold the one writer lock), always
+ * after any project rows the caller locked, so chains never fork and lock orders never deadlock.
+ * Inside a group-commit batch use {@link appendAuditInBatch}: the batch holds the head.
+ */
+export async function appendAudit(trx, dialect, event, nowMs = Date.now(), keys) {
+    const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
+    const { stored, row, headMacValue } = chainEvent({ seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH }, event, nowMs, keys);
+    const hmac = keys ? { mac: headMacValue } : {};
+    await trx.insertInto('audit_events').values(row).execute();
+    if (head) {
+        await trx.updateTable('audit_head').set({ seq: stored.seq, hash: stored.hash, ...hmac }).where('id', '=', 1).execute();
+    }
+    else {
+        await trx.insertInto('audit_head').values({ id: 1, seq: stored.seq, hash: stored.hash, ...hmac }).execute();
+    }
+    return stored;
+}
+const HEAD_KEY = {};
+/**
+ * The batch prologue: takes the chain head (FOR UPDATE on PostgreSQL, outside every job's
+ * savepoint so a job's rollback cannot release it) and writes it back once, before COMMIT, if any
+ * job appended. Every event of the batch chains in order onto the head held in memory.
+ */
+export async function holdAuditHead(trx, dialect, scope) {
+    const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
+    const held = { exists: head !== undefined, loadedSeq: Number(head?.seq ?? 0), seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH, headMac: null, keyed: false };
+    scope.state.set(HEAD_KEY, held);
+    scope.beforeCommit(async () => {
+        if (held.seq === held.loadedSeq)
+            return;
+        const hmac = held.keyed ? { mac: held.headMac } : {};
+        if (held.exists)
+            await trx.updateTable('audit_head').set({ seq: held.seq, hash: held.hash, ...hmac }).where('id', '=', 1).execute();
+        else
+            await trx.insertInto('audit_head').values({ id: 1, seq: held.seq, hash: held.hash, ...hmac }).execute();
+    });
+}
+/** Appends one event in a batch whose prologue ran {@link holdAuditHead}; a job rollback takes it back out of the head. */
+export async function appendAuditInBatch(trx, scope, event, nowMs = Date.now(), keys) {
+    const held = scope.state.get(HEAD_KEY);
+    if (!held)
+        throw new Error('appendAuditInBatch needs a batch that holds the audit head (holdAuditHead)');
+    const { stored, row, headMacValue } = chainEvent(held, event, nowMs, keys);
+    // A fixed statement (no query building): every read appends one.
+    await sql `insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac)
+    values (${stored.seq}, ${stored.id}, ${stored.at}, ${stored.actorKind}, ${stored.actorId}, ${stored.action}, ${stored.projectId}, ${stored.target}, ${stored.outcome}, ${stored.sourceIp}, ${row.details}, ${stored.prevHash}, ${stored.hash}, ${stored.mac})`.execute(trx);
+    const before = { seq: held.seq, hash: held.hash, headMac: held.headMac, keyed: held.keyed };
+    scope.onRollback(() => Object.assign(held, before));
+    Object.assign(held, { seq: stored.seq, hash: stored.hash, headMac: headMacValue, keyed: keys !== undefined });
+    return stored;
+}
+export async function listAudit(db, q = {}) {
+    let query = db.selectFrom('audit_events').selectAll().orderBy('seq', 'asc');
+    if (q.projectId)
+        query = query.where('project_id', '=', q.projectId);
+    if (q.sinceMs !== undefined)
+        query = query.where('at', '>=', q.sinceMs);
+    if (q.afterSeq !== undefined)
+        query = query.where('seq', '>', q.afterSeq);
+    query = query.limit(Math.min(q.limit ?? 1000, 10_000));
+    const rows = await query.execute();
+    return rows.map(fromRow);
+}
+function fromRow(r) {
+    return {
+        seq: Number(r.seq), id: r.id, at: Number(r.at), actorKind: r.actor_kind, actorId: r.actor_id,
+        action: r.action, projectId: r.project_id, target: r.target, outcome: r.outcome, sourceIp: r.source_ip,
+        details: parseDetails(r.details), prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
+    };
+}
+function parseDetails(raw) {
+    try {
+        const v = JSON.parse(raw);
+        return v && typeof v === 'object' && !Array.isArray(v) ? v : { _unparsable: true };
+    }
+    catch {
+        return { _unparsable: true };
+    }
+}
+/**
+ * Walks the whole chain in pages: sequence numbers must run 1, 2, 3… with no gap (deletion,
+ * reordering), each prev_hash must be its predecessor's hash and each hash must match the event's
+ * content (edits), and the head must name the last event (truncation).
+ *
+ * With the audit keys it also checks every event's MAC from `keys.keyedFrom` on, and the head's
+ * MAC: an editor who deletes or edits events and re-hashes the rest cannot forge those without
+ * the MAC key, which only the root key opens. When a broken chain was accepted as the keys were
+ * made (keyedFrom > 1), the events before keyedFrom are not checked (reported as
+ * `unverifiedBefore`), and the event at keyedFrom must be the MAC'd `audit.keys.created` event
+ * that says so.
+ */
+export async function verifyAuditChain(db, keys) {
+    const keyedFrom = keys?.keyedFrom ?? 1;
+    let expectedSeq = 1;
+    let prevHash = GENESIS_HASH;
+    let count = 0;
+    let macs = 0;
+    const extra = () => ({ ...(keys ? { macs } : {}), ...(keyedFrom > 1 ? { unverifiedBefore: keyedFrom } : {}) });
+    const fail = (seq, id, reason) => ({ ok: false, events: count, ...extra(), firstBad: { seq, id, reason } });
+    if (keyedFrom > 1) {
+        // Skip the accepted, unverifiable prefix: the chain is checked from the keys-created event on.
+        const start = await db.selectFrom('audit_events').selectAll().where('seq', '=', keyedFrom).executeTakeFirst();
+        if (!start)
+            return fail(keyedFrom, null, `event ${keyedFrom}, where the keyed chain starts, is missing`);
+        const e = fromRow(start);
+        if (e.action !== 'audit.keys.created' || e.details.keyedFrom !== keyedFrom || !macEquals(e.mac, eventMac(keys.macKey, e.hash))) {
+            return fail(keyedFrom, e.id, `event ${keyedFrom} is not the MAC'd audit.keys.created event that started the keyed chain`);
+        }
+        expectedSeq = keyedFrom;
+        prevHash = e.prevHash;
+        count = keyedFrom - 1;
+    }
+    for (;;) {
+        const page = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq', 'asc').limit(2000).execute();
+        if (page.length === 0)
+            break;
+        for (const row of page) {
+            const e = fromRow(row);
+            if (e.seq !== expectedSeq) {
+                return fail(expectedSeq, null, `event ${expectedSeq} is missing (next present is ${e.seq})`);
+            }
+            if (e.prevHash !== prevHash) {
+                return fail(e.seq, e.id, 'prev_hash does not match the previous event\'s hash');
+            }
+            const { hash: _h, prevHash: _p, mac: _m, ...content } = e;
+            if (chainHash(prevHash, canonicalEvent(content)) !== e.hash) {
+                return fail(e.seq, e.id, 'the event\'s content does not match its hash (edited)');
+            }
+            if (keys && e.seq >= keyedFrom) {
+                if (!macEquals(e.mac, eventMac(keys.macKey, e.hash))) {
+                    return fail(e.seq, e.id, e.mac === null
+                        ? 'the event has no MAC (written or rewritten without the audit key)'
+                        : 'the event\'s MAC does not match its hash (the chain was rewritten without the audit key)');
+                }
+                macs += 1;
+            }
+            prevHash = e.hash;
+            expectedSeq += 1;
+            count += 1;
+        }
+    }
+    const head = await db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
+    const headSeq = head ? Number(head.seq) : 0;
+    const headHash = head?.hash ?? GENESIS_HASH;
+    if (headSeq !== count || headHash !== prevHash) {
+        return fail(count + 1, null, `the chain head names event ${headSeq} but the chain ends at ${count} (truncated or head edited)`);
+    }
+    if (keys && count >= keyedFrom && !macEquals(head?.mac ?? null, headMac(keys.macKey, headSeq, headHash))) {
+        return fail(headSeq, null, 'the chain head\'s MAC is wrong (the head was moved without the audit key: truncation)');
+    }
+    return { ok: true, events: count, ...extra() };
+}
+//# sourceMappingURL=audit-store.js.map

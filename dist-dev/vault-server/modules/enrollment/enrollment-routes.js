@@ -1,0 +1,120 @@
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { parsePublicKey } from '../../../protocol/keys.js';
+import { peekKeyId } from '../../../protocol/signing.js';
+import { parseDuration } from '../../../protocol/duration.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { safeInteger } from '../../http/validation.js';
+import { refuseSpentAddress, verifyProofOfPossession } from '../../http/proof-of-possession.js';
+import { createNonceStore } from '../../store/nonce-store.js';
+import { createToken, listTokens, revokeToken } from './enrollment-tokens.js';
+import { auditRefusedEnrollment, enrollMachine } from './enrollment-service.js';
+const LABEL = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._/=-]{0,63}$' };
+const NAME = { type: 'string', pattern: NAME_PATTERN };
+const DURATION = { type: 'string', minLength: 2, maxLength: 16 };
+const STRINGS = (maxItems, maxLength) => ({ type: 'array', minItems: 1, maxItems, items: { type: 'string', minLength: 1, maxLength } });
+const COMMON = {
+    project: NAME,
+    secrets: { type: 'array', maxItems: 64, items: NAME },
+    labels: { type: 'array', maxItems: 32, items: LABEL },
+    name: { type: 'string', minLength: 1, maxLength: 128 },
+    expiresIn: DURATION,
+    nameTemplate: { type: 'string', minLength: 1, maxLength: 100 },
+};
+function toRequest(b) {
+    const d = (text, what) => (text === undefined ? undefined : parseDuration(text, what, 'SK_ERR_VALIDATION'));
+    const r = { project: b.project };
+    const put = (k, v) => {
+        if (v !== undefined)
+            r[k] = v;
+    };
+    put('secrets', b.secrets);
+    put('labels', b.labels);
+    put('name', b.name);
+    put('expiresInMs', d(b.expiresIn, 'expiresIn'));
+    put('nameTemplate', b.nameTemplate);
+    put('machineLifetimeMs', d(b.machineLifetime, 'machineLifetime'));
+    put('maxUses', b.maxUses);
+    put('hostnameRegex', b.hostnameRegex);
+    put('sourceCidrs', b.sourceCidrs);
+    put('lifetimeMs', d(b.lifetime, 'lifetime'));
+    put('ipAllowlist', b.ipAllowlist);
+    put('countryAllowlist', b.countryAllowlist);
+    put('timeWindow', b.timeWindow);
+    put('noApproval', b.noApproval);
+    return r;
+}
+/**
+ * Token management for operators (`/v1/enrollment-tokens`, `/v1/bootstrap-tokens`) and the
+ * registration route `POST /v1/enroll`, which authenticates on its own: the request must be
+ * signed by the very key it registers (proof of possession), with a fresh nonce.
+ */
+export function enrollmentRoutes(app, ctx, deps) {
+    const nonces = createNonceStore(ctx.store, { commits: ctx.commits });
+    const tokenRoutes = (kind, base, properties, required) => {
+        app.post(base, {
+            config: { auth: ['operator'], minRole: 'admin' },
+            schema: { body: { type: 'object', additionalProperties: false, required: ['project', ...required], properties: { ...COMMON, ...properties } } },
+        }, async (req, reply) => reply.code(201).send(await createToken(ctx, callerOf(req), kind, toRequest(req.body))));
+        app.get(base, { config: { auth: ['operator'] } }, async () => ({ tokens: await listTokens(ctx, kind) }));
+        app.post(`${base}/:id/revoke`, {
+            config: { auth: ['operator'], minRole: 'admin' },
+            schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
+        }, async (req) => ({ token: await revokeToken(ctx, callerOf(req), kind, req.params.id) }));
+    };
+    tokenRoutes('enrollment', '/v1/enrollment-tokens', {
+        machineLifetime: DURATION,
+        maxUses: safeInteger({ minimum: 1, maximum: 1_000_000 }),
+        hostnameRegex: { type: 'string', minLength: 1, maxLength: 256 },
+        sourceCidrs: STRINGS(64, 64),
+    }, ['machineLifetime']);
+    tokenRoutes('bootstrap', '/v1/bootstrap-tokens', {
+        lifetime: DURATION,
+        ipAllowlist: STRINGS(64, 64),
+        countryAllowlist: STRINGS(250, 8),
+        timeWindow: { type: 'string', minLength: 1, maxLength: 200 },
+        noApproval: { type: 'boolean' },
+    }, ['lifetime']);
+    app.post('/v1/enroll', {
+        config: { auth: 'none' },
+        // The route authenticates itself, so it also honours the shared failure budgets itself.
+        onRequest: refuseSpentAddress(deps.guard),
+        schema: {
+            body: {
+                type: 'object', additionalProperties: false, required: ['token', 'publicKey', 'hostname'],
+                properties: {
+                    token: { type: 'string', minLength: 1, maxLength: 128 },
+                    publicKey: { type: 'string', minLength: 40, maxLength: 400 },
+                    // RFC 1123 host names (underscores tolerated: container runtimes produce them), at most
+                    // 253 characters (DNS); the length is its own keyword so a long name gets a clear message.
+                    hostname: { type: 'string', minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
+                },
+            },
+        },
+    }, async (req, reply) => {
+        const sourceIp = req.ip;
+        const claimedKeyId = peekKeyId(req.headers);
+        const refusal = { tokenId: null, kind: null, reason: 'signature' };
+        try {
+            const raw = parsePublicKey(req.body.publicKey);
+            // Proof of possession: the only key that may sign a registration is the one it registers.
+            const keyId = await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now }, raw);
+            const result = await enrollMachine(ctx, { ...(deps.geoip ? { geoip: deps.geoip } : {}) }, {
+                token: req.body.token, publicKey: raw, keyId, hostname: req.body.hostname, sourceIp,
+            }, refusal);
+            return await reply.code(201).send(result);
+        }
+        catch (err) {
+            const skErr = err instanceof SikkerKeyError ? err : undefined;
+            if (skErr && (skErr.statusCode === 401 || skErr.statusCode === 403 || skErr.code === 'SK_ERR_CONFLICT' || skErr.code === 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED')) {
+                if (skErr.statusCode === 401 || skErr.statusCode === 403)
+                    deps.guard.recordFailure(sourceIp);
+                if (refusal.reason === 'signature')
+                    refusal.reason = `signature: ${skErr.code}`;
+                await auditRefusedEnrollment(ctx, { refusal, code: skErr.code, keyId: claimedKeyId, hostname: req.body.hostname, sourceIp });
+            }
+            throw err;
+        }
+    });
+}
+//# sourceMappingURL=enrollment-routes.js.map

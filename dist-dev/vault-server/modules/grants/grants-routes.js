@@ -1,0 +1,28 @@
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { addGrant, listGrants, removeGrant } from './grants-service.js';
+export function grantsRoutes(app, ctx) {
+    app.post('/v1/grants', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: {
+            body: {
+                type: 'object', additionalProperties: false, required: ['machine', 'project'],
+                properties: {
+                    machine: { type: 'string', minLength: 1, maxLength: 128 },
+                    project: { type: 'string', pattern: NAME_PATTERN },
+                    secret: { type: 'string', pattern: NAME_PATTERN },
+                    fields: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+                },
+            },
+        },
+    }, async (req, reply) => reply.code(201).send({ grant: await addGrant(ctx, callerOf(req), req.body) }));
+    app.get('/v1/grants', {
+        config: { auth: ['operator'] },
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { machine: { type: 'string', maxLength: 128 }, project: { type: 'string', maxLength: 128 } } } },
+    }, async (req) => ({ grants: await listGrants(ctx, req.query) }));
+    app.delete('/v1/grants/:id', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
+    }, async (req, reply) => { await removeGrant(ctx, callerOf(req), req.params.id); return reply.code(204).send(); });
+}
+//# sourceMappingURL=grants-routes.js.map

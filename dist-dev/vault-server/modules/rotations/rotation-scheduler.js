@@ -1,0 +1,111 @@
+import { writeTx } from '../../context.js';
+import { isSikkerKeyError } from '../../../protocol/errors.js';
+import { forUpdate } from '../../store/locks.js';
+import { createRotation } from './rotations-engine.js';
+import { nextRun } from './rotations-service.js';
+/** An agent unseen this long is not alive (agents long-poll every 30 s and are seen each time). */
+export const NO_AGENT_AFTER_MS = 3 * 60_000;
+/**
+ * One scheduler pass: every enabled policy whose `next_run_at` has come. Each is taken with
+ * `FOR UPDATE SKIP LOCKED` and re-checked, its next run computed and stored, and the rotation
+ * created — all in one transaction — so with several vault processes on one PostgreSQL each due
+ * run becomes exactly one rotation (the one-unfinished-per-secret index backs this up).
+ */
+export async function runSchedulerTick(ctx) {
+    const now = ctx.now();
+    const due = await ctx.store.db.selectFrom('rotation_policies').select('id')
+        .where('enabled', '=', 1).where('next_run_at', '<=', now).orderBy('next_run_at').limit(500).execute();
+    const result = { created: 0, skipped: 0 };
+    for (const { id } of due) {
+        await writeTx(ctx, async (trx, audit) => {
+            const policy = await forUpdate(ctx.store.dialect, trx.selectFrom('rotation_policies').selectAll()
+                .where('id', '=', id).where('enabled', '=', 1).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
+            if (!policy)
+                return; // another replica holds it, or it is no longer due
+            await trx.updateTable('rotation_policies').set({ next_run_at: nextRun(policy.schedule, policy.timezone, now), updated_at: now })
+                .where('id', '=', id).execute();
+            try {
+                await createRotation(ctx, trx, { policy, trigger: 'schedule' }, audit);
+                result.created += 1;
+            }
+            catch (err) {
+                if (!isSikkerKeyError(err, 'SK_ERR_ROTATION_IN_PROGRESS'))
+                    throw err;
+                // The next run is already stored; this one waits for the unfinished job (or its grace).
+                result.skipped += 1;
+                ctx.log.info({ policyId: id, waitingFor: err.details?.['rotationId'] }, 'scheduled rotation skipped: an earlier job is unfinished');
+            }
+        });
+    }
+    return result;
+}
+/**
+ * Raises `rotation.no_agent` once when no machine that may run a policy has been seen for
+ * NO_AGENT_AFTER_MS, and `rotation.agent_back` when one returns.
+ */
+export async function checkAgentLiveness(ctx) {
+    const now = ctx.now();
+    const policies = await ctx.store.db.selectFrom('rotation_policies')
+        .innerJoin('secrets', 'secrets.id', 'rotation_policies.secret_id')
+        .innerJoin('projects', 'projects.id', 'secrets.project_id')
+        .select(['rotation_policies.id as id', 'rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as label',
+        'rotation_policies.no_agent_since as since', 'projects.id as projectId', 'projects.name as project', 'secrets.name as secret'])
+        .where('rotation_policies.enabled', '=', 1).execute();
+    if (policies.length === 0)
+        return { missing: 0 };
+    const machines = await ctx.store.db.selectFrom('machines').select(['id', 'labels', 'last_seen_at']).where('status', '=', 'active').execute();
+    let missing = 0;
+    for (const p of policies) {
+        const candidates = machines.filter((m) => m.id === p.agentId || (p.label !== null && JSON.parse(m.labels).includes(p.label)));
+        const lastSeen = Math.max(0, ...candidates.map((m) => m.last_seen_at ?? 0));
+        const alive = now - lastSeen < NO_AGENT_AFTER_MS;
+        if (!alive)
+            missing += 1;
+        if (alive === (p.since === null))
+            continue;
+        await writeTx(ctx, async (trx, audit) => {
+            await trx.updateTable('rotation_policies').set({ no_agent_since: alive ? null : now }).where('id', '=', p.id).execute();
+            await audit({
+                action: alive ? 'rotation.agent_back' : 'rotation.no_agent', actorKind: 'system', actorId: null, projectId: p.projectId,
+                target: `secret:${p.project}/${p.secret}`, outcome: alive ? 'success' : 'failure',
+                details: { agent: p.agentId, label: p.label, lastSeenAt: lastSeen || null },
+            });
+        });
+        if (!alive)
+            ctx.log.error({ secret: `${p.project}/${p.secret}`, label: p.label }, 'rotation.no_agent: no agent that may run this policy has been seen recently');
+    }
+    return { missing };
+}
+/** Runs the scheduler every `intervalMs` (and liveness every 30 s) until stopped. */
+export function startScheduler(ctx, intervalMs = 1000) {
+    let stopped = false;
+    let lastLiveness = 0;
+    let running = false;
+    const timer = setInterval(() => {
+        if (running || stopped)
+            return;
+        running = true;
+        // Fire and forget from the timer: the pass catches and logs its own errors.
+        void (async () => {
+            try {
+                await runSchedulerTick(ctx);
+                if (ctx.now() - lastLiveness >= 30_000) {
+                    lastLiveness = ctx.now();
+                    await checkAgentLiveness(ctx);
+                }
+            }
+            catch (err) {
+                ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'scheduler pass failed; will retry');
+            }
+            finally {
+                running = false;
+            }
+        })();
+    }, intervalMs);
+    timer.unref();
+    return () => {
+        stopped = true;
+        clearInterval(timer);
+    };
+}
+//# sourceMappingURL=rotation-scheduler.js.map

@@ -1,0 +1,152 @@
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
+import { faultPoint } from '../../../protocol/fault-points.js';
+import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied } from './rotations-engine.js';
+import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
+import { WorkWaiters } from './work-waiters.js';
+const secretParams = {
+    type: 'object', required: ['project', 'name'],
+    properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
+};
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } };
+const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } };
+export function rotationsRoutes(app, ctx) {
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
+    // One wake-up hub per vault process: a held poll does no store work while it waits.
+    const waiters = new WorkWaiters(ctx);
+    // -- operators ---------------------------------------------------------------------------
+    app.put('/v1/projects/:project/secrets/:name/rotation', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: {
+            params: secretParams,
+            body: {
+                type: 'object', additionalProperties: false, required: ['provider', 'adminSecret'],
+                properties: {
+                    provider: { type: 'string', maxLength: 32 }, strategy: { type: 'string', maxLength: 32 },
+                    agent: { type: 'string', maxLength: 128 }, agentLabel: { type: 'string', maxLength: 64 },
+                    adminSecret: { type: 'string', pattern: NAME_PATTERN }, schedule: { type: 'string', maxLength: 128 },
+                    timezone: { type: 'string', maxLength: 64 }, grace: { type: 'string', maxLength: 16 },
+                    passwordLength: safeInteger(), alternateUsername: { type: 'string', minLength: 1, maxLength: 128 }, paused: { type: 'boolean' },
+                },
+            },
+        },
+    }, async (req) => ({ policy: await setPolicy(ctx, callerOf(req), req.params.project, req.params.name, req.body) }));
+    app.post('/v1/projects/:project/secrets/:name/rotation/run', {
+        config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+    }, async (req, reply) => {
+        const created = await runRotation(ctx, callerOf(req), req.params.project, req.params.name);
+        // Crash tests stop the vault here: the pending version is committed, the answer not yet sent.
+        await faultPoint('vault-after-create');
+        return reply.code(202).send(created);
+    });
+    app.get('/v1/projects/:project/secrets/:name/rotation', {
+        config: { auth: ['operator'] },
+        schema: { params: secretParams, querystring: { type: 'object', additionalProperties: false, properties: { rotation: { type: 'string', maxLength: 64 } } } },
+    }, async (req) => rotationStatus(ctx, req.params.project, req.params.name, req.query.rotation));
+    app.post('/v1/projects/:project/secrets/:name/rotation/resolve', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['use'], properties: { use: { type: 'string', enum: ['pending', 'live'] } } } },
+    }, async (req) => resolveStuck(ctx, callerOf(req), req.params.project, req.params.name, req.body.use));
+    app.get('/v1/rotations', { config: { auth: ['operator'] } }, async () => ({ policies: await listPolicies(ctx) }));
+    app.get('/v1/rotations/:id', {
+        config: { auth: ['operator'] }, schema: { params: idParams },
+    }, async (req) => jobStatus(ctx, req.params.id));
+    // -- agents (machines) -------------------------------------------------------------------
+    app.get('/v1/agent/rotations', {
+        config: { auth: ['machine'] },
+        schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) } } },
+    }, async (req, reply) => {
+        const machine = callerOf(req);
+        const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();
+        const labels = labelsRow ? JSON.parse(labelsRow.labels) : [];
+        const deadline = ctx.now() + (req.query.wait ?? 0) * 1000;
+        const gone = new AbortController();
+        req.raw.once('close', () => gone.abort());
+        // Registered before the first check, so work committed while a check runs is not missed.
+        const waiter = waiters.register(machine.id, labels);
+        try {
+            for (;;) {
+                if (closing.signal.aborted) {
+                    throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
+                }
+                waiter.arm();
+                const jobs = await listClaimable(ctx, machine, labels);
+                if (jobs.length > 0)
+                    return { jobs };
+                const left = deadline - ctx.now();
+                if (left <= 0 || gone.signal.aborted)
+                    return reply.code(204).send();
+                // No store work until an event or the hub's sweep names this machine (work-waiters.ts).
+                ctx.metrics.longPolls.inc();
+                try {
+                    await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
+                }
+                finally {
+                    ctx.metrics.longPolls.dec();
+                }
+                if (gone.signal.aborted)
+                    return reply.code(204).send(); // nobody to answer: no re-check
+            }
+        }
+        finally {
+            waiter.close();
+        }
+    });
+    // The answer is a ClaimResponse: one of RotateJob | RetireJob | PreflightJob by `kind`
+    // (protocol/api-types.ts). No response schema: fastify would serialize through it and drop the
+    // fields of the kinds it does not list; claimRotation builds each kind with only its own fields.
+    app.post('/v1/agent/rotations/:id/claim', {
+        config: { auth: ['machine'] }, schema: { params: idParams },
+    }, async (req) => {
+        const claim = await claimRotation(ctx, callerOf(req), req.params.id);
+        // Crash tests stop the vault here: the claim (maybe_applied) is committed, the agent has no answer.
+        await faultPoint('vault-after-claim-commit');
+        return claim;
+    });
+    app.post('/v1/agent/rotations/:id/heartbeat', {
+        config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    }, async (req) => heartbeatRotation(ctx, callerOf(req), req.params.id, req.body.fence));
+    app.post('/v1/agent/rotations/:id/applied', {
+        config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    }, async (req) => reportApplied(ctx, callerOf(req), req.params.id, req.body.fence));
+    app.post('/v1/agent/rotations/:id/confirm', {
+        config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    }, async (req) => {
+        const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence);
+        // Crash tests stop the vault here: the promotion is committed, the answer not yet sent.
+        await faultPoint('vault-after-confirm-commit');
+        return res;
+    });
+    app.post('/v1/agent/rotations/:id/preflight', {
+        config: { auth: ['machine'] },
+        schema: {
+            params: idParams,
+            body: {
+                type: 'object', additionalProperties: false, required: ['fence', 'ok', 'problems'],
+                properties: {
+                    fence: safeInteger({ minimum: 0 }), ok: { type: 'boolean' }, problems: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 500 } },
+                    flavour: { type: 'string', enum: [...FLAVOUR_NAMES] }, serverVersion: { type: 'string', maxLength: 128 },
+                },
+            },
+        },
+    }, async (req) => preflightResult(ctx, callerOf(req), req.params.id, req.body));
+    app.post('/v1/agent/rotations/:id/fail', {
+        config: { auth: ['machine'] },
+        schema: {
+            params: idParams,
+            body: {
+                type: 'object', additionalProperties: false, required: ['fence', 'code', 'message', 'liveVerified'],
+                properties: {
+                    fence: safeInteger({ minimum: 0 }), code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
+                    liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' }, undoRefused: { type: 'boolean' }, untouched: { type: 'boolean' },
+                },
+            },
+        },
+    }, async (req) => failRotation(ctx, callerOf(req), req.params.id, req.body));
+}
+//# sourceMappingURL=rotations-routes.js.map

@@ -1,0 +1,3 @@
+import type { FastifyInstance } from 'fastify';
+import type { VaultContext } from '../../context.js';
+export declare function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void;

@@ -1,0 +1,113 @@
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { INT32_MAX, safeInteger } from '../../http/validation.js';
+import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
+import { secretEvents, waitForNewerVersion } from './secret-watch.js';
+import { auditWatchRefusal, batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
+const MAX_VALUE = 64 * 1024;
+const secretParams = {
+    type: 'object', required: ['project', 'name'],
+    properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
+};
+const projectParams = { type: 'object', required: ['project'], properties: { project: { type: 'string', pattern: NAME_PATTERN } } };
+export function secretsRoutes(app, ctx) {
+    // Held watches end (304) when the vault begins to shut down.
+    const closing = new AbortController();
+    app.addHook('preClose', async () => closing.abort());
+    // The only route that returns a stored value: its caller is looked up in `machines` alone.
+    // With ?waitForVersionAfter=N the read is a long-poll: it answers once the live version is
+    // newer than N (an ordinary read, audited once with `watchAfter`), or 304 with no body when
+    // `wait` seconds pass (counted in sikkerkey_secret_watch_unchanged_total, not audited). A
+    // refused watch is audited like a refused read.
+    app.get('/v1/projects/:project/secrets/:name', {
+        config: { auth: ['machine'] },
+        schema: {
+            params: secretParams,
+            querystring: {
+                type: 'object', additionalProperties: false,
+                properties: { waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) },
+            },
+        },
+    }, async (req, reply) => {
+        const caller = callerOf(req);
+        if (req.query.waitForVersionAfter !== undefined) {
+            const aborted = new AbortController();
+            const abort = () => aborted.abort();
+            req.raw.once('close', abort);
+            if (closing.signal.aborted)
+                aborted.abort();
+            closing.signal.addEventListener('abort', abort, { once: true });
+            const after = req.query.waitForVersionAfter;
+            let changed;
+            try {
+                changed = await waitForNewerVersion(ctx, caller, { ...req.params, after, waitSeconds: req.query.wait ?? 30, signal: aborted.signal });
+            }
+            catch (err) {
+                await auditWatchRefusal(ctx, caller, { ...req.params, after }, err);
+                throw err;
+            }
+            finally {
+                // A held watch must not leave its listener on the app-wide signal once it is answered.
+                closing.signal.removeEventListener('abort', abort);
+                req.raw.off('close', abort);
+            }
+            if (!changed) {
+                ctx.metrics.watchUnchanged.inc();
+                return reply.code(304).send();
+            }
+            return readSecret(ctx, caller, req.params, { watchAfter: after });
+        }
+        return readSecret(ctx, caller, req.params);
+    });
+    // Many reads under one signature (`::` is fastify's literal colon).
+    app.post('/v1/secrets::batchGet', {
+        config: { auth: ['machine'] },
+        schema: {
+            body: {
+                type: 'object', additionalProperties: false, required: ['items'],
+                properties: {
+                    items: {
+                        type: 'array', minItems: 1, maxItems: 100,
+                        items: { type: 'object', additionalProperties: false, required: ['project', 'name'], properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } } },
+                    },
+                },
+            },
+        },
+    }, async (req) => ({ results: await batchRead(ctx, callerOf(req), req.body.items) }));
+    app.put('/v1/projects/:project/secrets/:name', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: {
+            params: secretParams,
+            body: {
+                type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+                properties: {
+                    value: { type: 'string', maxLength: MAX_VALUE },
+                    fields: { type: 'object', maxProperties: 64, propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,64}$' }, additionalProperties: { type: 'string', maxLength: MAX_VALUE } },
+                },
+            },
+        },
+    }, async (req) => {
+        const input = req.body.value !== undefined ? { value: req.body.value } : req.body.fields ? { fields: req.body.fields } : undefined;
+        if (!input)
+            throw new SikkerKeyError('SK_ERR_VALIDATION', 'give either value or fields');
+        const written = await setSecret(ctx, callerOf(req), { project: req.params.project, name: req.params.name, input });
+        secretEvents.emit('changed', { project: req.params.project, secret: req.params.name });
+        return written;
+    });
+    app.get('/v1/projects/:project/secrets', {
+        config: { auth: ['operator'] }, schema: { params: projectParams },
+    }, async (req) => ({ secrets: await listSecrets(ctx, req.params.project) }));
+    app.get('/v1/projects/:project/secrets/:name/versions', {
+        config: { auth: ['operator'] }, schema: { params: secretParams },
+    }, async (req) => ({ versions: await listVersions(ctx, req.params.project, req.params.name) }));
+    app.post('/v1/projects/:project/secrets/:name/rollback', {
+        config: { auth: ['operator'], minRole: 'admin' },
+        schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: safeInteger({ minimum: 1, maximum: INT32_MAX }) } } },
+    }, async (req) => {
+        const res = await rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to });
+        secretEvents.emit('changed', { project: req.params.project, secret: req.params.name });
+        return res;
+    });
+}
+//# sourceMappingURL=secrets-routes.js.map

@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { auditDenied, writeTx } from '../../context.js';
+import { forUpdate } from '../../store/locks.js';
+import { findProject, requireProject } from '../projects/projects-service.js';
+import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
+import { readLookups } from './read-lookups.js';
+/** The secret row of that name, in the trash or not (callers decide). */
+async function findSecret(trx, projectId, name) {
+    return trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'current_version', 'deleted_at'])
+        .where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst();
+}
+/** The secret of that name, unless it is in the trash. */
+export async function requireSecret(trx, project, name) {
+    const s = await findSecret(trx, project.id, name);
+    if (!s || s.deleted_at !== null)
+        throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(name)} in project ${JSON.stringify(project.name)}`);
+    return s;
+}
+export function encodeSecretInput(input) {
+    if ('value' in input)
+        return { kind: 'plain', plaintext: Buffer.from(input.value, 'utf8') };
+    return { kind: 'structured', plaintext: Buffer.from(JSON.stringify(input.fields), 'utf8') };
+}
+export function decodeSecretPlaintext(kind, plaintext) {
+    const text = plaintext.toString('utf8');
+    if (kind === 'plain')
+        return { value: text };
+    return { fields: JSON.parse(text) };
+}
+/** Refuses a manual write to a secret an enabled rotation policy manages (DESIGN §6). */
+export async function assertNotRotationManaged(trx, secretId, name) {
+    const policy = await trx.selectFrom('rotation_policies').select(['id']).where('secret_id', '=', secretId).where('enabled', '=', 1).executeTakeFirst();
+    if (policy) {
+        throw new SikkerKeyError('SK_ERR_ROTATION_MANAGED', `secret ${JSON.stringify(name)} is under an enabled rotation policy: pause it (rotation set … --paused) or use rotation run`);
+    }
+}
+/**
+ * Takes a secret's row exclusively: every change to its versions (a write, a rollback, a
+ * rotation's pending version or promotion) holds it, so version numbers and the one `live`
+ * version never race. Lock order: secret row, then the audit head (always last).
+ */
+export async function lockSecret(ctx, trx, secretId) {
+    await forUpdate(ctx.store.dialect, trx.selectFrom('secrets').select('id').where('id', '=', secretId)).executeTakeFirst();
+}
+/**
+ * Inserts a new version of a secret with its own fresh data key. `state` is `live` for an
+ * operator's write (the previous live becomes `previous`), `pending` for a rotation.
+ */
+export async function insertVersion(ctx, trx, req) {
+    await lockSecret(ctx, trx, req.secretId);
+    const last = await trx.selectFrom('secret_versions').select((eb) => eb.fn.max('version').as('v'))
+        .where('secret_id', '=', req.secretId).executeTakeFirst();
+    const version = Number(last?.v ?? 0) + 1;
+    const { ciphertext, wrappedDataKey } = ctx.keyring.encryptValue({
+        projectId: req.project.id, keyVersion: req.project.key_version, wrappedProjectKey: req.project.master_key_wrapped,
+        secretId: req.secretId, version, plaintext: req.plaintext,
+    });
+    const id = randomUUID();
+    const now = ctx.now();
+    if (req.state === 'live')
+        await demoteLive(trx, req.secretId);
+    await trx.insertInto('secret_versions').values({
+        id, secret_id: req.secretId, version, state: req.state, ciphertext, wrapped_data_key: wrappedDataKey,
+        project_key_version: req.project.key_version, created_at: now, promoted_at: req.state === 'live' ? now : null,
+        created_by: req.createdBy,
+    }).execute();
+    if (req.state === 'live')
+        await trx.updateTable('secrets').set({ current_version: version }).where('id', '=', req.secretId).execute();
+    return { id, version };
+}
+/** The live version becomes `previous`; an older `previous` is `retired`. */
+export async function demoteLive(trx, secretId) {
+    await trx.updateTable('secret_versions').set({ state: 'retired' }).where('secret_id', '=', secretId).where('state', '=', 'previous').execute();
+    await trx.updateTable('secret_versions').set({ state: 'previous' }).where('secret_id', '=', secretId).where('state', '=', 'live').execute();
+}
+/** Decrypts one version's own row: its data key, wrapped under the project key version it records. */
+export async function decryptVersion(ctx, trx, project, secretId, row) {
+    const key = row.project_key_version === project.key_version
+        ? project.master_key_wrapped
+        : (await trx.selectFrom('project_keys').select('wrapped').where('project_id', '=', project.id)
+            .where('key_version', '=', row.project_key_version).executeTakeFirstOrThrow()).wrapped;
+    return ctx.keyring.decryptValue({
+        projectId: project.id, keyVersion: row.project_key_version, wrappedProjectKey: key, secretId,
+        version: row.version, ciphertext: row.ciphertext, wrappedDataKey: row.wrapped_data_key,
+    });
+}
+export async function setSecret(ctx, caller, req) {
+    const encoded = encodeSecretInput(req.input);
+    const kind = req.kind ?? encoded.kind;
+    return writeTx(ctx, async (trx, audit) => {
+        const project = await requireProject(trx, req.project);
+        // Two first writes of one name at once: one inserts, the other finds it (no unique-violation 500).
+        await trx.insertInto('secrets').values({ id: randomUUID(), project_id: project.id, name: req.name, kind, is_canary: 0, current_version: null, created_at: ctx.now() })
+            .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
+        const secret = await findSecret(trx, project.id, req.name);
+        if (!secret)
+            throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
+        if (secret.deleted_at !== null)
+            throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is in the trash: restore it (secret restore) or purge it (trash purge) first`);
+        await lockSecret(ctx, trx, secret.id);
+        await assertNotRotationManaged(trx, secret.id, req.name);
+        if ((secret.kind === 'plain') !== (kind === 'plain')) {
+            throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is ${secret.kind}: write it as ${secret.kind === 'plain' ? '--value' : '--fields-json'}`);
+        }
+        const { version } = await insertVersion(ctx, trx, { project, secretId: secret.id, plaintext: encoded.plaintext, state: 'live', createdBy: `${caller.kind}:${caller.id}` });
+        await audit({ action: 'secret.write', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version, kind } }, caller);
+        return { project: req.project, name: req.name, version };
+    });
+}
+export async function listSecrets(ctx, projectName) {
+    const project = await requireProject(ctx.store.db, projectName);
+    const rows = await ctx.store.db.selectFrom('secrets').select(['name', 'kind', 'is_canary', 'current_version', 'created_at'])
+        .where('project_id', '=', project.id).where('deleted_at', 'is', null).orderBy('name').execute();
+    return rows.map((r) => ({ name: r.name, kind: r.kind, version: r.current_version, isCanary: r.is_canary === 1, createdAt: r.created_at }));
+}
+export async function listVersions(ctx, projectName, name) {
+    const project = await requireProject(ctx.store.db, projectName);
+    const secret = await requireSecret(ctx.store.db, project, name);
+    const rows = await ctx.store.db.selectFrom('secret_versions').select(['version', 'state', 'created_at', 'promoted_at', 'project_key_version'])
+        .where('secret_id', '=', secret.id).orderBy('version', 'desc').execute();
+    return rows.map((r) => ({ version: r.version, state: r.state, createdAt: r.created_at, promotedAt: r.promoted_at, projectKeyVersion: r.project_key_version }));
+}
+/**
+ * Makes version `to` live again. That version's own row is decrypted as it was written (its own
+ * data key), so the check below proves it is readable before it becomes what machines get.
+ */
+export async function rollbackSecret(ctx, caller, req) {
+    return writeTx(ctx, async (trx, audit) => {
+        const project = await requireProject(trx, req.project);
+        const secret = await requireSecret(trx, project, req.name);
+        await lockSecret(ctx, trx, secret.id);
+        await assertNotRotationManaged(trx, secret.id, req.name);
+        const target = await trx.selectFrom('secret_versions').select(['id', 'version', 'state', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
+            .where('secret_id', '=', secret.id).where('version', '=', req.to).executeTakeFirst();
+        if (!target)
+            throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no version ${req.to}`);
+        if (target.state === 'pending' || target.state === 'discarded') {
+            throw new SikkerKeyError('SK_ERR_CONFLICT', `version ${req.to} is ${target.state} and was never proven: it cannot be rolled back to`);
+        }
+        await decryptVersion(ctx, trx, project, secret.id, target);
+        if (target.state !== 'live') {
+            await demoteLive(trx, secret.id);
+            await trx.updateTable('secret_versions').set({ state: 'live', promoted_at: ctx.now() }).where('id', '=', target.id).execute();
+            await trx.updateTable('secrets').set({ current_version: req.to }).where('id', '=', secret.id).execute();
+        }
+        await audit({ action: 'secret.rollback', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version: req.to } }, caller);
+        return { project: req.project, name: req.name, version: req.to };
+    });
+}
+/**
+ * One machine read inside the caller's transaction (DESIGN §5): the project row is taken shared,
+ * a locked project refuses, the grant is checked (project, secret or field level), the audit event
+ * is written, and only then the live version is decrypted. A machine without any grant in the
+ * project learns nothing about which secrets exist.
+ *
+ * `trippedProjectId`: the project a canary read locked a moment ago in this same transaction.
+ * Only that read itself passes the lock it set (the decoy is answered exactly like a real
+ * value); every other read of the project — in this batch or any later transaction — gets 423.
+ */
+async function readInTransaction(ctx, trx, audit, caller, look, req, opts = {}) {
+    const target = `secret:${req.project}/${req.name}`;
+    const project = await look.project(req.project);
+    const grants = project ? await look.grants(caller.id, project.id) : [];
+    if (!project || grants.length === 0) {
+        if (!project && await projectGrantedInTrash(trx, caller.id, req.project))
+            throw notFound(req);
+        throw noGrant();
+    }
+    if (project.locked_at !== null && project.id !== opts.trippedProjectId)
+        throw projectLocked(req.project);
+    const secret = await look.secret(project.id, req.name);
+    const projectWide = grants.filter((g) => g.secret_id === null);
+    const forSecret = secret ? grants.filter((g) => g.secret_id === secret.id) : [];
+    if (projectWide.length === 0 && forSecret.length === 0) {
+        // A grant on exactly this secret, now in the trash: the machine knew it, so it learns it is gone.
+        if (!secret && await grantedInTrash(trx, project.id, req.name, grants))
+            throw notFound(req);
+        throw noGrant();
+    }
+    if (!secret)
+        throw notFound(req);
+    const live = await look.liveVersion(secret.id);
+    if (!live)
+        throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
+    const allowed = grantedFields([...projectWide, ...forSecret]);
+    await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
+    const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
+    if ('value' in decoded)
+        return { project: req.project, name: req.name, version: live.version, value: decoded.value };
+    const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
+    return { project: req.project, name: req.name, version: live.version, fields };
+}
+/**
+ * The machine's status, read again inside the transaction (through the change-counter-checked
+ * cache): authentication checked it before the transaction began, and a canary trip may have
+ * disabled the machine since.
+ */
+async function assertMachineActive(look, caller) {
+    if (await look.machineStatus(caller.id) !== 'active')
+        throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+}
+/**
+ * Takes the project rows the reads need (PostgreSQL; a no-op on SQLite, whose batch holds the one
+ * writer) and returns lookups that reflect them: on PostgreSQL the change counter is read again
+ * after the locks, since a canary trip may have committed while this read waited for them.
+ */
+async function lockAndLook(ctx, trx, caller, items) {
+    const first = await readLookups(ctx, trx);
+    await assertMachineActive(first, caller);
+    const { canaries, plan } = await lockForReads(ctx, trx, caller, items, first);
+    const look = ctx.store.dialect === 'sqlite' ? first : await readLookups(ctx, trx);
+    return { look, canaries, plan };
+}
+const isRefusal = (err) => err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED');
+/**
+ * `GET /v1/projects/{p}/secrets/{s}`: one read, one transaction. A refusal is audited on its own.
+ *
+ * A canary is looked up first, without locks, so its read can take its project rows exclusively
+ * before anything else (DESIGN §8); it then trips (lock, audit, machine disabled) and its decoy is
+ * answered like any value — returned only once that transaction has committed, since writeTx
+ * resolves after COMMIT. A real read takes its project shared first (`lockForReads`), so on
+ * PostgreSQL it waits for a trip in progress and then sees the lock.
+ */
+export async function readSecret(ctx, caller, req, opts = {}) {
+    const watch = opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {};
+    let canaryAttempt = false;
+    const trips = [];
+    try {
+        const read = await writeTx(ctx, async (trx, audit) => {
+            const { look, canaries: [canary], plan } = await lockAndLook(ctx, trx, caller, [req]);
+            if (!canary)
+                return readInTransaction(ctx, trx, audit, caller, look, req, watch);
+            canaryAttempt = true;
+            const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
+            if (trip)
+                trips.push(trip);
+            // Not tripped: its project was locked already, and the read below answers 423 like any read there.
+            // Tripped: the trip changed cached rows, so the lookups are taken again (the counter moved).
+            return readInTransaction(ctx, trx, audit, caller, trip ? await readLookups(ctx, trx) : look, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
+        });
+        afterTripCommitted(ctx, trips);
+        return read;
+    }
+    catch (err) {
+        if (isRefusal(err)) {
+            await auditDenied(ctx, caller, {
+                action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
+                details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...watch },
+            });
+        }
+        throw err;
+    }
+}
+/**
+ * A watch (`?waitForVersionAfter=N`) refused before any value: audited as a denied read, exactly
+ * like a read's refusal (no grant, locked project), so a watch is no unaudited probe.
+ */
+export async function auditWatchRefusal(ctx, caller, req, err) {
+    if (!isRefusal(err))
+        return;
+    await auditDenied(ctx, caller, {
+        action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
+        details: { code: err.code, watchAfter: req.after },
+    });
+}
+/**
+ * `POST /v1/secrets:batchGet`: many reads under one signature, in one transaction, one audit event
+ * per item (refusals included, in the same transaction since it commits either way).
+ *
+ * Every project row the batch touches is locked up front, in id order — exclusively those a
+ * canary in the batch will lock, shared the rest — so the batch never takes a project row after
+ * the audit head. Canaries the machine may read trip FIRST, before any item is served; then every
+ * item of a now-locked project (the canary's own item included) answers 423, the others normally.
+ */
+export async function batchRead(ctx, caller, items) {
+    const trips = [];
+    const results = await writeTx(ctx, async (trx, audit) => {
+        const locked = await lockAndLook(ctx, trx, caller, items);
+        const { canaries, plan } = locked;
+        let look = locked.look;
+        for (const canary of canaries) {
+            const trip = await tripCanary(ctx, trx, audit, caller, canary, plan);
+            if (trip)
+                trips.push(trip);
+        }
+        if (trips.length > 0)
+            look = await readLookups(ctx, trx);
+        const canaryItems = new Set(canaries.map((c) => `${c.project}\u0000${c.name}`));
+        const out = [];
+        for (const item of items) {
+            try {
+                out.push({ status: 200, ...(await readInTransaction(ctx, trx, audit, caller, look, item)) });
+            }
+            catch (err) {
+                if (!(err instanceof SikkerKeyError) || err.statusCode >= 500)
+                    throw err;
+                if (isRefusal(err)) {
+                    const projectId = (await findProject(trx, item.project))?.id ?? null;
+                    const canary = canaryItems.has(`${item.project}\u0000${item.name}`);
+                    await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code, ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
+                }
+                out.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
+            }
+        }
+        return out;
+    });
+    afterTripCommitted(ctx, trips);
+    return results;
+}
+function grantedFields(grants) {
+    const out = new Set();
+    for (const g of grants) {
+        if (g.fields === null)
+            return 'all';
+        for (const f of JSON.parse(g.fields))
+            out.add(f);
+    }
+    return out;
+}
+const noGrant = () => new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
+const notFound = (req) => new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
+/** Whether the machine holds a grant in the project of that name that is in the trash (only asked on the refusal path). */
+async function projectGrantedInTrash(trx, machineId, projectName) {
+    const row = await trx.selectFrom('projects').innerJoin('grants', 'grants.project_id', 'projects.id').select('projects.id')
+        .where('projects.name', '=', projectName).where('projects.deleted_at', 'is not', null).where('grants.machine_id', '=', machineId).executeTakeFirst();
+    return row !== undefined;
+}
+/** Whether one of `grants` names the secret of that name that is in the trash (only asked on the refusal path). */
+async function grantedInTrash(trx, projectId, name, grants) {
+    const trashed = await trx.selectFrom('secrets').select('id').where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is not', null).executeTakeFirst();
+    return trashed !== undefined && grants.some((g) => g.secret_id === trashed.id);
+}
+const projectLocked = (name) => new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${JSON.stringify(name)} is locked; an operator must unlock it`);
+//# sourceMappingURL=secrets-service.js.map

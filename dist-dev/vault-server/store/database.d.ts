@@ -1,0 +1,396 @@
+/**
+ * The store's tables, as Kysely sees them. The schema itself is created by `migrations/`; this file
+ * and the migrations change together.
+ *
+ * Portable column conventions (the same migrations run on SQLite and PostgreSQL):
+ * - ids: TEXT, `crypto.randomUUID()` made by the application (no sequences, no SERIAL).
+ * - timestamps and durations: INTEGER (SQLite) / BIGINT (PostgreSQL), milliseconds since the epoch
+ *   (durations in ms, columns named `*_ms`). PostgreSQL's int8 comes back as a JS number because
+ *   each store's pg.Pool installs its own type parser (never the global one).
+ * - booleans: INTEGER 0/1 on both (typed `Bool01`), with a CHECK that only 0 and 1 go in.
+ * - JSON: TEXT holding `JSON.stringify` output (typed `Json`); parse it in the module that owns it.
+ * - binary (keys, ciphertexts): BLOB (SQLite) / BYTEA (PostgreSQL); both drivers return a Buffer.
+ * - states and kinds: TEXT; the allowed values are the string unions below. There is deliberately
+ *   no CHECK on them: SQLite cannot change a CHECK without rebuilding the table, and later work
+ *   must be able to add a state with an ordinary migration.
+ * - no database-side defaults except 0 for counters and flags; the application supplies `now`.
+ *
+ * @example
+ *   const row = await store.db.selectFrom('projects').selectAll().where('name', '=', 'shop').executeTakeFirst();
+ *   row?.created_at; // number (ms)
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Flavour, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
+/** The rotation kinds and states are the wire's (protocol/api-types.ts): one definition. */
+export type { RotationKind, RotationState } from '../../protocol/api-types.js';
+/** Milliseconds since the Unix epoch. */
+export type Ms = number;
+/** A boolean stored as INTEGER 0/1. */
+export type Bool01 = 0 | 1;
+/** A TEXT column holding JSON. */
+export type Json = string;
+/** A column the database fills with 0 when the insert leaves it out. */
+export type Counter = Generated<number>;
+export type Flag = ColumnType<Bool01, Bool01 | undefined, Bool01>;
+/** Key/value facts about this vault: `vault_id` (UTF-8), `root_key_check` (the keyring's check value). */
+export interface VaultMetaTable {
+    key: string;
+    value: Buffer;
+    updated_at: Ms;
+}
+export interface ProjectsTable {
+    id: string;
+    name: string;
+    /** The current project master key, wrapped under the root key (also in `project_keys`). */
+    master_key_wrapped: Buffer;
+    key_version: number;
+    locked_at: Ms | null;
+    locked_reason: string | null;
+    created_at: Ms;
+    /** In the trash since (migration 0007); purged after `serve --trash-days`. */
+    deleted_at: Ms | null;
+    deleted_by: string | null;
+}
+/** Every project key version still referenced by a secret version (the current one included). */
+export interface ProjectKeysTable {
+    project_id: string;
+    key_version: number;
+    wrapped: Buffer;
+    created_at: Ms;
+}
+export type SecretKind = 'plain' | 'structured' | 'database';
+export interface SecretsTable {
+    id: string;
+    project_id: string;
+    name: string;
+    kind: SecretKind;
+    is_canary: Flag;
+    /** `canary create --lock-machine-projects`: a trip also locks the reader's other projects. */
+    canary_lock_machine_projects: Flag;
+    current_version: number | null;
+    created_at: Ms;
+    /** In the trash since (migration 0007): reads 404, grants do not apply, policies pause. */
+    deleted_at: Ms | null;
+    deleted_by: string | null;
+    description: string | null;
+    /** JSON object of string tags, e.g. {"team":"payments"}. */
+    tags: Json | null;
+}
+export type SecretVersionState = 'pending' | 'live' | 'previous' | 'retired' | 'discarded';
+/** At most one `live` row per secret (a partial unique index): demote the old live first. */
+export interface SecretVersionsTable {
+    id: string;
+    secret_id: string;
+    version: number;
+    state: SecretVersionState;
+    ciphertext: Buffer;
+    wrapped_data_key: Buffer;
+    project_key_version: number;
+    created_at: Ms;
+    promoted_at: Ms | null;
+    /** "<actor kind>:<actor id>" or "rotation:<id>". */
+    created_by: string | null;
+}
+/** A machine's grant: a whole project (`secret_id` null), one secret, or some fields of one. */
+export interface GrantsTable {
+    id: string;
+    machine_id: string;
+    project_id: string;
+    secret_id: string | null;
+    /** JSON array of field names; null = every field. */
+    fields: Json | null;
+    created_at: Ms;
+    created_by: string | null;
+}
+export type OperatorRole = 'owner' | 'admin' | 'viewer';
+export type IdentityStatus = 'active' | 'disabled';
+export interface OperatorsTable {
+    id: string;
+    name: string;
+    role: OperatorRole;
+    status: IdentityStatus;
+    created_at: Ms;
+    created_by: string | null;
+}
+/** An operator's keys (migration 0006): one person, several devices; a revoked key stays, refused. */
+export interface OperatorKeysTable {
+    /** RFC 7638 thumbprint of the public key. */
+    key_id: string;
+    operator_id: string;
+    /** Raw 32-byte Ed25519 public key. */
+    public_key: Buffer;
+    label: string;
+    created_at: Ms;
+    created_by: string | null;
+    /** Written at most once a minute per key (it does not move the change counter). */
+    last_used_at: Ms | null;
+    revoked_at: Ms | null;
+    revoked_by: string | null;
+}
+/** Single-use invitations: a new operator (`role` set) or one more key for an existing one (`operator_id` set). */
+export interface OperatorInvitationsTable {
+    id: string;
+    /** SHA-256 (hex) of the token; the token itself is never stored. */
+    token_hash: string;
+    name: string;
+    role: OperatorRole | null;
+    operator_id: string | null;
+    expires_at: Ms;
+    created_at: Ms;
+    created_by: string;
+    accepted_at: Ms | null;
+    accepted_key_id: string | null;
+    revoked_at: Ms | null;
+}
+export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
+export interface MachinesTable {
+    id: string;
+    name: string;
+    public_key: Buffer;
+    key_id: string;
+    /** JSON array of strings. */
+    labels: Json;
+    status: MachineStatus;
+    expires_at: Ms | null;
+    /** JSON array of CIDRs; null = any address. */
+    ip_allowlist: Json | null;
+    /** JSON array of ISO-3166 alpha-2 codes; null = any country. */
+    country_allowlist: Json | null;
+    /** IANA time-of-day window, e.g. "08:00-18:00 Europe/Oslo"; null = any time. */
+    time_window: string | null;
+    /** JSON object of further constraints; a key the server does not know fails closed. */
+    constraints: Json | null;
+    /** 'operator' | 'enrollment_token' | 'bootstrap_token' | … */
+    created_via: string;
+    created_by: string | null;
+    /** The enrollment/bootstrap token the machine registered with. */
+    token_id: string | null;
+    approved_at: Ms | null;
+    approved_by: string | null;
+    last_seen_at: Ms | null;
+    disabled_at: Ms | null;
+    created_at: Ms;
+}
+export interface AiAgentsTable {
+    id: string;
+    name: string;
+    public_key: Buffer;
+    key_id: string;
+    /** JSON array of scopes, e.g. ["machines:*", "audit:read"]. */
+    scopes: Json;
+    status: IdentityStatus;
+    created_at: Ms;
+    created_by: string | null;
+}
+/** Enrollment tokens (fleets) and temp-bootstrap tokens (one machine) share one shape. */
+export interface TokensTable {
+    id: string;
+    /** SHA-256 (hex) of the token; the token itself is never stored. */
+    token_hash: string;
+    /** A name for lists and audit. */
+    name: string | null;
+    /** JSON array of pre-baked grants: [{project, secret?, fields?}]. */
+    grants: Json;
+    /** JSON object: hostname regex, source CIDR, name template, IP/country allowlists, time window… */
+    constraints: Json | null;
+    /** JSON array of labels given to machines it enrols. */
+    labels: Json | null;
+    uses: Counter;
+    /** null = unlimited (enrollment); 1 for a bootstrap token. */
+    max_uses: number | null;
+    expires_at: Ms;
+    revoked_at: Ms | null;
+    /** Machines enrolled with it expire this long after registration; null = never. */
+    machine_lifetime_ms: Ms | null;
+    /** Machines it enrols wait for an operator (always so when an AI agent created the token). */
+    requires_approval: Flag;
+    created_by: string;
+    /** 'operator' | 'ai_agent': who created it decides whether its machines need approval. */
+    created_by_kind: string;
+    created_at: Ms;
+}
+/** Each change of a machine's expiry, with what it was, so an extension can be reverted. */
+export interface MachineExtensionsTable {
+    id: string;
+    machine_id: string;
+    previous_expires_at: Ms | null;
+    new_expires_at: Ms | null;
+    reason: string | null;
+    actor: string;
+    created_at: Ms;
+    reverted_at: Ms | null;
+    reverted_by: string | null;
+}
+export type RotationStrategy = Strategy;
+export interface RotationPoliciesTable {
+    id: string;
+    secret_id: string;
+    /** 'postgres' | 'supabase' | 'mysql' | 'redis' | 'mongodb' */
+    provider: string;
+    strategy: RotationStrategy;
+    /** Cron expression; null = manual only (`rotation run`). */
+    schedule: string | null;
+    timezone: string | null;
+    agent_machine_id: string | null;
+    agent_label: string | null;
+    admin_secret_id: string;
+    /** JSON object: length, alphabet… */
+    password_policy: Json | null;
+    grace_ms: Ms;
+    enabled: Flag;
+    /** Why a disabled policy is paused when not by an operator: 'secret_deleted' | 'project_deleted' | 'machine_removed' (migration 0007). */
+    paused_reason: string | null;
+    next_run_at: Ms | null;
+    failing: Flag;
+    consecutive_failures: Counter;
+    alternate_username: string | null;
+    created_at: Ms;
+    updated_at: Ms;
+    /** Since when no agent that may run this policy has been seen (migration 0002); null = one is alive. */
+    no_agent_since: Ms | null;
+    /** `alternating`: the secret's username when the policy was set; the other is `alternate_username` (0002). */
+    primary_username: string | null;
+    /**
+     * What the last preflight that reported it found the server to be (protocol/engines.ts), and its
+     * version (migration 0003); null before that, and again after `--provider` changes. The strategy
+     * checks at `rotation set` and at claim read them.
+     */
+    flavour: Flavour | null;
+    server_version: string | null;
+}
+/** The states the "one unfinished rotation per secret" index covers. */
+export declare const UNFINISHED_ROTATION_STATES: readonly ["pending", "claimed", "applied", "stuck"];
+/**
+ * One job of the rotation state machine (DESIGN §6, docs/rotation-states.md). At most one row per
+ * secret is in an unfinished state (`UNFINISHED_ROTATION_STATES`), whatever its kind. A job that
+ * succeeded ends in its kind's `SUCCEEDED_STATE` (`promoted`, `retired`, `preflight_passed`). `fence` counts the claims
+ * of this rotation: each claim increments it, and a report must carry the current value.
+ */
+export interface RotationsTable {
+    id: string;
+    secret_id: string;
+    policy_id: string | null;
+    kind: RotationKind;
+    state: RotationState;
+    attempt: Counter;
+    pending_version_id: string | null;
+    /** The machine id holding the claim. */
+    claimed_by: string | null;
+    lease_until: Ms | null;
+    fence: Counter;
+    maybe_applied: Flag;
+    error: string | null;
+    error_code: string | null;
+    created_at: Ms;
+    claimed_at: Ms | null;
+    applied_at: Ms | null;
+    finished_at: Ms | null;
+    /** Backoff: not claimable before this time. */
+    not_before: Ms | null;
+    /** JSON object: trigger, requested_by, live_verified, … (never a credential). */
+    details: Json | null;
+}
+/**
+ * The hash-chained audit log. `seq` is assigned by the appender (head seq + 1) while it holds the
+ * chain head, so both dialects number events 1, 2, 3… with no gap.
+ */
+export interface AuditEventsTable {
+    seq: number;
+    id: string;
+    at: Ms;
+    actor_kind: string;
+    actor_id: string | null;
+    action: string;
+    project_id: string | null;
+    target: string;
+    outcome: string;
+    source_ip: string | null;
+    details: Json;
+    prev_hash: string;
+    hash: string;
+    /** HMAC-SHA256(audit MAC key, hash), hex; null for events written before the log was keyed (migration 0004). */
+    mac: string | null;
+}
+/** One row (id = 1), created by the first migration with seq 0 and 64 zeros as hash. */
+export interface AuditHeadTable {
+    id: number;
+    seq: number;
+    hash: string;
+    /** HMAC-SHA256(audit MAC key, "sk/audit-head/v1" ‖ seq ‖ hash), hex: truncation needs the key too. */
+    mac: string | null;
+}
+export interface WebhooksTable {
+    id: string;
+    url: string;
+    /** The HMAC signing secret, sealed (never stored in clear). */
+    secret_sealed: Buffer;
+    /** JSON array of event types, e.g. ["canary.tripped"]. */
+    events: Json;
+    enabled: Flag;
+    /** Operator allowlist exception for a private target. */
+    allow_private: Flag;
+    created_at: Ms;
+    created_by: string | null;
+}
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+export interface WebhookDeliveriesTable {
+    id: string;
+    webhook_id: string;
+    event_id: string;
+    event_type: string;
+    payload: Json;
+    state: WebhookDeliveryState;
+    attempts: Counter;
+    next_attempt_at: Ms | null;
+    last_status: number | null;
+    last_error: string | null;
+    created_at: Ms;
+    delivered_at: Ms | null;
+}
+/** Used request nonces: (key id, SHA-256 of the nonce) once each, until `expires_at` (ms). */
+export interface NoncesTable {
+    key_id: string;
+    nonce_hash: string;
+    expires_at: Ms;
+}
+/** One row (id = 1): moved by triggers on every change to a cached table (migration 0005, store/change-counter.ts). */
+export interface ChangeCounterTable {
+    id: number;
+    n: number;
+}
+/** One-holder-at-a-time jobs (expiry sweeper, scheduler) across replicas. */
+export interface SweeperLeasesTable {
+    name: string;
+    holder: string;
+    lease_until: Ms;
+}
+export interface Database {
+    vault_meta: VaultMetaTable;
+    projects: ProjectsTable;
+    project_keys: ProjectKeysTable;
+    secrets: SecretsTable;
+    secret_versions: SecretVersionsTable;
+    grants: GrantsTable;
+    operators: OperatorsTable;
+    operator_keys: OperatorKeysTable;
+    operator_invitations: OperatorInvitationsTable;
+    machines: MachinesTable;
+    ai_agents: AiAgentsTable;
+    enrollment_tokens: TokensTable;
+    bootstrap_tokens: TokensTable;
+    machine_extensions: MachineExtensionsTable;
+    rotation_policies: RotationPoliciesTable;
+    rotations: RotationsTable;
+    audit_events: AuditEventsTable;
+    audit_head: AuditHeadTable;
+    webhooks: WebhooksTable;
+    webhook_deliveries: WebhookDeliveriesTable;
+    nonces: NoncesTable;
+    change_counter: ChangeCounterTable;
+    sweeper_leases: SweeperLeasesTable;
+}
+export type TableName = keyof Database;
+/** A row as read, as written, as updated: `Row<'projects'>`, `NewRow<'projects'>`, `RowUpdate<'projects'>`. */
+export type Row<T extends TableName> = Selectable<Database[T]>;
+export type NewRow<T extends TableName> = Insertable<Database[T]>;
+export type RowUpdate<T extends TableName> = Updateable<Database[T]>;

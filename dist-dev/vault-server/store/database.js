@@ -1,0 +1,3 @@
+/** The states the "one unfinished rotation per secret" index covers. */
+export const UNFINISHED_ROTATION_STATES = ['pending', 'claimed', 'applied', 'stuck'];
+//# sourceMappingURL=database.js.map

@@ -1,0 +1,94 @@
+/**
+ * Request nonces, claimed once per key in the shared store so a captured request is refused by
+ * every replica (DESIGN §2). A claim is one `INSERT … ON CONFLICT DO NOTHING` on the primary key
+ * (key_id, nonce_hash): the row count says whether this caller was first, with no read-then-write
+ * race on either dialect. A row is kept until `expires_at`, and never reused before it is swept.
+ *
+ * Expired rows are swept opportunistically: a claim starts a sweep when the last one is more than
+ * `sweepEveryMs` old, without waiting for it (a slow DELETE must not slow a request down).
+ *
+ * @example
+ *   const nonces = new StoreNonceStore(store);
+ *   if (!(await nonces.claim(keyId, sha256hex(nonce), expires + 90))) throw replayed();
+ */
+import { sql } from 'kysely';
+export class StoreNonceStore {
+    #db;
+    #sweepEveryMs;
+    #now;
+    #lastSweepAt = Number.NEGATIVE_INFINITY;
+    #sweeping;
+    #dialect;
+    #commits;
+    constructor(store, opts = {}) {
+        this.#db = store.db;
+        this.#dialect = store.dialect;
+        this.#sweepEveryMs = opts.sweepEveryMs ?? 60_000;
+        this.#now = opts.now ?? Date.now;
+        this.#commits = opts.commits;
+    }
+    /** True when this call stored the nonce first; false when it was already there (a replay). */
+    async claim(keyId, nonceHash, expiresAtUnix) {
+        // A fixed statement (no query building: this runs for every signed request).
+        const insert = async (db) => {
+            const res = await sql `insert into nonces (key_id, nonce_hash, expires_at) values (${keyId}, ${nonceHash}, ${Math.ceil(expiresAtUnix * 1000)}) on conflict (key_id, nonce_hash) do nothing`.execute(db);
+            return { numInsertedOrUpdatedRows: res.numAffectedRows };
+        };
+        let result;
+        if (this.#commits) {
+            // A conflict is a row count of 0, never an error: it cannot abort the batch. Settled at
+            // COMMIT — every worker and replica now refuses the nonce — while the fsync goes on: the
+            // vault answers no request before its nonce is durable (app.ts, onSend).
+            result = await this.#commits.run((trx) => insert(trx), { until: 'commit' });
+        }
+        else if (this.#dialect === 'sqlite') {
+            // A used nonce needs no power-loss durability: losing the last few to a power cut reopens a
+            // replay window of at most 90 s for those requests, while a full fsync here cost a third of
+            // every signed request. A process crash (kill -9) loses nothing either way in WAL mode.
+            // The pragmas and the insert run on the one connection held for the block, so no other
+            // statement — no state change that matters — ever commits at NORMAL.
+            result = await this.#db.connection().execute(async (conn) => {
+                await sql `pragma synchronous = NORMAL`.execute(conn);
+                try {
+                    return await insert(conn);
+                }
+                finally {
+                    await sql `pragma synchronous = FULL`.execute(conn);
+                }
+            });
+        }
+        else {
+            result = await insert(this.#db);
+        }
+        this.#maybeSweep();
+        return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    }
+    /** Deletes every nonce that expired before `nowMs`; returns how many. */
+    async sweep(nowMs = this.#now()) {
+        const result = await this.#db.deleteFrom('nonces').where('expires_at', '<', nowMs).executeTakeFirst();
+        return Number(result.numDeletedRows);
+    }
+    /** Resolves when no opportunistic sweep is running (for orderly shutdown and tests). */
+    async idle() {
+        await this.#sweeping;
+    }
+    #maybeSweep() {
+        if (this.#sweepEveryMs === Number.POSITIVE_INFINITY)
+            return;
+        const now = this.#now();
+        if (this.#sweeping !== undefined || now - this.#lastSweepAt < this.#sweepEveryMs)
+            return;
+        this.#lastSweepAt = now;
+        // A failed sweep loses nothing: the rows stay until the next one.
+        this.#sweeping = this.sweep(now)
+            .catch(() => undefined)
+            .finally(() => {
+            this.#sweeping = undefined;
+        });
+    }
+}
+/** `new StoreNonceStore(store, opts)`, for composition roots that prefer a factory. */
+export function createNonceStore(store, opts = {}) {
+    return new StoreNonceStore(store, opts);
+}
+//# sourceMappingURL=nonce-store.js.map

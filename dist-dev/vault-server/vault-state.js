@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { SikkerKeyError } from '../protocol/errors.js';
+import { keyIdFromPublicKey, parsePublicKey } from '../protocol/keys.js';
+import { Keyring } from './crypto/keyring.js';
+import { generateRootKey } from './crypto/root-key.js';
+import { transaction } from './store/locks.js';
+import { appendAudit } from './modules/audit/audit-store.js';
+import { ensureAuditKeys, newAuditKeys } from './modules/audit/audit-keys.js';
+export const CHECK_KEY = 'root_key_check';
+/**
+ * Creates a vault in an empty store: a new root key (returned once, never stored), its check
+ * value, the audit MAC and signing keys (wrapped under the root key; every event from the first
+ * is MAC'd), and the first operator (owner) from a public key.
+ */
+export async function initVault(store, req) {
+    const raw = parsePublicKey(req.operatorPublicKey);
+    const operatorKeyId = keyIdFromPublicKey(raw);
+    const rootKey = generateRootKey();
+    const keyring = new Keyring(rootKey);
+    const now = req.now ?? Date.now();
+    const vaultId = randomUUID();
+    const audit = newAuditKeys(keyring, 1);
+    const auditPublicKey = audit.keys.publicKey.toString('base64');
+    await transaction(store, async (trx) => {
+        const existing = await trx.selectFrom('vault_meta').select('key').where('key', '=', CHECK_KEY).executeTakeFirst();
+        if (existing)
+            throw new SikkerKeyError('SK_ERR_STORE_ALREADY_INITIALIZED', 'this store already holds a vault; serve it with its root key');
+        await trx.insertInto('vault_meta').values([
+            { key: CHECK_KEY, value: keyring.checkValue(), updated_at: now },
+            { key: 'vault_id', value: Buffer.from(vaultId, 'utf8'), updated_at: now },
+            ...audit.rows.map((r) => ({ ...r, updated_at: now })),
+        ]).execute();
+        const operatorId = randomUUID();
+        await trx.insertInto('operators').values({ id: operatorId, name: req.operatorName ?? 'owner', role: 'owner', status: 'active', created_at: now, created_by: null }).execute();
+        await trx.insertInto('operator_keys').values({
+            key_id: operatorKeyId, operator_id: operatorId, public_key: Buffer.from(raw), label: 'initial', created_at: now, created_by: null,
+            last_used_at: null, revoked_at: null, revoked_by: null,
+        }).execute();
+        await appendAudit(trx, store.dialect, {
+            actorKind: 'system', actorId: null, action: 'vault.init', target: `operator:${req.operatorName ?? 'owner'}`, outcome: 'success',
+            details: { operatorId, operatorKeyId, vaultId, auditPublicKey },
+        }, now, audit.keys);
+    }, { write: true });
+    return { rootKey, operatorKeyId, vaultId, auditPublicKey };
+}
+/** Checks the root key against the stored check value before anything is served or written. */
+export async function openVault(store, rootKey) {
+    const row = await store.db.selectFrom('vault_meta').select('value').where('key', '=', CHECK_KEY).executeTakeFirst();
+    if (!row)
+        throw new SikkerKeyError('SK_ERR_STORE_NOT_INITIALIZED', 'this store holds no vault: run sikkerkey-vault init first');
+    const keyring = new Keyring(rootKey);
+    keyring.verifyCheckValue(row.value);
+    return keyring;
+}
+/**
+ * openVault, then the audit keys: loaded, or made for a vault from before them (the existing
+ * chain is verified first; see modules/audit/audit-keys.ts). What `serve` runs at start-up.
+ */
+export async function openVaultWithAudit(store, rootKey, opts = {}) {
+    const keyring = await openVault(store, rootKey);
+    return { keyring, auditKeys: await ensureAuditKeys(store, keyring, opts) };
+}
+//# sourceMappingURL=vault-state.js.map
