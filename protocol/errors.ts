@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   SK_ERR_ROUTE_NOT_FOUND: { status: 404, what: 'no such route' },
   SK_ERR_METHOD_NOT_ALLOWED: { status: 405, what: 'the route does not accept this method' },
   SK_ERR_CONFLICT: { status: 409, what: 'the resource already exists or changed meanwhile' },
+  SK_ERR_IN_USE: { status: 409, what: 'the resource is named by something that needs it (a rotation policy\'s agent); --force to proceed' },
   SK_ERR_PROJECT_LOCKED: { status: 423, what: 'the project is locked (a canary tripped); an operator must unlock it' },
   SK_ERR_UNAVAILABLE: { status: 503, what: 'the vault is shutting down or not ready' },
   SK_ERR_INTERNAL: { status: 500, what: 'an unexpected server error (a bug: report it)' },
