@@ -137,6 +137,9 @@ export interface RotationStatus {
   lastSuccessAt: number | null;
   lastError: string | null;
   nextRunAt: number | null;
+  /** False while the policy is paused; `pausedReason` then says by what (`operator`, `secret_deleted`, `project_deleted`, `machine_removed`). */
+  enabled: boolean;
+  pausedReason: 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed' | null;
   latencyMs: number | null;
   agent: { name: string | null; lastSeenAt: number | null };
 }

@@ -39,7 +39,7 @@ function shownOnce(kind: string, body: { id: string; token: string; expiresAt: n
 
 /**
  * `sikkerkey enroll-token …`, `sikkerkey bootstrap-token …` and the lifecycle verbs of
- * `sikkerkey machine …` (extend, history, revert-extension). DESIGN §7, docs/machine-lifecycle.md.
+ * `sikkerkey machine …` (extend, history, revert-extension, remove, rename). DESIGN §7, docs/machine-lifecycle.md.
  */
 export function lifecycleCommands(program: Command): void {
   // -- enrollment tokens (fleets) ----------------------------------------------------------
@@ -152,5 +152,25 @@ export function lifecycleCommands(program: Command): void {
       const { body } = await clientFor(this).request<{ machine: { name: string; expiresAt: number | null; status: string } }>(
         'POST', `/v1/machines/${enc(name)}/revert-extension`, o.reason !== undefined ? { reason: o.reason } : {});
       out(this, body.machine, () => `machine ${body.machine.name} expires ${iso(body.machine.expiresAt)} again (${body.machine.status})`);
+    });
+
+  // -- machine remove / rename -------------------------------------------------------------
+  machine.command('remove <name>').description('delete a machine: its key and grants go, its audit trail stays')
+    .option('--force', 'also when a rotation policy names it as its agent: those policies are paused (machine_removed)')
+    .option('--json')
+    .action(async function (this: Command, name: string, o: { force?: boolean }) {
+      const { body } = await clientFor(this).request<{ removed: { name: string; grantsRemoved: number; pausedPolicies: Array<{ project: string; secret: string }>; unfinishedRotations: Array<{ rotationId: string; project: string; secret: string; state: string }> } }>(
+        'DELETE', `/v1/machines/${enc(name)}${o.force ? '?force=true' : ''}`);
+      const r = body.removed;
+      out(this, r, () => [
+        `machine ${r.name} removed (${r.grantsRemoved} grant${r.grantsRemoved === 1 ? '' : 's'} with it)`,
+        ...r.pausedPolicies.map((p) => `rotation policy ${p.project}/${p.secret} paused: it has no agent now (name one: rotation set … --agent M)`),
+        ...r.unfinishedRotations.map((u) => `rotation ${u.rotationId} of ${u.project}/${u.secret} is ${u.state}: a new agent picks it up, or check the database and rotation resolve`),
+      ].join('\n'));
+    });
+  machine.command('rename <name> <new-name>').description('give a machine a new name; its key, grants and rotation policies stay').option('--json')
+    .action(async function (this: Command, name: string, newName: string) {
+      const { body } = await clientFor(this).request<{ machine: { name: string } }>('POST', `/v1/machines/${enc(name)}/rename`, { name: newName });
+      out(this, body.machine, () => `machine ${name} is now ${body.machine.name}`);
     });
 }

@@ -99,6 +99,7 @@ export function rotationCommands(program: Command): void {
       `version       ${body.version ?? '-'}`,
       `last success  ${body.lastSuccessAt ? new Date(body.lastSuccessAt).toISOString() : 'never'}`,
       `last error    ${body.lastError ?? '-'}`,
+      `policy        ${body.enabled ? 'enabled' : `paused (${body.pausedReason ?? 'operator'})`}`,
       `next run      ${body.nextRunAt ? new Date(body.nextRunAt).toISOString() : '-'}`,
       `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
       `agent         ${body.agent.name ?? '-'} (last seen ${body.agent.lastSeenAt ? new Date(body.agent.lastSeenAt).toISOString() : 'never'})`,
@@ -106,12 +107,36 @@ export function rotationCommands(program: Command): void {
   });
 
   rotation.command('list').option('--json').action(async function (this: Command) {
-    const { body } = await clientFor(this).request<{ policies: Array<{ project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; state: string; nextRunAt: number | null }> }>('GET', '/v1/rotations');
+    const { body } = await clientFor(this).request<{ policies: Array<{ project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; pausedReason?: string | null; state: string; nextRunAt: number | null }> }>('GET', '/v1/rotations');
     out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'NEXT RUN'], body.policies.map((p) => [
-      `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? `label:${p.agentLabel ?? ''}`, p.enabled ? 'yes' : 'paused', p.state,
+      `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? (p.agentLabel !== null ? `label:${p.agentLabel}` : '(none)'), p.enabled ? 'yes' : `paused (${p.pausedReason ?? 'operator'})`, p.state,
       p.nextRunAt ? new Date(p.nextRunAt).toISOString() : '-',
     ])));
   });
+
+  interface LifecycleView { project: string; secret: string; enabled: boolean; pausedReason: string | null; nextRunAt: number | null }
+  rotation.command('pause <project> <secret>')
+    .description('stop scheduling rotations of the secret (a job already created runs to its end; `rotation run` still works)')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string) {
+      const { body } = await clientFor(this).request<{ policy: LifecycleView }>('POST', `${secretPath(project, secret)}/pause`);
+      out(this, body.policy, () => `rotation policy for ${project}/${secret} paused`);
+    });
+  rotation.command('resume <project> <secret>')
+    .description('schedule it again (whatever paused it); the next run is computed from the schedule, a missed one is not made up')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string) {
+      const { body } = await clientFor(this).request<{ policy: LifecycleView }>('POST', `${secretPath(project, secret)}/resume`);
+      out(this, body.policy, () => `rotation policy for ${project}/${secret} enabled${body.policy.nextRunAt ? `, next run ${new Date(body.policy.nextRunAt).toISOString()}` : ''}`);
+    });
+  rotation.command('delete <project> <secret>')
+    .description('remove the rotation policy (the secret and its versions stay); refused while a rotation of it is unfinished')
+    .option('--force', 'cancel an unfinished job no agent has claimed yet (a claimed one is never cancelled: see docs/rotation-states.md)')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string, o: { force?: boolean }) {
+      const { body } = await clientFor(this).request<{ deleted: { cancelledRotationId: string | null } }>('DELETE', `${secretPath(project, secret)}${o.force ? '?force=true' : ''}`);
+      out(this, body.deleted, () => `rotation policy for ${project}/${secret} deleted${body.deleted.cancelledRotationId ? ` (rotation ${body.deleted.cancelledRotationId} cancelled)` : ''}`);
+    });
 
   rotation.command('resolve <project> <secret>')
     .description('end a stuck (or unfinished) rotation after checking which credential the database holds; see docs/rotation-states.md')

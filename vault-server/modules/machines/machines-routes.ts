@@ -4,7 +4,7 @@ import { NAME_PATTERN } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import { addMachine, listMachines, setMachineStatus } from './machines-service.js';
-import { extendMachine, machineExtensions, revertExtension } from './machines-service.js';
+import { extendMachine, machineExtensions, removeMachine, renameMachine, revertExtension } from './machines-service.js';
 
 const machineParams = { type: 'object', required: ['machine'], properties: { machine: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 
@@ -44,6 +44,18 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.post<{ Params: { machine: string } }>('/v1/machines/:machine/disable', {
     config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'disabled', 'machine.disable') }));
+
+  // -- lifecycle: remove / rename ---------------------------------------------------------
+  // `force` rides in the query string: a DELETE carrying a body is refused (SK_ERR_BODY_UNEXPECTED).
+  app.delete<{ Params: { machine: string }; Querystring: { force?: boolean } }>('/v1/machines/:machine', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: { params: machineParams, querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } } },
+  }, async (req) => ({ removed: await removeMachine(ctx, callerOf(req), req.params.machine, { force: req.query.force === true }) }));
+
+  app.post<{ Params: { machine: string }; Body: { name: string } }>('/v1/machines/:machine/rename', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: { params: machineParams, body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', pattern: NAME_PATTERN } } } },
+  }, async (req) => ({ machine: await renameMachine(ctx, callerOf(req), req.params.machine, req.body.name) }));
 
   // -- lifecycle: extensions (audited with their reason; reverted in reverse order) --------
   app.post<{ Params: { machine: string }; Body: { by: string; reason: string } }>('/v1/machines/:machine/extend', {

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { SikkerKeyError } from '../../../protocol/errors.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import { keyIdFromPublicKey, parsePublicKey } from '../../../protocol/keys.js';
 import type { Caller } from '../../http/authenticate.js';
-import { writeTx } from '../../context.js';
+import { auditDenied, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { keyOwner } from '../../store/identity-keys.js';
 import { throttledRecorder } from '../../store/throttled-recorder.js';
+import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
+import { pauseForRemovedMachine, policiesNamingMachine } from '../rotations/policy-agents.js';
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
 
@@ -94,6 +96,98 @@ export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOr
     await audit({ action, target: `machine:${m.name}`, outcome: 'success', details: { machineId: m.id, from: m.status, to: status } }, caller);
     return { ...m, status };
   });
+}
+
+export interface RemovedMachine {
+  id: string;
+  name: string;
+  keyId: string;
+  grantsRemoved: number;
+  /** Policies that named it as their agent, now paused (`machine_removed`); only with `force`. */
+  pausedPolicies: Array<{ project: string; secret: string }>;
+  /**
+   * Unfinished rotations it had claimed, or of the policies it was the agent of: left as they are,
+   * for their lease, a new agent (`rotation set --agent`) or `rotation resolve`.
+   */
+  unfinishedRotations: Array<{ rotationId: string; project: string; secret: string; state: string }>;
+}
+
+/**
+ * `machine remove`: the machine row goes, and with it (ON DELETE CASCADE) its key, its grants and
+ * its extension history; the audit log keeps its trail. Refused with SK_ERR_IN_USE while a rotation
+ * policy names it as its agent, unless `force`: then those policies are paused
+ * (`paused_reason = machine_removed`) in the same transaction.
+ *
+ * Unfinished rotations are not touched: the machine can no longer authenticate, so a lease it held
+ * lapses and the job waits — unclaimable while its policy has no agent — for a new agent
+ * (`rotation set --agent`) or `rotation resolve`; the vault never discards a claimed pending value
+ * on its own. A policy that names its agents by label is not the machine's: another may claim.
+ */
+export async function removeMachine(ctx: VaultContext, caller: Caller, nameOrId: string, req: { force?: boolean } = {}): Promise<RemovedMachine> {
+  try {
+    return await writeTx(ctx, async (trx, audit) => {
+      const m = await lifecycleRow(ctx, trx, nameOrId, true);
+      const full = await requireMachine(trx, m.id);
+      const policies = await policiesNamingMachine(trx, m.id);
+      if (policies.length > 0 && !req.force) {
+        throw new SikkerKeyError('SK_ERR_IN_USE',
+          `machine ${m.name} is the agent of ${policies.length} rotation ${policies.length === 1 ? 'policy' : 'policies'} (${policies.map((p) => `${p.project}/${p.secret}`).join(', ')}); ` +
+          'name another agent with `rotation set`, or pass --force to pause them and remove the machine',
+          { details: { policies: policies.map((p) => ({ project: p.project, secret: p.secret })) } });
+      }
+      const now = ctx.now();
+      await pauseForRemovedMachine(trx, audit, caller, { id: m.id, name: m.name }, policies, now);
+      const unfinished = await trx.selectFrom('rotations')
+        .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
+        .innerJoin('projects', 'projects.id', 'secrets.project_id')
+        .select(['rotations.id as rotationId', 'rotations.state as state', 'projects.name as project', 'secrets.name as secret'])
+        .where('rotations.state', 'in', [...UNFINISHED_ROTATION_STATES])
+        .where((eb) => eb.or([
+          eb('rotations.claimed_by', '=', m.id),
+          ...(policies.length > 0 ? [eb('rotations.policy_id', 'in', policies.map((p) => p.policyId))] : []),
+        ])).execute();
+      const grants = await trx.selectFrom('grants').select((eb) => eb.fn.countAll<number>().as('n')).where('machine_id', '=', m.id).executeTakeFirst();
+      // Grants and extension history go with the row (ON DELETE CASCADE); so does the key, which lives in it.
+      await trx.deleteFrom('machines').where('id', '=', m.id).execute();
+      const removed: RemovedMachine = {
+        id: m.id, name: m.name, keyId: full.keyId, grantsRemoved: Number(grants?.n ?? 0),
+        pausedPolicies: policies.map((p) => ({ project: p.project, secret: p.secret })),
+        unfinishedRotations: unfinished.map((r) => ({ rotationId: r.rotationId, project: r.project, secret: r.secret, state: r.state })),
+      };
+      await audit({
+        action: 'machine.remove', target: `machine:${m.name}`, outcome: 'success',
+        details: {
+          machineId: m.id, keyId: full.keyId, labels: full.labels, status: full.status, createdVia: full.createdVia, grantsRemoved: removed.grantsRemoved,
+          force: Boolean(req.force), pausedPolicies: removed.pausedPolicies, unfinishedRotations: removed.unfinishedRotations.map((r) => r.rotationId),
+        },
+      }, caller);
+      return removed;
+    });
+  } catch (err) {
+    if (isSikkerKeyError(err, 'SK_ERR_IN_USE')) {
+      await auditDenied(ctx, caller, { action: 'machine.remove', target: `machine:${nameOrId}`, details: { code: err.code, policies: err.details?.['policies'] } });
+    }
+    throw err;
+  }
+}
+
+/** `machine rename`: the same machine (id, key, grants, policies) under a new name. */
+export async function renameMachine(ctx: VaultContext, caller: Caller, nameOrId: string, newName: string): Promise<MachineView> {
+  try {
+    return await writeTx(ctx, async (trx, audit) => {
+      const m = await lifecycleRow(ctx, trx, nameOrId, true);
+      if (m.name === newName) return requireMachine(trx, m.id);
+      const taken = await trx.selectFrom('machines').select('id').where('name', '=', newName).executeTakeFirst();
+      if (taken) throw new SikkerKeyError('SK_ERR_CONFLICT', `a machine named ${JSON.stringify(newName)} exists already`);
+      await trx.updateTable('machines').set({ name: newName }).where('id', '=', m.id).execute();
+      await audit({ action: 'machine.rename', target: `machine:${newName}`, outcome: 'success', details: { machineId: m.id, from: m.name, to: newName } }, caller);
+      return requireMachine(trx, m.id);
+    });
+  } catch (err) {
+    // Two renames to one name at once: the unique index decides.
+    if (isUniqueViolation(err)) throw new SikkerKeyError('SK_ERR_CONFLICT', `a machine named ${JSON.stringify(newName)} exists already`);
+    throw err;
+  }
 }
 
 /** Liveness for `machine list` / `rotation status`: written at most once per interval per machine. */

@@ -493,6 +493,33 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
 }
 
 /**
+ * Ends a secret's unfinished job for `rotation delete --force`, the way `createRotation` ends a
+ * superseded preflight: `cancelled`. Only a job no agent ever claimed (`pending`, `maybe_applied`
+ * 0) can end so: nothing was handed out, so no database can hold its pending password, which is
+ * kept as `discarded`. Anything else is refused with SK_ERR_ROTATION_IN_PROGRESS, force or not: a
+ * claimed job may have changed the database and only the agent's report or an operator's
+ * `rotation resolve` may end it; a retire job, cancelled, would leave the old password working.
+ * Returns undefined when the secret has no unfinished job.
+ */
+export async function cancelUnclaimed(ctx: VaultContext, trx: Tx, secretId: string, why: string): Promise<{ id: string; kind: RotationKind } | undefined> {
+  const open = await forUpdate(ctx.store.dialect, trx.selectFrom('rotations').selectAll().where('secret_id', '=', secretId).where('state', 'in', UNFINISHED)).executeTakeFirst();
+  if (!open) return undefined;
+  if (open.state !== 'pending' || open.maybe_applied === 1 || open.kind === 'retire') {
+    const reason = open.kind === 'retire'
+      ? 'a retire job removes the old password: let it finish, or end it with `rotation resolve`'
+      : 'an agent claimed it, so the database may hold its pending password: let it finish, or end it with `rotation resolve`';
+    throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS', `the unfinished ${open.kind} job ${open.id} (${open.state}) cannot be cancelled: ${reason}`,
+      { details: { rotationId: open.id, state: open.state, kind: open.kind } });
+  }
+  const secret = await secretById(trx, secretId);
+  if (open.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', open.pending_version_id).execute();
+  await trx.updateTable('rotations').set({ state: 'cancelled', finished_at: ctx.now(), lease_until: null, error: why }).where('id', '=', open.id).execute();
+  ctx.metrics.rotations.inc({ kind: open.kind, result: 'cancelled' });
+  afterCommit(trx, () => rotationEvents.emit('finished', open.id, finished(secret)));
+  return { id: open.id, kind: open.kind };
+}
+
+/**
  * What a machine's grants let it read of an admin secret: nothing, all of it (a project or
  * whole-secret grant), or the union of its field grants' fields.
  */

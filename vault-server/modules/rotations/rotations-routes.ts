@@ -9,7 +9,7 @@ import { safeInteger } from '../../http/validation.js';
 import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied } from './rotations-engine.js';
-import { listPolicies, resolveStuck, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
+import { deletePolicy, listPolicies, pausePolicy, resolveStuck, resumePolicy, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
 
@@ -62,6 +62,21 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['operator'], minRole: 'admin' },
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['use'], properties: { use: { type: 'string', enum: ['pending', 'live'] } } } },
   }, async (req) => resolveStuck(ctx, callerOf(req), req.params.project, req.params.name, req.body.use));
+
+  // -- policy lifecycle: pause / resume / delete ------------------------------------------
+  app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/pause', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+  }, async (req) => ({ policy: await pausePolicy(ctx, callerOf(req), req.params.project, req.params.name) }));
+
+  app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/resume', {
+    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+  }, async (req) => ({ policy: await resumePolicy(ctx, callerOf(req), req.params.project, req.params.name) }));
+
+  // `force` rides in the query string: a DELETE carrying a body is refused (SK_ERR_BODY_UNEXPECTED).
+  app.delete<{ Params: { project: string; name: string }; Querystring: { force?: boolean } }>('/v1/projects/:project/secrets/:name/rotation', {
+    config: { auth: ['operator'], minRole: 'admin' },
+    schema: { params: secretParams, querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } } },
+  }, async (req) => ({ deleted: await deletePolicy(ctx, callerOf(req), req.params.project, req.params.name, { force: req.query.force === true }) }));
 
   app.get('/v1/rotations', { config: { auth: ['operator'] } }, async () => ({ policies: await listPolicies(ctx) }));
 

@@ -11,7 +11,9 @@ import type { Tx, VaultContext } from '../../context.js';
 import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
-import { adminGrantOf, createRotation, missingConnectionFields, noFieldGrantMessage, resolveRotation, secretFields } from './rotations-engine.js';
+import { adminGrantOf, cancelUnclaimed, createRotation, missingConnectionFields, noFieldGrantMessage, resolveRotation, secretFields } from './rotations-engine.js';
+import { pausedReasonOf } from './policy-agents.js';
+import type { PausedReason } from './policy-agents.js';
 import { parsePasswordPolicy } from './password-generator.js';
 import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
 
@@ -41,6 +43,8 @@ export interface PolicyView {
   timezone: string | null;
   graceMs: number;
   enabled: boolean;
+  /** Why it is paused (null while enabled): `operator`, or the deletion/removal that paused it. */
+  pausedReason?: PausedReason | null;
   failing: boolean;
   nextRunAt: number | null;
   /** What the last preflight found the server to be, and its version (null before one reported it). */
@@ -126,6 +130,8 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
       provider: engine, strategy, schedule: input.schedule ?? null, timezone: input.timezone ?? null,
       agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: adminSecret.id,
       password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused ? 0 as const : 1 as const,
+      // `rotation set` is an operator's act: a pause a deletion or a machine's removal made ends here.
+      paused_reason: null,
       next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
       primary_username: strategy === 'alternating' ? (liveFields.username ?? null) : null,
       flavour: known.flavour, server_version: known.version,
@@ -213,6 +219,8 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
     lastSuccessAt: lastSuccess?.finished_at ?? null,
     lastError: latest?.error ? `${latest.error_code ?? ''}: ${latest.error}` : null,
     nextRunAt: policy.enabled ? policy.next_run_at : null,
+    enabled: policy.enabled === 1,
+    pausedReason: pausedReasonOf(policy),
     latencyMs: latest?.state === SUCCEEDED_STATE.rotate && latest.finished_at ? latest.finished_at - latest.created_at : null,
     agent: { name: agent?.name ?? null, lastSeenAt: agent?.last_seen_at ?? null },
   };
@@ -229,16 +237,109 @@ export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView 
       'machines.name as agent', 'rotation_policies.agent_label as agentLabel', 'admin.name as adminSecret', 'rotation_policies.schedule as schedule',
       'rotation_policies.timezone as timezone', 'rotation_policies.grace_ms as graceMs', 'rotation_policies.enabled as enabled',
       'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt', 'rotation_policies.flavour as flavour',
-      'rotation_policies.server_version as serverVersion'])
+      'rotation_policies.server_version as serverVersion', 'rotation_policies.paused_reason as paused_reason'])
     .orderBy('projects.name').orderBy('secrets.name').execute();
   const out: Array<PolicyView & { state: string }> = [];
   for (const r of rows) {
     const latest = await db.selectFrom('rotations').select('state').where('secret_id', '=', r.secretId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
     out.push({
       project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
-      adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, failing: r.failing === 1,
+      adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, pausedReason: pausedReasonOf(r), failing: r.failing === 1,
       nextRunAt: r.nextRunAt, flavour: r.flavour, serverVersion: r.serverVersion, state: latest?.state ?? 'none',
     });
   }
   return out;
+}
+
+// -- lifecycle: pause / resume / delete (issue "A lifecycle for everything") -----------------
+
+export interface PolicyLifecycleView {
+  project: string;
+  secret: string;
+  enabled: boolean;
+  pausedReason: PausedReason | null;
+  nextRunAt: number | null;
+}
+
+const lifecycleView = (project: string, secret: string, p: { enabled: number; paused_reason: string | null; next_run_at: number | null }): PolicyLifecycleView => ({
+  project, secret, enabled: p.enabled === 1, pausedReason: pausedReasonOf(p), nextRunAt: p.enabled === 1 ? p.next_run_at : null,
+});
+
+/**
+ * `rotation pause`: the scheduler stops creating rotations for the secret (`enabled` 0). A job
+ * already created runs to its end, and `rotation run` still works: an operator asked. Pausing a
+ * policy that a deletion or a machine's removal paused makes it the operator's pause (the reason
+ * clears), so a later restore leaves it paused.
+ */
+export async function pausePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<PolicyLifecycleView> {
+  return writeTx(ctx, async (trx, audit) => {
+    const { project, policy } = await policyFor(trx, projectName, secretName);
+    if (policy.enabled === 0 && policy.paused_reason === null) return lifecycleView(projectName, secretName, policy);
+    const now = ctx.now();
+    await trx.updateTable('rotation_policies').set({ enabled: 0, paused_reason: null, updated_at: now }).where('id', '=', policy.id).execute();
+    await audit({
+      action: 'rotation.pause', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
+      details: { reason: 'operator', wasEnabled: policy.enabled === 1, previousReason: pausedReasonOf(policy) },
+    }, caller);
+    return lifecycleView(projectName, secretName, { enabled: 0, paused_reason: null, next_run_at: null });
+  });
+}
+
+/**
+ * `rotation resume`: enabled again, whatever paused it, with the next run computed from the
+ * schedule as `rotation set` computes it (a run missed while paused is not made up). Refused while
+ * the policy has no agent (its machine was removed) and while its secret or project is in the trash.
+ */
+export async function resumePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<PolicyLifecycleView> {
+  return writeTx(ctx, async (trx, audit) => {
+    const { project, secret, policy } = await policyFor(trx, projectName, secretName);
+    if (policy.enabled === 1) return lifecycleView(projectName, secretName, policy);
+    if (policy.agent_machine_id === null && policy.agent_label === null) {
+      throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `the rotation policy of ${projectName}/${secretName} has no agent (its machine was removed): name one with \`rotation set … --agent MACHINE | --agent-label L\``);
+    }
+    const trashed = await trx.selectFrom('secrets').innerJoin('projects', 'projects.id', 'secrets.project_id')
+      .select(['secrets.deleted_at as secretDeleted', 'projects.deleted_at as projectDeleted']).where('secrets.id', '=', secret.id).executeTakeFirst();
+    if (trashed && (trashed.secretDeleted !== null || trashed.projectDeleted !== null)) {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `${projectName}/${secretName} is in the trash: restore it first (a restore resumes the policies its deletion paused)`);
+    }
+    const now = ctx.now();
+    const nextRunAt = nextRun(policy.schedule, policy.timezone, now);
+    await trx.updateTable('rotation_policies').set({ enabled: 1, paused_reason: null, next_run_at: nextRunAt, updated_at: now }).where('id', '=', policy.id).execute();
+    await audit({
+      action: 'rotation.resume', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
+      details: { previousReason: pausedReasonOf(policy), nextRunAt },
+    }, caller);
+    return lifecycleView(projectName, secretName, { enabled: 1, paused_reason: null, next_run_at: nextRunAt });
+  });
+}
+
+/**
+ * `rotation delete`: the policy goes (past rotations keep their rows, `policy_id` cleared). Refused
+ * with SK_ERR_ROTATION_IN_PROGRESS while a job of the secret is unfinished; with `force` a job no
+ * agent has claimed is cancelled first, and a claimed one is refused still (`cancelUnclaimed`).
+ */
+export async function deletePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string, req: { force?: boolean } = {}): Promise<{ project: string; secret: string; cancelledRotationId: string | null }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const { project, secret, policy } = await policyFor(trx, projectName, secretName);
+    let cancelled: { id: string; kind: string } | undefined;
+    if (req.force) {
+      cancelled = await cancelUnclaimed(ctx, trx, secret.id, 'cancelled: its rotation policy was deleted');
+    } else {
+      const open = await trx.selectFrom('rotations').select(['id', 'kind', 'state']).where('secret_id', '=', secret.id).where('state', 'in', [...UNFINISHED_ROTATION_STATES]).executeTakeFirst();
+      if (open) {
+        throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS',
+          `secret ${projectName}/${secretName} has an unfinished ${open.kind} job (${open.id}, ${open.state}); wait for it, or --force to cancel it if no agent has claimed it`,
+          { details: { rotationId: open.id, state: open.state, kind: open.kind } });
+      }
+    }
+    await trx.deleteFrom('rotation_policies').where('id', '=', policy.id).execute();
+    await audit({
+      action: 'rotation.policy.delete', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
+      details: {
+        policyId: policy.id, provider: policy.provider, strategy: policy.strategy, agentMachineId: policy.agent_machine_id, agentLabel: policy.agent_label,
+        schedule: policy.schedule, enabled: policy.enabled === 1, force: Boolean(req.force), cancelledRotationId: cancelled?.id ?? null,
+      },
+    }, caller);
+    return { project: projectName, secret: secretName, cancelledRotationId: cancelled?.id ?? null };
+  });
 }

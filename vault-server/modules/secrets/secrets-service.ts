@@ -77,7 +77,7 @@ export function decodeSecretPlaintext(kind: string, plaintext: Buffer): { value:
 export async function assertNotRotationManaged(trx: Tx, secretId: string, name: string): Promise<void> {
   const policy = await trx.selectFrom('rotation_policies').select(['id']).where('secret_id', '=', secretId).where('enabled', '=', 1).executeTakeFirst();
   if (policy) {
-    throw new SikkerKeyError('SK_ERR_ROTATION_MANAGED', `secret ${JSON.stringify(name)} is under an enabled rotation policy: pause it (rotation set … --paused) or use rotation run`);
+    throw new SikkerKeyError('SK_ERR_ROTATION_MANAGED', `secret ${JSON.stringify(name)} is under an enabled rotation policy: pause it (rotation pause) or use rotation run`);
   }
 }
 
