@@ -8,6 +8,7 @@ import { rotationCommands } from './rotation-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { canaryCommands } from './canary-commands.js';
 import { operatorCommands } from './operator-commands.js';
+import { transferCommands } from './transfer-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -192,5 +193,6 @@ rotationCommands(program);
 lifecycleCommands(program);
 canaryCommands(program);
 operatorCommands(program);
+transferCommands(program);
 
 await runCli(program);
