@@ -12,7 +12,9 @@ import { VaultClient } from '../protocol/client.js';
 
 const program = new Command('sikkerkey-agent')
   .description('SikkerKey agent: machine identity, signed reads, credential rotation')
-  .version(process.env.npm_package_version ?? '0.1.0');
+  .version(process.env.npm_package_version ?? '0.1.0')
+  // The program's own options (--version) only before a command: `get … --version N` is get's.
+  .enablePositionalOptions();
 
 program.command('init')
   .description('generate this machine\'s Ed25519 key (kept if it exists) and print its public key')
@@ -28,17 +30,20 @@ program.command('init')
 program.command('get <project> <secret>')
   .description('one signed read: prints the value (a structured secret: its granted fields as JSON)')
   .option('--field <field>', 'print only this field of a structured secret')
+  .option('--version <n>', 'read this version if it was ever live (live, previous or retired), e.g. to roll an application back')
   .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
   .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE)')
   .option('--json', 'the whole answer as one JSON document')
-  .action(async (project: string, secret: string, opts: { field?: string; url?: string; keyFile?: string; json?: boolean }) => {
+  .action(async (project: string, secret: string, opts: { field?: string; version?: string; url?: string; keyFile?: string; json?: boolean }) => {
+    const version = opts.version === undefined ? undefined : Number(opts.version);
+    if (version !== undefined && (!/^[1-9]\d{0,9}$/.test(opts.version ?? '') || version > 2_147_483_647)) throw new SikkerKeyError('SK_ERR_USAGE', '--version takes a version number (1, 2, …)');
     const url = opts.url ?? process.env.SIKKERKEY_URL;
     const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
     if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
     if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
     // SIKKERKEY_CA_FILE / SIKKERKEY_PIN_SHA256 are read by the client itself, for https:// only.
     const client = new VaultClient({ url, keyFile });
-    const read = await client.getSecret(project, secret);
+    const read = await client.getSecret(project, secret, version !== undefined ? { version } : {});
     if (opts.json) return printResult(true, read, () => '');
     if (opts.field !== undefined) {
       const value = read.fields?.[opts.field];

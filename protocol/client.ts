@@ -366,13 +366,16 @@ export class VaultClient {
   }
 
   /**
-   * Reads a secret as a machine: `GET /v1/projects/{project}/secrets/{name}`.
+   * Reads a secret as a machine: `GET /v1/projects/{project}/secrets/{name}`; with `version`, that
+   * version if it was ever live (`?version=N`: live, previous or retired; otherwise 404).
    *
    * @example
    *   const { value, fields } = await vault.getSecret('payments', 'db-main');
+   *   const before = await vault.getSecret('payments', 'db-main', { version: 3 });
    */
-  async getSecret(project: string, name: string): Promise<SecretValue> {
-    const { body } = await this.request<unknown>('GET', `/v1/projects/${encodePathSegment(project)}/secrets/${encodePathSegment(name)}`);
+  async getSecret(project: string, name: string, opts: { version?: number } = {}): Promise<SecretValue> {
+    const query = opts.version !== undefined ? `?version=${encodeURIComponent(String(opts.version))}` : '';
+    const { body } = await this.request<unknown>('GET', `/v1/projects/${encodePathSegment(project)}/secrets/${encodePathSegment(name)}${query}`);
     return asSecretValue(body);
   }
 

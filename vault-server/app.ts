@@ -37,6 +37,7 @@ import type { AuditKeys } from './modules/audit/audit-store.js';
 import { healthRoutes } from './modules/health/health-routes.js';
 import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
+import { transferRoutes } from './modules/transfer/transfer-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
 import { startScheduler } from './modules/rotations/rotation-scheduler.js';
 import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
@@ -226,6 +227,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   auditRoutes(app, ctx);
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
+  transferRoutes(app, ctx);
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;

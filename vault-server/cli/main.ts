@@ -9,6 +9,7 @@ import { lifecycleCommands } from './lifecycle-commands.js';
 import { canaryCommands } from './canary-commands.js';
 import { operatorCommands } from './operator-commands.js';
 import { trashCommands } from './trash-commands.js';
+import { transferCommands } from './transfer-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -194,5 +195,6 @@ lifecycleCommands(program);
 canaryCommands(program);
 operatorCommands(program);
 trashCommands(program);
+transferCommands(program);
 
 await runCli(program);

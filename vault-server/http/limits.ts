@@ -53,3 +53,9 @@ export function effectiveMaxConnections(requested: number | undefined, fdLimit: 
   const ceiling = Math.max(1, fdLimit - FD_RESERVE);
   return want > ceiling ? { value: ceiling, cappedFrom: want } : { value: want };
 }
+
+/**
+ * The body limit of `POST /v1/projects/:project/import` (every other route: the app's 256 KiB):
+ * up to 1,000 secrets in one request. Larger imports are split by the operator.
+ */
+export const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;

@@ -26,17 +26,26 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // newer than N (an ordinary read, audited once with `watchAfter`), or 304 with no body when
   // `wait` seconds pass (counted in sikkerkey_secret_watch_unchanged_total, not audited). A
   // refused watch is audited like a refused read.
-  app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number } }>('/v1/projects/:project/secrets/:name', {
+  // With ?version=N it answers that version if it was ever live (live, previous, retired), granted
+  // and audited like the live read; a pending or discarded version is as unknown as a missing one.
+  app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number; version?: number } }>('/v1/projects/:project/secrets/:name', {
     config: { auth: ['machine'] },
     schema: {
       params: secretParams,
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) },
+        properties: {
+          waitForVersionAfter: safeInteger({ minimum: 0, maximum: INT32_MAX }), wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }),
+          version: safeInteger({ minimum: 1, maximum: INT32_MAX }),
+        },
       },
     },
   }, async (req, reply) => {
     const caller = callerOf(req);
+    if (req.query.version !== undefined) {
+      if (req.query.waitForVersionAfter !== undefined) throw new SikkerKeyError('SK_ERR_VALIDATION', 'version and waitForVersionAfter cannot be combined: a given version never changes');
+      return readSecret(ctx, caller, { ...req.params, version: req.query.version });
+    }
     if (req.query.waitForVersionAfter !== undefined) {
       const aborted = new AbortController();
       const abort = (): void => aborted.abort();
@@ -65,7 +74,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   // Many reads under one signature (`::` is fastify's literal colon).
-  app.post<{ Body: { items: Array<{ project: string; name: string }> } }>('/v1/secrets::batchGet', {
+  app.post<{ Body: { items: Array<{ project: string; name: string; version?: number }> } }>('/v1/secrets::batchGet', {
     config: { auth: ['machine'] },
     schema: {
       body: {
@@ -73,7 +82,10 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: {
           items: {
             type: 'array', minItems: 1, maxItems: 100,
-            items: { type: 'object', additionalProperties: false, required: ['project', 'name'], properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } } },
+            items: {
+              type: 'object', additionalProperties: false, required: ['project', 'name'],
+              properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN }, version: safeInteger({ minimum: 1, maximum: INT32_MAX }) },
+            },
           },
         },
       },

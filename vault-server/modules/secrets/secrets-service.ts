@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SikkerKeyError } from '../../../protocol/errors.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import type { Caller } from '../../http/authenticate.js';
 import { auditDenied, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
@@ -9,7 +9,7 @@ import type { ProjectRow } from '../projects/projects-service.js';
 import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
 import type { CanaryTarget, CanaryTrip, TripPlan } from '../canaries/canaries-tripwire.js';
 import { readLookups } from './read-lookups.js';
-import type { ReadLookups } from './read-lookups.js';
+import type { CachedLiveVersion, ReadLookups } from './read-lookups.js';
 
 export type SecretKind = 'plain' | 'structured' | 'database';
 
@@ -107,7 +107,8 @@ export async function insertVersion(ctx: VaultContext, trx: Tx, req: {
   });
   const id = randomUUID();
   const now = ctx.now();
-  if (req.state === 'live') await demoteLive(trx, req.secretId);
+  // A first version has nothing to demote (an import writes up to 1,000 of them in one transaction).
+  if (req.state === 'live' && version > 1) await demoteLive(trx, req.secretId);
   await trx.insertInto('secret_versions').values({
     id, secret_id: req.secretId, version, state: req.state, ciphertext, wrapped_data_key: wrappedDataKey,
     project_key_version: req.project.key_version, created_at: now, promoted_at: req.state === 'live' ? now : null,
@@ -138,25 +139,32 @@ export async function decryptVersion(ctx: VaultContext, trx: Tx, project: Pick<P
 }
 
 export async function setSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; input: SecretInput; kind?: SecretKind }): Promise<{ project: string; name: string; version: number }> {
+  return writeTx(ctx, async (trx, audit) => writeSecret(ctx, trx, audit, caller, { project: await requireProject(trx, req.project), name: req.name, input: req.input, ...(req.kind ? { kind: req.kind } : {}) }));
+}
+
+/**
+ * One operator write (a new live version, audited `secret.write`) inside the caller's write
+ * transaction: `setSecret` runs it alone, an import runs it once per secret in one transaction
+ * (a writeTx inside a writeTx would wait for its own group commit).
+ */
+export async function writeSecret(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, req: { project: ProjectRow; name: string; input: SecretInput; kind?: SecretKind }): Promise<{ project: string; name: string; version: number }> {
   const encoded = encodeSecretInput(req.input);
   const kind = req.kind ?? encoded.kind;
-  return writeTx(ctx, async (trx, audit) => {
-    const project = await requireProject(trx, req.project);
-    // Two first writes of one name at once: one inserts, the other finds it (no unique-violation 500).
-    await trx.insertInto('secrets').values({ id: randomUUID(), project_id: project.id, name: req.name, kind, is_canary: 0, current_version: null, created_at: ctx.now() })
-      .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
-    const secret = await findSecret(trx, project.id, req.name);
-    if (!secret) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
-    if (secret.deleted_at !== null) throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is in the trash: restore it (secret restore) or purge it (trash purge) first`);
-    await lockSecret(ctx, trx, secret.id);
-    await assertNotRotationManaged(trx, secret.id, req.name);
-    if ((secret.kind === 'plain') !== (kind === 'plain')) {
-      throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is ${secret.kind}: write it as ${secret.kind === 'plain' ? '--value' : '--fields-json'}`);
-    }
-    const { version } = await insertVersion(ctx, trx, { project, secretId: secret.id, plaintext: encoded.plaintext, state: 'live', createdBy: `${caller.kind}:${caller.id}` });
-    await audit({ action: 'secret.write', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version, kind } }, caller);
-    return { project: req.project, name: req.name, version };
-  });
+  const project = req.project;
+  // Two first writes of one name at once: one inserts, the other finds it (no unique-violation 500).
+  await trx.insertInto('secrets').values({ id: randomUUID(), project_id: project.id, name: req.name, kind, is_canary: 0, current_version: null, created_at: ctx.now() })
+    .onConflict((oc) => oc.columns(['project_id', 'name']).doNothing()).execute();
+  const secret = await findSecret(trx, project.id, req.name);
+  if (!secret) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
+  if (secret.deleted_at !== null) throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is in the trash: restore it (secret restore) or purge it (trash purge) first`);
+  await lockSecret(ctx, trx, secret.id);
+  await assertNotRotationManaged(trx, secret.id, req.name);
+  if ((secret.kind === 'plain') !== (kind === 'plain')) {
+    throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is ${secret.kind}: write it as ${secret.kind === 'plain' ? '--value' : '--fields-json'}`);
+  }
+  const { version } = await insertVersion(ctx, trx, { project, secretId: secret.id, plaintext: encoded.plaintext, state: 'live', createdBy: `${caller.kind}:${caller.id}` });
+  await audit({ action: 'secret.write', projectId: project.id, target: `secret:${project.name}/${req.name}`, outcome: 'success', details: { version, kind } }, caller);
+  return { project: project.name, name: req.name, version };
 }
 
 export async function listSecrets(ctx: VaultContext, projectName: string): Promise<SecretView[]> {
@@ -201,7 +209,7 @@ export async function rollbackSecret(ctx: VaultContext, caller: Caller, req: { p
   });
 }
 
-type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
+export type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
 
 /**
  * One machine read inside the caller's transaction (DESIGN §5): the project row is taken shared,
@@ -213,7 +221,7 @@ type AuditFn = (e: { action: string; projectId?: string | null; target: string; 
  * Only that read itself passes the lock it set (the decoy is answered exactly like a real
  * value); every other read of the project — in this batch or any later transaction — gets 423.
  */
-async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, look: ReadLookups, req: { project: string; name: string }, opts: { trippedProjectId?: string; watchAfter?: number } = {}): Promise<SecretRead> {
+async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, look: ReadLookups, req: SecretReadRequest, opts: { trippedProjectId?: string; watchAfter?: number } = {}): Promise<SecretRead> {
   const target = `secret:${req.project}/${req.name}`;
   const project = await look.project(req.project);
   const grants = project ? await look.grants(caller.id, project.id) : [];
@@ -231,14 +239,32 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
     throw noGrant();
   }
   if (!secret) throw notFound(req);
-  const live = await look.liveVersion(secret.id);
-  if (!live) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`);
+  // The live read stays on the cached lookups; a read of a given version asks the store directly.
+  const live = req.version === undefined ? await look.liveVersion(secret.id) : await servableVersion(trx, secret.id, req.version);
+  if (!live) {
+    throw req.version === undefined
+      ? new SikkerKeyError('SK_ERR_NOT_FOUND', `secret ${JSON.stringify(req.name)} has no live version yet`)
+      : noSuchVersion(req.project, req.name, req.version);
+  }
   const allowed = grantedFields([...projectWide, ...forSecret]);
-  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
+  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...('state' in live ? { state: live.state } : {}), ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
   const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
   if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value };
   const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
   return { project: req.project, name: req.name, version: live.version, fields };
+}
+
+/** What a machine asks for: the live version, or with `version` that version if it was ever live. */
+export interface SecretReadRequest { project: string; name: string; version?: number }
+
+/**
+ * A version a machine may read by number: one that was live (`live`, `previous`, `retired`).
+ * A `pending` version was never proven and a `discarded` one failed: they answer exactly like a
+ * version that does not exist.
+ */
+async function servableVersion(trx: Tx, secretId: string, version: number): Promise<(CachedLiveVersion & { state: string }) | undefined> {
+  return trx.selectFrom('secret_versions').select(['version', 'state', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
+    .where('secret_id', '=', secretId).where('version', '=', version).where('state', 'in', ['live', 'previous', 'retired']).executeTakeFirst();
 }
 
 /**
@@ -275,12 +301,13 @@ const isRefusal = (err: unknown): err is SikkerKeyError =>
  * resolves after COMMIT. A real read takes its project shared first (`lockForReads`), so on
  * PostgreSQL it waits for a trip in progress and then sees the lock.
  */
-export async function readSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string }, opts: { watchAfter?: number } = {}): Promise<SecretRead> {
+export async function readSecret(ctx: VaultContext, caller: Caller, req: SecretReadRequest, opts: { watchAfter?: number } = {}): Promise<SecretRead> {
   const watch = opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {};
+  const asked = req.version !== undefined ? { version: req.version } : {};
   let canaryAttempt = false;
   const trips: CanaryTrip[] = [];
   try {
-    const read = await writeTx(ctx, async (trx, audit) => {
+    const read = await writeTx(ctx, async (trx, audit): Promise<SecretRead | SikkerKeyError> => {
       const { look, canaries: [canary], plan } = await lockAndLook(ctx, trx, caller, [req]);
       if (!canary) return readInTransaction(ctx, trx, audit, caller, look, req, watch);
       canaryAttempt = true;
@@ -288,15 +315,22 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: { proje
       if (trip) trips.push(trip);
       // Not tripped: its project was locked already, and the read below answers 423 like any read there.
       // Tripped: the trip changed cached rows, so the lookups are taken again (the counter moved).
-      return readInTransaction(ctx, trx, audit, caller, trip ? await readLookups(ctx, trx) : look, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
+      try {
+        return await readInTransaction(ctx, trx, audit, caller, trip ? await readLookups(ctx, trx) : look, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
+      } catch (err) {
+        // A canary read of a version it never had trips all the same: the trip commits, then 404.
+        if (trip && isSikkerKeyError(err, 'SK_ERR_NOT_FOUND')) return err;
+        throw err;
+      }
     });
     afterTripCommitted(ctx, trips);
+    if (read instanceof SikkerKeyError) throw read;
     return read;
   } catch (err) {
     if (isRefusal(err)) {
       await auditDenied(ctx, caller, {
         action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
-        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...watch },
+        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...asked, ...watch },
       });
     }
     throw err;
@@ -328,7 +362,7 @@ export type BatchItemResult =
  * the audit head. Canaries the machine may read trip FIRST, before any item is served; then every
  * item of a now-locked project (the canary's own item included) answers 423, the others normally.
  */
-export async function batchRead(ctx: VaultContext, caller: Caller, items: Array<{ project: string; name: string }>): Promise<BatchItemResult[]> {
+export async function batchRead(ctx: VaultContext, caller: Caller, items: SecretReadRequest[]): Promise<BatchItemResult[]> {
   const trips: CanaryTrip[] = [];
   const results = await writeTx(ctx, async (trx, audit) => {
     const locked = await lockAndLook(ctx, trx, caller, items);
@@ -349,7 +383,7 @@ export async function batchRead(ctx: VaultContext, caller: Caller, items: Array<
         if (isRefusal(err)) {
           const projectId = (await findProject(trx, item.project))?.id ?? null;
           const canary = canaryItems.has(`${item.project}\u0000${item.name}`);
-          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code, ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
+          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code, ...(item.version !== undefined ? { version: item.version } : {}), ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
         }
         out.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
       }
@@ -369,6 +403,8 @@ function grantedFields(grants: Array<{ fields: string | null }>): 'all' | Set<st
   return out;
 }
 
+const noSuchVersion = (project: string, name: string, version: number): SikkerKeyError =>
+  new SikkerKeyError('SK_ERR_NOT_FOUND', `no version ${version} of secret ${JSON.stringify(name)} in project ${JSON.stringify(project)}`);
 const noGrant = (): SikkerKeyError => new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
 const notFound = (req: { project: string; name: string }): SikkerKeyError => new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(req.name)} in project ${JSON.stringify(req.project)}`);
 
