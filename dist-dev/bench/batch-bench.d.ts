@@ -1,1 +1,0 @@
-export declare function run(args: string[]): Promise<void>;

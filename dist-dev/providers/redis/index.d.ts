@@ -1,2 +1,0 @@
-/** The Redis provider: the folder's only public face. */
-export { redisProvider, type RedisProviderOptions } from './redis-provider.js';

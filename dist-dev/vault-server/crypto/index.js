@@ -1,6 +1,0 @@
-/** The vault's encryption at rest: the folder's public face. */
-export { AAD_PURPOSE, encodeAad } from './aad.js';
-export { open, seal, KEY_BYTES, NONCE_BYTES, TAG_BYTES, SEAL_OVERHEAD } from './envelope.js';
-export { Keyring } from './keyring.js';
-export { generateRootKey, loadRootKey, parseRootKey, ROOT_KEY_ENV, ROOT_KEY_SOURCES_HELP } from './root-key.js';
-//# sourceMappingURL=index.js.map

@@ -1,7 +1,0 @@
-/** The vault's store: the folder's public face. */
-export { openStore, migrationStatus, describeUrl, SQLITE_FILE_NAME, SQLITE_BUSY_TIMEOUT_MS } from './open-store.js';
-export { forShare, forUpdate, isUniqueViolation, transaction } from './locks.js';
-export { createNonceStore, StoreNonceStore } from './nonce-store.js';
-export { UNFINISHED_ROTATION_STATES } from './database.js';
-export { MIGRATION_NAMES } from './migrations/index.js';
-//# sourceMappingURL=index.js.map

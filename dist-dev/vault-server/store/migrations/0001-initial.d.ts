@@ -1,3 +1,0 @@
-import type { Migration } from 'kysely';
-import type { Dialect } from '../open-store.js';
-export declare function initialMigration(dialect: Dialect): Migration;
