@@ -115,7 +115,7 @@ forEachStore('trash', (s) => {
 
   test('a deleted secret\'s rotation policy does not run; a delete during an unfinished rotation is refused unless --force', async () => {
     const v = await startTestVault(await s.openAt(await s.freshLocation()));
-    await withPolicy(v);
+    const { agent, reader } = await withPolicy(v);
     const db = v.ctx.store.db;
     const run = (await ok(v.call(v.operator, 'POST', '/v1/projects/p/secrets/db/rotation/run'), 202)).body as { id: string };
     const refused = await v.call(v.operator, 'DELETE', '/v1/projects/p/secrets/db');
@@ -139,8 +139,18 @@ forEachStore('trash', (s) => {
     assert.equal(restored.resumedPolicies, 1);
     await runSchedulerTick(v.ctx);
     assert.equal(await countRotations(), 1);
-    // --force: deleted while the rotation is unfinished (it may still complete).
+    // --force while the agent holds the claim: the rotation completes (its confirm is recorded), and
+    // the restored secret carries the credential the database now has.
+    const pending = await db.selectFrom('rotations').select('id').where('state', '=', 'pending').executeTakeFirstOrThrow();
+    const claim = (await ok(v.call(agent, 'POST', `/v1/agent/rotations/${pending.id}/claim`))).body as { fence: number; pendingPassword: string };
     await ok(v.call(v.operator, 'DELETE', '/v1/projects/p/secrets/db?force=true'));
+    assert.equal((await v.call(reader, 'GET', '/v1/projects/p/secrets/db')).status, 404);
+    await ok(v.call(agent, 'POST', `/v1/agent/rotations/${pending.id}/applied`, { fence: claim.fence }));
+    const confirmed = (await ok(v.call(agent, 'POST', `/v1/agent/rotations/${pending.id}/confirm`, { fence: claim.fence }))).body as { state: string; version: number };
+    assert.equal(confirmed.state, 'promoted');
+    await ok(v.call(v.operator, 'POST', '/v1/projects/p/secrets/db/restore'));
+    const after = (await ok(v.call(reader, 'GET', '/v1/projects/p/secrets/db'))).body as { version: number; fields: Record<string, string> };
+    assert.deepEqual([after.version, after.fields.password], [confirmed.version, claim.pendingPassword]);
     await v.close();
   });
 
