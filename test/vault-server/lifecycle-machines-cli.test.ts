@@ -3,29 +3,18 @@
 // each with --json, and refusals printed as `error SK_ERR_…` with a non-zero exit.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-lifecycle-cli-'));
-let vault: RunningProcess | undefined;
-after(async () => {
-  await vault?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+let vault: VaultProcess | undefined;
+after(async () => vault?.close());
 
 test('an operator removes a policy\'s agent with --force, renames a machine, and pauses, resumes and deletes a policy with the CLI', async () => {
-  const opKey = join(dir, 'operator.key');
-  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
-  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
+  vault = await startVaultProcess();
+  const { dir } = vault;
+  const env = { SIKKERKEY_URL: vault.url, SIKKERKEY_KEY_FILE: vault.opKey };
   const sk = async <T>(...args: string[]): Promise<T> => jsonOf<T>(await runBin('sikkerkey', [...args, '--json'], { env }));
   const refused = async (...args: string[]): Promise<string> => {
     const r = await runBin('sikkerkey', args, { env });

@@ -4,29 +4,19 @@
 // refusals that must not echo a value.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-transfer-cli-'));
-let vault: RunningProcess | undefined;
-after(async () => {
-  await vault?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+let vault: VaultProcess | undefined;
+after(async () => vault?.close());
 
 test('an operator imports a dotenv file from standard input; a machine reads the values, an older version by number, and the export holds no value', async () => {
-  const opKey = join(dir, 'operator.key');
-  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
-  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
+  vault = await startVaultProcess();
+  const { dir } = vault;
+  const env = { SIKKERKEY_URL: vault.url, SIKKERKEY_KEY_FILE: vault.opKey };
   const sk = async <T>(args: string[], input?: string): Promise<T> => jsonOf<T>(await runBin('sikkerkey', [...args, '--json'], { env, ...(input !== undefined ? { input } : {}) }));
 
   await sk(['project', 'create', 'shop']);
@@ -46,7 +36,7 @@ test('an operator imports a dotenv file from standard input; a machine reads the
   const m = jsonOf<{ publicKey: string }>(await runBin('sikkerkey-agent', ['init', '--key-file', mKey, '--json']));
   await sk(['machine', 'add', 'app1', '--public-key', m.publicKey]);
   await sk(['grant', 'add', 'app1', '--project', 'shop']);
-  const agentEnv = { SIKKERKEY_URL: url, SIKKERKEY_AGENT_KEY_FILE: mKey };
+  const agentEnv = { SIKKERKEY_URL: vault.url, SIKKERKEY_AGENT_KEY_FILE: mKey };
   const get = async (...args: string[]): Promise<string> => {
     const r = await runBin('sikkerkey-agent', ['get', 'shop', ...args], { env: agentEnv });
     assert.equal(r.code, 0, r.stderr);
@@ -78,5 +68,5 @@ test('an operator imports a dotenv file from standard input; a machine reads the
   const unclosed = await runBin('sikkerkey', ['import', '--project', 'shop', '--from-env', '-'], { env, input: 'A="cli-open-value\n' });
   assert.match(unclosed.stderr, /^error SK_ERR_USAGE: standard input: line 1: .*never closed/);
   assert.equal(unclosed.stderr.includes('cli-open-value'), false);
-  assert.equal(vault.output().includes('cli-token'), false, 'no value in the vault\'s log');
+  assert.equal(vault.proc.output().includes('cli-token'), false, 'no value in the vault\'s log');
 });
