@@ -269,6 +269,8 @@ export interface RotationPoliciesTable {
   updated_at: Ms;
   /** Since when no agent that may run this policy has been seen (migration 0002); null = one is alive. */
   no_agent_since: Ms | null;
+  /** The scheduled fire time a `rotation.overdue` was raised for (migration 0009). */
+  overdue_for: Ms | null;
   /** `alternating`: the secret's username when the policy was set; the other is `alternate_username` (0002). */
   primary_username: string | null;
   /**

@@ -4,6 +4,7 @@ import { isSikkerKeyError } from '../../../protocol/errors.js';
 import { forUpdate } from '../../store/locks.js';
 import { createRotation } from './rotations-engine.js';
 import { nextRun } from './rotations-service.js';
+import { checkOverdue } from './rotation-overdue.js';
 
 /** An agent unseen this long is not alive (agents long-poll every 30 s and are seen each time). */
 export const NO_AGENT_AFTER_MS = 3 * 60_000;
@@ -80,10 +81,11 @@ export async function checkAgentLiveness(ctx: VaultContext): Promise<{ missing: 
   return { missing };
 }
 
-/** Runs the scheduler every `intervalMs` (and liveness every 30 s) until stopped. */
+/** Runs the scheduler every `intervalMs` (liveness every 30 s, overdue policies every minute) until stopped. */
 export function startScheduler(ctx: VaultContext, intervalMs = 1000): () => void {
   let stopped = false;
   let lastLiveness = 0;
+  let lastOverdue = 0;
   let running = false;
   const timer = setInterval(() => {
     if (running || stopped) return;
@@ -95,6 +97,10 @@ export function startScheduler(ctx: VaultContext, intervalMs = 1000): () => void
         if (ctx.now() - lastLiveness >= 30_000) {
           lastLiveness = ctx.now();
           await checkAgentLiveness(ctx);
+        }
+        if (ctx.now() - lastOverdue >= 60_000) {
+          lastOverdue = ctx.now();
+          await checkOverdue(ctx);
         }
       } catch (err) {
         ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'scheduler pass failed; will retry');
