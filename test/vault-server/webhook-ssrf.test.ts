@@ -11,6 +11,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { IncomingHttpHeaders, Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { blockedReason, checkWebhookTarget, sendWebhook } from '../../vault-server/modules/webhooks/webhook-transport.js';
 import type { TargetPolicy } from '../../vault-server/modules/webhooks/webhook-transport.js';
@@ -149,7 +150,9 @@ test('blockedReason: public addresses pass; reserved, documentation, broadcast a
     // Teredo: server 65.54.227.120, client 127.0.0.1 stored inverted (0x80ff:0xfffe).
     '2001:0:4136:e378:8000:63bf:80ff:fffe',
     // …and a Teredo address whose server part is private.
-    '2001:0:a00:1:8000:63bf:f7f7:f7f7'];
+    '2001:0:a00:1:8000:63bf:f7f7:f7f7',
+    // What a resolver may hand back for a link-local name.
+    'fe80::1%eth0'];
   for (const address of blocked) assert.notEqual(blockedReason(address), undefined, address);
   assert.match(blockedReason('2001:0:4136:e378:8000:63bf:80ff:fffe') ?? '', /Teredo client form of 127\.0\.0\.1/);
 });
@@ -323,4 +326,24 @@ test('verifyWebhook: during a rotation overlap a delivery carries two signatures
   assert.equal(verifyWebhook({ secrets: [oldSecret], headers: both, body: BODY, now }).ok, true);
   assert.equal(verifyWebhook({ secrets: [newSecret], headers: both, body: BODY, now }).ok, true);
   assert.equal(verifyWebhook({ secrets: [newWebhookSecret()], headers: both, body: BODY, now }).ok, false);
+});
+
+test('docs/webhooks.md: the worked example verifies with the code, and `sikkerkey/webhooks` is the import path it names', async () => {
+  const doc = readFileSync('docs/webhooks.md', 'utf8');
+  const cell = (name: string): string => {
+    const m = new RegExp(`^\\| ${name} \\| \`(.+)\` \\|$`, 'm').exec(doc);
+    return m?.[1] ?? assert.fail(`docs/webhooks.md lacks the ${name} row`);
+  };
+  const secret = cell('secret');
+  const id = cell('`webhook-id`');
+  const timestamp = Number(cell('`webhook-timestamp`'));
+  const body = cell('body');
+  assert.equal(signatureHeader([secret], id, timestamp, body), cell('`webhook-signature`'));
+  assert.ok(doc.includes(`webhook-signature: ${cell('`webhook-signature`')}`), 'the example delivery carries the same signature');
+  // Self-reference through package.json "exports", as an application importing the package would.
+  const specifier = 'sikkerkey/webhooks';
+  const mod = (await import(specifier)) as { verifyWebhook: typeof verifyWebhook };
+  const headers = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': cell('`webhook-signature`') };
+  assert.equal(mod.verifyWebhook({ secrets: [secret], headers, body, now: timestamp }).ok, true);
+  for (const heading of ['## Verifying deliveries', '## Which targets are allowed']) assert.ok(doc.includes(`\n${heading}\n`), heading);
 });

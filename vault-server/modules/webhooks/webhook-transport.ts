@@ -157,6 +157,8 @@ export function blockedReason(address: string): string | undefined {
   const family = isIP(address);
   if (family === 4) return V4_RULES.find((r) => r.list.check(address, 'ipv4'))?.why;
   if (family !== 6) return 'not an IP address';
+  // fe80::1%eth0: an interface-scoped address is local to this host's links by definition.
+  if (address.includes('%')) return 'scoped to a local interface';
   const own = V6_RULES.find((r) => r.list.check(address, 'ipv6'));
   if (own) return own.why;
   for (const { v4, form } of embeddedV4(address)) {
