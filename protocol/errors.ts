@@ -110,6 +110,9 @@ export const ERROR_CODES = {
   SK_ERR_TLS_CERT: { status: 400, what: 'the server certificate failed verification' },
   SK_ERR_CONNECT: { status: 503, what: 'the vault could not be reached' },
   SK_ERR_RESPONSE: { status: 502, what: 'the vault answered with something the client cannot read' },
+
+  // -- webhooks ----------------------------------------------------------------------------
+  SK_ERR_WEBHOOK_TARGET_FORBIDDEN: { status: 400, what: 'a webhook URL is not https, does not resolve, or resolves to a non-public address outside --webhook-allow-cidr' },
 } as const satisfies Record<string, { status: number; what: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

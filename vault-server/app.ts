@@ -67,6 +67,8 @@ export interface AppOptions {
   allowCidrs?: readonly string[];
   /** Proxies whose X-Forwarded-For is believed (--trust-proxy CIDR…); none by default. */
   trustProxy?: readonly string[];
+  /** Private ranges webhook deliveries may go to (--webhook-allow-cidr); kept on the app as `webhookAllowCidrs`. */
+  webhookAllowCidrs?: readonly string[];
   /** Run the rotation scheduler (cron policies, agent liveness) in this process; `serve` does. */
   scheduler?: boolean;
   /** A canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
@@ -87,6 +89,13 @@ export interface AppOptions {
   limits?: Partial<ServerLimits>;
   /** Called with every route as it is registered (tests inspect the route schemas). */
   onRoute?: (route: RouteOptions) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** --webhook-allow-cidr: the private ranges webhook deliveries may go to. */
+    webhookAllowCidrs: readonly string[];
+  }
 }
 
 /** Requests slower than this are logged at `info` even when they succeed. */
@@ -158,6 +167,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   });
   app.server.maxConnections = limits.maxConnections;
   app.server.headersTimeout = limits.headersTimeoutMs;
+  // For the webhook worker's TargetPolicy (modules/webhooks/webhook-transport.ts).
+  app.decorate('webhookAllowCidrs', Object.freeze([...(opts.webhookAllowCidrs ?? [])]));
   if (opts.onRoute) { const onRoute = opts.onRoute; app.addHook('onRoute', (route) => onRoute(route)); }
   // Every route, as registered, for GET /v1/openapi.json (http/openapi.ts).
   const catalog = createRouteCatalog();

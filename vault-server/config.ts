@@ -31,6 +31,8 @@ export interface VaultConfig {
   readonly rotationLeaseSeconds: number;
   readonly allowCidr: readonly string[];
   readonly trustProxy: readonly string[];
+  /** Private ranges webhook deliveries may go to (all else must be public; modules/webhooks/webhook-transport.ts). */
+  readonly webhookAllowCidr: readonly string[];
   /** Certificate and key files (PEM); `clientCa` makes client certificates from that CA mandatory. */
   readonly tls: { readonly cert: string; readonly key: string; readonly clientCa: string | undefined } | undefined;
   /** Plain HTTP on a non-loopback address was asked for explicitly. */
@@ -76,6 +78,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'rotationLease', kind: 'duration', flag: 'rotationLease', about: 'how long an agent\'s claim holds without a heartbeat (1s–10m, default 30s)' },
   { key: 'allowCidr', kind: 'list', flag: 'allowCidr', about: 'only these source ranges may reach the vault (health checks exempt)' },
   { key: 'trustProxy', kind: 'list', flag: 'trustProxy', about: 'believe X-Forwarded-For only from these proxies' },
+  { key: 'webhookAllowCidr', kind: 'list', flag: 'webhookAllowCidr', about: 'webhook deliveries may go to these private ranges (and only there over plain http)' },
   { key: 'tls.cert', kind: 'string', flag: 'tlsCert', about: 'server certificate chain (PEM); reloaded on SIGHUP' },
   { key: 'tls.key', kind: 'string', flag: 'tlsKey', about: 'server private key (PEM); reloaded on SIGHUP' },
   { key: 'tls.clientCa', kind: 'string', flag: 'tlsClientCa', about: 'require client certificates issued by this CA (PEM)' },
@@ -107,6 +110,7 @@ export interface VaultFlags {
   rotationLease?: string;
   allowCidr?: string[];
   trustProxy?: string[];
+  webhookAllowCidr?: string[];
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -241,6 +245,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const trustProxy = get('trustProxy', list) ?? [];
   parseCidrList(allowCidr, raw.get('allowCidr')?.from ?? '--allow-cidr');
   parseCidrList(trustProxy, raw.get('trustProxy')?.from ?? '--trust-proxy');
+  const webhookAllowCidr = get('webhookAllowCidr', list) ?? [];
+  parseCidrList(webhookAllowCidr, raw.get('webhookAllowCidr')?.from ?? '--webhook-allow-cidr');
 
   const cert = get('tls.cert', str);
   const key = get('tls.key', str);
@@ -285,6 +291,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     rotationLeaseSeconds: Math.round(leaseMs / 1000),
     allowCidr: Object.freeze([...allowCidr]),
     trustProxy: Object.freeze([...trustProxy]),
+    webhookAllowCidr: Object.freeze([...webhookAllowCidr]),
     tls,
     insecureListen,
     metrics: Object.freeze({ enabled: metricsEnabled }),

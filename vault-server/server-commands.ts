@@ -67,7 +67,7 @@ export interface Running {
 }
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays'>>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays' | 'webhookAllowCidr'>>;
 
 export interface StartServerOptions {
   store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
@@ -106,6 +106,7 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
     ...(https ? { https } : {}),
     ...(settings.allowCidr.length > 0 ? { allowCidrs: settings.allowCidr } : {}),
     ...(settings.trustProxy.length > 0 ? { trustProxy: settings.trustProxy } : {}),
+    ...(settings.webhookAllowCidr ? { webhookAllowCidrs: settings.webhookAllowCidr } : {}),
     ...(settings.verifyConcurrency !== undefined ? { verifyConcurrency: settings.verifyConcurrency } : {}),
     ...(opts.canaryDisablesMachine === false ? { canaryDisablesMachine: false } : {}),
   });
