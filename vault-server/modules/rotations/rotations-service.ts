@@ -198,7 +198,7 @@ export async function resolveStuck(ctx: VaultContext, caller: Caller, projectNam
   return resolveRotation(ctx, caller, secret.id, use);
 }
 
-/** The states a job can end its kind's success in; one clears the failures before it (`clears`). */
+/** The states a job ends in when it succeeded (per kind); one clears earlier failures (`lastFailureOf`). */
 const SUCCESS_STATES = Object.values(SUCCEEDED_STATE);
 /** The states a job that failed can be in: ended, stuck, or back to pending (or claimed again) after an unproven failure. */
 const FAILURE_STATES: RotationState[] = ['failed', 'stuck', 'pending', 'claimed', 'applied'];
@@ -215,7 +215,7 @@ export async function lastFailureOf(db: Tx, secretId: string): Promise<RotationF
   const lastSuccess = new Map(successes.map((r) => [r.kind, Number(r.at ?? 0)]));
   const cleared = (kind: RotationKind, at: number): boolean =>
     (lastSuccess.get(kind) ?? 0) >= at || (lastSuccess.get('rotate') ?? 0) >= at;
-  // The newest failed jobs are enough: failures older than the newest cleared one of their kind are cleared too.
+  // The 20 newest failed jobs: a failure still uncleared behind 20 newer ones is not worth a scan.
   const rows = await db.selectFrom('rotations')
     .select(['id', 'kind', 'state', 'attempt', 'error', 'error_code', 'error_at', 'error_attempt', 'error_max_attempts', 'finished_at', 'created_at'])
     .where('secret_id', '=', secretId).where('error_code', 'is not', null).where('state', 'in', FAILURE_STATES)
