@@ -129,13 +129,44 @@ export interface RotationStepResponse {
   version?: number;
 }
 
+/**
+ * The latest failed attempt of a secret's jobs that no later success has cleared
+ * (docs/rotation-states.md#what-status-says-after-a-failure). `message` is the agent's sanitized
+ * message (never a credential). `attempt` of `maxAttempts`: for a proven failure of a rotation, the
+ * policy's consecutive failures out of the retries it allows before it is marked failing; for an
+ * unproven one, the job's own attempts before it is stuck; equal when nothing retries it.
+ *
+ * @example
+ *   { code: 'SK_ERR_PROVIDER_AUTH_FAILED', message: 'the new password was refused', at: 1767000000000,
+ *     attempt: 1, maxAttempts: 3, rotationId: '…', kind: 'rotate' }
+ */
+export interface RotationFailure {
+  code: string;
+  message: string;
+  /** When the agent (or the vault, at claim) reported it, ms since the epoch. */
+  at: number;
+  attempt: number;
+  maxAttempts: number;
+  /** The job that failed (it may not be the job `rotationId` names: a retry follows a failure). */
+  rotationId: string;
+  kind: RotationKind;
+}
+
 /** `rotation status --json` (DESIGN §11). */
 export interface RotationStatus {
   state: RotationState | 'none';
   rotationId: string | null;
   version: number | null;
   lastSuccessAt: number | null;
-  lastError: string | null;
+  /** Kept until a later rotation succeeds, through the retries that follow it; null since then. */
+  lastError: RotationFailure | null;
+  /**
+   * When the next attempt is due: the pending job's `not_before` (a time in the past: due now,
+   * waiting for an agent), else the schedule's next run while the policy is enabled; null while a
+   * job is stuck, and when nothing is scheduled.
+   */
+  nextAttemptAt: number | null;
+  /** The schedule's next run (null while paused or without a schedule). */
   nextRunAt: number | null;
   /** False while the policy is paused; `pausedReason` then says by what (`operator`, `secret_deleted`, `project_deleted`, `machine_removed`). */
   enabled: boolean;

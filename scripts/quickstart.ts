@@ -250,8 +250,8 @@ async function main(): Promise<void> {
     step(`rotation policy set on ${PROJECT}/${secret}; the agent's preflight check passed (the admin may change the user's password)`);
 
     // 7. the rotation
-    const st = await sk<{ state: string; version: number; latencyMs: number; lastError: string | null }>(['rotation', 'run', PROJECT, secret, '--wait', '--timeout', '90'], [0, 3, 4]);
-    if (st.state !== 'promoted') throw new QuickstartError(`the rotation ended ${st.state}: ${st.lastError ?? ''}`);
+    const st = await sk<{ state: string; version: number; latencyMs: number; lastError: { code: string; message: string } | null }>(['rotation', 'run', PROJECT, secret, '--wait', '--timeout', '90'], [0, 3, 4]);
+    if (st.state !== 'promoted') throw new QuickstartError(`the rotation ended ${st.state}: ${st.lastError ? `${st.lastError.code}: ${st.lastError.message}` : ''}`);
     step(`rotation promoted: ${PROJECT}/${secret} is at version ${st.version} (${st.latencyMs} ms from request to promotion; the agent applied it and proved it logs in first)`);
 
     // 8. the proof, against the database itself

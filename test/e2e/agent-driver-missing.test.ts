@@ -85,8 +85,8 @@ test(`a rotation whose driver (${MISSING}) is missing ends failed with SK_ERR_PR
   const run = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--timeout', '60', '--json']);
   const status = JSON.parse(run.stdout) as RotationStatus;
   assert.equal(status.state, 'failed', run.stdout + run.stderr);
-  assert.match(status.lastError ?? '', /SK_ERR_PROVIDER_UNAVAILABLE/);
-  assert.match(status.lastError ?? '', /\bpg\b/, 'the message names the missing driver');
+  assert.equal(status.lastError?.code, 'SK_ERR_PROVIDER_UNAVAILABLE');
+  assert.match(status.lastError.message, /\bpg\b/, 'the message names the missing driver');
   assert.deepEqual((await h.read()).fields, before, 'the live credential is untouched');
   assert.equal(agent.proc.exitCode, null, `the agent exited: ${agent.output().slice(-2000)}`);
   assert.match(agent.output(), /could not be loaded; the job fails and the agent goes on/);

@@ -28,14 +28,14 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   try { return await fn(c); } finally { await c.end(); }
 }
 
-async function status(): Promise<{ state: string; version: number | null; lastError: string | null; latencyMs: number | null }> {
+async function status(): Promise<{ state: string; version: number | null; lastError: { code: string; message: string } | null; latencyMs: number | null }> {
   return jsonOf(await h.sk(['rotation', 'status', 'db', 'app', '--json']));
 }
 
 async function waitForState(states: string[], timeoutMs = 60_000): Promise<string> {
   const s = await waitFor(status, {
     what: `the rotation to be ${states.join(' or ')}`, timeoutMs, intervalMs: 200, until: (x) => states.includes(x.state),
-    show: (x) => `${x.state} (${x.lastError ?? 'no error'})`,
+    show: (x) => `${x.state} (${x.lastError ? `${x.lastError.code}: ${x.lastError.message}` : 'no error'})`,
   });
   return s.state;
 }
@@ -121,10 +121,10 @@ test('a wrong admin password fails the rotation and leaves the live credential u
   const agent = await h.startAgent();
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
   assert.notEqual(r.code, 0);
-  const st = JSON.parse(r.stdout) as { state: string; lastError: string };
+  const st = JSON.parse(r.stdout) as { state: string; lastError: { code: string; message: string } };
   assert.equal(st.state, 'failed');
-  assert.match(st.lastError, /SK_ERR_PROVIDER_AUTH_FAILED/);
-  assert.equal(st.lastError.includes('wrong-admin-password'), false);
+  assert.equal(st.lastError.code, 'SK_ERR_PROVIDER_AUTH_FAILED');
+  assert.equal(JSON.stringify(st.lastError).includes('wrong-admin-password'), false);
   const after = await h.read();
   assert.equal(after.version, before.version);
   assert.equal(await login(ROLE, after.fields.password as string), true);

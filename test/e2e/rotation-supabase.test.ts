@@ -58,8 +58,8 @@ async function withRoot<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 async function runRotation(): Promise<{ code: number | null; state: string; lastError: string | null }> {
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
-  const st = JSON.parse(r.stdout) as { state: string; lastError: string | null };
-  return { code: r.code, state: st.state, lastError: st.lastError };
+  const st = JSON.parse(r.stdout) as { state: string; lastError: { code: string; message: string } | null };
+  return { code: r.code, state: st.state, lastError: st.lastError ? `${st.lastError.code}: ${st.lastError.message}` : null };
 }
 
 before(async () => {

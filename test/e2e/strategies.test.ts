@@ -145,9 +145,10 @@ describe('dual is refused where the engine has no native overlap', () => {
       // The dual policy stored before is not handed to the agent either: the claim is refused and the rotation fails.
       const run = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--timeout', '30', '--json']);
       assert.notEqual(run.code, 0);
-      const st = JSON.parse(run.stdout) as { state: string; lastError: string };
+      const st = JSON.parse(run.stdout) as { state: string; lastError: { code: string; message: string } };
       assert.equal(st.state, 'failed');
-      assert.match(st.lastError, /^SK_ERR_ROTATION_STRATEGY_UNSUPPORTED: MariaDB/);
+      assert.equal(st.lastError.code, 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED');
+      assert.match(st.lastError.message, /^MariaDB/);
       assert.equal(await fx.login(user, pw), true, 'still nothing changed');
     } finally {
       await agent.stop();

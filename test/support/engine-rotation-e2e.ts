@@ -22,8 +22,8 @@ export interface EngineRotationSetup {
 
 async function runRotation(h: RotationHarness): Promise<{ code: number | null; state: string; lastError: string | null }> {
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
-  const st = JSON.parse(r.stdout) as { state: string; lastError: string | null };
-  return { code: r.code, state: st.state, lastError: st.lastError };
+  const st = JSON.parse(r.stdout) as { state: string; lastError: { code: string; message: string } | null };
+  return { code: r.code, state: st.state, lastError: st.lastError ? `${st.lastError.code}: ${st.lastError.message}` : null };
 }
 
 /** Declares the tests; `setup()` is called inside them, after the file's `before` hook ran. */

@@ -35,9 +35,10 @@ forEachStore('stuck rotations', (s) => {
 
   test('neither credential works: stuck, audited and counted; no new run, no claim; resolving with use=live discards the pending', async () => {
     const { id } = await stuckRotation('a');
-    const status = (await v.call(v.operator, 'GET', '/v1/projects/p/secrets/a/rotation')).body as { state: string; lastError: string };
+    const status = (await v.call(v.operator, 'GET', '/v1/projects/p/secrets/a/rotation')).body as { state: string; lastError: { code: string; attempt: number; maxAttempts: number }; nextAttemptAt: number | null };
     assert.equal(status.state, 'stuck');
-    assert.match(status.lastError, /SK_ERR_PROVIDER_AUTH_FAILED/);
+    assert.equal(status.lastError.code, 'SK_ERR_PROVIDER_AUTH_FAILED');
+    assert.deepEqual([status.lastError.attempt, status.lastError.maxAttempts, status.nextAttemptAt], [1, 1, null], 'nothing retries a stuck job');
     const events = await v.ctx.store.db.selectFrom('audit_events').select('action').where('action', '=', 'rotation.stuck').execute();
     assert.ok(events.length >= 1);
     const stuckCount = (await v.metrics.rotations.get()).values.find((x) => x.labels['result'] === 'stuck')?.value ?? 0;

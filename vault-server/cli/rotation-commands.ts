@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
 import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
-import type { RotationState, RotationStatus } from '../../protocol/api-types.js';
+import type { RotationFailure, RotationState, RotationStatus } from '../../protocol/api-types.js';
 import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
 import { parseDuration } from '../../protocol/duration.js';
 import { durationArg, table } from './cli-format.js';
@@ -30,6 +30,19 @@ async function waitForJob(client: ReturnType<typeof clientFor>, id: string, time
     if (FINISHED.has(body.state) || Date.now() > deadline) return body;
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+const iso = (ms: number | null): string => (ms !== null ? new Date(ms).toISOString() : '-');
+
+/** `SK_ERR_…: message (attempt 1 of 3, 2026-…Z)`: a failure as `rotation status` and `run --wait` print it. */
+function describeFailure(f: RotationFailure): string {
+  return `${f.code}: ${f.message} (attempt ${f.attempt} of ${f.maxAttempts}, ${iso(f.at)})`;
+}
+
+/** When the next attempt is due, in words: a past time means due now (waiting for an agent). */
+function describeNextAttempt(at: number | null, now = Date.now()): string {
+  if (at === null) return 'none scheduled';
+  return at <= now ? `due now (since ${iso(at)}), waiting for an agent` : iso(at);
 }
 
 /** `sikkerkey rotation …` (DESIGN §11). */
@@ -88,7 +101,12 @@ export function rotationCommands(program: Command): void {
         await new Promise((r) => setTimeout(r, 200));
       }
       const promoted = status.state === SUCCEEDED_STATE.rotate;
-      out(this, status, () => `rotation ${body.id}: ${status.state}${promoted ? ` (version ${status.version}, ${status.latencyMs} ms)` : status.lastError ? ` — ${status.lastError}` : ''}`);
+      out(this, status, () => promoted
+        ? `rotation ${body.id}: ${status.state} (version ${status.version}, ${status.latencyMs} ms)`
+        : [
+          `rotation ${body.id}: ${status.state}${status.lastError ? ` — ${describeFailure(status.lastError)}` : ''}`,
+          ...(FINISHED.has(status.state) ? [`next attempt: ${describeNextAttempt(status.nextAttemptAt)}`] : []),
+        ].join('\n'));
       if (!promoted) process.exitCode = status.state === 'stuck' ? 4 : 3;
     });
 
@@ -98,7 +116,8 @@ export function rotationCommands(program: Command): void {
       `state         ${body.state}${body.rotationId ? ` (${body.rotationId})` : ''}`,
       `version       ${body.version ?? '-'}`,
       `last success  ${body.lastSuccessAt ? new Date(body.lastSuccessAt).toISOString() : 'never'}`,
-      `last error    ${body.lastError ?? '-'}`,
+      `last error    ${body.lastError ? describeFailure(body.lastError) : '-'}`,
+      `next attempt  ${describeNextAttempt(body.nextAttemptAt)}`,
       `policy        ${body.enabled ? 'enabled' : `paused (${body.pausedReason ?? 'operator'})`}`,
       `next run      ${body.nextRunAt ? new Date(body.nextRunAt).toISOString() : '-'}`,
       `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
@@ -107,9 +126,13 @@ export function rotationCommands(program: Command): void {
   });
 
   rotation.command('list').option('--json').action(async function (this: Command) {
-    const { body } = await clientFor(this).request<{ policies: Array<{ project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; pausedReason?: string | null; state: string; nextRunAt: number | null }> }>('GET', '/v1/rotations');
-    out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'NEXT RUN'], body.policies.map((p) => [
+    const { body } = await clientFor(this).request<{ policies: Array<{
+      project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; pausedReason?: string | null;
+      state: string; nextRunAt: number | null; lastAttemptFailed: boolean; lastError: RotationFailure | null;
+    }> }>('GET', '/v1/rotations');
+    out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'LAST ATTEMPT', 'NEXT RUN'], body.policies.map((p) => [
       `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? (p.agentLabel !== null ? `label:${p.agentLabel}` : '(none)'), p.enabled ? 'yes' : `paused (${p.pausedReason ?? 'operator'})`, p.state,
+      p.lastAttemptFailed ? `FAILED (${p.lastError?.code ?? '?'})` : '-',
       p.nextRunAt ? new Date(p.nextRunAt).toISOString() : '-',
     ])));
   });

@@ -306,6 +306,14 @@ export interface RotationsTable {
   maybe_applied: Flag;
   error: string | null;
   error_code: string | null;
+  /**
+   * The failure `error` describes (migration 0008): when it was reported, which attempt it was and
+   * the retry budget then in force (`rotation status` → `lastError`). Null before that migration,
+   * on rows that never failed, and once a retried job succeeds.
+   */
+  error_at: Ms | null;
+  error_attempt: number | null;
+  error_max_attempts: number | null;
   created_at: Ms;
   claimed_at: Ms | null;
   applied_at: Ms | null;

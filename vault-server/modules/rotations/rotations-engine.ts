@@ -15,7 +15,7 @@ import { forShare, forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { decodeSecretPlaintext, decryptVersion, demoteLive, insertVersion, lockSecret } from '../secrets/secrets-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
 import { generatePassword, parsePasswordPolicy } from './password-generator.js';
-import { assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
+import { MAX_UNPROVEN_ATTEMPTS, assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
 
 /**
  * The vault's half of the rotation state machine (DESIGN §6; every state, for operators, in
@@ -306,12 +306,18 @@ async function refuseClaim(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: 
   const code = opts.code;
   const target = `secret:${secret.project.name}/${secret.name}`;
   const state = row.maybe_applied === 1 ? 'stuck' as const : 'failed' as const;
+  // The refused claim was this job's next attempt; not retried (the same refusal would follow)
+  // unless it is a proven failure of a rotate job, which counts against the policy's budget.
+  const attempt = row.attempt + 1;
   if (state === 'failed') {
     if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
-    await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, claimed_by: null, error: why, error_code: code }).where('id', '=', row.id).execute();
-    if (opts.provenFailure && row.policy_id && row.kind === 'rotate') await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
+    await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, claimed_by: null, error: why, error_code: code, ...failureColumns(now, { attempt, maxAttempts: attempt }) }).where('id', '=', row.id).execute();
+    if (opts.provenFailure && row.policy_id && row.kind === 'rotate') {
+      const budget = await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
+      await trx.updateTable('rotations').set(failureColumns(now, budget)).where('id', '=', row.id).execute();
+    }
   } else {
-    await trx.updateTable('rotations').set({ state, lease_until: null, error: why, error_code: code }).where('id', '=', row.id).execute();
+    await trx.updateTable('rotations').set({ state, lease_until: null, error: why, error_code: code, ...failureColumns(now, { attempt, maxAttempts: attempt }) }).where('id', '=', row.id).execute();
   }
   await audit({
     action: state === 'failed' ? 'rotation.failed' : 'rotation.stuck', projectId: secret.project.id, target, outcome: 'failure',
@@ -381,7 +387,7 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       await trx.updateTable('secrets').set({ current_version: pending.version }).where('id', '=', secret.id).execute();
       version = pending.version;
     }
-    await trx.updateTable('rotations').set({ state: succeeded, finished_at: now, lease_until: null, error: null, error_code: null }).where('id', '=', id).execute();
+    await trx.updateTable('rotations').set({ state: succeeded, finished_at: now, lease_until: null, error: null, error_code: null, ...failureColumns(null) }).where('id', '=', id).execute();
     if (row.policy_id && row.kind === 'rotate') {
       const policy = await policyOf(trx, row);
       if (policy.strategy === 'dual') {
@@ -430,13 +436,22 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     let notBefore: number | null = null;
     if (state === 'failed') {
       if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
-      await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
-      if (row.policy_id && row.kind === 'rotate') await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
+      // A proven failure ends this job; the policy's budget of consecutive failures decides whether
+      // another job retries it. Any other job that fails here is not retried.
+      await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
+      if (row.policy_id && row.kind === 'rotate') {
+        const budget = await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
+        await trx.updateTable('rotations').set(failureColumns(now, budget)).where('id', '=', id).execute();
+      }
     } else if (state === 'stuck') {
-      await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code }).where('id', '=', id).execute();
+      // No agent retries a stuck job: its budget ends with this attempt.
+      await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
     } else {
       notBefore = now + retryDelayMs(row.attempt);
-      await trx.updateTable('rotations').set({ state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: notBefore }).where('id', '=', id).execute();
+      await trx.updateTable('rotations').set({
+        state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: notBefore,
+        ...failureColumns(now, { attempt: row.attempt, maxAttempts: MAX_UNPROVEN_ATTEMPTS }),
+      }).where('id', '=', id).execute();
     }
     await audit({
       action: state === 'failed' ? 'rotation.failed' : state === 'stuck' ? 'rotation.stuck' : 'rotation.retry',
@@ -484,7 +499,11 @@ export async function resolveRotation(ctx: VaultContext, caller: Caller, secretI
       await trx.updateTable('rotations').set({ state: 'promoted', finished_at: now, lease_until: null }).where('id', '=', open.id).execute();
     } else {
       if (open.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', open.pending_version_id).execute();
-      await trx.updateTable('rotations').set({ state: 'failed', finished_at: now, lease_until: null, error: open.error ?? 'resolved by an operator: live kept', error_code: open.error_code ?? 'SK_ERR_ROTATION_STATE' }).where('id', '=', open.id).execute();
+      const attempt = open.error_attempt ?? open.attempt;
+      await trx.updateTable('rotations').set({
+        state: 'failed', finished_at: now, lease_until: null, error: open.error ?? 'resolved by an operator: live kept', error_code: open.error_code ?? 'SK_ERR_ROTATION_STATE',
+        ...failureColumns(open.error_at ?? now, { attempt, maxAttempts: attempt }),
+      }).where('id', '=', open.id).execute();
     }
     await audit({ action: 'rotation.resolved', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: open.id, use, from: open.state } }, caller);
     afterCommit(trx, () => rotationEvents.emit('finished', open.id, finished(secret)));
@@ -556,16 +575,32 @@ type AuditFn = Parameters<Parameters<typeof writeTx>[1]>[1];
  * exponential backoff and jitter; at the limit, mark the policy failing once (`policy.failing`)
  * and leave the next attempt to the schedule (or an operator's `rotation run`).
  */
-async function afterFailure(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: PolicyRow, target: string, projectId: string, now: number): Promise<void> {
+async function afterFailure(ctx: VaultContext, trx: Tx, audit: AuditFn, policy: PolicyRow, target: string, projectId: string, now: number): Promise<FailureBudget> {
   const failures = policy.consecutive_failures + 1;
+  const budget = { attempt: failures, maxAttempts: MAX_CONSECUTIVE_FAILURES };
   await trx.updateTable('rotation_policies').set({ consecutive_failures: failures, updated_at: now }).where('id', '=', policy.id).execute();
   if (failures >= MAX_CONSECUTIVE_FAILURES) {
     await markFailing(ctx, trx, audit, policy, target, projectId, now, { consecutiveFailures: failures });
-    return;
+    return budget;
   }
   if (policy.enabled === 1) {
     await createRotation(ctx, trx, { policy, trigger: 'retry', notBefore: now + retryDelayMs(failures) }, audit);
   }
+  return budget;
+}
+
+/**
+ * Which attempt a failure was and the retry budget then in force (`rotation status` → `lastError`):
+ * for a proven failure of a rotate job the policy's consecutive failures out of
+ * `MAX_CONSECUTIVE_FAILURES`; for an unproven one the job's own attempts out of
+ * `MAX_UNPROVEN_ATTEMPTS`; `attempt === maxAttempts` when nothing retries it.
+ */
+interface FailureBudget { attempt: number; maxAttempts: number }
+
+/** The `error_at` / `error_attempt` / `error_max_attempts` columns of a failure (or cleared, `at` null). */
+function failureColumns(at: number | null, budget?: FailureBudget): { error_at: number | null; error_attempt: number | null; error_max_attempts: number | null } {
+  if (at === null || budget === undefined) return { error_at: null, error_attempt: null, error_max_attempts: null };
+  return { error_at: at, error_attempt: budget.attempt, error_max_attempts: budget.maxAttempts };
 }
 
 /**
@@ -623,6 +658,8 @@ export async function preflightResult(ctx: VaultContext, machine: Caller, id: st
     await trx.updateTable('rotations').set({
       state, finished_at: now, lease_until: null, error: ok ? null : message,
       error_code: ok ? null : onlyStrategy ? 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED' : 'SK_ERR_PROVIDER_PRIVILEGE',
+      // a preflight is not retried: the next `rotation set` creates another
+      ...failureColumns(ok ? null : now, { attempt: row.attempt, maxAttempts: row.attempt }),
     }).where('id', '=', id).execute();
     await audit({
       action: ok ? 'rotation.preflight_passed' : 'rotation.preflight_failed', projectId: secret.project.id,

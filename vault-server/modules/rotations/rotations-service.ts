@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, STRATEGIES, SUCCEEDED_STATE } from '../../../protocol/api-types.js';
-import type { Engine, Flavour, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
+import type { Engine, Flavour, RotationFailure, RotationKind, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
 import { isEngine } from '../../../protocol/engines.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import type { Caller } from '../../http/authenticate.js';
@@ -198,6 +198,51 @@ export async function resolveStuck(ctx: VaultContext, caller: Caller, projectNam
   return resolveRotation(ctx, caller, secret.id, use);
 }
 
+/** The states a job ends in when it succeeded (per kind); one clears earlier failures (`lastFailureOf`). */
+const SUCCESS_STATES = Object.values(SUCCEEDED_STATE);
+/** The states a job that failed can be in: ended, stuck, or back to pending (or claimed again) after an unproven failure. */
+const FAILURE_STATES: RotationState[] = ['failed', 'stuck', 'pending', 'claimed', 'applied'];
+
+/**
+ * The latest failure of a secret's jobs that no later success cleared (`RotationStatus.lastError`).
+ * A failure is cleared by a later success of its own kind, or by a later promoted rotation (which
+ * proves everything a preflight or a retire job checks): a preflight that passes after a rotation
+ * failed leaves that failure shown, since it does not prove the new password logs in.
+ */
+export async function lastFailureOf(db: Tx, secretId: string): Promise<RotationFailure | null> {
+  const successes = await db.selectFrom('rotations').select(['kind', (eb) => eb.fn.max('finished_at').as('at')])
+    .where('secret_id', '=', secretId).where('state', 'in', SUCCESS_STATES).groupBy('kind').execute();
+  const lastSuccess = new Map(successes.map((r) => [r.kind, Number(r.at ?? 0)]));
+  const cleared = (kind: RotationKind, at: number): boolean =>
+    (lastSuccess.get(kind) ?? 0) >= at || (lastSuccess.get('rotate') ?? 0) >= at;
+  // The 20 newest failed jobs: a failure still uncleared behind 20 newer ones is not worth a scan.
+  const rows = await db.selectFrom('rotations')
+    .select(['id', 'kind', 'state', 'attempt', 'error', 'error_code', 'error_at', 'error_attempt', 'error_max_attempts', 'finished_at', 'created_at'])
+    .where('secret_id', '=', secretId).where('error_code', 'is not', null).where('state', 'in', FAILURE_STATES)
+    .orderBy('created_at', 'desc').limit(20).execute();
+  const failures = rows.map((r): RotationFailure => {
+    const attempt = r.error_attempt ?? Math.max(1, r.attempt);
+    return {
+      code: r.error_code ?? 'SK_ERR_PROVIDER_FAILED', message: r.error ?? '', at: r.error_at ?? r.finished_at ?? r.created_at,
+      attempt, maxAttempts: r.error_max_attempts ?? attempt, rotationId: r.id, kind: r.kind,
+    };
+  }).filter((f) => !cleared(f.kind, f.at)).sort((a, b) => b.at - a.at);
+  return failures[0] ?? null;
+}
+
+/**
+ * When the secret's next attempt is due (`RotationStatus.nextAttemptAt`): a pending rotate or
+ * retire job's `not_before` (or, due already, when it was created); nothing while a job is stuck
+ * (no agent retries it and the schedule skips the secret); else the schedule, while enabled.
+ */
+async function nextAttemptOf(db: Tx, secretId: string, policy: { enabled: number; next_run_at: number | null }): Promise<number | null> {
+  const open = await db.selectFrom('rotations').select(['kind', 'state', 'not_before', 'created_at'])
+    .where('secret_id', '=', secretId).where('state', 'in', [...UNFINISHED_ROTATION_STATES]).executeTakeFirst();
+  if (open?.state === 'stuck') return null;
+  if (open?.state === 'pending' && open.kind !== 'preflight') return open.not_before ?? open.created_at;
+  return policy.enabled === 1 ? policy.next_run_at : null;
+}
+
 export async function rotationStatus(ctx: VaultContext, projectName: string, secretName: string, rotationId?: string): Promise<RotationStatus> {
   const db = ctx.store.db;
   const { secret, policy } = await policyFor(db, projectName, secretName);
@@ -217,7 +262,8 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
     rotationId: latest?.id ?? null,
     version,
     lastSuccessAt: lastSuccess?.finished_at ?? null,
-    lastError: latest?.error ? `${latest.error_code ?? ''}: ${latest.error}` : null,
+    lastError: await lastFailureOf(db, secret.id),
+    nextAttemptAt: await nextAttemptOf(db, secret.id, policy),
     nextRunAt: policy.enabled ? policy.next_run_at : null,
     enabled: policy.enabled === 1,
     pausedReason: pausedReasonOf(policy),
@@ -226,7 +272,16 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
   };
 }
 
-export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView & { state: string }>> {
+/** A row of `rotation list`: the policy, its latest job's state, and whether its last attempt failed. */
+export interface PolicyListView extends PolicyView {
+  state: string;
+  /** The secret's `lastError` (as `rotation status`) is set: its last attempt failed and no rotation succeeded since. */
+  lastAttemptFailed: boolean;
+  lastError: RotationFailure | null;
+  nextAttemptAt: number | null;
+}
+
+export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]> {
   const db = ctx.store.db;
   const rows = await db.selectFrom('rotation_policies')
     .innerJoin('secrets', 'secrets.id', 'rotation_policies.secret_id')
@@ -239,13 +294,16 @@ export async function listPolicies(ctx: VaultContext): Promise<Array<PolicyView 
       'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt', 'rotation_policies.flavour as flavour',
       'rotation_policies.server_version as serverVersion', 'rotation_policies.paused_reason as paused_reason'])
     .orderBy('projects.name').orderBy('secrets.name').execute();
-  const out: Array<PolicyView & { state: string }> = [];
+  const out: PolicyListView[] = [];
   for (const r of rows) {
     const latest = await db.selectFrom('rotations').select('state').where('secret_id', '=', r.secretId).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+    const lastError = await lastFailureOf(db, r.secretId);
     out.push({
       project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
       adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, pausedReason: pausedReasonOf(r), failing: r.failing === 1,
       nextRunAt: r.nextRunAt, flavour: r.flavour, serverVersion: r.serverVersion, state: latest?.state ?? 'none',
+      lastAttemptFailed: lastError !== null, lastError,
+      nextAttemptAt: await nextAttemptOf(db, r.secretId, { enabled: r.enabled, next_run_at: r.nextRunAt }),
     });
   }
   return out;

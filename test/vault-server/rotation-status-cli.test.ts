@@ -1,0 +1,72 @@
+// Status tells the truth, from the command line (issue 22): against a real vault process on
+// SQLite, `rotation run --wait` whose new password is refused at verification prints the failure
+// and when the next attempt is due and exits 3; `rotation status` and `rotation list` go on showing
+// the failure while the retry waits. The agent's half is signed calls from this process.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VaultClient } from '../../protocol/client.js';
+import type { RotationStatus } from '../../protocol/api-types.js';
+import { jsonOf, runBin, startBin } from '../support/processes.js';
+import type { RunningProcess } from '../support/processes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sk-status-cli-'));
+let vault: RunningProcess | undefined;
+after(async () => {
+  await vault?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const REFUSED = 'the new password was refused at verification';
+
+test('after `rotation run --wait` fails, it prints the code, message and next attempt; `rotation status` and `rotation list` keep showing the failure', async () => {
+  const opKey = join(dir, 'operator.key');
+  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
+  const dataDir = join(dir, 'data');
+  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
+  const rootKeyFile = join(dir, 'root.key');
+  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
+  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0']);
+  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
+  const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
+  const sk = async <T>(...args: string[]): Promise<T> => jsonOf<T>(await runBin('sikkerkey', [...args, '--json'], { env }));
+
+  const agentKey = join(dir, 'agent.key');
+  const agentPub = jsonOf<{ publicKey: string }>(await runBin('sikkerkey-agent', ['init', '--key-file', agentKey, '--json'])).publicKey;
+  const conn = { host: 'db.internal', port: '5432', username: 'app', password: 'cli-status-live-password', database: 'app' };
+  await sk('project', 'create', 'shop');
+  await sk('secret', 'set', 'shop', 'admin', '--fields-json', JSON.stringify({ ...conn, username: 'admin', password: 'cli-status-admin-password' }));
+  await sk('secret', 'set', 'shop', 'db', '--fields-json', JSON.stringify(conn));
+  await sk('machine', 'add', 'agent1', '--public-key', agentPub);
+  await sk('grant', 'add', 'agent1', '--project', 'shop', '--secret', 'admin');
+  await sk('rotation', 'set', 'shop', 'db', '--provider', 'postgres', '--agent', 'agent1', '--admin-secret', 'admin', '--schedule', '0 3 * * *');
+
+  const run = runBin('sikkerkey', ['rotation', 'run', 'shop', 'db', '--wait', '--timeout', '60'], { env });
+  // The agent: finds the rotation, applies it, and the new password is refused at verification.
+  const agent = new VaultClient({ url, keyFile: agentKey });
+  let job: { id: string } | undefined;
+  for (let i = 0; i < 300 && !job; i += 1) {
+    const res = await agent.request<{ jobs: Array<{ id: string; kind: string }> } | undefined>('GET', '/v1/agent/rotations');
+    job = res.status === 200 ? res.body?.jobs.find((j) => j.kind === 'rotate') : undefined;
+    if (!job) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(job, 'the agent is offered the rotation');
+  const claim = (await agent.request<{ fence: number }>('POST', `/v1/agent/rotations/${job.id}/claim`)).body;
+  await agent.request('POST', `/v1/agent/rotations/${job.id}/applied`, { fence: claim.fence });
+  await agent.request('POST', `/v1/agent/rotations/${job.id}/fail`, { fence: claim.fence, code: 'SK_ERR_PROVIDER_AUTH_FAILED', message: REFUSED, liveVerified: true });
+
+  const r = await run;
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`^rotation ${job.id}: failed — SK_ERR_PROVIDER_AUTH_FAILED: ${REFUSED} \\(attempt 1 of 3, \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\)$`, 'm'));
+  assert.match(r.stdout, /^next attempt: (\d{4}-\d\d-\d\dT[\d:.]+Z|due now \(since .*\), waiting for an agent)$/m);
+
+  const st = await sk<RotationStatus>('rotation', 'status', 'shop', 'db');
+  assert.deepEqual([st.state, st.lastError?.code, st.lastError?.message, st.lastError?.rotationId], ['pending', 'SK_ERR_PROVIDER_AUTH_FAILED', REFUSED, job.id]);
+  assert.ok(st.nextAttemptAt !== null);
+  const human = (await runBin('sikkerkey', ['rotation', 'status', 'shop', 'db'], { env })).stdout;
+  assert.match(human, new RegExp(`^last error    SK_ERR_PROVIDER_AUTH_FAILED: ${REFUSED} \\(attempt 1 of 3, `, 'm'));
+  assert.match(human, /^next attempt {2}\S/m);
+  assert.match((await runBin('sikkerkey', ['rotation', 'list'], { env })).stdout, /^shop\/db .*FAILED \(SK_ERR_PROVIDER_AUTH_FAILED\)/m);
+});
