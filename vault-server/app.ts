@@ -45,6 +45,9 @@ import { warnUnsupportedPatterns } from './modules/enrollment/enrollment-tokens.
 import { createMachineConstraintCheck } from './modules/machines/machine-constraints.js';
 import { openGeoIp } from './modules/machines/machine-geoip.js';
 import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks-routes.js';
+import { plainSender, startWebhookWorker } from './modules/webhooks/webhooks-worker.js';
+import type { Sender } from './modules/webhooks/webhooks-worker.js';
 
 export interface AppOptions {
   store: Store;
@@ -85,6 +88,12 @@ export interface AppOptions {
   trashSweeper?: boolean | { everyMs: number };
   /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
   limits?: Partial<ServerLimits>;
+  /**
+   * Sends webhook deliveries (default plainSender: no SSRF checks, until the SSRF-safe transport
+   * is wired here), and checks a target at `webhook add` (default: an http(s) URL).
+   */
+  webhookSender?: Sender;
+  webhookCheckTarget?: (url: string) => Promise<void>;
   /** Called with every route as it is registered (tests inspect the route schemas). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -228,6 +237,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
   transferRoutes(app, ctx);
+  const webhookSender = opts.webhookSender ?? plainSender;
+  webhooksRoutes(app, ctx, { sender: webhookSender, ...(opts.webhookCheckTarget ? { checkTarget: opts.webhookCheckTarget } : {}) });
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
@@ -238,6 +249,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   if (opts.scheduler) {
     const stop = startScheduler(ctx);
     app.addHook('onClose', async () => stop());
+    // Webhook deliveries: every second and on every enqueue, in the processes that run the scheduler.
+    const stopWebhooks = startWebhookWorker(ctx, { sender: webhookSender });
+    app.addHook('onClose', async () => stopWebhooks());
   }
   // SQLite: WAL checkpoints from a worker thread, never inside a request's COMMIT.
   const stopCheckpoints = opts.store.startBackgroundCheckpoints?.({ onError: (message) => opts.log.warn(message) });

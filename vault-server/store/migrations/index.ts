@@ -15,6 +15,7 @@ import { auditMacMigration } from './0004-audit-mac.js';
 import { changeCounterMigration } from './0005-change-counter.js';
 import { operatorKeysMigration } from './0006-operator-keys.js';
 import { lifecycleMigration } from './0007-lifecycle.js';
+import { webhooksMigration } from './0008-webhooks.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -25,6 +26,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0005-change-counter', changeCounterMigration],
   ['0006-operator-keys', operatorKeysMigration],
   ['0007-lifecycle', lifecycleMigration],
+  ['0008-webhooks', webhooksMigration],
 ];
 
 /** Every migration name, in order. */
