@@ -8,6 +8,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { Migrator } from 'kysely';
+import { CodeMigrationProvider } from '../../vault-server/store/migrations/index.js';
 import { forEachStore } from '../support/stores.js';
 import { startTestVault } from '../support/vault-app.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
@@ -302,6 +304,35 @@ forEachStore('webhooks', (s) => {
       await rx.stop();
       await v.close();
     }
+  });
+
+  test('two workers ticking at once send each delivery once (leases; SKIP LOCKED on PostgreSQL)', async () => {
+    clock = Date.now();
+    const v = await open();
+    const rx = await receiver();
+    try {
+      await addHook(v, rx.url, ['project.unlocked']);
+      await ok(v.call(v.operator, 'POST', '/v1/projects', { name: 'p' }), 201);
+      for (let i = 0; i < 10; i++) await ok(v.call(v.operator, 'POST', '/v1/projects/p/unlock', { reason: `r${i}` }));
+      const results = await Promise.all(['a', 'b', 'c'].map((holder) => deliverDueWebhooks(v.ctx, { sender: plainSender, holder })));
+      assert.equal(results.reduce((n, r) => n + r.delivered, 0), 10);
+      const ids = rx.got.map((g) => String(g.headers['webhook-id']));
+      assert.equal(ids.length, 10);
+      assert.equal(new Set(ids).size, 10, 'no delivery sent twice');
+    } finally {
+      await rx.stop();
+      await v.close();
+    }
+  });
+
+  test('migration 0008 goes down and up again', async () => {
+    const raw = await s.openAt(await s.freshLocation());
+    const migrator = new Migrator({ db: raw.db, provider: new CodeMigrationProvider(raw.dialect) });
+    assert.equal((await migrator.migrateTo('0007-lifecycle')).error, undefined);
+    assert.equal((await raw.db.introspection.getTables()).some((t) => t.name === 'alert_rules'), false);
+    assert.equal((await migrator.migrateToLatest()).error, undefined);
+    const columns = (await raw.db.introspection.getTables()).find((t) => t.name === 'webhook_deliveries')?.columns.map((c) => c.name) ?? [];
+    assert.ok(columns.includes('lease_until') && columns.includes('give_up_at'));
   });
 
   test('viewers list, admins change; the change is audited', async () => {
