@@ -248,8 +248,9 @@ export async function testAlertRule(ctx: VaultContext, deps: WebhookDeps, caller
       data: { ruleId: rule.id, events: parseList(rule.events), minSeverity: rule.min_severity, actor: { kind: caller.kind, id: caller.id }, message: 'a test event sent by `sikkerkey alert test`' },
     });
     await trx.insertInto('webhook_deliveries').values({
+      // No next_attempt_at: sent by this request below, not by the background worker (unless it fails).
       id: deliveryId, webhook_id: rule.webhook_id, event_id: deliveryId, event_type: TEST_EVENT_TYPE, payload: body, state: 'pending',
-      attempts: 0, next_attempt_at: now, created_at: now, give_up_at: now + GIVE_UP_AFTER_MS,
+      attempts: 0, next_attempt_at: null, created_at: now, give_up_at: now + GIVE_UP_AFTER_MS,
     }).execute();
     await audit({ action: 'alert.test', target: `alert:${id}`, outcome: 'success', details: { ruleId: id, webhookId: rule.webhook_id, deliveryId } }, caller);
   });

@@ -145,15 +145,16 @@ export async function deliverDueWebhooks(ctx: VaultContext, opts: DeliverOptions
 async function claimDue(ctx: VaultContext, holder: string, opts: DeliverOptions): Promise<Claimed[]> {
   const now = ctx.now();
   // A plain read first: an idle vault (the usual case) never opens a write transaction per tick.
-  let probe = ctx.store.db.selectFrom('webhook_deliveries').select('id').where('state', '=', 'pending').where('next_attempt_at', '<=', now).limit(1);
-  if (opts.only) probe = probe.where('id', '=', opts.only);
-  if (!(await probe.executeTakeFirst())) return [];
+  // `only` (alert test) takes its delivery whatever its next_attempt_at: it is inserted with none,
+  // so the background worker leaves it alone until a failed attempt schedules a retry.
+  const probe = ctx.store.db.selectFrom('webhook_deliveries').select('id').where('state', '=', 'pending').limit(1);
+  if (!(await (opts.only ? probe.where('id', '=', opts.only) : probe.where('next_attempt_at', '<=', now)).executeTakeFirst())) return [];
   const rows = await writeTx(ctx, async (trx) => {
-    let q = trx.selectFrom('webhook_deliveries').select(['id'])
-      .where('state', '=', 'pending').where('next_attempt_at', '<=', now)
+    const q = trx.selectFrom('webhook_deliveries').select(['id'])
+      .where('state', '=', 'pending')
+      .where((eb) => (opts.only ? eb('id', '=', opts.only) : eb('next_attempt_at', '<=', now)))
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
       .orderBy('next_attempt_at').limit(opts.batch ?? 50);
-    if (opts.only) q = q.where('id', '=', opts.only);
     const due = await forUpdate(ctx.store.dialect, q, { skipLocked: true }).execute();
     if (due.length === 0) return [];
     const ids = due.map((r) => r.id);
