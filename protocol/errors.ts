@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   SK_ERR_CONFLICT: { status: 409, what: 'the resource already exists or changed meanwhile' },
   SK_ERR_IN_USE: { status: 409, what: 'the resource is named by something that needs it (a rotation policy, its agent or admin secret); --force to proceed where offered' },
   SK_ERR_PROJECT_LOCKED: { status: 423, what: 'the project is locked (a canary tripped); an operator must unlock it' },
+  SK_ERR_WEBHOOK_EVENT_UNKNOWN: { status: 400, what: 'an event name is not in the webhook event catalog (docs/webhooks.md, "Events")' },
+  SK_ERR_WEBHOOK_URL_INVALID: { status: 400, what: 'a webhook URL is not an absolute http:// or https:// URL' },
   SK_ERR_UNAVAILABLE: { status: 503, what: 'the vault is shutting down or not ready' },
   SK_ERR_INTERNAL: { status: 500, what: 'an unexpected server error (a bug: report it)' },
 

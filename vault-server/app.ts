@@ -45,6 +45,10 @@ import { warnUnsupportedPatterns } from './modules/enrollment/enrollment-tokens.
 import { createMachineConstraintCheck } from './modules/machines/machine-constraints.js';
 import { openGeoIp } from './modules/machines/machine-geoip.js';
 import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
+import { webhooksRoutes } from './modules/webhooks/webhooks-routes.js';
+import { startWebhookWorker } from './modules/webhooks/webhooks-worker.js';
+import { checkWebhookTarget, sendWebhook } from './modules/webhooks/webhook-transport.js';
+import type { Sender } from './modules/webhooks/webhooks-worker.js';
 
 export interface AppOptions {
   store: Store;
@@ -87,6 +91,12 @@ export interface AppOptions {
   trashSweeper?: boolean | { everyMs: number };
   /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
   limits?: Partial<ServerLimits>;
+  /**
+   * Sends webhook deliveries and checks a target at `webhook add`. Default: the SSRF-safe
+   * transport (modules/webhooks/webhook-transport.ts) with `webhookAllowCidrs`.
+   */
+  webhookSender?: Sender;
+  webhookCheckTarget?: (url: string) => Promise<void>;
   /** Called with every route as it is registered (tests inspect the route schemas). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -239,6 +249,10 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
   transferRoutes(app, ctx);
+  const targetPolicy = { allowCidrs: app.webhookAllowCidrs };
+  const webhookSender = opts.webhookSender ?? ((url, req) => sendWebhook(url, req, targetPolicy));
+  const checkTarget = opts.webhookCheckTarget ?? (async (url: string) => { await checkWebhookTarget(url, targetPolicy); });
+  webhooksRoutes(app, ctx, { sender: webhookSender, checkTarget });
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
@@ -249,6 +263,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   if (opts.scheduler) {
     const stop = startScheduler(ctx);
     app.addHook('onClose', async () => stop());
+    // Webhook deliveries: every second and on every enqueue, in the processes that run the scheduler.
+    const stopWebhooks = startWebhookWorker(ctx, { sender: webhookSender });
+    app.addHook('onClose', async () => stopWebhooks());
   }
   // SQLite: WAL checkpoints from a worker thread, never inside a request's COMMIT.
   const stopCheckpoints = opts.store.startBackgroundCheckpoints?.({ onError: (message) => opts.log.warn(message) });

@@ -9,6 +9,7 @@ import { appendAuditInBatch } from './modules/audit/audit-store.js';
 import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
 import type { Caller } from './http/authenticate.js';
 import type { VaultMetrics } from './metrics.js';
+import { enqueueForAuditEvent, webhookWake } from './modules/webhooks/webhooks-enqueue.js';
 
 /** What every service needs; built once by the composition root. */
 export interface VaultContext {
@@ -59,13 +60,15 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
         for (const hook of hooks) hook();
       });
       const audit = async (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller): Promise<void> => {
-        await appendAuditInBatch(trx, scope, {
+        const stored = await appendAuditInBatch(trx, scope, {
           actorKind: caller?.kind ?? e.actorKind ?? 'system',
           actorId: caller?.id ?? e.actorId ?? null,
           sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
           ...e,
         }, ctx.now(), ctx.auditKeys);
         scope.afterCommit(() => ctx.metrics.auditEvents.inc({ action: e.action }));
+        // Webhook deliveries commit with the event they announce (a Map lookup for non-events).
+        if (await enqueueForAuditEvent(trx, stored) > 0) scope.afterCommit(() => webhookWake.emit('enqueued'));
       };
       return fn(trx, audit);
     });

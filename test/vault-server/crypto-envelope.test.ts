@@ -112,5 +112,5 @@ test('AAD refuses numbers that have no single decimal form', () => {
 });
 
 test('the purposes are the five documented labels', () => {
-  assert.deepEqual(Object.values(AAD_PURPOSE).sort(), ['sk/audit-key/v1', 'sk/data-key/v1', 'sk/project-key/v1', 'sk/root-check/v1', 'sk/secret-value/v1']);
+  assert.deepEqual(Object.values(AAD_PURPOSE).sort(), ['sk/audit-key/v1', 'sk/data-key/v1', 'sk/project-key/v1', 'sk/root-check/v1', 'sk/secret-value/v1', 'sk/webhook-secret/v1']);
 });

@@ -10,6 +10,7 @@ import { canaryCommands } from './canary-commands.js';
 import { operatorCommands } from './operator-commands.js';
 import { trashCommands } from './trash-commands.js';
 import { transferCommands } from './transfer-commands.js';
+import { webhookCommands } from './webhook-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -196,5 +197,6 @@ canaryCommands(program);
 operatorCommands(program);
 trashCommands(program);
 transferCommands(program);
+webhookCommands(program);
 
 await runCli(program);

@@ -25,6 +25,8 @@ export const AAD_PURPOSE = {
   rootCheck: 'sk/root-check/v1',
   /** An audit key (HMAC key or Ed25519 signing key) wrapped under the root key: (kind, key version). */
   auditKey: 'sk/audit-key/v1',
+  /** A webhook's HMAC signing secret sealed under the root key: (webhook id, secret version). */
+  webhookSecret: 'sk/webhook-secret/v1',
 } as const;
 
 export type AadPurpose = (typeof AAD_PURPOSE)[keyof typeof AAD_PURPOSE];

@@ -162,6 +162,19 @@ export class Keyring {
     return open(this.#rootKey, wrapped, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
   }
 
+  /**
+   * Seals a webhook's signing secret under the root key, bound to the webhook and the secret's
+   * version (bumped by each `rotate-secret`), so a box cannot be moved to another webhook or an
+   * older secret put back in place of the current one.
+   */
+  sealWebhookSecret(webhookId: string, secretVersion: number, secret: string): Buffer {
+    return seal(this.#rootKey, Buffer.from(secret, 'utf8'), encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion));
+  }
+
+  openWebhookSecret(webhookId: string, secretVersion: number, sealed: Buffer): string {
+    return open(this.#rootKey, sealed, encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion)).toString('utf8');
+  }
+
   toJSON(): string {
     return '[Keyring]';
   }

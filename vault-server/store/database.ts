@@ -367,6 +367,27 @@ export interface WebhooksTable {
   allow_private: Flag;
   created_at: Ms;
   created_by: string | null;
+  /** The secret before the last `rotate-secret`, sealed; signed with too until `previous_expires_at` (0008). */
+  secret_previous_sealed: Buffer | null;
+  previous_expires_at: Ms | null;
+  /** Bumped by each rotate-secret: part of the seal's AAD, so an old box cannot be put back. */
+  secret_version: Generated<number>;
+  /** The first failed attempt since the last successful delivery (0008). */
+  failures_since: Ms | null;
+  /** Set once the failures have lasted an hour (one `webhook.failing` event); cleared by a success. */
+  failing_since: Ms | null;
+}
+
+/** "Send these events (of this project, at least this severity) to that webhook" (0008). */
+export interface AlertRulesTable {
+  id: string;
+  webhook_id: string;
+  /** JSON array of event types. */
+  events: Json;
+  project_id: string | null;
+  min_severity: 'info' | 'warning' | 'critical';
+  created_at: Ms;
+  created_by: string | null;
 }
 
 export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
@@ -384,6 +405,12 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: Ms;
   delivered_at: Ms | null;
+  /** The worker holding the delivery while it sends, and until when (0008). */
+  lease_until: Ms | null;
+  claimed_by: string | null;
+  last_latency_ms: number | null;
+  /** Retries stop here: 24 h after creation, or after an operator's redeliver. */
+  give_up_at: Ms | null;
 }
 
 /** Used request nonces: (key id, SHA-256 of the nonce) once each, until `expires_at` (ms). */
@@ -427,6 +454,7 @@ export interface Database {
   audit_head: AuditHeadTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  alert_rules: AlertRulesTable;
   nonces: NoncesTable;
   change_counter: ChangeCounterTable;
   sweeper_leases: SweeperLeasesTable;

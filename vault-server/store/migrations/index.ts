@@ -17,6 +17,7 @@ import { operatorKeysMigration } from './0006-operator-keys.js';
 import { lifecycleMigration } from './0007-lifecycle.js';
 import { rotationFailuresMigration } from './0008-rotation-failures.js';
 import { rotationOverdueMigration } from './0009-rotation-overdue.js';
+import { webhooksMigration } from './0010-webhooks.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -29,6 +30,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0007-lifecycle', lifecycleMigration],
   ['0008-rotation-failures', rotationFailuresMigration],
   ['0009-rotation-overdue', rotationOverdueMigration],
+  ['0010-webhooks', webhooksMigration],
 ];
 
 /** Every migration name, in order. */
