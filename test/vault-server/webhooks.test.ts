@@ -16,6 +16,8 @@ import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { verifyWebhook } from '../../protocol/webhooks.js';
 import { generateIdentityKey } from '../../protocol/keys.js';
 import { deliverDueWebhooks, plainSender } from '../../vault-server/modules/webhooks/webhooks-worker.js';
+import { sendWebhook } from '../../vault-server/modules/webhooks/webhook-transport.js';
+import { writeTx } from '../../vault-server/context.js';
 import { enqueueForAuditEvent } from '../../vault-server/modules/webhooks/webhooks-enqueue.js';
 import { EVENT_CATALOG } from '../../vault-server/modules/webhooks/event-catalog.js';
 import type { StoredAuditEvent } from '../../vault-server/modules/audit/audit-store.js';
@@ -355,6 +357,33 @@ forEachStore('webhooks', (s) => {
       assert.deepEqual(actions.map((a) => a.action), ['webhook.add', 'webhook.remove']);
       assert.equal(actions.some((a) => a.details.includes('whsec_')), false);
     } finally {
+      await v.close();
+    }
+  });
+
+  test('every event type of the catalog reaches a webhook of `all`, signed, through the SSRF-safe transport', async () => {
+    clock = Date.now();
+    const v = await open();
+    const rx = await receiver();
+    try {
+      const hook = await addHook(v, rx.url, ['all']);
+      for (const entry of EVENT_CATALOG) {
+        await writeTx(v.ctx, (_trx, audit) => audit({
+          action: entry.action, actorKind: 'system', actorId: null, target: `test:${entry.type}`, outcome: entry.outcome ?? 'failure', details: { synthetic: true },
+        }));
+      }
+      const sender = (url: string, req: { headers: Record<string, string>; body: string; timeoutMs?: number }): ReturnType<typeof sendWebhook> =>
+        sendWebhook(url, req, { allowCidrs: ['127.0.0.0/8'] });
+      const r = await deliverDueWebhooks(v.ctx, { sender, random: () => 0.5 });
+      assert.equal(r.delivered, EVENT_CATALOG.length);
+      const types = rx.got.map((g) => payload(g).type).sort();
+      assert.deepEqual(types, EVENT_CATALOG.map((e) => e.type).sort());
+      for (const g of rx.got) {
+        const verdict = verifyWebhook({ secrets: [hook.secret], headers: g.headers, body: g.body, now: Math.floor(Date.now() / 1000) });
+        assert.equal(verdict.ok, true, `${payload(g).type}: ${JSON.stringify(verdict)}`);
+      }
+    } finally {
+      await rx.stop();
       await v.close();
     }
   });
