@@ -4,32 +4,23 @@
 // the failure while the retry waits. The agent's half is signed calls from this process.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VaultClient } from '../../protocol/client.js';
 import type { RotationStatus } from '../../protocol/api-types.js';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-status-cli-'));
-let vault: RunningProcess | undefined;
+let vault: VaultProcess | undefined;
 after(async () => {
-  await vault?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await vault?.close();
 });
 
 const REFUSED = 'the new password was refused at verification';
 
 test('after `rotation run --wait` fails, it prints the code, message and next attempt; `rotation status` and `rotation list` keep showing the failure', async () => {
-  const opKey = join(dir, 'operator.key');
-  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
+  vault = await startVaultProcess();
+  const { dir, url, opKey } = vault;
   const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
   const sk = async <T>(...args: string[]): Promise<T> => jsonOf<T>(await runBin('sikkerkey', [...args, '--json'], { env }));
 

@@ -4,15 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { jsonOf, runBin, startBin } from '../support/processes.js';
-import type { RunningProcess } from '../support/processes.js';
+import { jsonOf, runBin } from '../support/processes.js';
+import { startVaultProcess } from '../support/vault-process.js';
+import type { VaultProcess } from '../support/vault-process.js';
 import { verifyWebhook } from '../../protocol/webhooks.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-webhook-cli-'));
-let vault: RunningProcess | undefined;
+let vault: VaultProcess | undefined;
 const got: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
 const rx = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -23,9 +20,8 @@ const rx = createServer((req, res) => {
   });
 });
 after(async () => {
-  await vault?.stop();
+  await vault?.close();
   await new Promise<void>((resolve) => rx.close(() => resolve()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
@@ -39,15 +35,9 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 test('webhook add/list/deliveries/rotate-secret/redeliver/remove and alert add/list/test/remove, with the served worker delivering', async () => {
   await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/in`;
-  const opKey = join(dir, 'operator.key');
-  const op = jsonOf<{ publicKey: string }>(await runBin('sikkerkey', ['keygen', '--out', opKey, '--json']));
-  const dataDir = join(dir, 'data');
-  const init = jsonOf<{ rootKey: string }>(await runBin('sikkerkey-vault', ['init', '--data-dir', dataDir, '--operator-public-key', op.publicKey, '--json']));
-  const rootKeyFile = join(dir, 'root.key');
-  writeFileSync(rootKeyFile, init.rootKey + '\n', { mode: 0o600 });
   // The receiver is on loopback: a private address the vault sends to only when allowed.
-  vault = startBin('sikkerkey-vault', ['serve', '--data-dir', dataDir, '--root-key-file', rootKeyFile, '--listen', '127.0.0.1:0', '--webhook-allow-cidr', '127.0.0.1/32']);
-  const url = (await vault.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1] as string;
+  vault = await startVaultProcess({ args: ['--webhook-allow-cidr', '127.0.0.1/32'] });
+  const { url, opKey } = vault;
   const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey };
   const sk = async <T>(...args: string[]): Promise<T> => jsonOf<T>(await runBin('sikkerkey', [...args, '--json'], { env }));
 
