@@ -1,6 +1,6 @@
 // Webhooks (issue 22, items 1-3): catalog events become signed deliveries in the transaction that
 // audits them, the worker sends them outside it and retries, and receivers verify them with
-// protocol/webhooks.ts. Receivers are real HTTP servers on 127.0.0.1 (plainSender); the worker's
+// protocol/webhooks.ts. Receivers are real HTTP servers on 127.0.0.1 (allowlisted for the SSRF-safe transport); the worker's
 // ticks are driven by hand with the vault's injected clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { startTestVault } from '../support/vault-app.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { verifyWebhook } from '../../protocol/webhooks.js';
 import { generateIdentityKey } from '../../protocol/keys.js';
-import { deliverDueWebhooks, plainSender } from '../../vault-server/modules/webhooks/webhooks-worker.js';
+import { deliverDueWebhooks } from '../../vault-server/modules/webhooks/webhooks-worker.js';
 import { sendWebhook } from '../../vault-server/modules/webhooks/webhook-transport.js';
 import { writeTx } from '../../vault-server/context.js';
 import { enqueueForAuditEvent } from '../../vault-server/modules/webhooks/webhooks-enqueue.js';
@@ -73,12 +73,16 @@ async function addHook(v: TestVault, url: string, events: string[]): Promise<{ i
   return (await ok(v.call(v.operator, 'POST', '/v1/webhooks', { url, events }), 201)).body as { id: string; secret: string };
 }
 
+/** The vault's SSRF-safe transport, with the test receivers' loopback range allowed. */
+const loopbackSender = (url: string, req: { headers: Record<string, string>; body: string; timeoutMs?: number }): ReturnType<typeof sendWebhook> =>
+  sendWebhook(url, req, { allowCidrs: ['127.0.0.0/8'] });
+
 const payload = (r: Received): { type: string; timestamp: string; data: Record<string, unknown> } => JSON.parse(r.body) as never;
 
 forEachStore('webhooks', (s) => {
   let clock = Date.now();
   const now = (): number => clock;
-  const tick = (v: TestVault): ReturnType<typeof deliverDueWebhooks> => deliverDueWebhooks(v.ctx, { sender: plainSender, random: () => 0.5 });
+  const tick = (v: TestVault): ReturnType<typeof deliverDueWebhooks> => deliverDueWebhooks(v.ctx, { sender: loopbackSender, random: () => 0.5 });
   const open = async (): Promise<TestVault> => startTestVault(await s.openAt(await s.freshLocation()), { now, webhookAllowCidrs: ['127.0.0.0/8'] });
 
   test('a canary trip arrives signed and verifies; a tampered body or an old timestamp does not; the secret is sealed at rest', async () => {
@@ -316,7 +320,7 @@ forEachStore('webhooks', (s) => {
       await addHook(v, rx.url, ['project.unlocked']);
       await ok(v.call(v.operator, 'POST', '/v1/projects', { name: 'p' }), 201);
       for (let i = 0; i < 10; i++) await ok(v.call(v.operator, 'POST', '/v1/projects/p/unlock', { reason: `r${i}` }));
-      const results = await Promise.all(['a', 'b', 'c'].map((holder) => deliverDueWebhooks(v.ctx, { sender: plainSender, holder })));
+      const results = await Promise.all(['a', 'b', 'c'].map((holder) => deliverDueWebhooks(v.ctx, { sender: loopbackSender, holder })));
       assert.equal(results.reduce((n, r) => n + r.delivered, 0), 10);
       const ids = rx.got.map((g) => String(g.headers['webhook-id']));
       assert.equal(ids.length, 10);

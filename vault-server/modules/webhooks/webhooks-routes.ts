@@ -20,7 +20,7 @@ const EVENTS = { type: 'array', minItems: 1, maxItems: 64, items: { type: 'strin
  * only; viewers list, admins change. The webhook secret is in the answers of add and
  * rotate-secret only.
  */
-export function webhooksRoutes(app: FastifyInstance, ctx: VaultContext, deps: WebhookDeps = {}): void {
+export function webhooksRoutes(app: FastifyInstance, ctx: VaultContext, deps: WebhookDeps): void {
   app.get('/v1/webhooks', { config: { auth: ['operator'] } }, async () => ({ webhooks: await listWebhooks(ctx) }));
 
   app.post<{ Body: { url: string; events: string[] } }>('/v1/webhooks', {

@@ -18,12 +18,12 @@ import { requireProject } from '../projects/projects-service.js';
 import { EVENT_TYPES, TEST_EVENT_TYPE, isEventType } from './event-catalog.js';
 import type { Severity } from './event-catalog.js';
 import { GIVE_UP_AFTER_MS, webhookWake } from './webhooks-enqueue.js';
-import { deliverDueWebhooks, plainSender, redactUrl } from './webhooks-worker.js';
+import { deliverDueWebhooks, redactUrl } from './webhooks-worker.js';
 import type { Sender } from './webhooks-worker.js';
 
 export interface WebhookDeps {
-  /** Sends deliveries (`alert test` sends at once). Default plainSender until the SSRF-safe transport is wired. */
-  sender?: Sender;
+  /** Sends deliveries (`alert test` sends at once): the SSRF-safe transport (webhook-transport.ts), wired in app.ts. */
+  sender: Sender;
   /** Checks a target before `webhook add` (the SSRF-safe transport's checkWebhookTarget); default: the URL parses and is http(s). */
   checkTarget?: (url: string) => Promise<void>;
 }
@@ -254,7 +254,7 @@ export async function testAlertRule(ctx: VaultContext, deps: WebhookDeps, caller
     }).execute();
     await audit({ action: 'alert.test', target: `alert:${id}`, outcome: 'success', details: { ruleId: id, webhookId: rule.webhook_id, deliveryId } }, caller);
   });
-  await deliverDueWebhooks(ctx, { sender: deps.sender ?? plainSender, only: deliveryId });
+  await deliverDueWebhooks(ctx, { sender: deps.sender, only: deliveryId });
   const row = await ctx.store.db.selectFrom('webhook_deliveries').select(DELIVERY_COLUMNS).where('id', '=', deliveryId).executeTakeFirstOrThrow();
   return deliveryView(row);
 }

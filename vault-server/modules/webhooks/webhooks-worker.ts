@@ -15,12 +15,10 @@
  * itself. Its next success clears the mark.
  *
  * @example
- *   await deliverDueWebhooks(ctx, { sender: plainSender });   // one tick (tests drive it with an injected clock)
+ *   await deliverDueWebhooks(ctx, { sender });   // one tick (tests drive it with an injected clock)
  *   const stop = startWebhookWorker(ctx, { sender });          // every second, and on every enqueue
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { signatureHeader } from '../../../protocol/webhooks.js';
 import { writeTx } from '../../context.js';
 import type { VaultContext } from '../../context.js';
@@ -50,41 +48,6 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
   const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0]!;
   return Math.round(base * (0.8 + 0.4 * random()));
 }
-
-/**
- * A plain HTTP(S) POST with no redirects and no address checks: the default until the SSRF-safe
- * transport (webhook-transport.ts, DESIGN §8) is wired in its place. It does not refuse private
- * or loopback targets — do not expose it to untrusted webhook URLs.
- */
-export const plainSender: Sender = (url, req) => new Promise((resolve) => {
-  const started = performance.now();
-  const done = (r: Omit<SendResult, 'latencyMs'>): void => resolve({ ...r, latencyMs: Math.round(performance.now() - started) });
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    done({ ok: false, status: null, error: 'invalid URL' });
-    return;
-  }
-  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
-  const r = send(u, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(req.body)), ...req.headers },
-    timeout: req.timeoutMs ?? SEND_TIMEOUT_MS,
-  }, (res) => {
-    res.resume();
-    res.on('end', () => {
-      const status = res.statusCode ?? null;
-      // A redirect is not followed: it counts as a failure, like any non-2xx answer.
-      const ok = status !== null && status >= 200 && status < 300;
-      done({ ok, status, error: ok ? null : `HTTP ${status ?? '?'}` });
-    });
-    res.on('error', (err) => done({ ok: false, status: res.statusCode ?? null, error: err.message }));
-  });
-  r.on('timeout', () => r.destroy(new Error('timed out')));
-  r.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, status: null, error: err.code ?? err.message }));
-  r.end(req.body);
-});
 
 export interface DeliverOptions {
   sender: Sender;
