@@ -159,34 +159,32 @@ export async function listOperatorKeys(ctx: VaultContext, caller: Caller, nameOr
   const op = await requireOperator(ctx.store.db, nameOrId);
   if (op.id !== caller.id && caller.role === 'viewer') throw new SikkerKeyError('SK_ERR_FORBIDDEN', 'a viewer may list only their own keys');
   const rows = await ctx.store.db.selectFrom('operator_keys').selectAll().where('operator_id', '=', op.id).orderBy('created_at').execute();
+  return { operator: op.name, keys: rows.map(keyView) };
+}
+
+function keyView(k: { key_id: string; label: string; created_at: number; last_used_at: number | null; revoked_at: number | null }): OperatorKeyView {
   return {
-    operator: op.name,
-    keys: rows.map((k) => ({
-      keyId: k.key_id, label: k.label, createdAt: Number(k.created_at),
-      lastUsedAt: k.last_used_at === null ? null : Number(k.last_used_at), revokedAt: k.revoked_at === null ? null : Number(k.revoked_at),
-    })),
+    keyId: k.key_id, label: k.label, createdAt: Number(k.created_at),
+    lastUsedAt: k.last_used_at === null ? null : Number(k.last_used_at), revokedAt: k.revoked_at === null ? null : Number(k.revoked_at),
   };
 }
 
 /** Revokes one key at once: an owner any key, an operator their own. Refused if no usable owner would remain. */
 export async function revokeOperatorKey(ctx: VaultContext, caller: Caller, nameOrId: string, keyId: string): Promise<OperatorKeyView> {
-  return guarded(ctx, caller, 'operator.key.revoke', `operator:${nameOrId}`, async () => {
-    await writeTx(ctx, async (trx, audit) => {
+  return guarded(ctx, caller, 'operator.key.revoke', `operator:${nameOrId}`, () => writeTx(ctx, async (trx, audit) => {
       await lockOwners(ctx, trx);
       const op = await requireOperator(trx, nameOrId);
       if (op.id !== caller.id && caller.role !== 'owner') throw new SikkerKeyError('SK_ERR_FORBIDDEN', 'only an owner may revoke another operator\'s keys');
-      const key = await trx.selectFrom('operator_keys').select(['key_id', 'revoked_at']).where('operator_id', '=', op.id).where('key_id', '=', keyId).executeTakeFirst();
+      const key = await trx.selectFrom('operator_keys').select(['key_id', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+        .where('operator_id', '=', op.id).where('key_id', '=', keyId).executeTakeFirst();
       if (!key) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `operator ${op.name} holds no key ${JSON.stringify(keyId)}`);
-      if (key.revoked_at !== null) return;
-      await trx.updateTable('operator_keys').set({ revoked_at: ctx.now(), revoked_by: `${caller.kind}:${caller.id}` }).where('key_id', '=', keyId).execute();
+      if (key.revoked_at !== null) return keyView(key);
+      const revokedAt = ctx.now();
+      await trx.updateTable('operator_keys').set({ revoked_at: revokedAt, revoked_by: `${caller.kind}:${caller.id}` }).where('key_id', '=', keyId).execute();
       await assertAnOwnerRemains(trx);
       await audit({ action: 'operator.key.revoke', target: `operator:${op.name}`, outcome: 'success', details: { operatorId: op.id, keyId } }, caller);
-    });
-    const keys = await listOperatorKeys(ctx, { ...caller, role: 'owner' }, nameOrId);
-    const view = keys.keys.find((k) => k.keyId === keyId);
-    if (!view) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no key ${JSON.stringify(keyId)}`);
-    return view;
-  });
+      return keyView({ ...key, revoked_at: revokedAt });
+    }));
 }
 
 /**
