@@ -19,7 +19,7 @@ interface Invitation { id: string; name: string; role: string; token: string; ex
 test('owner, admin and viewer: invitations, roles, the last owner, several keys, rotation and revocation', async () => {
   vault = await startVaultProcess();
   const { url, dir, opKey: ownerKey } = vault;
-  const as = (keyFile: string) => async (...args: string[]): Promise<CliResult> => runBin('sikkerkey', [...args, '--json'], { env: { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: keyFile } });
+  const as = (keyFile: string) => async (...args: string[]): Promise<CliResult> => runBin('sikkerkey', ['--json', ...args], { env: { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: keyFile } });
   const ok = async <T>(r: Promise<CliResult>): Promise<T> => {
     const res = await r;
     assert.equal(res.code, 0, res.stderr);
@@ -88,7 +88,7 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await refused(owner('operator', 'set-role', 'owner', '--role', 'admin'), 'SK_ERR_LAST_OWNER');
   await refused(owner('operator', 'disable', 'owner'), 'SK_ERR_LAST_OWNER');
   const ownerKeys = await ok<{ keys: Array<{ keyId: string }> }>(owner('operator', 'key', 'list', 'owner'));
-  await refused(owner('operator', 'key', 'revoke', 'owner', ownerKeys.keys[0]!.keyId), 'SK_ERR_LAST_OWNER');
+  await refused(owner('operator', 'key', 'revoke', '--', 'owner', ownerKeys.keys[0]!.keyId), 'SK_ERR_LAST_OWNER');
   // With a second owner, the first may step down.
   await ok(owner('operator', 'set-role', 'ada', '--role', 'owner'));
   await ok(owner('operator', 'set-role', 'ada', '--role', 'admin'));
@@ -106,7 +106,7 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await refused(vic('operator', 'key', 'list', 'owner'), 'SK_ERR_FORBIDDEN');
 
   // -- a revoked key is refused at once ---------------------------------------------------------
-  await ok(vic2('operator', 'key', 'revoke', 'vic', vicKeys.keys[0]!.keyId)); // the operator revokes their own laptop key
+  await ok(vic2('operator', 'key', 'revoke', '--', 'vic', vicKeys.keys[0]!.keyId)); // the operator revokes their own laptop key
   await refused(vic('project', 'list'), 'SK_ERR_KEY_REVOKED');
   await ok(vic2('project', 'list'));
 

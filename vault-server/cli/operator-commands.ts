@@ -125,7 +125,7 @@ export function operatorCommands(program: Command): void {
       const { body } = await clientFor(this).request<{ operator: string; keys: KeyView[] }>('GET', `/v1/operators/${enc(name)}/keys`);
       out(this, body, () => table(['KEY ID', 'LABEL', 'CREATED', 'LAST USED', 'REVOKED'], body.keys.map((k) => [k.keyId, k.label, when(k.createdAt), when(k.lastUsedAt), when(k.revokedAt)])));
     });
-  key.command('revoke <name> <keyId>').description('revoke a key at once (an owner: anyone\'s; anyone: their own)').option('--json')
+  key.command('revoke <name> <keyId>').description('revoke a key at once (an owner: anyone\'s; anyone: their own). A key id may begin with "-": put `--` before NAME KEYID').option('--json')
     .action(async function (this: Command, name: string, keyId: string) {
       const { body } = await clientFor(this).request<{ key: KeyView }>('POST', `/v1/operators/${enc(name)}/keys/${enc(keyId)}/revoke`);
       out(this, body.key, () => `key ${body.key.keyId} (${body.key.label}) of ${name} revoked`);
