@@ -43,7 +43,7 @@ test('webhook add/list/deliveries/rotate-secret/redeliver/remove and alert add/l
 
   const hook = await sk<{ id: string; secret: string }>('webhook', 'add', hookUrl, '--events', 'project.unlocked');
   assert.deepEqual(Object.keys(hook).sort(), ['id', 'secret']);
-  const bad = await runBin('sikkerkey', ['webhook', 'add', hookUrl, '--events', 'rotation.drift'], { env });
+  const bad = await runBin('sikkerkey', ['webhook', 'add', hookUrl, '--events', 'rotation.exploded'], { env });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /^error SK_ERR_WEBHOOK_EVENT_UNKNOWN: /);
 
