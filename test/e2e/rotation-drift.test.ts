@@ -5,8 +5,6 @@
 // the streak with `rotation.drift_recovered`. Both ACL users are deleted afterwards.
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { DriftStatus, RotationStatus } from '../../protocol/api-types.js';
 import { verifyWebhook } from '../../protocol/webhooks.js';
@@ -16,6 +14,8 @@ import { jsonOf } from '../support/processes.js';
 import type { RunningProcess } from '../support/processes.js';
 import { assertReachable, parseServiceUrl, randomTag, redisUrl } from '../support/services.js';
 import { waitFor } from '../support/wait.js';
+import { loginWithFields } from '../support/engine-fixtures.js';
+import { webhookReceiver } from '../support/webhook-receiver.js';
 
 const server = parseServiceUrl(redisUrl());
 const t = randomTag();
@@ -29,30 +29,10 @@ let root: Redis;
 let h: RotationHarness;
 let agent: RunningProcess | undefined;
 
-const got: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
-const rx = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-    res.writeHead(200).end();
-  });
-});
+const rx = webhookReceiver();
+const got = rx.got;
 
-async function login(user: string, password: string): Promise<boolean> {
-  const c = new Redis({ host: server.host, port: server.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    await c.call('AUTH', user, password);
-    return (await c.call('PING')) === 'PONG';
-  } catch (err) {
-    if (err instanceof Error && /^WRONGPASS/.test(err.message)) return false;
-    throw err;
-  } finally {
-    c.disconnect();
-  }
-}
+const login = (user: string, password: string): Promise<boolean> => loginWithFields('redis', { ...base, username: user, password });
 
 before(async () => {
   await assertReachable('redis', redisUrl());
@@ -60,7 +40,7 @@ before(async () => {
   await root.connect();
   await root.call('ACL', 'SETUSER', USER, 'reset', 'on', `>${INITIAL}`, '+ping');
   await root.call('ACL', 'SETUSER', ADMIN, 'reset', 'on', `>${ADMIN_PASSWORD}`, '+acl', '+config|get', '+info', '+ping');
-  await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
+  await rx.listen();
   // The receiver is on loopback: a private address the vault sends to only when allowed.
   h = await startRotationHarness({
     engine: 'redis', target: { ...base, username: USER, password: INITIAL }, admin: { ...base, username: ADMIN, password: ADMIN_PASSWORD },
@@ -73,7 +53,7 @@ after(async () => {
   await h?.close();
   await root?.call('ACL', 'DELUSER', USER, ADMIN).catch(() => undefined);
   root?.disconnect();
-  await new Promise<void>((resolve) => rx.close(() => resolve()));
+  await rx.close();
 });
 
 const status = async (): Promise<RotationStatus> => jsonOf<RotationStatus>(await h.sk(['rotation', 'status', 'db', 'app', '--json']));
@@ -84,7 +64,7 @@ const auditActions = async (): Promise<Array<{ action: string; actorKind: string
 const deliveriesOf = (type: string): typeof got => got.filter((g) => (JSON.parse(g.body) as { type: string }).type === type);
 
 test('rotation.drift: a password changed behind the vault raises one rotation.drift (audited, signed webhook) for the whole streak; a rotation ends it with rotation.drift_recovered', async () => {
-  const hook = jsonOf<{ id: string; secret: string }>(await h.sk(['webhook', 'add', `http://127.0.0.1:${(rx.address() as AddressInfo).port}/in`,
+  const hook = jsonOf<{ id: string; secret: string }>(await h.sk(['webhook', 'add', rx.url,
     '--events', 'rotation.drift,rotation.drift_recovered', '--json']));
   agent = await h.startAgent({ config: { driftPollSeconds: 1 } });
   const set = await h.sk(['rotation', 'set', 'db', 'app', '--provider', 'redis', '--agent-label', 'rotator', '--admin-secret', 'admin', '--drift-interval', '5s', '--wait', '--json']);

@@ -33,6 +33,7 @@ import { startBin } from '../support/processes.js';
 import type { RunningProcess } from '../support/processes.js';
 import { assertReachable, freePort, parseServiceUrl, randomTag, redisUrl } from '../support/services.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { loginWithFields } from '../support/engine-fixtures.js';
 
 const FULL = process.env['SIKKERKEY_HA_SCALE'] === 'full';
 const SCALE = FULL
@@ -115,20 +116,7 @@ test(`ha: two replicas on one PostgreSQL — replays, scheduling, canary, wake-u
   cleanups.push(async () => { await redis.call('ACL', 'DELUSER', adminUser, ...users).catch(() => undefined); redis.disconnect(); });
   await redis.call('ACL', 'SETUSER', adminUser, 'reset', 'on', `>${adminPassword}`, '+acl', '+config|get', '+info', '+ping');
   const base = { host: redisServer.host, port: String(redisServer.port) };
-  const canLogIn = async (user: string, password: string): Promise<boolean> => {
-    const c = new Redis({ host: redisServer.host, port: redisServer.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.call('AUTH', user, password);
-      return (await c.call('PING')) === 'PONG';
-    } catch (err) {
-      if (err instanceof Error && /^WRONGPASS/.test(err.message)) return false;
-      throw err;
-    } finally {
-      c.disconnect();
-    }
-  };
+  const canLogIn = (user: string, password: string): Promise<boolean> => loginWithFields('redis', { ...base, username: user, password });
 
   const setupStore = await openStore({ databaseUrl: dbUrl });
   const v = await startTestVault(setupStore);
