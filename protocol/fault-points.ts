@@ -7,7 +7,8 @@
  */
 const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
 
-export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit';
+export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit'
+  | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit';
 
 let released = false;
 const waiting: Array<() => void> = [];

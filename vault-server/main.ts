@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// sikkerkey-vault: the vault server's command line (init | migrate | serve | check-config | dev).
+// sikkerkey-vault: the vault server's command line (init | migrate | serve | backup | check-backup | restore | rekey | check-config | dev).
 import { Command } from 'commander';
 import { runCli, collect } from '../protocol/cli.js';
+import { backupCommand, checkBackupCommand, rekeyCommand, restoreCommand } from './ops/ops-commands.js';
 import { initCommand, serveCommand, checkConfigCommand, devCommand, migrateCommand } from './server-commands.js';
 
 const program = new Command('sikkerkey-vault')
@@ -54,6 +55,40 @@ program.command('serve')
   .option('--geoip-db <file>', 'MaxMind-format country database for machines\' country allowlists (without it they deny)')
   .option('--accept-broken-chain', 'when a vault from before the audit keys is first served: key its audit log even though the existing chain is broken (recorded in the audit.keys.created event)')
   .action(serveCommand);
+
+program.command('backup')
+  .description('an online, consistent copy of the SQLite store (while a vault serves from it); it holds wrapped keys only: useless without the root key')
+  .option('--data-dir <dir>', 'the SQLite store to copy')
+  .requiredOption('--out <file>', 'the backup file to write (never overwritten; created 0600)')
+  .option('--json', 'one JSON document on stdout')
+  .action(backupCommand);
+
+program.command('check-backup [file]')
+  .description('check a backup file (or a PostgreSQL database restored from pg_dump): intact, a vault in it, and with the root key: it opens and the audit chain verifies (exit 3 when not)')
+  .option('--database-url <url>', 'a PostgreSQL database restored from a dump, instead of a FILE')
+  .option('--root-key-file <file>', 'also check the root key opens it and the audit chain verifies')
+  .option('--root-key-stdin', 'read the root key from standard input')
+  .option('--json', 'one JSON document on stdout')
+  .action(checkBackupCommand);
+
+program.command('restore')
+  .description('restore a backup into a new (or empty) directory: checked with the root key, audit chain verified, vault.restored recorded')
+  .requiredOption('--from <file>', 'the backup file')
+  .requiredOption('--data-dir <dir>', 'the new store directory (refused when not empty)')
+  .option('--root-key-file <file>', 'file holding the root key (base64)')
+  .option('--root-key-stdin', 'read the root key from standard input')
+  .option('--json', 'one JSON document on stdout')
+  .action(restoreCommand);
+
+program.command('rekey')
+  .description('rotate the root key: re-seal every project key, the audit keys and the webhook secrets under a new root key in one transaction (stop the vault first)')
+  .option('--data-dir <dir>', 'embedded SQLite store in this directory')
+  .option('--database-url <url>', 'PostgreSQL store')
+  .requiredOption('--root-key-file <file>', 'the current root key')
+  .requiredOption('--new-root-key-file <file>', 'the new root key (base64, 32 bytes)')
+  .option('--generate', 'write a freshly generated key to --new-root-key-file first (0600; refused if the file exists)')
+  .option('--json', 'one JSON document on stdout')
+  .action(rekeyCommand);
 
 program.command('check-config <file>')
   .description('validate a configuration file (with SIKKERKEY_VAULT_* applied) as serve would; prints the effective settings')

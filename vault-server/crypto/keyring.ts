@@ -19,7 +19,7 @@
  *     secretId, version: 1, plaintext: Buffer.from('s3cret') });
  *   keyring.decryptValue({ projectId, keyVersion: 1, wrappedProjectKey: wrapped, secretId, version: 1, ...box });
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { AAD_PURPOSE, encodeAad } from './aad.js';
@@ -173,6 +173,37 @@ export class Keyring {
 
   openWebhookSecret(webhookId: string, secretVersion: number, sealed: Buffer): string {
     return open(this.#rootKey, sealed, encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion)).toString('utf8');
+  }
+
+  /**
+   * Root-key rotation (`sikkerkey-vault rekey`): a box sealed under this keyring's root key,
+   * opened and sealed again under `to`'s, with the same binding (AAD). The key inside never
+   * changes, and never leaves the two keyrings.
+   */
+  rewrapProjectKey(to: Keyring, projectId: string, keyVersion: number, wrapped: Buffer): Buffer {
+    return this.#rewrap(to, wrapped, projectKeyAad(projectId, keyVersion));
+  }
+
+  rewrapAuditKey(to: Keyring, kind: 'mac' | 'signing', keyVersion: number, wrapped: Buffer): Buffer {
+    return this.#rewrap(to, wrapped, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
+  }
+
+  rewrapWebhookSecret(to: Keyring, webhookId: string, secretVersion: number, sealed: Buffer): Buffer {
+    return this.#rewrap(to, sealed, encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion));
+  }
+
+  #rewrap(to: Keyring, box: Buffer, aad: Buffer): Buffer {
+    const inside = open(this.#rootKey, box, aad);
+    try {
+      return seal(to.#rootKey, inside, aad);
+    } finally {
+      inside.fill(0);
+    }
+  }
+
+  /** A short public name of the root key (not a secret: a hash of it), recorded by `rekey` and shown by `serve`. */
+  fingerprint(): string {
+    return createHash('sha256').update('sikkerkey root key fingerprint v1\n').update(this.#rootKey).digest('hex').slice(0, 16);
   }
 
   toJSON(): string {
