@@ -1,6 +1,9 @@
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
 import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
+import { dirname, resolve } from 'node:path';
+import { parseTemplates } from './delivery/templates.js';
+import type { TemplateConfig } from './delivery/templates.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
@@ -14,9 +17,11 @@ export interface AgentConfig {
   readonly pinSha256: string | undefined;
   /** Seconds one long-poll waits for work (1–60; the setting is a duration: 30, 30s, 1m). */
   readonly pollWaitSeconds: number;
+  /** Files rendered from secrets and kept current (agent/delivery/templates.ts). */
+  readonly templates: readonly TemplateConfig[];
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'templates'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -109,5 +114,6 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     caFile: str(raw.caFile, 'caFile'),
     pinSha256: str(raw.pinSha256, 'pinSha256'),
     pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+    templates: parseTemplates(raw.templates, file ? dirname(resolve(file)) : process.cwd()),
   });
 }

@@ -1,0 +1,63 @@
+/**
+ * What `exec`, `render` and `run` share: the machine's client (from `--config`, or like `get`
+ * from SIKKERKEY_URL / SIKKERKEY_AGENT_KEY_FILE), and rendering templates then following them.
+ */
+import { VaultClient } from '../../protocol/client.js';
+import { SikkerKeyError } from '../../protocol/errors.js';
+import { readPrivateKeyFile } from '../../protocol/keys.js';
+import type { AgentConfig } from '../config.js';
+import { SecretFollower } from './secret-follower.js';
+import type { DeliveryLog, SecretReader } from './secret-follower.js';
+import { TemplateSet } from './templates.js';
+import type { TemplateConfig } from './templates.js';
+
+export interface DeliverySetup {
+  client: VaultClient;
+  templates: readonly TemplateConfig[];
+}
+
+/** Lines on stderr prefixed with the command, so they are told apart from the child's own output. */
+export function stderrLog(command: string): DeliveryLog {
+  return (message) => process.stderr.write(`sikkerkey-agent ${command}: ${message}\n`);
+}
+
+export async function deliverySetup(opts: { config?: string; url?: string; keyFile?: string }, env: NodeJS.ProcessEnv = process.env): Promise<DeliverySetup> {
+  let config: AgentConfig | undefined;
+  if (opts.config !== undefined) {
+    const { loadAgentConfig } = await import('../config.js');
+    config = loadAgentConfig(opts.config, env);
+  }
+  const url = opts.url ?? config?.vaultUrl ?? env.SIKKERKEY_URL;
+  const keyFile = opts.keyFile ?? config?.keyFile ?? env.SIKKERKEY_AGENT_KEY_FILE;
+  if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL, pass --url, or --config');
+  if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE, pass --key-file, or --config');
+  // Read (and permission-check) the key now: a bad key file stops the start, before any child runs.
+  const key = readPrivateKeyFile(keyFile);
+  const client = new VaultClient({
+    url, key: { keyId: key.keyId, privateKey: key.privateKey },
+    ...(config?.caFile ? { caFile: config.caFile } : {}), ...(config?.pinSha256 ? { pinSha256: config.pinSha256 } : {}),
+  });
+  return { client, templates: config?.templates ?? [] };
+}
+
+/**
+ * Renders every template once; unless `once`, follows their secrets and re-renders (then runs
+ * each command) until `signal` aborts. Resolves when following ends.
+ */
+export async function renderTemplates(req: { client: SecretReader; templates: readonly TemplateConfig[]; once: boolean; signal: AbortSignal; log: DeliveryLog }): Promise<void> {
+  const set = new TemplateSet(req.templates, req.log);
+  const follower = new SecretFollower(req.client, set.keys);
+  const values = await follower.readAll();
+  await set.render(values);
+  if (req.once) return;
+  await follower.follow(async (key, value) => {
+    values.set(key, value);
+    try {
+      await set.render(values, key);
+    } catch (err) {
+      req.log(`version ${value.version} of ${key} was not rendered: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }, (key, err) => {
+    req.log(`stopped following ${key}: ${err instanceof SikkerKeyError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
+  }, req.signal);
+}
