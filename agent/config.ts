@@ -19,9 +19,13 @@ export interface AgentConfig {
   readonly pollWaitSeconds: number;
   /** Files rendered from secrets and kept current (agent/delivery/templates.ts). */
   readonly templates: readonly TemplateConfig[];
+  /** Offline cache of delivered values (agent/delivery/offline-cache.ts); undefined: none. */
+  readonly cacheDir: string | undefined;
+  /** Oldest cached value served when the vault is unreachable, in milliseconds (default 24 h). */
+  readonly cacheMaxAgeMs: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'templates'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -115,5 +119,7 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     pinSha256: str(raw.pinSha256, 'pinSha256'),
     pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
     templates: parseTemplates(raw.templates, file ? dirname(resolve(file)) : process.cwd()),
+    cacheDir: str(raw.cacheDir, 'cacheDir'),
+    cacheMaxAgeMs: seconds(raw.cacheMaxAge, 'cacheMaxAge', 1, 30 * 86_400, 86_400) * 1000,
   });
 }

@@ -131,10 +131,10 @@ program.command('run')
 /** The templates of `run`, beside the rotation daemon: a failure to render is logged, not fatal to rotation. */
 async function followTemplates(opts: { config?: string }): Promise<{ stop: () => Promise<void> }> {
   const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
-  const { client, templates } = await deliverySetup(opts);
-  const abort = new AbortController();
   const log = stderrLog('run');
-  const following = renderTemplates({ client, templates, once: false, signal: abort.signal, log })
+  const { client, reader, templates } = await deliverySetup(opts, log);
+  const abort = new AbortController();
+  const following = renderTemplates({ client: reader, templates, once: false, signal: abort.signal, log })
     .catch((err: unknown) => log(`templates not rendered: ${err instanceof SikkerKeyError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}`));
   return { stop: async () => { abort.abort(); await following; client.close(); } };
 }
@@ -148,7 +148,7 @@ program.command('exec')
   .option('--on-change <action>', 'on a new version: restart (SIGTERM, grace, SIGKILL, start again), signal:NAME (e.g. signal:HUP), or none', 'restart')
   .option('--grace <duration>', 'how long a restart waits after SIGTERM before SIGKILL', '10s')
   .option('--once', 'read once and start the command without following (an init container, a one-off job)')
-  .option('--config <file>', 'agent config: vaultUrl, keyFile, caFile, pinSha256, and templates rendered before the command starts')
+  .option('--config <file>', 'agent config: vaultUrl, keyFile, caFile, pinSha256, templates rendered before the command starts, cacheDir and cacheMaxAge (offline cache)')
   .option('--url <url>', 'vault URL (default: the config\'s vaultUrl, or SIKKERKEY_URL)')
   .option('--key-file <file>', 'machine key (default: the config\'s keyFile, or SIKKERKEY_AGENT_KEY_FILE)')
   .addHelpText('after', `
@@ -179,12 +179,12 @@ Example:
     const graceMs = parseDuration(opts.grace, '--grace', 'SK_ERR_USAGE');
     const [cmd, ...args] = command;
     if (cmd === undefined) throw new SikkerKeyError('SK_ERR_USAGE', 'no command: sikkerkey-agent exec [options] -- COMMAND [ARGS...]');
-    const { client, templates } = await deliverySetup(opts);
     const log = stderrLog('exec');
+    const { client, reader, templates } = await deliverySetup(opts, log);
     if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, or a --config with templates');
     try {
       process.exitCode = await runExec({
-        client, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
+        client: reader, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
         ...(templates.length > 0 ? { files: new TemplateSet(templates, log) } : {}),
       });
     } finally {
@@ -201,14 +201,15 @@ program.command('render')
   .option('--json', 'with --once: the rendered files as one JSON document (paths and modes, never values)')
   .action(async (opts: { config: string; once?: boolean; url?: string; keyFile?: string; json?: boolean }) => {
     const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
-    const { client, templates } = await deliverySetup(opts);
+    const log = stderrLog('render');
+    const { client, reader, templates } = await deliverySetup(opts, log);
     if (templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', `${opts.config} has no templates to render`);
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     try {
-      await renderTemplates({ client, templates, once: Boolean(opts.once), signal: abort.signal, log: stderrLog('render') });
+      await renderTemplates({ client: reader, templates, once: Boolean(opts.once), signal: abort.signal, log });
       if (opts.once) {
         const files = templates.map((t) => ({ destination: t.destination, format: t.format, mode: t.mode.toString(8).padStart(4, '0') }));
         printResult(Boolean(opts.json), { rendered: files }, () => files.map((f) => `rendered ${f.destination} (${f.format}, mode ${f.mode})`).join('\n'));

@@ -12,7 +12,10 @@ import { TemplateSet } from './templates.js';
 import type { TemplateConfig } from './templates.js';
 
 export interface DeliverySetup {
+  /** Close it when done (keep-alive connections). */
   client: VaultClient;
+  /** What to read and follow through: the client, or the offline cache in front of it (`cacheDir`). */
+  reader: SecretReader;
   templates: readonly TemplateConfig[];
 }
 
@@ -21,7 +24,7 @@ export function stderrLog(command: string): DeliveryLog {
   return (message) => process.stderr.write(`sikkerkey-agent ${command}: ${message}\n`);
 }
 
-export async function deliverySetup(opts: { config?: string; url?: string; keyFile?: string }, env: NodeJS.ProcessEnv = process.env): Promise<DeliverySetup> {
+export async function deliverySetup(opts: { config?: string; url?: string; keyFile?: string }, log: DeliveryLog, env: NodeJS.ProcessEnv = process.env): Promise<DeliverySetup> {
   let config: AgentConfig | undefined;
   if (opts.config !== undefined) {
     const { loadAgentConfig } = await import('../config.js');
@@ -37,7 +40,12 @@ export async function deliverySetup(opts: { config?: string; url?: string; keyFi
     url, key: { keyId: key.keyId, privateKey: key.privateKey },
     ...(config?.caFile ? { caFile: config.caFile } : {}), ...(config?.pinSha256 ? { pinSha256: config.pinSha256 } : {}),
   });
-  return { client, templates: config?.templates ?? [] };
+  let reader: SecretReader = client;
+  if (config?.cacheDir !== undefined) {
+    const { CachingReader, OfflineCache, cacheKey } = await import('./offline-cache.js');
+    reader = new CachingReader(client, new OfflineCache({ dir: config.cacheDir, maxAgeMs: config.cacheMaxAgeMs, key: cacheKey(key.privateKey, key.keyId), log }));
+  }
+  return { client, reader, templates: config?.templates ?? [] };
 }
 
 /**
