@@ -105,17 +105,15 @@ test('a sidecar render: a reader polling the file never sees a partial one; afte
   assert.equal(existsSync(ran), false, 'the first render runs no command (nothing to reload yet)');
 
   let stop = false;
-  const seen = { reads: 0, old: 0, new: 0, bad: 0 };
-  let next = '';
+  const seen = { reads: 0, old: 0, other: 0, bad: 0 };
+  const passwords = new Set<string>(); // every password a read saw: checked below to be the old or the new one
   const reader = (async () => {
     while (!stop) {
       try {
         const doc = JSON.parse(readFileSync(file, 'utf8')) as { password: string; tricky: string };
         if (doc.tricky !== TRICKY) seen.bad += 1;
         else if (doc.password === old) seen.old += 1;
-        else if (next !== '' && doc.password === next) seen.new += 1;
-        else if (next === '') seen.new += 1; // the new value, before the test learned it
-        else seen.bad += 1;
+        else { seen.other += 1; passwords.add(doc.password); }
       } catch {
         seen.bad += 1; // missing or unparsable: what a non-atomic write would show
       }
@@ -125,16 +123,17 @@ test('a sidecar render: a reader polling the file never sees a partial one; afte
   })();
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
   assert.equal(r.code, 0, r.stderr);
-  next = (await h.read()).fields.password as string;
+  const next = (await h.read()).fields.password as string;
   await waitFor(() => ({ file: (JSON.parse(readFileSync(file, 'utf8')) as { password: string }).password === next, ran: existsSync(ran) }), {
     what: 'the re-render and its command', timeoutMs: 30_000, until: (s) => s.file && s.ran, show: (s) => JSON.stringify(s),
   });
-  const afterNew = seen.new;
-  await waitFor(() => seen.new > afterNew, { what: 'the reader to read the new file', timeoutMs: 30_000 });
+  const afterNew = seen.other;
+  await waitFor(() => seen.other > afterNew, { what: 'the reader to read the new file', timeoutMs: 30_000 });
   stop = true;
   await reader;
-  console.log(`reader: ${seen.reads} reads, ${seen.old} old, ${seen.new} new, ${seen.bad} partial or missing`);
-  assert.ok(seen.old > 0 && seen.new > 0, 'the reader was reading before and after the re-render');
+  console.log(`reader: ${seen.reads} reads, ${seen.old} old, ${seen.other} new, ${seen.bad} partial or missing`);
+  assert.ok(seen.old > 0 && seen.other > 0, 'the reader was reading before and after the re-render');
+  assert.ok(passwords.size === 1 && passwords.has(next), 'every read that was not the old file was the new one');
   assert.equal(seen.bad, 0, 'no read saw a partial, missing or mixed file');
   assert.equal(readFileSync(ran, 'utf8'), 'ran\n', 'the command ran once');
   assert.equal(mode(file), '600');
