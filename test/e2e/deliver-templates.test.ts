@@ -139,3 +139,20 @@ test('a sidecar render: a reader polling the file never sees a partial one; afte
   assert.equal(mode(file), '600');
   assert.equal(await render.stop('SIGTERM'), 0, 'render stops cleanly on SIGTERM');
 });
+
+test('`run` renders the config\'s templates beside the rotation daemon', async () => {
+  const file = join(h.dir, 'run.env');
+  const config = join(h.dir, 'run-with-templates.json');
+  writeFileSync(config, JSON.stringify({
+    vaultUrl: h.url, keyFile: join(h.dir, 'app.key'), health: { listen: '127.0.0.1:0' }, pollWaitSeconds: 5,
+    templates: [{ destination: file, format: 'env', secrets: { DB_PASSWORD: 'db/tricky#password' } }],
+  }));
+  const run = startBin('sikkerkey-agent', ['run', '--config', config]);
+  started.push(run);
+  await run.waitFor(/agent started/);
+  await run.waitFor(/rendered .*run\.env/);
+  const sh = execFileSync('sh', ['-c', 'set -a; . "$1"; printf "%s" "$DB_PASSWORD"', 'sh', file], { encoding: 'utf8' });
+  assert.ok(sh === TRICKY, 'the file run rendered reads back the value');
+  assert.equal(mode(file), '600');
+  assert.equal(await run.stop('SIGTERM'), 0, 'run stops cleanly, templates and all');
+});
