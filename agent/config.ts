@@ -17,6 +17,8 @@ export interface AgentConfig {
   readonly pinSha256: string | undefined;
   /** Seconds one long-poll waits for work (1–60; the setting is a duration: 30, 30s, 1m). */
   readonly pollWaitSeconds: number;
+  /** Seconds between asking the vault for due drift probes (1–3600; each policy sets how often it is probed). */
+  readonly driftPollSeconds: number;
   /** Files rendered from secrets and kept current (agent/delivery/templates.ts). */
   readonly templates: readonly TemplateConfig[];
   /** Offline cache of delivered values (agent/delivery/offline-cache.ts); undefined: none. */
@@ -25,7 +27,7 @@ export interface AgentConfig {
   readonly cacheMaxAgeMs: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'driftPollSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -39,6 +41,7 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
   ['SIKKERKEY_AGENT_CA_FILE', ['caFile']],
   ['SIKKERKEY_AGENT_PIN_SHA256', ['pinSha256']],
   ['SIKKERKEY_AGENT_POLL_WAIT_SECONDS', ['pollWaitSeconds']],
+  ['SIKKERKEY_AGENT_DRIFT_POLL_SECONDS', ['driftPollSeconds']],
 ];
 
 function fail(message: string): never {
@@ -118,6 +121,7 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     caFile: str(raw.caFile, 'caFile'),
     pinSha256: str(raw.pinSha256, 'pinSha256'),
     pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
+    driftPollSeconds: seconds(raw.driftPollSeconds, 'driftPollSeconds', 1, 3600, 60),
     templates: parseTemplates(raw.templates, file ? dirname(resolve(file)) : process.cwd()),
     cacheDir: str(raw.cacheDir, 'cacheDir'),
     cacheMaxAgeMs: seconds(raw.cacheMaxAge, 'cacheMaxAge', 1, 30 * 86_400, 86_400) * 1000,

@@ -173,4 +173,47 @@ export interface RotationStatus {
   pausedReason: 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed' | null;
   latencyMs: number | null;
   agent: { name: string | null; lastSeenAt: number | null };
+  /** The agent's periodic probe of the live credential (`rotation.drift`). */
+  drift: DriftStatus;
+}
+
+/** What the drift probes of a policy found (`rotation status`, `rotation list`). */
+export interface DriftStatus {
+  /** Seconds between probes; 0 = never probed (`rotation set --drift-interval off`). */
+  intervalSeconds: number;
+  /** When the next probe is due (null while probing is off). */
+  nextProbeAt: number | null;
+  /** The last probe an agent reported: when, whether the live credential logged in, and why not. */
+  lastProbe: { at: number; ok: boolean; code: string | null; message: string | null } | null;
+  /** Since when the database has refused the live credential; null while it logs in. */
+  failingSince: number | null;
+}
+
+/**
+ * A drift probe (`POST /v1/agent/drift-probes`): the live credential to log in with, the admin
+ * credential the provider connects with, and the live version, which the result names so a
+ * result about a credential rotated in the meantime is ignored.
+ */
+export interface DriftProbe {
+  policyId: string;
+  project: string;
+  secret: string;
+  engine: Engine;
+  version: number;
+  admin: Record<string, string>;
+  target: Record<string, string>;
+}
+export interface DriftProbeList { probes: DriftProbe[]; leaseSeconds: number }
+
+export interface DriftResultBody {
+  version: number;
+  ok: boolean;
+  /** SK_ERR_PROVIDER_AUTH_FAILED: the database refused the live credential (drift); anything else: it could not tell. */
+  code?: string;
+  message?: string;
+}
+export interface DriftResultResponse {
+  /** `recorded`; `stale` when the live version changed since the claim (the result is ignored). */
+  result: 'recorded' | 'stale';
+  drift: DriftStatus;
 }

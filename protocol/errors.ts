@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   SK_ERR_STORE: { status: 503, what: 'the store failed or is unreachable' },
   SK_ERR_STORE_NOT_INITIALIZED: { status: 500, what: 'the store has no vault in it: run sikkerkey-vault init' },
   SK_ERR_STORE_ALREADY_INITIALIZED: { status: 409, what: 'the store already holds a vault' },
+  SK_ERR_STORE_SCHEMA: { status: 503, what: 'the store\'s schema is not the one this vault runs on: migrations are pending (run sikkerkey-vault migrate), or it was migrated by a newer version' },
   SK_ERR_AUDIT_CHAIN: { status: 500, what: 'the audit chain is broken' },
   SK_ERR_AUDIT_KEYS_MISSING: { status: 500, what: 'the audit MAC or signing key is missing from a store whose audit log was keyed' },
   SK_ERR_AUDIT_CHECKPOINT: { status: 400, what: 'an audit checkpoint is malformed, its signature fails, its key is not the vault\'s, or the log no longer holds it' },

@@ -48,6 +48,10 @@ export interface VaultConfig {
   readonly trashDays: number | undefined;
   /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
   readonly workers: number | undefined;
+  /** PostgreSQL: connections per vault process (default 10). */
+  readonly databasePoolSize: number;
+  /** PostgreSQL: `statement_timeout` of every connection, in ms (default 5 s). */
+  readonly statementTimeoutMs: number;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
   readonly warnings: readonly string[];
 }
@@ -89,6 +93,8 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
+  { key: 'databasePoolSize', kind: 'count', flag: 'databasePoolSize', about: 'PostgreSQL connections per vault process (1–1000, default 10)' },
+  { key: 'statementTimeout', kind: 'duration', flag: 'statementTimeout', about: 'PostgreSQL statement_timeout of every connection (100ms–10m, default 5s)' },
 ];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -118,6 +124,8 @@ export interface VaultFlags {
   shutdownTimeout?: string;
   verifyConcurrency?: string;
   maxConnections?: string;
+  databasePoolSize?: string;
+  statementTimeout?: string;
   trashDays?: string;
   workers?: string;
 }
@@ -239,6 +247,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
 
   const leaseMs = get('rotationLease', (v, from) => duration(v, from, 1000, 600_000)) ?? 30_000;
   const shutdownTimeoutMs = get('shutdownTimeout', (v, from) => duration(v, from, 1000, 600_000)) ?? 10_000;
+  const statementTimeoutMs = get('statementTimeout', (v, from) => duration(v, from, 100, 600_000)) ?? 5_000;
 
 
   const allowCidr = get('allowCidr', list) ?? [];
@@ -280,6 +289,11 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const workers = get('workers', count);
   const trashDays = get('trashDays', count);
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
+  const databasePoolSize = get('databasePoolSize', count) ?? 10;
+  if (databasePoolSize > 1000) fail(`${raw.get('databasePoolSize')?.from} must be from 1 to 1000`);
+  if (dataDir !== undefined && (raw.has('databasePoolSize') || raw.has('statementTimeout'))) {
+    warnings.push('databasePoolSize and statementTimeout apply to a PostgreSQL store only; the SQLite store ignores them');
+  }
 
   return Object.freeze({
     dataDir,
@@ -300,6 +314,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     maxConnections,
     workers,
     trashDays,
+    databasePoolSize,
+    statementTimeoutMs,
     warnings: Object.freeze(warnings),
   });
 }

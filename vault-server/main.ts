@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// sikkerkey-vault: the vault server's command line (init | serve | check-config | dev).
+// sikkerkey-vault: the vault server's command line (init | migrate | serve | check-config | dev).
 import { Command } from 'commander';
 import { runCli, collect } from '../protocol/cli.js';
-import { initCommand, serveCommand, checkConfigCommand, devCommand } from './server-commands.js';
+import { initCommand, serveCommand, checkConfigCommand, devCommand, migrateCommand } from './server-commands.js';
 
 const program = new Command('sikkerkey-vault')
   .description('SikkerKey vault server')
@@ -17,6 +17,14 @@ program.command('init')
   .option('--json', 'one JSON document on stdout')
   .action(initCommand);
 
+program.command('migrate')
+  .description('apply pending store migrations: once per upgrade, before starting the new version (PostgreSQL replicas never migrate on their own; docs/ha.md)')
+  .option('--data-dir <dir>', 'embedded SQLite store in this directory')
+  .option('--database-url <url>', 'PostgreSQL store (scale-out)')
+  .option('--status', 'only list the pending migrations (exit 3 when there are some)')
+  .option('--json', 'one JSON document on stdout')
+  .action(migrateCommand);
+
 program.command('serve')
   .description('serve the vault (settings: --config FILE, then SIKKERKEY_VAULT_* variables, then these flags)')
   .option('--config <file>', 'JSON or YAML configuration file (see docs/operations.md)')
@@ -30,6 +38,8 @@ program.command('serve')
   .option('--insecure-listen', 'allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy)')
   .option('--shutdown-timeout <duration>', 'how long in-flight requests may finish after SIGTERM (default 10s)')
   .option('--max-connections <n>', 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)')
+  .option('--database-pool-size <n>', 'PostgreSQL connections per vault process (default 10)')
+  .option('--statement-timeout <duration>', 'PostgreSQL statement_timeout of every connection (default 5s)')
   .option('--workers <n>', 'processes serving the one listener and store (default: the CPUs available; 1: no worker processes)')
   .option('--root-key-file <file>', 'file holding the root key (base64)')
   .option('--root-key-stdin', 'read the root key from standard input')

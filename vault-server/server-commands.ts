@@ -7,7 +7,7 @@ import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult } from '../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../protocol/keys.js';
 import { loadRootKey, ROOT_KEY_ENV } from './crypto/root-key.js';
-import { openStore, sqliteFiles } from './store/open-store.js';
+import { assertSchemaCurrent, migrateStore, migrationStatus, openStore, sqliteFiles } from './store/open-store.js';
 import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-modes.js';
 import type { Store } from './store/open-store.js';
 import { createLogger } from './logging.js';
@@ -50,6 +50,45 @@ export async function initCommand(opts: { dataDir?: string; databaseUrl?: string
   } finally {
     await store.close();
   }
+}
+
+/**
+ * `sikkerkey-vault migrate`: applies pending migrations, once per upgrade, before the new
+ * version's replicas start (PostgreSQL replicas never migrate on their own; docs/ha.md). With
+ * `--status` it only says what is pending. A store a newer version migrated is refused.
+ */
+export async function migrateCommand(opts: { dataDir?: string; databaseUrl?: string; status?: boolean; json?: boolean }): Promise<void> {
+  const store = await openStore(storeLocation(opts), { migrate: false });
+  try {
+    if (opts.status) {
+      const { pending } = await migrationStatus(store);
+      printResult(Boolean(opts.json), { pending, current: pending.length === 0 }, () => (pending.length === 0 ? 'schema current: nothing to migrate' : `pending migrations: ${pending.join(', ')}`));
+      if (pending.length > 0) process.exitCode = 3;
+      return;
+    }
+    const applied = await migrateStore(store);
+    printResult(Boolean(opts.json), { applied }, () => (applied.length === 0 ? 'schema current: nothing to migrate' : `applied ${applied.join(', ')}`));
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * The store `serve` (and each worker) runs on. SQLite migrates as it opens: one vault owns the
+ * file. PostgreSQL is shared by replicas of possibly different versions, so a replica never
+ * migrates: it refuses to start while migrations are pending (`sikkerkey-vault migrate` first),
+ * and — like every open — on a schema a newer version migrated.
+ */
+export async function openServedStore(config: VaultConfig): Promise<Store> {
+  if (config.dataDir !== undefined) return openStore({ dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: config.databaseUrl as string }, { migrate: false, poolSize: config.databasePoolSize, statementTimeoutMs: config.statementTimeoutMs });
+  try {
+    await assertSchemaCurrent(store);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
 }
 
 function authorityOf(url: string): string {
@@ -261,7 +300,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     delete process.env[ROOT_KEY_ENV];
     // Migrations, the root-key check and (first serve) the audit keys happen once, here, before
     // N processes would race for them; the primary then holds no store open.
-    const check = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
+    const check = await openServedStore(config);
     try {
       await openVaultWithAudit(check, rootKey, { acceptBrokenChain: Boolean(flags.acceptBrokenChain) });
     } finally {
@@ -273,7 +312,7 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     });
     return;
   }
-  const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
+  const store = await openServedStore(config);
   try {
     const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb, acceptBrokenChain: Boolean(flags.acceptBrokenChain) });
     onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls });

@@ -4,13 +4,14 @@ import type { Server } from 'node:http';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { VaultClient } from '../../protocol/client.js';
-import type { ClaimResponse } from '../../protocol/api-types.js';
+import type { ClaimResponse, DriftProbe } from '../../protocol/api-types.js';
 import { loadProvider } from '../../providers/registry.js';
 import { withSanitizer } from '../../providers/sanitize.js';
 import type { AgentConfig } from '../config.js';
 import { runRotateJob } from '../rotation/run-job.js';
 import { runPreflightJob } from '../rotation/run-preflight.js';
 import { runRetireJob } from '../rotation/run-retire.js';
+import { runDriftProbe } from '../rotation/run-drift-probe.js';
 import type { JobOutcome } from '../rotation/run-job.js';
 import { agentVault } from './vault-api.js';
 import type { AgentVault } from './vault-api.js';
@@ -78,8 +79,17 @@ export class AgentDaemon {
     this.log.info({ vaultUrl: this.config.vaultUrl, health: this.config.health.listen, concurrency: this.config.concurrency }, 'agent started');
   }
 
-  /** Polls until stop() is called; resolves after the running jobs finished. */
+  /** Polls until stop() is called; resolves after the running jobs (and a drift probe in progress) finished. */
   async run(): Promise<void> {
+    const drift = this.driftLoop();
+    try {
+      await this.pollLoop();
+    } finally {
+      await drift;
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
     const backoff = new Backoff();
     while (!this.stopping.signal.aborted) {
       if (this.running.size >= this.config.concurrency) {
@@ -205,6 +215,49 @@ export class AgentDaemon {
     } catch (reportErr) {
       this.log.warn({ rotationId: job.id, code: isSikkerKeyError(reportErr) ? reportErr.code : 'error' }, 'could not report the failure; the vault will offer the job again');
       return 'error';
+    }
+  }
+
+  /**
+   * Every `driftPollSeconds`: asks the vault for the drift probes due for this machine's policies
+   * and logs in with each live credential, one at a time (a probe is one login; the vault spreads
+   * them by each policy's interval). A vault that cannot be reached is the poll loop's to report.
+   */
+  private async driftLoop(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        const { probes } = await this.vault.driftProbes();
+        for (const probe of probes) {
+          if (this.stopping.signal.aborted) break;
+          await this.probeDrift(probe);
+        }
+      } catch (err) {
+        this.log.debug({ code: isSikkerKeyError(err) ? err.code : 'error' }, 'could not ask for drift probes; trying again later');
+      }
+      await this.sleep(this.config.driftPollSeconds * 1000);
+    }
+  }
+
+  private async probeDrift(probe: DriftProbe): Promise<void> {
+    const ctx = { secret: `${probe.project}/${probe.secret}`, engine: probe.engine, version: probe.version };
+    const key = ProviderPool.keyOf(probe);
+    const reused = this.providers.take(key);
+    let provider: CredentialProvider | undefined;
+    let init = reused?.init;
+    let result = 'unreported';
+    try {
+      provider = reused?.provider ?? withSanitizer(await loadProvider(probe.engine));
+      const found = await runDriftProbe(probe, provider, init);
+      init = found.init;
+      const res = await this.vault.driftResult(probe.policyId, found.body);
+      result = found.result;
+      if (found.result === 'refused') this.log.warn({ ...ctx, code: found.body.code }, 'drift: the database refuses the live credential');
+      else this.log.info({ ...ctx, result: found.result, recorded: res.result, ...(found.body.code ? { code: found.body.code } : {}) }, 'drift probe');
+    } catch (err) {
+      this.log.warn({ ...ctx, code: isSikkerKeyError(err) ? err.code : 'error', message: err instanceof Error ? err.message : String(err) }, 'drift probe not reported; the vault offers it again after its lease');
+    } finally {
+      if (provider !== undefined) this.providers.give(key, provider, init, init !== undefined);
+      this.metrics.driftProbes.inc({ engine: probe.engine, result });
     }
   }
 

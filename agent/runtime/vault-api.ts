@@ -1,6 +1,6 @@
 import type { VaultClient } from '../../protocol/client.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
-import type { AgentJobList, ClaimResponse, FailBody, PreflightResultBody, RotationStepResponse } from '../../protocol/api-types.js';
+import type { AgentJobList, ClaimResponse, DriftProbeList, DriftResultBody, DriftResultResponse, FailBody, PreflightResultBody, RotationStepResponse } from '../../protocol/api-types.js';
 import type { JobVault } from '../rotation/run-job.js';
 
 /** The agent's side of the rotation protocol (DESIGN §6 "Agent protocol"), every call signed. */
@@ -9,6 +9,9 @@ export interface AgentVault extends JobVault {
   poll(waitSeconds: number, signal?: AbortSignal): Promise<AgentJobList['jobs']>;
   claim(id: string): Promise<ClaimResponse>;
   preflight(id: string, body: PreflightResultBody): Promise<RotationStepResponse>;
+  /** The drift probes due now for this machine's policies (each leased to it). */
+  driftProbes(): Promise<DriftProbeList>;
+  driftResult(policyId: string, body: DriftResultBody): Promise<DriftResultResponse>;
 }
 
 export function agentVault(client: VaultClient): AgentVault {
@@ -27,5 +30,7 @@ export function agentVault(client: VaultClient): AgentVault {
     confirm: (id, fence) => step<RotationStepResponse>(id, 'confirm', { fence }),
     fail: (id, body: FailBody) => step<RotationStepResponse>(id, 'fail', body),
     preflight: (id, body) => step<RotationStepResponse>(id, 'preflight', body),
+    driftProbes: async () => (await client.request<DriftProbeList>('POST', '/v1/agent/drift-probes')).body,
+    driftResult: async (policyId, body) => (await client.request<DriftResultResponse>('POST', `/v1/agent/drift-probes/${enc(policyId)}`, body)).body,
   };
 }

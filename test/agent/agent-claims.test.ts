@@ -15,7 +15,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function config(concurrency: number): AgentConfig {
   return {
     vaultUrl: 'http://127.0.0.1:1', keyFile: '/nonexistent', health: { listen: '127.0.0.1:0' }, concurrency,
-    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, templates: [], cacheDir: undefined, cacheMaxAgeMs: 86_400_000,
+    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, driftPollSeconds: 3600, templates: [], cacheDir: undefined, cacheMaxAgeMs: 86_400_000,
   };
 }
 
@@ -35,6 +35,8 @@ function fakeVault(n: number, grant: (i: number) => boolean) {
   };
   const unused = (): Promise<never> => Promise.reject(new Error('not used by this test'));
   const vault: AgentVault = {
+    driftProbes: async () => ({ probes: [], leaseSeconds: 120 }),
+    driftResult: unused,
     poll: async (_wait, signal) => {
       polls += 1;
       if (polls === 1) return Array.from({ length: n }, (_, i) => ({ id: `job-${i}`, kind: 'preflight' as const, project: 'p', secret: `s${i}` }));

@@ -31,6 +31,11 @@ export interface ScramCluster {
   startupMs: number;
   /** Stops the cluster and removes its files; safe to call twice. A no-op for PG_SCRAM_URL. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (fast shutdown: sessions are terminated), waits `downMs`, and starts it again
+   * on the same port and data: a PostgreSQL restart as clients see it. Refused for PG_SCRAM_URL.
+   */
+  restart(opts?: { downMs?: number }): Promise<void>;
 }
 
 export interface ScramClusterOptions {
@@ -82,6 +87,7 @@ async function start(tls: boolean, cert?: ServerCertFiles): Promise<ScramCluster
     return {
       host: a.host, port: a.port, adminUser: a.username, adminPassword: a.password, url: external, logFile: undefined, caFile: undefined, startupMs: 0,
       stop: async () => undefined,
+      restart: () => Promise.reject(new Error('PG_SCRAM_URL names a server this test does not own: it cannot restart it')),
     };
   }
 
@@ -151,6 +157,13 @@ async function start(tls: boolean, cert?: ServerCertFiles): Promise<ScramCluster
       logFile,
       caFile,
       startupMs,
+      restart: async (o = {}) => {
+        run('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']);
+        running = false;
+        await new Promise((r) => setTimeout(r, o.downMs ?? 0));
+        run('pg_ctl', ['-D', dataDir, '-l', logFile, '-o', serverOptions.join(' '), '-w', '-t', '30', 'start']);
+        running = true;
+      },
       stop: async () => {
         stopSync();
         process.removeListener('exit', stopSync);

@@ -51,7 +51,7 @@ export interface RotationHarness {
   /** Runs `sikkerkey …` as the operator. */
   sk(args: string[]): Promise<CliResult>;
   /** Starts an agent process (optionally paused at a fault point). */
-  startAgent(opts?: { faultAt?: string; name?: string; vaultUrl?: string }): Promise<RunningProcess>;
+  startAgent(opts?: { faultAt?: string; name?: string; vaultUrl?: string; config?: Record<string, unknown> }): Promise<RunningProcess>;
   /** The application's read of the rotated secret. */
   read(): Promise<{ version: number; fields: Record<string, string> }>;
   /**
@@ -142,7 +142,7 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
       const cfg = join(dir, `agent-${o.name ?? 'a'}-${agentPort++}.json`);
       writeFileSync(cfg, JSON.stringify({
         vaultUrl: o.vaultUrl ?? url, keyFile: agentKey, health: { listen: '127.0.0.1:0' }, pollWaitSeconds: 5, log: { level: 'info' },
-        ...(opts.tls ? { caFile: opts.tls.ca } : {}),
+        ...(opts.tls ? { caFile: opts.tls.ca } : {}), ...o.config,
       }));
       const agentEnv = { env: o.faultAt ? { SIKKERKEY_FAULT_PAUSE_AT: o.faultAt } : {} };
       const a = opts.agentExecutable

@@ -2,26 +2,18 @@
 // worker, which a commit wakes, so a delivery arrives without anyone driving a tick.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { webhookReceiver } from '../support/webhook-receiver.js';
 import { jsonOf, runBin } from '../support/processes.js';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { verifyWebhook } from '../../protocol/webhooks.js';
 
 let vault: VaultProcess | undefined;
-const got: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
-const rx = createServer((req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    got.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-    res.writeHead(200).end();
-  });
-});
+const rx = webhookReceiver();
+const got = rx.got;
 after(async () => {
   await vault?.close();
-  await new Promise<void>((resolve) => rx.close(() => resolve()));
+  await rx.close();
 });
 
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
@@ -33,8 +25,8 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 }
 
 test('webhook add/list/deliveries/rotate-secret/redeliver/remove and alert add/list/test/remove, with the served worker delivering', async () => {
-  await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
-  const hookUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/in`;
+  await rx.listen();
+  const hookUrl = rx.url;
   // The receiver is on loopback: a private address the vault sends to only when allowed.
   vault = await startVaultProcess({ args: ['--webhook-allow-cidr', '127.0.0.1/32'] });
   const { url, opKey } = vault;
@@ -43,7 +35,7 @@ test('webhook add/list/deliveries/rotate-secret/redeliver/remove and alert add/l
 
   const hook = await sk<{ id: string; secret: string }>('webhook', 'add', hookUrl, '--events', 'project.unlocked');
   assert.deepEqual(Object.keys(hook).sort(), ['id', 'secret']);
-  const bad = await runBin('sikkerkey', ['webhook', 'add', hookUrl, '--events', 'rotation.drift'], { env });
+  const bad = await runBin('sikkerkey', ['webhook', 'add', hookUrl, '--events', 'rotation.exploded'], { env });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /^error SK_ERR_WEBHOOK_EVENT_UNKNOWN: /);
 

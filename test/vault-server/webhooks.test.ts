@@ -219,7 +219,7 @@ forEachStore('webhooks', (s) => {
       assert.deepEqual(rx.got.map((g) => (payload(g).data.project as { name: string }).name).sort(), ['a', 'b'], 'once per event');
       assert.deepEqual(other.got.map((g) => (payload(g).data.project as { name: string }).name), ['a'], 'project filter; info is below warning');
 
-      const unknown = await v.call(v.operator, 'POST', '/v1/alert-rules', { events: ['rotation.drift'], webhook: hook.id });
+      const unknown = await v.call(v.operator, 'POST', '/v1/alert-rules', { events: ['rotation.exploded'], webhook: hook.id });
       assert.equal(codeOf(unknown), 'SK_ERR_WEBHOOK_EVENT_UNKNOWN');
       assert.equal(codeOf(await v.call(v.operator, 'POST', '/v1/webhooks', { url: rx.url, events: ['secret.read'] })), 'SK_ERR_WEBHOOK_EVENT_UNKNOWN');
       assert.equal(codeOf(await v.call(v.operator, 'POST', '/v1/webhooks', { url: 'ftp://example.com/x', events: ['all'] })), 'SK_ERR_WEBHOOK_URL_INVALID');

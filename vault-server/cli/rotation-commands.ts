@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
 import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
-import type { RotationFailure, RotationState, RotationStatus } from '../../protocol/api-types.js';
+import type { DriftStatus, RotationFailure, RotationState, RotationStatus } from '../../protocol/api-types.js';
 import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
 import { parseDuration } from '../../protocol/duration.js';
 import { durationArg, table } from './cli-format.js';
@@ -18,7 +18,7 @@ function secretPath(project: string, secret: string): string {
 interface SetOpts {
   provider: string; agent?: string; agentLabel?: string; adminSecret: string; strategy?: string; schedule?: string;
   timezone?: string; grace?: string; passwordLength?: string; alternateUsername?: string; paused?: boolean;
-  wait?: boolean; timeout: string;
+  driftInterval?: string; wait?: boolean; timeout: string;
 }
 
 interface JobView { id: string; kind: string; state: string; error: string | null; latencyMs: number | null }
@@ -45,6 +45,15 @@ function describeNextAttempt(at: number | null, now = Date.now()): string {
   return at <= now ? `due now (since ${iso(at)}), waiting for an agent` : iso(at);
 }
 
+/** The drift probes in one line: off, not probed yet, the live credential logs in, or DRIFT since when. */
+function describeDrift(d: DriftStatus): string {
+  if (d.intervalSeconds === 0) return 'not probed (--drift-interval off)';
+  const next = `every ${d.intervalSeconds}s, next ${iso(d.nextProbeAt)}`;
+  if (d.failingSince !== null) return `DRIFT since ${iso(d.failingSince)}: the database refuses the live credential (${d.lastProbe?.code ?? '?'}); ${next}`;
+  if (d.lastProbe === null) return `not probed yet; ${next}`;
+  return `${d.lastProbe.ok ? 'live credential logs in' : `probe failed (${d.lastProbe.code ?? '?'}: ${d.lastProbe.message ?? ''})`} at ${iso(d.lastProbe.at)}; ${next}`;
+}
+
 /** `sikkerkey rotation …` (DESIGN §11). */
 export function rotationCommands(program: Command): void {
   const rotation = program.command('rotation').description('credential rotation policies and runs');
@@ -61,6 +70,7 @@ export function rotationCommands(program: Command): void {
     .option('--password-length <n>', 'generated password length (16–128)', '32')
     .option('--alternate-username <name>', 'the second user (alternating)')
     .option('--paused', 'store the policy but do not schedule it')
+    .option('--drift-interval <duration>', 'how often the agent logs in with the live credential to catch a password changed behind the vault (rotation.drift): at least 5s, or off', (v: string) => (v === 'off' ? v : durationArg('--drift-interval')(v)), '15m')
     .option('--wait', 'wait for the preflight check and report it (exit non-zero when it fails)')
     .option('--timeout <duration>', 'give up waiting after this long (90, 90s, 10m…; a bare number is seconds)', '120')
     .option('--json')
@@ -73,6 +83,7 @@ export function rotationCommands(program: Command): void {
         ...(o.agent ? { agent: o.agent } : {}), ...(o.agentLabel ? { agentLabel: o.agentLabel } : {}),
         ...(o.schedule ? { schedule: o.schedule, timezone: o.timezone ?? 'UTC' } : {}), ...(o.grace ? { grace: o.grace } : {}),
         ...(o.alternateUsername ? { alternateUsername: o.alternateUsername } : {}), ...(o.paused ? { paused: true } : {}),
+        ...(o.driftInterval ? { driftInterval: o.driftInterval } : {}),
       };
       const client = clientFor(this);
       const { body: res } = await client.request<{ policy: { nextRunAt: number | null; enabled: boolean; preflightId: string | null } }>('PUT', secretPath(project, secret), body);
@@ -122,17 +133,19 @@ export function rotationCommands(program: Command): void {
       `next run      ${body.nextRunAt ? new Date(body.nextRunAt).toISOString() : '-'}`,
       `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
       `agent         ${body.agent.name ?? '-'} (last seen ${body.agent.lastSeenAt ? new Date(body.agent.lastSeenAt).toISOString() : 'never'})`,
+      `drift         ${describeDrift(body.drift)}`,
     ].join('\n'));
   });
 
   rotation.command('list').option('--json').action(async function (this: Command) {
     const { body } = await clientFor(this).request<{ policies: Array<{
       project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean; pausedReason?: string | null;
-      state: string; nextRunAt: number | null; lastAttemptFailed: boolean; lastError: RotationFailure | null;
+      state: string; nextRunAt: number | null; lastAttemptFailed: boolean; lastError: RotationFailure | null; drift: DriftStatus;
     }> }>('GET', '/v1/rotations');
-    out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'LAST ATTEMPT', 'NEXT RUN'], body.policies.map((p) => [
+    out(this, body, () => table(['SECRET', 'PROVIDER', 'STRATEGY', 'AGENT', 'ENABLED', 'STATE', 'LAST ATTEMPT', 'DRIFT', 'NEXT RUN'], body.policies.map((p) => [
       `${p.project}/${p.secret}`, p.provider, p.strategy, p.agent ?? (p.agentLabel !== null ? `label:${p.agentLabel}` : '(none)'), p.enabled ? 'yes' : `paused (${p.pausedReason ?? 'operator'})`, p.state,
       p.lastAttemptFailed ? `FAILED (${p.lastError?.code ?? '?'})` : '-',
+      p.drift.failingSince !== null ? 'DRIFT' : p.drift.intervalSeconds === 0 ? 'off' : p.drift.lastProbe === null ? '-' : p.drift.lastProbe.ok ? 'ok' : 'unknown',
       p.nextRunAt ? new Date(p.nextRunAt).toISOString() : '-',
     ])));
   });

@@ -12,7 +12,7 @@
 import cluster from 'node:cluster';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import { createLogger } from '../logging.js';
-import { openStore } from '../store/open-store.js';
+import { openServedStore } from '../server-commands.js';
 import { onSignals, startServer } from '../server-commands.js';
 import type { WorkerReport, WorkerStartMessage } from './cluster-primary.js';
 import { MirroredBudget } from './shared-budget.js';
@@ -39,7 +39,7 @@ async function run(start: WorkerStartMessage): Promise<void> {
   const rootKey = Buffer.from(start.rootKey, 'base64');
   const budget = new MirroredBudget(Date.now, (m) => { if (process.connected) process.send?.(m); });
   process.on('message', (m: unknown) => { budget.onMessage(m); });
-  const store = await openStore(config.dataDir !== undefined ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl as string });
+  const store = await openServedStore(config);
   try {
     const running = await startServer({
       store, rootKey, settings: config, log,

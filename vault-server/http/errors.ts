@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
+import { storeUnavailable } from '../store/store-errors.js';
 
 /**
  * Turns every error into `{"error":{"code","message"}}` with a registered code. Input alone never
@@ -26,6 +27,8 @@ export function toSikkerKeyError(err: unknown): SikkerKeyError {
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new SikkerKeyError('SK_ERR_BAD_REQUEST', e.message ?? 'bad request');
   }
+  const unavailable = storeUnavailable(err);
+  if (unavailable) return unavailable;
   return new SikkerKeyError('SK_ERR_INTERNAL', 'internal error', { cause: err });
 }
 

@@ -280,6 +280,17 @@ export interface RotationPoliciesTable {
    */
   flavour: Flavour | null;
   server_version: string | null;
+  /** How often the agent probes the live credential (migration 0011); 0 = never. */
+  drift_interval_ms: ColumnType<Ms, Ms | undefined, Ms>;
+  /** When the next drift probe is due (null: now); a claim moves it forward by the probe lease. */
+  drift_due_at: Ms | null;
+  /** What the last probe reported: when, whether the live credential logged in, and why not. */
+  drift_checked_at: Ms | null;
+  drift_ok: Bool01 | null;
+  drift_code: string | null;
+  drift_message: string | null;
+  /** Since when the database refuses the live credential; null while it works (one `rotation.drift` per streak). */
+  drift_failing_since: Ms | null;
 }
 
 /** The states the "one unfinished rotation per secret" index covers. */

@@ -23,7 +23,7 @@ import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
-import { CodeMigrationProvider } from './migrations/index.js';
+import { CodeMigrationProvider, MIGRATION_NAMES } from './migrations/index.js';
 import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import { withPrivateUmask } from './file-modes.js';
 import type { BatchDurability } from './group-commit.js';
@@ -39,6 +39,8 @@ export interface OpenStoreOptions {
   migrate?: boolean;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PostgreSQL `statement_timeout` for every connection of the pool, in ms (default: the server's). */
+  statementTimeoutMs?: number;
 }
 
 export interface Store {
@@ -70,7 +72,13 @@ export function sqliteFiles(dataDir: string): string[] {
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 export async function openStore(loc: StoreLocation, opts: OpenStoreOptions = {}): Promise<Store> {
-  const store = 'dataDir' in loc ? openSqlite(loc.dataDir) : await openPostgres(loc.databaseUrl, opts.poolSize ?? 10);
+  const store = 'dataDir' in loc ? openSqlite(loc.dataDir) : await openPostgres(loc.databaseUrl, opts.poolSize ?? 10, opts.statementTimeoutMs);
+  try {
+    await refuseNewerSchema(store);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
   if (opts.migrate ?? true) {
     try {
       await migrate(store);
@@ -87,6 +95,42 @@ export async function migrationStatus(store: Pick<Store, 'db' | 'dialect'>): Pro
   const migrations = await migrator(store).getMigrations();
   const pending = migrations.filter((m) => m.executedAt === undefined).map((m) => m.name);
   return { current: pending.length === 0, pending };
+}
+
+/**
+ * A store a newer version migrated holds migrations this one does not know: refused, whether or
+ * not this process would migrate (Kysely's migrator would refuse only when asked to migrate, and
+ * a replica that does not migrate would serve on a schema it does not understand). An older
+ * replica keeps serving while a newer one migrates *additive* changes only after it restarts on
+ * the newer version (docs/ha.md "Rolling upgrades").
+ */
+async function refuseNewerSchema(store: Store): Promise<void> {
+  const known = new Set(MIGRATION_NAMES);
+  let executed: string[];
+  try {
+    executed = (await sql<{ name: string }>`select name from kysely_migration`.execute(store.db)).rows.map((r) => r.name);
+  } catch {
+    return; // no migration table yet: a new store
+  }
+  const unknown = executed.filter((name) => !known.has(name)).sort();
+  if (unknown.length > 0) {
+    throw new SikkerKeyError('SK_ERR_STORE_SCHEMA', `the store was migrated by a newer SikkerKey (migrations ${unknown.join(', ')} are unknown to this version, which knows up to ${MIGRATION_NAMES.at(-1) ?? 'none'}): run the newer version, or restore a backup taken before the upgrade`);
+  }
+}
+
+/** `sikkerkey-vault migrate`: applies the pending migrations; the names it applied, in order. */
+export async function migrateStore(store: Store): Promise<string[]> {
+  const before = await migrationStatus(store);
+  await migrate(store);
+  return before.pending;
+}
+
+/** Refuses to serve on a store with pending migrations (PostgreSQL: `migrate` is explicit). */
+export async function assertSchemaCurrent(store: Pick<Store, 'db' | 'dialect'>): Promise<void> {
+  const { pending } = await migrationStatus(store);
+  if (pending.length > 0) {
+    throw new SikkerKeyError('SK_ERR_STORE_SCHEMA', `the store has ${pending.length} pending migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}): run \`sikkerkey-vault migrate --database-url …\` once, then start the replicas (docs/ha.md "Rolling upgrades")`);
+  }
 }
 
 async function migrate(store: Store): Promise<void> {
@@ -215,7 +259,7 @@ function ensureDataDir(dataDir: string): void {
   }
 }
 
-async function openPostgres(databaseUrl: string, poolSize: number): Promise<Store> {
+async function openPostgres(databaseUrl: string, poolSize: number, statementTimeoutMs: number | undefined): Promise<Store> {
   const { shown, scrub } = describeUrl(databaseUrl);
   const types = new pg.TypeOverrides();
   // int8 (COUNT, BIGINT ms timestamps, audit seq) as a number. Values beyond 2^53 never occur in
@@ -228,6 +272,7 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Stor
   try {
     pool = new pg.Pool({
       connectionString: databaseUrl, types, max: poolSize, application_name: 'sikkerkey-vault',
+      ...(statementTimeoutMs !== undefined ? { statement_timeout: statementTimeoutMs } : {}),
       // A host that drops packets would otherwise make a connect (and the vault's boot) wait forever.
       connectionTimeoutMillis: 10_000,
     });

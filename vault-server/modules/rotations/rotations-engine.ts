@@ -16,6 +16,8 @@ import { decodeSecretPlaintext, decryptVersion, demoteLive, insertVersion, lockS
 import type { ProjectRow } from '../projects/projects-service.js';
 import { generatePassword, parsePasswordPolicy } from './password-generator.js';
 import { MAX_UNPROVEN_ATTEMPTS, assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
+// A cycle of functions only (rotation-drift uses this module's helpers at call time, not at load).
+import { driftAfterPromotion } from './rotation-drift.js';
 
 /**
  * The vault's half of the rotation state machine (DESIGN §6; every state, for operators, in
@@ -58,7 +60,7 @@ type RotationRow = Row<'rotations'>;
 
 interface SecretRef { id: string; name: string; kind: string; project: ProjectRow }
 
-async function secretById(trx: Tx, id: string): Promise<SecretRef> {
+export async function secretById(trx: Tx, id: string): Promise<SecretRef> {
   const s = await trx.selectFrom('secrets').innerJoin('projects', 'projects.id', 'secrets.project_id')
     .select(['secrets.id as id', 'secrets.name as name', 'secrets.kind as kind', 'projects.id as pid', 'projects.name as pname',
       'projects.master_key_wrapped as pkey', 'projects.key_version as pkv', 'projects.locked_at as plocked', 'projects.locked_reason as preason'])
@@ -169,7 +171,7 @@ async function policyOf(trx: Tx, row: RotationRow): Promise<PolicyRow> {
   return trx.selectFrom('rotation_policies').selectAll().where('id', '=', row.policy_id).executeTakeFirstOrThrow();
 }
 
-async function machineLabels(trx: Tx, machineId: string): Promise<string[]> {
+export async function machineLabels(trx: Tx, machineId: string): Promise<string[]> {
   const m = await trx.selectFrom('machines').select('labels').where('id', '=', machineId).executeTakeFirst();
   return m ? (JSON.parse(m.labels) as string[]) : [];
 }
@@ -399,6 +401,7 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
         }
       }
       await trx.updateTable('rotation_policies').set({ consecutive_failures: 0, failing: 0, updated_at: now }).where('id', '=', row.policy_id).execute();
+      await driftAfterPromotion(trx, audit, machine, policy, secret, id, now);
       if (policy.failing === 1) {
         await audit({ action: 'policy.recovered', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { policyId: policy.id } }, machine);
       }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
+import type { DriftResultBody, FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
 import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -12,6 +12,7 @@ import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobSta
 import { deletePolicy, listPolicies, pausePolicy, resolveStuck, resumePolicy, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
+import { claimDriftProbes, reportDriftProbe } from './rotation-drift.js';
 
 const secretParams = {
   type: 'object', required: ['project', 'name'],
@@ -39,6 +40,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
           adminSecret: { type: 'string', pattern: NAME_PATTERN }, schedule: { type: 'string', maxLength: 128 },
           timezone: { type: 'string', maxLength: 64 }, grace: { type: 'string', maxLength: 16 },
           passwordLength: safeInteger(), alternateUsername: { type: 'string', minLength: 1, maxLength: 128 }, paused: { type: 'boolean' },
+          driftInterval: { type: 'string', maxLength: 16 },
         },
       },
     },
@@ -177,4 +179,18 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       },
     },
   }, async (req) => failRotation(ctx, callerOf(req), req.params.id, req.body));
+
+  // -- drift probes: the agent logs in with the live credential now and then (rotation-drift.ts) --
+  app.post('/v1/agent/drift-probes', { config: { auth: ['machine'] } }, async (req) => claimDriftProbes(ctx, callerOf(req)));
+
+  app.post<{ Params: { policyId: string }; Body: DriftResultBody }>('/v1/agent/drift-probes/:policyId', {
+    config: { auth: ['machine'] },
+    schema: {
+      params: { type: 'object', required: ['policyId'], properties: { policyId: { type: 'string', minLength: 1, maxLength: 64 } } },
+      body: {
+        type: 'object', additionalProperties: false, required: ['version', 'ok'],
+        properties: { version: safeInteger({ minimum: 1 }), ok: { type: 'boolean' }, code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 } },
+      },
+    },
+  }, async (req) => reportDriftProbe(ctx, callerOf(req), req.params.policyId, req.body));
 }

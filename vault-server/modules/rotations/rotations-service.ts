@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, STRATEGIES, SUCCEEDED_STATE } from '../../../protocol/api-types.js';
-import type { Engine, Flavour, RotationFailure, RotationKind, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
+import type { DriftStatus, Engine, Flavour, RotationFailure, RotationKind, RotationState, RotationStatus, Strategy } from '../../../protocol/api-types.js';
 import { isEngine } from '../../../protocol/engines.js';
 import { parseDuration } from '../../../protocol/duration.js';
 import type { Caller } from '../../http/authenticate.js';
@@ -16,6 +16,8 @@ import { pausedReasonOf } from './policy-agents.js';
 import type { PausedReason } from './policy-agents.js';
 import { parsePasswordPolicy } from './password-generator.js';
 import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
+import { MIN_DRIFT_INTERVAL_MS, driftStatus } from './rotation-drift.js';
+import { DEFAULT_DRIFT_INTERVAL_MS } from '../../store/migrations/0011-rotation-drift.js';
 
 export interface PolicyInput {
   provider: string;
@@ -29,6 +31,8 @@ export interface PolicyInput {
   passwordLength?: number;
   alternateUsername?: string;
   paused?: boolean;
+  /** How often the agent probes the live credential (`rotation.drift`): a duration, or `off`; default 15m. */
+  driftInterval?: string;
 }
 
 export interface PolicyView {
@@ -42,6 +46,8 @@ export interface PolicyView {
   schedule: string | null;
   timezone: string | null;
   graceMs: number;
+  /** Seconds between drift probes of the live credential; 0 = off. */
+  driftIntervalSeconds: number;
   enabled: boolean;
   /** Why it is paused (null while enabled): `operator`, or the deletion/removal that paused it. */
   pausedReason?: PausedReason | null;
@@ -93,6 +99,7 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
   }
   const passwordPolicy = parsePasswordPolicy({ length: input.passwordLength });
   const graceMs = input.grace ? parseDuration(input.grace, '--grace', 'SK_ERR_VALIDATION') : 0;
+  const driftIntervalMs = parseDriftInterval(input.driftInterval);
   const now = ctx.now();
   const nextRunAt = nextRun(input.schedule ?? null, input.timezone ?? null, now);
 
@@ -135,6 +142,8 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
       next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
       primary_username: strategy === 'alternating' ? (liveFields.username ?? null) : null,
       flavour: known.flavour, server_version: known.version,
+      // A new interval starts now: the first probe follows the preflight.
+      drift_interval_ms: driftIntervalMs, drift_due_at: null,
     };
     if (existing) {
       await trx.updateTable('rotation_policies').set(values).where('id', '=', existing.id).execute();
@@ -153,10 +162,19 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     }, caller);
     return {
       project: projectName, secret: secretName, provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null,
-      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, enabled: !input.paused, failing: existing?.failing === 1, nextRunAt,
+      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, driftIntervalSeconds: driftIntervalMs / 1000, enabled: !input.paused, failing: existing?.failing === 1, nextRunAt,
       flavour: known.flavour, serverVersion: known.version, preflightId,
     };
   });
+}
+
+/** `--drift-interval`: a duration of at least 5 s, or `off` (0); 15 min when not given. */
+function parseDriftInterval(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_DRIFT_INTERVAL_MS;
+  if (value === 'off') return 0;
+  const ms = parseDuration(value, '--drift-interval', 'SK_ERR_VALIDATION');
+  if (ms < MIN_DRIFT_INTERVAL_MS) throw new SikkerKeyError('SK_ERR_VALIDATION', `--drift-interval must be at least ${MIN_DRIFT_INTERVAL_MS / 1000}s, or off`);
+  return ms;
 }
 
 async function policyFor(trx: Tx, projectName: string, secretName: string) {
@@ -269,6 +287,7 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
     pausedReason: pausedReasonOf(policy),
     latencyMs: latest?.state === SUCCEEDED_STATE.rotate && latest.finished_at ? latest.finished_at - latest.created_at : null,
     agent: { name: agent?.name ?? null, lastSeenAt: agent?.last_seen_at ?? null },
+    drift: driftStatus(policy, ctx.now()),
   };
 }
 
@@ -279,6 +298,7 @@ export interface PolicyListView extends PolicyView {
   lastAttemptFailed: boolean;
   lastError: RotationFailure | null;
   nextAttemptAt: number | null;
+  drift: DriftStatus;
 }
 
 export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]> {
@@ -292,7 +312,10 @@ export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]>
       'machines.name as agent', 'rotation_policies.agent_label as agentLabel', 'admin.name as adminSecret', 'rotation_policies.schedule as schedule',
       'rotation_policies.timezone as timezone', 'rotation_policies.grace_ms as graceMs', 'rotation_policies.enabled as enabled',
       'rotation_policies.failing as failing', 'rotation_policies.next_run_at as nextRunAt', 'rotation_policies.flavour as flavour',
-      'rotation_policies.server_version as serverVersion', 'rotation_policies.paused_reason as paused_reason'])
+      'rotation_policies.server_version as serverVersion', 'rotation_policies.paused_reason as paused_reason',
+      'rotation_policies.drift_interval_ms as drift_interval_ms', 'rotation_policies.drift_due_at as drift_due_at', 'rotation_policies.drift_checked_at as drift_checked_at',
+      'rotation_policies.drift_ok as drift_ok', 'rotation_policies.drift_code as drift_code', 'rotation_policies.drift_message as drift_message',
+      'rotation_policies.drift_failing_since as drift_failing_since'])
     .orderBy('projects.name').orderBy('secrets.name').execute();
   const out: PolicyListView[] = [];
   for (const r of rows) {
@@ -300,7 +323,8 @@ export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]>
     const lastError = await lastFailureOf(db, r.secretId);
     out.push({
       project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
-      adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, enabled: r.enabled === 1, pausedReason: pausedReasonOf(r), failing: r.failing === 1,
+      adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, driftIntervalSeconds: Math.round(Number(r.drift_interval_ms) / 1000),
+      enabled: r.enabled === 1, pausedReason: pausedReasonOf(r), failing: r.failing === 1, drift: driftStatus(r, ctx.now()),
       nextRunAt: r.nextRunAt, flavour: r.flavour, serverVersion: r.serverVersion, state: latest?.state ?? 'none',
       lastAttemptFailed: lastError !== null, lastError,
       nextAttemptAt: await nextAttemptOf(db, r.secretId, { enabled: r.enabled, next_run_at: r.nextRunAt }),

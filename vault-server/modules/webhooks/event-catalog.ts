@@ -38,6 +38,8 @@ export const EVENT_CATALOG: readonly CatalogEntry[] = [
   { action: 'rotation.no_agent', type: 'rotation.no_agent', severity: 'warning', description: 'no agent that may run a rotation policy has been seen recently' },
   { action: 'rotation.agent_back', type: 'rotation.agent_back', severity: 'info', description: 'an agent for a policy that had none is back' },
   { action: 'rotation.overdue', type: 'rotation.overdue', severity: 'warning', description: 'a scheduled policy has not promoted since the fire time after its last success, plus max(1 h, 10 % of the interval)' },
+  { action: 'rotation.drift', type: 'rotation.drift', severity: 'critical', description: 'the agent\'s periodic probe: the database refuses the live credential (changed behind the vault?); once per failing streak' },
+  { action: 'rotation.drift_recovered', type: 'rotation.drift_recovered', severity: 'info', description: 'the live credential logs in again (a probe, or a promoted rotation)' },
   { action: 'policy.failing', type: 'policy.failing', severity: 'critical', description: 'a rotation policy failed three times in a row (or an undo was refused); retries stop' },
   { action: 'policy.recovered', type: 'policy.recovered', severity: 'info', description: 'a failing policy rotated successfully again' },
   { action: 'machine.enroll', type: 'machine.enrolled', severity: 'info', outcome: 'success', description: 'a machine enrolled with a token' },
