@@ -1,6 +1,9 @@
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
 import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
+import { dirname, resolve } from 'node:path';
+import { parseTemplates } from './delivery/templates.js';
+import type { TemplateConfig } from './delivery/templates.js';
 
 /** The agent's configuration, validated once and frozen (`sikkerkey-agent run --config FILE`). */
 export interface AgentConfig {
@@ -16,9 +19,15 @@ export interface AgentConfig {
   readonly pollWaitSeconds: number;
   /** Seconds between asking the vault for due drift probes (1–3600; each policy sets how often it is probed). */
   readonly driftPollSeconds: number;
+  /** Files rendered from secrets and kept current (agent/delivery/templates.ts). */
+  readonly templates: readonly TemplateConfig[];
+  /** Offline cache of delivered values (agent/delivery/offline-cache.ts); undefined: none. */
+  readonly cacheDir: string | undefined;
+  /** Oldest cached value served when the vault is unreachable, in milliseconds (default 24 h). */
+  readonly cacheMaxAgeMs: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'driftPollSeconds'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'driftPollSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -113,5 +122,8 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     pinSha256: str(raw.pinSha256, 'pinSha256'),
     pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
     driftPollSeconds: seconds(raw.driftPollSeconds, 'driftPollSeconds', 1, 3600, 60),
+    templates: parseTemplates(raw.templates, file ? dirname(resolve(file)) : process.cwd()),
+    cacheDir: str(raw.cacheDir, 'cacheDir'),
+    cacheMaxAgeMs: seconds(raw.cacheMaxAge, 'cacheMaxAge', 1, 30 * 86_400, 86_400) * 1000,
   });
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // sikkerkey-agent: the host-side agent. `init` makes the machine's key, `enroll` registers it with a
 // token, `get` does one signed read,
-// `run` (the rotation daemon) drives database providers.
+// `run` (the rotation daemon) drives database providers and keeps the config's templates rendered;
+// `exec` and `render` deliver secrets to applications (agent/delivery/).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { Command } from 'commander';
 import { SikkerKeyError } from '../protocol/errors.js';
-import { printError, printResult, runCli } from '../protocol/cli.js';
+import { collect, printError, printResult, runCli } from '../protocol/cli.js';
 import { generateIdentityKey, readPrivateKeyFile, writePrivateKeyFile } from '../protocol/keys.js';
 import { VaultClient } from '../protocol/client.js';
 
@@ -108,8 +109,10 @@ program.command('run')
   .action(async (opts: { config?: string }) => {
     const { loadAgentConfig } = await import('./config.js');
     const { AgentDaemon } = await import('./runtime/agent-daemon.js');
-    const daemon = new AgentDaemon(loadAgentConfig(opts.config));
+    const config = loadAgentConfig(opts.config);
+    const daemon = new AgentDaemon(config);
     await daemon.start();
+    const templates = config.templates.length === 0 ? undefined : await followTemplates({ config: opts.config });
     let signals = 0;
     const onSignal = (): void => {
       signals += 1;
@@ -122,6 +125,100 @@ program.command('run')
     process.on('SIGINT', onSignal);
     await daemon.run();
     await daemon.stop();
+    await templates?.stop();
+  });
+
+/** The templates of `run`, beside the rotation daemon: a failure to render is logged, not fatal to rotation. */
+async function followTemplates(opts: { config?: string }): Promise<{ stop: () => Promise<void> }> {
+  const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
+  const log = stderrLog('run');
+  const { client, reader, templates } = await deliverySetup(opts, log);
+  const abort = new AbortController();
+  const following = renderTemplates({ client: reader, templates, once: false, signal: abort.signal, log })
+    .catch((err: unknown) => log(`templates not rendered: ${err instanceof SikkerKeyError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}`));
+  return { stop: async () => { abort.abort(); await following; client.close(); } };
+}
+
+program.command('exec')
+  .description('start a command with secrets in its environment; restart or signal it on each new version')
+  .usage('[options] -- COMMAND [ARGS...]')
+  .argument('<command...>', 'the command and its arguments (after --)')
+  .option('--env <VAR=project/secret#field>', 'a variable for the command (repeatable); without #field: the value, or a structured secret\'s fields as JSON', collect, [])
+  .option('--env-file-secret <project/secret>', 'every field of a structured secret as a variable named after the field (upper-cased, other characters _) (repeatable)', collect, [])
+  .option('--on-change <action>', 'on a new version: restart (SIGTERM, grace, SIGKILL, start again), signal:NAME (e.g. signal:HUP), or none', 'restart')
+  .option('--grace <duration>', 'how long a restart waits after SIGTERM before SIGKILL', '10s')
+  .option('--once', 'read once and start the command without following (an init container, a one-off job)')
+  .option('--config <file>', 'agent config: vaultUrl, keyFile, caFile, pinSha256, templates rendered before the command starts, cacheDir and cacheMaxAge (offline cache)')
+  .option('--url <url>', 'vault URL (default: the config\'s vaultUrl, or SIKKERKEY_URL)')
+  .option('--key-file <file>', 'machine key (default: the config\'s keyFile, or SIKKERKEY_AGENT_KEY_FILE)')
+  .addHelpText('after', `
+Values are placed in the command's environment only: never on a command line, in this program's
+logs or its own environment. This program exits with the command's status (128+N for signal N).
+
+Example:
+  sikkerkey-agent exec --env DB_USER=shop/db#username --env DB_PASSWORD=shop/db#password -- ./server --port 8080`)
+  .passThroughOptions()
+  .action(async (command: string[], opts: { env: string[]; envFileSecret: string[]; onChange: string; grace: string; once?: boolean; config?: string; url?: string; keyFile?: string }) => {
+    const { parseSecretRef } = await import('./delivery/secret-refs.js');
+    const { parseOnChange, runExec } = await import('./delivery/exec.js');
+    const { deliverySetup, stderrLog } = await import('./delivery/deliver.js');
+    const { TemplateSet } = await import('./delivery/templates.js');
+    const { parseDuration } = await import('../protocol/duration.js');
+    const env = opts.env.map((spec) => {
+      const eq = spec.indexOf('=');
+      const name = spec.slice(0, eq);
+      if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new SikkerKeyError('SK_ERR_USAGE', `--env takes VAR=project/secret#field with VAR a variable name, not ${JSON.stringify(spec)}`);
+      return { name, ref: parseSecretRef(spec.slice(eq + 1), `--env ${name}`) };
+    });
+    const envFileSecrets = opts.envFileSecret.map((spec) => {
+      const ref = parseSecretRef(spec, '--env-file-secret');
+      if (ref.field !== undefined) throw new SikkerKeyError('SK_ERR_USAGE', `--env-file-secret takes project/secret (all its fields), not a #field: use --env VAR=${spec}`);
+      return ref;
+    });
+    const onChange = parseOnChange(opts.onChange);
+    const graceMs = parseDuration(opts.grace, '--grace', 'SK_ERR_USAGE');
+    const [cmd, ...args] = command;
+    if (cmd === undefined) throw new SikkerKeyError('SK_ERR_USAGE', 'no command: sikkerkey-agent exec [options] -- COMMAND [ARGS...]');
+    const log = stderrLog('exec');
+    const { client, reader, templates } = await deliverySetup(opts, log);
+    if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, or a --config with templates');
+    try {
+      process.exitCode = await runExec({
+        client: reader, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
+        ...(templates.length > 0 ? { files: new TemplateSet(templates, log) } : {}),
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+program.command('render')
+  .description('render the config\'s templates; without --once keep them current (a sidecar), re-rendering on each new version')
+  .requiredOption('--config <file>', 'agent config with templates (and vaultUrl, keyFile, caFile, pinSha256)')
+  .option('--once', 'render once and exit (an init container: the application starts after its files exist)')
+  .option('--url <url>', 'vault URL (default: the config\'s vaultUrl)')
+  .option('--key-file <file>', 'machine key (default: the config\'s keyFile)')
+  .option('--json', 'with --once: the rendered files as one JSON document (paths and modes, never values)')
+  .action(async (opts: { config: string; once?: boolean; url?: string; keyFile?: string; json?: boolean }) => {
+    const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
+    const log = stderrLog('render');
+    const { client, reader, templates } = await deliverySetup(opts, log);
+    if (templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', `${opts.config} has no templates to render`);
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    try {
+      await renderTemplates({ client: reader, templates, once: Boolean(opts.once), signal: abort.signal, log });
+      if (opts.once) {
+        const files = templates.map((t) => ({ destination: t.destination, format: t.format, mode: t.mode.toString(8).padStart(4, '0') }));
+        printResult(Boolean(opts.json), { rendered: files }, () => files.map((f) => `rendered ${f.destination} (${f.format}, mode ${f.mode})`).join('\n'));
+      }
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      client.close();
+    }
   });
 
 // Not a top-level await: the single executable is a CommonJS bundle (Node 20's SEA runs no ESM),

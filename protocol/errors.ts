@@ -113,6 +113,8 @@ export const ERROR_CODES = {
   SK_ERR_TLS_CERT: { status: 400, what: 'the server certificate failed verification' },
   SK_ERR_CONNECT: { status: 503, what: 'the vault could not be reached' },
   SK_ERR_RESPONSE: { status: 502, what: 'the vault answered with something the client cannot read' },
+  SK_ERR_CACHE_STALE: { status: 503, what: 'the vault cannot be reached and the agent\'s offline cache holds this secret only from longer ago than cacheMaxAge' },
+  SK_ERR_TEMPLATE_WRITE: { status: 500, what: 'the agent could not write a rendered template file (its directory is missing, not writable, or the disk is full)' },
 
   // -- webhooks ----------------------------------------------------------------------------
   SK_ERR_WEBHOOK_TARGET_FORBIDDEN: { status: 400, what: 'a webhook URL is not https, does not resolve, or resolves to a non-public address outside --webhook-allow-cidr' },

@@ -47,6 +47,8 @@ export function postgresBinDir() {
   return undefined;
 }
 
+/** Whether the python3 on PATH (the one the tests run) can import `module`. */
+const pythonHas = (module) => spawnSync('python3', ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 }).status === 0;
 const osUserExists = (user) => spawnSync('id', ['-u', user], { stdio: 'ignore' }).status === 0;
 const asRoot = () => process.getuid?.() === 0;
 const tools = (...names) => () => names.every((n) => findExecutable(n) !== undefined);
@@ -82,6 +84,12 @@ export const REQUIREMENTS = [
     pkg: 'libmaxmind-db-writer-perl',
     present: () => spawnSync('perl', ['-MMaxMind::DB::Writer::Tree', '-e1'], { stdio: 'ignore', timeout: 30_000 }).status === 0,
   },
+  // the Python client's tests (clients/python, which depends on cryptography only), and the agent's
+  // templates read back by the consumers' own parsers (PyYAML, python-dotenv)
+  { what: 'python3', pkg: 'python3', present: tools('python3') },
+  { what: 'python module cryptography', pkg: 'python3-cryptography', present: () => pythonHas('cryptography') },
+  { what: 'python module yaml', pkg: 'python3-yaml', present: () => pythonHas('yaml') },
+  { what: 'python module dotenv', pkg: 'python3-dotenv', present: () => pythonHas('dotenv') },
 ];
 
 /** The requirements not met right now. */

@@ -15,7 +15,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function config(concurrency: number): AgentConfig {
   return {
     vaultUrl: 'http://127.0.0.1:1', keyFile: '/nonexistent', health: { listen: '127.0.0.1:0' }, concurrency,
-    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, driftPollSeconds: 3600,
+    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, driftPollSeconds: 3600, templates: [], cacheDir: undefined, cacheMaxAgeMs: 86_400_000,
   };
 }
 
