@@ -46,6 +46,8 @@ export interface VaultConfig {
   readonly maxConnections: number | undefined;
   /** Days a deleted project or secret stays in the trash before it is purged; undefined: 30. */
   readonly trashDays: number | undefined;
+  /** `--audit-retention`: prune audit events older than this (ms); undefined keeps them forever. */
+  readonly auditRetentionMs: number | undefined;
   /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
   readonly workers: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
@@ -87,6 +89,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
+  { key: 'auditRetention', kind: 'duration', flag: 'auditRetention', about: 'prune audit events older than this (at least 1d, e.g. 400d), keeping a signed checkpoint of the pruned range; default: keep forever' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
 ];
@@ -119,6 +122,7 @@ export interface VaultFlags {
   verifyConcurrency?: string;
   maxConnections?: string;
   trashDays?: string;
+  auditRetention?: string;
   workers?: string;
 }
 
@@ -279,6 +283,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const maxConnections = get('maxConnections', count);
   const workers = get('workers', count);
   const trashDays = get('trashDays', count);
+  const auditRetentionMs = get('auditRetention', (v, from) => duration(v, from, 86_400_000, 36_500 * 86_400_000));
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
 
   return Object.freeze({
@@ -300,6 +305,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     maxConnections,
     workers,
     trashDays,
+    auditRetentionMs,
     warnings: Object.freeze(warnings),
   });
 }

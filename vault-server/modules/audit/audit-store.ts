@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual, verify } from 'node:crypto';
+import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -237,6 +238,8 @@ export interface ChainReport {
   macs?: number;
   /** Events before this seq predate the audit keys and a broken chain was accepted: not verified. */
   unverifiedBefore?: number;
+  /** Events retention pruned (all sweeps): the chain was verified from the signed boundary after lastSeq. */
+  pruned?: { firstSeq: number; lastSeq: number; prunedAt: number; events: number; sweeps: number };
   /** The first event that does not fit the chain, and why. */
   firstBad?: { seq: number; id: string | null; reason: string };
 }
@@ -259,9 +262,32 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   let prevHash = GENESIS_HASH;
   let count = 0;
   let macs = 0;
-  const extra = (): Partial<ChainReport> => ({ ...(keys ? { macs } : {}), ...(keyedFrom > 1 ? { unverifiedBefore: keyedFrom } : {}) });
-  const fail = (seq: number, id: string | null, reason: string): ChainReport => ({ ok: false, events: count, ...extra(), firstBad: { seq, id, reason } });
-  if (keyedFrom > 1) {
+  let pruned: ChainReport['pruned'];
+  const extra = (): Partial<ChainReport> => ({
+    ...(keys ? { macs } : {}), ...(keyedFrom > 1 && !pruned ? { unverifiedBefore: keyedFrom } : {}), ...(pruned ? { pruned } : {}),
+  });
+  const fail = (seq: number, id: string | null, reason: string): ChainReport => ({ ok: false, events: count - (pruned?.lastSeq ?? 0), ...extra(), firstBad: { seq, id, reason } });
+  // Retention (audit-retention.ts): the kept chain starts after the newest signed boundary.
+  const boundary = await db.selectFrom('audit_prunes').selectAll().orderBy('last_seq', 'desc').limit(1).executeTakeFirst();
+  if (boundary) {
+    const last = Number(boundary.last_seq);
+    const first = await db.selectFrom('audit_prunes').select((eb) => [eb.fn.min('first_seq').as('first'), eb.fn.countAll().as('sweeps'), eb.fn.sum('events').as('events')]).executeTakeFirstOrThrow();
+    pruned = { firstSeq: Number(first.first), lastSeq: last, prunedAt: Number(boundary.pruned_at), events: Number(first.events), sweeps: Number(first.sweeps) };
+    if (keys) {
+      let signed: boolean;
+      try {
+        signed = boundary.public_key === keys.publicKey.toString('base64')
+          && verify(null, checkpointMessage(last, boundary.hash, Number(boundary.at)), keys.signingKey, Buffer.from(boundary.signature, 'base64'));
+      } catch {
+        signed = false;
+      }
+      if (!signed) return fail(last, null, `the retention checkpoint at event ${last} is not signed by this vault's audit key (forged or edited)`);
+    }
+    expectedSeq = last + 1;
+    prevHash = boundary.hash;
+    count = last;
+  }
+  if (keyedFrom > 1 && expectedSeq < keyedFrom) {
     // Skip the accepted, unverifiable prefix: the chain is checked from the keys-created event on.
     const start = await db.selectFrom('audit_events').selectAll().where('seq', '=', keyedFrom).executeTakeFirst();
     if (!start) return fail(keyedFrom, null, `event ${keyedFrom}, where the keyed chain starts, is missing`);
@@ -310,5 +336,5 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   if (keys && count >= keyedFrom && !macEquals(head?.mac ?? null, headMac(keys.macKey, headSeq, headHash))) {
     return fail(headSeq, null, 'the chain head\'s MAC is wrong (the head was moved without the audit key: truncation)');
   }
-  return { ok: true, events: count, ...extra() };
+  return { ok: true, events: count - (pruned?.lastSeq ?? 0), ...extra() };
 }
