@@ -12,6 +12,8 @@
  *   const config = loadVaultConfig({ file: '/etc/sikkerkey/vault.yaml', env: process.env, flags: { listen: '0.0.0.0:8200' } });
  *   config.tls?.cert // '/etc/sikkerkey/tls/vault.crt'
  */
+import { parseAuditSink } from './modules/audit/audit-sink.js';
+import type { AuditSink } from './modules/audit/audit-sink.js';
 import { isIP } from 'node:net';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
@@ -48,6 +50,8 @@ export interface VaultConfig {
   readonly trashDays: number | undefined;
   /** `--audit-retention`: prune audit events older than this (ms); undefined keeps them forever. */
   readonly auditRetentionMs: number | undefined;
+  /** `--audit-sink`: where every audit event is streamed as it commits. */
+  readonly auditSink: AuditSink | undefined;
   /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
   readonly workers: number | undefined;
   /** Things worth a log line at start (never fatal): e.g. an unknown SIKKERKEY_VAULT_ variable. */
@@ -90,6 +94,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
   { key: 'auditRetention', kind: 'duration', flag: 'auditRetention', about: 'prune audit events older than this (at least 1d, e.g. 400d), keeping a signed checkpoint of the pruned range; default: keep forever' },
+  { key: 'auditSink', kind: 'string', flag: 'auditSink', about: 'stream every audit event as it commits: stdout or file:PATH (JSON lines, at least once, fsync before the cursor moves)' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
 ];
@@ -123,6 +128,7 @@ export interface VaultFlags {
   maxConnections?: string;
   trashDays?: string;
   auditRetention?: string;
+  auditSink?: string;
   workers?: string;
 }
 
@@ -283,6 +289,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const maxConnections = get('maxConnections', count);
   const workers = get('workers', count);
   const trashDays = get('trashDays', count);
+  const auditSinkText = get('auditSink', str);
+  const auditSink = auditSinkText !== undefined ? parseAuditSink(auditSinkText) : undefined;
   const auditRetentionMs = get('auditRetention', (v, from) => duration(v, from, 86_400_000, 36_500 * 86_400_000));
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
 
@@ -306,6 +314,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     workers,
     trashDays,
     auditRetentionMs,
+    auditSink,
     warnings: Object.freeze(warnings),
   });
 }
