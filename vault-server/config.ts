@@ -94,7 +94,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
   { key: 'auditRetention', kind: 'duration', flag: 'auditRetention', about: 'prune audit events older than this (at least 1d, e.g. 400d), keeping a signed checkpoint of the pruned range; default: keep forever' },
-  { key: 'auditSink', kind: 'string', flag: 'auditSink', about: 'stream every audit event as it commits: stdout or file:PATH (JSON lines, at least once, fsync before the cursor moves)' },
+  { key: 'auditSink', kind: 'string', flag: 'auditSink', about: 'stream every audit event as it commits: stdout, file:PATH (JSON lines, at least once, fsync before the cursor moves), syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT (RFC 5424)' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
 ];

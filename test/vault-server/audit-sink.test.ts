@@ -11,6 +11,8 @@ import type { VaultProcess } from '../support/vault-process.js';
 import { VaultClient } from '../../protocol/client.js';
 import { parseAuditSink } from '../../vault-server/modules/audit/audit-sink.js';
 import { isSikkerKeyError } from '../../protocol/errors.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-sink-'));
 let v: VaultProcess | undefined;
@@ -34,11 +36,55 @@ function sinkSeqs(path: string): { seqs: number[]; torn: number } {
   return { seqs, torn };
 }
 
-test('--audit-sink accepts stdout and file:PATH; a syslog sink is refused with SK_ERR_CONFIG naming the alternative', () => {
+test('--audit-sink accepts stdout, file:PATH, syslog+tcp:// and syslog+tls://; anything else is SK_ERR_CONFIG', () => {
   assert.deepEqual(parseAuditSink('stdout'), { kind: 'stdout' });
   assert.deepEqual(parseAuditSink('file:/x/y.jsonl'), { kind: 'file', path: '/x/y.jsonl' });
-  assert.throws(() => parseAuditSink('syslog+tcp://siem:514'), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_CONFIG') && /audit export/.test(err.message));
-  assert.throws(() => parseAuditSink('file:'), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_CONFIG'));
+  assert.deepEqual(parseAuditSink('syslog+tcp://siem.example:514'), { kind: 'syslog', tls: false, host: 'siem.example', port: 514 });
+  assert.deepEqual(parseAuditSink('syslog+tls://[::1]:6514'), { kind: 'syslog', tls: true, host: '::1', port: 6514 });
+  for (const bad of ['file:', 'syslog+udp://h:514', 'syslog+tcp://h', 'syslog+tcp://h:99999', 'http://x']) {
+    assert.throws(() => parseAuditSink(bad), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_CONFIG'), bad);
+  }
+});
+
+test('syslog+tcp: every event arrives as one RFC 5424 message, octet-counted, severity in PRI, action as MSGID, seq in structured data', { timeout: 120_000 }, async () => {
+  const frames: string[] = [];
+  let buffered = Buffer.alloc(0);
+  const server = createServer((sock) => {
+    sock.on('data', (d: Buffer) => {
+      buffered = Buffer.concat([buffered, d]);
+      for (;;) {
+        const sp = buffered.indexOf(0x20);
+        if (sp < 0) break;
+        const len = Number(buffered.subarray(0, sp).toString('ascii'));
+        if (buffered.length < sp + 1 + len) break;
+        frames.push(buffered.subarray(sp + 1, sp + 1 + len).toString('utf8'));
+        buffered = buffered.subarray(sp + 1 + len);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const sv = await startVaultProcess({ args: ['--audit-sink', `syslog+tcp://127.0.0.1:${port}`] });
+  try {
+    const client = new VaultClient({ url: sv.url, keyFile: sv.opKey });
+    await client.request('POST', '/v1/projects', { name: 'shop' });
+    await client.request('POST', '/v1/projects/shop/unlock', { reason: 'syslog test' });
+    const deadline = Date.now() + 60_000;
+    while (!frames.some((f) => f.includes(' project.unlock '))) {
+      if (Date.now() > deadline) throw new Error(`no project.unlock frame; got ${frames.length}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const seqs = frames.map((f) => Number(/ seq="(\d+)"/.exec(f)?.[1]));
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'every event, in order, once');
+    const create = frames.find((f) => f.includes(' project.create '))!;
+    assert.match(create, /^<134>1 \d{4}-\d{2}-\d{2}T[\d:.]+Z \S+ sikkerkey \d+ project\.create \[sikkerkey@32473 seq="\d+" outcome="success" actor="operator:owner" target="project:shop" ip="127\.0\.0\.1"\] \ufeff\{/);
+    const body = JSON.parse(create.slice(create.indexOf('\ufeff') + 1)) as { action: string; hash: string };
+    assert.equal(body.action, 'project.create');
+    assert.match(body.hash, /^[0-9a-f]{64}$/);
+  } finally {
+    await sv.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 test('kill -9 during a burst of 1,000 events: after the restart every event is at the file sink, duplicates only within one page', { timeout: 300_000 }, async () => {

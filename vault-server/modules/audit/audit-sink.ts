@@ -1,7 +1,8 @@
 /**
- * Streams audit events to a sink as they commit (`serve --audit-sink stdout|file:PATH`, issue 25):
- * one JSON line per event, the shape `audit export --format jsonl` writes (so a sink file can be
- * checked with `audit verify --file`, after removing duplicate lines).
+ * Streams audit events to a sink as they commit (`serve --audit-sink stdout|file:PATH|
+ * syslog+tcp://HOST:PORT|syslog+tls://HOST:PORT`, issue 25): one JSON line per event, the shape
+ * `audit export --format jsonl` writes (so a sink file can be checked with `audit verify --file`,
+ * after removing duplicate lines); for syslog that line is the MSG of an RFC 5424 message.
  *
  * Exactly one process ships, however many workers or replicas run: the loop holds the
  * `audit-sink` row of `sweeper_leases` (renewed every pass; another process takes over 30 s after
@@ -22,8 +23,13 @@ import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
 import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
 import { searchAudit } from './audit-search.js';
+import type { AuditEventView } from './audit-search.js';
+import { connect as netConnect, isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { hostname } from 'node:os';
 
-export type AuditSink = { kind: 'stdout' } | { kind: 'file'; path: string };
+export type AuditSink = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'syslog'; tls: boolean; host: string; port: number };
 
 export const AUDIT_SINK_LEASE = 'audit-sink';
 const HOLDER = `audit-sink-${randomUUID()}`;
@@ -32,18 +38,73 @@ const PAGE = 500;
 export const SINK_FILE_MAX_BYTES = 100 * 1024 * 1024;
 const SINK_FILE_KEEP = 5;
 
-/** `stdout` or `file:PATH`; the syslog forms are refused with a pointer to the export. */
+/** `stdout`, `file:PATH`, `syslog+tcp://HOST:PORT` or `syslog+tls://HOST:PORT`. */
 export function parseAuditSink(text: string): AuditSink {
   if (text === 'stdout') return { kind: 'stdout' };
   if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
-  if (/^syslog\+(tcp|tls):\/\//.test(text)) {
-    throw new SikkerKeyError('SK_ERR_CONFIG', `--audit-sink ${text}: syslog sinks are not in this build yet; use file:PATH (and a log shipper), or \`sikkerkey audit export\``);
-  }
-  throw new SikkerKeyError('SK_ERR_CONFIG', `--audit-sink ${JSON.stringify(text)}: give stdout or file:PATH`);
+  const m = /^syslog\+(tcp|tls):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (m && Number(m[3]) >= 1 && Number(m[3]) <= 65535) return { kind: 'syslog', tls: m[1] === 'tls', host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) };
+  throw new SikkerKeyError('SK_ERR_CONFIG', `--audit-sink ${JSON.stringify(text)}: give stdout, file:PATH, syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT (or use \`sikkerkey audit export\`)`);
 }
 
 export function sinkName(sink: AuditSink): string {
+  if (sink.kind === 'syslog') return `syslog+${sink.tls ? 'tls' : 'tcp'}://${sink.host}:${sink.port}`;
   return sink.kind === 'stdout' ? 'stdout' : `file:${sink.path}`;
+}
+
+const SYSLOG_SEVERITY = { critical: 2, warning: 4, info: 6 } as const;
+/** local0 */
+const SYSLOG_FACILITY = 16;
+
+function sdValue(v: string): string {
+  return v.replace(/[\\"\]]/g, (c) => `\\${c}`);
+}
+
+/**
+ * One RFC 5424 message, framed by octet counting (RFC 6587 §3.4.1): PRI from the event's
+ * severity (local0), its time, this host, app `sikkerkey`, MSGID the action, structured data
+ * `[sikkerkey@32473 seq= outcome= actor= target= ip=]` and the event's JSON line as MSG.
+ */
+export function syslogFrame(e: AuditEventView): Buffer {
+  const pri = SYSLOG_FACILITY * 8 + SYSLOG_SEVERITY[e.severity];
+  const msgid = e.action.replace(/[^\x21-\x7e]/g, '_').slice(0, 32) || '-';
+  const sd = `[sikkerkey@32473 seq="${e.seq}" outcome="${sdValue(e.outcome)}" actor="${sdValue(`${e.actorKind}:${e.actorName ?? e.actorId ?? '-'}`)}" target="${sdValue(e.target)}" ip="${sdValue(e.sourceIp ?? '-')}"]`;
+  const msg = Buffer.from(`<${pri}>1 ${new Date(e.at).toISOString()} ${hostname().replace(/[^\x21-\x7e]/g, '_').slice(0, 255) || '-'} sikkerkey ${process.pid} ${msgid} ${sd} \ufeff${JSON.stringify(e)}`, 'utf8');
+  return Buffer.concat([Buffer.from(`${msg.length} `, 'ascii'), msg]);
+}
+
+/** A syslog connection, opened on demand; a broken one is dropped and re-opened on the next pass. */
+class SyslogOut {
+  #socket: Socket | undefined;
+  readonly #sink: Extract<AuditSink, { kind: 'syslog' }>;
+
+  constructor(sink: Extract<AuditSink, { kind: 'syslog' }>) {
+    this.#sink = sink;
+  }
+
+  async #connect(): Promise<Socket> {
+    if (this.#socket && !this.#socket.destroyed) return this.#socket;
+    const { host, port } = this.#sink;
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s: Socket = this.#sink.tls ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host }, () => resolve(s)) : netConnect({ host, port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.setKeepAlive(true);
+    this.#socket = socket;
+    return socket;
+  }
+
+  /** Resolves once the frames were handed to the kernel: syslog has no acknowledgements. */
+  async send(events: AuditEventView[]): Promise<void> {
+    const socket = await this.#connect();
+    const data = Buffer.concat(events.map(syslogFrame));
+    await new Promise<void>((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): void {
+    this.#socket?.destroy();
+  }
 }
 
 /** An open sink file: torn tail cut, appended to, fsynced on demand, rotated by size. */
@@ -98,7 +159,7 @@ class SinkFile {
 }
 
 /** Ships what has committed since the cursor, page by page; returns how many events went. */
-export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: { write(text: string): void; sync(): void }): Promise<number> {
+export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: { send(events: AuditEventView[]): Promise<void> }): Promise<number> {
   const name = sinkName(sink);
   const row = await ctx.store.db.selectFrom('audit_sink_cursor').select('seq').where('sink', '=', name).executeTakeFirst();
   let cursor = Number(row?.seq ?? 0);
@@ -106,8 +167,7 @@ export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: {
   for (;;) {
     const page = await searchAudit(ctx.store.db, ctx.store.dialect, { afterSeq: cursor, order: 'asc', limit: PAGE });
     if (page.events.length === 0) return shipped;
-    out.write(page.events.map((e) => JSON.stringify(e) + '\n').join(''));
-    out.sync();
+    await out.send(page.events);
     cursor = page.events.at(-1)!.seq;
     const now = ctx.now();
     await ctx.store.db.insertInto('audit_sink_cursor').values({ sink: name, seq: cursor, updated_at: now })
@@ -120,9 +180,21 @@ export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: {
 /** Runs the sink loop in this process: ships every `pollMs` (default 250 ms) while it holds the lease. */
 export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: AuditSink, opts: { pollMs?: number } = {}): void {
   let file: SinkFile | undefined;
-  const out = sink.kind === 'stdout'
-    ? { write: (t: string) => { process.stdout.write(t); }, sync: () => undefined }
-    : { write: (t: string) => { (file ??= new SinkFile(sink.path)).write(t); }, sync: () => { file?.sync(); } };
+  const syslog = sink.kind === 'syslog' ? new SyslogOut(sink) : undefined;
+  const lines = (events: AuditEventView[]): string => events.map((e) => JSON.stringify(e) + '\n').join('');
+  const out = {
+    send: async (events: AuditEventView[]): Promise<void> => {
+      if (sink.kind === 'stdout') {
+        process.stdout.write(lines(events));
+      } else if (sink.kind === 'file') {
+        file ??= new SinkFile(sink.path);
+        file.write(lines(events));
+        file.sync();
+      } else {
+        await syslog!.send(events);
+      }
+    },
+  };
   let stopped = false;
   let running: Promise<void> | undefined;
   const pass = async (): Promise<void> => {
@@ -146,5 +218,6 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
     await running;
     await releaseLease(ctx, AUDIT_SINK_LEASE, HOLDER).catch(() => undefined);
     file?.close();
+    syslog?.close();
   });
 }
