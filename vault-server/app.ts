@@ -27,6 +27,9 @@ import { operatorsRoutes } from './modules/operators/operators-routes.js';
 import { trashRoutes } from './modules/trash/trash-routes.js';
 import { DEFAULT_TRASH_DAYS } from './modules/trash/trash-service.js';
 import { startTrashSweeper } from './modules/trash/trash-sweeper.js';
+import { startAuditRetention } from './modules/audit/audit-retention.js';
+import { startAuditSink } from './modules/audit/audit-sink.js';
+import type { AuditSink } from './modules/audit/audit-sink.js';
 import { projectsRoutes } from './modules/projects/projects-routes.js';
 import { secretsRoutes } from './modules/secrets/secrets-routes.js';
 import { machinesRoutes } from './modules/machines/machines-routes.js';
@@ -87,6 +90,10 @@ export interface AppOptions {
   machineSweeper?: boolean | { everyMs: number };
   /** Days a deleted project or secret stays in the trash before the sweeper purges it (`serve --trash-days`, default 30). */
   trashDays?: number;
+  /** Prune audit events older than this, in this process (`serve --audit-retention`; audit-retention.ts). */
+  auditRetentionMs?: number;
+  /** Stream audit events to this sink from this process (`serve --audit-sink`; audit-sink.ts). */
+  auditSink?: AuditSink;
   /** Run the trash sweeper in this process (hourly; `serve` does). Tests call sweepTrash. */
   trashSweeper?: boolean | { everyMs: number };
   /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
@@ -257,6 +264,8 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
   trashRoutes(app, ctx, { trashDays });
+  if (opts.auditSink !== undefined) startAuditSink(app, ctx, opts.auditSink);
+  if (opts.auditRetentionMs !== undefined) startAuditRetention(app, ctx, { retentionMs: opts.auditRetentionMs });
   if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
   openApiRoutes(app, catalog);
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);

@@ -12,6 +12,8 @@
  *   const config = loadVaultConfig({ file: '/etc/sikkerkey/vault.yaml', env: process.env, flags: { listen: '0.0.0.0:8200' } });
  *   config.tls?.cert // '/etc/sikkerkey/tls/vault.crt'
  */
+import { parseAuditSink } from './modules/audit/audit-sink.js';
+import type { AuditSink } from './modules/audit/audit-sink.js';
 import { isIP } from 'node:net';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
@@ -46,6 +48,10 @@ export interface VaultConfig {
   readonly maxConnections: number | undefined;
   /** Days a deleted project or secret stays in the trash before it is purged; undefined: 30. */
   readonly trashDays: number | undefined;
+  /** `--audit-retention`: prune audit events older than this (ms); undefined keeps them forever. */
+  readonly auditRetentionMs: number | undefined;
+  /** `--audit-sink`: where every audit event is streamed as it commits. */
+  readonly auditSink: AuditSink | undefined;
   /** --workers as given (undefined: os.availableParallelism()); 1 serves in this process, more fork workers sharing the listener. */
   readonly workers: number | undefined;
   /** PostgreSQL: connections per vault process (default 10). */
@@ -91,6 +97,8 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'shutdownTimeout', kind: 'duration', flag: 'shutdownTimeout', about: 'how long in-flight requests may finish after SIGTERM (default 10s)' },
   { key: 'verifyConcurrency', kind: 'count', flag: 'verifyConcurrency', about: 'signature verifications in flight at once before 503 SK_ERR_VERIFY_BUSY (default 2 × cores × 32)' },
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
+  { key: 'auditRetention', kind: 'duration', flag: 'auditRetention', about: 'prune audit events older than this (at least 1d, e.g. 400d), keeping a signed checkpoint of the pruned range; default: keep forever' },
+  { key: 'auditSink', kind: 'string', flag: 'auditSink', about: 'stream every audit event as it commits: stdout, file:PATH (JSON lines, at least once, fsync before the cursor moves), syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT (RFC 5424)' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
   { key: 'databasePoolSize', kind: 'count', flag: 'databasePoolSize', about: 'PostgreSQL connections per vault process (1–1000, default 10)' },
@@ -127,6 +135,8 @@ export interface VaultFlags {
   databasePoolSize?: string;
   statementTimeout?: string;
   trashDays?: string;
+  auditRetention?: string;
+  auditSink?: string;
   workers?: string;
 }
 
@@ -288,6 +298,9 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const maxConnections = get('maxConnections', count);
   const workers = get('workers', count);
   const trashDays = get('trashDays', count);
+  const auditSinkText = get('auditSink', str);
+  const auditSink = auditSinkText !== undefined ? parseAuditSink(auditSinkText) : undefined;
+  const auditRetentionMs = get('auditRetention', (v, from) => duration(v, from, 86_400_000, 36_500 * 86_400_000));
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
   const databasePoolSize = get('databasePoolSize', count) ?? 10;
   if (databasePoolSize > 1000) fail(`${raw.get('databasePoolSize')?.from} must be from 1 to 1000`);
@@ -316,6 +329,8 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     trashDays,
     databasePoolSize,
     statementTimeoutMs,
+    auditRetentionMs,
+    auditSink,
     warnings: Object.freeze(warnings),
   });
 }

@@ -64,6 +64,7 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
           actorKind: caller?.kind ?? e.actorKind ?? 'system',
           actorId: caller?.id ?? e.actorId ?? null,
           sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
+          actorName: caller?.name ?? e.actorName ?? null,
           ...e,
         }, ctx.now(), ctx.auditKeys);
         scope.afterCommit(() => ctx.metrics.auditEvents.inc({ action: e.action }));

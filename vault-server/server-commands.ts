@@ -106,7 +106,7 @@ export interface Running {
 }
 
 /** What starting a listener needs from the configuration. */
-type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays' | 'webhookAllowCidr'>>;
+type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays' | 'webhookAllowCidr' | 'auditRetentionMs' | 'auditSink'>>;
 
 export interface StartServerOptions {
   store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
@@ -138,6 +138,8 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
     limits: { maxConnections: maxConnections.value },
     store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, trashSweeper: background,
     ...(settings.trashDays !== undefined ? { trashDays: settings.trashDays } : {}),
+    ...(settings.auditRetentionMs !== undefined && background ? { auditRetentionMs: settings.auditRetentionMs } : {}),
+    ...(settings.auditSink !== undefined && background ? { auditSink: settings.auditSink } : {}),
     ...(opts.failureBudget ? { failureBudget: opts.failureBudget } : {}),
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),
     rotationLeaseSeconds: settings.rotationLeaseSeconds,

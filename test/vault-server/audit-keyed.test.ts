@@ -49,6 +49,7 @@ async function rewriteChain(store: Pick<Store, 'db'>, drop: number[], macKey?: B
       const content = {
         seq, id: r.id, at: Number(r.at), actorKind: r.actor_kind as 'system', actorId: r.actor_id, action: r.action, projectId: r.project_id,
         target: r.target, outcome: r.outcome as 'success', sourceIp: r.source_ip, details: JSON.parse(r.details) as Record<string, unknown>,
+        actorName: r.actor_name,
       };
       const hash = chainHash(prev, canonicalEvent(content));
       const mac = macKey ? eventMac(macKey, hash) : r.mac;

@@ -397,7 +397,7 @@ test('an audit action outside the catalog (secret.read) returns before any query
   const noStore = new Proxy({}, { get: () => { throw new Error('queried the store'); } }) as never;
   const e: StoredAuditEvent = {
     seq: 1, id: 'x', at: 0, actorKind: 'machine', actorId: 'm', action: 'secret.read', projectId: 'p', target: 'secret:p/s',
-    outcome: 'success', sourceIp: null, details: {}, prevHash: '', hash: '', mac: null,
+    outcome: 'success', sourceIp: null, details: {}, prevHash: '', hash: '', mac: null, actorName: null,
   };
   assert.equal(await enqueueForAuditEvent(noStore, e), 0);
   assert.equal(await enqueueForAuditEvent(noStore, { ...e, action: 'machine.enroll', outcome: 'denied' }), 0, 'a refused enrollment is no event');

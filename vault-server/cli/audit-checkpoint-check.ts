@@ -26,9 +26,13 @@ export async function checkCheckpoint(get: OperatorGet, cp: AuditCheckpoint): Pr
       `the checkpoint was signed by audit key ${cp.publicKey}, but this vault signs with ${head.publicKey}: another vault's checkpoint, or this vault's audit keys were replaced`);
   }
   if (cp.seq === 0) return { ok: true, seq: 0 };
-  const { events } = await get<{ events: Array<{ seq: number; hash: string; at: number }> }>(`/v1/audit?after=${cp.seq - 1}&limit=1`);
+  const { events } = await get<{ events: Array<{ seq: number; hash: string; at: number }> }>(`/v1/audit?after=${cp.seq - 1}&order=asc&limit=1`);
   const event = events[0];
   if (!event || event.seq !== cp.seq) {
+    const verify = await get<{ pruned?: { lastSeq: number; prunedAt: number } }>('/v1/audit/verify');
+    if (verify.pruned && cp.seq <= verify.pruned.lastSeq) {
+      return { ok: false, seq: cp.seq, reason: `event ${cp.seq} of the checkpoint was pruned by retention (events through ${verify.pruned.lastSeq}, at ${new Date(verify.pruned.prunedAt).toISOString()}): a checkpoint older than the retention cannot be checked against the vault; check it against an export with \`audit verify --file\`` };
+    }
     return { ok: false, seq: cp.seq, reason: `the log no longer holds event ${cp.seq} of the checkpoint (it ends at ${head.seq}): history was truncated or rewound` };
   }
   if (event.hash !== cp.hash || event.at !== cp.at) {

@@ -11,14 +11,11 @@ import { operatorCommands } from './operator-commands.js';
 import { trashCommands } from './trash-commands.js';
 import { transferCommands } from './transfer-commands.js';
 import { webhookCommands } from './webhook-commands.js';
+import { auditCommands } from './audit-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
-import { durationArg, table, readStdin, parseSince } from './cli-format.js';
-import { readFileSync } from 'node:fs';
-import { parseCheckpoint } from '../../protocol/audit-checkpoint.js';
-import { checkCheckpoint } from './audit-checkpoint-check.js';
-import type { CheckpointResult } from './audit-checkpoint-check.js';
+import { durationArg, table, readStdin } from './cli-format.js';
 
 const program = new Command('sikkerkey')
   .description('SikkerKey operator CLI')
@@ -140,57 +137,7 @@ grant.command('remove <id>').option('--json').action(async function (this: Comma
   out(this, { removed: id }, () => `grant ${id} removed`);
 });
 
-// -- audit -------------------------------------------------------------------------------
-const audit = program.command('audit').description('the hash-chained audit log');
-audit.command('list').option('--project <project>').option('--since <time>', 'ISO time or a duration ago, e.g. 1h').option('--json')
-  .action(async function (this: Command, o: { project?: string; since?: string }) {
-    const sinceMs = o.since ? parseSince(o.since) : undefined;
-    const qs = new URLSearchParams({ ...(o.project ? { project: o.project } : {}), ...(sinceMs !== undefined ? { since: String(sinceMs) } : {}) }).toString();
-    const { body } = await clientFor(this).request<{ events: Array<{ seq: number; at: number; actorKind: string; actorId: string | null; action: string; target: string; outcome: string }> }>('GET', `/v1/audit${qs ? '?' + qs : ''}`);
-    out(this, body, () => table(['SEQ', 'TIME', 'ACTOR', 'ACTION', 'TARGET', 'OUTCOME'], body.events.map((e) => [
-      String(e.seq), new Date(e.at).toISOString(), `${e.actorKind}:${e.actorId ?? '-'}`, e.action, e.target, e.outcome,
-    ])));
-  });
-audit.command('verify')
-  .description('check every event\'s hash and MAC and the head; with --checkpoint also that a saved `audit head --json` still holds')
-  .option('--checkpoint <file>', 'a saved `sikkerkey audit head --json` output: its signature must verify with the vault\'s audit key and its event must still have its hash')
-  .option('--json')
-  .action(async function (this: Command, o: { checkpoint?: string }) {
-    // The file is read and checked before anything is asked of the vault.
-    const cp = o.checkpoint !== undefined ? parseCheckpoint(readCheckpointFile(o.checkpoint)) : undefined;
-    const client = clientFor(this);
-    const { body } = await client.request<{ ok: boolean; events: number; macs?: number; unverifiedBefore?: number; firstBad?: { seq: number; id: string | null; reason: string } }>('GET', '/v1/audit/verify');
-    let result: typeof body & { checkpoint?: CheckpointResult } = body;
-    if (cp) {
-      const checkpoint = await checkCheckpoint(async <T>(path: string) => (await client.request<T>('GET', path)).body, cp);
-      result = { ...body, ok: body.ok && checkpoint.ok, checkpoint,
-        ...(body.ok && !checkpoint.ok ? { firstBad: { seq: checkpoint.seq, id: null, reason: checkpoint.reason ?? 'checkpoint mismatch' } } : {}) };
-    }
-    out(this, result, () => result.ok
-      ? `audit chain intact: ${result.events} events${result.macs !== undefined ? `, ${result.macs} MACs` : ''}${result.unverifiedBefore ? ` (events before ${result.unverifiedBefore} predate the audit keys and were accepted broken: not verified)` : ''}${cp ? `; checkpoint at event ${cp.seq} holds` : ''}`
-      : `audit chain BROKEN at event ${result.firstBad?.seq}: ${result.firstBad?.reason}`);
-    if (!result.ok) process.exitCode = 3;
-  });
-audit.command('head')
-  .description('a signed checkpoint of the chain head {seq, hash, at, signature, publicKey}: save it off the vault and check it later with `audit verify --checkpoint`')
-  .option('--json')
-  .action(async function (this: Command) {
-    const { body } = await clientFor(this).request<{ seq: number; hash: string; at: number; signature: string; publicKey: string }>('GET', '/v1/audit/head');
-    out(this, body, () => [
-      `seq        ${body.seq}`, `hash       ${body.hash}`, `at         ${new Date(body.at).toISOString()}`,
-      `signature  ${body.signature}`, `publicKey  ${body.publicKey}`,
-      '(save the --json output of this command to check it later with `sikkerkey audit verify --checkpoint FILE`)',
-    ].join('\n'));
-  });
-
-function readCheckpointFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new SikkerKeyError('SK_ERR_AUDIT_CHECKPOINT', `cannot read the checkpoint file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
+auditCommands(program);
 rotationCommands(program);
 lifecycleCommands(program);
 canaryCommands(program);

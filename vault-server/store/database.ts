@@ -355,6 +355,29 @@ export interface AuditEventsTable {
   hash: string;
   /** HMAC-SHA256(audit MAC key, hash), hex; null for events written before the log was keyed (migration 0004). */
   mac: string | null;
+  /** The actor's name when the event was written (0014); covered by the hash when not null. */
+  actor_name: string | null;
+}
+
+/** One row per retention sweep (0014): the signed boundary the kept chain starts from. */
+export interface AuditPrunesTable {
+  /** The last pruned event; the kept chain starts at last_seq + 1 with prev_hash = hash. */
+  last_seq: number;
+  first_seq: number;
+  hash: string;
+  at: Ms;
+  /** Ed25519 over checkpointMessage(last_seq, hash, at), base64. */
+  signature: string;
+  public_key: string;
+  pruned_at: Ms;
+  events: number;
+}
+
+/** How far a sink has durably delivered (0014). */
+export interface AuditSinkCursorTable {
+  sink: string;
+  seq: number;
+  updated_at: Ms;
 }
 
 /** One row (id = 1), created by the first migration with seq 0 and 64 zeros as hash. */
@@ -463,6 +486,8 @@ export interface Database {
   rotations: RotationsTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  audit_prunes: AuditPrunesTable;
+  audit_sink_cursor: AuditSinkCursorTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   alert_rules: AlertRulesTable;

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual, verify } from 'node:crypto';
+import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -19,6 +20,8 @@ export interface AuditEvent {
   target: string;
   outcome: Outcome;
   sourceIp?: string | null;
+  /** The actor's name now, recorded so a later rename or removal does not rewrite history. */
+  actorName?: string | null;
   details?: Record<string, unknown>;
 }
 
@@ -52,13 +55,17 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /**
  * The canonical form an event's hash covers: a JSON array in a fixed field order (so no key
- * ordering question arises), details with their keys sorted.
+ * ordering question arises), details with their keys sorted. The actor's name (migration 0014)
+ * is a twelfth element when the event recorded one: events written before it hash exactly as they
+ * did, and setting or clearing a recorded name changes the hash either way.
  */
-export function canonicalEvent(e: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'>): string {
-  return JSON.stringify([
+export function canonicalEvent(e: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac' | 'actorName'> & { actorName?: string | null }): string {
+  const fields: unknown[] = [
     e.seq, e.id, e.at, e.actorKind, e.actorId, e.action, e.projectId, e.target, e.outcome, e.sourceIp,
     sortKeys(e.details),
-  ]);
+  ];
+  if (e.actorName !== undefined && e.actorName !== null) fields.push(e.actorName);
+  return JSON.stringify(fields);
 }
 
 export function chainHash(prevHash: string, canonical: string): string {
@@ -113,6 +120,7 @@ function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowM
     outcome: event.outcome,
     sourceIp: event.sourceIp ?? null,
     details: event.details ?? {},
+    actorName: event.actorName ?? null,
   };
   const hash = chainHash(prev.hash, canonicalEvent(content));
   const mac = keys ? eventMac(keys.macKey, hash) : null;
@@ -120,6 +128,7 @@ function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowM
     seq: content.seq, id: content.id, at: content.at, actor_kind: content.actorKind, actor_id: content.actorId,
     action: content.action, project_id: content.projectId, target: content.target, outcome: content.outcome,
     source_ip: content.sourceIp, details: JSON.stringify(content.details), prev_hash: prev.hash, hash,
+    ...(content.actorName !== null ? { actor_name: content.actorName } : {}),
     // Without keys the mac column is not named at all (the unkeyed writer of a pre-0004 store).
     ...(keys ? { mac } : {}),
   };
@@ -180,8 +189,8 @@ export async function appendAuditInBatch(trx: Kysely<Database>, scope: BatchScop
   if (!held) throw new Error('appendAuditInBatch needs a batch that holds the audit head (holdAuditHead)');
   const { stored, row, headMacValue } = chainEvent(held, event, nowMs, keys);
   // A fixed statement (no query building): every read appends one.
-  await sql`insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac)
-    values (${stored.seq}, ${stored.id}, ${stored.at}, ${stored.actorKind}, ${stored.actorId}, ${stored.action}, ${stored.projectId}, ${stored.target}, ${stored.outcome}, ${stored.sourceIp}, ${row.details}, ${stored.prevHash}, ${stored.hash}, ${stored.mac})`.execute(trx);
+  await sql`insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac, actor_name)
+    values (${stored.seq}, ${stored.id}, ${stored.at}, ${stored.actorKind}, ${stored.actorId}, ${stored.action}, ${stored.projectId}, ${stored.target}, ${stored.outcome}, ${stored.sourceIp}, ${row.details}, ${stored.prevHash}, ${stored.hash}, ${stored.mac}, ${stored.actorName})`.execute(trx);
   const before = { seq: held.seq, hash: held.hash, headMac: held.headMac, keyed: held.keyed };
   scope.onRollback(() => Object.assign(held, before));
   Object.assign(held, { seq: stored.seq, hash: stored.hash, headMac: headMacValue, keyed: keys !== undefined });
@@ -202,14 +211,14 @@ export async function listAudit(db: Kysely<Database>, q: AuditQuery = {}): Promi
   if (q.afterSeq !== undefined) query = query.where('seq', '>', q.afterSeq);
   query = query.limit(Math.min(q.limit ?? 1000, 10_000));
   const rows = await query.execute();
-  return rows.map(fromRow);
+  return rows.map(fromAuditRow);
 }
 
-function fromRow(r: Row<'audit_events'>): StoredAuditEvent {
+export function fromAuditRow(r: Row<'audit_events'>): StoredAuditEvent {
   return {
     seq: Number(r.seq), id: r.id, at: Number(r.at), actorKind: r.actor_kind as ActorKind, actorId: r.actor_id,
     action: r.action, projectId: r.project_id, target: r.target, outcome: r.outcome as Outcome, sourceIp: r.source_ip,
-    details: parseDetails(r.details), prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null,
+    details: parseDetails(r.details), prevHash: r.prev_hash, hash: r.hash, mac: r.mac ?? null, actorName: r.actor_name ?? null,
   };
 }
 
@@ -229,6 +238,8 @@ export interface ChainReport {
   macs?: number;
   /** Events before this seq predate the audit keys and a broken chain was accepted: not verified. */
   unverifiedBefore?: number;
+  /** Events retention pruned (all sweeps): the chain was verified from the signed boundary after lastSeq. */
+  pruned?: { firstSeq: number; lastSeq: number; prunedAt: number; events: number; sweeps: number };
   /** The first event that does not fit the chain, and why. */
   firstBad?: { seq: number; id: string | null; reason: string };
 }
@@ -251,13 +262,36 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   let prevHash = GENESIS_HASH;
   let count = 0;
   let macs = 0;
-  const extra = (): Partial<ChainReport> => ({ ...(keys ? { macs } : {}), ...(keyedFrom > 1 ? { unverifiedBefore: keyedFrom } : {}) });
-  const fail = (seq: number, id: string | null, reason: string): ChainReport => ({ ok: false, events: count, ...extra(), firstBad: { seq, id, reason } });
-  if (keyedFrom > 1) {
+  let pruned: ChainReport['pruned'];
+  const extra = (): Partial<ChainReport> => ({
+    ...(keys ? { macs } : {}), ...(keyedFrom > 1 && !pruned ? { unverifiedBefore: keyedFrom } : {}), ...(pruned ? { pruned } : {}),
+  });
+  const fail = (seq: number, id: string | null, reason: string): ChainReport => ({ ok: false, events: count - (pruned?.lastSeq ?? 0), ...extra(), firstBad: { seq, id, reason } });
+  // Retention (audit-retention.ts): the kept chain starts after the newest signed boundary.
+  const boundary = await db.selectFrom('audit_prunes').selectAll().orderBy('last_seq', 'desc').limit(1).executeTakeFirst();
+  if (boundary) {
+    const last = Number(boundary.last_seq);
+    const first = await db.selectFrom('audit_prunes').select((eb) => [eb.fn.min('first_seq').as('first'), eb.fn.countAll().as('sweeps'), eb.fn.sum('events').as('events')]).executeTakeFirstOrThrow();
+    pruned = { firstSeq: Number(first.first), lastSeq: last, prunedAt: Number(boundary.pruned_at), events: Number(first.events), sweeps: Number(first.sweeps) };
+    if (keys) {
+      let signed: boolean;
+      try {
+        signed = boundary.public_key === keys.publicKey.toString('base64')
+          && verify(null, checkpointMessage(last, boundary.hash, Number(boundary.at)), keys.signingKey, Buffer.from(boundary.signature, 'base64'));
+      } catch {
+        signed = false;
+      }
+      if (!signed) return fail(last, null, `the retention checkpoint at event ${last} is not signed by this vault's audit key (forged or edited)`);
+    }
+    expectedSeq = last + 1;
+    prevHash = boundary.hash;
+    count = last;
+  }
+  if (keyedFrom > 1 && expectedSeq < keyedFrom) {
     // Skip the accepted, unverifiable prefix: the chain is checked from the keys-created event on.
     const start = await db.selectFrom('audit_events').selectAll().where('seq', '=', keyedFrom).executeTakeFirst();
     if (!start) return fail(keyedFrom, null, `event ${keyedFrom}, where the keyed chain starts, is missing`);
-    const e = fromRow(start);
+    const e = fromAuditRow(start);
     if (e.action !== 'audit.keys.created' || e.details.keyedFrom !== keyedFrom || !macEquals(e.mac, eventMac(keys!.macKey, e.hash))) {
       return fail(keyedFrom, e.id, `event ${keyedFrom} is not the MAC'd audit.keys.created event that started the keyed chain`);
     }
@@ -269,7 +303,7 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
     const page = await db.selectFrom('audit_events').selectAll().where('seq', '>=', expectedSeq).orderBy('seq', 'asc').limit(2000).execute();
     if (page.length === 0) break;
     for (const row of page) {
-      const e = fromRow(row);
+      const e = fromAuditRow(row);
       if (e.seq !== expectedSeq) {
         return fail(expectedSeq, null, `event ${expectedSeq} is missing (next present is ${e.seq})`);
       }
@@ -302,5 +336,5 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   if (keys && count >= keyedFrom && !macEquals(head?.mac ?? null, headMac(keys.macKey, headSeq, headHash))) {
     return fail(headSeq, null, 'the chain head\'s MAC is wrong (the head was moved without the audit key: truncation)');
   }
-  return { ok: true, events: count, ...extra() };
+  return { ok: true, events: count - (pruned?.lastSeq ?? 0), ...extra() };
 }

@@ -207,7 +207,7 @@ async function mint(
   }
   await trx.updateTable(spec.table).set({ uses }).where('id', '=', token.id).execute();
   await audit({
-    action: 'machine.enroll', actorKind: 'machine', actorId: machineId, sourceIp: req.sourceIp, projectId: grants[0]?.projectId ?? null,
+    action: 'machine.enroll', actorKind: 'machine', actorId: machineId, actorName: name, sourceIp: req.sourceIp, projectId: grants[0]?.projectId ?? null,
     target: `machine:${name}`, outcome: 'success',
     details: {
       machineId, keyId: req.keyId, tokenKind: kind, tokenId: token.id, hostname: req.hostname, status, expiresAt, labels,

@@ -189,7 +189,7 @@ export function createMachineConstraintCheck(opts: MachineConstraintCheckOptions
         lastAudit.set(key, now);
         try {
           await writeTx(ctx, (_trx, audit) => audit({
-            action: 'machine.constraint', actorKind: 'machine', actorId: row.id, sourceIp: ip, target: `machine:${row.name}`,
+            action: 'machine.constraint', actorKind: 'machine', actorId: row.id, actorName: row.name, sourceIp: ip, target: `machine:${row.name}`,
             outcome: 'denied', details: { machineId: row.id, rule, code: err.code },
           }));
         } catch (auditErr) {

@@ -133,7 +133,7 @@ export async function acceptInvitation(
       const keyId = await insertOperatorKey(trx, { operatorId: operator.id, publicKey: req.publicKey, label, now, createdBy: `invitation:${inv.id}` });
       await trx.updateTable('operator_invitations').set({ accepted_at: now, accepted_key_id: keyId }).where('id', '=', inv.id).execute();
       await audit({
-        action: inv.operator_id === null ? 'operator.accept' : 'operator.key.add', actorKind: 'operator', actorId: operator.id, sourceIp: req.sourceIp,
+        action: inv.operator_id === null ? 'operator.accept' : 'operator.key.add', actorKind: 'operator', actorId: operator.id, actorName: operator.name, sourceIp: req.sourceIp,
         target: `operator:${operator.name}`, outcome: 'success', details: { invitationId: inv.id, role: operator.role, keyId, label, invitedBy: inv.created_by },
       });
       return { operator, keyId };

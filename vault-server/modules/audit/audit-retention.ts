@@ -1,0 +1,141 @@
+/**
+ * Audit retention (`serve --audit-retention 400d`, issue 25): events older than the retention are
+ * pruned, but only as a prefix of the one global chain, and never without proof. Each prune, in
+ * one transaction:
+ *   1. verifies the chain from where it starts now (the previous prune's boundary, or event 1)
+ *      through the last event to prune — hashes, links and MACs — so a tampered prefix is refused,
+ *      never laundered by deleting it;
+ *   2. writes a signed checkpoint of the boundary (the last pruned event's seq, hash and time,
+ *      Ed25519 with the audit signing key) into `audit_prunes`, which is kept;
+ *   3. deletes the events up to the boundary;
+ *   4. appends an `audit.pruned` event naming the range.
+ * `audit verify` then starts from the newest boundary (its signature must verify with the vault's
+ * key) and checks every kept event as before: deleting a kept event, or a forged boundary, still
+ * fails. At most {@link PRUNE_CHUNK} events go per transaction, so a first sweep over a large log
+ * holds the chain head only briefly at a time.
+ *
+ * One sweep at a time across processes and replicas (a `sweeper_leases` row, like the machine and
+ * trash sweepers): the leader prunes, the others skip.
+ *
+ * @example
+ *   await pruneAudit(ctx, parseDuration('400d', '--audit-retention'));
+ */
+import { randomUUID, sign } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
+import type { VaultContext } from '../../context.js';
+import { writeTx } from '../../context.js';
+import type { Database } from '../../store/database.js';
+import type { Kysely } from 'kysely';
+import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
+import { canonicalEvent, chainHash, eventMac, fromAuditRow, GENESIS_HASH } from './audit-store.js';
+
+export const AUDIT_RETENTION_LEASE = 'audit-retention';
+const HOLDER = `audit-retention-${randomUUID()}`;
+/** Events deleted per transaction. */
+export const PRUNE_CHUNK = 5000;
+/** Below this a retention would prune what an operator is still looking at. */
+export const MIN_RETENTION_MS = 86_400_000;
+
+export interface PruneResult {
+  ran: boolean;
+  pruned: number;
+  firstSeq?: number;
+  lastSeq?: number;
+}
+
+/** Where the kept chain starts: after the newest boundary, or at 1. */
+export async function chainStart(db: Kysely<Database>): Promise<{ seq: number; prevHash: string }> {
+  const last = await db.selectFrom('audit_prunes').select(['last_seq', 'hash']).orderBy('last_seq', 'desc').limit(1).executeTakeFirst();
+  return last ? { seq: Number(last.last_seq) + 1, prevHash: last.hash } : { seq: 1, prevHash: GENESIS_HASH };
+}
+
+/** Prunes one chunk; returns how many events went. */
+async function pruneChunk(ctx: VaultContext, cutoff: number, retentionMs: number): Promise<PruneResult> {
+  return writeTx(ctx, async (trx, audit) => {
+    const start = await chainStart(trx);
+    // The prefix ends before the first event at or after the cutoff (events are appended in time
+    // order; a clock step back cannot make an older-looking event inside the kept range go).
+    const firstKept = await trx.selectFrom('audit_events').select('seq').where('seq', '>=', start.seq).where('at', '>=', cutoff)
+      .orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    const head = await trx.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirst();
+    const endExclusive = firstKept ? Number(firstKept.seq) : Number(head?.seq ?? 0) + 1;
+    const last = Math.min(endExclusive - 1, start.seq + PRUNE_CHUNK - 1);
+    if (last < start.seq) return { ran: true, pruned: 0 };
+
+    const rows = await trx.selectFrom('audit_events').selectAll().where('seq', '>=', start.seq).where('seq', '<=', last).orderBy('seq', 'asc').execute();
+    let expected = start.seq;
+    let prevHash = start.prevHash;
+    let boundary: { hash: string; at: number } | undefined;
+    for (const row of rows) {
+      const e = fromAuditRow(row);
+      const { hash: _h, prevHash: _p, mac: _m, ...content } = e;
+      // Events before keyedFrom were accepted broken when the keys were made: not checkable.
+      const checkable = e.seq >= ctx.auditKeys.keyedFrom;
+      if (e.seq !== expected || (checkable && (e.prevHash !== prevHash || chainHash(prevHash, canonicalEvent(content)) !== e.hash
+        || e.mac !== eventMac(ctx.auditKeys.macKey, e.hash)))) {
+        throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `audit retention refused to prune: the chain is broken at event ${expected}; run \`sikkerkey audit verify\` (nothing was deleted)`);
+      }
+      prevHash = e.hash;
+      expected += 1;
+      boundary = { hash: e.hash, at: e.at };
+    }
+    if (!boundary || expected !== last + 1) {
+      throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `audit retention refused to prune: event ${expected} is missing; run \`sikkerkey audit verify\` (nothing was deleted)`);
+    }
+    const keys = ctx.auditKeys;
+    const now = ctx.now();
+    await trx.insertInto('audit_prunes').values({
+      last_seq: last, first_seq: start.seq, hash: boundary.hash, at: boundary.at,
+      signature: sign(null, checkpointMessage(last, boundary.hash, boundary.at), keys.signingKey).toString('base64'),
+      public_key: keys.publicKey.toString('base64'), pruned_at: now, events: last - start.seq + 1,
+    }).execute();
+    await trx.deleteFrom('audit_events').where('seq', '>=', start.seq).where('seq', '<=', last).execute();
+    await audit({
+      actorKind: 'system', actorId: null, action: 'audit.pruned', target: 'audit', outcome: 'success',
+      details: { firstSeq: start.seq, lastSeq: last, events: last - start.seq + 1, boundaryHash: boundary.hash, retentionMs, cutoff },
+    });
+    return { ran: true, pruned: last - start.seq + 1, firstSeq: start.seq, lastSeq: last };
+  });
+}
+
+/** Prunes every event older than `retentionMs` (a prefix of the chain), if this process holds the sweep lease. */
+export async function pruneAudit(ctx: VaultContext, retentionMs: number): Promise<PruneResult> {
+  if (!await acquireLease(ctx, AUDIT_RETENTION_LEASE, HOLDER, 10 * 60_000)) return { ran: false, pruned: 0 };
+  try {
+    const cutoff = ctx.now() - retentionMs;
+    const total: PruneResult = { ran: true, pruned: 0 };
+    for (;;) {
+      const r = await pruneChunk(ctx, cutoff, retentionMs);
+      if (r.pruned === 0) return total;
+      total.pruned += r.pruned;
+      total.firstSeq ??= r.firstSeq;
+      total.lastSeq = r.lastSeq;
+      if (r.pruned < PRUNE_CHUNK) return total;
+    }
+  } finally {
+    await releaseLease(ctx, AUDIT_RETENTION_LEASE, HOLDER).catch(() => undefined);
+  }
+}
+
+/** Runs {@link pruneAudit} every `everyMs` (default an hour) and once shortly after start. */
+export function startAuditRetention(app: FastifyInstance, ctx: VaultContext, opts: { retentionMs: number; everyMs?: number }): void {
+  let running: Promise<unknown> | undefined;
+  const tick = (): void => {
+    if (running) return;
+    running = pruneAudit(ctx, opts.retentionMs)
+      .then((r) => { if (r.pruned > 0) ctx.log.info({ pruned: r.pruned, firstSeq: r.firstSeq, lastSeq: r.lastSeq }, 'audit retention pruned events'); })
+      .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit retention sweep failed'))
+      .finally(() => { running = undefined; });
+  };
+  const first = setTimeout(tick, 5_000);
+  first.unref();
+  const timer = setInterval(tick, opts.everyMs ?? 3_600_000);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearTimeout(first);
+    clearInterval(timer);
+    await running;
+  });
+}
