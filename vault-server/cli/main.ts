@@ -11,6 +11,7 @@ import { operatorCommands } from './operator-commands.js';
 import { trashCommands } from './trash-commands.js';
 import { transferCommands } from './transfer-commands.js';
 import { webhookCommands } from './webhook-commands.js';
+import { policyCommands } from './policy-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -83,8 +84,8 @@ secret.command('set <project> <name>')
     out(this, res.body, () => `${projectName}/${name}: version ${res.body.version}`);
   });
 secret.command('list <project>').option('--json').action(async function (this: Command, projectName: string) {
-  const { body } = await clientFor(this).request<{ secrets: Array<{ name: string; kind: string; version: number | null; isCanary?: boolean }> }>('GET', `/v1/projects/${enc(projectName)}/secrets`);
-  out(this, body, () => table(['NAME', 'KIND', 'VERSION', 'CANARY'], body.secrets.map((s) => [s.name, s.kind, String(s.version ?? '-'), s.isCanary ? 'yes' : ''])));
+  const { body } = await clientFor(this).request<{ secrets: Array<{ name: string; kind: string; version: number | null; isCanary?: boolean; policy?: string }> }>('GET', `/v1/projects/${enc(projectName)}/secrets`);
+  out(this, body, () => table(['NAME', 'KIND', 'VERSION', 'CANARY', 'POLICY'], body.secrets.map((s) => [s.name, s.kind, String(s.version ?? '-'), s.isCanary ? 'yes' : '', s.policy ?? ''])));
 });
 secret.command('versions <project> <name>').option('--json').action(async function (this: Command, projectName: string, name: string) {
   const { body } = await clientFor(this).request<{ versions: Array<{ version: number; state: string; createdAt: number }> }>('GET', `/v1/projects/${enc(projectName)}/secrets/${enc(name)}/versions`);
@@ -198,5 +199,6 @@ operatorCommands(program);
 trashCommands(program);
 transferCommands(program);
 webhookCommands(program);
+policyCommands(program);
 
 await runCli(program);
