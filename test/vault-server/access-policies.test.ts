@@ -306,6 +306,26 @@ forEachStore('access policies', (s) => {
     }
   });
 
+  test('a rotation claim is not a read: it counts nothing, and is refused 410 while the secret is expired', async () => {
+    const v = await startTestVault(await s.openAt(await s.freshLocation()));
+    try {
+      await ok(v.call(v.operator, 'POST', '/v1/projects', { name: 'claim' }), 201);
+      await ok(v.call(v.operator, 'PUT', '/v1/projects/claim/secrets/db', { fields: { host: '127.0.0.1', port: '5432', username: 'app', password: 'claim-live-password' } }));
+      await ok(v.call(v.operator, 'PUT', '/v1/projects/claim/secrets/admin', { fields: { host: '127.0.0.1', port: '5432', username: 'postgres', password: 'claim-admin-password' } }));
+      const agent = await v.addMachine('claim-agent');
+      await ok(v.call(v.operator, 'PUT', '/v1/projects/claim/secrets/db/rotation', { provider: 'postgres', agent: 'claim-agent', adminSecret: 'admin' }));
+      await ok(v.call(v.operator, 'POST', '/v1/projects/claim/policies', { name: 'pol', ttl: { expiresAt: new Date(Date.now() - 1000).toISOString() } }), 201);
+      await ok(v.call(v.operator, 'PUT', '/v1/projects/claim/policies/bindings/db', { policy: 'pol' }));
+      const run = await ok(v.call(v.operator, 'POST', '/v1/projects/claim/secrets/db/rotation/run'), 202);
+      const claim = await v.call(agent, 'POST', `/v1/agent/rotations/${(run.body as { id: string }).id}/claim`);
+      assert.equal(claim.status, 410, claim.raw);
+      assert.equal(codeOf(claim), 'SK_ERR_SECRET_EXPIRED');
+      assert.equal(claim.raw.includes('claim-live-password'), false);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('a secret without a policy reads as before, and a policy of another project cannot be bound', async () => {
     const v = await startTestVault(await s.openAt(await s.freshLocation()));
     try {
