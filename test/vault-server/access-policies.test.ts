@@ -178,6 +178,19 @@ forEachStore('access policies', (s) => {
     }
   });
 
+  test('a watch answers only what the policy would serve at that moment: refused, audited with watchAfter and the axis', async () => {
+    const v = await startTestVault(await s.openAt(await s.freshLocation()));
+    try {
+      const reader = await setup(v, 'watch', { ipAllowlist: ['10.0.0.0/8'] });
+      const served = await ok(v.call(reader, 'GET', '/v1/projects/watch/secrets/s?waitForVersionAfter=0&wait=1', undefined, { remoteAddress: '10.9.9.9' }));
+      assert.equal((served.body as { value: string }).value, VALUE);
+      await assertRefused(v, v.call(reader, 'GET', '/v1/projects/watch/secrets/s?waitForVersionAfter=0&wait=1', undefined, { remoteAddress: '172.16.0.1' }), 403, 'SK_ERR_POLICY_IP', 'ipAllowlist');
+      assert.equal((await auditEvents(v, 'secret.read')).at(-1)?.details['watchAfter'], 0);
+    } finally {
+      await v.close();
+    }
+  });
+
   test('timeWindow with real time: a window around now serves, a window later today and one on other days refuse', async () => {
     const v = await startTestVault(await s.openAt(await s.freshLocation()));
     try {

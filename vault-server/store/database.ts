@@ -464,6 +464,18 @@ export interface AccessPolicyCosignsTable {
   used_at: Ms | null;
 }
 
+/** A grant by machine label (migration 0013): every active machine with the label holds it. */
+export interface LabelGrantsTable {
+  id: string;
+  label: string;
+  project_id: string;
+  secret_id: string | null;
+  /** JSON array of field names; null = every field. */
+  fields: Json | null;
+  created_at: Ms;
+  created_by: string | null;
+}
+
 /** Used request nonces: (key id, SHA-256 of the nonce) once each, until `expires_at` (ms). */
 export interface NoncesTable {
   key_id: string;
@@ -513,6 +525,7 @@ export interface Database {
   access_policy_state: AccessPolicyStateTable;
   access_policy_reads: AccessPolicyReadsTable;
   access_policy_cosigns: AccessPolicyCosignsTable;
+  label_grants: LabelGrantsTable;
 }
 
 export type TableName = keyof Database;

@@ -18,6 +18,7 @@ import type { CacheMap, StoreCaches } from '../../store/change-counter.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { parsePolicyRow } from '../access-policies/access-policy-rules.js';
 import type { ParsedPolicy } from '../access-policies/access-policy-rules.js';
+import { labelGrantsOf } from '../grants/label-grants.js';
 
 export interface CachedProject {
   id: string;
@@ -89,8 +90,11 @@ export async function readLookups(ctx: VaultContext, trx: Tx): Promise<ReadLooku
       (await trx.selectFrom('machines').select('status').where('id', '=', id).executeTakeFirst())?.status),
     project: (name) => view.get(m.projects, name, () =>
       trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at']).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
-    grants: (machineId, projectId) => view.get(m.grants, `${machineId}\u0000${projectId}`, () =>
-      trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', machineId).where('project_id', '=', projectId).execute()),
+    // A machine's own grants and those of its labels (label-grants.ts: only while it is active).
+    grants: (machineId, projectId) => view.get(m.grants, `${machineId}\u0000${projectId}`, async () => [
+      ...await trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', machineId).where('project_id', '=', projectId).execute(),
+      ...await labelGrantsOf(trx, machineId, projectId),
+    ]),
     secret: (projectId, name) => view.get(m.secrets, `${projectId}\u0000${name}`, () =>
       trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'canary_lock_machine_projects', 'current_version', 'policy_id'])
         .where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),

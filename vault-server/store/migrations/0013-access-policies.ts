@@ -10,14 +10,19 @@
  *   pruned by the reads themselves; in the store, so replicas and workers count the same reads.
  * - `access_policy_cosigns`: a second machine's approval of one read by a named machine, used once.
  *
- * `access_policies` joins the change-counter triggers (migration 0005), so a read takes a bound
- * policy from memory; a change to it reaches every worker and replica on the next read.
+ * - `label_grants`: grants by machine label (`grant add --label web …`): every active machine
+ *   carrying the label holds them; a machine pending approval never does.
+ *
+ * `access_policies` and `label_grants` join the change-counter triggers (migration 0005), so a
+ * read takes them from memory; a change reaches every worker and replica on the next read.
  */
 import { sql } from 'kysely';
 import type { ColumnDataType, Kysely, Migration } from 'kysely';
 import type { Dialect } from '../open-store.js';
 
 const BUMP = 'update change_counter set n = n + 1 where id = 1';
+/** The tables of this migration whose every change moves the change counter. */
+const COUNTED = ['access_policies', 'label_grants'] as const;
 
 export function accessPoliciesMigration(dialect: Dialect): Migration {
   const ms: ColumnDataType = dialect === 'postgres' ? 'bigint' : 'integer';
@@ -64,17 +69,30 @@ export function accessPoliciesMigration(dialect: Dialect): Migration {
         .addColumn('used_at', ms)
         .execute();
       await db.schema.createIndex('access_policy_cosigns_lookup').on('access_policy_cosigns').columns(['secret_id', 'requester_machine_id', 'expires_at']).execute();
-      if (dialect === 'postgres') {
-        await sql.raw('create trigger sk_changes_access_policies after insert or update or delete on access_policies for each statement execute function sk_bump_change_counter()').execute(db);
-      } else {
-        for (const op of ['insert', 'update', 'delete']) {
-          await sql.raw(`create trigger sk_changes_access_policies_${op} after ${op} on access_policies begin ${BUMP}; end`).execute(db);
+      await db.schema.createTable('label_grants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id').onDelete('cascade'))
+        .addColumn('secret_id', 'text', (c) => c.references('secrets.id').onDelete('cascade'))
+        .addColumn('fields', 'text')
+        .addColumn('created_at', ms, (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .execute();
+      await db.schema.createIndex('label_grants_project_label').on('label_grants').columns(['project_id', 'label']).execute();
+      for (const table of COUNTED) {
+        if (dialect === 'postgres') {
+          await sql.raw(`create trigger sk_changes_${table} after insert or update or delete on ${table} for each statement execute function sk_bump_change_counter()`).execute(db);
+        } else {
+          for (const op of ['insert', 'update', 'delete']) await sql.raw(`create trigger sk_changes_${table}_${op} after ${op} on ${table} begin ${BUMP}; end`).execute(db);
         }
       }
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      if (dialect === 'postgres') await sql.raw('drop trigger if exists sk_changes_access_policies on access_policies').execute(db);
-      else for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists sk_changes_access_policies_${op}`).execute(db);
+      for (const table of COUNTED) {
+        if (dialect === 'postgres') await sql.raw(`drop trigger if exists sk_changes_${table} on ${table}`).execute(db);
+        else for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists sk_changes_${table}_${op}`).execute(db);
+      }
+      await db.schema.dropTable('label_grants').execute();
       await db.schema.dropTable('access_policy_cosigns').execute();
       await db.schema.dropTable('access_policy_reads').execute();
       await db.schema.dropTable('access_policy_state').execute();
