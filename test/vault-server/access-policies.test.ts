@@ -339,6 +339,22 @@ forEachStore('access policies', (s) => {
     }
   });
 
+  test('a policy bound to a secret in the trash can be unbound (dropping its counters) and then deleted', async () => {
+    const v = await startTestVault(await s.openAt(await s.freshLocation()));
+    try {
+      const reader = await setup(v, 'trashy', { ttl: { maxReads: 5 } });
+      await ok(read(v, reader, 'trashy'));
+      await ok(v.call(v.operator, 'DELETE', '/v1/projects/trashy/secrets/s'));
+      assert.equal(codeOf(await v.call(v.operator, 'DELETE', '/v1/projects/trashy/policies/pol')), 'SK_ERR_IN_USE');
+      await ok(v.call(v.operator, 'DELETE', '/v1/projects/trashy/policies/bindings/s'));
+      await ok(v.call(v.operator, 'DELETE', '/v1/projects/trashy/policies/pol'));
+      const left = await v.ctx.store.db.selectFrom('access_policy_state').selectAll().execute();
+      assert.deepEqual(left, [], 'unbinding dropped the counters');
+    } finally {
+      await v.close();
+    }
+  });
+
   test('a secret without a policy reads as before, and a policy of another project cannot be bound', async () => {
     const v = await startTestVault(await s.openAt(await s.freshLocation()));
     try {

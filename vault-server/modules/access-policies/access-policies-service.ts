@@ -226,10 +226,12 @@ export async function bindAccessPolicy(ctx: VaultContext, caller: Caller, projec
   });
 }
 
+/** Also for a secret in the trash: a policy bound to one could otherwise never be deleted. */
 export async function unbindAccessPolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<{ project: string; secret: string; policy: string | null }> {
   return writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, projectName);
-    const secret = await findLiveSecret(trx, project, secretName);
+    const secret = await trx.selectFrom('secrets').select(['id', 'policy_id']).where('project_id', '=', project.id).where('name', '=', secretName).executeTakeFirst();
+    if (!secret) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no secret ${JSON.stringify(secretName)} in project ${JSON.stringify(projectName)}`);
     if (secret.policy_id === null) return { project: projectName, secret: secretName, policy: null };
     const policy = (await trx.selectFrom('access_policies').select('name').where('id', '=', secret.policy_id).executeTakeFirst())?.name ?? null;
     await trx.updateTable('secrets').set({ policy_id: null }).where('id', '=', secret.id).execute();
