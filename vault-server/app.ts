@@ -40,6 +40,7 @@ import type { AuditKeys } from './modules/audit/audit-store.js';
 import { healthRoutes } from './modules/health/health-routes.js';
 import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
+import { accessPoliciesRoutes } from './modules/access-policies/access-policies-routes.js';
 import { transferRoutes } from './modules/transfer/transfer-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
 import { startScheduler } from './modules/rotations/rotation-scheduler.js';
@@ -255,6 +256,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   auditRoutes(app, ctx);
   rotationsRoutes(app, ctx);
   canariesRoutes(app, ctx);
+  accessPoliciesRoutes(app, ctx);
   transferRoutes(app, ctx);
   const targetPolicy = { allowCidrs: app.webhookAllowCidrs };
   const webhookSender = opts.webhookSender ?? ((url, req) => sendWebhook(url, req, targetPolicy));

@@ -16,6 +16,7 @@ export function createVaultMetrics() {
     rotations: new Counter({ name: 'sikkerkey_rotations_total', help: 'Rotation steps, by kind and result', labelNames: ['kind', 'result'], registers: [registry] }),
     longPolls: new Gauge({ name: 'sikkerkey_agent_long_polls_held', help: 'Agent long-polls being held open', registers: [registry] }),
     storeSeconds: new Histogram({ name: 'sikkerkey_store_transaction_seconds', help: 'Duration of store write transactions, by outcome', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] }),
+    policyRefusals: new Counter({ name: 'sikkerkey_policy_refusals_total', help: 'Secret reads refused by an access policy, by axis', labelNames: ['axis'], registers: [registry] }),
     canaryTrips: new Counter({ name: 'sikkerkey_canary_trips_total', help: 'Canary secrets tripped', registers: [registry] }),
     watchUnchanged: new Counter({ name: 'sikkerkey_secret_watch_unchanged_total', help: 'Secret watches (?waitForVersionAfter) answered 304: no newer version within the wait; not audited', registers: [registry] }),
     batchJobs: new Histogram({ name: 'sikkerkey_store_batch_jobs', help: 'Requests committed together in one group-commit transaction, by outcome', labelNames: ['outcome'], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] }),

@@ -12,6 +12,7 @@ import { trashCommands } from './trash-commands.js';
 import { transferCommands } from './transfer-commands.js';
 import { webhookCommands } from './webhook-commands.js';
 import { auditCommands } from './audit-commands.js';
+import { policyCommands } from './policy-commands.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -80,8 +81,8 @@ secret.command('set <project> <name>')
     out(this, res.body, () => `${projectName}/${name}: version ${res.body.version}`);
   });
 secret.command('list <project>').option('--json').action(async function (this: Command, projectName: string) {
-  const { body } = await clientFor(this).request<{ secrets: Array<{ name: string; kind: string; version: number | null; isCanary?: boolean }> }>('GET', `/v1/projects/${enc(projectName)}/secrets`);
-  out(this, body, () => table(['NAME', 'KIND', 'VERSION', 'CANARY'], body.secrets.map((s) => [s.name, s.kind, String(s.version ?? '-'), s.isCanary ? 'yes' : ''])));
+  const { body } = await clientFor(this).request<{ secrets: Array<{ name: string; kind: string; version: number | null; isCanary?: boolean; policy?: string }> }>('GET', `/v1/projects/${enc(projectName)}/secrets`);
+  out(this, body, () => table(['NAME', 'KIND', 'VERSION', 'CANARY', 'POLICY'], body.secrets.map((s) => [s.name, s.kind, String(s.version ?? '-'), s.isCanary ? 'yes' : '', s.policy ?? ''])));
 });
 secret.command('versions <project> <name>').option('--json').action(async function (this: Command, projectName: string, name: string) {
   const { body } = await clientFor(this).request<{ versions: Array<{ version: number; state: string; createdAt: number }> }>('GET', `/v1/projects/${enc(projectName)}/secrets/${enc(name)}/versions`);
@@ -119,18 +120,21 @@ for (const [verb, what] of [['approve', 'let a machine waiting for approval read
 
 // -- grants ------------------------------------------------------------------------------
 const grant = program.command('grant').description('what machines may read');
-grant.command('add <machine>').requiredOption('--project <project>').option('--secret <secret>').option('--fields <a,b>', 'only these fields of a structured secret').option('--json')
-  .action(async function (this: Command, machineName: string, o: { project: string; secret?: string; fields?: string }) {
+grant.command('add [machine]').description('grant a machine — or, with --label, every active machine carrying that label — a project, a secret or some fields')
+  .requiredOption('--project <project>').option('--secret <secret>').option('--fields <a,b>', 'only these fields of a structured secret')
+  .option('--label <label>', 'grant every active machine with this label (never one pending approval) instead of one machine').option('--json')
+  .action(async function (this: Command, machineName: string | undefined, o: { project: string; secret?: string; fields?: string; label?: string }) {
+    if ((machineName === undefined) === (o.label === undefined)) throw new SikkerKeyError('SK_ERR_USAGE', 'grant add takes a MACHINE or --label LABEL (one of them)');
     const fields = o.fields?.split(',').map((f) => f.trim()).filter(Boolean);
     const { body } = await clientFor(this).request<{ grant: unknown }>('POST', '/v1/grants', {
-      machine: machineName, project: o.project, ...(o.secret ? { secret: o.secret } : {}), ...(fields ? { fields } : {}),
+      ...(machineName !== undefined ? { machine: machineName } : { label: o.label }), project: o.project, ...(o.secret ? { secret: o.secret } : {}), ...(fields ? { fields } : {}),
     });
-    out(this, body.grant, () => `granted ${machineName}: ${o.project}${o.secret ? '/' + o.secret : ''}${fields ? ' fields ' + fields.join(',') : ''}`);
+    out(this, body.grant, () => `granted ${machineName ?? `label ${o.label}`}: ${o.project}${o.secret ? '/' + o.secret : ''}${fields ? ' fields ' + fields.join(',') : ''}`);
   });
-grant.command('list').option('--machine <machine>').option('--project <project>').option('--json').action(async function (this: Command, o: { machine?: string; project?: string }) {
-  const qs = new URLSearchParams({ ...(o.machine ? { machine: o.machine } : {}), ...(o.project ? { project: o.project } : {}) }).toString();
-  const { body } = await clientFor(this).request<{ grants: Array<{ id: string; machine: string; project: string; secret: string | null; fields: string[] | null }> }>('GET', `/v1/grants${qs ? '?' + qs : ''}`);
-  out(this, body, () => table(['ID', 'MACHINE', 'PROJECT', 'SECRET', 'FIELDS'], body.grants.map((g) => [g.id, g.machine, g.project, g.secret ?? '*', g.fields?.join(',') ?? '*'])));
+grant.command('list').option('--machine <machine>', 'this machine\'s grants, its labels\' included').option('--project <project>').option('--label <label>', 'the grants of this label').option('--json').action(async function (this: Command, o: { machine?: string; project?: string; label?: string }) {
+  const qs = new URLSearchParams({ ...(o.machine ? { machine: o.machine } : {}), ...(o.project ? { project: o.project } : {}), ...(o.label ? { label: o.label } : {}) }).toString();
+  const { body } = await clientFor(this).request<{ grants: Array<{ id: string; machine: string | null; label?: string; project: string; secret: string | null; fields: string[] | null }> }>('GET', `/v1/grants${qs ? '?' + qs : ''}`);
+  out(this, body, () => table(['ID', 'MACHINE', 'PROJECT', 'SECRET', 'FIELDS'], body.grants.map((g) => [g.id, g.machine ?? `label:${g.label ?? ''}`, g.project, g.secret ?? '*', g.fields?.join(',') ?? '*'])));
 });
 grant.command('remove <id>').option('--json').action(async function (this: Command, id: string) {
   await clientFor(this).request('DELETE', `/v1/grants/${enc(id)}`);
@@ -145,5 +149,6 @@ operatorCommands(program);
 trashCommands(program);
 transferCommands(program);
 webhookCommands(program);
+policyCommands(program);
 
 await runCli(program);

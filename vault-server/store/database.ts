@@ -82,6 +82,8 @@ export interface SecretsTable {
   description: string | null;
   /** JSON object of string tags, e.g. {"team":"payments"}. */
   tags: Json | null;
+  /** The access policy bound to it (migration 0013); null = none. */
+  policy_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type SecretVersionState = 'pending' | 'live' | 'previous' | 'retired' | 'discarded';
@@ -447,6 +449,67 @@ export interface WebhookDeliveriesTable {
   give_up_at: Ms | null;
 }
 
+/** An access policy (migration 0013): every axis optional, null = not set. */
+export interface AccessPoliciesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  /** `[DAYS ]HH:MM-HH:MM ZONE` (modules/machines/machine-time-window.ts). */
+  time_window: string | null;
+  /** JSON array of CIDRs. */
+  ip_allowlist: Json | null;
+  max_reads_per_minute: number | null;
+  max_reads_per_day: number | null;
+  /** Set: a read needs a co-sign this recent. */
+  cosign_window_ms: Ms | null;
+  /** Only this machine may co-sign; null = any active machine other than the reader. */
+  cosign_machine_id: string | null;
+  expires_at: Ms | null;
+  max_reads: number | null;
+  rotate_after_reads: number | null;
+  created_at: Ms;
+  updated_at: Ms;
+  created_by: string | null;
+}
+
+/** Per bound secret: the counters a policy keeps; taken FOR UPDATE by each counted read. */
+export interface AccessPolicyStateTable {
+  secret_id: string;
+  reads_served: Counter;
+  reads_since_rotation: Counter;
+  bound_at: Ms;
+}
+
+/** Served reads of a policy-bound secret within the last 24 h (sliding rate caps). */
+export interface AccessPolicyReadsTable {
+  id: string;
+  secret_id: string;
+  at: Ms;
+}
+
+/** One co-sign: `cosigner` approves one read of `secret` by `requester` until `expires_at`. */
+export interface AccessPolicyCosignsTable {
+  id: string;
+  secret_id: string;
+  requester_machine_id: string;
+  cosigner_machine_id: string;
+  created_at: Ms;
+  expires_at: Ms;
+  used_at: Ms | null;
+}
+
+/** A grant by machine label (migration 0013): every active machine with the label holds it. */
+export interface LabelGrantsTable {
+  id: string;
+  label: string;
+  project_id: string;
+  secret_id: string | null;
+  /** JSON array of field names; null = every field. */
+  fields: Json | null;
+  created_at: Ms;
+  created_by: string | null;
+}
+
 /** Used request nonces: (key id, SHA-256 of the nonce) once each, until `expires_at` (ms). */
 export interface NoncesTable {
   key_id: string;
@@ -494,6 +557,11 @@ export interface Database {
   nonces: NoncesTable;
   change_counter: ChangeCounterTable;
   sweeper_leases: SweeperLeasesTable;
+  access_policies: AccessPoliciesTable;
+  access_policy_state: AccessPolicyStateTable;
+  access_policy_reads: AccessPolicyReadsTable;
+  access_policy_cosigns: AccessPolicyCosignsTable;
+  label_grants: LabelGrantsTable;
 }
 
 export type TableName = keyof Database;

@@ -28,6 +28,7 @@ import type { Caller } from '../../http/authenticate.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { forShare, forUpdate } from '../../store/locks.js';
 import type { ReadLookups } from '../secrets/read-lookups.js';
+import { allLabelGrantsOf } from '../grants/label-grants.js';
 
 type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
 
@@ -88,7 +89,10 @@ export async function planTrips(trx: Tx, caller: Caller, canaries: readonly Cana
   const exclusive = new Set(canaries.map((c) => c.projectId));
   let machineProjectIds: string[] = [];
   if (canaries.some((c) => c.lockMachineProjects)) {
-    machineProjectIds = (await trx.selectFrom('grants').select('project_id').distinct().where('machine_id', '=', caller.id).execute()).map((g) => g.project_id);
+    const own = (await trx.selectFrom('grants').select('project_id').distinct().where('machine_id', '=', caller.id).execute()).map((g) => g.project_id);
+    // The projects its labels are granted read too (label-grants.ts; the reader is active, or it would not be here).
+    const labelled = [...new Set((await allLabelGrantsOf(trx, caller.id)).map((g) => g.project_id))];
+    machineProjectIds = [...new Set([...own, ...labelled])];
     for (const id of machineProjectIds) exclusive.add(id);
   }
   return { exclusive, machineProjectIds };

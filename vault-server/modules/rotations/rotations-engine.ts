@@ -14,6 +14,7 @@ import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
 import { forShare, forUpdate, isUniqueViolation } from '../../store/locks.js';
 import { decodeSecretPlaintext, decryptVersion, demoteLive, insertVersion, lockSecret } from '../secrets/secrets-service.js';
 import type { ProjectRow } from '../projects/projects-service.js';
+import { assertNotExpired } from '../access-policies/access-policy-enforce.js';
 import { generatePassword, parsePasswordPolicy } from './password-generator.js';
 import { MAX_UNPROVEN_ATTEMPTS, assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
 // A cycle of functions only (rotation-drift uses this module's helpers at call time, not at load).
@@ -88,7 +89,7 @@ export async function secretFields(ctx: VaultContext, trx: Tx, secret: SecretRef
  * scheduling exactly-once across replicas.
  */
 export async function createRotation(ctx: VaultContext, trx: Tx, req: {
-  policy: PolicyRow; trigger: 'manual' | 'schedule' | 'retry' | 'promotion'; actor?: Caller; kind?: RotationKind; notBefore?: number | null;
+  policy: PolicyRow; trigger: 'manual' | 'schedule' | 'retry' | 'promotion' | 'reads'; actor?: Caller; kind?: RotationKind; notBefore?: number | null;
   details?: Record<string, unknown>;
 }, audit: (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'failure' | 'denied'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>): Promise<{ id: string }> {
   const kind = req.kind ?? 'rotate';
@@ -221,6 +222,7 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
     // Shared lock on the project row, in the same order as reads take it (project before audit head).
     const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at']).where('id', '=', secret.project.id)).executeTakeFirstOrThrow();
     if (project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${secret.project.name} is locked; no new rotation claims until an operator unlocks it`);
+    await assertNotExpired(ctx, trx, secret.id);
 
     const adminSecret = await secretById(trx, policy.admin_secret_id);
     const access = await adminGrantOf(trx, machine.id, adminSecret);

@@ -15,6 +15,10 @@
  */
 import type { Tx, VaultContext } from '../../context.js';
 import type { CacheMap, StoreCaches } from '../../store/change-counter.js';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { parsePolicyRow } from '../access-policies/access-policy-rules.js';
+import type { ParsedPolicy } from '../access-policies/access-policy-rules.js';
+import { labelGrantsOf } from '../grants/label-grants.js';
 
 export interface CachedProject {
   id: string;
@@ -31,6 +35,8 @@ export interface CachedSecret {
   is_canary: number;
   canary_lock_machine_projects: number;
   current_version: number | null;
+  /** The bound access policy (migration 0013); null = none, and the read costs nothing more. */
+  policy_id: string | null;
 }
 
 export interface CachedGrant {
@@ -51,6 +57,8 @@ export interface ReadLookups {
   grants(machineId: string, projectId: string): Promise<CachedGrant[]>;
   secret(projectId: string, name: string): Promise<CachedSecret | undefined>;
   liveVersion(secretId: string): Promise<CachedLiveVersion | undefined>;
+  /** A bound access policy, parsed (throws SK_ERR_CONSTRAINT_UNKNOWN for one this vault cannot read, or that vanished). */
+  policy(id: string): Promise<ParsedPolicy>;
 }
 
 interface Maps {
@@ -59,6 +67,7 @@ interface Maps {
   grants: CacheMap<string, CachedGrant[]>;
   secrets: CacheMap<string, CachedSecret | undefined>;
   live: CacheMap<string, CachedLiveVersion | undefined>;
+  policies: CacheMap<string, ParsedPolicy | SikkerKeyError>;
 }
 
 const mapsOf = new WeakMap<StoreCaches, Maps>();
@@ -66,7 +75,7 @@ const mapsOf = new WeakMap<StoreCaches, Maps>();
 function maps(caches: StoreCaches): Maps {
   let m = mapsOf.get(caches);
   if (!m) {
-    m = { machines: caches.map(), projects: caches.map(), grants: caches.map(), secrets: caches.map(), live: caches.map(10_000) };
+    m = { machines: caches.map(), projects: caches.map(), grants: caches.map(), secrets: caches.map(), live: caches.map(10_000), policies: caches.map(10_000) };
     mapsOf.set(caches, m);
   }
   return m;
@@ -81,13 +90,31 @@ export async function readLookups(ctx: VaultContext, trx: Tx): Promise<ReadLooku
       (await trx.selectFrom('machines').select('status').where('id', '=', id).executeTakeFirst())?.status),
     project: (name) => view.get(m.projects, name, () =>
       trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at']).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
-    grants: (machineId, projectId) => view.get(m.grants, `${machineId}\u0000${projectId}`, () =>
-      trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', machineId).where('project_id', '=', projectId).execute()),
+    // A machine's own grants and those of its labels (label-grants.ts: only while it is active).
+    grants: (machineId, projectId) => view.get(m.grants, `${machineId}\u0000${projectId}`, async () => [
+      ...await trx.selectFrom('grants').select(['secret_id', 'fields']).where('machine_id', '=', machineId).where('project_id', '=', projectId).execute(),
+      ...await labelGrantsOf(trx, machineId, projectId),
+    ]),
     secret: (projectId, name) => view.get(m.secrets, `${projectId}\u0000${name}`, () =>
-      trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'canary_lock_machine_projects', 'current_version'])
+      trx.selectFrom('secrets').select(['id', 'name', 'kind', 'is_canary', 'canary_lock_machine_projects', 'current_version', 'policy_id'])
         .where('project_id', '=', projectId).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
     liveVersion: (secretId) => view.get(m.live, secretId, () =>
       trx.selectFrom('secret_versions').select(['version', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
         .where('secret_id', '=', secretId).where('state', '=', 'live').executeTakeFirst()),
+    policy: async (id) => {
+      const p = await view.get(m.policies, id, async (): Promise<ParsedPolicy | SikkerKeyError> => {
+        const row = await trx.selectFrom('access_policies').select(['id', 'name', 'time_window', 'ip_allowlist', 'max_reads_per_minute', 'max_reads_per_day',
+          'cosign_window_ms', 'cosign_machine_id', 'expires_at', 'max_reads', 'rotate_after_reads']).where('id', '=', id).executeTakeFirst();
+        if (!row) return new SikkerKeyError('SK_ERR_CONSTRAINT_UNKNOWN', 'the secret is bound to an access policy that does not exist; reads are refused (fail closed)');
+        try {
+          return parsePolicyRow(row);
+        } catch (err) {
+          if (err instanceof SikkerKeyError) return err;
+          throw err;
+        }
+      });
+      if (p instanceof SikkerKeyError) throw new SikkerKeyError(p.code, p.message);
+      return p;
+    },
   };
 }

@@ -16,6 +16,7 @@ import { WakeHub } from '../../http/long-poll.js';
 import type { SweepResult } from '../../http/long-poll.js';
 import { rotationEvents } from '../rotations/rotations-engine.js';
 import type { FinishedEvent } from '../rotations/rotations-engine.js';
+import { labelGrantsOf } from '../grants/label-grants.js';
 
 /** What a 'changed' event names: the secret that got a new live version. */
 export interface ChangedEvent { project: string; secret: string }
@@ -85,7 +86,10 @@ async function sweep(ctx: VaultContext, waiting: ReadonlyMap<string, readonly Wa
 async function watchedVersion(ctx: VaultContext, caller: Caller, req: { project: string; name: string }): Promise<{ id: string; version: number | null }> {
   const db = ctx.store.db;
   const project = await db.selectFrom('projects').select(['id', 'locked_at']).where('name', '=', req.project).where('deleted_at', 'is', null).executeTakeFirst();
-  const grants = project ? await db.selectFrom('grants').select('secret_id').where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute() : [];
+  const grants = project ? [
+    ...await db.selectFrom('grants').select('secret_id').where('machine_id', '=', caller.id).where('project_id', '=', project.id).execute(),
+    ...await labelGrantsOf(db, caller.id, project.id),
+  ] : [];
   if (!project || grants.length === 0) throw new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant for that secret');
   if (project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${JSON.stringify(req.project)} is locked; an operator must unlock it`);
   const secret = await db.selectFrom('secrets').select(['id', 'current_version']).where('project_id', '=', project.id).where('name', '=', req.name).where('deleted_at', 'is', null).executeTakeFirst();

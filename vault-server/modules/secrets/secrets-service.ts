@@ -9,6 +9,9 @@ import type { ProjectRow } from '../projects/projects-service.js';
 import { afterTripCommitted, lockForReads, tripCanary } from '../canaries/canaries-tripwire.js';
 import type { CanaryTarget, CanaryTrip, TripPlan } from '../canaries/canaries-tripwire.js';
 import { readLookups } from './read-lookups.js';
+import { enforcePolicy } from '../access-policies/access-policy-enforce.js';
+import type { PolicyPass } from '../access-policies/access-policy-enforce.js';
+import { refusedAxis } from '../access-policies/access-policy-rules.js';
 import type { CachedLiveVersion, ReadLookups } from './read-lookups.js';
 
 export type SecretKind = 'plain' | 'structured' | 'database';
@@ -30,6 +33,8 @@ export interface SecretView {
   version: number | null;
   isCanary?: boolean;
   createdAt: number;
+  /** The bound access policy, when one is. */
+  policy?: string;
 }
 
 export interface VersionView {
@@ -169,9 +174,10 @@ export async function writeSecret(ctx: VaultContext, trx: Tx, audit: AuditFn, ca
 
 export async function listSecrets(ctx: VaultContext, projectName: string): Promise<SecretView[]> {
   const project = await requireProject(ctx.store.db, projectName);
-  const rows = await ctx.store.db.selectFrom('secrets').select(['name', 'kind', 'is_canary', 'current_version', 'created_at'])
-    .where('project_id', '=', project.id).where('deleted_at', 'is', null).orderBy('name').execute();
-  return rows.map((r) => ({ name: r.name, kind: r.kind as SecretKind, version: r.current_version, isCanary: r.is_canary === 1, createdAt: r.created_at }));
+  const rows = await ctx.store.db.selectFrom('secrets').leftJoin('access_policies', 'access_policies.id', 'secrets.policy_id')
+    .select(['secrets.name as name', 'secrets.kind as kind', 'secrets.is_canary as is_canary', 'secrets.current_version as current_version', 'secrets.created_at as created_at', 'access_policies.name as policy'])
+    .where('secrets.project_id', '=', project.id).where('secrets.deleted_at', 'is', null).orderBy('secrets.name').execute();
+  return rows.map((r) => ({ name: r.name, kind: r.kind as SecretKind, version: r.current_version, isCanary: r.is_canary === 1, createdAt: r.created_at, ...(r.policy !== null ? { policy: r.policy } : {}) }));
 }
 
 export async function listVersions(ctx: VaultContext, projectName: string, name: string): Promise<VersionView[]> {
@@ -247,7 +253,18 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
       : noSuchVersion(req.project, req.name, req.version);
   }
   const allowed = grantedFields([...projectWide, ...forSecret]);
-  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...('state' in live ? { state: live.state } : {}), ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}) } }, caller);
+  // A secret with no bound policy costs nothing more than the cached secret row it already took.
+  let pass: PolicyPass | undefined;
+  if (secret.policy_id !== null) {
+    try {
+      pass = await enforcePolicy(ctx, trx, audit, caller, { secretId: secret.id, projectId: project.id, target }, await look.policy(secret.policy_id));
+    } catch (err) {
+      const axis = refusedAxis(err);
+      if (axis) ctx.metrics.policyRefusals.inc({ axis });
+      throw err;
+    }
+  }
+  await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...('state' in live ? { state: live.state } : {}), ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}), ...(pass ? { accessPolicy: pass.policy, ...(pass.cosignId ? { cosignId: pass.cosignId } : {}) } : {}) } }, caller);
   const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
   if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value };
   const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
@@ -290,7 +307,14 @@ async function lockAndLook(ctx: VaultContext, trx: Tx, caller: Caller, items: Re
 }
 
 const isRefusal = (err: unknown): err is SikkerKeyError =>
-  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED');
+  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED'
+    || err.code === 'SK_ERR_CONSTRAINT_UNKNOWN' || refusedAxis(err) !== undefined);
+
+/** What a refusal's audit event says of it: its code, and the access-policy axis that refused (`details.policy`). */
+function refusalDetails(err: SikkerKeyError): Record<string, unknown> {
+  const axis = refusedAxis(err);
+  return { code: err.code, ...(axis ? { policy: axis } : {}) };
+}
 
 /**
  * `GET /v1/projects/{p}/secrets/{s}`: one read, one transaction. A refusal is audited on its own.
@@ -319,7 +343,8 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: SecretR
         return await readInTransaction(ctx, trx, audit, caller, trip ? await readLookups(ctx, trx) : look, req, trip ? { trippedProjectId: canary.projectId, ...watch } : watch);
       } catch (err) {
         // A canary read of a version it never had trips all the same: the trip commits, then 404.
-        if (trip && isSikkerKeyError(err, 'SK_ERR_NOT_FOUND')) return err;
+        // So does one its access policy refuses: the attempt is the signal.
+        if (trip && (isSikkerKeyError(err, 'SK_ERR_NOT_FOUND') || refusedAxis(err) !== undefined)) return err as SikkerKeyError;
         throw err;
       }
     });
@@ -330,7 +355,7 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: SecretR
     if (isRefusal(err)) {
       await auditDenied(ctx, caller, {
         action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
-        details: { code: err.code, ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...asked, ...watch },
+        details: { ...refusalDetails(err), ...(canaryAttempt ? { canary: true, severity: 'critical' } : {}), ...asked, ...watch },
       });
     }
     throw err;
@@ -345,7 +370,7 @@ export async function auditWatchRefusal(ctx: VaultContext, caller: Caller, req: 
   if (!isRefusal(err)) return;
   await auditDenied(ctx, caller, {
     action: 'secret.read', projectId: (await findProject(ctx.store.db, req.project))?.id ?? null, target: `secret:${req.project}/${req.name}`,
-    details: { code: err.code, watchAfter: req.after },
+    details: { ...refusalDetails(err), watchAfter: req.after },
   });
 }
 
@@ -383,7 +408,7 @@ export async function batchRead(ctx: VaultContext, caller: Caller, items: Secret
         if (isRefusal(err)) {
           const projectId = (await findProject(trx, item.project))?.id ?? null;
           const canary = canaryItems.has(`${item.project}\u0000${item.name}`);
-          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { code: err.code, ...(item.version !== undefined ? { version: item.version } : {}), ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
+          await audit({ action: 'secret.read', projectId, target: `secret:${item.project}/${item.name}`, outcome: 'denied', details: { ...refusalDetails(err), ...(item.version !== undefined ? { version: item.version } : {}), ...(canary ? { canary: true, severity: 'critical' } : {}) } }, caller);
         }
         out.push({ project: item.project, name: item.name, status: err.statusCode, error: { code: err.code, message: err.message } });
       }

@@ -255,6 +255,8 @@ async function purgeRows(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Cal
     for (let i = 0; i < secretIds.length; i += 500) {
       const chunk = secretIds.slice(i, i + 500);
       await trx.deleteFrom('grants').where('secret_id', 'in', chunk).execute();
+      await trx.deleteFrom('label_grants').where('secret_id', 'in', chunk).execute();
+      for (const table of ['access_policy_state', 'access_policy_reads', 'access_policy_cosigns'] as const) await trx.deleteFrom(table).where('secret_id', 'in', chunk).execute();
       await trx.deleteFrom('rotations').where('secret_id', 'in', chunk).execute();
       await trx.deleteFrom('rotation_policies').where('secret_id', 'in', chunk).execute();
       const v = await trx.deleteFrom('secret_versions').where('secret_id', 'in', chunk).executeTakeFirst();
@@ -263,6 +265,8 @@ async function purgeRows(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Cal
     }
     for (const p of t.projects) {
       await trx.deleteFrom('grants').where('project_id', '=', p.id).execute();
+      await trx.deleteFrom('label_grants').where('project_id', '=', p.id).execute();
+      await trx.deleteFrom('access_policies').where('project_id', '=', p.id).execute();
       await trx.deleteFrom('project_keys').where('project_id', '=', p.id).execute();
       await trx.deleteFrom('projects').where('id', '=', p.id).execute();
     }
