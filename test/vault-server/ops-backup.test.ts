@@ -92,7 +92,7 @@ test('a backup taken during a burst of writes restores to a vault with the same 
   for (const s of listed.secrets) assert.equal((await rc.getSecret('shop', s.name)).value, values.get(s.name), s.name);
   const verified = jsonOf<{ ok: boolean }>(await runBin('sikkerkey', ['audit', 'verify', '--json'], { env }));
   assert.equal(verified.ok, true);
-  const events = jsonOf<{ events: Array<{ action: string; details: { backupHead?: { seq: number } } }> }>(await runBin('sikkerkey', ['audit', 'list', '--json'], { env })).events;
+  const events = jsonOf<{ events: Array<{ action: string; details: { backupHead?: { seq: number } } }> }>(await runBin('sikkerkey', ['audit', 'list', '--action', 'vault.restored', '--all', '--json'], { env })).events;
   const restoredEvents = events.filter((e) => e.action === 'vault.restored');
-  assert.deepEqual(restoredEvents.map((e) => e.details.backupHead?.seq), [b.head.seq]);
+  assert.deepEqual(restoredEvents.map((e) => e.details.backupHead?.seq), [b.head.seq], JSON.stringify(events.slice(0, 3)));
 });

@@ -86,7 +86,7 @@ test('rekey killed after opening, before and after its commit, then re-run: one 
     assert.equal((await rc.getSecret(project, name)).value, value, path);
   }
   assert.equal(jsonOf<{ ok: boolean }>(await v.sk(['audit', 'verify', '--json'])).ok, true);
-  const events = jsonOf<{ events: Array<{ action: string }> }>(await v.sk(['audit', 'list', '--json'])).events;
+  const events = jsonOf<{ events: Array<{ action: string }> }>(await v.sk(['audit', 'list', '--action', 'vault.rekeyed', '--all', '--json'])).events;
   assert.equal(events.filter((e) => e.action === 'vault.rekeyed').length, 3);
   // The webhook's signing secret was re-sealed too: the service opens it to sign a test event.
   const hooks = jsonOf<{ webhooks: Array<{ id: string }> }>(await v.sk(['webhook', 'list', '--json'])).webhooks;
