@@ -6,7 +6,7 @@ import { addGrant, listGrants, removeGrant } from './grants-service.js';
 
 export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.post<{ Body: { machine: string; project: string; secret?: string; fields?: string[] } }>('/v1/grants', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'grants:write', returnsValues: false },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['machine', 'project'],
@@ -21,12 +21,12 @@ export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req, reply) => reply.code(201).send({ grant: await addGrant(ctx, callerOf(req), req.body) }));
 
   app.get<{ Querystring: { machine?: string; project?: string } }>('/v1/grants', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator', 'ai_agent'], scope: 'grants:read', returnsValues: false },
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { machine: { type: 'string', maxLength: 128 }, project: { type: 'string', maxLength: 128 } } } },
   }, async (req) => ({ grants: await listGrants(ctx, req.query) }));
 
   app.delete<{ Params: { id: string } }>('/v1/grants/:id', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'grants:write', returnsValues: false },
     schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
   }, async (req, reply) => { await removeGrant(ctx, callerOf(req), req.params.id); return reply.code(204).send(); });
 }

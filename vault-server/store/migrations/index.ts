@@ -18,6 +18,7 @@ import { lifecycleMigration } from './0007-lifecycle.js';
 import { rotationFailuresMigration } from './0008-rotation-failures.js';
 import { rotationOverdueMigration } from './0009-rotation-overdue.js';
 import { webhooksMigration } from './0010-webhooks.js';
+import { aiAgentsMigration } from './0012-ai-agents.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -31,6 +32,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0008-rotation-failures', rotationFailuresMigration],
   ['0009-rotation-overdue', rotationOverdueMigration],
   ['0010-webhooks', webhooksMigration],
+  ['0012-ai-agents', aiAgentsMigration],
 ];
 
 /** Every migration name, in order. */
