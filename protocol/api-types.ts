@@ -168,9 +168,13 @@ export interface RotationStatus {
   nextAttemptAt: number | null;
   /** The schedule's next run (null while paused or without a schedule). */
   nextRunAt: number | null;
-  /** False while the policy is paused; `pausedReason` then says by what (`operator`, `secret_deleted`, `project_deleted`, `machine_removed`). */
+  /**
+   * False while the policy is paused; `pausedReason` then says by what (`operator`,
+   * `secret_deleted`, `project_deleted`, `machine_removed`, or `awaiting_approval`: an AI agent set
+   * or changed it and it waits for an operator's `rotation approve`).
+   */
   enabled: boolean;
-  pausedReason: 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed' | null;
+  pausedReason: 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed' | 'awaiting_approval' | null;
   latencyMs: number | null;
   agent: { name: string | null; lastSeenAt: number | null };
   /** The agent's periodic probe of the live credential (`rotation.drift`). */

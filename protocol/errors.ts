@@ -46,6 +46,12 @@ export const ERROR_CODES = {
   SK_ERR_INVITATION_INVALID: { status: 401, what: 'the operator invitation is unknown, used, revoked or expired' },
   SK_ERR_TOKEN_INVALID: { status: 401, what: 'the enrollment or bootstrap token is unknown, used up, revoked or expired' },
   SK_ERR_TOKEN_CONSTRAINT: { status: 403, what: 'the token\'s constraints (CIDR, hostname) refused this enrollment' },
+  SK_ERR_SCOPE_MISSING: { status: 403, what: 'the AI agent does not hold the scope this route needs (docs/api.md, "AI agent scopes")' },
+  SK_ERR_SCOPE_UNKNOWN: { status: 400, what: 'a scope is not in the AI agent scope catalog (docs/api.md, "AI agent scopes")' },
+  SK_ERR_AI_AGENT_DISABLED: { status: 403, what: 'the AI agent is disabled (sikkerkey ai-agent enable)' },
+  SK_ERR_AI_AGENT_REVOKED: { status: 401, what: 'the AI agent was revoked; its key is refused for good' },
+  SK_ERR_AI_AGENT_RATE_LIMITED: { status: 429, what: 'this AI agent\'s key is over its request rate; retry after Retry-After' },
+  SK_ERR_AI_AGENT_SECRET_IN_USE: { status: 403, what: 'an AI agent may not write or roll back a secret a rotation policy uses (its target or admin secret): an operator does' },
   SK_ERR_ENROLL_PATTERN_UNSUPPORTED: { status: 400, what: 'the hostname regex needs a backtracking engine (look-around, back-references); hostname regexes are RE2 syntax' },
 
   // -- requests ----------------------------------------------------------------------------
@@ -98,6 +104,7 @@ export const ERROR_CODES = {
   SK_ERR_ROTATION_NOT_CLAIMABLE: { status: 403, what: 'this machine may not claim this rotation' },
   SK_ERR_ROTATION_POLICY: { status: 400, what: 'the rotation policy is invalid' },
   SK_ERR_ROTATION_STRATEGY_UNSUPPORTED: { status: 400, what: 'the engine does not support this strategy' },
+  SK_ERR_ROTATION_AWAITING_APPROVAL: { status: 409, what: 'the rotation policy was set or changed by an AI agent and runs only once an operator approves it (sikkerkey rotation approve)' },
   SK_ERR_ROTATION_UNDO_REFUSED: { status: 409, what: 'the database refused to undo a dual apply; the live password survives only as the retained one' },
 
   // -- providers (the agent maps driver errors onto these) ----------------------------------

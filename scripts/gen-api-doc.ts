@@ -3,7 +3,8 @@
  * `npm run gen:api-doc`: rewrites the generated sections of docs/api.md from the running code —
  * the route table from the vault's own `GET /v1/openapi.json` (an in-process vault over a
  * throwaway SQLite store), the error codes from `protocol/errors.ts`, the states from
- * `vault-server/http/api-states.ts`. Only the text between `<!-- NAME:begin -->` and
+ * `vault-server/http/api-states.ts`, the AI agent scopes from `vault-server/http/ai-scopes.ts`
+ * and the routes that name them. Only the text between `<!-- NAME:begin -->` and
  * `<!-- NAME:end -->` changes. test/vault-server/api-openapi.test.ts fails while the file differs.
  *
  *   node dist/scripts/gen-api-doc.js [--check]    (--check: exit 1 if docs/api.md is out of date)
@@ -16,6 +17,7 @@ import { pino } from 'pino';
 import { ERROR_CODES } from '../protocol/errors.js';
 import { generateIdentityKey } from '../protocol/keys.js';
 import { API_ENUMS } from '../vault-server/http/api-states.js';
+import { AI_SCOPES, ALL_AI_SCOPES } from '../vault-server/http/ai-scopes.js';
 import type { OpenApiDocument } from '../vault-server/http/openapi.js';
 import { buildApp } from '../vault-server/app.js';
 import { openStore } from '../vault-server/store/open-store.js';
@@ -32,26 +34,35 @@ function cell(text: string): string {
 }
 
 /** The generated sections of docs/api.md, by marker name. */
-export function renderApiSections(doc: OpenApiDocument): Record<'routes' | 'errors' | 'states', string> {
-  const rows: Array<{ method: string; path: string; line: string }> = [];
+export function renderApiSections(doc: OpenApiDocument): Record<'routes' | 'errors' | 'states' | 'scopes', string> {
+  const rows: Array<{ method: string; path: string; line: string; scopes: readonly string[] }> = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const auth = op['x-sikkerkey-auth'];
       const who = auth === 'none' ? 'anyone (unsigned)' : auth.map((k) => KIND_NAMES[k] ?? k).join(', ');
       const role = auth !== 'none' && auth.includes('operator') ? (op['x-sikkerkey-min-role'] ?? 'viewer') : '—';
-      rows.push({ method: method.toUpperCase(), path, line: `| ${method.toUpperCase()} | \`${cell(path)}\` | ${who} | ${role} |` });
+      const scopes = op['x-sikkerkey-scope'] ?? [];
+      const scope = scopes.length > 0 ? scopes.map((x) => `\`${x}\``).join(' or ') : '—';
+      const values = op['x-sikkerkey-returns-values'] ? '**yes**' : 'no';
+      rows.push({ method: method.toUpperCase(), path, scopes, line: `| ${method.toUpperCase()} | \`${cell(path)}\` | ${who} | ${role} | ${scope} | ${values} |` });
     }
   }
   const order = (m: string): number => (METHOD_ORDER.includes(m) ? METHOD_ORDER.indexOf(m) : METHOD_ORDER.length);
   rows.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : order(a.method) - order(b.method)));
-  const routes = ['| method | path | who may sign | least operator role |', '|---|---|---|---|', ...rows.map((r) => r.line)].join('\n');
+  const routes = ['| method | path | who may sign | least operator role | AI agent scope | returns values |', '|---|---|---|---|---|---|', ...rows.map((r) => r.line)].join('\n');
+
+  // One row per catalog scope: what it allows and every route that accepts it.
+  const scopes = ['| scope | allows | routes |', '|---|---|---|', ...ALL_AI_SCOPES.map((name) => {
+    const routesOf = rows.filter((r) => r.scopes.includes(name)).map((r) => `\`${r.method} ${cell(r.path)}\``);
+    return `| \`${name}\` | ${cell(AI_SCOPES[name])} | ${routesOf.length > 0 ? routesOf.join('<br>') : '(none yet)'} |`;
+  })].join('\n');
 
   const errors = ['| code | status | meaning |', '|---|---|---|',
     ...Object.entries(ERROR_CODES).map(([code, e]) => `| \`${code}\` | ${e.status} | ${cell(e.what)} |`)].join('\n');
 
   const states = ['| name | where | values |', '|---|---|---|',
     ...API_ENUMS.map((e) => `| \`${e.name}\` | ${cell(e.where)} | ${e.values.map((v) => `\`${v}\``).join(' · ')} |`)].join('\n');
-  return { routes, errors, states };
+  return { routes, errors, states, scopes };
 }
 
 /** `markdown` with the text between each section's markers replaced; throws if a marker is missing. */

@@ -24,6 +24,7 @@ import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
 import { keyUseRecorder } from './modules/operators/operators-service.js';
 import { operatorsRoutes } from './modules/operators/operators-routes.js';
+import { aiAgentsRoutes } from './modules/ai-agents/ai-agents-routes.js';
 import { trashRoutes } from './modules/trash/trash-routes.js';
 import { DEFAULT_TRASH_DAYS } from './modules/trash/trash-service.js';
 import { startTrashSweeper } from './modules/trash/trash-sweeper.js';
@@ -105,6 +106,8 @@ export interface AppOptions {
    */
   webhookSender?: Sender;
   webhookCheckTarget?: (url: string) => Promise<void>;
+  /** Requests per minute an AI agent's key may make when the agent sets no rate of its own (default 600, per process). */
+  aiAgentRatePerMinute?: number;
   /** Called with every route as it is registered (tests inspect the route schemas). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -225,6 +228,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     checkMachine: createMachineConstraintCheck({ now: ctx.now, ctx, ...(geoip ? { geoip } : {}) }),
     onAuthenticated: (s) => metrics.verifySeconds.observe(s),
     addressRetryAfter: (request) => guard.retryAfter(request.ip),
+    ...(opts.aiAgentRatePerMinute !== undefined ? { aiAgentRatePerMinute: opts.aiAgentRatePerMinute } : {}),
     onFailure: (request, err, stage) => {
       metrics.authFailures.inc({ code: err.code });
       // Never per key id, and never a replay (its signature was valid): only the source address.
@@ -264,6 +268,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   webhooksRoutes(app, ctx, { sender: webhookSender, checkTarget });
   enrollmentRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities, ...(geoip ? { geoip } : {}) });
   operatorsRoutes(app, ctx, { guard, verify: limiter.verify, authorities: opts.authorities });
+  aiAgentsRoutes(app, ctx);
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
   trashRoutes(app, ctx, { trashDays });
   if (opts.auditSink !== undefined) startAuditSink(app, ctx, opts.auditSink);

@@ -66,6 +66,8 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
           sourceIp: caller?.sourceIp ?? e.sourceIp ?? null,
           actorName: caller?.name ?? e.actorName ?? null,
           ...e,
+          // An AI agent's every act carries its name (DESIGN §2: no detour goes unrecorded).
+          ...(caller?.kind === 'ai_agent' ? { details: { ...e.details, aiAgent: caller.name } } : {}),
         }, ctx.now(), ctx.auditKeys);
         scope.afterCommit(() => ctx.metrics.auditEvents.inc({ action: e.action }));
         // Webhook deliveries commit with the event they announce (a Map lookup for non-events).

@@ -111,6 +111,7 @@ test('the documented error tables list every signature, rate-limit and identity 
     'SK_ERR_RATE_LIMITED', 'SK_ERR_IP_NOT_ALLOWED', 'SK_ERR_FORBIDDEN', 'SK_ERR_NO_GRANT', 'SK_ERR_MACHINE_DISABLED',
     'SK_ERR_MACHINE_PENDING_APPROVAL', 'SK_ERR_MACHINE_EXPIRED', 'SK_ERR_MACHINE_CONSTRAINT', 'SK_ERR_CONSTRAINT_UNKNOWN',
     'SK_ERR_TOKEN_INVALID', 'SK_ERR_TOKEN_CONSTRAINT',
+    'SK_ERR_SCOPE_MISSING', 'SK_ERR_AI_AGENT_DISABLED', 'SK_ERR_AI_AGENT_REVOKED', 'SK_ERR_AI_AGENT_RATE_LIMITED',
   ];
   for (const code of listed) {
     assert.ok(doc.includes(`| \`${code}\` | ${ERROR_CODES[code].status} |`), `docs/protocol.md lacks a row for ${code} with status ${ERROR_CODES[code].status}`);

@@ -61,17 +61,21 @@ forEachStore('GET /v1/openapi.json', (s) => {
   });
 
   test('every operation names who may sign it, as the route declares', () => {
-    const byKey = new Map(routes.map((r) => [`${String(r.method).toUpperCase()} ${openApiPath(r.url).path}`, r.config as { auth?: unknown; minRole?: unknown } | undefined]));
+    const byKey = new Map(routes.map((r) => [`${String(r.method).toUpperCase()} ${openApiPath(r.url).path}`, r.config as { auth?: unknown; minRole?: unknown; scope?: string | string[]; returnsValues?: boolean } | undefined]));
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         const config = byKey.get(`${method.toUpperCase()} ${path}`);
         assert.deepEqual(op['x-sikkerkey-auth'], config?.auth ?? 'none', `${method} ${path}`);
         assert.equal(op['x-sikkerkey-min-role'], config?.minRole, `${method} ${path}`);
+        const scopes = config?.scope === undefined ? [] : typeof config.scope === 'string' ? [config.scope] : config.scope;
+        assert.deepEqual(op['x-sikkerkey-scope'], Array.isArray(config?.auth) && config.auth.includes('ai_agent') ? scopes : undefined, `${method} ${path}: x-sikkerkey-scope`);
+        assert.equal(op['x-sikkerkey-returns-values'], config?.returnsValues === true, `${method} ${path}: x-sikkerkey-returns-values`);
         assert.deepEqual(op.security, op['x-sikkerkey-auth'] === 'none' ? [] : [{ sikkerkeySignature: [] }], `${method} ${path}`);
       }
     }
     const read = doc.paths['/v1/projects/{project}/secrets/{name}']?.get;
     assert.deepEqual(read?.['x-sikkerkey-auth'], ['machine'], 'the value read is machines only');
+    assert.equal(read?.['x-sikkerkey-returns-values'], true);
     assert.deepEqual(doc.paths['/v1/openapi.json']?.get?.['x-sikkerkey-auth'], 'none');
   });
 

@@ -3,7 +3,7 @@
 // key (SIKKERKEY_KEY_FILE) and talks to the vault at SIKKERKEY_URL.
 import { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
-import { clientFor, out } from './cli-context.js';
+import { clientFor, globals, out } from './cli-context.js';
 import { rotationCommands } from './rotation-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { canaryCommands } from './canary-commands.js';
@@ -13,6 +13,8 @@ import { transferCommands } from './transfer-commands.js';
 import { webhookCommands } from './webhook-commands.js';
 import { auditCommands } from './audit-commands.js';
 import { policyCommands } from './policy-commands.js';
+import { aiAgentCommands } from './ai-agent-commands.js';
+import { packageVersion } from '../http/openapi.js';
 import { collect, runCli } from '../../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../../protocol/keys.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
@@ -142,6 +144,22 @@ grant.command('remove <id>').option('--json').action(async function (this: Comma
 });
 
 auditCommands(program);
+
+// -- MCP server for AI agents ----------------------------------------------------------------
+program.command('mcp')
+  .description('serve the Model Context Protocol on stdin/stdout for an AI assistant, signed with an AI agent\'s key '
+    + '(--key-file, else SIKKERKEY_AI_AGENT_KEY_FILE; never SIKKERKEY_KEY_FILE, the operator\'s). No tool returns a secret value.')
+  .action(async function (this: Command) {
+    const g = globals(this);
+    const url = g.url ?? process.env.SIKKERKEY_URL;
+    // Deliberately not SIKKERKEY_KEY_FILE: an assistant must not inherit an operator's key by accident.
+    const keyFile = g.keyFile ?? process.env.SIKKERKEY_AI_AGENT_KEY_FILE;
+    if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no AI agent key: pass --key-file or set SIKKERKEY_AI_AGENT_KEY_FILE');
+    const { serveMcp } = await import('./mcp-server.js');
+    await serveMcp({ url, keyFile, version: packageVersion() });
+  });
+
 rotationCommands(program);
 lifecycleCommands(program);
 canaryCommands(program);
@@ -150,5 +168,6 @@ trashCommands(program);
 transferCommands(program);
 webhookCommands(program);
 policyCommands(program);
+aiAgentCommands(program);
 
 await runCli(program);

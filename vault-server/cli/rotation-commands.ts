@@ -86,8 +86,8 @@ export function rotationCommands(program: Command): void {
         ...(o.driftInterval ? { driftInterval: o.driftInterval } : {}),
       };
       const client = clientFor(this);
-      const { body: res } = await client.request<{ policy: { nextRunAt: number | null; enabled: boolean; preflightId: string | null } }>('PUT', secretPath(project, secret), body);
-      const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
+      const { body: res } = await client.request<{ policy: { nextRunAt: number | null; enabled: boolean; preflightId: string | null; pausedReason?: string | null } }>('PUT', secretPath(project, secret), body);
+      const saved = `rotation policy for ${project}/${secret} saved (${res.policy.enabled ? 'enabled' : res.policy.pausedReason === 'awaiting_approval' ? 'paused until an operator runs `rotation approve`' : 'paused'}${res.policy.nextRunAt ? `, next run ${new Date(res.policy.nextRunAt).toISOString()}` : ''})`;
       if (!o.wait || !res.policy.preflightId) return out(this, res.policy, () => saved);
       const job = await waitForJob(client, res.policy.preflightId, timeoutMs);
       const passed = job.state === SUCCEEDED_STATE.preflight;
@@ -164,6 +164,18 @@ export function rotationCommands(program: Command): void {
     .action(async function (this: Command, project: string, secret: string) {
       const { body } = await clientFor(this).request<{ policy: LifecycleView }>('POST', `${secretPath(project, secret)}/resume`);
       out(this, body.policy, () => `rotation policy for ${project}/${secret} enabled${body.policy.nextRunAt ? `, next run ${new Date(body.policy.nextRunAt).toISOString()}` : ''}`);
+    });
+  rotation.command('approve <project> <secret>')
+    .description('let a rotation policy an AI agent set or changed run (admin or owner): enabled, with a preflight; the answer says who last wrote the rotated and the admin secret')
+    .option('--json')
+    .action(async function (this: Command, project: string, secret: string) {
+      const { body } = await clientFor(this).request<{ policy: LifecycleView & { approvedChangeBy: string; targetWrittenBy: string | null; adminSecret: string; adminWrittenBy: string | null; preflightId: string | null } }>('POST', `${secretPath(project, secret)}/approve`);
+      const p = body.policy;
+      out(this, p, () => [
+        `rotation policy for ${project}/${secret} approved (the change by AI agent ${p.approvedChangeBy}); enabled${p.nextRunAt ? `, next run ${new Date(p.nextRunAt).toISOString()}` : ''}`,
+        `${project}/${secret} last written by ${p.targetWrittenBy ?? '-'}; admin secret ${p.adminSecret} last written by ${p.adminWrittenBy ?? '-'}`,
+        ...(p.preflightId ? [`preflight ${p.preflightId} created`] : []),
+      ].join('\n'));
     });
   rotation.command('delete <project> <secret>')
     .description('remove the rotation policy (the secret and its versions stay); refused while a rotation of it is unfinished')

@@ -1,8 +1,10 @@
 import type { RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
-import type { IdentityStatus, MachineStatus, OperatorRole, SecretKind, SecretVersionState } from '../store/database.js';
+import type { AiAgentStatus, IdentityStatus, MachineStatus, OperatorRole, SecretKind, SecretVersionState } from '../store/database.js';
 import type { ActorKind, Outcome } from '../modules/audit/audit-store.js';
 import type { TokenState } from '../modules/enrollment/enrollment-tokens.js';
 import type { Readiness } from '../modules/health/health-service.js';
+import type { PausedReason } from '../modules/rotations/policy-agents.js';
+import { ALL_AI_SCOPES } from './ai-scopes.js';
 
 /** One enumeration the API answers with: the JSON field(s) that carry it and every value. */
 export interface ApiEnum {
@@ -36,6 +38,9 @@ export const API_ENUMS: readonly ApiEnum[] = Object.freeze([
   { name: 'MachineStatus', where: 'a machine\'s `status` (`GET /v1/machines`, enrollment answers)', values: allOf<MachineStatus>()(['pending_approval', 'active', 'disabled', 'expired']) },
   { name: 'IdentityStatus', where: 'an operator\'s `status`', values: allOf<IdentityStatus>()(['active', 'disabled']) },
   { name: 'OperatorRole', where: 'an operator\'s `role` (least role of a route: docs/api.md\'s route table)', values: allOf<OperatorRole>()(['viewer', 'admin', 'owner']) },
+  { name: 'AiAgentStatus', where: 'an AI agent\'s `status` (`GET /v1/ai-agents`)', values: allOf<AiAgentStatus>()(['active', 'disabled', 'revoked']) },
+  { name: 'AiScope', where: 'an AI agent\'s `scopes`; an operation\'s `x-sikkerkey-scope` (docs/api.md, "AI agent scopes")', values: ALL_AI_SCOPES },
+  { name: 'RotationPausedReason', where: 'a rotation policy\'s `pausedReason` (`rotation status`, `rotation list`)', values: allOf<PausedReason>()(['operator', 'secret_deleted', 'project_deleted', 'machine_removed', 'awaiting_approval']) },
   { name: 'TokenState', where: 'an enrollment or bootstrap token\'s `state` (derived when listed)', values: allOf<TokenState>()(['active', 'used', 'expired', 'revoked']) },
   { name: 'AuditOutcome', where: 'an audit event\'s `outcome` (`GET /v1/audit`)', values: allOf<Outcome>()(['success', 'denied', 'failure']) },
   { name: 'AuditActorKind', where: 'an audit event\'s `actorKind`', values: allOf<ActorKind>()(['operator', 'machine', 'ai_agent', 'system']) },

@@ -1,9 +1,12 @@
 import type { KeyObject } from 'node:crypto';
+import { BlockList } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { publicKeyObject } from '../../protocol/keys.js';
 import { ed25519Verify, ed25519VerifyAsync, verifyRequest } from '../../protocol/signing.js';
-import { rateLimited } from './auth-guard.js';
+import { matchesCidr, parseCidrList, rateLimited } from './auth-guard.js';
+import { scopeList } from './ai-scopes.js';
+import type { AiScope } from './ai-scopes.js';
 import { pickAuthority } from './proof-of-possession.js';
 import type { NonceStore } from '../../protocol/signing.js';
 import type { Store } from '../store/open-store.js';
@@ -24,6 +27,9 @@ export interface Caller {
   sourceIp: string;
 }
 
+/** The route's AI agent scope: one, or several any one of which will do (`scopeList`). */
+export type RouteScope = AiScope | readonly AiScope[];
+
 /**
  * Per-route authentication, declared in the route's config:
  * `config: { auth: ['machine'] }` — a value-returning route names only machines, so an operator
@@ -33,6 +39,14 @@ export interface RouteAuth {
   auth: readonly IdentityKind[] | 'none';
   /** Operators only: the least role that may call (viewer < admin < owner). */
   minRole?: OperatorRole;
+  /** AI agents only: the scope the agent must hold (http/ai-scopes.ts); a route listing `ai_agent` without one refuses every agent. */
+  scope?: RouteScope;
+  /**
+   * Whether the route answers with a stored secret value (read, batch read, watch, `?version=`,
+   * the agent's rotation claim). Every route declares it; such a route lists only machines, and a
+   * test walks the route table to hold both.
+   */
+  returnsValues: boolean;
 }
 
 declare module 'fastify' {
@@ -45,6 +59,9 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth['auth'];
     minRole?: OperatorRole;
+    scope?: RouteScope;
+    /** Required on every route (test/vault-server/ai-agents-routes.test.ts walks the route table). */
+    returnsValues?: boolean;
   }
 }
 
@@ -60,6 +77,32 @@ interface IdentityRow {
   expiresAt: number | null;
   /** Machines only: the guardrail columns the constraint check reads. */
   machine?: MachineConstraintRow;
+  /** AI agents only: their scopes, source allowlist and request rate. */
+  aiAgent?: AiAgentLimits;
+}
+
+interface AiAgentLimits {
+  scopes: ReadonlySet<string>;
+  allow: BlockList | undefined;
+  ratePerMinute: number | null;
+}
+
+function aiAgentLimits(row: { scopes: string; ip_allowlist: string | null; rate_per_minute: number | null }): AiAgentLimits {
+  const cidrs = row.ip_allowlist ? (JSON.parse(row.ip_allowlist) as string[]) : [];
+  return {
+    scopes: new Set(JSON.parse(row.scopes) as string[]),
+    // Validated when stored; a list that no longer parses refuses every address (fail closed).
+    allow: cidrs.length > 0 ? safeCidrList(cidrs) : undefined,
+    ratePerMinute: row.rate_per_minute,
+  };
+}
+
+function safeCidrList(cidrs: readonly string[]): BlockList {
+  try {
+    return parseCidrList(cidrs, 'the AI agent\'s --allow-cidr');
+  } catch {
+    return new BlockList();
+  }
 }
 
 /** Looks a key id up in exactly the tables named, in that order; never anywhere else. */
@@ -79,9 +122,9 @@ async function findIdentity(store: Store, kinds: readonly IdentityKind[], keyId:
         return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.revoked_at === null ? row.status : 'key_revoked', role: row.role, expiresAt: null };
       }
     } else {
-      const row = await store.db.selectFrom('ai_agents').select(['id', 'name', 'public_key', 'status'])
+      const row = await store.db.selectFrom('ai_agents').select(['id', 'name', 'public_key', 'status', 'scopes', 'ip_allowlist', 'rate_per_minute'])
         .where('key_id', '=', keyId).executeTakeFirst();
-      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: null };
+      if (row) return { kind, id: row.id, name: row.name, publicKey: row.public_key, status: row.status, expiresAt: null, aiAgent: aiAgentLimits(row) };
     }
   }
   return undefined;
@@ -128,6 +171,34 @@ export interface AuthenticatorOptions {
   caches?: StoreCaches;
   /** The group committer the nonce store claims through (its batch number is the request's durableMark). */
   commits?: { committedSeq(): number };
+  /** Requests per minute an AI agent's key may make when the agent sets none (default 600). */
+  aiAgentRatePerMinute?: number;
+}
+
+export const DEFAULT_AI_AGENT_RATE_PER_MINUTE = 600;
+
+/**
+ * Verified requests per AI agent key, in fixed one-minute windows (per vault process). Only
+ * requests whose signature held are counted, so nobody without the key can spend its budget.
+ */
+class KeyRateLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** Seconds to wait before the key may call again, or 0 (and the request is counted). */
+  take(keyId: string, perMinute: number): number {
+    const now = this.now();
+    let w = this.windows.get(keyId);
+    if (!w || now - w.start >= 60_000) {
+      if (this.windows.size > 10_000) this.windows.clear();
+      w = { start: now, count: 0 };
+      this.windows.set(keyId, w);
+    }
+    if (w.count >= perMinute) return Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000));
+    w.count += 1;
+    return 0;
+  }
 }
 
 /**
@@ -147,6 +218,8 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
   };
   const now = opts.now ?? Date.now;
   const checkMachine = opts.checkMachine ?? createMachineConstraintCheck({ now });
+  const aiRates = new KeyRateLimiter(now);
+  const defaultAiRate = opts.aiAgentRatePerMinute ?? DEFAULT_AI_AGENT_RATE_PER_MINUTE;
 
   const keyObjectFor = (keyId: string, raw: Buffer): KeyObject => {
     let key = keyCache.get(keyId);
@@ -195,6 +268,7 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
       if (!identity) throw new SikkerKeyError('SK_ERR_SIGNATURE_UNKNOWN_KEY');
       checkStatus(identity, now());
       if (identity.machine) await checkMachine(identity.machine, request.ip);
+      if (identity.aiAgent) checkAiAgent(identity, identity.aiAgent, request, verified.keyId, (keyId, rate) => aiRates.take(keyId, rate ?? defaultAiRate));
       const minRole = request.routeOptions.config.minRole;
       if (minRole && identity.kind === 'operator' && ROLE_RANK[identity.role ?? 'viewer'] < ROLE_RANK[minRole]) {
         throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this needs the operator role ${minRole} or higher`);
@@ -227,8 +301,33 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
   return { forgetKey: (keyId) => keyCache.delete(keyId) };
 }
 
+/**
+ * An AI agent, once its signature held and it is active: its own source allowlist, its key's
+ * request rate, then the route's scope (any one of the listed scopes will do). A route that lists
+ * `ai_agent` but names no scope refuses every agent: fail closed.
+ */
+function checkAiAgent(identity: IdentityRow, agent: AiAgentLimits, request: FastifyRequest, keyId: string, take: (keyId: string, perMinute: number | null) => number): void {
+  if (agent.allow && !matchesCidr(agent.allow, request.ip)) {
+    throw new SikkerKeyError('SK_ERR_IP_NOT_ALLOWED', `AI agent ${identity.name} may not call from this address`);
+  }
+  const wait = take(keyId, agent.ratePerMinute);
+  if (wait > 0) {
+    throw new SikkerKeyError('SK_ERR_AI_AGENT_RATE_LIMITED', `AI agent ${identity.name} is over its request rate; slow down`, { details: { retryAfter: wait } });
+  }
+  const needed = scopeList(request.routeOptions.config.scope);
+  if (!needed.some((s) => agent.scopes.has(s))) {
+    throw new SikkerKeyError('SK_ERR_SCOPE_MISSING', needed.length === 0
+      ? 'this route names no AI agent scope: AI agents may not call it'
+      : `AI agent ${identity.name} lacks the scope ${needed.join(' or ')}`, { details: { scopes: [...needed] } });
+  }
+}
+
 function checkStatus(identity: IdentityRow, nowMs: number): void {
   if (identity.status === 'active' && (identity.expiresAt === null || identity.expiresAt > nowMs)) return;
+  if (identity.kind === 'ai_agent') {
+    if (identity.status === 'revoked') throw new SikkerKeyError('SK_ERR_AI_AGENT_REVOKED', `AI agent ${identity.name} was revoked`);
+    throw new SikkerKeyError('SK_ERR_AI_AGENT_DISABLED', `AI agent ${identity.name} is disabled (sikkerkey ai-agent enable ${identity.name})`);
+  }
   if (identity.status === 'pending_approval') {
     throw new SikkerKeyError('SK_ERR_MACHINE_PENDING_APPROVAL', 'this machine waits for an operator\'s approval (sikkerkey machine approve NAME)');
   }

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { SIGNATURE_PROFILE } from '../../protocol/signing.js';
 import { ERROR_CODES } from '../../protocol/errors.js';
-import type { IdentityKind, OperatorRole } from './authenticate.js';
+import type { IdentityKind, OperatorRole, RouteScope } from './authenticate.js';
+import { scopeList } from './ai-scopes.js';
+import type { AiScope } from './ai-scopes.js';
 import { API_ENUMS } from './api-states.js';
 
 /**
@@ -31,6 +33,10 @@ export interface CatalogRoute {
   auth: readonly IdentityKind[] | 'none';
   /** Operators only: the least role (viewer < admin < owner); absent = any operator. */
   minRole?: OperatorRole;
+  /** AI agents only: the scopes, any one of which lets an agent call (empty: no agent may). */
+  scopes?: readonly AiScope[];
+  /** Whether the route answers with a stored secret value; undefined = not declared (a test fails on it). */
+  returnsValues?: boolean | undefined;
   schema: RouteSchema;
 }
 
@@ -56,12 +62,13 @@ export function createRouteCatalog(): RouteCatalog {
   const seen: CatalogRoute[] = [];
   return {
     record(route) {
-      const config = (route.config ?? {}) as { auth?: CatalogRoute['auth']; minRole?: OperatorRole };
+      const config = (route.config ?? {}) as { auth?: CatalogRoute['auth']; minRole?: OperatorRole; scope?: RouteScope; returnsValues?: boolean };
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
         seen.push({
           method: String(method).toUpperCase(), url: route.url,
           // authenticate.ts treats a route without `auth` as unauthenticated: say so.
           auth: config.auth ?? 'none', ...(config.minRole ? { minRole: config.minRole } : {}),
+          scopes: scopeList(config.scope), returnsValues: config.returnsValues,
           schema: (route.schema ?? {}) as RouteSchema,
         });
       }
@@ -141,6 +148,10 @@ export interface OpenApiOperation {
   security: Array<Record<string, string[]>>;
   'x-sikkerkey-auth': readonly IdentityKind[] | 'none';
   'x-sikkerkey-min-role'?: OperatorRole;
+  /** The AI agent scopes, any one of which lets an agent call (present when `ai_agent` may sign). */
+  'x-sikkerkey-scope'?: readonly AiScope[];
+  /** Whether the answer carries a stored secret value (such an operation is signed by machines only). */
+  'x-sikkerkey-returns-values': boolean;
 }
 
 export const SIGNATURE_SCHEME = 'sikkerkeySignature';
@@ -174,7 +185,7 @@ function signatureDescription(): string {
       + ` \`created\` at most ${p.maxSkewSeconds} s in the future; \`expires - created\` at most ${p.maxLifetimeSeconds} s; accepted until \`expires\` + ${p.maxSkewSeconds} s;`
       + ` \`nonce\` is unpadded base64url of at least ${p.nonceMinBytes} random bytes (at most ${p.nonceMaxChars} characters), usable once per key;`
       + ` \`alg\`, if present, must be \`${p.alg}\`; unknown or repeated parameters are refused.`,
-    'The key id is looked up only among the identity classes an operation names in `x-sikkerkey-auth`; an operator\'s role must be at least `x-sikkerkey-min-role`.',
+    'The key id is looked up only among the identity classes an operation names in `x-sikkerkey-auth`; an operator\'s role must be at least `x-sikkerkey-min-role`; an AI agent must hold one of the scopes in `x-sikkerkey-scope`.',
   ].join('\n');
 }
 
@@ -186,7 +197,11 @@ function objectProperties(schema: unknown): { properties: Record<string, unknown
 function describeAuth(route: CatalogRoute): string {
   if (route.auth === 'none') return 'Unauthenticated.';
   const who = route.auth.map((k) => (k === 'ai_agent' ? 'AI agents' : `${k}s`)).join(', ');
-  return `Signed by ${who}${route.minRole && route.auth.includes('operator') ? ` (operators: role ${route.minRole} or higher)` : ''}.`;
+  const notes = [
+    ...(route.minRole && route.auth.includes('operator') ? [`operators: role ${route.minRole} or higher`] : []),
+    ...(route.auth.includes('ai_agent') ? [`AI agents: scope ${(route.scopes ?? []).length > 0 ? (route.scopes ?? []).join(' or ') : '(none: refused)'}`] : []),
+  ];
+  return `Signed by ${who}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}.${route.returnsValues ? ' Answers with a stored secret value.' : ''}`;
 }
 
 function operationFor(route: CatalogRoute, path: string, pathParams: Array<{ name: string; pattern?: string }>): OpenApiOperation {
@@ -227,6 +242,8 @@ function operationFor(route: CatalogRoute, path: string, pathParams: Array<{ nam
     security: route.auth === 'none' ? [] : [{ [SIGNATURE_SCHEME]: [] }],
     'x-sikkerkey-auth': route.auth,
     ...(route.minRole ? { 'x-sikkerkey-min-role': route.minRole } : {}),
+    ...(route.auth !== 'none' && route.auth.includes('ai_agent') ? { 'x-sikkerkey-scope': route.scopes ?? [] } : {}),
+    'x-sikkerkey-returns-values': route.returnsValues === true,
   };
 }
 
@@ -248,7 +265,8 @@ export function buildOpenApiDocument(routes: readonly CatalogRoute[], version: s
       title: 'SikkerKey vault API',
       version,
       description: 'Generated from the routes the vault registered and the JSON schemas it validates with. '
-        + 'Every operation names who may sign it (`x-sikkerkey-auth`: operator, machine, ai_agent, or none) and, for operators, the least role (`x-sikkerkey-min-role`). '
+        + 'Every operation names who may sign it (`x-sikkerkey-auth`: operator, machine, ai_agent, or none), for operators the least role (`x-sikkerkey-min-role`), '
+        + 'for AI agents the scopes any one of which will do (`x-sikkerkey-scope`), and whether it answers with a stored secret value (`x-sikkerkey-returns-values`: such operations are signed by machines only). '
         + 'Errors are `{"error":{"code":"SK_ERR_…","message":"…"}}`; the codes, the states and a route table are in docs/api.md.',
     },
     paths,
@@ -283,7 +301,7 @@ export function packageVersion(): string {
  */
 export function openApiRoutes(app: FastifyInstance, catalog: RouteCatalog): void {
   let body: string | undefined;
-  app.get('/v1/openapi.json', { config: { auth: 'none' } }, async (_req, reply) => {
+  app.get('/v1/openapi.json', { config: { auth: 'none', returnsValues: false } }, async (_req, reply) => {
     body ??= JSON.stringify(buildOpenApiDocument(catalog.routes(), packageVersion()));
     return reply.header('content-type', 'application/json; charset=utf-8').send(body);
   });

@@ -195,12 +195,22 @@ export interface AiAgentsTable {
   name: string;
   public_key: Buffer;
   key_id: string;
-  /** JSON array of scopes, e.g. ["machines:*", "audit:read"]. */
+  /** JSON array of scopes from vault-server/http/ai-scopes.ts, e.g. ["machines:read", "audit:read"]. */
   scopes: Json;
-  status: IdentityStatus;
+  status: AiAgentStatus;
   created_at: Ms;
+  /** The operator who created it. */
   created_by: string | null;
+  /** JSON array of CIDRs the agent may call from; null = any address (migration 0012). */
+  ip_allowlist: Json | null;
+  /** Requests per minute per key; null = the vault's default (0012). */
+  rate_per_minute: number | null;
+  disabled_at: Ms | null;
+  revoked_at: Ms | null;
 }
+
+/** `revoked` is for good: the key is refused and the name stays taken. */
+export type AiAgentStatus = 'active' | 'disabled' | 'revoked';
 
 /** Enrollment tokens (fleets) and temp-bootstrap tokens (one machine) share one shape. */
 export interface TokensTable {
@@ -261,7 +271,7 @@ export interface RotationPoliciesTable {
   password_policy: Json | null;
   grace_ms: Ms;
   enabled: Flag;
-  /** Why a disabled policy is paused when not by an operator: 'secret_deleted' | 'project_deleted' | 'machine_removed' (migration 0007). */
+  /** Why a disabled policy is paused when not by an operator: 'secret_deleted' | 'project_deleted' | 'machine_removed' (migration 0007), 'awaiting_approval' (0012). */
   paused_reason: string | null;
   next_run_at: Ms | null;
   failing: Flag;
@@ -293,6 +303,12 @@ export interface RotationPoliciesTable {
   drift_message: string | null;
   /** Since when the database refuses the live credential; null while it works (one `rotation.drift` per streak). */
   drift_failing_since: Ms | null;
+  /**
+   * The AI agent whose `rotation set` created or changed the policy, until an operator's
+   * `rotation approve` (migration 0012); while set the policy is paused (`awaiting_approval`) and
+   * none of its jobs is handed out.
+   */
+  awaiting_approval_by: string | null;
 }
 
 /** The states the "one unfinished rotation per secret" index covers. */

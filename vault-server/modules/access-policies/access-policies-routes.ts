@@ -39,39 +39,39 @@ const AXES = {
  */
 export function accessPoliciesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.get<{ Params: { project: string } }>('/v1/projects/:project/policies', {
-    config: { auth: ['operator'] }, schema: { params: projectParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'access-policies:read', returnsValues: false }, schema: { params: projectParams },
   }, async (req) => ({ policies: await listAccessPolicies(ctx, req.params.project) }));
 
   app.post<{ Params: { project: string }; Body: AccessPolicyInput & { name: string } }>('/v1/projects/:project/policies', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'access-policies:write', returnsValues: false },
     schema: { params: projectParams, body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: NAME, ...AXES } } },
   }, async (req, reply) => reply.code(201).send({ policy: await createAccessPolicy(ctx, callerOf(req), req.params.project, req.body) }));
 
   app.get<{ Params: { project: string; policy: string } }>('/v1/projects/:project/policies/:policy', {
-    config: { auth: ['operator'] }, schema: { params: policyParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'access-policies:read', returnsValues: false }, schema: { params: policyParams },
   }, async (req) => getAccessPolicy(ctx, req.params.project, req.params.policy));
 
   app.patch<{ Params: { project: string; policy: string }; Body: AccessPolicyInput }>('/v1/projects/:project/policies/:policy', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'access-policies:write', returnsValues: false },
     schema: { params: policyParams, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: AXES } },
   }, async (req) => ({ policy: await updateAccessPolicy(ctx, callerOf(req), req.params.project, req.params.policy, req.body) }));
 
   app.delete<{ Params: { project: string; policy: string } }>('/v1/projects/:project/policies/:policy', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: policyParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'access-policies:write', returnsValues: false }, schema: { params: policyParams },
   }, async (req) => deleteAccessPolicy(ctx, callerOf(req), req.params.project, req.params.policy));
 
   app.put<{ Params: { project: string; secret: string }; Body: { policy: string } }>('/v1/projects/:project/policies/bindings/:secret', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'access-policies:write', returnsValues: false },
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['policy'], properties: { policy: NAME } } },
   }, async (req) => bindAccessPolicy(ctx, callerOf(req), req.params.project, req.params.secret, req.body.policy));
 
   app.delete<{ Params: { project: string; secret: string } }>('/v1/projects/:project/policies/bindings/:secret', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'access-policies:write', returnsValues: false }, schema: { params: secretParams },
   }, async (req) => unbindAccessPolicy(ctx, callerOf(req), req.params.project, req.params.secret));
 
   // The secret segment is `:name`, as in every other route under /secrets/ (one router node).
   app.post<{ Params: { project: string; name: string }; Body: { machine: string } }>('/v1/projects/:project/secrets/:name/cosign', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: false },
     schema: { params: { type: 'object', required: ['project', 'name'], properties: { project: NAME, name: NAME } }, body: { type: 'object', additionalProperties: false, required: ['machine'], properties: { machine: { type: 'string', minLength: 1, maxLength: 128 } } } },
   }, async (req, reply) => reply.code(201).send(await cosignRead(ctx, callerOf(req), req.params.project, req.params.name, req.body.machine)));
 }

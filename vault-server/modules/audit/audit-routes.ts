@@ -20,7 +20,7 @@ export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // Pages newest first unless order=asc; filters are ANDed; `hasMore` says whether more events
   // match, and `nextCursor` passed back as `cursor` gives the next page.
   app.get<{ Querystring: AuditQuerystring }>('/v1/audit', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator', 'ai_agent'], scope: 'audit:read', returnsValues: false },
     schema: {
       querystring: {
         type: 'object', additionalProperties: false,
@@ -67,12 +67,12 @@ export function auditRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   // Every hash and, with the vault's audit keys, every MAC and the head's MAC.
-  app.get('/v1/audit/verify', { config: { auth: ['operator'] } }, async () => verifyAuditChain(ctx.store.db, ctx.auditKeys));
+  app.get('/v1/audit/verify', { config: { auth: ['operator', 'ai_agent'], scope: 'audit:read', returnsValues: false } }, async () => verifyAuditChain(ctx.store.db, ctx.auditKeys));
 
   // A signed checkpoint of the chain head: keep it somewhere the database cannot reach and give
   // it to `audit verify --checkpoint` later. The head is signed only if its MAC and its event's
   // MAC check out, so the vault never signs a head someone moved without the key.
-  app.get('/v1/audit/head', { config: { auth: ['operator'] } }, async (): Promise<AuditCheckpoint & { keyVersion: number }> => {
+  app.get('/v1/audit/head', { config: { auth: ['operator', 'ai_agent'], scope: 'audit:read', returnsValues: false } }, async (): Promise<AuditCheckpoint & { keyVersion: number }> => {
     const keys = ctx.auditKeys;
     const head = await ctx.store.db.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirst();
     const seq = head ? Number(head.seq) : 0;

@@ -15,7 +15,7 @@ const projectParams = { type: 'object', required: ['project'], properties: { pro
  */
 export function canariesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.post<{ Params: { project: string }; Body: { name: string; value?: string; fields?: Record<string, string>; lockMachineProjects?: boolean } }>('/v1/projects/:project/canaries', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'canaries:write', returnsValues: false },
     schema: {
       params: projectParams,
       body: {
@@ -38,6 +38,6 @@ export function canariesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   app.get<{ Params: { project: string } }>('/v1/projects/:project/canaries', {
-    config: { auth: ['operator'] }, schema: { params: projectParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'canaries:read', returnsValues: false }, schema: { params: projectParams },
   }, async (req) => ({ canaries: await listCanaries(ctx, req.params.project) }));
 }

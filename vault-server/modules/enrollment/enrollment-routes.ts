@@ -69,14 +69,15 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
 
   const tokenRoutes = (kind: TokenKind, base: string, properties: Record<string, unknown>, required: string[]): void => {
     app.post<{ Body: TokenBody }>(base, {
-      config: { auth: ['operator'], minRole: 'admin' },
+      // Machines from a token an AI agent created always wait for an operator's approval.
+      config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'enroll-tokens:write', returnsValues: false },
       schema: { body: { type: 'object', additionalProperties: false, required: ['project', ...required], properties: { ...COMMON, ...properties } } },
     }, async (req, reply) => reply.code(201).send(await createToken(ctx, callerOf(req), kind, toRequest(req.body))));
 
-    app.get(base, { config: { auth: ['operator'] } }, async () => ({ tokens: await listTokens(ctx, kind) }));
+    app.get(base, { config: { auth: ['operator', 'ai_agent'], scope: 'enroll-tokens:read', returnsValues: false } }, async () => ({ tokens: await listTokens(ctx, kind) }));
 
     app.post<{ Params: { id: string } }>(`${base}/:id/revoke`, {
-      config: { auth: ['operator'], minRole: 'admin' },
+      config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'enroll-tokens:write', returnsValues: false },
       schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
     }, async (req) => ({ token: await revokeToken(ctx, callerOf(req), kind, req.params.id) }));
   };
@@ -97,7 +98,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
   }, ['lifetime']);
 
   app.post<{ Body: { token: string; publicKey: string; hostname: string } }>('/v1/enroll', {
-    config: { auth: 'none' },
+    config: { auth: 'none', returnsValues: false },
     // The route authenticates itself, so it also honours the shared failure budgets itself.
     onRequest: refuseSpentAddress(deps.guard),
     schema: {

@@ -206,12 +206,17 @@ async function mint(
     }).execute();
   }
   await trx.updateTable(spec.table).set({ uses }).where('id', '=', token.id).execute();
+  // A machine from an AI agent's token carries that agent's name in its trail (DESIGN §2).
+  const aiAgent = token.created_by_kind === 'ai_agent' && token.created_by
+    ? (await trx.selectFrom('ai_agents').select('name').where('id', '=', token.created_by).executeTakeFirst())?.name ?? token.created_by
+    : undefined;
   await audit({
     action: 'machine.enroll', actorKind: 'machine', actorId: machineId, actorName: name, sourceIp: req.sourceIp, projectId: grants[0]?.projectId ?? null,
     target: `machine:${name}`, outcome: 'success',
     details: {
       machineId, keyId: req.keyId, tokenKind: kind, tokenId: token.id, hostname: req.hostname, status, expiresAt, labels,
       grants: grants.map((g) => `${g.project}/${g.secret ?? '*'}`), use: uses,
+      ...(aiAgent !== undefined ? { tokenCreatedBy: `ai_agent:${aiAgent}` } : {}),
     },
   });
   return { machineId, name, keyId: req.keyId, expiresAt, status };

@@ -7,7 +7,7 @@ import { addGrant, listGrants, removeGrant } from './grants-service.js';
 export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // `machine` or `label` (a grant every active machine with that label holds).
   app.post<{ Body: { machine?: string; label?: string; project: string; secret?: string; fields?: string[] } }>('/v1/grants', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'grants:write', returnsValues: false },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['project'],
@@ -23,12 +23,12 @@ export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req, reply) => reply.code(201).send({ grant: await addGrant(ctx, callerOf(req), req.body) }));
 
   app.get<{ Querystring: { machine?: string; project?: string; label?: string } }>('/v1/grants', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator', 'ai_agent'], scope: 'grants:read', returnsValues: false },
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { machine: { type: 'string', maxLength: 128 }, project: { type: 'string', maxLength: 128 }, label: { type: 'string', maxLength: 64 } } } },
   }, async (req) => ({ grants: await listGrants(ctx, req.query) }));
 
   app.delete<{ Params: { id: string } }>('/v1/grants/:id', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'grants:write', returnsValues: false },
     schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
   }, async (req, reply) => { await removeGrant(ctx, callerOf(req), req.params.id); return reply.code(204).send(); });
 }

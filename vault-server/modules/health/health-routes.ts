@@ -18,9 +18,9 @@ export interface HealthRoutesOptions {
  *   // GET /readyz → 200 {"status":"ready","checks":{"store":"ok","migrations":"current","rootKey":"loaded"}}
  */
 export function healthRoutes(app: FastifyInstance, ctx: VaultContext, opts: HealthRoutesOptions = {}): void {
-  app.get('/healthz', { config: { auth: 'none' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { auth: 'none', returnsValues: false } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: { auth: 'none' } }, async (_req, reply) => {
+  app.get('/readyz', { config: { auth: 'none', returnsValues: false } }, async (_req, reply) => {
     const r = await readiness(ctx);
     if (r.ready) return { status: 'ready', checks: r.checks };
     const why = r.checks.store !== 'ok'
@@ -33,7 +33,7 @@ export function healthRoutes(app: FastifyInstance, ctx: VaultContext, opts: Heal
 
   if (opts.metrics ?? true) {
     registerStoreGauges(ctx);
-    app.get('/metrics', { config: { auth: 'none' } }, async (_req, reply) => {
+    app.get('/metrics', { config: { auth: 'none', returnsValues: false } }, async (_req, reply) => {
       const text = await ctx.metrics.registry.metrics();
       return reply.header('content-type', ctx.metrics.registry.contentType).send(text);
     });

@@ -10,7 +10,7 @@ const machineParams = { type: 'object', required: ['machine'], properties: { mac
 
 export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.post<{ Body: { name: string; publicKey: string; labels?: string[]; expiresIn?: string } }>('/v1/machines', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['name', 'publicKey'],
@@ -31,35 +31,35 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     return reply.code(201).send(created);
   });
 
-  app.get('/v1/machines', { config: { auth: ['operator'] } }, async () => ({ machines: await listMachines(ctx) }));
+  app.get('/v1/machines', { config: { auth: ['operator', 'ai_agent'], scope: 'machines:read', returnsValues: false } }, async () => ({ machines: await listMachines(ctx) }));
 
   app.post<{ Params: { machine: string } }>('/v1/machines/:machine/approve', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'active', 'machine.approve') }));
 
   app.post<{ Params: { machine: string } }>('/v1/machines/:machine/enable', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'active', 'machine.enable') }));
 
   app.post<{ Params: { machine: string } }>('/v1/machines/:machine/disable', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: machineParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'machines:write', returnsValues: false }, schema: { params: machineParams },
   }, async (req) => ({ machine: await setMachineStatus(ctx, callerOf(req), req.params.machine, 'disabled', 'machine.disable') }));
 
   // -- lifecycle: remove / rename ---------------------------------------------------------
   // `force` rides in the query string: a DELETE carrying a body is refused (SK_ERR_BODY_UNEXPECTED).
   app.delete<{ Params: { machine: string }; Querystring: { force?: boolean } }>('/v1/machines/:machine', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'machines:write', returnsValues: false },
     schema: { params: machineParams, querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } } },
   }, async (req) => ({ removed: await removeMachine(ctx, callerOf(req), req.params.machine, { force: req.query.force === true }) }));
 
   app.post<{ Params: { machine: string }; Body: { name: string } }>('/v1/machines/:machine/rename', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'machines:write', returnsValues: false },
     schema: { params: machineParams, body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', pattern: NAME_PATTERN } } } },
   }, async (req) => ({ machine: await renameMachine(ctx, callerOf(req), req.params.machine, req.body.name) }));
 
   // -- lifecycle: extensions (audited with their reason; reverted in reverse order) --------
   app.post<{ Params: { machine: string }; Body: { by: string; reason: string } }>('/v1/machines/:machine/extend', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'machines:write', returnsValues: false },
     schema: {
       params: machineParams,
       body: {
@@ -70,11 +70,11 @@ export function machinesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => ({ machine: await extendMachine(ctx, callerOf(req), req.params.machine, { byMs: parseDuration(req.body.by, '--by', 'SK_ERR_VALIDATION'), reason: req.body.reason }) }));
 
   app.get<{ Params: { machine: string } }>('/v1/machines/:machine/extensions', {
-    config: { auth: ['operator'] }, schema: { params: machineParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'machines:read', returnsValues: false }, schema: { params: machineParams },
   }, async (req) => machineExtensions(ctx, req.params.machine));
 
   app.post<{ Params: { machine: string }; Body: { reason?: string } | undefined }>('/v1/machines/:machine/revert-extension', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'machines:write', returnsValues: false },
     schema: {
       params: machineParams,
       // No `type`: the body is optional (a bodiless POST reverts without a reason).

@@ -37,44 +37,44 @@ const NAME_PARAMS = { type: 'object', required: ['name'], properties: { name: { 
 export function operatorsRoutes(app: FastifyInstance, ctx: VaultContext, deps: OperatorRouteDeps): void {
   const nonces = createNonceStore(ctx.store, { commits: ctx.commits });
 
-  app.get('/v1/operators', { config: { auth: ['operator'] } }, async () => ({ operators: await listOperators(ctx) }));
+  app.get('/v1/operators', { config: { auth: ['operator'], returnsValues: false } }, async () => ({ operators: await listOperators(ctx) }));
 
   app.post<{ Body: { name: string; publicKey: string; role: OperatorRole; label?: string } }>('/v1/operators', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
     schema: { body: { type: 'object', additionalProperties: false, required: ['name', 'publicKey', 'role'], properties: { name: NAME, publicKey: PUBLIC_KEY, role: ROLE, label: LABEL } } },
   }, async (req, reply) => reply.code(201).send(await addOperator(ctx, callerOf(req), req.body)));
 
   app.post<{ Params: { name: string }; Body: { role: OperatorRole } }>('/v1/operators/:name/role', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
     schema: { params: NAME_PARAMS, body: { type: 'object', additionalProperties: false, required: ['role'], properties: { role: ROLE } } },
   }, async (req) => ({ operator: await setOperatorRole(ctx, callerOf(req), req.params.name, req.body.role) }));
 
   for (const [verb, status] of [['disable', 'disabled'], ['enable', 'active']] as const) {
     app.post<{ Params: { name: string } }>(`/v1/operators/:name/${verb}`, {
-      config: { auth: ['operator'], minRole: 'admin' }, schema: { params: NAME_PARAMS },
+      config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: NAME_PARAMS },
     }, async (req) => ({ operator: await setOperatorStatus(ctx, callerOf(req), req.params.name, status) }));
   }
 
   app.delete<{ Params: { name: string } }>('/v1/operators/:name', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: NAME_PARAMS },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: NAME_PARAMS },
   }, async (req) => removeOperator(ctx, callerOf(req), req.params.name));
 
   app.get<{ Params: { name: string } }>('/v1/operators/:name/keys', {
-    config: { auth: ['operator'] }, schema: { params: NAME_PARAMS },
+    config: { auth: ['operator'], returnsValues: false }, schema: { params: NAME_PARAMS },
   }, async (req) => listOperatorKeys(ctx, callerOf(req), req.params.name));
 
   app.post<{ Params: { name: string; keyId: string } }>('/v1/operators/:name/keys/:keyId/revoke', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator'], returnsValues: false },
     schema: { params: { type: 'object', required: ['name', 'keyId'], properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, keyId: { type: 'string', minLength: 1, maxLength: 128 } } } },
   }, async (req) => ({ key: await revokeOperatorKey(ctx, callerOf(req), req.params.name, req.params.keyId) }));
 
   app.post<{ Body: { publicKey: string; proof: string; label?: string } }>('/v1/operator-keys/rotate', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator'], returnsValues: false },
     schema: { body: { type: 'object', additionalProperties: false, required: ['publicKey', 'proof'], properties: { publicKey: PUBLIC_KEY, proof: { type: 'string', minLength: 80, maxLength: 100 }, label: LABEL } } },
   }, async (req) => rotateOperatorKey(ctx, callerOf(req), req.body));
 
   app.post<{ Body: { name: string; role?: OperatorRole; existing?: boolean; expiresIn?: string } }>('/v1/operator-invitations', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['name'],
@@ -89,16 +89,16 @@ export function operatorsRoutes(app: FastifyInstance, ctx: VaultContext, deps: O
     }, baseUrlOf(req)));
   });
 
-  app.get('/v1/operator-invitations', { config: { auth: ['operator'], minRole: 'admin' } }, async () => ({ invitations: await listInvitations(ctx) }));
+  app.get('/v1/operator-invitations', { config: { auth: ['operator'], minRole: 'admin', returnsValues: false } }, async () => ({ invitations: await listInvitations(ctx) }));
 
   app.post<{ Params: { id: string } }>('/v1/operator-invitations/:id/revoke', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
     schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } },
   }, async (req) => ({ invitation: await revokeInvitation(ctx, callerOf(req), req.params.id) }));
 
   // Authenticates itself: signed by the key it registers (proof of possession), like /v1/enroll.
   app.post<{ Body: { token: string; publicKey: string; label?: string } }>('/v1/operator-invitations/accept', {
-    config: { auth: 'none' },
+    config: { auth: 'none', returnsValues: false },
     onRequest: refuseSpentAddress(deps.guard),
     schema: { body: { type: 'object', additionalProperties: false, required: ['token', 'publicKey'], properties: { token: { type: 'string', minLength: 1, maxLength: 128 }, publicKey: PUBLIC_KEY, label: LABEL } } },
   }, async (req, reply) => {

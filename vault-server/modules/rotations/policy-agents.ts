@@ -13,11 +13,15 @@ import type { Tx, writeTx } from '../../context.js';
 
 type AuditFn = Parameters<Parameters<typeof writeTx>[1]>[1];
 
-/** Why a policy is paused; `operator` when `enabled` is 0 and `paused_reason` is null. */
-export type PausedReason = 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed';
+/**
+ * Why a policy is paused; `operator` when `enabled` is 0 and `paused_reason` is null;
+ * `awaiting_approval` while an AI agent's `rotation set` waits for an operator (migration 0012).
+ */
+export type PausedReason = 'operator' | 'secret_deleted' | 'project_deleted' | 'machine_removed' | 'awaiting_approval';
 
-/** The view's reason for a stored policy row: null while it is enabled. */
-export function pausedReasonOf(row: { enabled: number; paused_reason: string | null }): PausedReason | null {
+/** The view's reason for a stored policy row: null while it is enabled. Awaiting approval wins over any other reason. */
+export function pausedReasonOf(row: { enabled: number; paused_reason: string | null; awaiting_approval_by?: string | null }): PausedReason | null {
+  if (row.awaiting_approval_by) return 'awaiting_approval';
   if (row.enabled === 1) return null;
   return (row.paused_reason as PausedReason | null) ?? 'operator';
 }

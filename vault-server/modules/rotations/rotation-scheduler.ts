@@ -24,12 +24,12 @@ export interface TickResult {
 export async function runSchedulerTick(ctx: VaultContext): Promise<TickResult> {
   const now = ctx.now();
   const due = await ctx.store.db.selectFrom('rotation_policies').select('id')
-    .where('enabled', '=', 1).where('next_run_at', '<=', now).orderBy('next_run_at').limit(500).execute();
+    .where('enabled', '=', 1).where('awaiting_approval_by', 'is', null).where('next_run_at', '<=', now).orderBy('next_run_at').limit(500).execute();
   const result: TickResult = { created: 0, skipped: 0 };
   for (const { id } of due) {
     await writeTx(ctx, async (trx, audit) => {
       const policy = await forUpdate(ctx.store.dialect, trx.selectFrom('rotation_policies').selectAll()
-        .where('id', '=', id).where('enabled', '=', 1).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
+        .where('id', '=', id).where('enabled', '=', 1).where('awaiting_approval_by', 'is', null).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
       if (!policy) return; // another replica holds it, or it is no longer due
       await trx.updateTable('rotation_policies').set({ next_run_at: nextRun(policy.schedule, policy.timezone, now), updated_at: now })
         .where('id', '=', id).execute();

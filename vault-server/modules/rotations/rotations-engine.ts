@@ -137,6 +137,12 @@ export async function createRotation(ctx: VaultContext, trx: Tx, req: {
   return { id };
 }
 
+/** The refusal for a policy an AI agent set or changed that no operator has approved yet. */
+export function awaitingApproval(project: string, secret: string): SikkerKeyError {
+  return new SikkerKeyError('SK_ERR_ROTATION_AWAITING_APPROVAL',
+    `the rotation policy of ${project}/${secret} was set or changed by an AI agent and waits for an operator: sikkerkey rotation approve ${project} ${secret}`);
+}
+
 /** The jobs this machine may claim now: due pending ones, and claimed ones whose lease lapsed. */
 export async function listClaimable(ctx: VaultContext, machine: Caller, labels: string[]): Promise<Array<{ id: string; kind: RotationKind; project: string; secret: string }>> {
   const now = ctx.now();
@@ -146,6 +152,8 @@ export async function listClaimable(ctx: VaultContext, machine: Caller, labels: 
     .innerJoin('projects', 'projects.id', 'secrets.project_id')
     .select(['rotations.id as id', 'rotations.kind as kind', 'projects.name as project', 'secrets.name as secret', 'rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as agentLabel'])
     .where('projects.locked_at', 'is', null)
+    // A policy an AI agent set or changed hands out nothing until an operator approves it.
+    .where('rotation_policies.awaiting_approval_by', 'is', null)
     // This machine's jobs only, before the limit: with thousands of agents, 100 jobs of others
     // must not hide this one's.
     .where((eb) => eb.or([
@@ -202,6 +210,12 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
   const outcome = await writeTx(ctx, async (trx, audit): Promise<{ job: ClaimResponse } | { refused: SikkerKeyError }> => {
     const row = await lockRotation(ctx, trx, id);
     const policy = await policyOf(trx, row);
+    // The policy (its admin secret, its agent) may be an AI agent's unapproved change: nothing is
+    // handed out, nothing is written; the job waits for an operator's `rotation approve`.
+    if (policy.awaiting_approval_by !== null) {
+      const s = await secretById(trx, row.secret_id);
+      throw awaitingApproval(s.project.name, s.name);
+    }
     const labels = await machineLabels(trx, machine.id);
     if (policy.agent_machine_id !== machine.id && !(policy.agent_label !== null && labels.includes(policy.agent_label))) {
       throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that rotation\'s policy');

@@ -9,7 +9,7 @@ import { safeInteger } from '../../http/validation.js';
 import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobStatus, listClaimable, preflightResult, reportApplied } from './rotations-engine.js';
-import { deletePolicy, listPolicies, pausePolicy, resolveStuck, resumePolicy, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
+import { approvePolicy, deletePolicy, listPolicies, pausePolicy, resolveStuck, resumePolicy, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
 import { claimDriftProbes, reportDriftProbe } from './rotation-drift.js';
@@ -29,7 +29,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   // -- operators ---------------------------------------------------------------------------
   app.put<{ Params: { project: string; name: string }; Body: PolicyInput }>('/v1/projects/:project/secrets/:name/rotation', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:write', returnsValues: false },
     schema: {
       params: secretParams,
       body: {
@@ -47,7 +47,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => ({ policy: await setPolicy(ctx, callerOf(req), req.params.project, req.params.name, req.body) }));
 
   app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/run', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:trigger', returnsValues: false }, schema: { params: secretParams },
   }, async (req, reply) => {
     const created = await runRotation(ctx, callerOf(req), req.params.project, req.params.name);
     // Crash tests stop the vault here: the pending version is committed, the answer not yet sent.
@@ -56,39 +56,44 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   app.get<{ Params: { project: string; name: string }; Querystring: { rotation?: string } }>('/v1/projects/:project/secrets/:name/rotation', {
-    config: { auth: ['operator'] },
+    config: { auth: ['operator', 'ai_agent'], scope: ['rotations:read', 'rotations:trigger'], returnsValues: false },
     schema: { params: secretParams, querystring: { type: 'object', additionalProperties: false, properties: { rotation: { type: 'string', maxLength: 64 } } } },
   }, async (req) => rotationStatus(ctx, req.params.project, req.params.name, req.query.rotation));
 
   app.post<{ Params: { project: string; name: string }; Body: { use: 'pending' | 'live' } }>('/v1/projects/:project/secrets/:name/rotation/resolve', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:write', returnsValues: false },
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['use'], properties: { use: { type: 'string', enum: ['pending', 'live'] } } } },
   }, async (req) => resolveStuck(ctx, callerOf(req), req.params.project, req.params.name, req.body.use));
 
   // -- policy lifecycle: pause / resume / delete ------------------------------------------
   app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/pause', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:write', returnsValues: false }, schema: { params: secretParams },
   }, async (req) => ({ policy: await pausePolicy(ctx, callerOf(req), req.params.project, req.params.name) }));
 
   app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/resume', {
-    config: { auth: ['operator'], minRole: 'admin' }, schema: { params: secretParams },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:write', returnsValues: false }, schema: { params: secretParams },
   }, async (req) => ({ policy: await resumePolicy(ctx, callerOf(req), req.params.project, req.params.name) }));
+
+  // An operator's approval of an AI agent's `rotation set`: never an AI agent's own route.
+  app.post<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/rotation/approve', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: secretParams },
+  }, async (req) => ({ policy: await approvePolicy(ctx, callerOf(req), req.params.project, req.params.name) }));
 
   // `force` rides in the query string: a DELETE carrying a body is refused (SK_ERR_BODY_UNEXPECTED).
   app.delete<{ Params: { project: string; name: string }; Querystring: { force?: boolean } }>('/v1/projects/:project/secrets/:name/rotation', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'rotations:write', returnsValues: false },
     schema: { params: secretParams, querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } } },
   }, async (req) => ({ deleted: await deletePolicy(ctx, callerOf(req), req.params.project, req.params.name, { force: req.query.force === true }) }));
 
-  app.get('/v1/rotations', { config: { auth: ['operator'] } }, async () => ({ policies: await listPolicies(ctx) }));
+  app.get('/v1/rotations', { config: { auth: ['operator', 'ai_agent'], scope: 'rotations:read', returnsValues: false } }, async () => ({ policies: await listPolicies(ctx) }));
 
   app.get<{ Params: { id: string } }>('/v1/rotations/:id', {
-    config: { auth: ['operator'] }, schema: { params: idParams },
+    config: { auth: ['operator', 'ai_agent'], scope: ['rotations:read', 'rotations:trigger'], returnsValues: false }, schema: { params: idParams },
   }, async (req) => jobStatus(ctx, req.params.id));
 
   // -- agents (machines) -------------------------------------------------------------------
   app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: false },
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: LONG_POLL_MAX_SECONDS }) } } },
   }, async (req, reply) => {
     const machine = callerOf(req);
@@ -127,7 +132,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // (protocol/api-types.ts). No response schema: fastify would serialize through it and drop the
   // fields of the kinds it does not list; claimRotation builds each kind with only its own fields.
   app.post<{ Params: { id: string } }>('/v1/agent/rotations/:id/claim', {
-    config: { auth: ['machine'] }, schema: { params: idParams },
+    config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams },
   }, async (req) => {
     const claim = await claimRotation(ctx, callerOf(req), req.params.id);
     // Crash tests stop the vault here: the claim (maybe_applied) is committed, the agent has no answer.
@@ -136,15 +141,15 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/heartbeat', {
-    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
   }, async (req) => heartbeatRotation(ctx, callerOf(req), req.params.id, req.body.fence));
 
   app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/applied', {
-    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
   }, async (req) => reportApplied(ctx, callerOf(req), req.params.id, req.body.fence));
 
   app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/confirm', {
-    config: { auth: ['machine'] }, schema: { params: idParams, body: fenceBody },
+    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
   }, async (req) => {
     const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence);
     // Crash tests stop the vault here: the promotion is committed, the answer not yet sent.
@@ -153,7 +158,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   app.post<{ Params: { id: string }; Body: PreflightResultBody }>('/v1/agent/rotations/:id/preflight', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: false },
     schema: {
       params: idParams,
       body: {
@@ -167,7 +172,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => preflightResult(ctx, callerOf(req), req.params.id, req.body));
 
   app.post<{ Params: { id: string }; Body: FailBody }>('/v1/agent/rotations/:id/fail', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: false },
     schema: {
       params: idParams,
       body: {
@@ -181,10 +186,11 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => failRotation(ctx, callerOf(req), req.params.id, req.body));
 
   // -- drift probes: the agent logs in with the live credential now and then (rotation-drift.ts) --
-  app.post('/v1/agent/drift-probes', { config: { auth: ['machine'] } }, async (req) => claimDriftProbes(ctx, callerOf(req)));
+  // Hands out the live and the admin credential: a value route, machines only.
+  app.post('/v1/agent/drift-probes', { config: { auth: ['machine'], returnsValues: true } }, async (req) => claimDriftProbes(ctx, callerOf(req)));
 
   app.post<{ Params: { policyId: string }; Body: DriftResultBody }>('/v1/agent/drift-probes/:policyId', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: false },
     schema: {
       params: { type: 'object', required: ['policyId'], properties: { policyId: { type: 'string', minLength: 1, maxLength: 64 } } },
       body: {

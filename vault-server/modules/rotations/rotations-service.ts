@@ -11,7 +11,7 @@ import type { Tx, VaultContext } from '../../context.js';
 import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
-import { adminGrantOf, cancelUnclaimed, createRotation, missingConnectionFields, noFieldGrantMessage, resolveRotation, secretFields } from './rotations-engine.js';
+import { adminGrantOf, awaitingApproval, cancelUnclaimed, createRotation, missingConnectionFields, noFieldGrantMessage, resolveRotation, secretFields } from './rotations-engine.js';
 import { pausedReasonOf } from './policy-agents.js';
 import type { PausedReason } from './policy-agents.js';
 import { parsePasswordPolicy } from './password-generator.js';
@@ -56,8 +56,10 @@ export interface PolicyView {
   /** What the last preflight found the server to be, and its version (null before one reported it). */
   flavour?: Flavour | null;
   serverVersion?: string | null;
-  /** The preflight job `rotation set` created (null when another job of the secret was running). */
+  /** The preflight job `rotation set` created (null when another job of the secret was running, or the policy awaits approval). */
   preflightId?: string | null;
+  /** The AI agent whose change waits for an operator's `rotation approve` (null: nothing waits). */
+  awaitingApprovalBy?: string | null;
 }
 
 async function secretInProject(trx: Tx, projectId: string, name: string): Promise<{ id: string; name: string; kind: string }> {
@@ -103,6 +105,11 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
   const now = ctx.now();
   const nextRunAt = nextRun(input.schedule ?? null, input.timezone ?? null, now);
 
+  // Harvest guard (issue 23): the agent that runs a policy logs in to its target's host with the
+  // pending and live passwords, and with the admin secret's. A policy an AI agent creates or changes
+  // (its admin secret, agent, provider…) is stored paused and hands nothing out until an operator
+  // approves it (`rotation approve`); not even the preflight runs before that.
+  const byAiAgent = caller.kind === 'ai_agent';
   return writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, projectName);
     const secret = await secretInProject(trx, project.id, secretName);
@@ -136,10 +143,12 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     const values = {
       provider: engine, strategy, schedule: input.schedule ?? null, timezone: input.timezone ?? null,
       agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: adminSecret.id,
-      password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused ? 0 as const : 1 as const,
-      // `rotation set` is an operator's act: a pause a deletion or a machine's removal made ends here.
-      paused_reason: null,
-      next_run_at: nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
+      password_policy: JSON.stringify(passwordPolicy), grace_ms: graceMs, enabled: input.paused || byAiAgent ? 0 as const : 1 as const,
+      // An operator's `rotation set` ends a pause a deletion or a machine's removal made, and
+      // settles an AI agent's change (the operator wrote the whole policy); an AI agent's waits.
+      paused_reason: byAiAgent ? 'awaiting_approval' : null,
+      awaiting_approval_by: byAiAgent ? caller.id : null,
+      next_run_at: byAiAgent ? null : nextRunAt, alternate_username: input.alternateUsername ?? null, updated_at: now,
       primary_username: strategy === 'alternating' ? (liveFields.username ?? null) : null,
       flavour: known.flavour, server_version: known.version,
       // A new interval starts now: the first probe follows the preflight.
@@ -155,15 +164,19 @@ export async function setPolicy(ctx: VaultContext, caller: Caller, projectName: 
     // needs; `rotation set --wait` reports it. Skipped while another job of this secret runs.
     const saved = await trx.selectFrom('rotation_policies').selectAll().where('secret_id', '=', secret.id).executeTakeFirstOrThrow();
     const busy = await trx.selectFrom('rotations').select('id').where('secret_id', '=', secret.id).where('state', 'in', [...UNFINISHED_ROTATION_STATES]).executeTakeFirst();
-    const preflightId = busy ? null : (await createRotation(ctx, trx, { policy: saved, trigger: 'manual', kind: 'preflight', actor: caller }, audit)).id;
+    const preflightId = busy || byAiAgent ? null : (await createRotation(ctx, trx, { policy: saved, trigger: 'manual', kind: 'preflight', actor: caller }, audit)).id;
     await audit({
       action: existing ? 'rotation.policy_updated' : 'rotation.policy_created', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
-      details: { provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, schedule: input.schedule ?? null, enabled: !input.paused },
+      details: {
+        provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, schedule: input.schedule ?? null,
+        enabled: values.enabled === 1, ...(byAiAgent ? { awaitingApproval: true, paused: input.paused === true } : {}),
+      },
     }, caller);
     return {
       project: projectName, secret: secretName, provider: engine, strategy, agent: input.agent ?? null, agentLabel: input.agentLabel ?? null,
-      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, driftIntervalSeconds: driftIntervalMs / 1000, enabled: !input.paused, failing: existing?.failing === 1, nextRunAt,
-      flavour: known.flavour, serverVersion: known.version, preflightId,
+      adminSecret: input.adminSecret, schedule: values.schedule, timezone: values.timezone, graceMs, driftIntervalSeconds: driftIntervalMs / 1000, enabled: values.enabled === 1, failing: existing?.failing === 1,
+      nextRunAt: values.next_run_at, flavour: known.flavour, serverVersion: known.version, preflightId,
+      ...(byAiAgent ? { pausedReason: 'awaiting_approval' as const, awaitingApprovalBy: caller.name } : {}),
     };
   });
 }
@@ -198,6 +211,7 @@ export async function runRotation(ctx: VaultContext, caller: Caller, projectName
     try {
       return await writeTx(ctx, async (trx, audit) => {
         const { policy } = await policyFor(trx, projectName, secretName);
+        if (policy.awaiting_approval_by !== null) throw awaitingApproval(projectName, secretName);
         return createRotation(ctx, trx, { policy, trigger: 'manual', actor: caller }, audit);
       });
     } catch (err) {
@@ -315,7 +329,8 @@ export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]>
       'rotation_policies.server_version as serverVersion', 'rotation_policies.paused_reason as paused_reason',
       'rotation_policies.drift_interval_ms as drift_interval_ms', 'rotation_policies.drift_due_at as drift_due_at', 'rotation_policies.drift_checked_at as drift_checked_at',
       'rotation_policies.drift_ok as drift_ok', 'rotation_policies.drift_code as drift_code', 'rotation_policies.drift_message as drift_message',
-      'rotation_policies.drift_failing_since as drift_failing_since'])
+      'rotation_policies.drift_failing_since as drift_failing_since',
+      'rotation_policies.awaiting_approval_by as awaiting_approval_by'])
     .orderBy('projects.name').orderBy('secrets.name').execute();
   const out: PolicyListView[] = [];
   for (const r of rows) {
@@ -325,6 +340,7 @@ export async function listPolicies(ctx: VaultContext): Promise<PolicyListView[]>
       project: r.project, secret: r.secret, provider: r.provider as Engine, strategy: r.strategy, agent: r.agent ?? null, agentLabel: r.agentLabel,
       adminSecret: r.adminSecret, schedule: r.schedule, timezone: r.timezone, graceMs: r.graceMs, driftIntervalSeconds: Math.round(Number(r.drift_interval_ms) / 1000),
       enabled: r.enabled === 1, pausedReason: pausedReasonOf(r), failing: r.failing === 1, drift: driftStatus(r, ctx.now()),
+      awaitingApprovalBy: r.awaiting_approval_by === null ? null : await aiAgentName(db, r.awaiting_approval_by),
       nextRunAt: r.nextRunAt, flavour: r.flavour, serverVersion: r.serverVersion, state: latest?.state ?? 'none',
       lastAttemptFailed: lastError !== null, lastError,
       nextAttemptAt: await nextAttemptOf(db, r.secretId, { enabled: r.enabled, next_run_at: r.nextRunAt }),
@@ -343,7 +359,7 @@ export interface PolicyLifecycleView {
   nextRunAt: number | null;
 }
 
-const lifecycleView = (project: string, secret: string, p: { enabled: number; paused_reason: string | null; next_run_at: number | null }): PolicyLifecycleView => ({
+const lifecycleView = (project: string, secret: string, p: { enabled: number; paused_reason: string | null; next_run_at: number | null; awaiting_approval_by?: string | null }): PolicyLifecycleView => ({
   project, secret, enabled: p.enabled === 1, pausedReason: pausedReasonOf(p), nextRunAt: p.enabled === 1 ? p.next_run_at : null,
 });
 
@@ -356,7 +372,8 @@ const lifecycleView = (project: string, secret: string, p: { enabled: number; pa
 export async function pausePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<PolicyLifecycleView> {
   return writeTx(ctx, async (trx, audit) => {
     const { project, policy } = await policyFor(trx, projectName, secretName);
-    if (policy.enabled === 0 && policy.paused_reason === null) return lifecycleView(projectName, secretName, policy);
+    // A policy awaiting approval is paused already, and stays so (and awaiting) until approved.
+    if ((policy.enabled === 0 && policy.paused_reason === null) || policy.awaiting_approval_by !== null) return lifecycleView(projectName, secretName, policy);
     const now = ctx.now();
     await trx.updateTable('rotation_policies').set({ enabled: 0, paused_reason: null, updated_at: now }).where('id', '=', policy.id).execute();
     await audit({
@@ -375,6 +392,7 @@ export async function pausePolicy(ctx: VaultContext, caller: Caller, projectName
 export async function resumePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<PolicyLifecycleView> {
   return writeTx(ctx, async (trx, audit) => {
     const { project, secret, policy } = await policyFor(trx, projectName, secretName);
+    if (policy.awaiting_approval_by !== null) throw awaitingApproval(projectName, secretName);
     if (policy.enabled === 1) return lifecycleView(projectName, secretName, policy);
     if (policy.agent_machine_id === null && policy.agent_label === null) {
       throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `the rotation policy of ${projectName}/${secretName} has no agent (its machine was removed): name one with \`rotation set … --agent MACHINE | --agent-label L\``);
@@ -423,5 +441,75 @@ export async function deletePolicy(ctx: VaultContext, caller: Caller, projectNam
       },
     }, caller);
     return { project: projectName, secret: secretName, cancelledRotationId: cancelled?.id ?? null };
+  });
+}
+
+/** An AI agent's name by id (the id itself if the agent is gone). */
+async function aiAgentName(db: Tx, id: string): Promise<string> {
+  return (await db.selectFrom('ai_agents').select('name').where('id', '=', id).executeTakeFirst())?.name ?? id;
+}
+
+/** Who wrote a secret's live version, in words: `operator:<name>`, `ai_agent:<name>`, `rotation:<id>`… */
+async function liveWriter(db: Tx, secretId: string): Promise<string | null> {
+  const v = await db.selectFrom('secret_versions').select('created_by').where('secret_id', '=', secretId).where('state', '=', 'live').executeTakeFirst();
+  if (!v?.created_by) return null;
+  const [kind, id] = v.created_by.split(':', 2) as [string, string | undefined];
+  if (kind === 'ai_agent' && id) return `ai_agent:${await aiAgentName(db, id)}`;
+  if (kind === 'operator' && id) return `operator:${(await db.selectFrom('operators').select('name').where('id', '=', id).executeTakeFirst())?.name ?? id}`;
+  return v.created_by;
+}
+
+export interface ApprovalView extends PolicyLifecycleView {
+  /** The AI agent whose change this approval lets run. */
+  approvedChangeBy: string;
+  /** Who wrote the live version of the rotated secret and of the admin secret (the fields the agent will log in with). */
+  targetWrittenBy: string | null;
+  adminSecret: string;
+  adminWrittenBy: string | null;
+  /** The preflight job created now (null while another job of the secret is unfinished). */
+  preflightId: string | null;
+}
+
+/**
+ * `rotation approve` (operators, admin or owner): lets a policy an AI agent set or changed run.
+ * It is enabled with the next run computed from its schedule, and a preflight checks it as a
+ * `rotation set` by an operator would; the answer names who last wrote the rotated and the admin
+ * secret, so the operator sees when an AI agent wrote the fields the rotation agent will log in
+ * with. Refused when nothing awaits approval, while the policy has no agent, and while its secret
+ * or project is in the trash.
+ */
+export async function approvePolicy(ctx: VaultContext, caller: Caller, projectName: string, secretName: string): Promise<ApprovalView> {
+  return writeTx(ctx, async (trx, audit) => {
+    const { project, secret, policy } = await policyFor(trx, projectName, secretName);
+    if (policy.awaiting_approval_by === null) {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `the rotation policy of ${projectName}/${secretName} awaits no approval (only a policy an AI agent set or changed does)`);
+    }
+    if (policy.agent_machine_id === null && policy.agent_label === null) {
+      throw new SikkerKeyError('SK_ERR_ROTATION_POLICY', `the rotation policy of ${projectName}/${secretName} has no agent (its machine was removed): set it again with \`rotation set … --agent MACHINE | --agent-label L\``);
+    }
+    const trashed = await trx.selectFrom('secrets').innerJoin('projects', 'projects.id', 'secrets.project_id')
+      .select(['secrets.deleted_at as secretDeleted', 'projects.deleted_at as projectDeleted']).where('secrets.id', '=', secret.id).executeTakeFirst();
+    if (trashed && (trashed.secretDeleted !== null || trashed.projectDeleted !== null)) {
+      throw new SikkerKeyError('SK_ERR_CONFLICT', `${projectName}/${secretName} is in the trash: restore it first`);
+    }
+    const changeBy = await aiAgentName(trx, policy.awaiting_approval_by);
+    const admin = await trx.selectFrom('secrets').select('name').where('id', '=', policy.admin_secret_id).executeTakeFirstOrThrow();
+    const targetWrittenBy = await liveWriter(trx, secret.id);
+    const adminWrittenBy = await liveWriter(trx, policy.admin_secret_id);
+    const now = ctx.now();
+    const nextRunAt = nextRun(policy.schedule, policy.timezone, now);
+    await trx.updateTable('rotation_policies').set({ enabled: 1, paused_reason: null, awaiting_approval_by: null, next_run_at: nextRunAt, updated_at: now })
+      .where('id', '=', policy.id).execute();
+    const saved = await trx.selectFrom('rotation_policies').selectAll().where('id', '=', policy.id).executeTakeFirstOrThrow();
+    const busy = await trx.selectFrom('rotations').select('id').where('secret_id', '=', secret.id).where('state', 'in', [...UNFINISHED_ROTATION_STATES]).executeTakeFirst();
+    const preflightId = busy ? null : (await createRotation(ctx, trx, { policy: saved, trigger: 'manual', kind: 'preflight', actor: caller }, audit)).id;
+    await audit({
+      action: 'rotation.approve', projectId: project.id, target: `secret:${projectName}/${secretName}`, outcome: 'success',
+      details: { aiAgentId: policy.awaiting_approval_by, changeBy, adminSecret: admin.name, targetWrittenBy, adminWrittenBy, nextRunAt, preflightId },
+    }, caller);
+    return {
+      ...lifecycleView(projectName, secretName, { enabled: 1, paused_reason: null, next_run_at: nextRunAt }),
+      approvedChangeBy: changeBy, targetWrittenBy, adminSecret: admin.name, adminWrittenBy, preflightId,
+    };
   });
 }

@@ -29,7 +29,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // With ?version=N it answers that version if it was ever live (live, previous, retired), granted
   // and audited like the live read; a pending or discarded version is as unknown as a missing one.
   app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number; version?: number } }>('/v1/projects/:project/secrets/:name', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: true },
     schema: {
       params: secretParams,
       querystring: {
@@ -75,7 +75,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   // Many reads under one signature (`::` is fastify's literal colon).
   app.post<{ Body: { items: Array<{ project: string; name: string; version?: number }> } }>('/v1/secrets::batchGet', {
-    config: { auth: ['machine'] },
+    config: { auth: ['machine'], returnsValues: true },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['items'],
@@ -93,7 +93,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => ({ results: await batchRead(ctx, callerOf(req), req.body.items) }));
 
   app.put<{ Params: { project: string; name: string }; Body: { value?: string; fields?: Record<string, string> } }>('/v1/projects/:project/secrets/:name', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'secrets:write', returnsValues: false },
     schema: {
       params: secretParams,
       body: {
@@ -113,15 +113,15 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   });
 
   app.get<{ Params: { project: string } }>('/v1/projects/:project/secrets', {
-    config: { auth: ['operator'] }, schema: { params: projectParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'secrets:read', returnsValues: false }, schema: { params: projectParams },
   }, async (req) => ({ secrets: await listSecrets(ctx, req.params.project) }));
 
   app.get<{ Params: { project: string; name: string } }>('/v1/projects/:project/secrets/:name/versions', {
-    config: { auth: ['operator'] }, schema: { params: secretParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'secrets:read', returnsValues: false }, schema: { params: secretParams },
   }, async (req) => ({ versions: await listVersions(ctx, req.params.project, req.params.name) }));
 
   app.post<{ Params: { project: string; name: string }; Body: { to: number } }>('/v1/projects/:project/secrets/:name/rollback', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'secrets:write', returnsValues: false },
     schema: { params: secretParams, body: { type: 'object', additionalProperties: false, required: ['to'], properties: { to: safeInteger({ minimum: 1, maximum: INT32_MAX }) } } },
   }, async (req) => {
     const res = await rollbackSecret(ctx, callerOf(req), { ...req.params, to: req.body.to });

@@ -87,6 +87,34 @@ export async function assertNotRotationManaged(trx: Tx, secretId: string, name: 
 }
 
 /**
+ * The harvest guard (issue 23): writing is not blind by itself. The rotation agent logs in to a
+ * rotated secret's host with the pending and the live password, and to its admin secret's host with
+ * the admin credential, so whoever may rewrite those fields (host, port, poolerHost, tls, caFile,
+ * username…) could have the credentials sent to a host of theirs. An AI agent therefore writes or
+ * rolls back no secret a rotation policy uses, as its target or its admin secret, whatever the
+ * policy's state; an operator does. (Lease roles, when they exist, join this check.)
+ */
+export async function assertAiAgentMayWrite(trx: Tx, caller: Caller, secretId: string, name: string): Promise<void> {
+  if (caller.kind !== 'ai_agent') return;
+  const used = await trx.selectFrom('rotation_policies').select(['secret_id'])
+    .where((eb) => eb.or([eb('secret_id', '=', secretId), eb('admin_secret_id', '=', secretId)])).executeTakeFirst();
+  if (used) {
+    throw new SikkerKeyError('SK_ERR_AI_AGENT_SECRET_IN_USE',
+      `secret ${JSON.stringify(name)} is ${used.secret_id === secretId ? 'rotated by' : 'the admin secret of'} a rotation policy: an AI agent may not write it; an operator does`);
+  }
+}
+
+/** Records an AI agent's refused write (its transaction rolled back) and passes the error on. */
+export async function auditAiRefusal<T>(ctx: VaultContext, caller: Caller, e: { action: string; target: string }, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (isSikkerKeyError(err, 'SK_ERR_AI_AGENT_SECRET_IN_USE')) await auditDenied(ctx, caller, { ...e, details: { code: err.code } });
+    throw err;
+  }
+}
+
+/**
  * Takes a secret's row exclusively: every change to its versions (a write, a rollback, a
  * rotation's pending version or promotion) holds it, so version numbers and the one `live`
  * version never race. Lock order: secret row, then the audit head (always last).
@@ -144,7 +172,8 @@ export async function decryptVersion(ctx: VaultContext, trx: Tx, project: Pick<P
 }
 
 export async function setSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; input: SecretInput; kind?: SecretKind }): Promise<{ project: string; name: string; version: number }> {
-  return writeTx(ctx, async (trx, audit) => writeSecret(ctx, trx, audit, caller, { project: await requireProject(trx, req.project), name: req.name, input: req.input, ...(req.kind ? { kind: req.kind } : {}) }));
+  return auditAiRefusal(ctx, caller, { action: 'secret.write', target: `secret:${req.project}/${req.name}` }, () =>
+    writeTx(ctx, async (trx, audit) => writeSecret(ctx, trx, audit, caller, { project: await requireProject(trx, req.project), name: req.name, input: req.input, ...(req.kind ? { kind: req.kind } : {}) })));
 }
 
 /**
@@ -163,6 +192,7 @@ export async function writeSecret(ctx: VaultContext, trx: Tx, audit: AuditFn, ca
   if (!secret) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the secret row vanished during its write');
   if (secret.deleted_at !== null) throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is in the trash: restore it (secret restore) or purge it (trash purge) first`);
   await lockSecret(ctx, trx, secret.id);
+  await assertAiAgentMayWrite(trx, caller, secret.id, req.name);
   await assertNotRotationManaged(trx, secret.id, req.name);
   if ((secret.kind === 'plain') !== (kind === 'plain')) {
     throw new SikkerKeyError('SK_ERR_CONFLICT', `secret ${JSON.stringify(req.name)} is ${secret.kind}: write it as ${secret.kind === 'plain' ? '--value' : '--fields-json'}`);
@@ -193,10 +223,11 @@ export async function listVersions(ctx: VaultContext, projectName: string, name:
  * data key), so the check below proves it is readable before it becomes what machines get.
  */
 export async function rollbackSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; to: number }): Promise<{ project: string; name: string; version: number }> {
-  return writeTx(ctx, async (trx, audit) => {
+  return auditAiRefusal(ctx, caller, { action: 'secret.rollback', target: `secret:${req.project}/${req.name}` }, () => writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, req.project);
     const secret = await requireSecret(trx, project, req.name);
     await lockSecret(ctx, trx, secret.id);
+    await assertAiAgentMayWrite(trx, caller, secret.id, req.name);
     await assertNotRotationManaged(trx, secret.id, req.name);
     const target = await trx.selectFrom('secret_versions').select(['id', 'version', 'state', 'ciphertext', 'wrapped_data_key', 'project_key_version'])
       .where('secret_id', '=', secret.id).where('version', '=', req.to).executeTakeFirst();
@@ -212,7 +243,7 @@ export async function rollbackSecret(ctx: VaultContext, caller: Caller, req: { p
     }
     await audit({ action: 'secret.rollback', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success', details: { version: req.to } }, caller);
     return { project: req.project, name: req.name, version: req.to };
-  });
+  }));
 }
 
 export type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;

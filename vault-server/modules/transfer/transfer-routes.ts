@@ -14,7 +14,7 @@ const projectParams = { type: 'object', required: ['project'], properties: { pro
 export function transferRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // Names are checked by the service rather than the schema, so every invalid one is named in one 400.
   app.post<{ Params: { project: string }; Body: { onConflict?: OnConflict; secrets: ImportItem[] } }>('/v1/projects/:project/import', {
-    config: { auth: ['operator'], minRole: 'admin' },
+    config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'secrets:write', returnsValues: false },
     bodyLimit: IMPORT_BODY_LIMIT,
     schema: {
       params: projectParams,
@@ -44,6 +44,6 @@ export function transferRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   // Metadata only: values are read by machines, never exported.
   app.get<{ Params: { project: string } }>('/v1/projects/:project/export', {
-    config: { auth: ['operator'] }, schema: { params: projectParams },
+    config: { auth: ['operator', 'ai_agent'], scope: 'secrets:read', returnsValues: false }, schema: { params: projectParams },
   }, async (req) => exportProject(ctx, req.params.project));
 }

@@ -19,7 +19,7 @@ import type { Caller } from '../../http/authenticate.js';
 import { NAME_PATTERN, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { ProjectRow } from '../projects/projects-service.js';
-import { writeSecret } from '../secrets/secrets-service.js';
+import { auditAiRefusal, writeSecret } from '../secrets/secrets-service.js';
 import type { SecretInput, SecretKind } from '../secrets/secrets-service.js';
 
 /** The most secrets one import may carry (one transaction holds every write: keep it bounded). */
@@ -76,7 +76,7 @@ function checkItems(items: readonly ImportItem[]): void {
  */
 export async function importSecrets(ctx: VaultContext, caller: Caller, req: { project: string; onConflict: OnConflict; secrets: readonly ImportItem[] }): Promise<ImportResult> {
   checkItems(req.secrets);
-  return writeTx(ctx, async (trx, audit) => {
+  return auditAiRefusal(ctx, caller, { action: 'secret.import', target: `project:${req.project}` }, () => writeTx(ctx, async (trx, audit) => {
     const project = await liveProject(trx, req.project);
     const names = req.secrets.map((s) => s.name);
     const existing = new Map((await trx.selectFrom('secrets').select(['id', 'name', 'is_canary', 'deleted_at'])
@@ -119,7 +119,7 @@ export async function importSecrets(ctx: VaultContext, caller: Caller, req: { pr
       },
     }, caller);
     return result;
-  });
+  }));
 }
 
 export interface ExportedGrant { machine: string; fields: string[] | null }

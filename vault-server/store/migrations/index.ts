@@ -19,6 +19,7 @@ import { rotationFailuresMigration } from './0008-rotation-failures.js';
 import { rotationOverdueMigration } from './0009-rotation-overdue.js';
 import { webhooksMigration } from './0010-webhooks.js';
 import { rotationDriftMigration } from './0011-rotation-drift.js';
+import { aiAgentsMigration } from './0012-ai-agents.js';
 import { accessPoliciesMigration } from './0013-access-policies.js';
 import { auditSearchMigration } from './0014-audit-search.js';
 
@@ -35,6 +36,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0009-rotation-overdue', rotationOverdueMigration],
   ['0010-webhooks', webhooksMigration],
   ['0011-rotation-drift', rotationDriftMigration],
+  ['0012-ai-agents', aiAgentsMigration],
   ['0013-access-policies', accessPoliciesMigration],
   ['0014-audit-search', auditSearchMigration],
 ];
