@@ -34,7 +34,7 @@ forEachStore('AI agents', (s) => {
     const res = await ok(v.operator, 'POST', '/v1/ai-agents', { name, publicKey: b64(key), scopes, ...extra }, 201);
     return { key, id: (res.body as { id: string }).id, body: res.body as Record<string, unknown> };
   };
-  const audit = async (): Promise<AuditRow[]> => ((await ok(v.operator, 'GET', '/v1/audit?limit=10000')).body as { events: AuditRow[] }).events;
+  const audit = async (): Promise<AuditRow[]> => ((await ok(v.operator, 'GET', '/v1/audit?limit=10000&order=asc')).body as { events: AuditRow[] }).events;
 
   before(async () => {
     v = await startTestVault(await s.open());

@@ -127,7 +127,7 @@ export const MCP_TOOLS: readonly McpTool[] = Object.freeze([
       },
       additionalProperties: false,
     },
-    run: (a, v) => v.request('GET', `/v1/audit${query({ project: a['project'], since: a['since'], after: a['after'], limit: a['limit'] ?? 100 })}`),
+    run: (a, v) => v.request('GET', `/v1/audit${query({ project: a['project'], since: a['since'], after: a['after'], limit: a['limit'] ?? 100, order: 'asc' })}`),
   },
   {
     name: 'create_enrollment_token',
