@@ -56,6 +56,9 @@ test('a backup taken during a burst of writes restores to a vault with the same 
   const again = await runBin('sikkerkey-vault', ['backup', '--data-dir', join(v.dir, 'data'), '--out', backupFile]);
   assert.match(again.stderr, /SK_ERR_USAGE: .* exists: a backup never overwrites a file/);
 
+  // A checkpoint of the original vault's head, taken after the backup: the restore rewinds past it.
+  const checkpointFile = join(v.dir, 'head.json');
+  writeFileSync(checkpointFile, (await v.sk(['audit', 'head', '--json'])).stdout);
   const rootKeyFile = join(v.dir, 'root.key');
   const checked = jsonOf<{ ok: boolean; rootKey: string; chain: { ok: boolean; events: number } }>(await runBin('sikkerkey-vault', ['check-backup', backupFile, '--root-key-file', rootKeyFile, '--json']));
   assert.deepEqual([checked.ok, checked.rootKey, checked.chain.ok, checked.chain.events], [true, 'opens', true, b.head.seq]);
@@ -94,5 +97,12 @@ test('a backup taken during a burst of writes restores to a vault with the same 
   assert.equal(verified.ok, true);
   const events = jsonOf<{ events: Array<{ action: string; details: { backupHead?: { seq: number } } }> }>(await runBin('sikkerkey', ['audit', 'list', '--action', 'vault.restored', '--all', '--json'], { env })).events;
   const restoredEvents = events.filter((e) => e.action === 'vault.restored');
+  // The rewind past the checkpoint is explained by the audited restore, not reported as tampering.
+  const withCp = await runBin('sikkerkey', ['audit', 'verify', '--checkpoint', checkpointFile, '--json'], { env });
+  assert.equal(withCp.code, 0, withCp.stdout + withCp.stderr);
+  const cpResult = (JSON.parse(withCp.stdout) as { checkpoint: { ok: boolean; restore?: { backupHeadSeq: number; restoredSeq: number } } }).checkpoint;
+  assert.deepEqual([cpResult.ok, cpResult.restore?.backupHeadSeq, cpResult.restore?.restoredSeq], [true, b.head.seq, b.head.seq + 1]);
+  const human = await runBin('sikkerkey', ['audit', 'verify', '--checkpoint', checkpointFile], { env });
+  assert.match(human.stdout, /replaced by an audited restore \(vault\.restored, event \d+/);
   assert.deepEqual(restoredEvents.map((e) => e.details.backupHead?.seq), [b.head.seq], JSON.stringify(events.slice(0, 3)));
 });

@@ -213,7 +213,7 @@ export function auditCommands(program: Command): void {
       }
       const pruned = result.pruned ? ` (events ${result.pruned.firstSeq}..${result.pruned.lastSeq} were pruned by retention at ${new Date(result.pruned.prunedAt).toISOString()}; verified from their signed checkpoint)` : '';
       out(this, result, () => result.ok
-        ? `audit chain intact: ${result.events} events${result.macs !== undefined ? `, ${result.macs} MACs` : ''}${result.unverifiedBefore ? ` (events before ${result.unverifiedBefore} predate the audit keys and were accepted broken: not verified)` : ''}${pruned}${cp ? `; checkpoint at event ${cp.seq} holds` : ''}`
+        ? `audit chain intact: ${result.events} events${result.macs !== undefined ? `, ${result.macs} MACs` : ''}${result.unverifiedBefore ? ` (events before ${result.unverifiedBefore} predate the audit keys and were accepted broken: not verified)` : ''}${pruned}${cp ? (result.checkpoint?.restore ? `; checkpoint at event ${cp.seq}: ${result.checkpoint.reason ?? ''}` : `; checkpoint at event ${cp.seq} holds`) : ''}`
         : `audit chain BROKEN at event ${result.firstBad?.seq}: ${result.firstBad?.reason}`);
       if (!result.ok) process.exitCode = 3;
     });
