@@ -117,7 +117,7 @@ test('extend, history and revert-extension with the operator CLI', async () => {
   const list = jsonOf<{ tokens: Array<{ state: string }> }>(await runBin('sikkerkey', ['bootstrap-token', 'list', '--json'], { env }));
   assert.ok(list.tokens.length >= 4);
   assert.ok(list.tokens.some((t) => t.state === 'used'));
-  const audit = jsonOf<{ events: Array<{ action: string }> }>(await runBin('sikkerkey', ['audit', 'list', '--json'], { env }));
+  const audit = jsonOf<{ events: Array<{ action: string }> }>(await runBin('sikkerkey', ['audit', 'list', '--all', '--json'], { env }));
   for (const a of ['bootstrap_token.create', 'machine.enroll', 'machine.approve', 'machine.extend', 'machine.revert_extension']) {
     assert.ok(audit.events.some((e) => e.action === a), `missing ${a}`);
   }

@@ -141,7 +141,7 @@ test('a replayed registration is refused with SK_ERR_SIGNATURE_REPLAYED', async 
 });
 
 test('the audit chain holds token creation and revocation, enrollments and refusals, and verifies; no token reached the vault\'s output', async () => {
-  const events = jsonOf<{ events: Array<{ action: string; outcome: string }> }>(await runBin('sikkerkey', ['audit', 'list', '--json'], { env }));
+  const events = jsonOf<{ events: Array<{ action: string; outcome: string }> }>(await runBin('sikkerkey', ['audit', 'list', '--all', '--json'], { env }));
   const seen = new Set(events.events.map((e) => `${e.action}:${e.outcome}`));
   for (const a of ['enrollment_token.create:success', 'enrollment_token.revoke:success', 'machine.enroll:success', 'machine.enroll:denied']) {
     assert.ok(seen.has(a), `missing ${a}`);

@@ -105,7 +105,7 @@ test('an AI agent with rotations:trigger rotates a real PostgreSQL credential th
   assert.equal(await login(ROLE, before.fields.password as string), false, 'the old one is refused');
 
   // Its trail names it: the run is the agent's, audited under its name.
-  const events = jsonOf<{ events: Array<{ action: string; actorKind: string; details: Record<string, unknown> }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json'])).events;
+  const events = jsonOf<{ events: Array<{ action: string; actorKind: string; details: Record<string, unknown> }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json'])).events;
   assert.ok(events.some((e) => e.action === 'rotation.created' && e.actorKind === 'ai_agent' && e.details['aiAgent'] === 'mcp-bot'), 'the rotation was created by the AI agent');
   for (const text of answers) {
     for (const pw of [before.fields.password, now.fields.password, 'admin-password-mcp-0001']) assert.equal(text.includes(pw as string), false, 'a password in a tool answer');

@@ -126,7 +126,7 @@ test('owner, admin and viewer: invitations, roles, the last owner, several keys,
   await ok(vic2('project', 'list'));
   await ok(owner('operator', 'remove', 'vic'));
   await refused(vic2('project', 'list'), 'SK_ERR_SIGNATURE_UNKNOWN_KEY');
-  const audit = await ok<{ events: Array<{ action: string; outcome: string }> }>(owner('audit', 'list'));
+  const audit = await ok<{ events: Array<{ action: string; outcome: string }> }>(owner('audit', 'list', '--all'));
   const actions = audit.events.map((e) => `${e.action}:${e.outcome}`);
   for (const a of ['operator.invite:success', 'operator.accept:success', 'operator.key.add:success', 'operator.set_role:success', 'operator.key.revoke:success',
     'operator.key.rotate:success', 'operator.disable:success', 'operator.enable:success', 'operator.remove:success', 'operator.invitation.revoke:success',

@@ -60,7 +60,7 @@ const status = async (): Promise<RotationStatus> => jsonOf<RotationStatus>(await
 const driftUntil = (what: string, until: (d: DriftStatus) => boolean): Promise<DriftStatus> =>
   waitFor(async () => (await status()).drift, { what, timeoutMs: 45_000, intervalMs: 250, until });
 const auditActions = async (): Promise<Array<{ action: string; actorKind: string; details: Record<string, unknown> }>> =>
-  jsonOf<{ events: Array<{ action: string; actorKind: string; details: Record<string, unknown> }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json'])).events;
+  jsonOf<{ events: Array<{ action: string; actorKind: string; details: Record<string, unknown> }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json'])).events;
 const deliveriesOf = (type: string): typeof got => got.filter((g) => (JSON.parse(g.body) as { type: string }).type === type);
 
 test('rotation.drift: a password changed behind the vault raises one rotation.drift (audited, signed webhook) for the whole streak; a rotation ends it with rotation.drift_recovered', async () => {

@@ -148,7 +148,7 @@ test('the vault SIGKILLed after committing a confirm but before answering: the a
   const after = await h.read();
   assert.equal(after.version, before.version + 1, 'exactly one new version became live');
   assert.equal(await login(ROLE, after.fields.password as string), true);
-  const audit = jsonOf<{ events: Array<{ action: string; details?: unknown }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
+  const audit = jsonOf<{ events: Array<{ action: string; details?: unknown }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json']));
   const st = await status();
   const promotions = audit.events.filter((e) => e.action === 'rotation.succeeded' && JSON.stringify(e.details ?? {}).includes(String((st as { rotationId?: string }).rotationId ?? '§')));
   assert.equal(promotions.length, 1);

@@ -95,7 +95,7 @@ describe('redis: dual — the old password works beside the new one until the gr
       what: 'the retire job to remove the old password (it still logged in)', timeoutMs: GRACE_MS + 60_000, intervalMs: 200,
     });
     assert.equal(await fx.login(user, after.fields.password as string), true, 'new still works after retirement');
-    const audit = jsonOf<{ events: Array<{ action: string }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
+    const audit = jsonOf<{ events: Array<{ action: string }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json']));
     assert.ok(audit.events.some((e) => e.action === 'rotation.retire_succeeded'), 'the retire job is audited');
     await agent.stop();
   });
@@ -134,7 +134,7 @@ describe('dual is refused where the engine has no native overlap', () => {
         jsonOf<{ policies: Array<{ state: string }> }>(await h.sk(['rotation', 'list', '--json'])).policies[0]?.state ?? 'none';
       await waitFor(latest, { what: 'the preflight to finish', timeoutMs: 20_000, until: (state) => !['pending', 'claimed', 'none'].includes(state), show: (state) => state });
       assert.equal(await latest(), 'failed');
-      const audit = jsonOf<{ events: Array<{ action: string; details: { problems?: string[] } }> }>(await h.sk(['audit', 'list', '--project', 'db', '--json']));
+      const audit = jsonOf<{ events: Array<{ action: string; details: { problems?: string[] } }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json']));
       const failed = audit.events.find((e) => e.action === 'rotation.preflight_failed');
       assert.match((failed?.details.problems ?? []).join('; '), /MariaDB .*alternating/);
       assert.equal(await fx.login(user, pw), true, 'nothing changed');

@@ -71,7 +71,7 @@ test('an operator sets a canary with the CLI; its read locks the project until `
   const enabled = await sk<{ name: string; status: string }>('machine', 'enable', 'app1');
   assert.equal(enabled.status, 'active');
 
-  const events = await sk<{ events: Array<{ action: string; target: string }> }>('audit', 'list');
+  const events = await sk<{ events: Array<{ action: string; target: string }> }>('audit', 'list', '--all', '--reverse');
   const actions = events.events.map((e) => e.action);
   for (const a of ['canary.create', 'canary.tripped', 'project.lock', 'project.unlock', 'machine.disable', 'machine.enable']) assert.ok(actions.includes(a), a);
   assert.ok(actions.indexOf('canary.tripped') < actions.indexOf('project.unlock'));
