@@ -21,8 +21,15 @@ def vectors_dir() -> str:
     raise unittest.SkipTest("no rfc9421-b26-ed25519.json found")
 
 
-# docs/protocol.md §8: a published TEST key that protects nothing.
-DOC_KEY = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEICMe7h9AiBy6bv7jmJG+O9Gn0jrjKHhC4Q1sRhjeyZ4F\n-----END PRIVATE KEY-----\n"
+def doc_key():
+    """The published example key of docs/protocol.md §8 (it protects nothing), read from the doc itself."""
+    with open(os.path.join(REPO, "docs", "protocol.md"), encoding="utf-8") as f:
+        text = f.read()
+    block = text.split("<!-- example:private-key -->", 1)[1].split("```", 2)[1]
+    return block.strip().encode() + b"\n"
+
+
+DOC_KEY = doc_key()
 
 
 class RfcVector(unittest.TestCase):
