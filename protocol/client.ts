@@ -66,8 +66,8 @@ export interface SecretValue {
   value?: string;
   fields?: Record<string, string>;
   /**
-   * true when the vault asks that the value be kept no longer than its use (a canary, a secret
-   * under an access policy): the agent's offline cache never stores it.
+   * true when the vault asks that the value be kept no longer than its use (a secret under an
+   * access policy): the agent's offline cache never stores it.
    */
   noStore?: boolean;
 }

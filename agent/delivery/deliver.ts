@@ -45,7 +45,7 @@ export async function deliverySetup(opts: { config?: string; url?: string; keyFi
   let reader: SecretReader = client;
   let settle = async (): Promise<void> => undefined;
   if (config?.cacheDir !== undefined) {
-    const { CachingReader, OfflineCache, MACHINE_GONE, cacheKey } = await import('./offline-cache.js');
+    const { CachingReader, OfflineCache, MACHINE_GONE, cacheKey, confirmLiveWith } = await import('./offline-cache.js');
     const { CacheReadReporter } = await import('./cache-reads.js');
     const cache = new OfflineCache({ dir: config.cacheDir, maxAgeMs: config.cacheMaxAgeMs, key: cacheKey(key.privateKey, key.keyId), log, ...(onCacheRead ? { onServed: onCacheRead } : {}) });
     const reporter = new CacheReadReporter({
@@ -55,7 +55,7 @@ export async function deliverySetup(opts: { config?: string; url?: string; keyFi
         log(`the vault refused this machine (${code}): the offline cache was emptied; its reads stay journaled until the vault takes them`);
       },
     });
-    reader = new CachingReader(client, cache, reporter);
+    reader = new CachingReader(client, cache, confirmLiveWith(client), reporter);
     settle = async () => { reporter.stop(); await reporter.settle(); };
   }
   return { client, reader, templates: config?.templates ?? [], close: async () => { await settle(); client.close(); } };

@@ -12,9 +12,14 @@
  * whole cache (machine disabled, expired, key revoked), so a disabled machine's cache stops being
  * served as soon as the vault says so. Entries older than `cacheMaxAge` are refused.
  *
- * A value the vault marks `noStore` (a canary, a secret under an access policy) is never stored:
- * its entry becomes a marker that holds no value, so that offline the agent can say why it has
- * nothing to serve. Each read served is journaled and reported to the vault (cache-reads.ts).
+ * A value the vault marks `noStore` (a secret under an access policy) is never stored: its entry
+ * becomes a marker that holds no value, so that offline the agent can say why it has nothing to
+ * serve. A canary's answer carries no mark — it is a real answer byte for byte, so that no reader
+ * can tell — so every other value is stored only after the vault has confirmed, in one more
+ * request (a zero-second watch of the version just read: 304), that this machine may still read
+ * it: a canary read has disabled the machine (403) or locked the project (423) in its own
+ * transaction, so its decoy is never stored, and that refusal empties the cache at once.
+ * Each read served is journaled and reported to the vault (cache-reads.ts).
  *
  * @example
  *   const reader = new CachingReader(client, { dir: '/var/lib/sikkerkey/cache', maxAgeMs: 86_400_000, key, log });
@@ -25,7 +30,8 @@ import type { KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
-import type { SecretValue } from '../../protocol/client.js';
+import { encodePathSegment } from '../../protocol/client.js';
+import type { SecretValue, VaultClient } from '../../protocol/client.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { DeliveryLog, SecretReader } from './secret-follower.js';
 import { CacheReadJournal, CacheReadReporter } from './cache-reads.js';
@@ -131,15 +137,20 @@ export class OfflineCache {
     for (const f of readdirSync(this.opts.dir)) if (f.endsWith('.skc')) rmSync(join(this.opts.dir, f), { force: true });
   }
 
+  /** Applies a refusal of the vault to the cache: the secret's entry, or all of them, are gone. */
+  refused(project: string, name: string, err: unknown): void {
+    if (isSikkerKeyError(err) && MACHINE_GONE.has(err.code)) {
+      this.forgetAll();
+      this.opts.log(`the vault refused this machine (${err.code}): the offline cache was emptied`);
+    } else if (isSikkerKeyError(err) && SECRET_GONE.has(err.code)) {
+      this.forget(project, name);
+    }
+  }
+
   /** What the vault's answer means for the cache; returns the cached value when it may be served. */
   fallback(project: string, name: string, err: unknown): SecretValue {
     if (!isOffline(err)) {
-      if (isSikkerKeyError(err) && MACHINE_GONE.has(err.code)) {
-        this.forgetAll();
-        this.opts.log(`the vault refused this machine (${err.code}): the offline cache was emptied`);
-      } else if (isSikkerKeyError(err) && SECRET_GONE.has(err.code)) {
-        this.forget(project, name);
-      }
+      this.refused(project, name, err);
       throw err;
     }
     const hit = this.load(project, name);
@@ -170,13 +181,45 @@ export class OfflineCache {
  * A reader that keeps the cache current with every value it reads or follows, and serves it when
  * the vault cannot be reached.
  */
+/**
+ * Asks the vault whether `version` of the secret is still live and readable by this machine
+ * without reading it again: true (304), false (a newer version: not stored this time; following
+ * brings it), or the vault's refusal thrown.
+ */
+export type ConfirmLive = (project: string, name: string, version: number) => Promise<boolean>;
+
+/** {@link ConfirmLive} over the machine's client: `?waitForVersionAfter=V&wait=0`, never audited as a read when unchanged. */
+export function confirmLiveWith(client: Pick<VaultClient, 'request'>): ConfirmLive {
+  return async (project, name, version) => {
+    const res = await client.request('GET', `/v1/projects/${encodePathSegment(project)}/secrets/${encodePathSegment(name)}?waitForVersionAfter=${version}&wait=0`, undefined, { timeoutMs: 10_000 });
+    return res.status === 304;
+  };
+}
+
 export class CachingReader implements SecretReader {
   /**
+   * `confirm`: asked before a value is stored (see the file's comment: canaries).
    * `reporter`: sends the journal's cache-served reads; kicked whenever the vault answers a read
    * (it can be reached again) and on start when reads are pending.
    */
-  constructor(private readonly client: SecretReader, readonly cache: OfflineCache, private readonly reporter?: CacheReadReporter) {
+  constructor(private readonly client: SecretReader, readonly cache: OfflineCache, private readonly confirm: ConfirmLive, private readonly reporter?: CacheReadReporter) {
     if (reporter !== undefined && cache.journal.pending() > 0) reporter.kick();
+  }
+
+  /** Stores a value the vault just answered, once it confirmed the machine may still read it. */
+  private async keep(read: SecretValue): Promise<void> {
+    if (read.noStore === true) {
+      this.cache.store(read); // the marker: no value
+      return;
+    }
+    let live: boolean;
+    try {
+      live = await this.confirm(read.project, read.name, read.version);
+    } catch (err) {
+      this.cache.refused(read.project, read.name, err); // a canary's trip ends here: nothing stored, the cache emptied
+      return;
+    }
+    if (live) this.cache.store(read);
   }
 
   async getSecret(project: string, name: string, opts: { version?: number } = {}): Promise<SecretValue> {
@@ -189,7 +232,7 @@ export class CachingReader implements SecretReader {
       this.reporter?.kick(); // fails while the vault is away, then retries with backoff
       return served;
     }
-    if (opts.version === undefined) this.cache.store(read);
+    if (opts.version === undefined) await this.keep(read);
     this.reporter?.kick();
     return read;
   }
@@ -197,7 +240,7 @@ export class CachingReader implements SecretReader {
   async *watch(project: string, name: string, opts: { signal?: AbortSignal; waitSeconds?: number; afterVersion?: number } = {}): AsyncGenerator<SecretValue> {
     try {
       for await (const value of this.client.watch(project, name, opts)) {
-        this.cache.store(value);
+        await this.keep(value);
         this.reporter?.kick();
         yield value;
       }

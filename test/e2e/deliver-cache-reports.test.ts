@@ -1,7 +1,8 @@
 // The offline cache's limits and its accounting (issue 26), with a real vault process and real
-// `sikkerkey-agent exec` runs: the vault marks a canary's and an access-policy secret's read
-// `noStore`, and the cache then holds no value of them (checked through the cache's own API with
-// the machine's key); with the vault stopped, such a secret fails with a clear error while a plain
+// `sikkerkey-agent exec` runs: the vault marks an access-policy secret's read `noStore`; a
+// canary's read carries no mark (it must look real) but the agent's confirmation before storing is
+// refused by the trip; so the cache holds no value of either (checked through the cache's own API
+// with the machine's key), while a plain secret is cached; with the vault stopped, such a secret fails with a clear error while a plain
 // one is served; the reads served from the cache are reported once the vault is back, audited as
 // `secret.read_cached` once per report however often it is sent; a disabled machine's cache is
 // emptied and its reports refused.
@@ -97,9 +98,9 @@ test('a canary and a policy-governed secret are delivered but never cached; a pl
   const canary = await exec(spy, 'bait/db-backup', DECOY);
   assert.equal(canary.code, 0, canary.stderr);
   assert.equal(canary.stdout, 'same', 'the canary read is answered like any read');
-  const spyCache = cacheOf(spy);
-  assert.equal(spyCache.load('bait', 'db-backup')?.value, undefined, 'the canary\'s value is not in the cache');
-  assert.equal(spyCache.load('bait', 'db-backup')?.noStore, true);
+  assert.match(canary.stderr, /the vault refused this machine \(SK_ERR_MACHINE_DISABLED\): the offline cache was emptied/, 'the confirmation before storing met the trip');
+  assert.equal(cacheOf(spy).load('bait', 'db-backup'), undefined, 'the canary\'s value is not in the cache');
+  assert.ok(!canary.stderr.includes(DECOY));
   const trips = jsonOf<AuditJson>(await v.sk(['audit', 'list', '--action', 'canary.tripped', '--json'])).events;
   assert.equal(trips.length, 1, 'the canary tripped');
 });
