@@ -34,7 +34,8 @@ import { encodePathSegment } from '../../protocol/client.js';
 import type { SecretValue, VaultClient } from '../../protocol/client.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { DeliveryLog, SecretReader } from './secret-follower.js';
-import { CacheReadJournal, CacheReadReporter } from './cache-reads.js';
+import { CacheReadJournal } from './cache-reads.js';
+import type { CacheReadReporter } from './cache-reads.js';
 
 const FORMAT = 'sikkerkey-offline-cache/v1';
 /** Refusals after which nothing of this machine's may be served any more. */
