@@ -9,11 +9,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
-import { jsonOf, runBin } from '../support/processes.js';
+import { jsonOf, runBin, startBin } from '../support/processes.js';
+import { parsePrometheusText } from '../support/prom-text.js';
 import type { CliResult } from '../support/processes.js';
 import { randomTag } from '../support/services.js';
 import { OfflineCache, cacheKey } from '../../agent/delivery/offline-cache.js';
@@ -74,6 +76,18 @@ function cacheOf(m: Machine): OfflineCache {
   return new OfflineCache({ dir: m.cacheDir, maxAgeMs: 3_600_000, key: cacheKey(key.privateKey, key.keyId), log: () => undefined });
 }
 
+/** A port free a moment ago (for the agent's health listener, whose chosen port `run` does not print). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 function clientOf(m: Machine): VaultClient {
   return new VaultClient({ url: v.url, keyFile: m.keyFile, env: {} });
 }
@@ -105,7 +119,7 @@ test('a canary and a policy-governed secret are delivered but never cached; a pl
   assert.equal(trips.length, 1, 'the canary tripped');
 });
 
-test('with the vault stopped: the plain secret is served from the cache, the governed one fails with a clear error; once the vault is back the cache-served reads are reported and audited once', async () => {
+test('with the vault stopped: the plain secret is served from the cache (and counted in run\'s metrics), the governed one fails with a clear error; once the vault is back the cache-served reads are reported and audited once', async () => {
   await v.proc.stop('SIGKILL');
   for (let i = 0; i < 2; i++) {
     const offline = await exec(app, 'shop/api', PLAIN);
@@ -113,17 +127,34 @@ test('with the vault stopped: the plain secret is served from the cache, the gov
     assert.equal(offline.stdout, 'same');
     assert.match(offline.stderr, /served from the offline cache/);
   }
+  // `run` keeping a template current counts its cache-served read in its metrics.
+  const port = await freePort();
+  const runConfig = join(v.dir, 'app1-run.json');
+  const rendered = join(v.dir, 'api.txt');
+  writeFileSync(runConfig, JSON.stringify({ vaultUrl: v.url, keyFile: app.keyFile, cacheDir: app.cacheDir, cacheMaxAge: '1h', health: { listen: `127.0.0.1:${port}` }, pollWaitSeconds: 5,
+    templates: [{ destination: rendered, format: 'raw', secrets: { api: 'shop/api' } }] }));
+  const run = startBin('sikkerkey-agent', ['run', '--config', runConfig]);
+  try {
+    await run.waitFor(/rendered .*api\.txt/);
+    assert.ok(readFileSync(rendered, 'utf8') === PLAIN, 'run rendered the cached value');
+    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    assert.equal(metrics.get('sikkerkey_agent_cache_reads_total')?.samples[0]?.value, 1);
+    assert.equal(metrics.get('sikkerkey_agent_cache_reads_total')?.type, 'counter');
+  } finally {
+    await run.stop('SIGTERM');
+  }
+
   const refused = await exec(app, 'shop/governed', GOVERNED);
   assert.equal(refused.code, 1);
   assert.equal(refused.stdout, '', 'the command did not run');
   assert.match(refused.stderr, /error SK_ERR_CONNECT: the vault could not be reached .*, and shop\/governed is never served from the offline cache: the vault marks it no-store/);
   assert.ok(!refused.stderr.includes(GOVERNED) && !refused.stderr.includes(PLAIN), 'no value in the agent\'s output');
-  assert.equal(cacheOf(app).journal.pending(), 2, 'two cache-served reads are journaled');
+  assert.equal(cacheOf(app).journal.pending(), 3, 'three cache-served reads are journaled');
 
   await v.restart();
   const online = await exec(app, 'shop/api', PLAIN);
   assert.equal(online.code, 0, online.stderr);
-  assert.match(online.stderr, /reported 2 cache-served read\(s\) of 1 secret version\(s\) to the vault/);
+  assert.match(online.stderr, /reported 3 cache-served read\(s\) of 1 secret version\(s\) to the vault/);
   assert.equal(cacheOf(app).journal.pending(), 0, 'the journal is empty once the vault took the report');
   const events = await cachedReadEvents();
   assert.equal(events.length, 1, JSON.stringify(events));
@@ -134,7 +165,7 @@ test('with the vault stopped: the plain secret is served from the cache, the gov
   assert.equal(e?.actorName, 'app1');
   assert.equal(e?.severity, 'info');
   assert.equal(e?.details.version, 1);
-  assert.equal(e?.details.count, 2);
+  assert.equal(e?.details.count, 3);
   assert.ok(typeof e?.details.firstServedAt === 'number' && typeof e.details.lastServedAt === 'number' && e.details.firstServedAt <= e.details.lastServedAt);
   assert.ok(!JSON.stringify(events).includes(PLAIN), 'no value in the audit event');
   // Nothing pending: a later start sends nothing more.
