@@ -158,7 +158,7 @@ export class OfflineCache {
     if (hit === undefined) throw err;
     if (hit.value === undefined) {
       throw new SikkerKeyError('SK_ERR_CONNECT',
-        `${(err as SikkerKeyError).message}, and ${project}/${name} is never served from the offline cache: the vault marks it no-store (a canary, or a secret whose reads an access policy governs)`);
+        `${(err as SikkerKeyError).message}, and ${project}/${name} is never served from the offline cache: the vault marks it no-store (an access policy governs its reads)`);
     }
     const maxAge = this.opts.maxAgeMs;
     if (hit.ageMs > maxAge) {
@@ -179,10 +179,6 @@ export class OfflineCache {
 }
 
 /**
- * A reader that keeps the cache current with every value it reads or follows, and serves it when
- * the vault cannot be reached.
- */
-/**
  * Asks the vault whether `version` of the secret is still live and readable by this machine
  * without reading it again: true (304), false (a newer version: not stored this time; following
  * brings it), or the vault's refusal thrown.
@@ -197,6 +193,10 @@ export function confirmLiveWith(client: Pick<VaultClient, 'request'>): ConfirmLi
   };
 }
 
+/**
+ * A reader that keeps the cache current with every value it reads or follows, and serves it when
+ * the vault cannot be reached.
+ */
 export class CachingReader implements SecretReader {
   /**
    * `confirm`: asked before a value is stored (see the file's comment: canaries).
