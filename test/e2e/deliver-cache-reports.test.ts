@@ -224,6 +224,7 @@ test('a disabled machine: its reports are refused (403), its cache is emptied at
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /SK_ERR_MACHINE_DISABLED/);
   assert.match(refused.stderr, /the offline cache was emptied/);
+  assert.match(refused.stderr, /the vault refused this machine \(SK_ERR_MACHINE_DISABLED\): the offline cache was emptied; its reads stay journaled until the vault takes them/, 'the refused report itself empties the cache');
   const cache = cacheOf(app);
   assert.equal(cache.load('shop', 'api'), undefined, 'the entry is gone');
   assert.equal(cache.journal.pending(), 1, 'the refused report stays journaled (the machine may be enabled again)');
