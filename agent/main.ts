@@ -112,7 +112,7 @@ program.command('run')
     const config = loadAgentConfig(opts.config);
     const daemon = new AgentDaemon(config);
     await daemon.start();
-    const templates = config.templates.length === 0 ? undefined : await followTemplates({ config: opts.config });
+    const templates = config.templates.length === 0 ? undefined : await followTemplates({ config: opts.config }, () => daemon.countCacheRead());
     let signals = 0;
     const onSignal = (): void => {
       signals += 1;
@@ -129,14 +129,14 @@ program.command('run')
   });
 
 /** The templates of `run`, beside the rotation daemon: a failure to render is logged, not fatal to rotation. */
-async function followTemplates(opts: { config?: string }): Promise<{ stop: () => Promise<void> }> {
+async function followTemplates(opts: { config?: string }, onCacheRead: () => void): Promise<{ stop: () => Promise<void> }> {
   const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
   const log = stderrLog('run');
-  const { client, reader, templates } = await deliverySetup(opts, log);
+  const setup = await deliverySetup(opts, log, process.env, onCacheRead);
   const abort = new AbortController();
-  const following = renderTemplates({ client: reader, templates, once: false, signal: abort.signal, log })
+  const following = renderTemplates({ client: setup.reader, templates: setup.templates, once: false, signal: abort.signal, log })
     .catch((err: unknown) => log(`templates not rendered: ${err instanceof SikkerKeyError ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}`));
-  return { stop: async () => { abort.abort(); await following; client.close(); } };
+  return { stop: async () => { abort.abort(); await following; await setup.close(); } };
 }
 
 program.command('exec')
@@ -180,15 +180,15 @@ Example:
     const [cmd, ...args] = command;
     if (cmd === undefined) throw new SikkerKeyError('SK_ERR_USAGE', 'no command: sikkerkey-agent exec [options] -- COMMAND [ARGS...]');
     const log = stderrLog('exec');
-    const { client, reader, templates } = await deliverySetup(opts, log);
-    if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, or a --config with templates');
+    const { close, reader, templates } = await deliverySetup(opts, log);
     try {
+      if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, or a --config with templates');
       process.exitCode = await runExec({
         client: reader, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
         ...(templates.length > 0 ? { files: new TemplateSet(templates, log) } : {}),
       });
     } finally {
-      client.close();
+      await close();
     }
   });
 
@@ -202,8 +202,11 @@ program.command('render')
   .action(async (opts: { config: string; once?: boolean; url?: string; keyFile?: string; json?: boolean }) => {
     const { deliverySetup, renderTemplates, stderrLog } = await import('./delivery/deliver.js');
     const log = stderrLog('render');
-    const { client, reader, templates } = await deliverySetup(opts, log);
-    if (templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', `${opts.config} has no templates to render`);
+    const { close, reader, templates } = await deliverySetup(opts, log);
+    if (templates.length === 0) {
+      await close();
+      throw new SikkerKeyError('SK_ERR_USAGE', `${opts.config} has no templates to render`);
+    }
     const abort = new AbortController();
     const stop = (): void => abort.abort();
     process.on('SIGTERM', stop);
@@ -217,7 +220,7 @@ program.command('render')
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
-      client.close();
+      await close();
     }
   });
 

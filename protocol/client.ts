@@ -65,6 +65,11 @@ export interface SecretValue {
   version: number;
   value?: string;
   fields?: Record<string, string>;
+  /**
+   * true when the vault asks that the value be kept no longer than its use (a secret under an
+   * access policy): the agent's offline cache never stores it.
+   */
+  noStore?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;

@@ -26,7 +26,7 @@ const CLAIM_RESPONSE = {
 
 /** `GET /v1/projects/{p}/secrets/{name}` → 200 (and `PUT`'s body: `value` or `fields`). */
 const SECRET_VALUE = {
-  project: false, name: false, version: false,
+  project: false, name: false, version: false, noStore: false,
   value: true, fields: true,
 } as const satisfies Classified<SecretValue>;
 

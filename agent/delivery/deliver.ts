@@ -12,11 +12,12 @@ import { TemplateSet } from './templates.js';
 import type { TemplateConfig } from './templates.js';
 
 export interface DeliverySetup {
-  /** Close it when done (keep-alive connections). */
   client: VaultClient;
   /** What to read and follow through: the client, or the offline cache in front of it (`cacheDir`). */
   reader: SecretReader;
   templates: readonly TemplateConfig[];
+  /** Call when done: lets a report of cache-served reads under way finish (within its 5 s deadline), then closes the client. */
+  close(): Promise<void>;
 }
 
 /** Lines on stderr prefixed with the command, so they are told apart from the child's own output. */
@@ -24,7 +25,8 @@ export function stderrLog(command: string): DeliveryLog {
   return (message) => process.stderr.write(`sikkerkey-agent ${command}: ${message}\n`);
 }
 
-export async function deliverySetup(opts: { config?: string; url?: string; keyFile?: string }, log: DeliveryLog, env: NodeJS.ProcessEnv = process.env): Promise<DeliverySetup> {
+/** `onCacheRead`: called per read served from the offline cache (`run` counts them in its metrics). */
+export async function deliverySetup(opts: { config?: string; url?: string; keyFile?: string }, log: DeliveryLog, env: NodeJS.ProcessEnv = process.env, onCacheRead?: () => void): Promise<DeliverySetup> {
   let config: AgentConfig | undefined;
   if (opts.config !== undefined) {
     const { loadAgentConfig } = await import('../config.js');
@@ -41,11 +43,22 @@ export async function deliverySetup(opts: { config?: string; url?: string; keyFi
     ...(config?.caFile ? { caFile: config.caFile } : {}), ...(config?.pinSha256 ? { pinSha256: config.pinSha256 } : {}),
   });
   let reader: SecretReader = client;
+  let settle = async (): Promise<void> => undefined;
   if (config?.cacheDir !== undefined) {
-    const { CachingReader, OfflineCache, cacheKey } = await import('./offline-cache.js');
-    reader = new CachingReader(client, new OfflineCache({ dir: config.cacheDir, maxAgeMs: config.cacheMaxAgeMs, key: cacheKey(key.privateKey, key.keyId), log }));
+    const { CachingReader, OfflineCache, MACHINE_GONE, cacheKey, confirmLiveWith } = await import('./offline-cache.js');
+    const { CacheReadReporter } = await import('./cache-reads.js');
+    const cache = new OfflineCache({ dir: config.cacheDir, maxAgeMs: config.cacheMaxAgeMs, key: cacheKey(key.privateKey, key.keyId), log, ...(onCacheRead ? { onServed: onCacheRead } : {}) });
+    const reporter = new CacheReadReporter({
+      journal: cache.journal, client, log, machineGone: MACHINE_GONE,
+      onMachineRefused: (code) => {
+        cache.forgetAll();
+        log(`the vault refused this machine (${code}): the offline cache was emptied; its reads stay journaled until the vault takes them`);
+      },
+    });
+    reader = new CachingReader(client, cache, confirmLiveWith(client), reporter);
+    settle = async () => { reporter.stop(); await reporter.settle(); };
   }
-  return { client, reader, templates: config?.templates ?? [] };
+  return { client, reader, templates: config?.templates ?? [], close: async () => { await settle(); client.close(); } };
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
  * Templates: files the agent renders from secrets and keeps current (agent config `templates:`).
  * Each is written atomically with its mode and owner, re-rendered on every promotion of a secret
- * it uses, and then its `command` runs once (e.g. `systemctl reload app`).
+ * it uses, and its `command` (e.g. `systemctl reload app`) runs once after every render that
+ * changed the file's content — the first render too, when the file was absent or held something
+ * else — and never after one that left it as it was (a restart of the agent, a rotation of a
+ * field the template does not use). Vault Agent and consul-template behave the same way.
  *
  * There is no template language: `secrets:` maps keys to `project/secret#field` and the agent
  * writes the whole document in the format; `source:` is a file in the format whose only dynamic
@@ -17,7 +20,7 @@
  *       command: systemctl reload app
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { SecretValue } from '../../protocol/client.js';
@@ -39,7 +42,7 @@ export interface TemplateConfig {
   readonly source: { readonly file: string; readonly text: string; readonly refs: readonly SecretRef[] } | undefined;
   readonly mode: number;
   readonly owner: { readonly uid: number; readonly gid: number | undefined; readonly text: string } | undefined;
-  /** Run with /bin/sh -c after each re-render (not after the first render). */
+  /** Run with /bin/sh -c after each render that changed the file's content (the first one included). */
   readonly command: string | undefined;
 }
 
@@ -132,6 +135,17 @@ function refsOf(t: TemplateConfig): readonly SecretRef[] {
   return t.source?.refs ?? t.secrets.map(([, r]) => r);
 }
 
+/** What is at a destination now (undefined: nothing readable), to tell whether a render changes it. */
+function fileState(path: string): { text: string; mode: number; uid: number; gid: number } | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) return undefined;
+    return { text: readFileSync(path, 'utf8'), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The file's text from the values read; refuses a field the machine cannot read. */
 export function renderTemplate(t: TemplateConfig, values: ReadonlyMap<SecretKey, SecretValue>): string {
   const value = (ref: SecretRef): string => {
@@ -147,7 +161,7 @@ export function renderTemplate(t: TemplateConfig, values: ReadonlyMap<SecretKey,
 
 /**
  * The templates of one agent, rendered together: everything at start, then on each new version
- * the templates that use it, each followed by its command (once per re-render).
+ * the templates that use it; each file whose content changed is followed by its command, once.
  */
 export class TemplateSet implements RenderedFiles {
   readonly keys: readonly SecretKey[];
@@ -163,17 +177,24 @@ export class TemplateSet implements RenderedFiles {
   async render(values: ReadonlyMap<SecretKey, SecretValue>, changed?: SecretKey): Promise<void> {
     const chosen = changed === undefined ? this.templates : this.templates.filter((t) => refsOf(t).some((r) => secretKey(r) === changed));
     // Every file first, then the commands: a reload sees all of the new files at once.
+    const changedFiles: TemplateConfig[] = [];
     for (const t of chosen) {
       const text = renderTemplate(t, values);
+      const now = fileState(t.destination);
+      const sameContent = now?.text === text;
+      if (sameContent && now.mode === t.mode && (t.owner === undefined || (now.uid === t.owner.uid && (t.owner.gid === undefined || now.gid === t.owner.gid)))) {
+        this.log(`${t.destination} is unchanged: not rewritten, no command`);
+        continue;
+      }
       try {
         writeFileAtomic(t.destination, text, { mode: t.mode, ...(t.owner ? { uid: t.owner.uid, ...(t.owner.gid === undefined ? {} : { gid: t.owner.gid }) } : {}) });
       } catch (err) {
         throw new SikkerKeyError('SK_ERR_TEMPLATE_WRITE', `cannot write ${t.destination} (${(err as NodeJS.ErrnoException).code ?? 'error'}): does ${dirname(t.destination)} exist and may the agent write there?`, { cause: err });
       }
       this.log(`rendered ${t.destination} (${t.format}, mode ${t.mode.toString(8).padStart(4, '0')})`);
+      if (!sameContent) changedFiles.push(t);
     }
-    if (changed === undefined) return;
-    for (const t of chosen) if (t.command !== undefined) await this.runCommand(t);
+    for (const t of changedFiles) if (t.command !== undefined) await this.runCommand(t);
   }
 
   private runCommand(t: TemplateConfig): Promise<void> {

@@ -56,6 +56,11 @@ export class AgentDaemon {
   private readonly providers = new ProviderPool();
   private health: Server | undefined;
 
+  /** A read the offline cache served for the templates `run` keeps (agent/delivery/offline-cache.ts). */
+  countCacheRead(): void {
+    this.metrics.cacheReads.inc();
+  }
+
   constructor(private readonly config: AgentConfig, deps: { log?: Logger; vault?: AgentVault } = {}) {
     this.log = deps.log ?? createAgentLogger(config.log.level);
     if (deps.vault) {

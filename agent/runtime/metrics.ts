@@ -32,6 +32,7 @@ export function createAgentMetrics() {
     active: add(new Gauge('sikkerkey_agent_jobs_active', 'Jobs being worked on now')),
     lastContact: add(new Gauge('sikkerkey_agent_last_vault_contact_seconds', 'Unix time of the last answer from the vault')),
     driftProbes: add(new Counter('sikkerkey_agent_drift_probes_total', 'Logins with the live credential, by engine and result (ok, refused, unknown, unreported)', ['engine', 'result'])),
+    cacheReads: add(new Counter('sikkerkey_agent_cache_reads_total', 'Reads served from the offline cache because the vault could not be reached')),
   };
 }
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

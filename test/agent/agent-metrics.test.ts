@@ -9,7 +9,7 @@ import { createAgentMetrics } from '../../agent/runtime/metrics.js';
 import { parsePrometheusText } from '../support/prom-text.js';
 import type { PromFamily } from '../support/prom-text.js';
 
-/** What agent/runtime/metrics.ts used to build with prom-client (plus the drift probe counter, added since), verbatim. */
+/** What agent/runtime/metrics.ts used to build with prom-client (plus the drift probe and cache read counters, added since), verbatim. */
 function promClientAgentMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sikkerkey_agent_' });
@@ -21,6 +21,7 @@ function promClientAgentMetrics() {
     active: new Gauge({ name: 'sikkerkey_agent_jobs_active', help: 'Jobs being worked on now', registers: [registry] }),
     lastContact: new Gauge({ name: 'sikkerkey_agent_last_vault_contact_seconds', help: 'Unix time of the last answer from the vault', registers: [registry] }),
     driftProbes: new Counter({ name: 'sikkerkey_agent_drift_probes_total', help: 'Logins with the live credential, by engine and result (ok, refused, unknown, unreported)', labelNames: ['engine', 'result'], registers: [registry] }),
+    cacheReads: new Counter({ name: 'sikkerkey_agent_cache_reads_total', help: 'Reads served from the offline cache because the vault could not be reached', registers: [registry] }),
   };
 }
 
@@ -41,9 +42,11 @@ function exercise(m: Metrics): void {
   m.lastContact.set(1_796_571_659);
   m.driftProbes.inc({ engine: 'redis', result: 'ok' });
   m.driftProbes.inc({ engine: 'redis', result: 'refused' });
+  m.cacheReads.inc();
+  m.cacheReads.inc();
 }
 
-const OWN = /^sikkerkey_agent_(jobs_total|job_duration_seconds|polls_total|jobs_active|last_vault_contact_seconds|drift_probes_total)$/;
+const OWN = /^sikkerkey_agent_(jobs_total|job_duration_seconds|polls_total|jobs_active|last_vault_contact_seconds|drift_probes_total|cache_reads_total)$/;
 
 /** Family name → type, help, and the label names its samples use (values of process metrics differ run to run). */
 function shape(families: Map<string, PromFamily>): Array<[string, string, string | undefined, string[]]> {

@@ -2,7 +2,9 @@
 // Each format is read back by the consumer's own parser — POSIX sh (`set -a; . FILE`),
 // python-dotenv, JSON.parse, PyYAML — with a password made of everything that breaks naive
 // quoting; files are 0600; a reader polling the file while a rotation re-renders it never sees a
-// partial file; after the rotation the file holds the new value and the command ran once.
+// partial file; after the rotation the file holds the new value and the command ran once. A
+// template's command runs after every render that changed the file — the first one included —
+// and never after one that left it as it was (a restart, a rotation of a field it does not use).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -88,21 +90,48 @@ test('env, dotenv, JSON, YAML (a map and a source file) and raw round-trip a pas
   assert.equal(mode(out('password.txt')), '640');
 });
 
-test('a sidecar render: a reader polling the file never sees a partial one; after a rotation the file holds the new password and the command ran once', async () => {
+test('a command runs after the first render of an absent file, and not when a later start renders the same content', async () => {
+  const file = join(h.dir, 'once.env');
+  const ran = join(h.dir, 'once-command-ran');
+  const config = join(h.dir, 'render-once-command.json');
+  writeFileSync(config, JSON.stringify({
+    vaultUrl: h.url, keyFile: join(h.dir, 'app.key'),
+    templates: [{ destination: file, format: 'env', secrets: { DB_PASSWORD: 'db/tricky#password' }, command: `echo ran >> '${ran}'` }],
+  }));
+  const first = await runBin('sikkerkey-agent', ['render', '--config', config, '--once']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(readFileSync(ran, 'utf8'), 'ran\n', 'the first render created the file: its command ran once');
+  const second = await runBin('sikkerkey-agent', ['render', '--config', config, '--once']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /once\.env is unchanged: not rewritten, no command/);
+  assert.equal(readFileSync(ran, 'utf8'), 'ran\n', 'the same content again: no command');
+  writeFileSync(file, 'DB_PASSWORD=something-else\n', { mode: 0o600 });
+  assert.equal((await runBin('sikkerkey-agent', ['render', '--config', config, '--once'])).code, 0);
+  assert.equal(readFileSync(ran, 'utf8'), 'ran\nran\n', 'a file that held something else is rendered again, and the command runs');
+});
+
+test('a sidecar render: a reader polling the file never sees a partial one; after a rotation the file holds the new password and the command ran once more; a template of an unchanged field runs none', async () => {
   const file = join(h.dir, 'live.json');
   const ran = join(h.dir, 'command-ran');
+  const userFile = join(h.dir, 'user-only.env');
+  const userRan = join(h.dir, 'user-command-ran');
   const config = join(h.dir, 'render-follow.json');
   // Padding makes the file span several writes' worth of bytes, so a non-atomic write would show.
   writeFileSync(config, JSON.stringify({
     vaultUrl: h.url, keyFile: join(h.dir, 'app.key'),
-    templates: [{ destination: file, format: 'json', secrets: { password: 'db/app#password', username: 'db/app#username', all: 'db/app', tricky: 'db/tricky#password' }, command: `echo ran >> '${ran}'` }],
+    templates: [
+      { destination: file, format: 'json', secrets: { password: 'db/app#password', username: 'db/app#username', all: 'db/app', tricky: 'db/tricky#password' }, command: `echo ran >> '${ran}'` },
+      // The `single` strategy keeps the user name: this file's content never changes with a rotation.
+      { destination: userFile, format: 'env', secrets: { DB_USER: 'db/app#username' }, command: `echo ran >> '${userRan}'` },
+    ],
   }));
   const render = startBin('sikkerkey-agent', ['render', '--config', config]);
   started.push(render);
   await render.waitFor(/rendered .*live\.json/);
   const old = (await h.read()).fields.password as string;
   assert.ok((JSON.parse(readFileSync(file, 'utf8')) as { password: string }).password === old);
-  assert.equal(existsSync(ran), false, 'the first render runs no command (nothing to reload yet)');
+  await waitFor(() => existsSync(ran) && existsSync(userRan), { what: 'the first render\'s commands', timeoutMs: 10_000 });
+  assert.equal(readFileSync(ran, 'utf8'), 'ran\n', 'the first render created the file: its command ran once');
 
   let stop = false;
   const seen = { reads: 0, old: 0, other: 0, bad: 0 };
@@ -124,7 +153,7 @@ test('a sidecar render: a reader polling the file never sees a partial one; afte
   const r = await h.sk(['rotation', 'run', 'db', 'app', '--wait', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const next = (await h.read()).fields.password as string;
-  await waitFor(() => ({ file: (JSON.parse(readFileSync(file, 'utf8')) as { password: string }).password === next, ran: existsSync(ran) }), {
+  await waitFor(() => ({ file: (JSON.parse(readFileSync(file, 'utf8')) as { password: string }).password === next, ran: readFileSync(ran, 'utf8') === 'ran\nran\n' }), {
     what: 'the re-render and its command', timeoutMs: 30_000, until: (s) => s.file && s.ran, show: (s) => JSON.stringify(s),
   });
   const afterNew = seen.other;
@@ -135,7 +164,9 @@ test('a sidecar render: a reader polling the file never sees a partial one; afte
   assert.ok(seen.old > 0 && seen.other > 0, 'the reader was reading before and after the re-render');
   assert.ok(passwords.size === 1 && passwords.has(next), 'every read that was not the old file was the new one');
   assert.equal(seen.bad, 0, 'no read saw a partial, missing or mixed file');
-  assert.equal(readFileSync(ran, 'utf8'), 'ran\n', 'the command ran once');
+  await render.waitFor(/user-only\.env is unchanged: not rewritten, no command/);
+  assert.equal(readFileSync(ran, 'utf8'), 'ran\nran\n', 'the command ran once more after the rotation\'s re-render');
+  assert.equal(readFileSync(userRan, 'utf8'), 'ran\n', 'the user-name file did not change: its command did not run again');
   assert.equal(mode(file), '600');
   assert.equal(await render.stop('SIGTERM'), 0, 'render stops cleanly on SIGTERM');
 });

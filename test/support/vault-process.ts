@@ -19,7 +19,7 @@ import type { CliResult, RunningProcess } from './processes.js';
 export interface VaultProcessOptions {
   /** Certificate, key and the CA clients should trust (files). */
   tls?: { cert: string; key: string; ca: string };
-  /** Default 127.0.0.1:0. */
+  /** Default 127.0.0.1:0; `unix:PATH` serves on a socket (then `url` is that, and `port` 0). */
   listen?: string;
   /** PostgreSQL store instead of SQLite. */
   databaseUrl?: string;
@@ -69,12 +69,16 @@ export async function startVaultProcess(opts: VaultProcessOptions = {}): Promise
       const proc = startBin('sikkerkey-vault', ['serve', ...storeArgs, '--root-key-file', rootKeyFile, '--listen', listen, '--log-level', 'info',
         ...(opts.tls ? ['--tls-cert', opts.tls.cert, '--tls-key', opts.tls.key] : []), ...args], { env: opts.env ?? {} });
       started.push(proc);
+      if (listen.startsWith('unix:')) {
+        await proc.waitFor(/"url":"unix:/);
+        return { proc, port: 0 };
+      }
       const m = await proc.waitFor(/"url":"https?:\/\/[^"]*:(\d+)"/);
       return { proc, port: Number(m[1]) };
     };
     let { proc, port } = await launch();
     listen = listen.replace(/:0$/, `:${port}`);
-    const url = `${scheme}://127.0.0.1:${port}`;
+    const url = listen.startsWith('unix:') ? listen : `${scheme}://127.0.0.1:${port}`;
     const env = { SIKKERKEY_URL: url, SIKKERKEY_KEY_FILE: opKey, ...(opts.tls ? { SIKKERKEY_CA_FILE: opts.tls.ca } : {}) };
     return {
       dir, url, caFile: opts.tls?.ca, opKey,

@@ -8,12 +8,19 @@ Example::
     password = db.fields["password"]
     for db in vault.watch("shop", "db"):    # now, then each newer version
         pool.reconfigure(db.fields)
+
+    Client("unix:/run/sikkerkey/vault.sock", key_file=...)                    # a local vault's socket
+    Client("https://vault:8200", key_file=..., ca_file="ca.pem", pin_sha256="…=")  # a private CA, a pinned key
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import http.client
 import ipaddress
 import json
+import os
 import socket
 import ssl
 import time
@@ -35,6 +42,9 @@ class Secret:
     version: int
     value: Optional[str] = None
     fields: Optional[Dict[str, str]] = field(default=None)
+    #: The vault asks that this value be kept no longer than its use (a secret under an access
+    #: policy): do not write it to a cache.
+    no_store: bool = False
 
 
 def encode_segment(s: str) -> str:
@@ -61,21 +71,77 @@ def _secret(body: object) -> Secret:
           and (fields is None or (isinstance(fields, dict) and all(isinstance(v, str) for v in fields.values()))))
     if not ok:
         raise SikkerKeyError("SK_ERR_RESPONSE", "the vault answered a secret read with an unexpected shape")
-    return Secret(b["project"], b["name"], b["version"], b.get("value"), dict(fields) if fields is not None else None)
+    return Secret(b["project"], b["name"], b["version"], b.get("value"), dict(fields) if fields is not None else None, b.get("noStore") is True)
+
+
+def _parse_pin(text: str, name: str) -> bytes:
+    try:
+        pin = base64.b64decode(text, validate=True)
+    except ValueError:
+        pin = b""
+    if len(pin) != 32 or base64.b64encode(pin).decode("ascii") != text:
+        raise SikkerKeyError("SK_ERR_CONFIG", f"{name} must be the base64 SHA-256 (32 bytes) of the certificate's SPKI")
+    return pin
+
+
+def _spki_sha256(der_cert: bytes) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    spki = x509.load_der_x509_certificate(der_cert).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).digest()
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over a unix socket (the vault's ``--listen unix:PATH``)."""
+
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
 
 
 class Client:
     """A client for one vault, signing every request with this machine's Ed25519 key.
 
-    ``url`` is ``https://host[:port]`` or ``http://`` to a loopback address; ``ca_file`` adds a CA
-    to the system ones for https.
+    ``url`` is ``https://host[:port]``, ``http://`` to a loopback address, or ``unix:/path.sock``
+    (signed for ``localhost`` unless ``authority`` says otherwise). For https only: ``ca_file``
+    adds a CA (PEM) to the system ones, and ``pin_sha256`` (base64 SHA-256 of the certificate's
+    SubjectPublicKeyInfo) is checked after normal verification, before any request is sent; their
+    defaults are the ``SIKKERKEY_CA_FILE`` and ``SIKKERKEY_PIN_SHA256`` environment variables, as
+    for every SikkerKey client.
     """
 
     def __init__(self, url: str, key_file: Optional[str] = None, *, key: Optional[SignerKey] = None,
-                 ca_file: Optional[str] = None, timeout: float = 30.0, authority: Optional[str] = None):
+                 ca_file: Optional[str] = None, pin_sha256: Optional[str] = None, timeout: float = 30.0,
+                 authority: Optional[str] = None, env: Optional[Dict[str, str]] = None):
         if key is None and key_file is None:
             raise SikkerKeyError("SK_ERR_CONFIG", "a signing key is required: give key_file or key")
         self._key = key if key is not None else read_private_key_file(key_file)  # type: ignore[arg-type]
+        self._timeout = timeout
+        self._ssl: Optional[ssl.SSLContext] = None
+        self._pin: Optional[bytes] = _parse_pin(pin_sha256, "pin_sha256") if pin_sha256 is not None else None
+        self._unix: Optional[str] = None
+        self._https = False
+        if url.startswith("unix:"):
+            path = url[len("unix:"):]
+            if not path:
+                raise SikkerKeyError("SK_ERR_CONFIG", "a unix: URL needs a socket path (unix:/run/sikkerkey.sock)")
+            if self._pin is not None or ca_file is not None:
+                raise SikkerKeyError("SK_ERR_CONFIG", "ca_file and pin_sha256 apply to https:// only")
+            self._unix = path
+            self._host, self._port = "localhost", 0
+            self.authority = (authority or "localhost").lower()
+            return
         u = urlsplit(url)
         if u.scheme not in ("https", "http") or not u.hostname:
             raise SikkerKeyError("SK_ERR_CONFIG", "the vault URL must be https://host[:port] (or http:// to a loopback address)")
@@ -89,14 +155,32 @@ class Client:
         default_port = 443 if self._https else 80
         host = f"[{u.hostname}]" if ":" in u.hostname else u.hostname
         self.authority = (authority or (host if self._port == default_port else f"{host}:{self._port}")).lower()
-        self._timeout = timeout
-        self._ssl: Optional[ssl.SSLContext] = None
-        if self._https:
-            ctx = ssl.create_default_context()
-            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            if ca_file:
-                ctx.load_verify_locations(cafile=ca_file)
-            self._ssl = ctx
+        if not self._https:
+            if self._pin is not None or ca_file is not None:
+                raise SikkerKeyError("SK_ERR_CONFIG", "ca_file and pin_sha256 apply to https:// only")
+            return
+        # The environment's defaults apply to https:// only, as in the Node client.
+        environ = os.environ if env is None else env
+        ca = ca_file if ca_file is not None else (environ.get("SIKKERKEY_CA_FILE") or None)
+        if self._pin is None and environ.get("SIKKERKEY_PIN_SHA256"):
+            self._pin = _parse_pin(environ["SIKKERKEY_PIN_SHA256"], "SIKKERKEY_PIN_SHA256")
+        ctx = ssl.create_default_context()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if ca:
+            try:
+                ctx.load_verify_locations(cafile=ca)
+            except (OSError, ssl.SSLError):
+                raise SikkerKeyError("SK_ERR_CONFIG", f"cannot read CA file {ca}{'' if ca_file is not None else ' (from SIKKERKEY_CA_FILE)'}") from None
+        self._ssl = ctx
+
+    def _check_pin(self, conn: http.client.HTTPSConnection) -> None:
+        """After the handshake (CA and host name already verified), before a byte of the request."""
+        if self._pin is None:
+            return
+        der = conn.sock.getpeercert(binary_form=True) if conn.sock is not None else None  # type: ignore[union-attr]
+        seen = _spki_sha256(der) if der else b""
+        if not hmac.compare_digest(seen, self._pin):
+            raise SikkerKeyError("SK_ERR_TLS_PIN", f"the vault's certificate is trusted but its key (SPKI sha256 {base64.b64encode(seen).decode('ascii')}) does not match the pinned pin_sha256")
 
     def request(self, method: str, target: str, body: object = None, *, timeout: Optional[float] = None) -> Tuple[int, object]:
         """One signed request; returns (status, parsed JSON) for 2xx and 304, raises SikkerKeyError otherwise."""
@@ -107,11 +191,16 @@ class Client:
             headers["content-length"] = str(len(payload))
         t = self._timeout if timeout is None else timeout
         conn: http.client.HTTPConnection
-        if self._https:
+        if self._unix is not None:
+            conn = _UnixConnection(self._unix, t)
+        elif self._https:
             conn = http.client.HTTPSConnection(self._host, self._port, timeout=t, context=self._ssl)
         else:
             conn = http.client.HTTPConnection(self._host, self._port, timeout=t)
         try:
+            if isinstance(conn, http.client.HTTPSConnection):
+                conn.connect()
+                self._check_pin(conn)
             conn.request(method, target, body=payload or None, headers=headers)
             res = conn.getresponse()
             raw = res.read(MAX_RESPONSE_BYTES + 1)

@@ -8,6 +8,8 @@ import { LONG_POLL_MAX_SECONDS } from '../../http/limits.js';
 import { secretEvents, waitForNewerVersion } from './secret-watch.js';
 import { auditWatchRefusal, batchRead, listSecrets, listVersions, readSecret, rollbackSecret, setSecret } from './secrets-service.js';
 import type { SecretInput } from './secrets-service.js';
+import { recordCachedReads } from './cached-reads.js';
+import type { CachedReadReport } from './cached-reads.js';
 
 const MAX_VALUE = 64 * 1024;
 const secretParams = {
@@ -91,6 +93,32 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       },
     },
   }, async (req) => ({ results: await batchRead(ctx, callerOf(req), req.body.items) }));
+
+  // Reads an agent's offline cache served while the vault was unreachable (cached-reads.ts): one
+  // `secret.read_cached` audit event per group; idempotent by reportId. No value travels either way.
+  app.post<{ Body: CachedReadReport }>('/v1/agent/cache-reads', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['reportId', 'reads'],
+        properties: {
+          reportId: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' },
+          reads: {
+            type: 'array', minItems: 1, maxItems: 100,
+            items: {
+              type: 'object', additionalProperties: false, required: ['project', 'name', 'version', 'count', 'firstServedAt', 'lastServedAt'],
+              properties: {
+                project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN },
+                version: safeInteger({ minimum: 1, maximum: INT32_MAX }), count: safeInteger({ minimum: 1, maximum: 1_000_000_000 }),
+                firstServedAt: safeInteger({ minimum: 0 }), lastServedAt: safeInteger({ minimum: 0 }),
+                fields: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  }, async (req) => recordCachedReads(ctx, callerOf(req), req.body));
 
   app.put<{ Params: { project: string; name: string }; Body: { value?: string; fields?: Record<string, string> } }>('/v1/projects/:project/secrets/:name', {
     config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'secrets:write', returnsValues: false },

@@ -25,6 +25,11 @@ export interface SecretRead {
   version: number;
   value?: string;
   fields?: Record<string, string>;
+  /**
+   * Present (true) when the value must not be kept beyond this use — in particular never in the
+   * agent's offline cache: a secret whose reads an access policy governs (docs/delivery.md).
+   */
+  noStore?: true;
 }
 
 export interface SecretView {
@@ -297,9 +302,13 @@ async function readInTransaction(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
   }
   await audit({ action: 'secret.read', projectId: project.id, target, outcome: 'success', details: { version: live.version, ...('state' in live ? { state: live.state } : {}), ...(allowed === 'all' ? {} : { fields: [...allowed] }), ...(opts.watchAfter !== undefined ? { watchAfter: opts.watchAfter } : {}), ...(pass ? { accessPolicy: pass.policy, ...(pass.cosignId ? { cosignId: pass.cosignId } : {}) } : {}) } }, caller);
   const decoded = decodeSecretPlaintext(secret.kind, await decryptVersion(ctx, trx, project, secret.id, live));
-  if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value };
+  // A policy counts, times or co-signs each read, which a copy served later would bypass. Canaries
+  // are NOT marked: their answer stays byte for byte a real one's; the agent keeps a canary out of
+  // its cache by asking once more before it stores (docs/delivery.md, "What is never cached").
+  const noStore = secret.policy_id !== null ? { noStore: true as const } : {};
+  if ('value' in decoded) return { project: req.project, name: req.name, version: live.version, value: decoded.value, ...noStore };
   const fields = allowed === 'all' ? decoded.fields : Object.fromEntries(Object.entries(decoded.fields).filter(([k]) => allowed.has(k)));
-  return { project: req.project, name: req.name, version: live.version, fields };
+  return { project: req.project, name: req.name, version: live.version, fields, ...noStore };
 }
 
 /** What a machine asks for: the live version, or with `version` that version if it was ever live. */

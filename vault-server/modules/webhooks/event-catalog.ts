@@ -43,6 +43,7 @@ export const EVENT_CATALOG: readonly CatalogEntry[] = [
   { action: 'policy.failing', type: 'policy.failing', severity: 'critical', description: 'a rotation policy failed three times in a row (or an undo was refused); retries stop' },
   { action: 'policy.recovered', type: 'policy.recovered', severity: 'info', description: 'a failing policy rotated successfully again' },
   { action: 'machine.enroll', type: 'machine.enrolled', severity: 'info', outcome: 'success', description: 'a machine enrolled with a token' },
+  { action: 'secret.read_cached', type: 'secret.read_cached', severity: 'info', description: 'an agent reported reads its offline cache served while the vault could not be reached (one event per secret version)' },
   { action: 'machine.expire', type: 'machine.expired', severity: 'warning', description: 'a machine reached the end of its lifetime and was disabled' },
   { action: 'webhook.failing', type: 'webhook.failing', severity: 'critical', description: 'every delivery to a webhook has failed for an hour (never sent to that webhook itself)' },
 ];
