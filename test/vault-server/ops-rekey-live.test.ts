@@ -15,7 +15,7 @@ import { generateIdentityKey, readPrivateKeyFile } from '../../protocol/keys.js'
 import { generateRootKey } from '../../vault-server/crypto/root-key.js';
 import { openStore } from '../../vault-server/store/open-store.js';
 import { openVault } from '../../vault-server/vault-state.js';
-import { jsonOf, runBin } from '../support/processes.js';
+import { childPids, jsonOf, runBin } from '../support/processes.js';
 import { tempPgDatabase } from '../support/stores.js';
 import { startVaultProcess } from '../support/vault-process.js';
 
@@ -105,10 +105,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     await readsBefore(20);
     reading = false;
     await loop;
+    console.log(`# ${dialect}: ${reads} reads during the rekey and both SIGHUPs, ${failures.length} failed`);
     assert.deepEqual(failures, [], `${failures.length} of ${reads + failures.length} reads failed`);
     assert.ok(reads >= 55, `the reader read throughout (${reads} reads)`);
     assert.equal((await rc.getSecret('after', 'token')).value, 'after-rekey');
     assert.equal(count(v.proc.output(), /root keys reloaded/), workers);
+    if (workers > 1) {
+      // A worker that dies now is restarted with the keys the primary re-read: the new one alone.
+      const [one, two] = [count(v.proc.output(), /"msg":"root key held"/), count(v.proc.output(), /"msg":"root keys held/)];
+      process.kill(childPids(v.proc.proc.pid as number)[0] ?? assert.fail('no worker'), 'SIGKILL');
+      await untilLogged(/worker restarted and listening/, 1);
+      await untilLogged(/"msg":"(root key held|root keys held)/, one + two + 1);
+      assert.equal(count(v.proc.output(), /"msg":"root key held"/), one + 1, 'the restarted worker holds the new key alone');
+      assert.equal((await rc.getSecret('after', 'token')).value, 'after-rekey');
+    }
 
     // Both reloads are audited (one event per process), and the chain verifies.
     const events = jsonOf<{ events: Array<{ action: string; outcome: string; details: { dropped?: string[]; code?: string } }> }>(
