@@ -28,7 +28,8 @@ export interface VaultConfig {
   readonly listen: string;
   /** URLs clients use to reach this vault; their host[:port] are the `@authority` values accepted. */
   readonly publicUrl: readonly string[];
-  readonly rootKeyFile: string | undefined;
+  /** One file, or two during a root-key rotation without downtime (old and new; re-read on SIGHUP). */
+  readonly rootKeyFiles: readonly string[];
   readonly log: { readonly level: string };
   readonly rotationLeaseSeconds: number;
   readonly allowCidr: readonly string[];
@@ -74,6 +75,9 @@ interface Setting {
   about: string;
 }
 
+/** The old and the new root key, during a rotation (docs/operations.md "Rotating the root key"). */
+export const MAX_ROOT_KEY_FILES = 2;
+
 /** More processes than this would only contend for the store. */
 export const MAX_WORKERS = 64;
 
@@ -83,7 +87,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'databaseUrl', kind: 'string', flag: 'databaseUrl', about: 'PostgreSQL store URL (scale-out)' },
   { key: 'listen', kind: 'string', flag: 'listen', about: 'host:port or unix:PATH (default 127.0.0.1:8200)' },
   { key: 'publicUrl', kind: 'list', flag: 'publicUrl', about: 'URLs clients use (https://…); fixes the @authority signatures cover' },
-  { key: 'rootKeyFile', kind: 'string', flag: 'rootKeyFile', about: 'file holding the root key (base64)' },
+  { key: 'rootKeyFile', kind: 'list', flag: 'rootKeyFile', about: 'file holding the root key (base64); twice while rotating it (old and new); re-read on SIGHUP' },
   { key: 'log.level', kind: 'level', flag: 'logLevel', about: 'fatal, error, warn, info (default), debug, trace, silent' },
   { key: 'rotationLease', kind: 'duration', flag: 'rotationLease', about: 'how long an agent\'s claim holds without a heartbeat (1s–10m, default 30s)' },
   { key: 'allowCidr', kind: 'list', flag: 'allowCidr', about: 'only these source ranges may reach the vault (health checks exempt)' },
@@ -119,7 +123,7 @@ export interface VaultFlags {
   databaseUrl?: string;
   listen?: string;
   publicUrl?: string[];
-  rootKeyFile?: string;
+  rootKeyFile?: string[];
   logLevel?: string;
   rotationLease?: string;
   allowCidr?: string[];
@@ -290,6 +294,9 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
       : '--insecure-listen is set but not needed (TLS is on or the address is loopback)');
   }
 
+  const rootKeyFiles = get('rootKeyFile', list) ?? [];
+  if (rootKeyFiles.length > MAX_ROOT_KEY_FILES) fail(`${raw.get('rootKeyFile')?.from} names ${rootKeyFiles.length} files: at most ${MAX_ROOT_KEY_FILES} (the old and the new key, while rotating it)`);
+
   const publicUrl = get('publicUrl', list) ?? [];
   for (const u of publicUrl) checkPublicUrl(u, insecureListen);
 
@@ -313,7 +320,7 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
     databaseUrl,
     listen,
     publicUrl: Object.freeze([...publicUrl]),
-    rootKeyFile: get('rootKeyFile', str),
+    rootKeyFiles: Object.freeze([...rootKeyFiles]),
     log: Object.freeze({ level }),
     rotationLeaseSeconds: Math.round(leaseMs / 1000),
     allowCidr: Object.freeze([...allowCidr]),

@@ -6,14 +6,16 @@ import type { Logger } from 'pino';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { printResult } from '../protocol/cli.js';
 import { generateIdentityKey, writePrivateKeyFile } from '../protocol/keys.js';
-import { loadRootKey, ROOT_KEY_ENV } from './crypto/root-key.js';
+import { loadRootKeys, ROOT_KEY_ENV } from './crypto/root-key.js';
 import { assertSchemaCurrent, migrateStore, migrationStatus, openStore, sqliteFiles } from './store/open-store.js';
 import { PERMISSIVE_FILE_WARNING, permissiveVaultFiles } from './store/file-modes.js';
 import type { Store } from './store/open-store.js';
+import type { VaultContext } from './context.js';
+import { reloadRootKeys } from './ops/root-key-reload.js';
 import { createLogger } from './logging.js';
 import { buildApp } from './app.js';
 import { effectiveMaxConnections, FD_RESERVE, openFileLimit } from './http/limits.js';
-import { initVault, openVaultWithAudit } from './vault-state.js';
+import { initVault, openVault, openVaultWithAudit } from './vault-state.js';
 import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
 import type { VaultConfig, VaultFlags } from './config.js';
 import { loadTlsContext, reloadTls, tlsServerOptions } from './http/tls.js';
@@ -100,7 +102,7 @@ function authorityOf(url: string): string {
 }
 
 export interface Running {
-  app: FastifyInstance; store: Store; url: string; log: Logger; authorities: readonly string[]; maxConnections: number;
+  app: FastifyInstance; ctx: VaultContext; store: Store; url: string; log: Logger; authorities: readonly string[]; maxConnections: number;
   /** Cross-process wake-ups (cluster/wakeups.ts); closed after the app. */
   relay: WakeupRelay;
 }
@@ -109,7 +111,10 @@ export interface Running {
 type ServerSettings = Pick<VaultConfig, 'listen' | 'publicUrl' | 'rotationLeaseSeconds' | 'allowCidr' | 'trustProxy' | 'tls' | 'metrics'> & Partial<Pick<VaultConfig, 'verifyConcurrency' | 'maxConnections' | 'databaseUrl' | 'trashDays' | 'webhookAllowCidr' | 'auditRetentionMs' | 'auditSink'>>;
 
 export interface StartServerOptions {
-  store: Store; rootKey: Buffer; settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
+  store: Store;
+  /** One root key, or two during a rotation (the one the store records opens it; both open boxes). */
+  rootKey: Buffer | readonly Buffer[];
+  settings: ServerSettings; log: Logger; canaryDisablesMachine?: boolean; geoipDb?: string | undefined; acceptBrokenChain?: boolean;
   /** Run the rotation scheduler and the machine sweeper here (default true; of several workers only worker 1 does). */
   background?: boolean;
   /** Log "vault listening" with the URL (default true; a worker reports to its primary, which logs it once). */
@@ -134,7 +139,7 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
   if (maxConnections.cappedFrom !== undefined) {
     log.warn({ maxConnections: maxConnections.value, asked: maxConnections.cappedFrom }, `max connections lowered to ${maxConnections.value}: the open-file limit (ulimit -n) less ${FD_RESERVE} kept for the store and logs; raise the limit (systemd LimitNOFILE=) for more`);
   }
-  const { app } = await buildApp({
+  const { app, ctx } = await buildApp({
     limits: { maxConnections: maxConnections.value },
     store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, trashSweeper: background,
     ...(settings.trashDays !== undefined ? { trashDays: settings.trashDays } : {}),
@@ -192,7 +197,10 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
     await app.close().catch(() => undefined);
     throw new SikkerKeyError('SK_ERR_STORE', `cannot listen for other processes' wake-ups: ${(err as Error).message}`);
   }
-  return { app, store: opts.store, url, log, authorities, maxConnections: maxConnections.value, relay };
+  log.info({ fingerprints: keyring.fingerprints() }, keyring.fingerprints().length > 1
+    ? 'root keys held: the first is the one the store records; both open what they sealed (a rotation in progress)'
+    : 'root key held');
+  return { app, ctx, store: opts.store, url, log, authorities, maxConnections: maxConnections.value, relay };
 }
 
 /** How a step of the drain ended: done, failed (with its error), or still running after `ms`. */
@@ -217,10 +225,10 @@ function errorText(err: unknown): string {
 /**
  * SIGTERM/SIGINT: stop accepting, answer held long-polls and new requests 503 + Retry-After, give
  * in-flight requests up to `shutdownTimeoutMs`, then cut what is left and close the store. A
- * second signal exits at once. SIGHUP reloads the TLS certificate (and never ends the process:
- * Node's default for SIGHUP would).
+ * second signal exits at once. SIGHUP reloads the TLS certificate and re-reads the root key files
+ * (ops/root-key-reload.ts), and never ends the process (Node's default for SIGHUP would).
  */
-export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; cleanup?: () => void; escalate?: boolean }): void {
+export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; rootKeyFiles?: readonly string[]; cleanup?: () => void; escalate?: boolean }): void {
   const { app, log } = running;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -269,11 +277,11 @@ export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; t
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => {
     if (stopping) return;
-    if (opts.tls === undefined) {
-      log.info('SIGHUP: no TLS certificate to reload');
-      return;
-    }
-    reloadTls(app.server as unknown as ReloadableServer, opts.tls, log);
+    if (opts.tls === undefined) log.info('SIGHUP: no TLS certificate to reload');
+    else reloadTls(app.server as unknown as ReloadableServer, opts.tls, log);
+    const files = opts.rootKeyFiles ?? [];
+    if (files.length === 0) log.info('SIGHUP: the root key came from standard input or SIKKERKEY_ROOT_KEY: nothing to re-read');
+    else void reloadRootKeys(running.ctx, files);
   });
 }
 
@@ -293,9 +301,9 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   if (config.tls) loadTlsContext(config.tls);
   const log = createLogger({ level: config.log.level });
   for (const warning of config.warnings) log.warn(warning);
-  const ownFiles = [...(config.dataDir !== undefined ? sqliteFiles(config.dataDir) : []), ...(config.rootKeyFile !== undefined ? [config.rootKeyFile] : [])];
+  const ownFiles = [...(config.dataDir !== undefined ? sqliteFiles(config.dataDir) : []), ...config.rootKeyFiles];
   for (const f of permissiveVaultFiles(ownFiles)) log.warn(f, PERMISSIVE_FILE_WARNING);
-  const rootKey = await loadRootKey({ ...(config.rootKeyFile ? { file: config.rootKeyFile } : {}), stdin: Boolean(flags.rootKeyStdin), env: process.env });
+  const rootKey = await loadRootKeys({ files: config.rootKeyFiles, stdin: Boolean(flags.rootKeyStdin), env: process.env });
   const workers = config.workers ?? availableParallelism();
   if (workers > 1) {
     // Workers get the root key over the IPC channel only; they inherit the environment otherwise.
@@ -309,7 +317,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
       await check.close();
     }
     await runPrimary({
-      workers, config, rootKey, log,
+      workers, config, rootKeys: rootKey, log,
+      ...(config.rootKeyFiles.length > 0 ? { checkRootKeys: () => checkRootKeyFiles(config) } : {}),
       serve: { canaryDisablesMachine: flags.canaryDisableMachine !== false, acceptBrokenChain: Boolean(flags.acceptBrokenChain), ...(flags.geoipDb !== undefined ? { geoipDb: flags.geoipDb } : {}) },
     });
     return;
@@ -317,10 +326,22 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   const store = await openServedStore(config);
   try {
     const running = await startServer({ store, rootKey, settings: config, log, canaryDisablesMachine: flags.canaryDisableMachine !== false, geoipDb: flags.geoipDb, acceptBrokenChain: Boolean(flags.acceptBrokenChain) });
-    onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls });
+    onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls, rootKeyFiles: config.rootKeyFiles });
   } catch (err) {
     await store.close();
     throw err;
+  }
+}
+
+/** The primary's SIGHUP (it holds no store): the key files' keys, when one of them opens the store. */
+async function checkRootKeyFiles(config: VaultConfig): Promise<Buffer[]> {
+  const keys = await loadRootKeys({ files: config.rootKeyFiles });
+  const store = await openServedStore(config);
+  try {
+    await openVault(store, keys);
+    return keys;
+  } finally {
+    await store.close();
   }
 }
 
@@ -328,11 +349,11 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
 export async function checkConfigCommand(file: string, opts: { json?: boolean }): Promise<void> {
   const config = loadVaultConfig({ file, env: process.env });
   if (config.tls) loadTlsContext(config.tls);
-  if (config.rootKeyFile !== undefined) {
+  for (const rootKeyFile of config.rootKeyFiles) {
     try {
-      accessSync(config.rootKeyFile, fsConstants.R_OK);
+      accessSync(rootKeyFile, fsConstants.R_OK);
     } catch (err) {
-      throw new SikkerKeyError('SK_ERR_CONFIG', `rootKeyFile ${config.rootKeyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new SikkerKeyError('SK_ERR_CONFIG', `rootKeyFile ${rootKeyFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
   const shown = describeVaultConfig(config);

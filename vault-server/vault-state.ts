@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from './store/database.js';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { keyIdFromPublicKey, parsePublicKey } from '../protocol/keys.js';
 import { Keyring } from './crypto/keyring.js';
@@ -48,20 +50,34 @@ export async function initVault(store: Store, req: { operatorPublicKey: string; 
   return { rootKey, operatorKeyId, vaultId, auditPublicKey };
 }
 
-/** Checks the root key against the stored check value before anything is served or written. */
-export async function openVault(store: Store, rootKey: Buffer): Promise<Keyring> {
-  const row = await store.db.selectFrom('vault_meta').select('value').where('key', '=', CHECK_KEY).executeTakeFirst();
-  if (!row) throw new SikkerKeyError('SK_ERR_STORE_NOT_INITIALIZED', 'this store holds no vault: run sikkerkey-vault init first');
+/**
+ * Checks the root key against the stored check value before anything is served or written. Two
+ * keys (a rotation in progress): one of them must open it, and that one seals by default.
+ */
+export async function openVault(store: Store, rootKey: Buffer | readonly Buffer[]): Promise<Keyring> {
   const keyring = new Keyring(rootKey);
-  keyring.verifyCheckValue(row.value);
+  keyring.verifyCheckValue(await storeCheckValue(store.db));
   return keyring;
+}
+
+/**
+ * The check value the store records now: what a write that seals under the root key reads first,
+ * inside its own transaction, and passes to the keyring (`storeCheck`). A `rekey` holds the audit
+ * head — as every write batch of the vault does from its first statement — while it re-seals and
+ * replaces the check value, so a transaction either ran wholly before the rekey (and its boxes are
+ * re-sealed by it) or reads the new check value and seals under the new key.
+ */
+export async function storeCheckValue(db: Kysely<Database>): Promise<Buffer> {
+  const row = await db.selectFrom('vault_meta').select('value').where('key', '=', CHECK_KEY).executeTakeFirst();
+  if (!row) throw new SikkerKeyError('SK_ERR_STORE_NOT_INITIALIZED', 'this store holds no vault: run sikkerkey-vault init first');
+  return row.value;
 }
 
 /**
  * openVault, then the audit keys: loaded, or made for a vault from before them (the existing
  * chain is verified first; see modules/audit/audit-keys.ts). What `serve` runs at start-up.
  */
-export async function openVaultWithAudit(store: Store, rootKey: Buffer, opts: EnsureAuditKeysOptions = {}): Promise<{ keyring: Keyring; auditKeys: AuditKeys }> {
+export async function openVaultWithAudit(store: Store, rootKey: Buffer | readonly Buffer[], opts: EnsureAuditKeysOptions = {}): Promise<{ keyring: Keyring; auditKeys: AuditKeys }> {
   const keyring = await openVault(store, rootKey);
   return { keyring, auditKeys: await ensureAuditKeys(store, keyring, opts) };
 }

@@ -208,3 +208,41 @@ test('an audit key box opens only as its own kind and version, and only under it
     assert.throws(open, (err: unknown) => isSikkerKeyError(err) && err.code === 'SK_ERR_DECRYPT_FAILED', what);
   }
 });
+
+test('two root keys (a rotation): boxes of either open; a new box is sealed under the key whose check value the caller read, never the other', () => {
+  const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+  const oldCheck = new Keyring(oldKey).checkValue();
+  const newCheck = new Keyring(newKey).checkValue();
+  const both = new Keyring([oldKey, newKey]);
+  const projectId = randomUUID();
+  const underOld = new Keyring(oldKey).newProjectKey({ projectId, keyVersion: 1 }).wrapped;
+  const box = new Keyring(oldKey).encryptValue({ projectId, keyVersion: 1, wrappedProjectKey: underOld, secretId: 's', version: 1, plaintext: Buffer.from('v') });
+  assert.equal(both.decryptValue({ projectId, keyVersion: 1, wrappedProjectKey: underOld, secretId: 's', version: 1, ...box }).toString(), 'v', 'a box of the old key opens');
+  for (const [check, opens, refuses] of [[newCheck, newKey, oldKey], [oldCheck, oldKey, newKey]] as const) {
+    const pid = randomUUID();
+    const { wrapped } = both.newProjectKey({ projectId: pid, keyVersion: 1, storeCheck: check });
+    const seal = (k: Buffer): unknown => new Keyring(k).encryptValue({ projectId: pid, keyVersion: 1, wrappedProjectKey: wrapped, secretId: 's', version: 1, plaintext: Buffer.from('v') });
+    assert.doesNotThrow(() => seal(opens), 'the project key opens under the key the store records');
+    assert.throws(() => seal(refuses), isDecryptFailed, 'and not under the other');
+    const hook = both.sealWebhookSecret('w', 1, 'signing-secret', check);
+    assert.equal(new Keyring(opens).openWebhookSecret('w', 1, hook), 'signing-secret');
+    assert.throws(() => new Keyring(refuses).openWebhookSecret('w', 1, hook), isDecryptFailed);
+  }
+  const stranger = new Keyring(randomBytes(32)).checkValue();
+  assert.throws(() => both.newProjectKey({ projectId, keyVersion: 2, storeCheck: stranger }), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_ROOT_KEY_WRONG'));
+  assert.equal(new Keyring([oldKey, oldKey]).fingerprints().length, 1, 'the same key twice is held once');
+});
+
+test('replaceRootKeys (SIGHUP): refused, and nothing changes, unless a new key opens the store\'s check value; then the dropped key opens nothing', () => {
+  const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+  const newCheck = new Keyring(newKey).checkValue();
+  const keyring = new Keyring([oldKey, newKey]);
+  const before = keyring.fingerprints();
+  assert.throws(() => keyring.replaceRootKeys([oldKey], newCheck), (err: unknown) => isSikkerKeyError(err, 'SK_ERR_ROOT_KEY_WRONG'));
+  assert.deepEqual(keyring.fingerprints(), before, 'a refused reload keeps the keys held');
+  const oldHook = new Keyring(oldKey).sealWebhookSecret('w', 1, 'x');
+  assert.equal(keyring.openWebhookSecret('w', 1, oldHook), 'x');
+  keyring.replaceRootKeys([newKey], newCheck);
+  assert.deepEqual(keyring.fingerprints(), [new Keyring(newKey).fingerprint()]);
+  assert.throws(() => keyring.openWebhookSecret('w', 1, oldHook), isDecryptFailed, 'the dropped key is gone');
+});

@@ -10,7 +10,9 @@
  *   a worker ran a minute), and the exit is logged;
  * - SIGTERM/SIGINT are forwarded to every worker (each drains as a single process would) and the
  *   primary exits when they all have, 0 when all exited 0; a second signal SIGKILLs them;
- *   SIGHUP (TLS reload) is forwarded;
+ *   SIGHUP (TLS reload, root key files re-read) is forwarded; the primary re-reads the root key
+ *   files too and, when a key in them opens the store, hands those keys to workers it restarts
+ *   from then on (each worker checks and reloads its own: ops/root-key-reload.ts);
  * - wake-ups (SQLite) and the per-address failure budget cross between workers through here
  *   (wakeups.ts, shared-budget.ts).
  *
@@ -40,8 +42,8 @@ export interface WorkerStartMessage {
   /** 1…N; a restarted worker keeps its number. Worker 1 runs the scheduler and the machine sweeper. */
   index: number;
   config: VaultConfig;
-  /** base64; only ever on the IPC channel. */
-  rootKey: string;
+  /** base64, one or two (a rotation in progress); only ever on the IPC channel. */
+  rootKeys: string[];
   serve: WorkerServeOptions;
 }
 
@@ -53,8 +55,10 @@ export type WorkerReport =
 export interface PrimaryOptions {
   workers: number;
   config: VaultConfig;
-  rootKey: Buffer;
+  rootKeys: readonly Buffer[];
   log: Logger;
+  /** Whether the keys in the root key files open the store (SIGHUP); throws with an SK_ERR_ code when not. */
+  checkRootKeys?: () => Promise<readonly Buffer[]>;
   serve: WorkerServeOptions;
 }
 
@@ -74,6 +78,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
   const { log, config } = opts;
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./cluster-worker.js', import.meta.url)), args: [] });
   const budget = new BudgetAuthority(Date.now);
+  let rootKeys = opts.rootKeys;
   const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({ index: i + 1, worker: undefined, startedAt: 0, backoffMs: BACKOFF_MIN_MS, listening: false }));
   const live = (): Worker[] => slots.flatMap((s) => (s.worker ? [s.worker] : []));
   let starting = true;
@@ -88,7 +93,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
     slot.listening = false;
     worker.on('message', (m: unknown) => {
       if (typeof m === 'object' && m !== null && (m as { sk?: unknown }).sk === 'ready') {
-        const start: WorkerStartMessage = { sk: 'start', index: slot.index, config, rootKey: opts.rootKey.toString('base64'), serve: opts.serve };
+        const start: WorkerStartMessage = { sk: 'start', index: slot.index, config, rootKeys: rootKeys.map((k) => k.toString('base64')), serve: opts.serve };
         worker.send(start);
       } else if (isWakeupMessage(m)) {
         relayWakeup(m, worker, live());
@@ -183,5 +188,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<void> {
     if (stopping) return;
     log.info({ workers: live().length }, 'SIGHUP: passed on to the workers');
     for (const w of live()) w.process.kill('SIGHUP');
+    const check = opts.checkRootKeys;
+    if (check) {
+      check().then((keys) => { rootKeys = keys; }, (err: unknown) => {
+        log.error({ code: isSikkerKeyError(err) ? err.code : 'SK_ERR_STORE', err: err instanceof Error ? err.message : String(err) },
+          'SIGHUP: the root key files do not open the store; restarted workers keep getting the keys held');
+      });
+    }
   });
 }

@@ -36,7 +36,7 @@ async function run(start: WorkerStartMessage): Promise<void> {
   cluster.worker?.once('disconnect', () => {
     if (!cluster.worker?.exitedAfterDisconnect) log.warn('the primary is gone; this worker exits');
   });
-  const rootKey = Buffer.from(start.rootKey, 'base64');
+  const rootKey = start.rootKeys.map((k) => Buffer.from(k, 'base64'));
   const budget = new MirroredBudget(Date.now, (m) => { if (process.connected) process.send?.(m); });
   process.on('message', (m: unknown) => { budget.onMessage(m); });
   const store = await openServedStore(config);
@@ -48,7 +48,7 @@ async function run(start: WorkerStartMessage): Promise<void> {
     });
     // The primary forwards the signals; a second one (Ctrl-C reaches the whole process group,
     // then the primary's copy) must not cut the drain short: the primary escalates with SIGKILL.
-    onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls, escalate: false });
+    onSignals(running, { shutdownTimeoutMs: config.shutdownTimeoutMs, tls: config.tls, rootKeyFiles: config.rootKeyFiles, escalate: false });
     await report({ sk: 'listening', url: running.url, authorities: [...running.authorities], tls: config.tls !== undefined, clientCertificates: config.tls?.clientCa !== undefined, maxConnections: running.maxConnections });
   } catch (err) {
     await store.close().catch(() => undefined);

@@ -12,6 +12,13 @@
  * The keyring never writes anything: callers store what it returns. It holds the root key and a
  * small cache of unwrapped project keys, and shows neither to `JSON.stringify` or `util.inspect`.
  *
+ * During a root-key rotation without downtime (`serve --root-key-file OLD --root-key-file NEW`,
+ * docs/operations.md "Rotating the root key") it holds two root keys: every box is opened with
+ * whichever of them sealed it, and a new box is sealed under the key the store records — the one
+ * that opens the store's check value, which the caller reads in the same write transaction and
+ * passes as `storeCheck` (a `rekey` committed by another process moves it; see vault-state.ts
+ * `storeCheckValue`).
+ *
  * @example
  *   const keyring = new Keyring(rootKey);
  *   const { wrapped } = keyring.newProjectKey({ projectId, keyVersion: 1 });
@@ -28,6 +35,11 @@ import { KEY_BYTES, open, seal } from './envelope.js';
 export interface NewProjectKeyRequest {
   projectId: string;
   keyVersion: number;
+  /**
+   * The store's check value as read in the writing transaction: the new key is sealed under the
+   * root key that opens it. Without it, under the key that last verified the store.
+   */
+  storeCheck?: Buffer;
 }
 export interface NewProjectKeyResponse {
   /** The new project master key, sealed under the root key: store it in `project_keys`/`projects`. */
@@ -74,21 +86,20 @@ const CHECK_LABEL = Buffer.from('sikkerkey root key check v1', 'utf8');
 const PROJECT_KEY_CACHE_SIZE = 1024;
 
 export class Keyring {
-  readonly #rootKey: Buffer;
+  /** The root keys held (one, or two during a rotation); the first seals when no check value is given. */
+  #rootKeys: Buffer[];
+  /** Which held root key opens a given check value (base64), so each distinct value is verified once. */
+  #byCheck = new Map<string, Buffer>();
   /** Unwrapped project keys by "<keyVersion>:<projectId>", with the wrapped bytes they came from. */
   readonly #projectKeys = new Map<string, { wrapped: Buffer; key: Buffer }>();
 
-  constructor(rootKey: Buffer) {
-    if (!Buffer.isBuffer(rootKey) || rootKey.length !== KEY_BYTES) {
-      throw new SikkerKeyError('SK_ERR_ROOT_KEY_INVALID', `the root key must be exactly ${KEY_BYTES} bytes`);
-    }
-    // A copy: the caller may zero or reuse its buffer.
-    this.#rootKey = Buffer.from(rootKey);
+  constructor(rootKey: Buffer | readonly Buffer[]) {
+    this.#rootKeys = copyKeys(rootKey);
   }
 
   newProjectKey(req: NewProjectKeyRequest): NewProjectKeyResponse {
     const key = randomBytes(KEY_BYTES);
-    const wrapped = seal(this.#rootKey, key, projectKeyAad(req.projectId, req.keyVersion));
+    const wrapped = seal(this.#sealingKey(req.storeCheck), key, projectKeyAad(req.projectId, req.keyVersion));
     this.#remember(req.projectId, req.keyVersion, wrapped, key);
     return { wrapped };
   }
@@ -132,21 +143,34 @@ export class Keyring {
 
   /** A fresh check value for a new store (kept in `vault_meta`); it proves the root key at boot. */
   checkValue(): Buffer {
-    return seal(this.#rootKey, CHECK_LABEL, encodeAad(AAD_PURPOSE.rootCheck));
+    return seal(this.#rootKeys[0] as Buffer, CHECK_LABEL, encodeAad(AAD_PURPOSE.rootCheck));
   }
 
-  /** Throws `SK_ERR_ROOT_KEY_WRONG` unless this keyring's root key sealed `stored`. */
+  /**
+   * Throws `SK_ERR_ROOT_KEY_WRONG` unless one of the held root keys sealed `stored`; that key then
+   * seals whatever is sealed without an explicit check value.
+   */
   verifyCheckValue(stored: Buffer): void {
-    let label: Buffer | undefined;
-    try {
-      label = open(this.#rootKey, stored, encodeAad(AAD_PURPOSE.rootCheck));
-    } catch {
-      label = undefined;
-    }
-    if (!label?.equals(CHECK_LABEL)) {
-      throw new SikkerKeyError('SK_ERR_ROOT_KEY_WRONG',
-        'the root key does not match this store: supply the root key that was printed when this store was initialised');
-    }
+    const key = this.#keyForCheck(stored);
+    this.#rootKeys = [key, ...this.#rootKeys.filter((k) => k !== key)];
+  }
+
+  /**
+   * SIGHUP (`serve` re-reads its key files): the held root keys become `keys`, provided one of them
+   * opens the store's check value `stored` — otherwise `SK_ERR_ROOT_KEY_WRONG` and nothing changes.
+   * Unwrapped project keys are forgotten, so nothing keeps being opened with a dropped key.
+   */
+  replaceRootKeys(keys: readonly Buffer[], stored: Buffer): void {
+    const next = new Keyring(keys);
+    next.verifyCheckValue(stored);
+    this.#rootKeys = next.#rootKeys;
+    this.#byCheck = new Map();
+    this.#projectKeys.clear();
+  }
+
+  /** The held root keys' fingerprints, the one the store records (at the last check) first. */
+  fingerprints(): string[] {
+    return this.#rootKeys.map(fingerprintOf);
   }
 
   /**
@@ -155,11 +179,11 @@ export class Keyring {
    * (open with the old keyring, wrap with the new) and never changes the keys inside.
    */
   wrapAuditKey(kind: 'mac' | 'signing', keyVersion: number, key: Buffer): Buffer {
-    return seal(this.#rootKey, key, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
+    return seal(this.#rootKeys[0] as Buffer, key, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
   }
 
   unwrapAuditKey(kind: 'mac' | 'signing', keyVersion: number, wrapped: Buffer): Buffer {
-    return open(this.#rootKey, wrapped, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
+    return this.#open(wrapped, encodeAad(AAD_PURPOSE.auditKey, kind, keyVersion));
   }
 
   /**
@@ -167,12 +191,12 @@ export class Keyring {
    * version (bumped by each `rotate-secret`), so a box cannot be moved to another webhook or an
    * older secret put back in place of the current one.
    */
-  sealWebhookSecret(webhookId: string, secretVersion: number, secret: string): Buffer {
-    return seal(this.#rootKey, Buffer.from(secret, 'utf8'), encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion));
+  sealWebhookSecret(webhookId: string, secretVersion: number, secret: string, storeCheck?: Buffer): Buffer {
+    return seal(this.#sealingKey(storeCheck), Buffer.from(secret, 'utf8'), encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion));
   }
 
   openWebhookSecret(webhookId: string, secretVersion: number, sealed: Buffer): string {
-    return open(this.#rootKey, sealed, encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion)).toString('utf8');
+    return this.#open(sealed, encodeAad(AAD_PURPOSE.webhookSecret, webhookId, secretVersion)).toString('utf8');
   }
 
   /**
@@ -193,9 +217,9 @@ export class Keyring {
   }
 
   #rewrap(to: Keyring, box: Buffer, aad: Buffer): Buffer {
-    const inside = open(this.#rootKey, box, aad);
+    const inside = this.#open(box, aad);
     try {
-      return seal(to.#rootKey, inside, aad);
+      return seal(to.#rootKeys[0] as Buffer, inside, aad);
     } finally {
       inside.fill(0);
     }
@@ -203,7 +227,7 @@ export class Keyring {
 
   /** A short public name of the root key (not a secret: a hash of it), recorded by `rekey` and shown by `serve`. */
   fingerprint(): string {
-    return createHash('sha256').update('sikkerkey root key fingerprint v1\n').update(this.#rootKey).digest('hex').slice(0, 16);
+    return fingerprintOf(this.#rootKeys[0] as Buffer);
   }
 
   toJSON(): string {
@@ -224,10 +248,48 @@ export class Keyring {
       this.#projectKeys.set(id, cached);
       return cached.key;
     }
-    const key = open(this.#rootKey, ref.wrappedProjectKey, projectKeyAad(projectId, ref.keyVersion));
+    const key = this.#open(ref.wrappedProjectKey, projectKeyAad(projectId, ref.keyVersion));
     if (key.length !== KEY_BYTES) throw new SikkerKeyError('SK_ERR_DECRYPT_FAILED', 'decryption failed: a project key has the wrong length');
     this.#remember(projectId, ref.keyVersion, ref.wrappedProjectKey, key);
     return key;
+  }
+
+  /** Opens a box sealed under one of the held root keys (a wrong key fails GCM's tag check: the next is tried). */
+  #open(box: Buffer, aad: Buffer): Buffer {
+    let failure: unknown;
+    for (const rootKey of this.#rootKeys) {
+      try {
+        return open(rootKey, box, aad);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    throw failure;
+  }
+
+  #keyForCheck(stored: Buffer): Buffer {
+    const id = stored.toString('base64');
+    const known = this.#byCheck.get(id);
+    if (known && this.#rootKeys.includes(known)) return known;
+    for (const rootKey of this.#rootKeys) {
+      let label: Buffer | undefined;
+      try {
+        label = open(rootKey, stored, encodeAad(AAD_PURPOSE.rootCheck));
+      } catch {
+        label = undefined;
+      }
+      if (label?.equals(CHECK_LABEL)) {
+        this.#byCheck.set(id, rootKey);
+        return rootKey;
+      }
+    }
+    throw new SikkerKeyError('SK_ERR_ROOT_KEY_WRONG', this.#rootKeys.length > 1
+      ? 'none of the root keys given matches this store: supply the root key this store was initialised or last rekeyed with'
+      : 'the root key does not match this store: supply the root key that was printed when this store was initialised');
+  }
+
+  #sealingKey(storeCheck: Buffer | undefined): Buffer {
+    return storeCheck === undefined ? this.#rootKeys[0] as Buffer : this.#keyForCheck(storeCheck);
   }
 
   #openDataKey(projectKey: Buffer, projectId: string, secretId: string, version: number, wrapped: Buffer): Buffer {
@@ -247,6 +309,24 @@ export class Keyring {
       this.#projectKeys.delete(oldest);
     }
   }
+}
+
+function copyKeys(rootKey: Buffer | readonly Buffer[]): Buffer[] {
+  const keys = Buffer.isBuffer(rootKey) ? [rootKey] : [...rootKey];
+  if (keys.length === 0) throw new SikkerKeyError('SK_ERR_ROOT_KEY_MISSING', 'no root key given');
+  for (const k of keys) {
+    if (!Buffer.isBuffer(k) || k.length !== KEY_BYTES) {
+      throw new SikkerKeyError('SK_ERR_ROOT_KEY_INVALID', `the root key must be exactly ${KEY_BYTES} bytes`);
+    }
+  }
+  // Copies: the caller may zero or reuse its buffers. The same key twice (both files holding the
+  // current key, between rotations) is held once.
+  const unique = keys.filter((k, i) => keys.findIndex((other) => other.equals(k)) === i);
+  return unique.map((k) => Buffer.from(k));
+}
+
+function fingerprintOf(rootKey: Buffer): string {
+  return createHash('sha256').update('sikkerkey root key fingerprint v1\n').update(rootKey).digest('hex').slice(0, 16);
 }
 
 function cacheId(projectId: string, keyVersion: number): string {

@@ -93,3 +93,13 @@ async function readAll(input: AsyncIterable<Buffer | string>, what: string): Pro
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * `serve`'s root keys: each `--root-key-file` (two during a rotation, old and new), or else the
+ * one key from standard input or SIKKERKEY_ROOT_KEY.
+ */
+export async function loadRootKeys(src: Omit<RootKeySource, 'file'> & { files: readonly string[] }): Promise<Buffer[]> {
+  if (src.files.length > 0) return Promise.all(src.files.map((file) => loadRootKey({ file })));
+  const { files: _files, ...rest } = src;
+  return [await loadRootKey(rest)];
+}

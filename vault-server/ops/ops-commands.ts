@@ -53,7 +53,7 @@ export async function rekeyCommand(opts: { dataDir?: string; databaseUrl?: strin
     const r = await rekeyStore(store, oldKey, newKey);
     printResult(Boolean(opts.json), r, () => (r.result === 'already-rekeyed'
       ? `the store already opens with the new root key (fingerprint ${r.fingerprint}): nothing to do`
-      : `rekeyed: ${r.projectKeys} project keys, the audit keys and ${r.webhookSecrets} webhook secrets now sealed under the new root key (fingerprint ${r.fingerprint}, was ${r.previousFingerprint}). Start the vault with --root-key-file ${opts.newRootKeyFile}; keep the old key until you no longer need backups made before now`));
+      : `rekeyed: ${r.projectKeys} project keys, the audit keys and ${r.webhookSecrets} webhook secrets now sealed under the new root key (fingerprint ${r.fingerprint}, was ${r.previousFingerprint}). A vault serving with both keys keeps serving: leave only the new key in its key files and send it SIGHUP (or start it with --root-key-file ${opts.newRootKeyFile}); keep the old key until you no longer need backups made before now`));
   } finally {
     await store.close();
   }

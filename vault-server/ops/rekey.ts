@@ -8,8 +8,13 @@
  * after it the new; a re-run with the same two files finishes the job, or says it was done.
  *
  * Values, data keys and project keys are unchanged: only their wrapping under the root key moves.
- * A vault serving the store holds the old key: stop it, rekey, start it with the new key
- * (docs/operations.md "Rotating the root key").
+ * A vault may serve the store meanwhile, given both keys (`serve --root-key-file OLD
+ * --root-key-file NEW`): it opens every box with whichever key sealed it, and the transaction
+ * here first takes the audit head — which each of the vault's write batches holds from its first
+ * statement to COMMIT — so a batch that seals under the root key either commits before it (and its
+ * boxes are re-sealed here) or reads the new check value after it and seals under the new key
+ * (vault-state.ts `storeCheckValue`). Then SIGHUP with only the new key (docs/operations.md
+ * "Rotating the root key").
  *
  * @example
  *   await rekeyStore(store, oldKey, newKey); // { result: 'rekeyed', projectKeys: 3, … }
@@ -18,8 +23,8 @@ import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
 import { faultPoint } from '../../protocol/fault-points.js';
 import { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../store/open-store.js';
-import { transaction } from '../store/locks.js';
-import { CHECK_KEY, openVault } from '../vault-state.js';
+import { forUpdate, transaction } from '../store/locks.js';
+import { CHECK_KEY, openVault, storeCheckValue } from '../vault-state.js';
 import { AUDIT_MAC_KEY, AUDIT_SIGNING_KEY, loadAuditKeys } from '../modules/audit/audit-keys.js';
 import { appendAudit } from '../modules/audit/audit-store.js';
 
@@ -53,6 +58,11 @@ export async function rekeyStore(store: Store, oldKey: Buffer, newKey: Buffer, n
   if (!auditKeys) throw new SikkerKeyError('SK_ERR_AUDIT_KEYS_MISSING', 'this store has no audit keys yet: serve it once with the old key, then rekey');
   await faultPoint('rekey-after-open');
   const counts = await transaction(store, async (trx) => {
+    // First: the lock every write batch of a serving vault holds (see above). On SQLite the
+    // writer lock (BEGIN IMMEDIATE) already excludes them.
+    await forUpdate(store.dialect, trx.selectFrom('audit_head').select('seq').where('id', '=', 1)).executeTakeFirst();
+    // Another rekey may have committed since the check above: the old key must still be the one.
+    from.verifyCheckValue(await storeCheckValue(trx));
     const projectKeys = await trx.selectFrom('project_keys').select(['project_id', 'key_version', 'wrapped']).execute();
     for (const k of projectKeys) {
       await trx.updateTable('project_keys').set({ wrapped: from.rewrapProjectKey(to, k.project_id, k.key_version, k.wrapped) })

@@ -4,6 +4,7 @@ import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { isUniqueViolation } from '../../store/locks.js';
+import { storeCheckValue } from '../../vault-state.js';
 
 export interface ProjectView {
   id: string;
@@ -47,9 +48,9 @@ export async function requireProject(trx: Tx, name: string): Promise<ProjectRow>
 export async function createProject(ctx: VaultContext, caller: Caller, name: string): Promise<ProjectView> {
   const id = randomUUID();
   const now = ctx.now();
-  const { wrapped } = ctx.keyring.newProjectKey({ projectId: id, keyVersion: 1 });
   try {
     await writeTx(ctx, async (trx, audit) => {
+      const { wrapped } = ctx.keyring.newProjectKey({ projectId: id, keyVersion: 1, storeCheck: await storeCheckValue(trx) });
       await trx.insertInto('projects').values({
         id, name, master_key_wrapped: wrapped, key_version: 1, locked_at: null, locked_reason: null, created_at: now,
       }).execute();
@@ -81,7 +82,7 @@ export async function rotateProjectKey(ctx: VaultContext, caller: Caller, name: 
   return writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, name);
     const keyVersion = project.key_version + 1;
-    const { wrapped } = ctx.keyring.newProjectKey({ projectId: project.id, keyVersion });
+    const { wrapped } = ctx.keyring.newProjectKey({ projectId: project.id, keyVersion, storeCheck: await storeCheckValue(trx) });
     await trx.insertInto('project_keys').values({ project_id: project.id, key_version: keyVersion, wrapped, created_at: ctx.now() }).execute();
     const oldKeys = new Map((await trx.selectFrom('project_keys').select(['key_version', 'wrapped'])
       .where('project_id', '=', project.id).execute()).map((k) => [k.key_version, k.wrapped]));

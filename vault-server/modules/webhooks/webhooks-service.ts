@@ -14,6 +14,7 @@ import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, writeTx } from '../../context.js';
 import type { VaultContext } from '../../context.js';
 import { forUpdate } from '../../store/locks.js';
+import { storeCheckValue } from '../../vault-state.js';
 import { requireProject } from '../projects/projects-service.js';
 import { EVENT_TYPES, TEST_EVENT_TYPE, isEventType } from './event-catalog.js';
 import type { Severity } from './event-catalog.js';
@@ -114,7 +115,7 @@ export async function addWebhook(ctx: VaultContext, deps: WebhookDeps, caller: C
   const now = ctx.now();
   await writeTx(ctx, async (trx, audit) => {
     await trx.insertInto('webhooks').values({
-      id, url: req.url, secret_sealed: ctx.keyring.sealWebhookSecret(id, 1, secret), secret_version: 1, events: JSON.stringify(events),
+      id, url: req.url, secret_sealed: ctx.keyring.sealWebhookSecret(id, 1, secret, await storeCheckValue(trx)), secret_version: 1, events: JSON.stringify(events),
       enabled: 1, allow_private: 0, created_at: now, created_by: by(caller),
     }).execute();
     await audit({ action: 'webhook.add', target: `webhook:${id}`, outcome: 'success', details: { webhookId: id, url: redactUrl(req.url), events } }, caller);
@@ -157,7 +158,7 @@ export async function rotateWebhookSecret(ctx: VaultContext, caller: Caller, id:
     const version = hook.secret_version + 1;
     const expires = overlapMs > 0 ? now + overlapMs : null;
     await trx.updateTable('webhooks').set({
-      secret_sealed: ctx.keyring.sealWebhookSecret(id, version, secret), secret_version: version,
+      secret_sealed: ctx.keyring.sealWebhookSecret(id, version, secret, await storeCheckValue(trx)), secret_version: version,
       // The old box stays sealed to its own version (version - 1), as the worker opens it.
       secret_previous_sealed: expires === null ? null : hook.secret_sealed, previous_expires_at: expires,
     }).where('id', '=', id).execute();
