@@ -253,8 +253,23 @@ async function plan(db: Kysely<Database>, dialect: Dialect, f: AuditFilter, orde
     break;
   }
   const time = f.sinceMs !== undefined || f.untilMs !== undefined;
-  const byTime = dialect === 'sqlite' && driver === undefined && time && await timeDriven(db, f, order, limit);
+  let byTime = dialect === 'sqlite' && driver === undefined && time && await timeDriven(db, f, order, limit);
   const parts: Condition[] = [];
+  if (byTime) {
+    // The window's events, counted from `audit_events_at` alone (no row is read): when they are
+    // exactly the sequence numbers from the smallest to the largest (clocks went forward while
+    // they were written, as they do), the window is that range of the primary key, walked in
+    // order; otherwise the time index's events are sorted.
+    let window = db.selectFrom('audit_events').select((eb) => [eb.fn.min('seq').as('first'), eb.fn.max('seq').as('last'), eb.fn.countAll().as('n')]);
+    if (f.sinceMs !== undefined) window = window.where('at', '>=', f.sinceMs);
+    if (f.untilMs !== undefined) window = window.where('at', '<=', f.untilMs);
+    const w = await window.executeTakeFirst();
+    const [first, last, n] = [Number(w?.first ?? 0), Number(w?.last ?? 0), Number(w?.n ?? 0)];
+    if (n > 0 && last - first + 1 === n) {
+      byTime = false;
+      parts.push((eb) => eb.and([eb('seq', '>=', first), eb('seq', '<=', last)]));
+    }
+  }
   for (const [d, entry] of filters) if (d !== driver || !branches) parts.push(entry.cond(d === driver));
   if (f.sinceMs !== undefined) parts.push((eb) => eb(col(dialect, 'at', byTime), '>=', f.sinceMs!));
   if (f.untilMs !== undefined) parts.push((eb) => eb(col(dialect, 'at', byTime), '<=', f.untilMs!));
