@@ -11,9 +11,9 @@
 //
 // It also measures what the search indexes cost the write path: `appendAudit` (the real appender)
 // in transactions of 100 events, on the filled store, with the indexes of migration 0015 and
-// without them (dropped and re-created between interleaved rounds).
+// without them (dropped and re-created between rounds, which alternate which goes first).
 //
-//   npm run bench -- audit-search [--events 1000000] [--reps 15] [--insert-events 2000] [--insert-rounds 2] [--json]
+//   npm run bench -- audit-search [--events 1000000] [--reps 15] [--insert-events 2000] [--insert-rounds 4] [--json]
 //
 // The last stdout line is one JSON object (docs/benchmarks.md lists its fields).
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -151,7 +151,7 @@ export async function run(args: string[]): Promise<void> {
   const n = Number(flag(args, 'events', '1000000'));
   const reps = Number(flag(args, 'reps', '15'));
   const insertEvents = Number(flag(args, 'insert-events', '2000'));
-  const insertRounds = Number(flag(args, 'insert-rounds', '2'));
+  const insertRounds = Number(flag(args, 'insert-rounds', '4'));
   const log = (s: string): void => { process.stderr.write(`${s}\n`); };
   const dir = mkdtempSync(join(tmpdir(), 'sk-audit-bench-'));
   let store: Store | undefined;
@@ -215,11 +215,23 @@ export async function run(args: string[]): Promise<void> {
     // The write path: appendAudit with and without the 0015 indexes, interleaved rounds.
     const withIdx: number[] = [];
     const withoutIdx: number[] = [];
+    const dropIndexes = async (): Promise<void> => { for (const [name] of AUDIT_SEARCH_INDEXES) await sql`drop index ${sql.ref(name)}`.execute(store!.db); };
+    const createIndexes = async (): Promise<void> => {
+      for (const [name, columns] of AUDIT_SEARCH_INDEXES) await store!.db.schema.createIndex(name).on('audit_events').columns([...columns]).execute();
+    };
     for (let round_ = 0; round_ < insertRounds; round_++) {
-      withIdx.push(await insertCost(store, insertEvents, now));
-      for (const [name] of AUDIT_SEARCH_INDEXES) await sql`drop index ${sql.ref(name)}`.execute(store.db);
-      withoutIdx.push(await insertCost(store, insertEvents, now));
-      for (const [name, columns] of AUDIT_SEARCH_INDEXES) await store.db.schema.createIndex(name).on('audit_events').columns([...columns]).execute();
+      // Alternating which goes first, so neither always meets the warmer cache.
+      if (round_ % 2 === 0) {
+        withIdx.push(await insertCost(store, insertEvents, now));
+        await dropIndexes();
+        withoutIdx.push(await insertCost(store, insertEvents, now));
+        await createIndexes();
+      } else {
+        await dropIndexes();
+        withoutIdx.push(await insertCost(store, insertEvents, now));
+        await createIndexes();
+        withIdx.push(await insertCost(store, insertEvents, now));
+      }
       log(`  insert round ${round_ + 1}: ${round(withIdx.at(-1)!, 1)} µs/event with the 0015 indexes, ${round(withoutIdx.at(-1)!, 1)} µs without`);
     }
     const insert = {
