@@ -291,15 +291,39 @@ export async function searchAudit(db: Kysely<Database>, dialect: Dialect, q: Aud
   }
   const limit = Math.min(Math.max(1, q.limit ?? DEFAULT_PAGE), MAX_PAGE);
   const p = await plan(db, dialect, q, order, limit);
-  const pageOf = async (branch: Condition | undefined): Promise<number[]> => {
+  const want = limit + 1;
+  const fetch = async (branch: Condition | undefined, from: number | undefined, n: number): Promise<number[]> => {
     let query = db.selectFrom('audit_events').select('seq').where((eb) => (branch ? eb.and([branch(eb), p.rest(eb)]) : p.rest(eb)));
-    if (bound !== undefined) query = query.where('seq', order === 'asc' ? '>' : '<', bound);
+    if (from !== undefined) query = query.where('seq', order === 'asc' ? '>' : '<', from);
     // `+seq` (SQLite): the primary key's order cannot answer it, so the time index is used and sorted.
     const by = p.orderBySeq ? sql.ref('seq') : sql`+${sql.ref('seq')}`;
-    return (await query.orderBy(by, order).limit(limit + 1).execute()).map((r) => Number(r.seq));
+    return (await query.orderBy(by, order).limit(n).execute()).map((r) => Number(r.seq));
   };
-  const pages = p.branches ? await Promise.all(p.branches.map(pageOf)) : [await pageOf(undefined)];
-  const seqs = [...new Set(pages.flat())].sort((a, b) => (order === 'asc' ? a - b : b - a)).slice(0, limit + 1);
+  const before = (a: number, b: number): boolean => (order === 'asc' ? a < b : a > b);
+  let seqs: number[];
+  if (!p.branches) {
+    seqs = await fetch(undefined, bound, want);
+  } else {
+    // A k-way merge fetched in chunks: a branch is asked for more only while its last fetched
+    // event comes before the page's last candidate (what it has not fetched yet comes after its
+    // last, so it cannot change the page otherwise). Branches of an even mix each give about
+    // their share of a page instead of a page each.
+    const chunk = Math.min(want, Math.max(32, Math.ceil((2 * want) / p.branches.length)));
+    const state = p.branches.map((branch) => ({ branch, got: [] as number[], done: false }));
+    let merged: number[] = [];
+    for (;;) {
+      const cut = merged.length >= want ? merged[want - 1]! : undefined;
+      const needed = state.filter((b) => !b.done && (b.got.length === 0 || cut === undefined || before(b.got.at(-1)!, cut)));
+      if (needed.length === 0) break;
+      await Promise.all(needed.map(async (b) => {
+        const rows = await fetch(b.branch, b.got.length > 0 ? b.got.at(-1) : bound, chunk);
+        b.got.push(...rows);
+        if (rows.length < chunk) b.done = true;
+      }));
+      merged = [...new Set(state.flatMap((b) => b.got))].sort((a, b) => (order === 'asc' ? a - b : b - a));
+    }
+    seqs = merged.slice(0, want);
+  }
   const hasMore = seqs.length > limit;
   const shown = seqs.slice(0, limit);
   const rows = [];
