@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   fleet: () => import('./fleet-bench.js'),
   'agent-footprint': () => import('./agent-footprint-bench.js'),
   longpoll: () => import('./longpoll-bench.js'),
+  'audit-search': () => import('./audit-search-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -94,6 +94,8 @@ export const ERROR_CODES = {
   SK_ERR_AUDIT_KEYS_MISSING: { status: 500, what: 'the audit MAC or signing key is missing from a store whose audit log was keyed' },
   SK_ERR_AUDIT_CHECKPOINT: { status: 400, what: 'an audit checkpoint is malformed, its signature fails, its key is not the vault\'s, or the log no longer holds it' },
   SK_ERR_AUDIT_CURSOR: { status: 400, what: 'an audit listing cursor was not handed out by this vault (pass nextCursor back unchanged)' },
+  SK_ERR_AUDIT_RETENTION: { status: 400, what: 'a project\'s audit retention would be shorter than the vault\'s (`serve --audit-retention`): a project may only keep its events longer' },
+  SK_ERR_AUDIT_SINK: { status: 502, what: 'the audit sink cannot be reached or was refused (a syslog+tls receiver whose certificate is not trusted, a connection refused)' },
   SK_ERR_AUDIT_EXPORT: { status: 400, what: 'an audit export file is malformed or does not verify (an edited, inserted or reordered line)' },
 
   // -- rotation ----------------------------------------------------------------------------

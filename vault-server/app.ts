@@ -92,8 +92,10 @@ export interface AppOptions {
   machineSweeper?: boolean | { everyMs: number };
   /** Days a deleted project or secret stays in the trash before the sweeper purges it (`serve --trash-days`, default 30). */
   trashDays?: number;
-  /** Prune audit events older than this, in this process (`serve --audit-retention`; audit-retention.ts). */
+  /** The vault's audit retention (`serve --audit-retention`): project settings are checked against it, and with auditRetentionSweeper this process prunes (audit-retention.ts). */
   auditRetentionMs?: number;
+  /** Run the retention sweeper in this process when auditRetentionMs is set (default true; of several workers only worker 1 does). */
+  auditRetentionSweeper?: boolean;
   /** Stream audit events to this sink from this process (`serve --audit-sink`; audit-sink.ts). */
   auditSink?: AuditSink;
   /** Run the trash sweeper in this process (hourly; `serve` does). Tests call sweepTrash. */
@@ -154,6 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     },
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
+    auditRetentionMs: opts.auditRetentionMs,
   };
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   // Node checks headersTimeout / requestTimeout every connectionsCheckingInterval; both are
@@ -272,7 +275,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   const trashDays = opts.trashDays ?? DEFAULT_TRASH_DAYS;
   trashRoutes(app, ctx, { trashDays });
   if (opts.auditSink !== undefined) startAuditSink(app, ctx, opts.auditSink);
-  if (opts.auditRetentionMs !== undefined) startAuditRetention(app, ctx, { retentionMs: opts.auditRetentionMs });
+  if (opts.auditRetentionMs !== undefined && (opts.auditRetentionSweeper ?? true)) startAuditRetention(app, ctx, { retentionMs: opts.auditRetentionMs });
   if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
   openApiRoutes(app, catalog);
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);

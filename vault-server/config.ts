@@ -15,6 +15,7 @@
 import { parseAuditSink } from './modules/audit/audit-sink.js';
 import type { AuditSink } from './modules/audit/audit-sink.js';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { SikkerKeyError } from '../protocol/errors.js';
 import { nearest, readConfigFile } from '../protocol/config-keys.js';
 import { DURATION_FORMS, parseDuration } from '../protocol/duration.js';
@@ -103,6 +104,7 @@ export const VAULT_SETTINGS: readonly Setting[] = [
   { key: 'maxConnections', kind: 'count', flag: 'maxConnections', about: 'concurrent connections, long-polls included (default 10000; at most `ulimit -n` − 256)' },
   { key: 'auditRetention', kind: 'duration', flag: 'auditRetention', about: 'prune audit events older than this (at least 1d, e.g. 400d), keeping a signed checkpoint of the pruned range; default: keep forever' },
   { key: 'auditSink', kind: 'string', flag: 'auditSink', about: 'stream every audit event as it commits: stdout, file:PATH (JSON lines, at least once, fsync before the cursor moves), syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT (RFC 5424)' },
+  { key: 'auditSinkCa', kind: 'string', flag: 'auditSinkCa', about: 'with a syslog+tls:// sink: trust only this CA (PEM) for the receiver\'s certificate instead of the system CAs' },
   { key: 'trashDays', kind: 'count', flag: 'trashDays', about: 'days a deleted project or secret stays in the trash before the sweeper purges it (default 30)' },
   { key: 'workers', kind: 'count', flag: 'workers', about: `worker processes sharing the listener (1–${MAX_WORKERS}; default: the CPUs available; 1 serves in one process)` },
   { key: 'databasePoolSize', kind: 'count', flag: 'databasePoolSize', about: 'PostgreSQL connections per vault process (1–1000, default 10)' },
@@ -141,6 +143,7 @@ export interface VaultFlags {
   trashDays?: string;
   auditRetention?: string;
   auditSink?: string;
+  auditSinkCa?: string;
   workers?: string;
 }
 
@@ -306,7 +309,19 @@ export function loadVaultConfig(req: LoadVaultConfigRequest = {}): VaultConfig {
   const workers = get('workers', count);
   const trashDays = get('trashDays', count);
   const auditSinkText = get('auditSink', str);
-  const auditSink = auditSinkText !== undefined ? parseAuditSink(auditSinkText) : undefined;
+  let auditSink = auditSinkText !== undefined ? parseAuditSink(auditSinkText) : undefined;
+  const auditSinkCa = get('auditSinkCa', str);
+  if (auditSinkCa !== undefined) {
+    if (auditSink?.kind !== 'syslog' || !auditSink.tls) fail(`${raw.get('auditSinkCa')?.from} needs a syslog+tls:// audit sink`);
+    let ca: string;
+    try {
+      ca = readFileSync(auditSinkCa, 'utf8');
+    } catch (err) {
+      fail(`${raw.get('auditSinkCa')?.from}: cannot read ${JSON.stringify(auditSinkCa)} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) fail(`${raw.get('auditSinkCa')?.from}: ${JSON.stringify(auditSinkCa)} holds no PEM certificate`);
+    auditSink = Object.freeze({ ...auditSink, ca });
+  }
   const auditRetentionMs = get('auditRetention', (v, from) => duration(v, from, 86_400_000, 36_500 * 86_400_000));
   if (workers !== undefined && workers > MAX_WORKERS) fail(`${raw.get('workers')?.from} must be from 1 to ${MAX_WORKERS}`);
   const databasePoolSize = get('databasePoolSize', count) ?? 10;

@@ -24,6 +24,12 @@ export interface VaultContext {
   metrics: VaultMetrics;
   /** Whether a canary trip also disables the reading machine (default true; `serve --no-canary-disable-machine`). */
   canaryDisablesMachine: boolean;
+  /**
+   * The vault's audit retention (`serve --audit-retention`, ms), known to every process that was
+   * given the flag (only the sweeper's leader prunes); undefined: events are kept forever.
+   * Project settings may only be longer (modules/projects/project-audit-retention.ts).
+   */
+  auditRetentionMs?: number | undefined;
   /** Every write transaction goes through it (store/group-commit.ts): one COMMIT for many requests. */
   commits: GroupCommitter;
   /** Memory caches checked against the store's change counter (store/change-counter.ts). */

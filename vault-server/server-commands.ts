@@ -143,7 +143,8 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
     limits: { maxConnections: maxConnections.value },
     store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, trashSweeper: background,
     ...(settings.trashDays !== undefined ? { trashDays: settings.trashDays } : {}),
-    ...(settings.auditRetentionMs !== undefined && background ? { auditRetentionMs: settings.auditRetentionMs } : {}),
+    // Every process knows the vault's retention (a project's may only be longer); one prunes.
+    ...(settings.auditRetentionMs !== undefined ? { auditRetentionMs: settings.auditRetentionMs, auditRetentionSweeper: background } : {}),
     ...(settings.auditSink !== undefined && background ? { auditSink: settings.auditSink } : {}),
     ...(opts.failureBudget ? { failureBudget: opts.failureBudget } : {}),
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}),

@@ -38,14 +38,34 @@ program.command('keygen')
   });
 
 // -- projects ----------------------------------------------------------------------------
+interface ProjectListed { name: string; keyVersion: number; locked: boolean; lockedReason: string | null; auditRetentionMs: number | null; effectiveAuditRetentionMs: number | null }
+const days = (ms: number): string => (ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : `${ms}ms`);
+/** `800d (own)`, `400d (vault)`, `forever`, or `forever (800d once the vault prunes)`. */
+function retentionText(p: ProjectListed): string {
+  if (p.effectiveAuditRetentionMs === null) return p.auditRetentionMs === null ? 'forever' : `forever (own ${days(p.auditRetentionMs)} once the vault prunes)`;
+  return p.auditRetentionMs !== null && p.auditRetentionMs >= p.effectiveAuditRetentionMs ? `${days(p.effectiveAuditRetentionMs)} (own)` : `${days(p.effectiveAuditRetentionMs)} (vault)`;
+}
 const project = program.command('project').description('projects');
 project.command('create <name>').option('--json').action(async function (this: Command, name: string) {
   const { body } = await clientFor(this).request<{ project: { id: string; name: string } }>('POST', '/v1/projects', { name });
   out(this, body.project, () => `project ${body.project.name} created`);
 });
 project.command('list').option('--json').action(async function (this: Command) {
-  const { body } = await clientFor(this).request<{ projects: Array<{ name: string; keyVersion: number; locked: boolean; lockedReason: string | null }> }>('GET', '/v1/projects');
-  out(this, body, () => table(['NAME', 'KEY VERSION', 'LOCKED'], body.projects.map((p) => [p.name, String(p.keyVersion), p.locked ? `yes (${p.lockedReason ?? ''})` : 'no'])));
+  const { body } = await clientFor(this).request<{ projects: ProjectListed[] }>('GET', '/v1/projects');
+  out(this, body, () => table(['NAME', 'KEY VERSION', 'LOCKED', 'AUDIT RETENTION'], body.projects.map((p) => [p.name, String(p.keyVersion), p.locked ? `yes (${p.lockedReason ?? ''})` : 'no', retentionText(p)])));
+});
+project.command('get <name>').description('one project: key version, lock, audit retention').option('--json').action(async function (this: Command, name: string) {
+  const { body } = await clientFor(this).request<{ project: ProjectListed }>('GET', `/v1/projects/${enc(name)}`);
+  const p = body.project;
+  out(this, p, () => [`project ${p.name}`, `key version  ${p.keyVersion}`, `locked       ${p.locked ? `yes (${p.lockedReason ?? ''})` : 'no'}`, `audit kept   ${retentionText(p)}`].join('\n'));
+});
+project.command('set-audit-retention <name> <retention>')
+  .description('keep this project\'s audit events longer than the vault\'s --audit-retention (a duration such as 800d), or "default" for the vault\'s; never shorter (admin)')
+  .option('--json')
+  .action(async function (this: Command, name: string, retention: string) {
+    if (retention !== 'default') durationArg('<retention>')(retention);
+    const { body } = await clientFor(this).request<{ project: ProjectListed }>('PUT', `/v1/projects/${enc(name)}/audit-retention`, { retention: retention === 'default' ? null : retention });
+    out(this, body.project, () => `project ${name}: audit events kept ${retentionText(body.project)}`);
 });
 project.command('unlock <name>').requiredOption('--reason <reason>', 'why (audited)').option('--json').action(async function (this: Command, name: string, o: { reason: string }) {
   const { body } = await clientFor(this).request<{ project: unknown }>('POST', `/v1/projects/${enc(name)}/unlock`, { reason: o.reason });

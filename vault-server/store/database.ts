@@ -54,6 +54,8 @@ export interface ProjectsTable {
   /** In the trash since (migration 0007); purged after `serve --trash-days`. */
   deleted_at: Ms | null;
   deleted_by: string | null;
+  /** Keep this project's audit events this long when it is longer than `serve --audit-retention` (0015); null: the vault's. */
+  audit_retention_ms: Ms | null;
 }
 
 /** Every project key version still referenced by a secret version (the current one included). */

@@ -9,6 +9,11 @@
  *      Ed25519 with the audit signing key) into `audit_prunes`, which is kept;
  *   3. deletes the events up to the boundary;
  *   4. appends an `audit.pruned` event naming the range.
+ * A project may keep its events longer (`sikkerkey project set-audit-retention`, never shorter than
+ * the vault's): since only a prefix of the one chain can go, the boundary then stops before the
+ * oldest event of such a project that is still within the project's own retention. Events after
+ * it stay too, whatever their age, until a later sweep passes them; events without a project
+ * follow the vault's retention alone.
  * `audit verify` then starts from the newest boundary (its signature must verify with the vault's
  * key) and checks every kept event as before: deleting a kept event, or a forged boundary, still
  * fails. At most {@link PRUNE_CHUNK} events go per transaction, so a first sweep over a large log
@@ -43,6 +48,33 @@ export interface PruneResult {
   pruned: number;
   firstSeq?: number;
   lastSeq?: number;
+  /** The project whose longer retention stopped the boundary, and the event it stopped before. */
+  heldBy?: RetentionHold;
+}
+
+/** A project whose own, longer retention keeps event `seq` (and so everything after it). */
+export interface RetentionHold {
+  project: string;
+  retentionMs: number;
+  seq: number;
+}
+
+/**
+ * The first event from `fromSeq` on that a project with a retention longer than the vault's still
+ * keeps, if any. Each such project's events are walked in seq order through
+ * `audit_events_project_seq`, past the ones its own retention lets go. A project in the trash
+ * keeps its setting until it is purged; a purged project's events follow the vault's retention.
+ */
+export async function projectRetentionHold(db: Kysely<Database>, fromSeq: number, retentionMs: number, now: number): Promise<RetentionHold | undefined> {
+  const longer = await db.selectFrom('projects').select(['id', 'name', 'audit_retention_ms']).where('audit_retention_ms', '>', retentionMs).execute();
+  let hold: RetentionHold | undefined;
+  for (const p of longer) {
+    const keepFrom = now - Number(p.audit_retention_ms);
+    const first = await db.selectFrom('audit_events').select('seq').where('project_id', '=', p.id).where('seq', '>=', fromSeq).where('at', '>=', keepFrom)
+      .orderBy('seq', 'asc').limit(1).executeTakeFirst();
+    if (first && (!hold || Number(first.seq) < hold.seq)) hold = { project: p.name, retentionMs: Number(p.audit_retention_ms), seq: Number(first.seq) };
+  }
+  return hold;
 }
 
 /** Where the kept chain starts: after the newest boundary, or at 1. */
@@ -52,7 +84,8 @@ export async function chainStart(db: Kysely<Database>): Promise<{ seq: number; p
 }
 
 /** Prunes one chunk; returns how many events went. */
-async function pruneChunk(ctx: VaultContext, cutoff: number, retentionMs: number): Promise<PruneResult> {
+async function pruneChunk(ctx: VaultContext, sweepAt: number, retentionMs: number): Promise<PruneResult> {
+  const cutoff = sweepAt - retentionMs;
   return writeTx(ctx, async (trx, audit) => {
     const start = await chainStart(trx);
     // The prefix ends before the first event at or after the cutoff (events are appended in time
@@ -60,9 +93,12 @@ async function pruneChunk(ctx: VaultContext, cutoff: number, retentionMs: number
     const firstKept = await trx.selectFrom('audit_events').select('seq').where('seq', '>=', start.seq).where('at', '>=', cutoff)
       .orderBy('seq', 'asc').limit(1).executeTakeFirst();
     const head = await trx.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirst();
-    const endExclusive = firstKept ? Number(firstKept.seq) : Number(head?.seq ?? 0) + 1;
+    let endExclusive = firstKept ? Number(firstKept.seq) : Number(head?.seq ?? 0) + 1;
+    const hold = await projectRetentionHold(trx, start.seq, retentionMs, sweepAt);
+    const heldBy = hold && hold.seq < endExclusive ? hold : undefined;
+    if (heldBy) endExclusive = heldBy.seq;
     const last = Math.min(endExclusive - 1, start.seq + PRUNE_CHUNK - 1);
-    if (last < start.seq) return { ran: true, pruned: 0 };
+    if (last < start.seq) return { ran: true, pruned: 0, ...(heldBy ? { heldBy } : {}) };
 
     const rows = await trx.selectFrom('audit_events').selectAll().where('seq', '>=', start.seq).where('seq', '<=', last).orderBy('seq', 'asc').execute();
     let expected = start.seq;
@@ -94,20 +130,24 @@ async function pruneChunk(ctx: VaultContext, cutoff: number, retentionMs: number
     await trx.deleteFrom('audit_events').where('seq', '>=', start.seq).where('seq', '<=', last).execute();
     await audit({
       actorKind: 'system', actorId: null, action: 'audit.pruned', target: 'audit', outcome: 'success',
-      details: { firstSeq: start.seq, lastSeq: last, events: last - start.seq + 1, boundaryHash: boundary.hash, retentionMs, cutoff },
+      details: {
+        firstSeq: start.seq, lastSeq: last, events: last - start.seq + 1, boundaryHash: boundary.hash, retentionMs, cutoff,
+        ...(heldBy ? { heldBy: { project: heldBy.project, retentionMs: heldBy.retentionMs, seq: heldBy.seq } } : {}),
+      },
     });
-    return { ran: true, pruned: last - start.seq + 1, firstSeq: start.seq, lastSeq: last };
+    return { ran: true, pruned: last - start.seq + 1, firstSeq: start.seq, lastSeq: last, ...(heldBy ? { heldBy } : {}) };
   });
 }
 
-/** Prunes every event older than `retentionMs` (a prefix of the chain), if this process holds the sweep lease. */
+/** Prunes every event older than `retentionMs` (a prefix of the chain, held by longer project retentions), if this process holds the sweep lease. */
 export async function pruneAudit(ctx: VaultContext, retentionMs: number): Promise<PruneResult> {
   if (!await acquireLease(ctx, AUDIT_RETENTION_LEASE, HOLDER, 10 * 60_000)) return { ran: false, pruned: 0 };
   try {
-    const cutoff = ctx.now() - retentionMs;
+    const now = ctx.now();
     const total: PruneResult = { ran: true, pruned: 0 };
     for (;;) {
-      const r = await pruneChunk(ctx, cutoff, retentionMs);
+      const r = await pruneChunk(ctx, now, retentionMs);
+      if (r.heldBy) total.heldBy = r.heldBy;
       if (r.pruned === 0) return total;
       total.pruned += r.pruned;
       total.firstSeq ??= r.firstSeq;
@@ -125,7 +165,9 @@ export function startAuditRetention(app: FastifyInstance, ctx: VaultContext, opt
   const tick = (): void => {
     if (running) return;
     running = pruneAudit(ctx, opts.retentionMs)
-      .then((r) => { if (r.pruned > 0) ctx.log.info({ pruned: r.pruned, firstSeq: r.firstSeq, lastSeq: r.lastSeq }, 'audit retention pruned events'); })
+      .then((r) => {
+        if (r.pruned > 0) ctx.log.info({ pruned: r.pruned, firstSeq: r.firstSeq, lastSeq: r.lastSeq, ...(r.heldBy ? { heldBy: r.heldBy } : {}) }, 'audit retention pruned events');
+      })
       .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit retention sweep failed'))
       .finally(() => { running = undefined; });
   };

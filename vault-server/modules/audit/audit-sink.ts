@@ -29,7 +29,8 @@ import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { hostname } from 'node:os';
 
-export type AuditSink = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'syslog'; tls: boolean; host: string; port: number };
+/** `ca` (syslog+tls, `--audit-sink-ca`): the PEM CA the receiver's certificate must chain to, instead of the system CAs. */
+export type AuditSink = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'syslog'; tls: boolean; host: string; port: number; ca?: string };
 
 export const AUDIT_SINK_LEASE = 'audit-sink';
 const HOLDER = `audit-sink-${randomUUID()}`;
@@ -84,11 +85,20 @@ class SyslogOut {
 
   async #connect(): Promise<Socket> {
     if (this.#socket && !this.#socket.destroyed) return this.#socket;
-    const { host, port } = this.#sink;
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s: Socket = this.#sink.tls ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host }, () => resolve(s)) : netConnect({ host, port }, () => resolve(s));
-      s.once('error', reject);
-    });
+    const { host, port, ca } = this.#sink;
+    let socket: Socket;
+    try {
+      socket = await new Promise<Socket>((resolve, reject) => {
+        // The certificate is verified (rejectUnauthorized is node's default) for the host named.
+        const s: Socket = this.#sink.tls
+          ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ...(ca !== undefined ? { ca } : {}) }, () => resolve(s))
+          : netConnect({ host, port }, () => resolve(s));
+        s.once('error', (err) => { s.destroy(); reject(err); });
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new SikkerKeyError('SK_ERR_AUDIT_SINK', `cannot deliver to the audit sink ${sinkName(this.#sink)}: ${e.code ?? 'error'}: ${e.message}`);
+    }
     socket.on('error', () => socket.destroy());
     socket.setKeepAlive(true);
     this.#socket = socket;
@@ -207,7 +217,7 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
       try {
         await pass();
       } catch (err) {
-        ctx.log.error({ err: err instanceof Error ? err.message : String(err), sink: sink.kind }, 'audit sink pass failed; retrying');
+        ctx.log.error({ code: err instanceof SikkerKeyError ? err.code : undefined, err: err instanceof Error ? err.message : String(err), sink: sink.kind }, 'audit sink pass failed; retrying');
       }
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 250).unref());
     }

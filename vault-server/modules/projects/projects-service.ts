@@ -14,6 +14,15 @@ export interface ProjectView {
   lockedAt: number | null;
   lockedReason: string | null;
   createdAt: number;
+  /** This project's own audit retention (`project set-audit-retention`), ms; null: the vault's. */
+  auditRetentionMs: number | null;
+  /** How long its events are kept now: the longer of its own and the vault's; null: forever (the vault prunes nothing). */
+  effectiveAuditRetentionMs: number | null;
+}
+
+/** The longer of a project's and the vault's retention; null (forever) while the vault prunes nothing. */
+export function effectiveAuditRetention(ctx: Pick<VaultContext, 'auditRetentionMs'>, projectMs: number | null): number | null {
+  return ctx.auditRetentionMs === undefined ? null : Math.max(ctx.auditRetentionMs, projectMs ?? 0);
 }
 
 export interface ProjectRow {
@@ -61,16 +70,20 @@ export async function createProject(ctx: VaultContext, caller: Caller, name: str
     if (isUniqueViolation(err)) throw await nameTaken(ctx.store.db, name);
     throw err;
   }
-  return { id, name, keyVersion: 1, locked: false, lockedAt: null, lockedReason: null, createdAt: now };
+  return { id, name, keyVersion: 1, locked: false, lockedAt: null, lockedReason: null, createdAt: now, auditRetentionMs: null, effectiveAuditRetentionMs: effectiveAuditRetention(ctx, null) };
 }
 
 export async function listProjects(ctx: VaultContext): Promise<ProjectView[]> {
   const rows = await ctx.store.db.selectFrom('projects')
-    .select(['id', 'name', 'key_version', 'locked_at', 'locked_reason', 'created_at']).where('deleted_at', 'is', null).orderBy('name').execute();
-  return rows.map((r) => ({
-    id: r.id, name: r.name, keyVersion: r.key_version, locked: r.locked_at !== null,
-    lockedAt: r.locked_at, lockedReason: r.locked_reason, createdAt: r.created_at,
-  }));
+    .select(['id', 'name', 'key_version', 'locked_at', 'locked_reason', 'created_at', 'audit_retention_ms']).where('deleted_at', 'is', null).orderBy('name').execute();
+  return rows.map((r) => {
+    const auditRetentionMs = r.audit_retention_ms === null ? null : Number(r.audit_retention_ms);
+    return {
+      id: r.id, name: r.name, keyVersion: r.key_version, locked: r.locked_at !== null,
+      lockedAt: r.locked_at, lockedReason: r.locked_reason, createdAt: r.created_at,
+      auditRetentionMs, effectiveAuditRetentionMs: effectiveAuditRetention(ctx, auditRetentionMs),
+    };
+  });
 }
 
 /**
@@ -106,6 +119,13 @@ export async function rotateProjectKey(ctx: VaultContext, caller: Caller, name: 
     await audit({ action: 'project.rotate_key', projectId: project.id, target: `project:${name}`, outcome: 'success', details: { keyVersion, rewrapped: versions.length } }, caller);
     return { project: name, keyVersion, rewrapped: versions.length };
   });
+}
+
+/** One project's view (not in the trash); SK_ERR_NOT_FOUND otherwise. */
+export async function getProject(ctx: VaultContext, name: string): Promise<ProjectView> {
+  const view = (await listProjects(ctx)).find((p) => p.name === name);
+  if (!view) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no project named ${JSON.stringify(name)}`);
+  return view;
 }
 
 export async function unlockProject(ctx: VaultContext, caller: Caller, name: string, reason: string): Promise<ProjectView> {

@@ -32,6 +32,7 @@ export const EVENT_CATALOG: readonly CatalogEntry[] = [
   { action: 'canary.tripped', type: 'canary.tripped', severity: 'critical', description: 'a machine read a canary secret' },
   { action: 'project.lock', type: 'project.locked', severity: 'critical', description: 'a project was locked (by a canary trip)' },
   { action: 'project.unlock', type: 'project.unlocked', severity: 'info', description: 'an operator unlocked a project' },
+  { action: 'project.audit_retention_changed', type: 'project.audit_retention_changed', severity: 'warning', description: 'an operator changed how long a project\'s audit events are kept (cleared or shortened: older events may now be pruned)' },
   { action: 'rotation.succeeded', type: 'rotation.succeeded', severity: 'info', description: 'a rotation was promoted: machines read the new credential' },
   { action: 'rotation.failed', type: 'rotation.failed', severity: 'warning', description: 'a rotation failed; the live credential still works' },
   { action: 'rotation.stuck', type: 'rotation.stuck', severity: 'critical', description: 'a rotation is stuck: neither credential is proven; `rotation resolve` is needed' },

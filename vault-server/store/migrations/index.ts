@@ -22,6 +22,7 @@ import { rotationDriftMigration } from './0011-rotation-drift.js';
 import { aiAgentsMigration } from './0012-ai-agents.js';
 import { accessPoliciesMigration } from './0013-access-policies.js';
 import { auditSearchMigration } from './0014-audit-search.js';
+import { auditRetentionIndexesMigration } from './0015-audit-retention-indexes.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -39,6 +40,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0012-ai-agents', aiAgentsMigration],
   ['0013-access-policies', accessPoliciesMigration],
   ['0014-audit-search', auditSearchMigration],
+  ['0015-audit-retention-indexes', auditRetentionIndexesMigration],
 ];
 
 /** Every migration name, in order. */
