@@ -6,7 +6,7 @@ import type { Keyring } from './crypto/keyring.js';
 import type { Store } from './store/open-store.js';
 import { createNonceStore } from './store/nonce-store.js';
 import { GroupCommitter } from './store/group-commit.js';
-import { StoreCaches } from './store/change-counter.js';
+import { StoreCaches, hotChangeCounter } from './store/change-counter.js';
 import { holdAuditHead } from './modules/audit/audit-store.js';
 import type { VaultContext } from './context.js';
 import { clientErrorHandler, installErrorHandling, toSikkerKeyError } from './http/errors.js';
@@ -137,7 +137,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       auditKeysError = err instanceof Error ? err : new Error(String(err));
     }
   }
-  const caches = new StoreCaches({ onClear: () => metrics.cacheInvalidations.inc() });
+  const caches = new StoreCaches({ read: hotChangeCounter(opts.store), onClear: () => metrics.cacheInvalidations.inc() });
   const commits = new GroupCommitter(opts.store, {
     ...(opts.store.durability ? { durability: opts.store.durability } : {}),
     // Every batch holds the audit chain head from its first statement to COMMIT.

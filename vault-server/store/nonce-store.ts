@@ -25,6 +25,9 @@ export interface NonceStore {
   claim(keyId: string, nonceHash: string, expiresAtUnix: number): Promise<boolean>;
 }
 
+/** The claim as one prepared statement on SQLite's own connection (store/sqlite-hot.ts). */
+const INSERT_NONCE = 'insert into nonces (key_id, nonce_hash, expires_at) values (?, ?, ?) on conflict (key_id, nonce_hash) do nothing';
+
 export interface StoreNonceStoreOptions {
   /**
    * The vault's group committer: each claim is one job of the next batch, durable (FULL) with
@@ -66,7 +69,9 @@ export class StoreNonceStore implements NonceStore {
       // A conflict is a row count of 0, never an error: it cannot abort the batch. Settled at
       // COMMIT — every worker and replica now refuses the nonce — while the fsync goes on: the
       // vault answers no request before its nonce is durable (app.ts, onSend).
-      result = await this.#commits.run((trx) => insert(trx), { until: 'commit' });
+      result = await this.#commits.run(async (trx, scope) => (scope.hot
+        ? { numInsertedOrUpdatedRows: BigInt(scope.hot.run(INSERT_NONCE, [keyId, nonceHash, Math.ceil(expiresAtUnix * 1000)])) }
+        : insert(trx)), { until: 'commit' });
     } else if (this.#dialect === 'sqlite') {
       // A used nonce needs no power-loss durability: losing the last few to a power cut reopens a
       // replay window of at most 90 s for those requests, while a full fsync here cost a third of
