@@ -217,9 +217,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...(opts.verifyConcurrency !== undefined ? { max: opts.verifyConcurrency } : {}),
     onVerify: () => metrics.verifications.inc(),
   });
-  installAuthentication(app, {
+  const auth = installAuthentication(app, {
     store: opts.store,
     nonces: createNonceStore(opts.store, { commits }),
+    // Reads claim their nonce in their own job (one batch per read): see settleDeferredNonce below.
+    deferNonces: true,
     caches,
     commits,
     authorities: opts.authorities,
@@ -237,8 +239,15 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     },
   });
   // A request's nonce is claimed at COMMIT, before its fsync: nothing is answered until it is durable.
-  app.addHook('onSend', async (req) => {
+  // A nonce left for a write job that never took it (an answer without one) is claimed here first.
+  app.addHook('onSend', async (req, reply) => {
+    const refused = await auth.settleDeferredNonce(req);
     if (req.durableMark !== undefined) await commits.durableThrough(req.durableMark);
+    if (!refused) return undefined;
+    const retryAfter = refused.details?.['retryAfter'];
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter)));
+    void reply.code(refused.statusCode).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(refused.toBody());
   });
   app.addHook('onResponse', async (req, reply) => {
     const ms = reply.elapsedTime;

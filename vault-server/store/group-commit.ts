@@ -83,6 +83,7 @@ export interface GroupCommitOptions {
 
 interface Queued {
   job: BatchJob<unknown>;
+  before: BatchJob<void> | undefined;
   /** 'commit': settle as soon as COMMIT returned (visible to every session, maybe not yet on disk). */
   until: 'commit' | 'durable';
   resolve: (value: unknown) => void;
@@ -119,10 +120,15 @@ export class GroupCommitter {
    * `until: 'commit'`, once it has committed: then the caller must not let anything outside the
    * vault see an effect before {@link durableThrough}(committedSeq()) resolves (request nonces:
    * the answer waits for it in an onSend hook).
+   *
+   * `before` runs first, in a savepoint of its own that is released before the job's begins: what
+   * it writes commits with the batch even if the job is then rolled back (a request's nonce claim
+   * stays when its read is refused). If it throws, it is rolled back and the job does not run; the
+   * promise rejects with its error.
    */
-  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable' } = {}): Promise<T> {
+  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable'; before?: BatchJob<void> } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ job, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ job, before: opts.before, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -224,6 +230,22 @@ export class GroupCommitter {
     for (const queued of batch) {
       jobRollbacks = [];
       jobAfter = [];
+      if (queued.before) {
+        await savepoint('savepoint sk_job');
+        try {
+          await queued.before(trx, scope);
+        } catch (err) {
+          await savepoint('rollback to savepoint sk_job');
+          await savepoint('release savepoint sk_job');
+          this.#opts.onRollback?.();
+          for (const undo of jobRollbacks.reverse()) undo();
+          outcomes.push({ ok: false, err });
+          continue;
+        }
+        await savepoint('release savepoint sk_job');
+        // What `before` did is kept whatever the job does.
+        jobRollbacks = [];
+      }
       await savepoint('savepoint sk_job');
       try {
         const value = await queued.job(trx, scope);
