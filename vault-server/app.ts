@@ -6,7 +6,7 @@ import type { Keyring } from './crypto/keyring.js';
 import type { Store } from './store/open-store.js';
 import { createNonceStore } from './store/nonce-store.js';
 import { GroupCommitter } from './store/group-commit.js';
-import { StoreCaches } from './store/change-counter.js';
+import { StoreCaches, hotChangeCounter } from './store/change-counter.js';
 import { holdAuditHead } from './modules/audit/audit-store.js';
 import type { VaultContext } from './context.js';
 import { clientErrorHandler, installErrorHandling, toSikkerKeyError } from './http/errors.js';
@@ -139,7 +139,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
       auditKeysError = err instanceof Error ? err : new Error(String(err));
     }
   }
-  const caches = new StoreCaches({ onClear: () => metrics.cacheInvalidations.inc() });
+  const caches = new StoreCaches({ read: hotChangeCounter(opts.store), onClear: () => metrics.cacheInvalidations.inc() });
   const commits = new GroupCommitter(opts.store, {
     ...(opts.store.durability ? { durability: opts.store.durability } : {}),
     // Every batch holds the audit chain head from its first statement to COMMIT.
@@ -220,9 +220,11 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     ...(opts.verifyConcurrency !== undefined ? { max: opts.verifyConcurrency } : {}),
     onVerify: () => metrics.verifications.inc(),
   });
-  installAuthentication(app, {
+  const auth = installAuthentication(app, {
     store: opts.store,
     nonces: createNonceStore(opts.store, { commits }),
+    // Reads claim their nonce in their own job (one batch per read): see settleDeferredNonce below.
+    deferNonces: true,
     caches,
     commits,
     authorities: opts.authorities,
@@ -240,8 +242,15 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     },
   });
   // A request's nonce is claimed at COMMIT, before its fsync: nothing is answered until it is durable.
-  app.addHook('onSend', async (req) => {
+  // A nonce left for a write job that never took it (an answer without one) is claimed here first.
+  app.addHook('onSend', async (req, reply) => {
+    const refused = await auth.settleDeferredNonce(req);
     if (req.durableMark !== undefined) await commits.durableThrough(req.durableMark);
+    if (!refused) return undefined;
+    const retryAfter = refused.details?.['retryAfter'];
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(Math.ceil(retryAfter)));
+    void reply.code(refused.statusCode).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(refused.toBody());
   });
   app.addHook('onResponse', async (req, reply) => {
     const ms = reply.elapsedTime;

@@ -10,6 +10,9 @@ import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
 import type { Caller } from './http/authenticate.js';
 import type { VaultMetrics } from './metrics.js';
 import { enqueueForAuditEvent, webhookWake } from './modules/webhooks/webhooks-enqueue.js';
+import { claimNonceInBatch } from './store/nonce-store.js';
+import type { DeferredNonce } from './store/nonce-store.js';
+import { SikkerKeyError } from '../protocol/errors.js';
 
 /** What every service needs; built once by the composition root. */
 export interface VaultContext {
@@ -55,9 +58,14 @@ export function afterCommit(trx: Tx, fn: () => void): void {
  * commit (store/group-commit.ts): in its own savepoint, in the same transaction as the other
  * requests that arrived with it, resolved only after that transaction's COMMIT.
  */
-export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>): Promise<T> {
+export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omit<AuditEvent, 'actorKind' | 'actorId' | 'sourceIp'> & Partial<AuditEvent>, caller?: Caller) => Promise<void>) => Promise<T>, opts: {
+  /** The request's nonce, when its claim waits for this job (Caller.nonce): claimed first, kept even if `fn` is refused; a used one rejects with SK_ERR_SIGNATURE_REPLAYED and `fn` never runs. */
+  nonce?: DeferredNonce | undefined;
+} = {}): Promise<T> {
   // Store latency for /metrics: from the request's arrival in the queue to its batch's COMMIT.
   const observe = ctx.metrics.storeSeconds.startTimer();
+  // Taken once: a second write of the same request runs without it.
+  const nonce = opts.nonce && !opts.nonce.taken ? opts.nonce : undefined;
   try {
     const result = await ctx.commits.run(async (trx, scope) => {
       const hooks: Array<() => void> = [];
@@ -80,7 +88,12 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
         if (await enqueueForAuditEvent(trx, stored) > 0) scope.afterCommit(() => webhookWake.emit('enqueued'));
       };
       return fn(trx, audit);
-    });
+    }, nonce ? { before: async (trx, scope) => {
+      if (!(await claimNonceInBatch(trx, scope, nonce))) {
+        nonce.onReplay?.();
+        throw new SikkerKeyError('SK_ERR_SIGNATURE_REPLAYED', 'this nonce was already used with this key');
+      }
+    } } : {});
     observe({ outcome: 'commit' });
     return result;
   } catch (err) {

@@ -68,6 +68,25 @@ forEachStore('group commit', ({ open, freshLocation, openAt }) => {
     assert.ok((await metaKeys(store)).includes(key(200)), 'the next batch commits normally');
   });
 
+  test('`before` commits with the batch even when its job is rolled back; a `before` that throws keeps nothing and its job never runs', async () => {
+    const store = await open();
+    const commits = new GroupCommitter(store);
+    const write = (k: number) => async (trx: Parameters<Parameters<GroupCommitter['run']>[0]>[0]): Promise<void> => {
+      await trx.insertInto('vault_meta').values({ key: key(k), value: Buffer.from('x'), updated_at: 1 }).execute();
+    };
+    let ranAfterRefusedBefore = false;
+    const [refusedJob, refusedBefore, plain] = await Promise.allSettled([
+      commits.run(async (trx) => { await write(401)(trx); throw new Error('the job refuses'); }, { before: write(400) }),
+      commits.run(async () => { ranAfterRefusedBefore = true; }, { before: async (trx) => { await write(402)(trx); throw new Error('before refuses'); } }),
+      commits.run(write(403), { before: write(404) }),
+    ]);
+    assert.ok(refusedJob.status === 'rejected' && (refusedJob.reason as Error).message === 'the job refuses');
+    assert.ok(refusedBefore.status === 'rejected' && (refusedBefore.reason as Error).message === 'before refuses');
+    assert.equal(plain.status, 'fulfilled');
+    assert.equal(ranAfterRefusedBefore, false, 'a job whose before threw does not run');
+    assert.deepEqual((await metaKeys(store)).filter((k) => k >= key(400) && k <= key(404)), [400, 403, 404].map(key));
+  });
+
   test('deferred durability (stand-in flush): a job is answered only after its batch is durable; until:commit earlier', async () => {
     const store = await open();
     let release: (() => void) | undefined;

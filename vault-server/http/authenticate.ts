@@ -9,6 +9,7 @@ import { scopeList } from './ai-scopes.js';
 import type { AiScope } from './ai-scopes.js';
 import { pickAuthority } from './proof-of-possession.js';
 import type { NonceStore } from '../../protocol/signing.js';
+import type { DeferredNonce } from '../store/nonce-store.js';
 import type { Store } from '../store/open-store.js';
 import type { StoreCaches } from '../store/change-counter.js';
 import { createMachineConstraintCheck } from '../modules/machines/machine-constraints.js';
@@ -25,6 +26,11 @@ export interface Caller {
   keyId: string;
   role?: OperatorRole;
   sourceIp: string;
+  /**
+   * The request's nonce when its route claims it in the request's own write job
+   * (`config.nonceInJob`): pass it to that job (`writeTx(ctx, fn, { nonce })`).
+   */
+  nonce?: DeferredNonce;
 }
 
 /** The route's AI agent scope: one, or several any one of which will do (`scopeList`). */
@@ -62,6 +68,13 @@ declare module 'fastify' {
     scope?: RouteScope;
     /** Required on every route (test/vault-server/ai-agents-routes.test.ts walks the route table). */
     returnsValues?: boolean;
+    /**
+     * Whether this request's nonce is claimed in the handler's first write job (one batch per
+     * read instead of two) rather than in a job of its own during authentication. The handler
+     * must pass `caller.nonce` to that job before anything outside the vault sees an effect; an
+     * answer given without it claims the nonce first (`settleDeferredNonce`).
+     */
+    nonceInJob?: (request: FastifyRequest) => boolean;
   }
 }
 
@@ -134,7 +147,13 @@ export type FailureStage = 'precheck' | 'signature' | 'replay' | 'limited' | 'bu
 
 export interface AuthenticatorOptions {
   store: Store;
-  nonces: NonceStore;
+  nonces: NonceStore & { sweepIfDue?(): void };
+  /**
+   * Honour routes' `config.nonceInJob`: their nonce is claimed in the handler's own write job
+   * (the caller's `nonce`), not in a job of its own here. Needs an onSend hook calling
+   * `settleDeferredNonce` (app.ts), so that no answer leaves with its nonce unclaimed.
+   */
+  deferNonces?: boolean;
   /** The authorities signatures may cover (host:port of --listen, or of each --public-url). */
   authorities: readonly string[];
   now?: () => number;
@@ -206,7 +225,16 @@ class KeyRateLimiter {
  * buffered (our only content parser keeps them raw) and the digest can be recomputed over them
  * before any JSON is parsed. JSON parsing happens here, after the signature holds.
  */
-export function installAuthentication(app: FastifyInstance, opts: AuthenticatorOptions): { forgetKey(keyId: string): void } {
+export function installAuthentication(app: FastifyInstance, opts: AuthenticatorOptions): {
+  forgetKey(keyId: string): void;
+  /**
+   * For an onSend hook: a request whose nonce waited for a write job that never took it (an
+   * answer given before or without one) claims it now. Resolves with the error to answer instead
+   * (the nonce was used: SK_ERR_SIGNATURE_REPLAYED; or the store failed), or undefined once the
+   * claim committed (`request.durableMark` then says which batch the answer waits for).
+   */
+  settleDeferredNonce(request: FastifyRequest): Promise<SikkerKeyError | undefined>;
+} {
   // A key id is the hash of its public key, so the KeyObject cached for it never goes stale;
   // the identity's status is still read on every request.
   const keyCache = new Map<string, KeyObject>();
@@ -231,6 +259,20 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
     return key;
   };
 
+  const replayed = (): SikkerKeyError => new SikkerKeyError('SK_ERR_SIGNATURE_REPLAYED', 'this nonce was already used with this key');
+  /** Claims a deferred nonce on its own (as authentication does for every other route). */
+  const claimLate = async (request: FastifyRequest, nonce: DeferredNonce): Promise<SikkerKeyError | undefined> => {
+    nonce.taken = true;
+    let claimed: boolean;
+    try {
+      claimed = await opts.nonces.claim(nonce.keyId, nonce.nonceHash, nonce.expiresAtUnix);
+    } catch (err) {
+      return err instanceof SikkerKeyError ? err : new SikkerKeyError('SK_ERR_STORE', 'the nonce store failed', { cause: err });
+    }
+    if (opts.commits) request.durableMark = opts.commits.committedSeq();
+    return claimed ? undefined : replayed();
+  };
+
   app.addHook('preValidation', async (request) => {
     const routeAuth = request.routeOptions.config.auth;
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -245,13 +287,18 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
     // Set once every check that needs no cryptography has passed and the key id named a key.
     let reachedCrypto = false;
     const verifyOnce = opts.verify ?? (opts.asyncVerify ? ed25519VerifyAsync : ed25519Verify);
+    // Routes that claim the nonce in their own write job get it recorded here, not claimed.
+    let deferred: DeferredNonce | undefined;
+    const nonces: NonceStore = opts.deferNonces && request.routeOptions.config.nonceInJob?.(request) === true
+      ? { claim: async (keyId, nonceHash, expiresAtUnix) => { deferred = { keyId, nonceHash, expiresAtUnix, taken: false }; return true; } }
+      : opts.nonces;
     try {
       const verified = await verifyRequest(
         { method: request.method, target: request.raw.url ?? request.url, headers: request.headers, body },
         {
           authority: pickAuthority(request, opts.authorities),
           now,
-          nonces: opts.nonces,
+          nonces,
           verify: (key, message, signature) => {
             reachedCrypto = true;
             opts.onVerify?.();
@@ -263,7 +310,7 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
           },
         },
       );
-      if (opts.commits) request.durableMark = opts.commits.committedSeq();
+      if (opts.commits && !deferred) request.durableMark = opts.commits.committedSeq();
       opts.onAuthenticated?.(Number(process.hrtime.bigint() - started) / 1e9);
       if (!identity) throw new SikkerKeyError('SK_ERR_SIGNATURE_UNKNOWN_KEY');
       checkStatus(identity, now());
@@ -273,11 +320,18 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
       if (minRole && identity.kind === 'operator' && ROLE_RANK[identity.role ?? 'viewer'] < ROLE_RANK[minRole]) {
         throw new SikkerKeyError('SK_ERR_FORBIDDEN', `this needs the operator role ${minRole} or higher`);
       }
+      if (deferred) {
+        deferred.onReplay = () => opts.onFailure?.(request, replayed(), 'replay');
+        opts.nonces.sweepIfDue?.();
+      }
       request.caller = {
         kind: identity.kind, id: identity.id, name: identity.name, keyId: verified.keyId,
-        sourceIp: request.ip, ...(identity.role ? { role: identity.role } : {}),
+        sourceIp: request.ip, ...(identity.role ? { role: identity.role } : {}), ...(deferred ? { nonce: deferred } : {}),
       };
-    } catch (err) {
+    } catch (caught) {
+      // Refused after the signature held: the nonce is claimed before the refusal is answered,
+      // and a used one is refused as a replay, exactly as when authentication claims it.
+      const err = deferred && !deferred.taken ? (await claimLate(request, deferred)) ?? caught : caught;
       const skErr = err instanceof SikkerKeyError ? err : new SikkerKeyError('SK_ERR_INTERNAL', 'authentication failed unexpectedly', { cause: err });
       if (skErr.code === 'SK_ERR_VERIFY_BUSY') opts.onFailure?.(request, skErr, 'busy');
       if (skErr.statusCode !== 401) throw skErr;
@@ -298,7 +352,16 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
     request.body = parseJsonBody(request, body);
   });
 
-  return { forgetKey: (keyId) => keyCache.delete(keyId) };
+  return {
+    forgetKey: (keyId) => keyCache.delete(keyId),
+    settleDeferredNonce: async (request) => {
+      const nonce = request.caller?.nonce;
+      if (!nonce || nonce.taken) return undefined;
+      const refused = await claimLate(request, nonce);
+      if (refused?.code === 'SK_ERR_SIGNATURE_REPLAYED') opts.onFailure?.(request, refused, 'replay');
+      return refused;
+    },
+  };
 }
 
 /**

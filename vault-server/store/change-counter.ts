@@ -15,6 +15,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
+import type { HotSql } from './sqlite-hot.js';
 
 /** A bounded map the caches own; emptied with all the others when the counter moves. */
 export class CacheMap<K, V> {
@@ -63,6 +64,23 @@ export const readChangeCounter: ReadCounter = async (db) => {
 };
 
 const COUNTER_QUERY = sql<{ n: number | string }>`select n from change_counter where id = 1`;
+
+/**
+ * The counter read on SQLite's own connection (store/sqlite-hot.ts) when that is the same read:
+ * inside a batch or transaction (`db` is its handle, which holds the connection), or outside one
+ * while no transaction is open (committed state). Otherwise — `store.db` while a batch holds the
+ * connection — through Kysely, which waits for the batch to end, as before.
+ */
+export function hotChangeCounter(store: { db: Kysely<Database>; hot?: HotSql | undefined }): ReadCounter {
+  const hot = store.hot;
+  if (!hot) return readChangeCounter;
+  return async (db) => {
+    if (db === store.db && hot.inTransaction) return readChangeCounter(db);
+    return Number(hot.get<{ n: number }>(COUNTER_SQL)?.n ?? 0);
+  };
+}
+
+const COUNTER_SQL = 'select n from change_counter where id = 1';
 
 export class StoreCaches {
   readonly #read: ReadCounter;

@@ -31,6 +31,7 @@ import type { Kysely } from 'kysely';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
 import { transaction } from './locks.js';
+import type { HotSql } from './sqlite-hot.js';
 
 /** What a job (and a batch prologue) can attach to the batch it runs in. */
 export interface BatchScope {
@@ -42,6 +43,11 @@ export interface BatchScope {
   onRollback(fn: () => void): void;
   /** Runs after COMMIT when the current job succeeded (wake-ups, metrics). */
   afterCommit(fn: () => void): void;
+  /**
+   * SQLite: the batch's connection itself, for a job's hot statements (store/sqlite-hot.ts); they
+   * run in this batch's transaction like anything run through `trx`. Undefined on PostgreSQL.
+   */
+  readonly hot: HotSql | undefined;
 }
 
 export type BatchJob<T> = (trx: Kysely<Database>, scope: BatchScope) => Promise<T>;
@@ -77,6 +83,7 @@ export interface GroupCommitOptions {
 
 interface Queued {
   job: BatchJob<unknown>;
+  before: BatchJob<void> | undefined;
   /** 'commit': settle as soon as COMMIT returned (visible to every session, maybe not yet on disk). */
   until: 'commit' | 'durable';
   resolve: (value: unknown) => void;
@@ -88,7 +95,7 @@ interface DurableWaiter { seq: number; resolve: () => void; reject: (err: unknow
 type Outcome = { ok: true; value: unknown; after: Array<() => void> } | { ok: false; err: unknown };
 
 export class GroupCommitter {
-  readonly #store: { db: Kysely<Database> };
+  readonly #store: { db: Kysely<Database>; hot?: HotSql | undefined };
   readonly #opts: GroupCommitOptions;
   readonly #maxBatch: number;
   #queue: Queued[] = [];
@@ -102,7 +109,7 @@ export class GroupCommitter {
   #settled: Promise<void> = Promise.resolve();
   readonly #durableWaiters: DurableWaiter[] = [];
 
-  constructor(store: { db: Kysely<Database> }, opts: GroupCommitOptions = {}) {
+  constructor(store: { db: Kysely<Database>; hot?: HotSql | undefined }, opts: GroupCommitOptions = {}) {
     this.#store = store;
     this.#opts = opts;
     this.#maxBatch = opts.maxBatch ?? 256;
@@ -113,10 +120,15 @@ export class GroupCommitter {
    * `until: 'commit'`, once it has committed: then the caller must not let anything outside the
    * vault see an effect before {@link durableThrough}(committedSeq()) resolves (request nonces:
    * the answer waits for it in an onSend hook).
+   *
+   * `before` runs first, in a savepoint of its own that is released before the job's begins: what
+   * it writes commits with the batch even if the job is then rolled back (a request's nonce claim
+   * stays when its read is refused). If it throws, it is rolled back and the job does not run; the
+   * promise rejects with its error.
    */
-  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable' } = {}): Promise<T> {
+  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable'; before?: BatchJob<void> } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ job, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ job, before: opts.before, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -164,7 +176,9 @@ export class GroupCommitter {
       await this.#store.db.connection().execute(async (conn) => {
         await this.#opts.durability?.relax(conn);
         try {
-          await transaction({ db: conn }, (trx) => this.#runJobs(trx, batch, outcomes));
+          const hot = this.#store.hot;
+          if (hot) await inHotTransaction(hot, () => this.#runJobs(conn, batch, outcomes, hot));
+          else await transaction({ db: conn }, (trx) => this.#runJobs(trx, batch, outcomes, undefined));
         } finally {
           await this.#opts.durability?.restore(conn).catch(() => undefined);
         }
@@ -200,7 +214,7 @@ export class GroupCommitter {
     })());
   }
 
-  async #runJobs(trx: Kysely<Database>, batch: Queued[], outcomes: Outcome[]): Promise<void> {
+  async #runJobs(trx: Kysely<Database>, batch: Queued[], outcomes: Outcome[], hot: HotSql | undefined): Promise<void> {
     const beforeCommit: Array<() => Promise<void>> = [];
     let jobRollbacks: Array<() => void> = [];
     let jobAfter: Array<() => void> = [];
@@ -209,20 +223,38 @@ export class GroupCommitter {
       beforeCommit: (fn) => beforeCommit.push(fn),
       onRollback: (fn) => jobRollbacks.push(fn),
       afterCommit: (fn) => jobAfter.push(fn),
+      hot,
     };
+    const savepoint = hot ? async (statement: string) => { hot.run(statement); } : async (statement: string) => { await sql.raw(statement).execute(trx); };
     if (this.#opts.prologue) await this.#opts.prologue(trx, scope);
     for (const queued of batch) {
       jobRollbacks = [];
       jobAfter = [];
-      await sql`savepoint sk_job`.execute(trx);
+      if (queued.before) {
+        await savepoint('savepoint sk_job');
+        try {
+          await queued.before(trx, scope);
+        } catch (err) {
+          await savepoint('rollback to savepoint sk_job');
+          await savepoint('release savepoint sk_job');
+          this.#opts.onRollback?.();
+          for (const undo of jobRollbacks.reverse()) undo();
+          outcomes.push({ ok: false, err });
+          continue;
+        }
+        await savepoint('release savepoint sk_job');
+        // What `before` did is kept whatever the job does.
+        jobRollbacks = [];
+      }
+      await savepoint('savepoint sk_job');
       try {
         const value = await queued.job(trx, scope);
-        await sql`release savepoint sk_job`.execute(trx);
+        await savepoint('release savepoint sk_job');
         outcomes.push({ ok: true, value, after: jobAfter });
       } catch (err) {
         // If even this fails the transaction is unusable: the batch fails as a whole.
-        await sql`rollback to savepoint sk_job`.execute(trx);
-        await sql`release savepoint sk_job`.execute(trx);
+        await savepoint('rollback to savepoint sk_job');
+        await savepoint('release savepoint sk_job');
         // Caches filled by later jobs must not keep what this job wrote and took back.
         this.#opts.onRollback?.();
         for (const undo of jobRollbacks.reverse()) undo();
@@ -259,6 +291,23 @@ export class GroupCommitter {
   #fail(batch: Queued[], cause: unknown): void {
     const failure = storeFailure(cause);
     for (const queued of batch) queued.reject(failure);
+  }
+}
+
+/**
+ * BEGIN IMMEDIATE … COMMIT on the SQLite connection itself (the batch holds it): what Kysely's
+ * transaction() does for SQLite (sqlite-dialect.ts), without its promise hops. Anything that
+ * throws — a job's prologue or epilogue, COMMIT itself — rolls the whole batch back.
+ */
+async function inHotTransaction(hot: HotSql, fn: () => Promise<void>): Promise<void> {
+  hot.run('begin immediate');
+  try {
+    await fn();
+    hot.run('commit');
+  } catch (err) {
+    // A COMMIT that failed may have ended the transaction already (SQLite rolls back on some errors).
+    if (hot.inTransaction) hot.run('rollback');
+    throw err;
   }
 }
 

@@ -15,7 +15,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Database } from './database.js';
 import type { Store } from './open-store.js';
-import type { GroupCommitter } from './group-commit.js';
+import type { BatchScope, GroupCommitter } from './group-commit.js';
 
 /**
  * What the request verifier needs (the same shape as protocol/signing.ts declares).
@@ -23,6 +23,34 @@ import type { GroupCommitter } from './group-commit.js';
  */
 export interface NonceStore {
   claim(keyId: string, nonceHash: string, expiresAtUnix: number): Promise<boolean>;
+}
+
+/** The claim as one prepared statement on SQLite's own connection (store/sqlite-hot.ts). */
+const INSERT_NONCE = 'insert into nonces (key_id, nonce_hash, expires_at) values (?, ?, ?) on conflict (key_id, nonce_hash) do nothing';
+
+/**
+ * A verified request's nonce whose claim rides in the request's own write job (one job and one
+ * batch per read instead of two): `GroupCommitter.run(job, { before })` claims it first, outside
+ * the job's savepoint, so it commits with the batch even when the job is refused. `taken` is set
+ * once a claim was attempted; whatever answers the request without one claims it then
+ * (http/authenticate.ts, `settleDeferredNonce`), so no answer ever leaves with its nonce unclaimed.
+ */
+export interface DeferredNonce {
+  keyId: string;
+  nonceHash: string;
+  expiresAtUnix: number;
+  taken: boolean;
+  /** Told when the claim found the nonce used (metrics: a replay). */
+  onReplay?: () => void;
+}
+
+/** Claims `nonce` inside the batch `trx` belongs to; true when this call stored it first. A conflict is a row count of 0, never an error. */
+export async function claimNonceInBatch(trx: Kysely<Database>, scope: BatchScope, nonce: DeferredNonce): Promise<boolean> {
+  nonce.taken = true;
+  const expiresAt = Math.ceil(nonce.expiresAtUnix * 1000);
+  if (scope.hot) return scope.hot.run(INSERT_NONCE, [nonce.keyId, nonce.nonceHash, expiresAt]) === 1;
+  const res = await sql`insert into nonces (key_id, nonce_hash, expires_at) values (${nonce.keyId}, ${nonce.nonceHash}, ${expiresAt}) on conflict (key_id, nonce_hash) do nothing`.execute(trx);
+  return Number(res.numAffectedRows ?? 0n) === 1;
 }
 
 export interface StoreNonceStoreOptions {
@@ -66,7 +94,9 @@ export class StoreNonceStore implements NonceStore {
       // A conflict is a row count of 0, never an error: it cannot abort the batch. Settled at
       // COMMIT — every worker and replica now refuses the nonce — while the fsync goes on: the
       // vault answers no request before its nonce is durable (app.ts, onSend).
-      result = await this.#commits.run((trx) => insert(trx), { until: 'commit' });
+      result = await this.#commits.run(async (trx, scope) => (scope.hot
+        ? { numInsertedOrUpdatedRows: BigInt(scope.hot.run(INSERT_NONCE, [keyId, nonceHash, Math.ceil(expiresAtUnix * 1000)])) }
+        : insert(trx)), { until: 'commit' });
     } else if (this.#dialect === 'sqlite') {
       // A used nonce needs no power-loss durability: losing the last few to a power cut reopens a
       // replay window of at most 90 s for those requests, while a full fsync here cost a third of
@@ -86,6 +116,11 @@ export class StoreNonceStore implements NonceStore {
     }
     this.#maybeSweep();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  /** Starts an opportunistic sweep if one is due (claims made through {@link claimNonceInBatch} do not start one themselves). */
+  sweepIfDue(): void {
+    this.#maybeSweep();
   }
 
   /** Deletes every nonce that expired before `nowMs`; returns how many. */

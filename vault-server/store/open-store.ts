@@ -28,6 +28,8 @@ import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import { withPrivateUmask } from './file-modes.js';
 import type { BatchDurability } from './group-commit.js';
 import { startBackgroundCheckpoints } from './sqlite-checkpointer.js';
+import { hotSql } from './sqlite-hot.js';
+import type { HotSql } from './sqlite-hot.js';
 import type { CheckpointerOptions } from './sqlite-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -56,6 +58,11 @@ export interface Store {
    * PostgreSQL, whose COMMIT is durable when it returns.
    */
   durability?: BatchDurability;
+  /**
+   * SQLite only: the connection itself, for the statements every request runs (prepared once, run
+   * synchronously, no query building: store/sqlite-hot.ts). Absent for PostgreSQL.
+   */
+  hot?: HotSql;
   /**
    * SQLite only: checkpoint the WAL from a worker thread instead of inside COMMITs (a running
    * vault does; see sqlite-checkpointer.ts). Returns the function that stops it.
@@ -172,6 +179,7 @@ function openSqlite(dataDir: string): Store {
   const db = new Kysely<Database>({ dialect: new VaultSqliteDialect({ database: withStatementCache(native) }) });
   const wal = walSyncer(dataDir, `${file}-wal`);
   const store = makeStore(db, 'sqlite', `the SQLite store ${file}`, (m) => m);
+  const hot = hotSql(native);
   const close = store.close;
   let stopCheckpoints: (() => Promise<void>) | undefined;
   return {
@@ -180,9 +188,11 @@ function openSqlite(dataDir: string): Store {
       stopCheckpoints ??= startBackgroundCheckpoints(native, file, opts);
       return stopCheckpoints;
     },
+    hot,
+    // On the one connection, which the batch holds while these run (no query building per batch).
     durability: {
-      relax: async (conn) => { await sql`pragma synchronous = NORMAL`.execute(conn); },
-      restore: async (conn) => { await sql`pragma synchronous = FULL`.execute(conn); },
+      relax: async () => { hot.run('pragma synchronous = NORMAL'); },
+      restore: async () => { hot.run('pragma synchronous = FULL'); },
       flush: wal.flush,
     },
     close: async () => {

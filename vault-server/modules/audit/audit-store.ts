@@ -107,7 +107,7 @@ export function timeOrderedUuid(nowMs: number): string {
 }
 
 /** The event as stored, its row, and the head it leaves (shared by both appenders below). */
-function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowMs: number, keys: AuditKeys | undefined): { stored: StoredAuditEvent; row: NewRow<'audit_events'>; headMacValue: string | null } {
+function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowMs: number, keys: AuditKeys | undefined, withHeadMac = true): { stored: StoredAuditEvent; row: NewRow<'audit_events'>; headMacValue: string | null } {
   const content: Omit<StoredAuditEvent, 'hash' | 'prevHash' | 'mac'> = {
     seq: prev.seq + 1,
     id: timeOrderedUuid(nowMs),
@@ -132,7 +132,7 @@ function chainEvent(prev: { seq: number; hash: string }, event: AuditEvent, nowM
     // Without keys the mac column is not named at all (the unkeyed writer of a pre-0004 store).
     ...(keys ? { mac } : {}),
   };
-  return { stored: { ...content, prevHash: prev.hash, hash, mac }, row, headMacValue: keys ? headMac(keys.macKey, content.seq, hash) : null };
+  return { stored: { ...content, prevHash: prev.hash, hash, mac }, row, headMacValue: keys && withHeadMac ? headMac(keys.macKey, content.seq, hash) : null };
 }
 
 /**
@@ -160,11 +160,17 @@ interface HeldHead {
   loadedSeq: number;
   seq: number;
   hash: string;
-  headMac: string | null;
-  keyed: boolean;
+  /** The keys the last event appended was MAC'd with (the head's MAC is computed once, before COMMIT). */
+  keys: AuditKeys | undefined;
 }
 
 const HEAD_KEY = {};
+
+const SELECT_HEAD = 'select seq, hash from audit_head where id = 1';
+const UPDATE_HEAD = 'update audit_head set seq = ?, hash = ? where id = 1';
+const UPDATE_HEAD_MAC = 'update audit_head set seq = ?, hash = ?, mac = ? where id = 1';
+const INSERT_EVENT = `insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac, actor_name)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * The batch prologue: takes the chain head (FOR UPDATE on PostgreSQL, outside every job's
@@ -172,12 +178,20 @@ const HEAD_KEY = {};
  * job appended. Every event of the batch chains in order onto the head held in memory.
  */
 export async function holdAuditHead(trx: Kysely<Database>, dialect: Dialect, scope: BatchScope): Promise<void> {
-  const head = await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
-  const held: HeldHead = { exists: head !== undefined, loadedSeq: Number(head?.seq ?? 0), seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH, headMac: null, keyed: false };
+  const hot = scope.hot;
+  const head = hot
+    ? hot.get<{ seq: number; hash: string }>(SELECT_HEAD)
+    : await forUpdate(dialect, trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1)).executeTakeFirst();
+  const held: HeldHead = { exists: head !== undefined, loadedSeq: Number(head?.seq ?? 0), seq: Number(head?.seq ?? 0), hash: head?.hash ?? GENESIS_HASH, keys: undefined };
   scope.state.set(HEAD_KEY, held);
   scope.beforeCommit(async () => {
     if (held.seq === held.loadedSeq) return;
-    const hmac = held.keyed ? { mac: held.headMac } : {};
+    const mac = held.keys ? headMac(held.keys.macKey, held.seq, held.hash) : undefined;
+    if (held.exists && hot) {
+      hot.run(mac !== undefined ? UPDATE_HEAD_MAC : UPDATE_HEAD, mac !== undefined ? [held.seq, held.hash, mac] : [held.seq, held.hash]);
+      return;
+    }
+    const hmac = mac !== undefined ? { mac } : {};
     if (held.exists) await trx.updateTable('audit_head').set({ seq: held.seq, hash: held.hash, ...hmac }).where('id', '=', 1).execute();
     else await trx.insertInto('audit_head').values({ id: 1, seq: held.seq, hash: held.hash, ...hmac }).execute();
   });
@@ -187,13 +201,18 @@ export async function holdAuditHead(trx: Kysely<Database>, dialect: Dialect, sco
 export async function appendAuditInBatch(trx: Kysely<Database>, scope: BatchScope, event: AuditEvent, nowMs = Date.now(), keys?: AuditKeys): Promise<StoredAuditEvent> {
   const held = scope.state.get(HEAD_KEY) as HeldHead | undefined;
   if (!held) throw new Error('appendAuditInBatch needs a batch that holds the audit head (holdAuditHead)');
-  const { stored, row, headMacValue } = chainEvent(held, event, nowMs, keys);
+  const { stored, row } = chainEvent(held, event, nowMs, keys, false);
+  const params = [stored.seq, stored.id, stored.at, stored.actorKind, stored.actorId, stored.action, stored.projectId, stored.target, stored.outcome, stored.sourceIp,
+    row.details, stored.prevHash, stored.hash, stored.mac, stored.actorName];
+  if (scope.hot) scope.hot.run(INSERT_EVENT, params);
   // A fixed statement (no query building): every read appends one.
-  await sql`insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac, actor_name)
+  else await sql`insert into audit_events (seq, id, at, actor_kind, actor_id, action, project_id, target, outcome, source_ip, details, prev_hash, hash, mac, actor_name)
     values (${stored.seq}, ${stored.id}, ${stored.at}, ${stored.actorKind}, ${stored.actorId}, ${stored.action}, ${stored.projectId}, ${stored.target}, ${stored.outcome}, ${stored.sourceIp}, ${row.details}, ${stored.prevHash}, ${stored.hash}, ${stored.mac}, ${stored.actorName})`.execute(trx);
-  const before = { seq: held.seq, hash: held.hash, headMac: held.headMac, keyed: held.keyed };
+  const before = { seq: held.seq, hash: held.hash, keys: held.keys };
   scope.onRollback(() => Object.assign(held, before));
-  Object.assign(held, { seq: stored.seq, hash: stored.hash, headMac: headMacValue, keyed: keys !== undefined });
+  held.seq = stored.seq;
+  held.hash = stored.hash;
+  held.keys = keys;
   return stored;
 }
 

@@ -31,7 +31,8 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // With ?version=N it answers that version if it was ever live (live, previous, retired), granted
   // and audited like the live read; a pending or discarded version is as unknown as a missing one.
   app.get<{ Params: { project: string; name: string }; Querystring: { waitForVersionAfter?: number; wait?: number; version?: number } }>('/v1/projects/:project/secrets/:name', {
-    config: { auth: ['machine'], returnsValues: true },
+    // A read claims its nonce in its own job; a watch claims it before it waits, as any route does.
+    config: { auth: ['machine'], returnsValues: true, nonceInJob: (req) => (req.query as { waitForVersionAfter?: unknown }).waitForVersionAfter === undefined },
     schema: {
       params: secretParams,
       querystring: {
@@ -77,7 +78,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   // Many reads under one signature (`::` is fastify's literal colon).
   app.post<{ Body: { items: Array<{ project: string; name: string; version?: number }> } }>('/v1/secrets::batchGet', {
-    config: { auth: ['machine'], returnsValues: true },
+    config: { auth: ['machine'], returnsValues: true, nonceInJob: () => true },
     schema: {
       body: {
         type: 'object', additionalProperties: false, required: ['items'],

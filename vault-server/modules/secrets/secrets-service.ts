@@ -387,7 +387,7 @@ export async function readSecret(ctx: VaultContext, caller: Caller, req: SecretR
         if (trip && (isSikkerKeyError(err, 'SK_ERR_NOT_FOUND') || refusedAxis(err) !== undefined)) return err as SikkerKeyError;
         throw err;
       }
-    });
+    }, { nonce: caller.nonce });
     afterTripCommitted(ctx, trips);
     if (read instanceof SikkerKeyError) throw read;
     return read;
@@ -454,7 +454,7 @@ export async function batchRead(ctx: VaultContext, caller: Caller, items: Secret
       }
     }
     return out;
-  });
+  }, { nonce: caller.nonce });
   afterTripCommitted(ctx, trips);
   return results;
 }
