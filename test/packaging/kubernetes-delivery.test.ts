@@ -4,24 +4,20 @@
 // on a memory emptyDir the app mounts read-only, and an agent config that the agent itself loads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { REPO_ROOT } from '../support/agent-binary.js';
+import { readManifests } from '../support/kubernetes-manifests.js';
 import { loadAgentConfig } from '../../agent/config.js';
 
 const DIR = join(REPO_ROOT, 'packaging', 'kubernetes', 'delivery');
-const docs = readdirSync(DIR).filter((f) => f.endsWith('.yaml')).flatMap((file) =>
-  parseAllDocuments(readFileSync(join(DIR, file), 'utf8'), { version: '1.1' }).map((d) => {
-    assert.equal(d.errors.length, 0, `${file}: ${d.errors.map((e) => e.message).join('; ')}`);
-    return d.toJSON() as { kind: string } & Record<string, unknown>;
-  }));
+const docs = readManifests(DIR).map((m) => m.doc);
 const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as IDeployment;
 const configMap = docs.find((d) => d.kind === 'ConfigMap') as unknown as IConfigMap;
 

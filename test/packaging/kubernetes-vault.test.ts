@@ -10,10 +10,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -24,6 +23,8 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import { readManifests } from '../support/kubernetes-manifests.js';
+import type { Manifest } from '../support/kubernetes-manifests.js';
 import { REPO_ROOT } from '../support/agent-binary.js';
 import { jsonOf, runBin, startBin } from '../support/processes.js';
 import { tempPgDatabase } from '../support/stores.js';
@@ -32,16 +33,7 @@ import { generateRootKey } from '../../vault-server/crypto/root-key.js';
 
 const DIR = join(REPO_ROOT, 'packaging', 'kubernetes', 'vault');
 
-interface Manifest { file: string; doc: { apiVersion?: string; kind?: string } & Record<string, unknown> }
-
-function manifests(): Manifest[] {
-  return readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
-    // YAML 1.1, as kubectl reads it (0400 is octal there)
-    parseAllDocuments(readFileSync(join(DIR, file), 'utf8'), { version: '1.1' }).map((d) => {
-      assert.equal(d.errors.length, 0, `${file}: ${d.errors.map((e) => e.message).join('; ')}`);
-      return { file, doc: d.toJSON() as Manifest['doc'] };
-    }));
-}
+const manifests = (): Manifest[] => readManifests(DIR);
 
 function validate(doc: Manifest['doc']): void {
   const key = `${doc.apiVersion}/${doc.kind}`;

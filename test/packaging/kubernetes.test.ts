@@ -8,14 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import { readManifests } from '../support/kubernetes-manifests.js';
+import type { Manifest } from '../support/kubernetes-manifests.js';
 import { AGENT_BINARY_HOOK_TIMEOUT_MS, agentBinary, REPO_ROOT } from '../support/agent-binary.js';
 import { startVaultProcess } from '../support/vault-process.js';
 import { jsonOf, startExecutable } from '../support/processes.js';
@@ -25,16 +26,7 @@ import { waitFor } from '../support/wait.js';
 
 const DIR = join(REPO_ROOT, 'packaging', 'kubernetes');
 
-interface Manifest { file: string; doc: { apiVersion?: string; kind?: string } & Record<string, unknown> }
-
-function manifests(): Manifest[] {
-  return readdirSync(DIR).filter((f) => f.endsWith('.yaml')).sort().flatMap((file) =>
-    // YAML 1.1, as kubectl reads it (0400 is octal there)
-    parseAllDocuments(readFileSync(join(DIR, file), 'utf8'), { version: '1.1' }).map((d) => {
-      assert.equal(d.errors.length, 0, `${file}: ${d.errors.map((e) => e.message).join('; ')}`);
-      return { file, doc: d.toJSON() as Manifest['doc'] };
-    }));
-}
+const manifests = (): Manifest[] => readManifests(DIR);
 
 /** Throws with the schema's complaint when `doc` is not a valid object of its kind. */
 function validate(doc: Manifest['doc']): void {

@@ -226,31 +226,14 @@ export class GroupCommitter {
       hot,
     };
     const savepoint = hot ? async (statement: string) => { hot.run(statement); } : async (statement: string) => { await sql.raw(statement).execute(trx); };
-    if (this.#opts.prologue) await this.#opts.prologue(trx, scope);
-    for (const queued of batch) {
-      jobRollbacks = [];
-      jobAfter = [];
-      if (queued.before) {
-        await savepoint('savepoint sk_job');
-        try {
-          await queued.before(trx, scope);
-        } catch (err) {
-          await savepoint('rollback to savepoint sk_job');
-          await savepoint('release savepoint sk_job');
-          this.#opts.onRollback?.();
-          for (const undo of jobRollbacks.reverse()) undo();
-          outcomes.push({ ok: false, err });
-          continue;
-        }
-        await savepoint('release savepoint sk_job');
-        // What `before` did is kept whatever the job does.
-        jobRollbacks = [];
-      }
+    // One step in its own savepoint: kept when it returns; when it throws, taken back together with
+    // what it put in caches, and the batch goes on.
+    const inSavepoint = async (step: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> => {
       await savepoint('savepoint sk_job');
       try {
-        const value = await queued.job(trx, scope);
+        const value = await step();
         await savepoint('release savepoint sk_job');
-        outcomes.push({ ok: true, value, after: jobAfter });
+        return { ok: true, value };
       } catch (err) {
         // If even this fails the transaction is unusable: the batch fails as a whole.
         await savepoint('rollback to savepoint sk_job');
@@ -258,8 +241,25 @@ export class GroupCommitter {
         // Caches filled by later jobs must not keep what this job wrote and took back.
         this.#opts.onRollback?.();
         for (const undo of jobRollbacks.reverse()) undo();
-        outcomes.push({ ok: false, err });
+        return { ok: false, err };
       }
+    };
+    if (this.#opts.prologue) await this.#opts.prologue(trx, scope);
+    for (const queued of batch) {
+      jobRollbacks = [];
+      jobAfter = [];
+      const before = queued.before;
+      if (before) {
+        const kept = await inSavepoint(() => before(trx, scope));
+        if (!kept.ok) {
+          outcomes.push(kept);
+          continue;
+        }
+        // What `before` did is kept whatever the job does.
+        jobRollbacks = [];
+      }
+      const done = await inSavepoint(() => queued.job(trx, scope));
+      outcomes.push(done.ok ? { ok: true, value: done.value, after: jobAfter } : done);
     }
     for (const fn of beforeCommit) await fn();
   }
