@@ -15,8 +15,8 @@
 // (node's --test-timeout, which on Node 20 applies to whole files only). Test files run one at a
 // time within an area, Node's default on 2 cores (availableParallelism() - 1).
 // Node 20's directory discovery would also run helper modules under test/, so files are listed.
-// Ends with a table per area and one line `N passed, N failed, N skipped`; exits non-zero when
-// any area failed.
+// Ends with the slowest test files (timed by scripts/test-file-times.mjs), a table per area and
+// one line `N passed, N failed, N skipped`; exits non-zero when any area failed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,8 @@ const timeoutArg = args.findLast((a) => a.startsWith('--test-timeout='));
 const testTimeoutMs = timeoutArg === undefined ? 120_000 : Number(timeoutArg.slice('--test-timeout='.length));
 const passThrough = args.filter((a) => a.startsWith('--') && !a.startsWith('--test-timeout='));
 const preload = pathToFileURL(fileURLToPath(new URL('test-timeout.mjs', import.meta.url))).href;
+const timesPreload = pathToFileURL(fileURLToPath(new URL('test-file-times.mjs', import.meta.url))).href;
+const SLOWEST_SHOWN = 12;
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -81,6 +83,8 @@ const env = {
 const userReporters = passThrough.filter((a) => a.startsWith('--test-reporter=') || a === '--test-reporter').length;
 const userDestinations = passThrough.filter((a) => a.startsWith('--test-reporter-destination')).length;
 const reportDir = mkdtempSync(join(tmpdir(), 'sk-test-report-'));
+const timesFile = join(reportDir, 'file-times.tsv');
+env.SK_TEST_TIMES_FILE = timesFile;
 
 let current;
 let interrupted;
@@ -96,7 +100,7 @@ function runArea(area, areaFiles) {
   const reporters = userReporters > 0
     ? Array(Math.max(0, userReporters - userDestinations)).fill('--test-reporter-destination=stdout')
     : [`--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout'];
-  const argv = [`--import=${preload}`, '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, ...passThrough, ...reporters, '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...areaFiles];
+  const argv = [`--import=${preload}`, `--import=${timesPreload}`, '--test', `--test-timeout=${FILE_TIMEOUT_MS}`, ...passThrough, ...reporters, '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...areaFiles];
   const started = performance.now();
   return new Promise((resolve) => {
     current = spawn(process.execPath, argv, { stdio: 'inherit', env });
@@ -130,6 +134,12 @@ for (const [area, areaFiles] of areas) {
 }
 const wall = (performance.now() - t0) / 1000;
 await services.stop();
+let fileTimes = [];
+try {
+  fileTimes = readFileSync(timesFile, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t'));
+} catch {
+  // no test process got as far as exiting
+}
 rmSync(reportDir, { recursive: true, force: true });
 
 const sum = (key) => results.reduce((n, r) => n + r[key], 0);
@@ -139,6 +149,13 @@ const rows = [
   ['total', String(sum('files')), wall.toFixed(1), String(sum('pass')), String(sum('failed')), String(sum('skipped'))],
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+if (fileTimes.length > 1) {
+  console.log('');
+  console.log('slowest test files (seconds each file\'s process ran):');
+  for (const [file, seconds] of fileTimes.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, SLOWEST_SHOWN)) {
+    console.log(`${Number(seconds).toFixed(1).padStart(8)}  ${relative(ROOT, file)}`);
+  }
+}
 console.log('');
 for (const row of rows) console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 if (interrupted) console.log(`interrupted (${interrupted}): ${areas.size - results.length} area(s) not run`);
