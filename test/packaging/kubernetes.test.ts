@@ -15,7 +15,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import { readManifests } from '../support/kubernetes-manifests.js';
+import { assertHardenedPod, readManifests } from '../support/kubernetes-manifests.js';
 import type { Manifest } from '../support/kubernetes-manifests.js';
 import { AGENT_BINARY_HOOK_TIMEOUT_MS, agentBinary, REPO_ROOT } from '../support/agent-binary.js';
 import { startVaultProcess } from '../support/vault-process.js';
@@ -65,19 +65,7 @@ test('the agent sidecar runs next to the app, non-root, read-only root filesyste
   const pod = deployment().spec?.template.spec ?? assert.fail('no pod spec');
   const names = pod.containers.map((c) => c.name);
   assert.ok(names.includes('sikkerkey-agent') && names.length >= 2, `an app and the agent: ${names.join(', ')}`);
-  assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
-  assert.equal(pod.securityContext?.runAsNonRoot, true);
-  assert.ok((pod.securityContext?.runAsUser ?? 0) > 0);
-  assert.equal(pod.automountServiceAccountToken, false, 'the agent needs no Kubernetes API token');
-  for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
-    const sc = c.securityContext ?? assert.fail(`${c.name}: no securityContext`);
-    assert.equal(sc.runAsNonRoot, true, `${c.name} runAsNonRoot`);
-    assert.equal(sc.readOnlyRootFilesystem, true, `${c.name} readOnlyRootFilesystem`);
-    assert.equal(sc.allowPrivilegeEscalation, false, `${c.name} allowPrivilegeEscalation`);
-    assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${c.name} drops all capabilities`);
-    assert.equal(sc.capabilities?.add, undefined, `${c.name} adds none`);
-    assert.notEqual(sc.privileged, true);
-  }
+  assertHardenedPod(pod, 'the agent\'s pod');
 });
 
 test('the key is generated at start into a memory emptyDir; only the enrollment token comes from a Secret', () => {
