@@ -13,6 +13,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   'agent-footprint': () => import('./agent-footprint-bench.js'),
   longpoll: () => import('./longpoll-bench.js'),
   'audit-search': () => import('./audit-search-bench.js'),
+  lease: () => import('./lease-bench.js'),
 };
 const load = name ? benches[name] : undefined;
 if (!load) {

@@ -42,6 +42,8 @@ export interface RotationHarnessOptions {
    * pauses whichever worker took the request.
    */
   serveArgs?: string[];
+  /** false: no rotation policy on the secret (a lease test sets up lease roles instead). Default true. */
+  rotationPolicy?: boolean;
 }
 
 export interface RotationHarness {
@@ -127,7 +129,7 @@ async function setUp(opts: RotationHarnessOptions, dir: string, processes: Runni
   const appPub = jsonOf<{ publicKey: string }>(await runBin('sikkerkey-agent', ['init', '--key-file', appKey, '--json']));
   await must(['machine', 'add', 'app1', '--public-key', appPub.publicKey]);
   await must(['grant', 'add', 'app1', '--project', 'db', '--secret', 'app']);
-  await must(['rotation', 'set', 'db', 'app', '--provider', opts.engine, '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', opts.strategy ?? 'single',
+  if (opts.rotationPolicy !== false) await must(['rotation', 'set', 'db', 'app', '--provider', opts.engine, '--agent-label', 'rotator', '--admin-secret', 'admin', '--strategy', opts.strategy ?? 'single',
     ...(opts.grace ? ['--grace', opts.grace] : []), ...(opts.alternateUsername ? ['--alternate-username', opts.alternateUsername] : [])]);
 
   const appIdentity = readPrivateKeyFile(appKey);
