@@ -8,7 +8,9 @@
 const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
 
 export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit'
-  | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit';
+  | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit'
+  /** The vault committed a lease's intent (row + create job) / a lease job's claim, and has not answered yet. */
+  | 'vault-after-lease-intent' | 'vault-after-lease-claim';
 
 let released = false;
 const waiting: Array<() => void> = [];

@@ -51,6 +51,8 @@ import { createMachineConstraintCheck } from './modules/machines/machine-constra
 import { openGeoIp } from './modules/machines/machine-geoip.js';
 import { startMachineSweeper } from './modules/machines/machine-sweeper.js';
 import { webhooksRoutes } from './modules/webhooks/webhooks-routes.js';
+import { leasesRoutes } from './modules/leases/leases-routes.js';
+import { startLeaseSweeper } from './modules/leases/lease-sweeper.js';
 import { startWebhookWorker } from './modules/webhooks/webhooks-worker.js';
 import { checkWebhookTarget, sendWebhook } from './modules/webhooks/webhook-transport.js';
 import type { Sender } from './modules/webhooks/webhooks-worker.js';
@@ -98,6 +100,8 @@ export interface AppOptions {
   auditRetentionSweeper?: boolean;
   /** Stream audit events to this sink from this process (`serve --audit-sink`; audit-sink.ts). */
   auditSink?: AuditSink;
+  /** Run the lease expiry sweeper in this process (every 5 s; `serve` does). Tests call sweepLeases. */
+  leaseSweeper?: boolean | { everyMs: number };
   /** Run the trash sweeper in this process (hourly; `serve` does). Tests call sweepTrash. */
   trashSweeper?: boolean | { everyMs: number };
   /** Connection cap and timeouts of the listener (http/limits.ts); defaults for what is left out. */
@@ -274,6 +278,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   canariesRoutes(app, ctx);
   accessPoliciesRoutes(app, ctx);
   transferRoutes(app, ctx);
+  leasesRoutes(app, ctx);
   const targetPolicy = { allowCidrs: app.webhookAllowCidrs };
   const webhookSender = opts.webhookSender ?? ((url, req) => sendWebhook(url, req, targetPolicy));
   const checkTarget = opts.webhookCheckTarget ?? (async (url: string) => { await checkWebhookTarget(url, targetPolicy); });
@@ -287,6 +292,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   if (opts.auditRetentionMs !== undefined && (opts.auditRetentionSweeper ?? true)) startAuditRetention(app, ctx, { retentionMs: opts.auditRetentionMs });
   if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
   openApiRoutes(app, catalog);
+  if (opts.leaseSweeper) startLeaseSweeper(app, ctx, opts.leaseSweeper === true ? undefined : opts.leaseSweeper.everyMs);
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {
     const stop = startScheduler(ctx);

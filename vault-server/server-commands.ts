@@ -141,7 +141,7 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
   }
   const { app, ctx } = await buildApp({
     limits: { maxConnections: maxConnections.value },
-    store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, trashSweeper: background,
+    store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, leaseSweeper: background, trashSweeper: background,
     ...(settings.trashDays !== undefined ? { trashDays: settings.trashDays } : {}),
     // Every process knows the vault's retention (a project's may only be longer); one prunes.
     ...(settings.auditRetentionMs !== undefined ? { auditRetentionMs: settings.auditRetentionMs, auditRetentionSweeper: background } : {}),

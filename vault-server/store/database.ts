@@ -20,7 +20,7 @@
  *   row?.created_at; // number (ms)
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { Flavour, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
+import type { Engine, Flavour, LeaseJobKind, LeaseState, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
 
 /** The rotation kinds and states are the wire's (protocol/api-types.ts): one definition. */
 export type { RotationKind, RotationState } from '../../protocol/api-types.js';
@@ -548,6 +548,75 @@ export interface SweeperLeasesTable {
   lease_until: Ms;
 }
 
+/** A lease role (migration 0017, docs/leases.md): what a leased login of (project, name) gets. */
+export interface LeaseRolesTable {
+  id: string;
+  project_id: string;
+  name: string;
+  engine: Engine;
+  agent_machine_id: string | null;
+  agent_label: string | null;
+  admin_secret_id: string;
+  ttl_ms: Ms;
+  max_ttl_ms: Ms;
+  max_leases: number | null;
+  /** JSON LeaseGrant (protocol/api-types.ts). */
+  grant_spec: Json;
+  created_at: Ms;
+  updated_at: Ms;
+  created_by: string | null;
+}
+
+/** One leased login; the row (intent) commits before the agent may create the login. */
+export interface LeasesTable {
+  id: string;
+  role_id: string;
+  project_id: string;
+  machine_id: string;
+  username: string;
+  /** The password sealed under a data key (AAD: project, `lease:<id>`, 1). */
+  password_ciphertext: Buffer;
+  password_wrapped_key: Buffer;
+  project_key_version: number;
+  state: LeaseState;
+  /** Why it is revoking/ended: `expired`, `owner`, `operator`, `grant_removed`, `machine_disabled`, `canary`, `create_failed`… */
+  end_reason: string | null;
+  created_at: Ms;
+  active_at: Ms | null;
+  expires_at: Ms;
+  max_expires_at: Ms;
+  ended_at: Ms | null;
+}
+
+export type LeaseJobState = 'pending' | 'claimed' | 'done' | 'cancelled';
+
+export interface LeaseJobsTable {
+  id: string;
+  lease_id: string;
+  kind: LeaseJobKind;
+  state: LeaseJobState;
+  fence: number;
+  claimed_by: string | null;
+  lease_until: Ms | null;
+  attempts: number;
+  not_before: Ms | null;
+  /** A renew job: the expiresAt it moves the login's validity to. */
+  renew_to: Ms | null;
+  error_code: string | null;
+  error: string | null;
+  created_at: Ms;
+  finished_at: Ms | null;
+}
+
+/** A machine's grant on a lease role. */
+export interface LeaseGrantsTable {
+  id: string;
+  machine_id: string;
+  lease_role_id: string;
+  created_at: Ms;
+  created_by: string | null;
+}
+
 export interface Database {
   vault_meta: VaultMetaTable;
   projects: ProjectsTable;
@@ -580,6 +649,10 @@ export interface Database {
   access_policy_reads: AccessPolicyReadsTable;
   access_policy_cosigns: AccessPolicyCosignsTable;
   label_grants: LabelGrantsTable;
+  lease_roles: LeaseRolesTable;
+  leases: LeasesTable;
+  lease_jobs: LeaseJobsTable;
+  lease_grants: LeaseGrantsTable;
 }
 
 export type TableName = keyof Database;

@@ -29,6 +29,7 @@ import type { Tx, VaultContext } from '../../context.js';
 import { forShare, forUpdate } from '../../store/locks.js';
 import type { ReadLookups } from '../secrets/read-lookups.js';
 import { allLabelGrantsOf } from '../grants/label-grants.js';
+import { revokeLeasesWhere } from '../leases/leases-service.js';
 
 type AuditFn = (e: { action: string; projectId?: string | null; target: string; outcome: 'success' | 'denied' | 'failure'; details?: Record<string, unknown> }, caller?: Caller) => Promise<void>;
 
@@ -214,6 +215,9 @@ export async function tripCanary(ctx: VaultContext, trx: Tx, audit: AuditFn, cal
     // The same action an operator's `machine disable` records, so `machine enable` has its counterpart in the trail.
     await audit({ action: 'machine.disable', target: `machine:${caller.name}`, outcome: 'success', details: { machineId: caller.id, from: 'active', to: 'disabled', cause: 'canary.tripped', canary: `${canary.project}/${canary.name}` } }, caller);
   }
+  // Leased logins end at once (docs/leases.md): those of every project the trip locked, and the reading machine's.
+  for (const p of newlyLocked) await revokeLeasesWhere(ctx, trx, audit, { projectId: p.id }, 'canary', caller);
+  if (machineDisabled) await revokeLeasesWhere(ctx, trx, audit, { machineId: caller.id }, 'machine_disabled', caller);
   return { canary, machine: { id: caller.id, name: caller.name }, sourceIp: caller.sourceIp, lockedProjects, machineDisabled };
 }
 

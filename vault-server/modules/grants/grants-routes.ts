@@ -6,7 +6,7 @@ import { addGrant, listGrants, removeGrant } from './grants-service.js';
 
 export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // `machine` or `label` (a grant every active machine with that label holds).
-  app.post<{ Body: { machine?: string; label?: string; project: string; secret?: string; fields?: string[] } }>('/v1/grants', {
+  app.post<{ Body: { machine?: string; label?: string; project: string; secret?: string; fields?: string[]; leaseRole?: string } }>('/v1/grants', {
     config: { auth: ['operator', 'ai_agent'], minRole: 'admin', scope: 'grants:write', returnsValues: false },
     schema: {
       body: {
@@ -17,6 +17,7 @@ export function grantsRoutes(app: FastifyInstance, ctx: VaultContext): void {
           project: { type: 'string', pattern: NAME_PATTERN },
           secret: { type: 'string', pattern: NAME_PATTERN },
           fields: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+          leaseRole: { type: 'string', pattern: NAME_PATTERN },
         },
       },
     },

@@ -5,6 +5,8 @@ import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
+import { requireRole } from '../leases/lease-roles-service.js';
+import { revokeLeasesWhere } from '../leases/leases-service.js';
 
 export interface GrantView {
   id: string;
@@ -15,6 +17,8 @@ export interface GrantView {
   project: string;
   secret: string | null;
   fields: string[] | null;
+  /** A grant on a lease role (docs/leases.md): the machine may lease logins of it. */
+  leaseRole?: string;
   createdAt: number;
 }
 
@@ -22,7 +26,8 @@ export interface GrantView {
  * Grants a machine a project, one secret of it, or chosen fields of one structured secret.
  * Granting the same scope again replaces its field list (audited like any change).
  */
-export async function addGrant(ctx: VaultContext, caller: Caller, req: { machine?: string; label?: string; project: string; secret?: string; fields?: string[] }): Promise<GrantView> {
+export async function addGrant(ctx: VaultContext, caller: Caller, req: { machine?: string; label?: string; project: string; secret?: string; fields?: string[]; leaseRole?: string }): Promise<GrantView> {
+  if (req.leaseRole !== undefined) return addLeaseGrant(ctx, caller, req);
   if (req.fields && !req.secret) throw new SikkerKeyError('SK_ERR_VALIDATION', '--fields needs --secret: field grants belong to one structured secret');
   if ((req.machine === undefined) === (req.label === undefined)) throw new SikkerKeyError('SK_ERR_VALIDATION', 'a grant names either a machine or a label (--label), not both');
   if (req.label !== undefined) return addLabelGrant(ctx, caller, { ...req, label: req.label });
@@ -55,6 +60,45 @@ export async function addGrant(ctx: VaultContext, caller: Caller, req: { machine
   });
 }
 
+/** `grant add MACHINE --project P --lease-role R`: audited `grant.add` (target `machine:M`, details.leaseRole). */
+async function addLeaseGrant(ctx: VaultContext, caller: Caller, req: { machine?: string; label?: string; project: string; secret?: string; fields?: string[]; leaseRole?: string }): Promise<GrantView> {
+  if (req.machine === undefined || req.label !== undefined || req.secret !== undefined || req.fields !== undefined) {
+    throw new SikkerKeyError('SK_ERR_VALIDATION', '--lease-role grants one machine (not a label) a lease role; it takes no --secret or --fields');
+  }
+  // Lease roles are operators' alone (docs/leases.md): an AI agent may not hand a machine database logins.
+  if (caller.kind === 'ai_agent') throw new SikkerKeyError('SK_ERR_FORBIDDEN', 'AI agents may not grant lease roles; an operator (admin+) does');
+  const machineName = req.machine;
+  const roleName = req.leaseRole as string;
+  return writeTx(ctx, async (trx, audit) => {
+    const machine = await requireMachine(trx, machineName);
+    const { role, project } = await requireRole(trx, req.project, roleName);
+    const existing = await trx.selectFrom('lease_grants').select(['id', 'created_at']).where('machine_id', '=', machine.id).where('lease_role_id', '=', role.id).executeTakeFirst();
+    const id = existing?.id ?? randomUUID();
+    const now = ctx.now();
+    if (!existing) {
+      await trx.insertInto('lease_grants').values({ id, machine_id: machine.id, lease_role_id: role.id, created_at: now, created_by: `${caller.kind}:${caller.id}` }).execute();
+      await audit({
+        action: 'grant.add', projectId: project.id, target: `machine:${machine.name}`, outcome: 'success',
+        details: { machineId: machine.id, project: req.project, leaseRole: roleName },
+      }, caller);
+    }
+    return { id, machine: machine.name, project: req.project, secret: null, fields: null, leaseRole: roleName, createdAt: existing ? Number(existing.created_at) : now };
+  });
+}
+
+/** The lease-role grants (machines only), filtered like machine grants. */
+async function listLeaseGrants(ctx: VaultContext, filter: { machine?: string; project?: string }): Promise<GrantView[]> {
+  let q = ctx.store.db.selectFrom('lease_grants')
+    .innerJoin('machines', 'machines.id', 'lease_grants.machine_id')
+    .innerJoin('lease_roles', 'lease_roles.id', 'lease_grants.lease_role_id')
+    .innerJoin('projects', 'projects.id', 'lease_roles.project_id')
+    .select(['lease_grants.id as id', 'machines.name as machine', 'projects.name as project', 'lease_roles.name as leaseRole', 'lease_grants.created_at as createdAt']);
+  if (filter.machine) q = q.where((eb) => eb.or([eb('machines.name', '=', filter.machine!), eb('machines.id', '=', filter.machine!)]));
+  if (filter.project) q = q.where('projects.name', '=', filter.project);
+  const rows = await q.orderBy('machines.name').execute();
+  return rows.map((r) => ({ ...r, secret: null, fields: null, createdAt: Number(r.createdAt) }));
+}
+
 /** The secret a grant names, checked as for a machine grant (fields only on a structured secret). */
 async function grantedSecret(trx: Tx, project: { id: string }, req: { project: string; secret?: string; fields?: string[] }): Promise<string | null> {
   if (!req.secret) return null;
@@ -85,7 +129,7 @@ async function addLabelGrant(ctx: VaultContext, caller: Caller, req: { label: st
 }
 
 export async function listGrants(ctx: VaultContext, filter: { machine?: string; project?: string; label?: string } = {}): Promise<GrantView[]> {
-  const machineGrants = filter.label !== undefined ? [] : await listMachineGrants(ctx, filter);
+  const machineGrants = filter.label !== undefined ? [] : [...await listMachineGrants(ctx, filter), ...await listLeaseGrants(ctx, filter)];
   // A machine filter lists the label grants of that machine's labels too (it holds them while active).
   let labels: string[] | undefined;
   if (filter.label !== undefined) labels = [filter.label];
@@ -120,6 +164,16 @@ export async function removeGrant(ctx: VaultContext, caller: Caller, id: string)
   await writeTx(ctx, async (trx, audit) => {
     const g = await trx.selectFrom('grants').select(['id', 'project_id', 'machine_id']).where('id', '=', id).executeTakeFirst();
     if (!g) {
+      // A lease-role grant: removing it revokes the machine's leases of that role at once, in this transaction.
+      const lease = await trx.selectFrom('lease_grants').innerJoin('lease_roles', 'lease_roles.id', 'lease_grants.lease_role_id')
+        .select(['lease_grants.id as id', 'lease_grants.machine_id as machineId', 'lease_roles.id as roleId', 'lease_roles.project_id as projectId', 'lease_roles.name as role'])
+        .where('lease_grants.id', '=', id).executeTakeFirst();
+      if (lease) {
+        await trx.deleteFrom('lease_grants').where('id', '=', id).execute();
+        await audit({ action: 'grant.remove', projectId: lease.projectId, target: `grant:${id}`, outcome: 'success', details: { machineId: lease.machineId, leaseRole: lease.role } }, caller);
+        await revokeLeasesWhere(ctx, trx, audit, { machineId: lease.machineId, roleId: lease.roleId }, 'grant_removed', caller);
+        return;
+      }
       const lg = await trx.selectFrom('label_grants').select(['id', 'project_id', 'label']).where('id', '=', id).executeTakeFirst();
       if (!lg) throw new SikkerKeyError('SK_ERR_NOT_FOUND', 'no such grant');
       await trx.deleteFrom('label_grants').where('id', '=', id).execute();

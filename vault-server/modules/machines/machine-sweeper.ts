@@ -19,6 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { writeTx } from '../../context.js';
 import type { VaultContext } from '../../context.js';
 import { forUpdate } from '../../store/locks.js';
+import { revokeLeasesWhere } from '../leases/leases-service.js';
 
 export const HARD_DELETE_AFTER_MS = 30 * 24 * 3_600_000;
 export const SWEEPER_LEASE_NAME = 'machine-expiry';
@@ -77,6 +78,7 @@ export async function sweepMachines(ctx: VaultContext, opts: SweepOptions = {}):
           action: 'machine.expire', actorKind: 'system', actorId: null, target: `machine:${m.name}`, outcome: 'success',
           details: { machineId: m.id, from: m.status, expiresAt: m.expires_at, hardDeleteAt: (m.expires_at ?? now) + HARD_DELETE_AFTER_MS },
         });
+        await revokeLeasesWhere(ctx, trx, audit, { machineId: m.id }, 'machine_expired');
         result.expired += 1;
       });
     }

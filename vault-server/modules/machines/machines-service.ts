@@ -9,6 +9,7 @@ import { keyOwner } from '../../store/identity-keys.js';
 import { throttledRecorder } from '../../store/throttled-recorder.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
 import { pauseForRemovedMachine, policiesNamingMachine } from '../rotations/policy-agents.js';
+import { revokeLeasesWhere } from '../leases/leases-service.js';
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
 
@@ -94,6 +95,8 @@ export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOr
       ...(approving ? { approved_at: ctx.now(), approved_by: `${caller.kind}:${caller.id}` } : {}),
     }).where('id', '=', m.id).execute();
     await audit({ action, target: `machine:${m.name}`, outcome: 'success', details: { machineId: m.id, from: m.status, to: status } }, caller);
+    // A disabled machine loses its leased logins at once (docs/leases.md).
+    if (status === 'disabled') await revokeLeasesWhere(ctx, trx, audit, { machineId: m.id }, 'machine_disabled', caller);
     return { ...m, status };
   });
 }
@@ -147,6 +150,8 @@ export async function removeMachine(ctx: VaultContext, caller: Caller, nameOrId:
           ...(policies.length > 0 ? [eb('rotations.policy_id', 'in', policies.map((p) => p.policyId))] : []),
         ])).execute();
       const grants = await trx.selectFrom('grants').select((eb) => eb.fn.countAll<number>().as('n')).where('machine_id', '=', m.id).executeTakeFirst();
+      // Its leased logins end at once (docs/leases.md); the drop jobs outlive the machine's row.
+      await revokeLeasesWhere(ctx, trx, audit, { machineId: m.id }, 'machine_removed', caller);
       // Grants and extension history go with the row (ON DELETE CASCADE); so does the key, which lives in it.
       await trx.deleteFrom('machines').where('id', '=', m.id).execute();
       const removed: RemovedMachine = {

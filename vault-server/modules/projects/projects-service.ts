@@ -5,6 +5,7 @@ import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { isUniqueViolation } from '../../store/locks.js';
 import { storeCheckValue } from '../../vault-state.js';
+import { rewrapLeasePasswords } from '../leases/leases-service.js';
 
 export interface ProjectView {
   id: string;
@@ -114,6 +115,8 @@ export async function rotateProjectKey(ctx: VaultContext, caller: Caller, name: 
       });
       await trx.updateTable('secret_versions').set({ wrapped_data_key: rewrapped, project_key_version: keyVersion }).where('id', '=', v.id).execute();
     }
+    // Leased logins' passwords are sealed under the project key too (modules/leases).
+    await rewrapLeasePasswords(ctx, trx, project.id, oldKeys, { keyVersion, wrappedProjectKey: wrapped });
     await trx.updateTable('projects').set({ master_key_wrapped: wrapped, key_version: keyVersion }).where('id', '=', project.id).execute();
     await trx.deleteFrom('project_keys').where('project_id', '=', project.id).where('key_version', '<', keyVersion).execute();
     await audit({ action: 'project.rotate_key', projectId: project.id, target: `project:${name}`, outcome: 'success', details: { keyVersion, rewrapped: versions.length } }, caller);

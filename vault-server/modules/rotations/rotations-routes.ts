@@ -13,6 +13,7 @@ import { approvePolicy, deletePolicy, listPolicies, pausePolicy, resolveStuck, r
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
 import { claimDriftProbes, reportDriftProbe } from './rotation-drift.js';
+import { listClaimableLeaseJobs } from '../leases/lease-jobs.js';
 
 const secretParams = {
   type: 'object', required: ['project', 'name'],
@@ -111,7 +112,9 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         }
         waiter.arm();
         const jobs = await listClaimable(ctx, machine, labels);
-        if (jobs.length > 0) return { jobs };
+        // Lease jobs (docs/leases.md) travel in the same answer: the poll returns when either is non-empty.
+        const leaseJobs = await listClaimableLeaseJobs(ctx, machine, labels);
+        if (jobs.length > 0 || leaseJobs.length > 0) return leaseJobs.length > 0 ? { jobs, leaseJobs } : { jobs };
         const left = deadline - ctx.now();
         if (left <= 0 || gone.signal.aborted) return reply.code(204).send();
         // No store work until an event or the hub's sweep names this machine (work-waiters.ts).

@@ -8,6 +8,9 @@
  * `notBefore` is still ahead wakes nobody now but moves the safety-net sweep to that moment.
  * A `'work'` event with no payload (relayed from elsewhere without one) wakes every poll.
  *
+ * Lease jobs (modules/leases/lease-jobs.ts) ride the same events and sweep: a queued lease job
+ * emits a `'work'` event for its role's agent, and the sweep's queries cover `lease_jobs` too.
+ *
  * The sweep — one timer per process, every SWEEP_MS, whatever the number of polls — runs two
  * queries: which agent machines and labels have a job claimable now (due pending jobs and lapsed
  * leases, in unlocked projects), and when the next pending job or lease comes due. It wakes the
@@ -77,8 +80,18 @@ export class WorkWaiters {
         eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
       ]))
       .execute();
+    // Lease jobs: pending and due, or claimed under a lapsed claim (a drop may run in a locked project).
+    const leaseClaimable = await db.selectFrom('lease_jobs')
+      .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
+      .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
+      .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel']).distinct()
+      .where((eb) => eb.or([
+        eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
+        eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
+      ]))
+      .execute();
     const wake: string[] = [];
-    for (const r of claimable) {
+    for (const r of [...claimable, ...leaseClaimable]) {
       if (r.agentId !== null && waiting.has(machineKey(r.agentId))) wake.push(machineKey(r.agentId));
       if (r.agentLabel !== null && waiting.has(labelKey(r.agentLabel))) wake.push(labelKey(r.agentLabel));
     }
@@ -89,7 +102,14 @@ export class WorkWaiters {
       ])
       .where('state', 'in', ['pending', 'claimed', 'applied'])
       .executeTakeFirst();
-    const times = [next?.due, next?.lapse].map((t) => (t === null || t === undefined ? NaN : Number(t))).filter((t) => Number.isFinite(t));
+    const leaseNext = await db.selectFrom('lease_jobs')
+      .select((eb) => [
+        eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'pending'), eb('not_before', '>', now)])).then(eb.ref('not_before')).else(null).end()).as('due'),
+        eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'claimed'), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
+      ])
+      .where('state', 'in', ['pending', 'claimed'])
+      .executeTakeFirst();
+    const times = [next?.due, next?.lapse, leaseNext?.due, leaseNext?.lapse].map((t) => (t === null || t === undefined ? NaN : Number(t))).filter((t) => Number.isFinite(t));
     // A lease lapses once now > lease_until: look one millisecond after it.
     return { wake, nextAt: times.length > 0 ? Math.min(...times) + 1 : null };
   }

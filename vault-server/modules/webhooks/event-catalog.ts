@@ -49,6 +49,16 @@ export const EVENT_CATALOG: readonly CatalogEntry[] = [
   { action: 'vault.root_keys_reloaded', type: 'vault.root_keys_reloaded', severity: 'info', description: 'a vault process re-read its root key files on SIGHUP (one event per process; fingerprints held and dropped)' },
   { action: 'vault.root_keys_reload_refused', type: 'vault.root_keys_reload_refused', severity: 'critical', description: 'a SIGHUP\'s root key files hold no key that opens the store: the process keeps the keys it had' },
   { action: 'webhook.failing', type: 'webhook.failing', severity: 'critical', description: 'every delivery to a webhook has failed for an hour (never sent to that webhook itself)' },
+  { action: 'lease_role.created', type: 'lease_role.created', severity: 'info', description: 'an operator created a lease role (docs/leases.md)' },
+  { action: 'lease_role.updated', type: 'lease_role.updated', severity: 'info', description: 'an operator changed a lease role' },
+  { action: 'lease_role.deleted', type: 'lease_role.deleted', severity: 'info', description: 'an operator deleted a lease role' },
+  { action: 'lease.requested', type: 'lease.requested', severity: 'info', outcome: 'success', description: 'a machine asked for a leased login: its intent (username, sealed password) and create job were committed' },
+  { action: 'lease.created', type: 'lease.created', severity: 'info', description: 'the agent created a leased login and the vault handed it to its machine' },
+  { action: 'lease.renewed', type: 'lease.renewed', severity: 'info', description: 'a machine renewed its lease (up to the role\'s max TTL)' },
+  { action: 'lease.revoked', type: 'lease.revoked', severity: 'info', description: 'a lease was revoked (by its machine, an operator, a grant removal, a machine disable or a canary trip; again when the agent dropped the login)' },
+  { action: 'lease.expired', type: 'lease.expired', severity: 'info', description: 'a lease reached its expiry (again when the agent dropped the login)' },
+  { action: 'lease.failed', type: 'lease.failed', severity: 'warning', description: 'the agent could not create a leased login; a drop job cleans up' },
+  { action: 'lease.foreign_login', type: 'lease.foreign_login', severity: 'warning', description: 'reconcile found an `sk`-prefixed login that is not this vault\'s (reported once, never dropped)' },
 ];
 
 /** Not from the audit log: what `alert test` sends. Accepted nowhere as a subscription. */

@@ -1,0 +1,199 @@
+/**
+ * The agent's half of leases (docs/leases.md): lease jobs in the agent poll, claim (fenced, leased
+ * to the claiming agent for 60 s, re-claimable with a new fence once that lapses), confirm, fail,
+ * and the reconcile that finds logins with no live intent.
+ *
+ * - create confirmed → the lease is active (`lease.created`); create failed → `failed`
+ *   (`lease.failed`) and a drop job removes whatever was half-made;
+ * - renew confirmed → the lease's expiry moves to the job's `renew_to` (`lease.renewed`);
+ * - drop confirmed → `revoked` / `expired` (a failed lease stays failed); a failed drop is retried
+ *   with backoff, never given up (a login must not outlive its lease).
+ * A drop job is not handed out while another job of its lease is under a live claim, so a drop
+ * never overtakes the create it undoes.
+ */
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import type { LeaseGrant, LeaseJobClaim, LeaseJobFailBody, LeaseJobSummary, LeaseReconcileResponse } from '../../../protocol/api-types.js';
+import type { Caller } from '../../http/authenticate.js';
+import { afterCommit, writeTx } from '../../context.js';
+import type { Tx, VaultContext } from '../../context.js';
+import type { Row } from '../../store/database.js';
+import { forShare, forUpdate } from '../../store/locks.js';
+import { machineLabels, rotationEvents } from '../rotations/rotations-engine.js';
+import type { WorkEvent } from '../rotations/rotations-engine.js';
+import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
+import { emitLease, leaseEvents, leasePassword, queueLeaseJob } from './leases-service.js';
+import { LEASE_JOB_CLAIM_MS, LIVE_LEASE_STATES, dropRetryDelayMs, loginPrefix, vaultId6 } from './lease-rules.js';
+
+type JobRow = Row<'lease_jobs'>;
+
+/** A job a machine may claim now: pending and due, or claimed under a lapsed claim. */
+function claimableNow(job: Pick<JobRow, 'state' | 'not_before' | 'lease_until'>, now: number): boolean {
+  return (job.state === 'pending' && (job.not_before === null || Number(job.not_before) <= now))
+    || (job.state === 'claimed' && Number(job.lease_until ?? 0) < now);
+}
+
+/** The lease jobs this machine may claim now (its roles' jobs; create/renew not in locked projects). */
+export async function listClaimableLeaseJobs(ctx: VaultContext, machine: Pick<Caller, 'id'>, labels: readonly string[]): Promise<LeaseJobSummary[]> {
+  const now = ctx.now();
+  const rows = await ctx.store.db.selectFrom('lease_jobs')
+    .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
+    .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
+    .innerJoin('projects', 'projects.id', 'leases.project_id')
+    .select(['lease_jobs.id as id', 'lease_jobs.kind as kind', 'lease_jobs.lease_id as leaseId', 'projects.name as project', 'lease_roles.name as role'])
+    .where((eb) => eb.or([eb('lease_roles.agent_machine_id', '=', machine.id), ...(labels.length > 0 ? [eb('lease_roles.agent_label', 'in', [...labels])] : [])]))
+    .where((eb) => eb.or([
+      eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
+      eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
+    ]))
+    // Revocation runs in a locked project; new logins do not.
+    .where((eb) => eb.or([eb('lease_jobs.kind', '=', 'drop'), eb('projects.locked_at', 'is', null)]))
+    .where((eb) => eb.or([
+      eb('lease_jobs.kind', '!=', 'drop'),
+      eb.not(eb.exists(eb.selectFrom('lease_jobs as other').select('other.id')
+        .whereRef('other.lease_id', '=', 'lease_jobs.lease_id').whereRef('other.id', '!=', 'lease_jobs.id')
+        .where('other.state', '=', 'claimed').where('other.lease_until', '>=', now))),
+    ]))
+    .orderBy('lease_jobs.created_at').limit(100).execute();
+  return rows.map((r) => ({ id: r.id, kind: r.kind, leaseId: r.leaseId, project: r.project, role: r.role }));
+}
+
+async function lockJob(ctx: VaultContext, trx: Tx, id: string): Promise<JobRow> {
+  const row = await forUpdate(ctx.store.dialect, trx.selectFrom('lease_jobs').selectAll().where('id', '=', id)).executeTakeFirst();
+  if (!row) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'no such lease job');
+  return row;
+}
+
+async function jobContext(trx: Tx, job: JobRow) {
+  const lease = await trx.selectFrom('leases').selectAll().where('id', '=', job.lease_id).executeTakeFirstOrThrow();
+  const role = await trx.selectFrom('lease_roles').selectAll().where('id', '=', lease.role_id).executeTakeFirstOrThrow();
+  return { lease, role };
+}
+
+/** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for 60 s; a create carries the password. */
+export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: string): Promise<LeaseJobClaim> {
+  return writeTx(ctx, async (trx, audit) => {
+    const job = await lockJob(ctx, trx, id);
+    const { lease, role } = await jobContext(trx, job);
+    if (!await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
+    const now = ctx.now();
+    if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
+    const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at', 'name']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
+    if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);
+    if (job.kind === 'drop') {
+      const busy = await trx.selectFrom('lease_jobs').select('id').where('lease_id', '=', job.lease_id).where('id', '!=', job.id)
+        .where('state', '=', 'claimed').where('lease_until', '>=', now).executeTakeFirst();
+      if (busy) throw new SikkerKeyError('SK_ERR_LEASE_STATE', 'another job of this lease is under a live claim; the drop follows it');
+    }
+    const fields = await adminAndTarget(ctx, trx, machine, role);
+    const fence = job.fence + 1;
+    await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + LEASE_JOB_CLAIM_MS, attempts: job.attempts + 1 }).where('id', '=', id).execute();
+    await audit({
+      action: 'secret.read', projectId: fields.projectId, target: `secret:${fields.adminName}`, outcome: 'success',
+      details: { version: fields.version, fields: Object.keys(fields.admin).sort(), via: 'lease.claim', leaseJobId: id, kind: job.kind },
+    }, machine);
+    return {
+      id, kind: job.kind, fence, leaseId: lease.id, engine: role.engine, admin: fields.admin, target: fields.target, username: lease.username,
+      ...(job.kind === 'create' ? { password: await leasePassword(ctx, trx, lease) } : {}),
+      grant: JSON.parse(role.grant_spec) as LeaseGrant,
+      validUntil: job.kind === 'renew' && job.renew_to !== null ? Number(job.renew_to) : Number(lease.expires_at),
+    };
+  });
+}
+
+/** The job, checked to be this machine's under `fence` (SK_ERR_ROTATION_FENCED: the fence code rotations use). */
+async function ownedJob(ctx: VaultContext, trx: Tx, machine: Caller, id: string, fence: number): Promise<JobRow> {
+  const job = await lockJob(ctx, trx, id);
+  if (job.fence !== fence) throw new SikkerKeyError('SK_ERR_ROTATION_FENCED', `fence ${fence} is stale: the lease job was claimed again (fence ${job.fence}); stop touching the database`);
+  if (job.state !== 'claimed' || job.claimed_by !== machine.id) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}; nothing to report`);
+  return job;
+}
+
+const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEvents.emit('job', jobId));
+
+/** `POST /v1/agent/lease-jobs/{id}/confirm`. */
+export async function confirmLeaseJob(ctx: VaultContext, machine: Caller, id: string, fence: number): Promise<{ ok: true }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const job = await ownedJob(ctx, trx, machine, id, fence);
+    const { lease } = await jobContext(trx, job);
+    const now = ctx.now();
+    await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
+    const target = `lease:${lease.id}`;
+    if (job.kind === 'create' && lease.state === 'creating') {
+      await trx.updateTable('leases').set({ state: 'active', active_at: now }).where('id', '=', lease.id).execute();
+      await audit({ action: 'lease.created', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, username: lease.username, machineId: lease.machine_id, expiresAt: lease.expires_at } }, machine);
+    } else if (job.kind === 'renew' && lease.state === 'active' && job.renew_to !== null) {
+      await trx.updateTable('leases').set({ expires_at: job.renew_to }).where('id', '=', lease.id).execute();
+      await audit({ action: 'lease.renewed', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, from: lease.expires_at, to: job.renew_to } }, machine);
+    } else if (job.kind === 'drop') {
+      const ended = lease.state === 'revoking' ? (lease.end_reason === 'expired' ? 'expired' as const : 'revoked' as const) : lease.state;
+      await trx.updateTable('leases').set({ state: ended, ended_at: now }).where('id', '=', lease.id).execute();
+      await audit({
+        action: ended === 'expired' ? 'lease.expired' : ended === 'revoked' ? 'lease.revoked' : 'lease.failed', projectId: lease.project_id, target, outcome: 'success',
+        details: { leaseId: lease.id, username: lease.username, phase: 'dropped', reason: lease.end_reason },
+      }, machine);
+    }
+    // A create confirmed after the lease was revoked changes nothing: its drop job follows.
+    emitLease(trx, lease.id);
+    emitJob(trx, id);
+    return { ok: true as const };
+  });
+}
+
+/** `POST /v1/agent/lease-jobs/{id}/fail`. */
+export async function failLeaseJob(ctx: VaultContext, machine: Caller, id: string, body: LeaseJobFailBody): Promise<{ ok: true }> {
+  return writeTx(ctx, async (trx, audit) => {
+    const job = await ownedJob(ctx, trx, machine, id, body.fence);
+    const { lease } = await jobContext(trx, job);
+    const now = ctx.now();
+    const error = { error_code: body.code, error: body.message.slice(0, 2000) };
+    if (job.kind === 'drop') {
+      // Never given up: retried with backoff until the login is gone.
+      const notBefore = now + dropRetryDelayMs(job.attempts);
+      await trx.updateTable('lease_jobs').set({ state: 'pending', lease_until: null, claimed_by: null, not_before: notBefore, ...error }).where('id', '=', id).execute();
+      ctx.log.warn({ leaseId: lease.id, leaseJobId: id, code: body.code, attempts: job.attempts }, 'a lease drop failed; retrying with backoff');
+      const role = await trx.selectFrom('lease_roles').select(['agent_machine_id', 'agent_label']).where('id', '=', lease.role_id).executeTakeFirstOrThrow();
+      const work: WorkEvent = { rotationId: id, agentMachineId: role.agent_machine_id, agentLabel: role.agent_label, notBefore };
+      afterCommit(trx, () => rotationEvents.emit('work', work));
+      return { ok: true as const };
+    }
+    await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null, ...error }).where('id', '=', id).execute();
+    if (job.kind === 'create' && lease.state === 'creating') {
+      await trx.updateTable('leases').set({ state: 'failed', end_reason: 'create_failed', ended_at: now }).where('id', '=', lease.id).execute();
+      await queueLeaseJob(ctx, trx, lease, 'drop');
+      await audit({ action: 'lease.failed', projectId: lease.project_id, target: `lease:${lease.id}`, outcome: 'failure', details: { leaseId: lease.id, username: lease.username, code: body.code, message: error.error } }, machine);
+    }
+    emitLease(trx, lease.id);
+    emitJob(trx, id);
+    return { ok: true as const };
+  });
+}
+
+/**
+ * `POST /v1/agent/lease-roles/{roleId}/reconcile`: of the `sk`-prefixed logins the agent found,
+ * `drop` those with this vault's prefix whose lease is not live (no row, or not creating/active,
+ * at this moment — a login whose intent is committed but not yet confirmed is kept); `foreign`
+ * the other `sk` ones, each audited once as `lease.foreign_login` and never dropped.
+ */
+export async function reconcileRole(ctx: VaultContext, machine: Caller, roleId: string, logins: readonly string[]): Promise<LeaseReconcileResponse> {
+  return writeTx(ctx, async (trx, audit) => {
+    const role = await trx.selectFrom('lease_roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+    if (!role || !await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'no such lease role for this agent');
+    const prefix = loginPrefix(await vaultId6(trx));
+    const ours = [...new Set(logins.filter((l) => l.startsWith(prefix)))];
+    const foreign = [...new Set(logins.filter((l) => l.startsWith('sk') && !l.startsWith(prefix)))];
+    const live = new Set<string>();
+    for (let i = 0; i < ours.length; i += 500) {
+      const rows = await trx.selectFrom('leases').select('username').where('username', 'in', ours.slice(i, i + 500)).where('state', 'in', [...LIVE_LEASE_STATES]).execute();
+      for (const r of rows) live.add(r.username);
+    }
+    for (const login of foreign) {
+      const target = `login:${role.id}/${login}`;
+      const seen = await trx.selectFrom('audit_events').select('seq').where('action', '=', 'lease.foreign_login').where('target', '=', target).limit(1).executeTakeFirst();
+      if (!seen) await audit({ action: 'lease.foreign_login', projectId: role.project_id, target, outcome: 'success', details: { roleId: role.id, login, engine: role.engine } }, machine);
+    }
+    return { drop: ours.filter((l) => !live.has(l)), foreign };
+  });
+}
+
+/** The labels of a machine, for the agent poll (re-exported for the routes). */
+export { machineLabels };

@@ -1,0 +1,175 @@
+/**
+ * The HTTP routes of leased credentials (docs/leases.md): lease roles (operators, admin+; never
+ * AI agents), leases (the owning machine; operators list and revoke), and the agent's lease jobs
+ * and reconcile. Value routes (a lease with its fields, a claim with the password, the admin
+ * fields for reconcile) list machines only.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SikkerKeyError } from '../../../protocol/errors.js';
+import { ENGINES, LEASE_STATES } from '../../../protocol/api-types.js';
+import type { Lease, LeaseJobFailBody, LeaseRoleBody } from '../../../protocol/api-types.js';
+import type { VaultContext } from '../../context.js';
+import { NAME_PATTERN } from '../../context.js';
+import { callerOf } from '../../http/caller.js';
+import { safeInteger } from '../../http/validation.js';
+import { faultPoint } from '../../../protocol/fault-points.js';
+import { agentLeaseRoles, deleteLeaseRole, getLeaseRole, listLeaseRoles, putLeaseRole } from './lease-roles-service.js';
+import { leaseView, listLeases, ownedLease, renewLease, requestLease, revokeLease } from './leases-service.js';
+import { claimLeaseJob, confirmLeaseJob, failLeaseJob, reconcileRole } from './lease-jobs.js';
+import { LeaseWaiters } from './lease-waiters.js';
+import { LEASE_WAIT_DEFAULT_SECONDS, LEASE_WAIT_MAX_SECONDS } from './lease-rules.js';
+
+const roleParams = {
+  type: 'object', required: ['project', 'name'],
+  properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
+} as const;
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const waitQuery = { type: 'object', additionalProperties: false, properties: { wait: safeInteger({ minimum: 0, maximum: LEASE_WAIT_MAX_SECONDS }) } } as const;
+const ttlBody = { type: 'object', additionalProperties: false, properties: { ttl: { type: 'string', minLength: 1, maxLength: 16 } } } as const;
+const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } } as const;
+const identifier = { type: 'string', minLength: 1, maxLength: 63 } as const;
+const grantSchema = {
+  type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+  properties: {
+    memberOf: identifier, grantRole: identifier, acl: { type: 'string', minLength: 1, maxLength: 1000 },
+    roles: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'object', additionalProperties: false, required: ['role', 'db'], properties: { role: identifier, db: identifier } } },
+  },
+} as const;
+
+export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
+  const waiters = new LeaseWaiters(ctx);
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+  const signalOf = (req: FastifyRequest): AbortSignal => {
+    const gone = new AbortController();
+    req.raw.once('close', () => gone.abort());
+    return AbortSignal.any([gone.signal, closing.signal]);
+  };
+  const currentLease = async (id: string): Promise<Lease> => {
+    const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    return leaseView(ctx, ctx.store.db, row, { fields: true });
+  };
+  const settled = (id: string) => async (): Promise<boolean> =>
+    (await ctx.store.db.selectFrom('leases').select('state').where('id', '=', id).executeTakeFirst())?.state !== 'creating';
+
+  // -- lease roles (operators, admin+) ----------------------------------------------------
+  app.put<{ Params: { project: string; name: string }; Body: LeaseRoleBody }>('/v1/projects/:project/lease-roles/:name', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
+    schema: {
+      params: roleParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['engine', 'adminSecret', 'ttl', 'maxTtl', 'grant'],
+        properties: {
+          engine: { type: 'string', enum: [...ENGINES] }, agentMachine: { type: 'string', minLength: 1, maxLength: 128 }, agentLabel: { type: 'string', minLength: 1, maxLength: 64 },
+          adminSecret: { type: 'string', pattern: NAME_PATTERN }, ttl: { type: 'string', minLength: 1, maxLength: 16 }, maxTtl: { type: 'string', minLength: 1, maxLength: 16 },
+          maxLeases: safeInteger({ minimum: 1, maximum: 1_000_000 }), grant: grantSchema,
+        },
+      },
+    },
+  }, async (req) => ({ role: await putLeaseRole(ctx, callerOf(req), req.params.project, req.params.name, req.body) }));
+
+  app.get<{ Params: { project: string } }>('/v1/projects/:project/lease-roles', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
+    schema: { params: { type: 'object', required: ['project'], properties: { project: { type: 'string', pattern: NAME_PATTERN } } } },
+  }, async (req) => ({ roles: await listLeaseRoles(ctx, req.params.project) }));
+
+  app.get<{ Params: { project: string; name: string } }>('/v1/projects/:project/lease-roles/:name', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: roleParams },
+  }, async (req) => ({ role: await getLeaseRole(ctx, req.params.project, req.params.name) }));
+
+  app.delete<{ Params: { project: string; name: string } }>('/v1/projects/:project/lease-roles/:name', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false }, schema: { params: roleParams },
+  }, async (req) => deleteLeaseRole(ctx, callerOf(req), req.params.project, req.params.name));
+
+  // -- leases: operators list (never values) -------------------------------------------------
+  app.get<{ Querystring: { project?: string; role?: string; machine?: string; state?: string } }>('/v1/leases', {
+    config: { auth: ['operator'], minRole: 'admin', returnsValues: false },
+    schema: {
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { project: { type: 'string', maxLength: 128 }, role: { type: 'string', maxLength: 128 }, machine: { type: 'string', maxLength: 128 }, state: { type: 'string', enum: [...LEASE_STATES] } },
+      },
+    },
+  }, async (req) => ({ leases: await listLeases(ctx, req.query) }));
+
+  // -- leases: the owning machine -------------------------------------------------------------
+  app.post<{ Params: { project: string; role: string }; Querystring: { wait?: number }; Body: { ttl?: string } }>('/v1/projects/:project/leases/:role', {
+    config: { auth: ['machine'], returnsValues: true },
+    schema: {
+      params: { type: 'object', required: ['project', 'role'], properties: { project: { type: 'string', pattern: NAME_PATTERN }, role: { type: 'string', pattern: NAME_PATTERN } } },
+      querystring: waitQuery, body: ttlBody,
+    },
+  }, async (req, reply) => {
+    const lease = await requestLease(ctx, callerOf(req), req.params.project, req.params.role, req.body ?? {});
+    // Crash tests stop the vault here: the intent and its create job are committed, no answer sent.
+    await faultPoint('vault-after-lease-intent');
+    await waiters.until({ leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, settled(lease.id), signalOf(req));
+    const now = await currentLease(lease.id);
+    if (now.state === 'creating') return reply.code(202).send({ leaseId: lease.id, state: 'creating' });
+    return reply.code(now.state === 'active' ? 201 : 200).send(now);
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { wait?: number } }>('/v1/leases/:id', {
+    config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams, querystring: waitQuery },
+  }, async (req, reply) => {
+    await ownedLease(ctx.store.db, callerOf(req), req.params.id);
+    await waiters.until({ leaseId: req.params.id }, req.query.wait ?? 0, settled(req.params.id), signalOf(req));
+    const now = await currentLease(req.params.id);
+    if (now.state === 'creating') return reply.code(202).send({ leaseId: now.leaseId, state: 'creating' });
+    return now;
+  });
+
+  app.post<{ Params: { id: string }; Querystring: { wait?: number }; Body: { ttl?: string } }>('/v1/leases/:id/renew', {
+    config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams, querystring: waitQuery, body: ttlBody },
+  }, async (req, reply) => {
+    const { jobId } = await renewLease(ctx, callerOf(req), req.params.id, req.body ?? {});
+    if (jobId !== null) {
+      const jobDone = async (): Promise<boolean> => ['done', 'cancelled'].includes((await ctx.store.db.selectFrom('lease_jobs').select('state').where('id', '=', jobId).executeTakeFirst())?.state ?? 'done');
+      const done = await waiters.until({ jobId }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, jobDone, signalOf(req));
+      if (!done) return reply.code(202).send(await currentLease(req.params.id));
+      const job = await ctx.store.db.selectFrom('lease_jobs').select(['error_code', 'state']).where('id', '=', jobId).executeTakeFirst();
+      if (job?.error_code) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the agent could not renew the login (${job.error_code}); the lease keeps its expiry`);
+    }
+    return currentLease(req.params.id);
+  });
+
+  // The owner machine, or an operator (admin+); the answer carries no values.
+  app.post<{ Params: { id: string } }>('/v1/leases/:id/revoke', {
+    config: { auth: ['machine', 'operator'], minRole: 'admin', returnsValues: false }, schema: { params: idParams },
+  }, async (req) => revokeLease(ctx, callerOf(req), req.params.id));
+
+  // -- the agent (machines) ---------------------------------------------------------------------
+  app.post<{ Params: { id: string } }>('/v1/agent/lease-jobs/:id/claim', {
+    config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams },
+  }, async (req) => {
+    const claim = await claimLeaseJob(ctx, callerOf(req), req.params.id);
+    await faultPoint('vault-after-lease-claim');
+    return claim;
+  });
+
+  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/lease-jobs/:id/confirm', {
+    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
+  }, async (req) => confirmLeaseJob(ctx, callerOf(req), req.params.id, req.body.fence));
+
+  app.post<{ Params: { id: string }; Body: LeaseJobFailBody }>('/v1/agent/lease-jobs/:id/fail', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object', additionalProperties: false, required: ['fence', 'code', 'message'],
+        properties: { fence: safeInteger({ minimum: 0 }), code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 } },
+      },
+    },
+  }, async (req) => failLeaseJob(ctx, callerOf(req), req.params.id, req.body));
+
+  // Hands out the admin secrets' fields: a value route, machines only.
+  app.post('/v1/agent/lease-roles', { config: { auth: ['machine'], returnsValues: true } }, async (req) => agentLeaseRoles(ctx, callerOf(req)));
+
+  app.post<{ Params: { roleId: string }; Body: { logins: string[] } }>('/v1/agent/lease-roles/:roleId/reconcile', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: {
+      params: { type: 'object', required: ['roleId'], properties: { roleId: { type: 'string', minLength: 1, maxLength: 64 } } },
+      body: { type: 'object', additionalProperties: false, required: ['logins'], properties: { logins: { type: 'array', maxItems: 10_000, items: { type: 'string', minLength: 1, maxLength: 128 } } } },
+    },
+  }, async (req) => reconcileRole(ctx, callerOf(req), req.params.roleId, req.body.logins));
+}
