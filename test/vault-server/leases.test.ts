@@ -323,6 +323,15 @@ forEachStore('leases', (s) => {
     await ok(v.operator, 'POST', '/v1/machines/app1/enable', {});
   });
 
+  test('project rotate-key rewraps lease passwords: an active lease still opens (the test plays the agent)', async () => {
+    const lease = await activeLease(app2, 'pg-ro');
+    await ok(v.operator, 'POST', '/v1/projects/shop/rotate-key', {});
+    const again = (await ok(app2, 'GET', `/v1/leases/${lease.leaseId}`)).body as Lease;
+    assert.equal(again.fields?.password, lease.fields?.password);
+    const row = await v.ctx.store.db.selectFrom('leases').select('project_key_version').where('id', '=', lease.leaseId).executeTakeFirstOrThrow();
+    assert.ok(row.project_key_version >= 2);
+  });
+
   test('reconcile: drop = this vault\'s logins with no live intent (a committed, unconfirmed intent is kept); foreign = other sk logins, audited once (the test plays the agent)', async () => {
     const roles = ((await ok(agent, 'POST', '/v1/agent/lease-roles', {})).body as { roles: Array<{ roleId: string; role: string; prefix: string; admin: Record<string, string>; target: Record<string, string> }> }).roles;
     const role = roles.find((r) => r.role === 'cache-ro');
