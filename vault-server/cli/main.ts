@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { clientFor, globals, out } from './cli-context.js';
 import { rotationCommands } from './rotation-commands.js';
+import { leaseCommands } from './lease-commands.js';
 import { lifecycleCommands } from './lifecycle-commands.js';
 import { canaryCommands } from './canary-commands.js';
 import { operatorCommands } from './operator-commands.js';
@@ -142,21 +143,23 @@ for (const [verb, what] of [['approve', 'let a machine waiting for approval read
 
 // -- grants ------------------------------------------------------------------------------
 const grant = program.command('grant').description('what machines may read');
-grant.command('add [machine]').description('grant a machine — or, with --label, every active machine carrying that label — a project, a secret or some fields')
+grant.command('add [machine]').description('grant a machine — or, with --label, every active machine carrying that label — a project, a secret or some fields; or a machine a lease role (--lease-role)')
   .requiredOption('--project <project>').option('--secret <secret>').option('--fields <a,b>', 'only these fields of a structured secret')
-  .option('--label <label>', 'grant every active machine with this label (never one pending approval) instead of one machine').option('--json')
-  .action(async function (this: Command, machineName: string | undefined, o: { project: string; secret?: string; fields?: string; label?: string }) {
+  .option('--label <label>', 'grant every active machine with this label (never one pending approval) instead of one machine')
+  .option('--lease-role <role>', 'let the machine lease logins of this lease role (docs/leases.md); removing the grant revokes its leases').option('--json')
+  .action(async function (this: Command, machineName: string | undefined, o: { project: string; secret?: string; fields?: string; label?: string; leaseRole?: string }) {
     if ((machineName === undefined) === (o.label === undefined)) throw new SikkerKeyError('SK_ERR_USAGE', 'grant add takes a MACHINE or --label LABEL (one of them)');
     const fields = o.fields?.split(',').map((f) => f.trim()).filter(Boolean);
     const { body } = await clientFor(this).request<{ grant: unknown }>('POST', '/v1/grants', {
       ...(machineName !== undefined ? { machine: machineName } : { label: o.label }), project: o.project, ...(o.secret ? { secret: o.secret } : {}), ...(fields ? { fields } : {}),
+      ...(o.leaseRole ? { leaseRole: o.leaseRole } : {}),
     });
-    out(this, body.grant, () => `granted ${machineName ?? `label ${o.label}`}: ${o.project}${o.secret ? '/' + o.secret : ''}${fields ? ' fields ' + fields.join(',') : ''}`);
+    out(this, body.grant, () => `granted ${machineName ?? `label ${o.label}`}: ${o.project}${o.leaseRole ? ` lease role ${o.leaseRole}` : ''}${o.secret ? '/' + o.secret : ''}${fields ? ' fields ' + fields.join(',') : ''}`);
   });
 grant.command('list').option('--machine <machine>', 'this machine\'s grants, its labels\' included').option('--project <project>').option('--label <label>', 'the grants of this label').option('--json').action(async function (this: Command, o: { machine?: string; project?: string; label?: string }) {
   const qs = new URLSearchParams({ ...(o.machine ? { machine: o.machine } : {}), ...(o.project ? { project: o.project } : {}), ...(o.label ? { label: o.label } : {}) }).toString();
-  const { body } = await clientFor(this).request<{ grants: Array<{ id: string; machine: string | null; label?: string; project: string; secret: string | null; fields: string[] | null }> }>('GET', `/v1/grants${qs ? '?' + qs : ''}`);
-  out(this, body, () => table(['ID', 'MACHINE', 'PROJECT', 'SECRET', 'FIELDS'], body.grants.map((g) => [g.id, g.machine ?? `label:${g.label ?? ''}`, g.project, g.secret ?? '*', g.fields?.join(',') ?? '*'])));
+  const { body } = await clientFor(this).request<{ grants: Array<{ id: string; machine: string | null; label?: string; project: string; secret: string | null; fields: string[] | null; leaseRole?: string }> }>('GET', `/v1/grants${qs ? '?' + qs : ''}`);
+  out(this, body, () => table(['ID', 'MACHINE', 'PROJECT', 'SECRET', 'FIELDS'], body.grants.map((g) => [g.id, g.machine ?? `label:${g.label ?? ''}`, g.project, g.leaseRole !== undefined ? `lease-role:${g.leaseRole}` : g.secret ?? '*', g.fields?.join(',') ?? '*'])));
 });
 grant.command('remove <id>').option('--json').action(async function (this: Command, id: string) {
   await clientFor(this).request('DELETE', `/v1/grants/${enc(id)}`);
@@ -181,6 +184,7 @@ program.command('mcp')
   });
 
 rotationCommands(program);
+leaseCommands(program);
 lifecycleCommands(program);
 canaryCommands(program);
 operatorCommands(program);

@@ -27,6 +27,7 @@ import { decryptVersion } from '../secrets/secrets-service.js';
 import type { AuditFn } from '../secrets/secrets-service.js';
 import { readLookups } from '../secrets/read-lookups.js';
 import { enforcePolicy } from '../access-policies/access-policy-enforce.js';
+import { refusedAxis } from '../access-policies/access-policy-rules.js';
 import { findProject } from '../projects/projects-service.js';
 import { requireRole } from './lease-roles-service.js';
 import type { LeaseRoleRow } from './lease-roles-service.js';
@@ -144,7 +145,8 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       return createIntent(ctx, trx, audit, caller, role, { id: project.id, name: projectName, key_version: project.key_version, master_key_wrapped: project.master_key_wrapped }, req.ttl, policy);
     }, { nonce: caller.nonce });
   } catch (err) {
-    if (err instanceof SikkerKeyError && ['SK_ERR_NO_GRANT', 'SK_ERR_PROJECT_LOCKED', 'SK_ERR_MACHINE_DISABLED', 'SK_ERR_LEASE_LIMIT'].includes(err.code) || (err instanceof SikkerKeyError && err.code.startsWith('SK_ERR_POLICY'))) {
+    // Refusals are audited on their own (the request's transaction rolled back), as a read's are.
+    if (err instanceof SikkerKeyError && (['SK_ERR_NO_GRANT', 'SK_ERR_PROJECT_LOCKED', 'SK_ERR_MACHINE_DISABLED', 'SK_ERR_LEASE_LIMIT'].includes(err.code) || refusedAxis(err) !== undefined)) {
       await auditDenied(ctx, caller, {
         action: 'lease.requested', projectId: (await findProject(ctx.store.db, projectName))?.id ?? null, target: `lease_role:${projectName}/${roleName}`,
         details: { code: (err as SikkerKeyError).code },

@@ -69,29 +69,29 @@ export class WorkWaiters {
   private async sweep(waiting: ReadonlyMap<string, readonly undefined[]>): Promise<SweepResult> {
     const db = this.ctx.store.db;
     const now = this.ctx.now();
+    // Rotation jobs and lease jobs (docs/leases.md) in one statement each: due pending jobs and
+    // lapsed claims; a lease drop may run in a locked project, a rotation or a lease create not.
     const claimable = await db.selectFrom('rotations')
       .innerJoin('rotation_policies', 'rotation_policies.id', 'rotations.policy_id')
       .innerJoin('secrets', 'secrets.id', 'rotations.secret_id')
       .innerJoin('projects', 'projects.id', 'secrets.project_id')
-      .select(['rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as agentLabel']).distinct()
+      .select(['rotation_policies.agent_machine_id as agentId', 'rotation_policies.agent_label as agentLabel'])
       .where('projects.locked_at', 'is', null)
       .where((eb) => eb.or([
         eb.and([eb('rotations.state', '=', 'pending'), eb.or([eb('rotations.not_before', 'is', null), eb('rotations.not_before', '<=', now)])]),
         eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
       ]))
-      .execute();
-    // Lease jobs: pending and due, or claimed under a lapsed claim (a drop may run in a locked project).
-    const leaseClaimable = await db.selectFrom('lease_jobs')
-      .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
-      .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
-      .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel']).distinct()
-      .where((eb) => eb.or([
-        eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
-        eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
-      ]))
+      .union(db.selectFrom('lease_jobs')
+        .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
+        .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
+        .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel'])
+        .where((eb) => eb.or([
+          eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
+          eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
+        ])))
       .execute();
     const wake: string[] = [];
-    for (const r of [...claimable, ...leaseClaimable]) {
+    for (const r of claimable) {
       if (r.agentId !== null && waiting.has(machineKey(r.agentId))) wake.push(machineKey(r.agentId));
       if (r.agentLabel !== null && waiting.has(labelKey(r.agentLabel))) wake.push(labelKey(r.agentLabel));
     }
@@ -101,15 +101,14 @@ export class WorkWaiters {
         eb.fn.min(eb.case().when(eb.and([eb('state', 'in', ['claimed', 'applied']), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
       ])
       .where('state', 'in', ['pending', 'claimed', 'applied'])
-      .executeTakeFirst();
-    const leaseNext = await db.selectFrom('lease_jobs')
-      .select((eb) => [
-        eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'pending'), eb('not_before', '>', now)])).then(eb.ref('not_before')).else(null).end()).as('due'),
-        eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'claimed'), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
-      ])
-      .where('state', 'in', ['pending', 'claimed'])
-      .executeTakeFirst();
-    const times = [next?.due, next?.lapse, leaseNext?.due, leaseNext?.lapse].map((t) => (t === null || t === undefined ? NaN : Number(t))).filter((t) => Number.isFinite(t));
+      .unionAll(db.selectFrom('lease_jobs')
+        .select((eb) => [
+          eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'pending'), eb('not_before', '>', now)])).then(eb.ref('not_before')).else(null).end()).as('due'),
+          eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'claimed'), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
+        ])
+        .where('state', 'in', ['pending', 'claimed']))
+      .execute();
+    const times = next.flatMap((r) => [r.due, r.lapse]).map((t) => (t === null || t === undefined ? NaN : Number(t))).filter((t) => Number.isFinite(t));
     // A lease lapses once now > lease_until: look one millisecond after it.
     return { wake, nextAt: times.length > 0 ? Math.min(...times) + 1 : null };
   }

@@ -1,0 +1,361 @@
+// Leased credentials, the vault's half (issue #30, docs/leases.md), on both stores, against a real
+// in-process vault. No agent runs here: the test plays the agent by signing the agent's requests
+// with the agent machine's key (poll, claim, confirm, fail, reconcile), and plays the application
+// machine the same way. The database logins themselves are the agent's (L-agent's tests).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateIdentityKey } from '../../protocol/keys.js';
+import type { IdentityKey } from '../../protocol/keys.js';
+import type { Lease, LeaseJobClaim, LeaseJobSummary, LeaseRoleView, LeaseSummary } from '../../protocol/api-types.js';
+import { forEachStore } from '../support/stores.js';
+import { startTestVault } from '../support/vault-app.js';
+import type { InjectedResponse, TestVault } from '../support/vault-app.js';
+import { sweepLeases } from '../../vault-server/modules/leases/lease-sweeper.js';
+import { loginName, parseLeaseGrant } from '../../vault-server/modules/leases/lease-rules.js';
+
+const ADMIN_PASSWORD = 'lease-admin-pw-0d9f';
+const ADMIN = { host: 'db.internal', port: '6379', database: 'app', username: 'admin', password: ADMIN_PASSWORD };
+const b64 = (k: IdentityKey): string => Buffer.from(k.publicKey).toString('base64');
+
+test('lease rules: login names fit 32 lowercase [a-z0-9_] characters and carry the vault prefix', () => {
+  const name = loginName('3f9a1c', 'App-RO.with-a-very-long-role-name-indeed', 'k2m9x0ab');
+  assert.ok(name.startsWith('sk3f9a1c_app_ro'), name);
+  assert.ok(name.endsWith('_k2m9x0ab'), name);
+  assert.ok(name.length <= 32, name);
+  assert.match(name, /^[a-z0-9_]+$/);
+  assert.match(loginName('3f9a1c', 'x'), /^sk3f9a1c_x_[a-z0-9]{8}$/);
+  assert.deepEqual(parseLeaseGrant('mongodb', { roles: [{ role: 'readWrite', db: 'app' }] }), { roles: [{ role: 'readWrite', db: 'app' }] });
+  for (const rule of ['>secret', '<old', '#abc', '!abc', 'nopass', 'resetpass', 'on', 'off', 'reset']) {
+    assert.throws(() => parseLeaseGrant('redis', { acl: `~app:* ${rule}` }), /SK_ERR_VALIDATION|sets a password/, rule);
+  }
+  assert.throws(() => parseLeaseGrant('postgres', { grantRole: 'x' }), /--member-of/);
+});
+
+forEachStore('leases', (s) => {
+  let v: TestVault;
+  let clock = Date.now();
+  let agent: IdentityKey;
+  let app1: IdentityKey;
+  let app2: IdentityKey;
+  let vid6 = '';
+
+  const call = (key: IdentityKey, method: string, path: string, body?: unknown): Promise<InjectedResponse> => v.call(key, method, path, body);
+  const ok = async (key: IdentityKey, method: string, path: string, body?: unknown, expect = 200): Promise<InjectedResponse> => {
+    const res = await call(key, method, path, body);
+    assert.equal(res.status, expect, `${method} ${path}: ${res.raw}`);
+    return res;
+  };
+  const codeOf = (res: InjectedResponse): string | undefined => (res.body as { error?: { code?: string } } | undefined)?.error?.code;
+  const putRole = (name: string, body: Record<string, unknown>): Promise<InjectedResponse> =>
+    call(v.operator, 'PUT', `/v1/projects/shop/lease-roles/${name}`, { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' }, ...body });
+  /** The agent's poll (wait=0): the lease jobs it may claim now. */
+  const pollLeaseJobs = async (): Promise<LeaseJobSummary[]> => {
+    const res = await call(agent, 'GET', '/v1/agent/rotations?wait=0');
+    if (res.status === 204) return [];
+    assert.equal(res.status, 200, res.raw);
+    return (res.body as { leaseJobs?: LeaseJobSummary[] }).leaseJobs ?? [];
+  };
+  const jobOf = async (leaseId: string, kind: string): Promise<LeaseJobSummary> => {
+    const job = (await pollLeaseJobs()).find((j) => j.leaseId === leaseId && j.kind === kind);
+    assert.ok(job, `a ${kind} job for lease ${leaseId} in the agent poll`);
+    return job;
+  };
+  const claim = async (jobId: string): Promise<LeaseJobClaim> => (await ok(agent, 'POST', `/v1/agent/lease-jobs/${jobId}/claim`)).body as LeaseJobClaim;
+  const runJob = async (leaseId: string, kind: string): Promise<LeaseJobClaim> => {
+    const c = await claim((await jobOf(leaseId, kind)).id);
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${c.id}/confirm`, { fence: c.fence });
+    return c;
+  };
+  /** A lease request that returns at once (202, creating). */
+  const request = async (machine: IdentityKey, role: string, body: Record<string, unknown> = {}): Promise<string> => {
+    const res = await ok(machine, 'POST', `/v1/projects/shop/leases/${role}?wait=0`, body, 202);
+    assert.equal((res.body as { state: string }).state, 'creating');
+    return (res.body as { leaseId: string }).leaseId;
+  };
+  /** Request, create (as the agent), and return the active lease as its machine sees it. */
+  const activeLease = async (machine: IdentityKey, role: string): Promise<Lease> => {
+    const id = await request(machine, role);
+    await runJob(id, 'create');
+    return (await ok(machine, 'GET', `/v1/leases/${id}`)).body as Lease;
+  };
+  const leaseState = async (id: string): Promise<string> => ((await ok(v.operator, 'GET', '/v1/leases')).body as { leases: LeaseSummary[] }).leases.find((l) => l.leaseId === id)?.state ?? 'none';
+  const auditActions = async (): Promise<Array<{ action: string; target: string; outcome: string }>> =>
+    ((await ok(v.operator, 'GET', '/v1/audit?limit=10000&order=asc')).body as { events: Array<{ action: string; target: string; outcome: string }> }).events;
+
+  before(async () => {
+    v = await startTestVault(await s.open(), { now: () => clock });
+    agent = await v.addMachine('agent1');
+    app1 = await v.addMachine('app1');
+    app2 = await v.addMachine('app2');
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'shop' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/shop/secrets/admin', { fields: ADMIN });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: 'shop', secret: 'admin' }, 201);
+    assert.equal((await putRole('cache-ro', {})).status, 200);
+    assert.equal((await putRole('pg-ro', { engine: 'postgres', grant: { memberOf: 'app_ro' } })).status, 200);
+    for (const m of ['app1', 'app2']) {
+      for (const r of ['cache-ro', 'pg-ro']) await ok(v.operator, 'POST', '/v1/grants', { machine: m, project: 'shop', leaseRole: r }, 201);
+    }
+    const meta = await v.ctx.store.db.selectFrom('vault_meta').select('value').where('key', '=', 'vault_id').executeTakeFirstOrThrow();
+    vid6 = Buffer.from(meta.value).toString('utf8').replace(/-/g, '').slice(0, 6).toLowerCase();
+  });
+  after(async () => {
+    await v.close();
+  });
+
+  test('lease roles: create, list, get, delete; bad ACL rules, ttl > max-ttl and a wrong grant are refused', async () => {
+    const role = (await ok(v.operator, 'GET', '/v1/projects/shop/lease-roles/cache-ro')).body as { role: LeaseRoleView };
+    assert.equal(role.role.engine, 'redis');
+    assert.deepEqual(role.role.grant, { acl: '~app:* +@read' });
+    assert.equal(role.role.ttlMs, 3_600_000);
+    assert.equal(role.role.agentMachine, 'agent1');
+    const listed = (await ok(v.operator, 'GET', '/v1/projects/shop/lease-roles')).body as { roles: LeaseRoleView[] };
+    assert.deepEqual(listed.roles.map((r) => r.name), ['cache-ro', 'pg-ro']);
+    for (const acl of ['~app:* >newpass', 'on ~app:* +@all', '~app:* nopass', '#0a1b ~*']) {
+      const res = await putRole('bad', { grant: { acl } });
+      assert.equal(res.status, 400, res.raw);
+      assert.equal(codeOf(res), 'SK_ERR_VALIDATION');
+      assert.ok(!res.raw.includes('newpass'), 'a refused password rule is not echoed');
+    }
+    const ttl = await putRole('bad', { ttl: '3h', maxTtl: '1h' });
+    assert.equal(codeOf(ttl), 'SK_ERR_VALIDATION');
+    const wrongGrant = await putRole('bad', { engine: 'mysql', grant: { memberOf: 'x' } });
+    assert.equal(codeOf(wrongGrant), 'SK_ERR_VALIDATION');
+    const twoAgents = await putRole('bad', { agentLabel: 'agents' });
+    assert.equal(codeOf(twoAgents), 'SK_ERR_VALIDATION');
+    assert.equal((await call(v.operator, 'GET', '/v1/projects/shop/lease-roles/bad')).status, 404);
+    await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/temp', { engine: 'mongodb', agentLabel: 'agents', adminSecret: 'admin', ttl: '10m', maxTtl: '1h', grant: { roles: [{ role: 'read', db: 'app' }] } });
+    await ok(v.operator, 'DELETE', '/v1/projects/shop/lease-roles/temp');
+    assert.equal((await call(v.operator, 'GET', '/v1/projects/shop/lease-roles/temp')).status, 404);
+    const events = (await auditActions()).map((e) => e.action);
+    assert.ok(events.includes('lease_role.created') && events.includes('lease_role.deleted'));
+  });
+
+  test('AI agents are refused every lease-role route and lease-role grants, whatever their scopes', async () => {
+    const key = generateIdentityKey();
+    await ok(v.operator, 'POST', '/v1/ai-agents', { name: 'bot', publicKey: b64(key), scopes: ['grants:write', 'grants:read', 'rotations:write', 'rotations:read'] }, 201);
+    for (const [method, path] of [['GET', '/v1/projects/shop/lease-roles'], ['GET', '/v1/projects/shop/lease-roles/cache-ro'], ['DELETE', '/v1/projects/shop/lease-roles/cache-ro'], ['GET', '/v1/leases']] as const) {
+      const res = await call(key, method, path);
+      assert.ok(res.status === 401 || res.status === 403, `${method} ${path}: ${res.status}`);
+    }
+    const put = await call(key, 'PUT', '/v1/projects/shop/lease-roles/ai', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~*' } });
+    assert.ok(put.status === 401 || put.status === 403, put.raw);
+    const grant = await call(key, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', leaseRole: 'cache-ro' });
+    assert.equal(grant.status, 403, grant.raw);
+    assert.equal(codeOf(grant), 'SK_ERR_FORBIDDEN');
+  });
+
+  test('lease → create job → claim carries the password → confirm → the machine gets the fields (the test plays the agent)', async () => {
+    const id = await request(app1, 'cache-ro');
+    // The intent is committed before the agent sees a job: the lease row names the login already.
+    const row = await v.ctx.store.db.selectFrom('leases').select(['username', 'state']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(row.state, 'creating');
+    const job = await jobOf(id, 'create');
+    assert.deepEqual({ project: job.project, role: job.role }, { project: 'shop', role: 'cache-ro' });
+    const c = await claim(job.id);
+    assert.equal(c.kind, 'create');
+    assert.equal(c.engine, 'redis');
+    assert.equal(c.username, row.username);
+    assert.ok(c.username.startsWith(`sk${vid6}_cache_ro_`), c.username);
+    assert.ok(c.username.length <= 32);
+    assert.ok(typeof c.password === 'string' && c.password.length >= 32);
+    assert.deepEqual(c.grant, { acl: '~app:* +@read' });
+    assert.equal(c.admin.password, ADMIN_PASSWORD);
+    assert.equal(c.target.host, 'db.internal');
+    assert.equal(c.target.password, undefined, 'the target carries no credential');
+    assert.ok(c.validUntil > clock);
+    // Not handed out yet: the machine waits.
+    const pending = await call(app1, 'GET', `/v1/leases/${id}?wait=0`);
+    assert.equal(pending.status, 202);
+    assert.equal((pending.body as { fields?: unknown }).fields, undefined);
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${c.id}/confirm`, { fence: c.fence });
+    const lease = (await ok(app1, 'GET', `/v1/leases/${id}`)).body as Lease;
+    assert.equal(lease.state, 'active');
+    assert.deepEqual({ ...lease.fields }, { host: 'db.internal', port: '6379', database: 'app', username: c.username, password: c.password });
+    // Another machine learns nothing of it; the operators' list never carries the password.
+    assert.equal((await call(app2, 'GET', `/v1/leases/${id}`)).status, 404);
+    const list = await ok(v.operator, 'GET', '/v1/leases?project=shop&role=cache-ro&machine=app1&state=active');
+    assert.ok((list.body as { leases: LeaseSummary[] }).leases.some((l) => l.leaseId === id && l.username === c.username));
+    assert.ok(!list.raw.includes(c.password ?? 'x'));
+    assert.ok(!v.logs.join('').includes(c.password ?? 'x'), 'the password is never logged');
+    assert.ok((await auditActions()).some((e) => e.action === 'lease.created' && e.target === `lease:${id}`));
+  });
+
+  test('a held lease request is answered 201 with the fields as soon as the agent confirms (long-poll; the test plays the agent)', async () => {
+    const held = call(app1, 'POST', '/v1/projects/shop/leases/cache-ro?wait=20', {});
+    let job: LeaseJobSummary | undefined;
+    for (let i = 0; i < 200 && !job; i++) {
+      job = (await pollLeaseJobs()).find((j) => j.kind === 'create');
+      if (!job) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(job, 'the create job of the held request');
+    const c = await claim(job.id);
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${c.id}/confirm`, { fence: c.fence });
+    const res = await held;
+    assert.equal(res.status, 201, res.raw);
+    assert.equal((res.body as Lease).fields?.password, c.password);
+  });
+
+  test('renew: moved now (redis), through a renew job (postgres), capped by max TTL, then SK_ERR_LEASE_MAX_TTL (the test plays the agent)', async () => {
+    const lease = await activeLease(app1, 'cache-ro');
+    clock += 10 * 60_000;
+    const renewed = (await ok(app1, 'POST', `/v1/leases/${lease.leaseId}/renew`, { ttl: '30m' })).body as Lease;
+    assert.equal(renewed.expiresAt, clock + 30 * 60_000);
+    const capped = (await ok(app1, 'POST', `/v1/leases/${lease.leaseId}/renew`, { ttl: '5h' })).body as Lease;
+    assert.equal(capped.expiresAt, lease.maxExpiresAt);
+    const atCap = await call(app1, 'POST', `/v1/leases/${lease.leaseId}/renew`, {});
+    assert.equal(atCap.status, 409);
+    assert.equal(codeOf(atCap), 'SK_ERR_LEASE_MAX_TTL');
+
+    const pg = await activeLease(app1, 'pg-ro');
+    const held = call(app1, 'POST', `/v1/leases/${pg.leaseId}/renew?wait=20`, { ttl: '90m' });
+    let job: LeaseJobSummary | undefined;
+    for (let i = 0; i < 200 && !job; i++) {
+      job = (await pollLeaseJobs()).find((j) => j.leaseId === pg.leaseId && j.kind === 'renew');
+      if (!job) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(job, 'a renew job moves VALID UNTIL');
+    const c = await claim(job.id);
+    assert.equal(c.validUntil, clock + 90 * 60_000);
+    assert.equal(c.password, undefined, 'only a create carries the password');
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${c.id}/confirm`, { fence: c.fence });
+    const res = await held;
+    assert.equal(res.status, 200, res.raw);
+    assert.equal((res.body as Lease).expiresAt, clock + 90 * 60_000);
+  });
+
+  test('revoke by the owner → drop job → revoked; a revoked lease cannot be renewed (the test plays the agent)', async () => {
+    const lease = await activeLease(app1, 'cache-ro');
+    assert.equal((await call(app2, 'POST', `/v1/leases/${lease.leaseId}/revoke`, {})).status, 404);
+    const revoking = (await ok(app1, 'POST', `/v1/leases/${lease.leaseId}/revoke`, {})).body as Lease;
+    assert.equal(revoking.state, 'revoking');
+    assert.equal((revoking as { fields?: unknown }).fields, undefined);
+    const c = await runJob(lease.leaseId, 'drop');
+    assert.equal(c.username, lease.fields?.username);
+    assert.equal(await leaseState(lease.leaseId), 'revoked');
+    const renew = await call(app1, 'POST', `/v1/leases/${lease.leaseId}/renew`, {});
+    assert.equal(codeOf(renew), 'SK_ERR_LEASE_STATE');
+    // An operator revokes too.
+    const other = await activeLease(app2, 'cache-ro');
+    assert.equal(((await ok(v.operator, 'POST', `/v1/leases/${other.leaseId}/revoke`, {})).body as Lease).state, 'revoking');
+  });
+
+  test('expiry: the sweeper moves a lapsed lease to a drop job, which ends it expired (injected clock; the test plays the agent)', async () => {
+    const lease = await activeLease(app2, 'pg-ro');
+    clock = lease.expiresAt + 1;
+    const swept = await sweepLeases(v.ctx);
+    assert.ok(swept.ran && swept.expired >= 1);
+    assert.equal(await leaseState(lease.leaseId), 'revoking');
+    await runJob(lease.leaseId, 'drop');
+    assert.equal(await leaseState(lease.leaseId), 'expired');
+    assert.ok((await auditActions()).filter((e) => e.action === 'lease.expired' && e.target === `lease:${lease.leaseId}`).length === 2, 'expiry audited when decided and when dropped');
+  });
+
+  test('a stale fence is refused (SK_ERR_ROTATION_FENCED); a failed create marks the lease failed and queues a drop (the test plays the agent)', async () => {
+    const id = await request(app1, 'cache-ro');
+    const job = await jobOf(id, 'create');
+    const first = await claim(job.id);
+    clock += 61_000; // the 60 s claim lapses: re-claimable with a new fence
+    const second = await claim(job.id);
+    assert.equal(second.fence, first.fence + 1);
+    const stale = await call(agent, 'POST', `/v1/agent/lease-jobs/${job.id}/confirm`, { fence: first.fence });
+    assert.equal(stale.status, 409);
+    assert.equal(codeOf(stale), 'SK_ERR_ROTATION_FENCED');
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${job.id}/fail`, { fence: second.fence, code: 'SK_ERR_PROVIDER_PRIVILEGE', message: 'permission denied to create role' });
+    assert.equal(await leaseState(id), 'failed');
+    await runJob(id, 'drop');
+    assert.equal(await leaseState(id), 'failed');
+    assert.ok((await auditActions()).some((e) => e.action === 'lease.failed' && e.target === `lease:${id}`));
+  });
+
+  test('limits: the role\'s --max-leases answers 409, the machine\'s 10 concurrent leases 429 (SK_ERR_LEASE_LIMIT)', async () => {
+    await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/tiny', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 2, grant: { acl: '~t:* +@read' } });
+    await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/many', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~m:* +@read' } });
+    for (const r of ['tiny', 'many']) await ok(v.operator, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', leaseRole: r }, 201);
+    await request(app1, 'tiny');
+    await request(app1, 'tiny');
+    const role = await call(app1, 'POST', '/v1/projects/shop/leases/tiny?wait=0', {});
+    assert.equal(role.status, 409, role.raw);
+    assert.equal(codeOf(role), 'SK_ERR_LEASE_LIMIT');
+    for (let i = 0; i < 10; i++) await request(app1, 'many');
+    const machine = await call(app1, 'POST', '/v1/projects/shop/leases/many?wait=0', {});
+    assert.equal(machine.status, 429, machine.raw);
+    assert.equal(codeOf(machine), 'SK_ERR_LEASE_LIMIT');
+    const noGrant = await call(app2, 'POST', '/v1/projects/shop/leases/many?wait=0', {});
+    assert.equal(noGrant.status, 403);
+    assert.equal(codeOf(noGrant), 'SK_ERR_NO_GRANT');
+  });
+
+  test('removing the grant, disabling the machine and a canary trip revoke leases at once (drop jobs queued)', async () => {
+    const app3 = await v.addMachine('app3');
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app3', project: 'shop', leaseRole: 'pg-ro' }, 201);
+    const byGrant = await activeLease(app3, 'pg-ro');
+    const creating = await request(app3, 'pg-ro');
+    const grants = (await ok(v.operator, 'GET', '/v1/grants?machine=app3')).body as { grants: Array<{ id: string; leaseRole?: string }> };
+    const g = grants.grants.find((x) => x.leaseRole === 'pg-ro');
+    assert.ok(g);
+    await ok(v.operator, 'DELETE', `/v1/grants/${g.id}`, undefined, 204);
+    assert.equal(await leaseState(byGrant.leaseId), 'revoking');
+    assert.equal(await leaseState(creating), 'revoking');
+    // The unclaimed create job is cancelled; only the drops are handed out.
+    const jobs = (await pollLeaseJobs()).filter((j) => j.leaseId === creating);
+    assert.deepEqual(jobs.map((j) => j.kind), ['drop']);
+    await runJob(byGrant.leaseId, 'drop');
+    assert.equal(await leaseState(byGrant.leaseId), 'revoked');
+
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app3', project: 'shop', leaseRole: 'pg-ro' }, 201);
+    const byDisable = await activeLease(app3, 'pg-ro');
+    await ok(v.operator, 'POST', '/v1/machines/app3/disable', {});
+    assert.equal(await leaseState(byDisable.leaseId), 'revoking');
+
+    // A canary trip locks the project: app2's leases in it end, and the drops still run in the locked project.
+    const byCanary = await activeLease(app2, 'cache-ro');
+    await ok(v.operator, 'POST', '/v1/projects/shop/canaries', { name: 'decoy', value: 'decoy-value' }, 201);
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', secret: 'decoy' }, 201);
+    await ok(app1, 'GET', '/v1/projects/shop/secrets/decoy');
+    assert.equal(await leaseState(byCanary.leaseId), 'revoking');
+    const locked = await call(app2, 'POST', '/v1/projects/shop/leases/cache-ro?wait=0', {});
+    assert.equal(codeOf(locked), 'SK_ERR_PROJECT_LOCKED');
+    await runJob(byCanary.leaseId, 'drop');
+    assert.equal(await leaseState(byCanary.leaseId), 'revoked');
+    const revoked = (await auditActions()).filter((e) => e.action === 'lease.revoked');
+    assert.ok(revoked.some((e) => e.target === `lease:${byCanary.leaseId}`));
+    await ok(v.operator, 'POST', '/v1/projects/shop/unlock', { reason: 'test' });
+    await ok(v.operator, 'POST', '/v1/machines/app1/enable', {});
+  });
+
+  test('project rotate-key rewraps lease passwords: an active lease still opens (the test plays the agent)', async () => {
+    const lease = await activeLease(app2, 'pg-ro');
+    await ok(v.operator, 'POST', '/v1/projects/shop/rotate-key', {});
+    const again = (await ok(app2, 'GET', `/v1/leases/${lease.leaseId}`)).body as Lease;
+    assert.equal(again.fields?.password, lease.fields?.password);
+    const row = await v.ctx.store.db.selectFrom('leases').select('project_key_version').where('id', '=', lease.leaseId).executeTakeFirstOrThrow();
+    assert.ok(row.project_key_version >= 2);
+  });
+
+  test('reconcile: drop = this vault\'s logins with no live intent (a committed, unconfirmed intent is kept); foreign = other sk logins, audited once (the test plays the agent)', async () => {
+    const roles = ((await ok(agent, 'POST', '/v1/agent/lease-roles', {})).body as { roles: Array<{ roleId: string; role: string; prefix: string; admin: Record<string, string>; target: Record<string, string> }> }).roles;
+    const role = roles.find((r) => r.role === 'cache-ro');
+    assert.ok(role);
+    assert.equal(role.prefix, `sk${vid6}_`);
+    assert.equal(role.admin.password, ADMIN_PASSWORD);
+    assert.equal(role.target.password, undefined);
+    const active = await activeLease(app1, 'cache-ro');
+    const intentId = await request(app1, 'cache-ro');
+    const intent = await v.ctx.store.db.selectFrom('leases').select('username').where('id', '=', intentId).executeTakeFirstOrThrow();
+    const ended = await activeLease(app1, 'cache-ro');
+    await ok(app1, 'POST', `/v1/leases/${ended.leaseId}/revoke`, {});
+    await runJob(ended.leaseId, 'drop');
+    const orphan = `sk${vid6}_cache_ro_zzzzzzzz`;
+    const foreign = ['sk_other_tool', 'sk000000_x_abcdefgh'.replace('000000', vid6 === '000000' ? '111111' : '000000')];
+    const logins = [active.fields?.username ?? '', intent.username, ended.fields?.username ?? '', orphan, ...foreign];
+    for (let round = 0; round < 2; round++) {
+      const res = (await ok(agent, 'POST', `/v1/agent/lease-roles/${role.roleId}/reconcile`, { logins })).body as { drop: string[]; foreign: string[] };
+      assert.deepEqual(res.drop.sort(), [ended.fields?.username ?? '', orphan].sort());
+      assert.deepEqual(res.foreign.sort(), [...foreign].sort());
+    }
+    const events = (await auditActions()).filter((e) => e.action === 'lease.foreign_login');
+    assert.equal(events.length, foreign.length, 'each foreign login is audited once');
+    // Another machine is not this role's agent.
+    assert.equal((await call(app1, 'POST', `/v1/agent/lease-roles/${role.roleId}/reconcile`, { logins: [] })).status, 404);
+  });
+});
