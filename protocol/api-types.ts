@@ -26,6 +26,8 @@ export const SUCCEEDED_STATE: Readonly<Record<RotationKind, RotationState>> = { 
 /** `GET /v1/agent/rotations?wait=30` → 200 with this body (204 when nothing came due in the wait). */
 export interface AgentJobList {
   jobs: Array<{ id: string; kind: RotationKind; project: string; secret: string }>;
+  /** Lease jobs for this agent (docs/leases.md); omitted or [] when none. */
+  leaseJobs?: LeaseJobSummary[];
 }
 
 /** What every claimed job carries, whatever its kind. */
@@ -221,3 +223,130 @@ export interface DriftResultResponse {
   result: 'recorded' | 'stale';
   drift: DriftStatus;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Leased credentials (issue #30, docs/leases.md): a database login per machine, minted by the
+// agent on demand and dropped when the lease ends. Shared verbatim by the vault and the agent.
+// ---------------------------------------------------------------------------------------------
+
+/** What a leased login gets, per engine of its lease role. */
+export type LeaseGrant =
+  /** postgres/supabase: the login is `IN ROLE memberOf`; REASSIGN OWNED goes to it on drop. */
+  | { memberOf: string }
+  /** mysql/mariadb: `GRANT grantRole TO u` + `SET DEFAULT ROLE grantRole FOR u`. */
+  | { grantRole: string }
+  /** redis: space-separated ACL rules (`~app:* +@read`); no password/state rules. */
+  | { acl: string }
+  /** mongodb: roles given to the user. */
+  | { roles: Array<{ role: string; db: string }> };
+
+export type LeaseState = 'creating' | 'active' | 'revoking' | 'revoked' | 'expired' | 'failed';
+export const LEASE_STATES: readonly LeaseState[] = ['creating', 'active', 'revoking', 'revoked', 'expired', 'failed'];
+export type LeaseJobKind = 'create' | 'renew' | 'drop';
+
+/** A lease job in the agent poll answer (`leaseJobs` next to `jobs` in `GET /v1/agent/rotations`). */
+export interface LeaseJobSummary { id: string; kind: LeaseJobKind; leaseId: string; project: string; role: string }
+
+/** `POST /v1/agent/lease-jobs/{id}/claim` → the job, leased to the claiming agent for 60 s. */
+export interface LeaseJobClaim {
+  id: string;
+  kind: LeaseJobKind;
+  fence: number;
+  leaseId: string;
+  engine: Engine;
+  /** The admin secret's fields. */
+  admin: Record<string, string>;
+  /** The admin secret's endpoint fields (host, port, database, tls, caFile…), no credential. */
+  target: Record<string, string>;
+  username: string;
+  /** Create jobs only. */
+  password?: string;
+  grant: LeaseGrant;
+  /** ms epoch: the lease's expiresAt. */
+  validUntil: number;
+}
+/** `POST /v1/agent/lease-jobs/{id}/confirm` body. */
+export interface LeaseJobConfirmBody { fence: number }
+/** `POST /v1/agent/lease-jobs/{id}/fail` body. */
+export interface LeaseJobFailBody { fence: number; code: string; message: string }
+
+/** `POST /v1/agent/lease-roles` → the lease roles this agent machine serves (for reconcile). */
+export interface AgentLeaseRole {
+  roleId: string;
+  project: string;
+  role: string;
+  engine: Engine;
+  admin: Record<string, string>;
+  target: Record<string, string>;
+  /** `sk<vaultId6>_`: the prefix of this vault's logins. */
+  prefix: string;
+}
+export interface AgentLeaseRoleList { roles: AgentLeaseRole[] }
+/** `POST /v1/agent/lease-roles/{roleId}/reconcile` body: the engine's logins starting with `sk`. */
+export interface LeaseReconcileBody { logins: string[] }
+/** `drop`: this vault's logins whose lease is not live; `foreign`: other `sk` logins (never dropped). */
+export interface LeaseReconcileResponse { drop: string[]; foreign: string[] }
+
+/** `POST /v1/projects/{p}/leases/{role}?wait=S` body; `POST /v1/leases/{id}/renew` body. */
+export interface LeaseRequestBody { ttl?: string }
+
+/** A lease as its owning machine (with fields, while active) or an operator (never fields) sees it. */
+export interface Lease {
+  leaseId: string;
+  project: string;
+  role: string;
+  state: LeaseState;
+  /** ms epoch. */
+  expiresAt: number;
+  /** ms epoch: renewals never go past it. */
+  maxExpiresAt: number;
+  /** Only to the owning machine, only while active: host, port, username, password, database?, … */
+  fields?: Record<string, string>;
+}
+/** 202 answer of a lease request / get while the agent has not confirmed yet. */
+export interface LeasePending { leaseId: string; state: 'creating' }
+
+/** A lease in the operator list (`GET /v1/leases`): never values. */
+export interface LeaseSummary {
+  leaseId: string;
+  project: string;
+  role: string;
+  machine: string;
+  username: string;
+  state: LeaseState;
+  createdAt: number;
+  expiresAt: number;
+  maxExpiresAt: number;
+  endedAt: number | null;
+}
+export interface LeaseList { leases: LeaseSummary[] }
+
+/** `PUT /v1/projects/{p}/lease-roles/{name}` body. */
+export interface LeaseRoleBody {
+  engine: Engine;
+  agentMachine?: string;
+  agentLabel?: string;
+  adminSecret: string;
+  /** Durations such as '1h'. */
+  ttl: string;
+  maxTtl: string;
+  maxLeases?: number;
+  grant: LeaseGrant;
+}
+/** A lease role as the vault stores and shows it. */
+export interface LeaseRoleView {
+  id: string;
+  project: string;
+  name: string;
+  engine: Engine;
+  agentMachine?: string;
+  agentLabel?: string;
+  adminSecret: string;
+  ttlMs: number;
+  maxTtlMs: number;
+  maxLeases?: number;
+  grant: LeaseGrant;
+  createdAt: number;
+  updatedAt: number;
+}
+export interface LeaseRoleList { roles: LeaseRoleView[] }
