@@ -8,7 +8,8 @@
 const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
 
 export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit'
-  | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit';
+  | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit'
+  | 'agent-lease-after-claim' | 'agent-lease-after-create' | 'agent-lease-after-verify';
 
 let released = false;
 const waiting: Array<() => void> = [];
