@@ -19,6 +19,12 @@ export interface AgentConfig {
   readonly pollWaitSeconds: number;
   /** Seconds between asking the vault for due drift probes (1–3600; each policy sets how often it is probed). */
   readonly driftPollSeconds: number;
+  /**
+   * Seconds between lease reconciles (10–86400, default 300; also once at start): list the
+   * engines' `sk` logins of the lease roles this machine serves and drop those of this vault
+   * whose lease is not live (docs/leases-agent.md).
+   */
+  readonly leaseReconcileSeconds: number;
   /** Files rendered from secrets and kept current (agent/delivery/templates.ts). */
   readonly templates: readonly TemplateConfig[];
   /** Offline cache of delivered values (agent/delivery/offline-cache.ts); undefined: none. */
@@ -27,7 +33,7 @@ export interface AgentConfig {
   readonly cacheMaxAgeMs: number;
 }
 
-const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'driftPollSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
+const TOP_KEYS = ['vaultUrl', 'keyFile', 'health', 'concurrency', 'log', 'caFile', 'pinSha256', 'pollWaitSeconds', 'driftPollSeconds', 'leaseReconcileSeconds', 'templates', 'cacheDir', 'cacheMaxAge'] as const;
 const NESTED_KEYS: Record<string, readonly string[]> = { health: ['listen'], log: ['level'] };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -42,6 +48,7 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[]]> = [
   ['SIKKERKEY_AGENT_PIN_SHA256', ['pinSha256']],
   ['SIKKERKEY_AGENT_POLL_WAIT_SECONDS', ['pollWaitSeconds']],
   ['SIKKERKEY_AGENT_DRIFT_POLL_SECONDS', ['driftPollSeconds']],
+  ['SIKKERKEY_AGENT_LEASE_RECONCILE_SECONDS', ['leaseReconcileSeconds']],
 ];
 
 function fail(message: string): never {
@@ -122,6 +129,7 @@ export function loadAgentConfig(file: string | undefined, env: NodeJS.ProcessEnv
     pinSha256: str(raw.pinSha256, 'pinSha256'),
     pollWaitSeconds: seconds(raw.pollWaitSeconds, 'pollWaitSeconds', 1, 60, 30),
     driftPollSeconds: seconds(raw.driftPollSeconds, 'driftPollSeconds', 1, 3600, 60),
+    leaseReconcileSeconds: seconds(raw.leaseReconcileSeconds, 'leaseReconcileSeconds', 10, 86_400, 300),
     templates: parseTemplates(raw.templates, file ? dirname(resolve(file)) : process.cwd()),
     cacheDir: str(raw.cacheDir, 'cacheDir'),
     cacheMaxAgeMs: seconds(raw.cacheMaxAge, 'cacheMaxAge', 1, 30 * 86_400, 86_400) * 1000,

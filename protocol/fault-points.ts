@@ -10,7 +10,9 @@ const pauseAt = process.env.SIKKERKEY_FAULT_PAUSE_AT;
 export type FaultPoint = 'after-claim' | 'after-update' | 'after-applied' | 'after-verify' | 'after-confirm' | 'vault-after-confirm-commit' | 'vault-after-create' | 'vault-after-claim-commit'
   | 'rekey-after-open' | 'rekey-before-commit' | 'rekey-after-commit'
   /** The vault committed a lease's intent (row + create job) / a lease job's claim, and has not answered yet. */
-  | 'vault-after-lease-intent' | 'vault-after-lease-claim';
+  | 'vault-after-lease-intent' | 'vault-after-lease-claim'
+  /** The agent claimed a lease job / created the login / proved it logs in, and has not confirmed yet. */
+  | 'agent-lease-after-claim' | 'agent-lease-after-create' | 'agent-lease-after-verify';
 
 let released = false;
 const waiting: Array<() => void> = [];

@@ -19,6 +19,7 @@
  */
 
 import type { Engine, Flavour, PasswordOperation, Strategy } from '../protocol/engines.js';
+import type { LeaseGrant } from '../protocol/api-types.js';
 
 export type { Engine, Flavour, PasswordOperation, Strategy } from '../protocol/engines.js';
 export { ENGINES } from '../protocol/engines.js';
@@ -68,6 +69,32 @@ export interface PreflightResponse {
 }
 
 /**
+ * A leased login to create (docs/leases-agent.md): the vault generated the name and password;
+ * `grant` is the lease role's, in the engine's words (PostgreSQL `memberOf`, MySQL `grantRole`,
+ * Redis `acl`, MongoDB `roles`); `validUntil` (ms epoch) is where the engine has an expiry
+ * (PostgreSQL VALID UNTIL).
+ */
+export interface CreateLoginRequest {
+  username: string;
+  password: string;
+  grant: LeaseGrant;
+  validUntil: number;
+}
+export interface RenewLoginRequest {
+  username: string;
+  validUntil: number;
+}
+export interface DropLoginRequest {
+  username: string;
+  /** PostgreSQL: who gets what the login owned (REASSIGN OWNED … TO); default: the admin. */
+  reassignTo?: string;
+}
+export interface ListLoginsRequest {
+  /** Only logins whose name starts with this (e.g. `sk`). */
+  prefix: string;
+}
+
+/**
  * Every operation is idempotent: applying the same request twice leaves the database as applying
  * it once, so the agent may repeat a step after a crash or a lost answer.
  */
@@ -109,6 +136,17 @@ export interface CredentialProvider {
   verify(req: Credential): Promise<VerifyResponse>;
   /** Checks, changing nothing, that the admin may change every user; never throws for a missing privilege. */
   preflight(req: PreflightRequest): Promise<PreflightResponse>;
+  /**
+   * Leases (optional; postgres, supabase, mysql, redis, mongodb). Creates the login with the
+   * grant; an existing login of that name gets the password and grant again (idempotent).
+   */
+  createLogin?(req: CreateLoginRequest): Promise<void>;
+  /** Moves the login's expiry (PostgreSQL VALID UNTIL); absent where the engine has none. */
+  renewLogin?(req: RenewLoginRequest): Promise<void>;
+  /** Ends the login's sessions and removes it; a login that does not exist is a no-op. */
+  dropLogin?(req: DropLoginRequest): Promise<void>;
+  /** The names of the logins starting with `prefix`, sorted. */
+  listLogins?(req: ListLoginsRequest): Promise<string[]>;
   /** Closes every connection; safe to call twice. */
   close(): Promise<void>;
   /** Every secret value this provider was handed, for the error sanitizer. */

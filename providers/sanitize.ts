@@ -132,5 +132,15 @@ export function withSanitizer(provider: CredentialProvider): CredentialProvider 
   if (discardRetained !== undefined) {
     wrapped.discardRetained = (req) => guard(() => discardRetained.call(provider, req));
   }
+  const { createLogin, renewLogin, dropLogin, listLogins } = provider;
+  if (createLogin !== undefined) {
+    wrapped.createLogin = (req) => {
+      remember(req.password);
+      return guard(() => createLogin.call(provider, req));
+    };
+  }
+  if (renewLogin !== undefined) wrapped.renewLogin = (req) => guard(() => renewLogin.call(provider, req));
+  if (dropLogin !== undefined) wrapped.dropLogin = (req) => guard(() => dropLogin.call(provider, req));
+  if (listLogins !== undefined) wrapped.listLogins = (req) => guard(() => listLogins.call(provider, req));
   return wrapped;
 }

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { VaultClient } from '../../protocol/client.js';
-import type { ClaimResponse, DriftProbe } from '../../protocol/api-types.js';
+import type { ClaimResponse, DriftProbe, LeaseJobClaim, LeaseJobSummary } from '../../protocol/api-types.js';
 import { loadProvider } from '../../providers/registry.js';
 import { withSanitizer } from '../../providers/sanitize.js';
 import type { AgentConfig } from '../config.js';
@@ -14,7 +14,10 @@ import { runRetireJob } from '../rotation/run-retire.js';
 import { runDriftProbe } from '../rotation/run-drift-probe.js';
 import type { JobOutcome } from '../rotation/run-job.js';
 import { agentVault } from './vault-api.js';
-import type { AgentVault } from './vault-api.js';
+import type { AgentVault, PollAnswer } from './vault-api.js';
+import { leaseTarget, runLeaseJob } from '../leases/run-lease-job.js';
+import type { LeaseJobResult } from '../leases/run-lease-job.js';
+import { reconcileLeases } from '../leases/reconcile.js';
 import { createAgentMetrics } from './metrics.js';
 import { startHealthServer } from './health-server.js';
 import { faultPoint } from '../../protocol/fault-points.js';
@@ -43,8 +46,10 @@ export class Backoff {
 }
 
 /**
- * The agent's main loop: long-poll the vault for due jobs, claim, run each through its provider,
- * report. SIGTERM stops polling and lets running jobs finish (bounded); a second SIGTERM exits.
+ * The agent's main loop: long-poll the vault for due jobs (rotation jobs and lease jobs), claim,
+ * run each through its provider, report. Beside it: drift probes, and the lease reconcile at start
+ * and every `leaseReconcileSeconds` (agent/leases/). SIGTERM stops polling and lets running jobs
+ * finish (bounded); a second SIGTERM exits.
  */
 export class AgentDaemon {
   private readonly log: Logger;
@@ -87,10 +92,12 @@ export class AgentDaemon {
   /** Polls until stop() is called; resolves after the running jobs (and a drift probe in progress) finished. */
   async run(): Promise<void> {
     const drift = this.driftLoop();
+    const leases = this.leaseReconcileLoop();
     try {
       await this.pollLoop();
     } finally {
       await drift;
+      await leases;
     }
   }
 
@@ -101,12 +108,12 @@ export class AgentDaemon {
         await Promise.race(this.running);
         continue;
       }
-      let jobs: Awaited<ReturnType<AgentVault['poll']>>;
+      let answer: PollAnswer;
       try {
-        jobs = await this.vault.poll(this.config.pollWaitSeconds, this.stopping.signal);
+        answer = await this.vault.poll(this.config.pollWaitSeconds, this.stopping.signal);
         this.contact();
         backoff.reset();
-        this.metrics.polls.inc({ result: jobs.length > 0 ? 'jobs' : 'empty' });
+        this.metrics.polls.inc({ result: answer.jobs.length + answer.leaseJobs.length > 0 ? 'jobs' : 'empty' });
       } catch (err) {
         if (this.stopping.signal.aborted) break;
         const delay = backoff.next();
@@ -115,7 +122,7 @@ export class AgentDaemon {
         await this.sleep(delay);
         continue;
       }
-      await this.claimAll(jobs);
+      await this.claimAll(answer);
     }
     await Promise.allSettled(this.running);
   }
@@ -128,21 +135,89 @@ export class AgentDaemon {
    * saturated vault the rate is the vault's either way (docs/benchmarks-agent.md). A job claimed by
    * someone else in the meantime is refused and skipped, as before.
    */
-  private async claimAll(jobs: Awaited<ReturnType<AgentVault['poll']>>): Promise<void> {
+  private async claimAll(answer: PollAnswer): Promise<void> {
     const claiming = new Set<Promise<void>>();
-    for (const job of jobs) {
+    // lease jobs first: a machine waits on each create (the vault's long-poll answer to it)
+    const starts: Array<() => Promise<void>> = [
+      ...answer.leaseJobs.map((job) => () => this.claimLease(job).then((claimed) => { if (claimed) this.track(this.workLease(claimed)); })),
+      ...answer.jobs.map((job) => () => this.claim(job.id).then((claimed) => { if (claimed) this.track(this.work(claimed)); })),
+    ];
+    for (const start of starts) {
       while (this.running.size + claiming.size >= this.config.concurrency && !this.stopping.signal.aborted) {
         await Promise.race([...this.running, ...claiming]);
       }
       if (this.stopping.signal.aborted) break;
-      const attempt: Promise<void> = this.claim(job.id).then((claimed) => {
-        if (!claimed) return;
-        const task = this.work(claimed).finally(() => this.running.delete(task));
-        this.running.add(task);
-      }).finally(() => claiming.delete(attempt));
+      const attempt: Promise<void> = start().finally(() => claiming.delete(attempt));
       claiming.add(attempt);
     }
     await Promise.allSettled(claiming);
+  }
+
+  private track(work: Promise<void>): void {
+    const task = work.finally(() => this.running.delete(task));
+    this.running.add(task);
+  }
+
+  private async claimLease(job: LeaseJobSummary): Promise<LeaseJobClaim | undefined> {
+    try {
+      const claimed = await this.vault.claimLeaseJob(job.id);
+      this.contact();
+      return claimed;
+    } catch (err) {
+      this.log.debug({ leaseJobId: job.id, code: isSikkerKeyError(err) ? err.code : 'error' }, 'lease job claim refused');
+      return undefined;
+    }
+  }
+
+  /** One lease job (agent/leases/run-lease-job.ts), with a pooled provider for its admin and endpoint. */
+  private async workLease(job: LeaseJobClaim): Promise<void> {
+    const key = ProviderPool.keyOf({ engine: job.engine, admin: job.admin, target: leaseTarget(job) });
+    const reused = this.providers.take(key);
+    let provider: CredentialProvider | undefined;
+    let init = reused?.init;
+    let result: LeaseJobResult = 'error';
+    this.metrics.active.inc();
+    try {
+      if (reused !== undefined) {
+        provider = reused.provider;
+      } else {
+        const loaded = withSanitizer(await loadProvider(job.engine));
+        provider = { ...loaded, initialize: async (req) => (init = await loaded.initialize(req)) };
+      }
+      result = await runLeaseJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
+    } catch (err) {
+      // the provider could not be loaded: nothing was touched; the vault hears why
+      const code = isSikkerKeyError(err) ? err.code : 'SK_ERR_PROVIDER_UNAVAILABLE';
+      const message = err instanceof Error ? err.message : String(err);
+      this.log.error({ leaseJobId: job.id, engine: job.engine, code, message }, 'lease job could not run');
+      result = await this.vault.failLeaseJob(job.id, { fence: job.fence, code, message }).then(() => 'failed' as const, () => 'error' as const);
+    } finally {
+      if (provider !== undefined) this.providers.give(key, provider, init, result === 'confirmed');
+      this.metrics.active.dec();
+      this.metrics.leaseJobs.inc({ engine: job.engine, kind: job.kind, result });
+    }
+  }
+
+  /**
+   * The lease reconcile (agent/leases/reconcile.ts), once at start and then every
+   * `leaseReconcileSeconds`. A vault without lease routes (404) or one that cannot be reached is
+   * noted at debug level: the poll loop reports an unreachable vault.
+   */
+  private async leaseReconcileLoop(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        const summary = await reconcileLeases({
+          vault: this.vault,
+          provider: async (engine) => withSanitizer(await loadProvider(engine)),
+          log: this.log,
+          onDrop: (engine, result) => this.metrics.leaseJobs.inc({ engine, kind: 'reconcile-drop', result }),
+        });
+        if (summary.dropped > 0 || summary.errors > 0 || summary.foreign > 0) this.log.info({ ...summary }, 'lease reconcile');
+      } catch (err) {
+        this.log.debug({ code: isSikkerKeyError(err) ? err.code : 'error' }, 'could not reconcile leases; trying again later');
+      }
+      await this.sleep(this.config.leaseReconcileSeconds * 1000);
+    }
   }
 
   private async claim(id: string): Promise<ClaimResponse | undefined> {

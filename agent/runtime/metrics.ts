@@ -33,6 +33,7 @@ export function createAgentMetrics() {
     lastContact: add(new Gauge('sikkerkey_agent_last_vault_contact_seconds', 'Unix time of the last answer from the vault')),
     driftProbes: add(new Counter('sikkerkey_agent_drift_probes_total', 'Logins with the live credential, by engine and result (ok, refused, unknown, unreported)', ['engine', 'result'])),
     cacheReads: add(new Counter('sikkerkey_agent_cache_reads_total', 'Reads served from the offline cache because the vault could not be reached')),
+    leaseJobs: add(new Counter('sikkerkey_agent_lease_jobs_total', 'Lease jobs finished, by engine, kind (create, renew, drop, reconcile-drop) and result (confirmed, failed, error)', ['engine', 'kind', 'result'])),
   };
 }
 export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

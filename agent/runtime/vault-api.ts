@@ -2,11 +2,19 @@ import type { VaultClient } from '../../protocol/client.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
 import type { AgentJobList, ClaimResponse, DriftProbeList, DriftResultBody, DriftResultResponse, FailBody, PreflightResultBody, RotationStepResponse } from '../../protocol/api-types.js';
 import type { JobVault } from '../rotation/run-job.js';
+import { leaseVault } from '../leases/lease-vault.js';
+import type { LeaseVault } from '../leases/lease-vault.js';
 
-/** The agent's side of the rotation protocol (DESIGN §6 "Agent protocol"), every call signed. */
-export interface AgentVault extends JobVault {
+/** One poll's answer: rotation jobs and lease jobs (each list empty when the wait ended empty). */
+export interface PollAnswer {
+  jobs: AgentJobList['jobs'];
+  leaseJobs: NonNullable<AgentJobList['leaseJobs']>;
+}
+
+/** The agent's side of the rotation and lease protocols (DESIGN §6 "Agent protocol"; docs/leases-agent.md), every call signed. */
+export interface AgentVault extends JobVault, LeaseVault {
   /** Long-poll: the claimable jobs, or none when the wait ended empty (204). */
-  poll(waitSeconds: number, signal?: AbortSignal): Promise<AgentJobList['jobs']>;
+  poll(waitSeconds: number, signal?: AbortSignal): Promise<PollAnswer>;
   claim(id: string): Promise<ClaimResponse>;
   preflight(id: string, body: PreflightResultBody): Promise<RotationStepResponse>;
   /** The drift probes due now for this machine's policies (each leased to it). */
@@ -22,7 +30,7 @@ export function agentVault(client: VaultClient): AgentVault {
       const res = await client.request<AgentJobList | undefined>('GET', `/v1/agent/rotations?wait=${waitSeconds}`, undefined, {
         ...(signal ? { signal } : {}), timeoutMs: (waitSeconds + 15) * 1000,
       });
-      return res.status === 204 || !res.body ? [] : res.body.jobs;
+      return res.status === 204 || !res.body ? { jobs: [], leaseJobs: [] } : { jobs: res.body.jobs, leaseJobs: res.body.leaseJobs ?? [] };
     },
     claim: (id) => step<ClaimResponse>(id, 'claim', undefined),
     heartbeat: (id, fence) => step<{ leaseSeconds: number }>(id, 'heartbeat', { fence }),
@@ -32,5 +40,6 @@ export function agentVault(client: VaultClient): AgentVault {
     preflight: (id, body) => step<RotationStepResponse>(id, 'preflight', body),
     driftProbes: async () => (await client.request<DriftProbeList>('POST', '/v1/agent/drift-probes')).body,
     driftResult: async (policyId, body) => (await client.request<DriftResultResponse>('POST', `/v1/agent/drift-probes/${enc(policyId)}`, body)).body,
+    ...leaseVault(client),
   };
 }

@@ -21,7 +21,7 @@ import { ENGINE_NAME } from './mongo-config.js';
 
 export interface MongoErrorContext {
   /** What we were doing, for the message. */
-  action: 'connect' | 'update' | 'verify' | 'preflight';
+  action: 'connect' | 'update' | 'verify' | 'preflight' | 'lease';
   /** Whose connection: the admin's (initialize, update, preflight) or the target's (verify). */
   secret: 'admin' | 'target';
   /** host:port */
@@ -190,7 +190,7 @@ export function toProviderError(err: unknown, ctx: MongoErrorContext): SikkerKey
     // The command may have reached the server before the connection failed: say so, the
     // rotation must treat the change as maybe applied and verify before anything else.
     const unknownOutcome =
-      ctx.action === 'update' ? '; whether the server applied the password change is unknown: verify before retrying' : '';
+      ctx.action === 'update' || ctx.action === 'lease' ? '; whether the server applied the password change is unknown: verify before retrying' : '';
     return make(network.code, ctx.redact(base.message) + hint + unknownOutcome);
   }
 
@@ -217,6 +217,8 @@ function actionWords(ctx: MongoErrorContext): string {
       return `logging in as ${quoteName(ctx.loginUser)}`;
     case 'preflight':
       return 'checking the admin\'s privileges';
+    case 'lease':
+      return `creating or dropping the leased user ${quoteName(ctx.subject ?? '')}`;
   }
 }
 
@@ -226,6 +228,8 @@ function privilegeWords(ctx: MongoErrorContext, subject: string, db: string): st
       return `change the password of ${quoteName(subject)} (changePassword on database ${quoteName(db)})`;
     case 'preflight':
       return `view users on database ${quoteName(db)} (viewUser)`;
+    case 'lease':
+      return `create or drop user ${quoteName(subject)} (createUser, dropUser, grantRole on database ${quoteName(db)}; killAnySession on the cluster)`;
     default:
       return `run the command it needs on database ${quoteName(db)}`;
   }

@@ -2,6 +2,8 @@
  * The MongoDB credential provider: changes a user's SCRAM-SHA-256 password with `updateUser` as
  * the admin, and proves a credential with a fresh `MongoClient` that logs in with exactly it.
  *
+ * Leased logins (createLogin, dropLogin, listLogins) live in mongo-leases.ts.
+ *
  * Operations: `setPassword` only — MongoDB keeps one password per user (its row in
  * protocol/engines.ts), so the agent runs `single` and `alternating` with it. Arguments reach the server as BSON fields of
  * the command document, never spliced into text, so any username or password is safe to pass.
@@ -32,6 +34,8 @@ import { ENGINE_NAME, mongoClientOptions, readMongoEndpoint } from './mongo-conf
 import type { MongoEndpoint } from './mongo-config.js';
 import { toProviderError } from './mongo-errors.js';
 import type { MongoErrorContext } from './mongo-errors.js';
+import { mongoLeases } from './mongo-leases.js';
+import type { CreateLoginRequest, DropLoginRequest, ListLoginsRequest } from '../provider.js';
 
 export interface MongoProviderOptions {
   /** How long to wait for the server before giving up (default 5000 ms). */
@@ -199,6 +203,30 @@ export class MongoProvider implements CredentialProvider {
       }
     }
     return { ok: problems.length === 0, problems };
+  }
+
+  // -- leased logins (mongo-leases.ts) -------------------------------------------------------
+
+  async createLogin(req: CreateLoginRequest): Promise<void> {
+    return this.leases().createLogin(req);
+  }
+
+  async dropLogin(req: DropLoginRequest): Promise<void> {
+    return this.leases().dropLogin(req);
+  }
+
+  async listLogins(req: ListLoginsRequest): Promise<string[]> {
+    return this.leases().listLogins(req);
+  }
+
+  private leases(): ReturnType<typeof mongoLeases> {
+    const session = this.require();
+    return mongoLeases({
+      db: (name) => session.client.db(name ?? session.target.authSource),
+      fail: (err, username) =>
+        toProviderError(err, { ...this.context(session.admin, 'admin', 'lease'), subject: username, subjectDb: session.target.authSource }),
+      remember: (value) => this.remember(value),
+    });
   }
 
   async close(): Promise<void> {

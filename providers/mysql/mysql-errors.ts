@@ -16,7 +16,7 @@ import { classifyNetworkError, firstLine, messageOf, networkError, scrubCause, s
 export interface MysqlErrorContext {
   /** Values to keep out of the message and cause (the provider's secretValues()). */
   secrets?: Iterable<string>;
-  step: 'admin-login' | 'login' | 'update' | 'retire' | 'preflight';
+  step: 'admin-login' | 'login' | 'update' | 'retire' | 'preflight' | 'lease';
   /** "MySQL" or "MariaDB" (or "MySQL" before the server said which). */
   engine: string;
   endpoint: string;
@@ -98,7 +98,7 @@ export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError
   }
   // an unforeseen answer to a statement that carries a password (a syntax error "near '…'") might
   // quote it: the server's words are left out there, only the numbers are kept
-  const words = ctx.step === 'update' || ctx.step === 'retire' ? `errno ${errno}, SQLSTATE ${stringProp(err, 'sqlState') ?? '?'}` : said;
+  const words = ctx.step === 'update' || ctx.step === 'retire' || ctx.step === 'lease' ? `errno ${errno}, SQLSTATE ${stringProp(err, 'sqlState') ?? '?'}` : said;
   return make('SK_ERR_PROVIDER_FAILED', `${at} answered an error we do not map (${ctx.step}, ${ctx.account}): ${words}`, err, ctx);
 }
 

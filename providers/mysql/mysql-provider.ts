@@ -5,6 +5,8 @@
  * `execute()` is not an option. Accounts are `'username'@'accountHost'` (accountHost from the
  * target secret, default '%'). Every verification is a fresh connection to the target.
  *
+ * Leased logins (createLogin, dropLogin, listLogins) live in mysql-leases.ts.
+ *
  * Operations (the `mysql8` and `mariadb` rows of protocol/engines.ts): `setPassword` on both
  * (`ALTER USER … IDENTIFIED BY`, which on MySQL 8 leaves a retained password unchanged);
  * `addPassword` (`… RETAIN CURRENT PASSWORD`) and `discardRetained` (`DISCARD OLD PASSWORD`) on
@@ -34,6 +36,7 @@ import { refusal } from '../../protocol/engines.js';
 import { checkCredential, checkUsernameValue, checksHostName, describeEndpoint, field, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
 import { mysqlError, type MysqlErrorContext } from './mysql-errors.js';
 import { canAlterUsers } from './mysql-preflight.js';
+import { mysqlLeases } from './mysql-leases.js';
 
 export interface MysqlProviderOptions {
   /** Per connection attempt; default 10 s. */
@@ -263,6 +266,9 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
       }
       return { ok: problems.length === 0, problems };
     },
+
+    // leased logins (mysql-leases.ts)
+    ...mysqlLeases({ session: requireSession, secrets }),
 
     close,
     secretValues: () => [...secrets],

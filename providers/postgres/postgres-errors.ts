@@ -15,7 +15,7 @@ export interface PgErrorContext {
   /** Values to keep out of the message and cause (the provider's secretValues()). */
   secrets?: Iterable<string>;
   /** What was being done: logging in as the admin, logging in as the user under test, or changing a password. */
-  step: 'admin-login' | 'login' | 'update' | 'preflight';
+  step: 'admin-login' | 'login' | 'update' | 'preflight' | 'lease';
   /** host:port. */
   endpoint: string;
   /** The role concerned (the admin for admin-login). */
@@ -74,7 +74,7 @@ export function pgError(err: unknown, ctx: PgErrorContext): SikkerKeyError {
     return make('SK_ERR_PROVIDER_CONNECT', `${at} is not accepting this connection now: ${said}`, err, ctx);
   }
   // a syntax error quotes the statement ("at or near …"); in ALTER ROLE that could be the literal
-  const words = sqlstate.startsWith('42') && ctx.step === 'update' ? `SQLSTATE ${sqlstate}` : said;
+  const words = sqlstate.startsWith('42') && (ctx.step === 'update' || ctx.step === 'lease') ? `SQLSTATE ${sqlstate}` : said;
   return make('SK_ERR_PROVIDER_FAILED', `${at} answered an error we do not map while ${stepWords(ctx)}: ${words}`, err, ctx);
 }
 
@@ -84,6 +84,7 @@ function stepWords(ctx: PgErrorContext): string {
     case 'login': return `logging in as ${quoteName(ctx.username)}`;
     case 'update': return `changing the password of ${quoteName(ctx.username)}`;
     case 'preflight': return 'checking privileges';
+    case 'lease': return `creating, renewing or dropping the leased login ${quoteName(ctx.username)}`;
   }
 }
 

@@ -3,6 +3,8 @@
  * `ALTER ROLE <escapeIdentifier(role)> WITH PASSWORD <escapeLiteral(verifier)>`; every
  * verification is a fresh connection to the target with exactly the credential under test.
  *
+ * Leased logins (createLogin, renewLogin, dropLogin, listLogins) live in postgres-leases.ts.
+ *
  * Operations: `setPassword` only — PostgreSQL keeps one password per role (its row in
  * protocol/engines.ts); the agent runs `single` and `alternating` with it and never asks for `dual`.
  *
@@ -37,6 +39,7 @@ import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions
 import { quoteName } from '../provider-errors.js';
 import { pgError, type PgErrorContext } from './postgres-errors.js';
 import { passwordLiteral } from './postgres-password.js';
+import { postgresLeases } from './postgres-leases.js';
 import { ADMIN_QUERY, ROLE_QUERY, pgPreflightProblems, type PgAdminRow, type PgRoleRow } from './postgres-preflight.js';
 
 /** Adapts the provider to a hosted PostgreSQL (Supabase) without forking it. */
@@ -276,6 +279,9 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
       }
       return { ok: problems.length === 0, problems };
     },
+
+    // leased logins (postgres-leases.ts)
+    ...postgresLeases({ session: requireSession, checkRoleName, secrets }),
 
     close,
 

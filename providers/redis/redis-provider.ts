@@ -17,6 +17,7 @@
  * - With an aclfile, every change is followed by `ACL SAVE`. Without one, changes live in memory
  *   only; a restart restores users from redis.conf (CONFIG REWRITE is the operator's call).
  * - A user that does not exist is reported, not created (ACL SETUSER would create it).
+ * - Leased logins (createLogin, dropLogin, listLogins) live in redis-leases.ts.
  *
  * @example
  *   const provider = redisProvider();
@@ -41,6 +42,7 @@ import type {
 import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
 import { classifyNetworkError, quoteName } from '../provider-errors.js';
 import { redisError, type RedisErrorContext } from './redis-errors.js';
+import { redisLeases } from './redis-leases.js';
 
 export interface RedisProviderOptions {
   /** Per connection attempt (TCP and TLS handshake); default 10 s. */
@@ -282,7 +284,12 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
       };
       const client = await open(t.target, t.targetCa, { username: req.username, password: req.password }, ctx);
       try {
-        const pong = await client.call('PING');
+        const pong = await client.call('PING').catch((err: unknown) => {
+          // AUTH succeeded, which is the proof; a user whose rules leave out PING (a leased login
+          // with `+@read`, say) is still logged in
+          if (err instanceof Error && err.message.startsWith('NOPERM')) return 'PONG';
+          throw err;
+        });
         if (pong !== 'PONG') throw new Error(`PING answered ${JSON.stringify(pong)}`);
         // without an admin session the version comes from HELLO, which every user may run
         return { serverVersion: session?.versionText ?? (await helloVersion(client)) };
@@ -333,6 +340,13 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
       }
       return { ok: problems.length === 0, problems: [...new Set(problems)] };
     },
+
+    // leased logins (redis-leases.ts)
+    ...redisLeases({
+      call: (username, ...args) => call(requireSession(), 'update', username, ...args),
+      persist: (username) => persist(requireSession(), username),
+      secrets,
+    }),
 
     close,
     secretValues: () => [...secrets],

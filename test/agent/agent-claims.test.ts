@@ -15,7 +15,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function config(concurrency: number): AgentConfig {
   return {
     vaultUrl: 'http://127.0.0.1:1', keyFile: '/nonexistent', health: { listen: '127.0.0.1:0' }, concurrency,
-    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, driftPollSeconds: 3600, templates: [], cacheDir: undefined, cacheMaxAgeMs: 86_400_000,
+    log: { level: 'silent' }, caFile: undefined, pinSha256: undefined, pollWaitSeconds: 1, driftPollSeconds: 3600, leaseReconcileSeconds: 3600, templates: [], cacheDir: undefined, cacheMaxAgeMs: 86_400_000,
   };
 }
 
@@ -39,9 +39,9 @@ function fakeVault(n: number, grant: (i: number) => boolean) {
     driftResult: unused,
     poll: async (_wait, signal) => {
       polls += 1;
-      if (polls === 1) return Array.from({ length: n }, (_, i) => ({ id: `job-${i}`, kind: 'preflight' as const, project: 'p', secret: `s${i}` }));
+      if (polls === 1) return { jobs: Array.from({ length: n }, (_, i) => ({ id: `job-${i}`, kind: 'preflight' as const, project: 'p', secret: `s${i}` })), leaseJobs: [] };
       await new Promise<void>((r) => { const t = setTimeout(r, 200); signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
-      return [];
+      return { jobs: [], leaseJobs: [] };
     },
     claim: async (id) => {
       const i = Number(id.slice('job-'.length));
@@ -65,6 +65,8 @@ function fakeVault(n: number, grant: (i: number) => boolean) {
       return { state: 'failed' } as RotationStepResponse;
     },
     fail: unused, heartbeat: unused, applied: unused, confirm: unused,
+    claimLeaseJob: unused, confirmLeaseJob: unused, failLeaseJob: unused, reconcile: unused,
+    leaseRoles: async () => ({ roles: [] }),
   };
   return { vault, seen };
 }

@@ -9,7 +9,7 @@ import { createAgentMetrics } from '../../agent/runtime/metrics.js';
 import { parsePrometheusText } from '../support/prom-text.js';
 import type { PromFamily } from '../support/prom-text.js';
 
-/** What agent/runtime/metrics.ts used to build with prom-client (plus the drift probe and cache read counters, added since), verbatim. */
+/** What agent/runtime/metrics.ts used to build with prom-client (plus the drift probe, cache read and lease job counters, added since), verbatim. */
 function promClientAgentMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'sikkerkey_agent_' });
@@ -22,6 +22,7 @@ function promClientAgentMetrics() {
     lastContact: new Gauge({ name: 'sikkerkey_agent_last_vault_contact_seconds', help: 'Unix time of the last answer from the vault', registers: [registry] }),
     driftProbes: new Counter({ name: 'sikkerkey_agent_drift_probes_total', help: 'Logins with the live credential, by engine and result (ok, refused, unknown, unreported)', labelNames: ['engine', 'result'], registers: [registry] }),
     cacheReads: new Counter({ name: 'sikkerkey_agent_cache_reads_total', help: 'Reads served from the offline cache because the vault could not be reached', registers: [registry] }),
+    leaseJobs: new Counter({ name: 'sikkerkey_agent_lease_jobs_total', help: 'Lease jobs finished, by engine, kind (create, renew, drop, reconcile-drop) and result (confirmed, failed, error)', labelNames: ['engine', 'kind', 'result'], registers: [registry] }),
   };
 }
 
@@ -44,6 +45,7 @@ function exercise(m: Metrics): void {
   m.driftProbes.inc({ engine: 'redis', result: 'refused' });
   m.cacheReads.inc();
   m.cacheReads.inc();
+  m.leaseJobs.inc({ engine: 'redis', kind: 'create', result: 'confirmed' });
 }
 
 const OWN = /^sikkerkey_agent_(jobs_total|job_duration_seconds|polls_total|jobs_active|last_vault_contact_seconds|drift_probes_total|cache_reads_total)$/;

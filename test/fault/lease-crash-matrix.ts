@@ -17,7 +17,7 @@ import { waitFor, WaitTimeoutError } from '../support/wait.js';
 import type { Lease, LeasePending, LeaseSummary } from '../../protocol/api-types.js';
 
 export const LEASE_AGENT_POINTS = ['agent-lease-after-claim', 'agent-lease-after-create', 'agent-lease-after-verify'] as const;
-export const LEASE_VAULT_POINTS = ['vault-lease-after-intent'] as const;
+export const LEASE_VAULT_POINTS = ['vault-after-lease-intent', 'vault-after-lease-claim'] as const;
 
 export interface LeaseCaseResult {
   engine: LeaseEngine;

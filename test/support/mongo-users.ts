@@ -104,7 +104,8 @@ const ADMIN_ROLES: Record<string, () => Privilege[]> = {
     { resource: ANY_DB, actions: [...READ_ACTIONS, ...WRITE_ACTIONS, ...DB_ADMIN_ACTIONS, ...USER_ADMIN_ACTIONS] },
     {
       resource: { cluster: true },
-      actions: ['authSchemaUpgrade', 'invalidateUserCache', 'listDatabases', 'serverStatus', 'shutdown', 'viewUser'],
+      // killAnySession: mongod's root has it through clusterAdmin (hostManager)
+      actions: ['authSchemaUpgrade', 'invalidateUserCache', 'killAnySession', 'listDatabases', 'serverStatus', 'shutdown', 'viewUser'],
     },
   ],
 };

@@ -13,7 +13,8 @@
  *   driver's reply parser does not expect one; mongod does not send one).
  * - hello / isMaster / ismaster (with `saslSupportedMechs` and speculative SCRAM), buildInfo,
  *   ping, endSessions, connectionStatus, saslStart, saslContinue, createUser, updateUser,
- *   dropUser, usersInfo. Anything else: 59 CommandNotFound, as mongod answers unknown commands.
+ *   dropUser, usersInfo, killAllSessionsByPattern (on admin; ends the sessions of the users it names by
+ *   closing their connections, which is what a client sees of mongod killing its sessions). Anything else: 59 CommandNotFound, as mongod answers unknown commands.
  * - SCRAM-SHA-256 only (as a mongod started with authenticationMechanisms=SCRAM-SHA-256): every
  *   SASL failure is the one `{code: 18, "Authentication failed."}`, unknown user included.
  * - Authorization from built-in roles (see mongo-users.ts), with mongod's error messages.
@@ -138,7 +139,7 @@ const NO_AUTH_COMMANDS = new Set([
   'endSessions',
   'connectionStatus',
 ]);
-const AUTH_COMMANDS = new Set(['createUser', 'updateUser', 'dropUser', 'usersInfo']);
+const AUTH_COMMANDS = new Set(['createUser', 'updateUser', 'dropUser', 'usersInfo', 'killAllSessionsByPattern']);
 const HELLO_NAMES = new Set(['hello', 'isMaster', 'ismaster']);
 
 /** IDL "generic arguments" every command accepts. */
@@ -167,6 +168,7 @@ const COMMAND_FIELDS: Record<string, Set<string>> = {
   updateUser: new Set(['updateUser', 'pwd', 'customData', 'roles', 'digestPassword', 'authenticationRestrictions', 'mechanisms']),
   dropUser: new Set(['dropUser']),
   usersInfo: new Set(['usersInfo', 'showPrivileges', 'showCredentials', 'showAuthenticationRestrictions', 'showCustomData', 'filter']),
+  killAllSessionsByPattern: new Set(['killAllSessionsByPattern']),
 };
 
 export class MongoWireTestServer {
@@ -427,6 +429,8 @@ export class MongoWireTestServer {
           return this.dropUser(conn, db, body);
         case 'usersInfo':
           return this.usersInfo(conn, db, body);
+        case 'killAllSessionsByPattern':
+          return this.killAllSessionsByPattern(conn, db, body);
         default:
           throw new CommandError(59, 'CommandNotFound', `no such command: '${name}'`);
       }
@@ -672,6 +676,21 @@ export class MongoWireTestServer {
     for (const other of this.connections) {
       // mongod invalidates the user: its connections lose their authorization.
       if (other.user?.db === db && other.user.user === name) other.user = undefined;
+    }
+    return { ok: 1 };
+  }
+
+  private killAllSessionsByPattern(conn: ConnectionState, db: string, body: Document): Document {
+    if (db !== 'admin') throw new CommandError(13, 'Unauthorized', 'killAllSessionsByPattern may only be run against the admin database.');
+    if (!Array.isArray(body.killAllSessionsByPattern)) {
+      throw new CommandError(14, 'TypeMismatch', "BSON field 'killAllSessionsByPattern' is the wrong type, expected type 'array'");
+    }
+    if (!isAuthorizedOnCluster(this.rolesOf(conn), 'killAnySession')) throw new CommandError(13, 'Unauthorized', 'not authorized on admin to execute command');
+    const users = (body.killAllSessionsByPattern as Document[]).flatMap((p) => (Array.isArray(p.users) ? (p.users as Document[]) : []));
+    for (const other of this.connections) {
+      if (other === conn || other.user === undefined) continue;
+      const u = other.user;
+      if (users.some((x) => x.user === u.user && x.db === u.db)) other.socket.destroy();
     }
     return { ok: 1 };
   }
