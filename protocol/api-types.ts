@@ -247,7 +247,7 @@ export type LeaseJobKind = 'create' | 'renew' | 'drop';
 /** A lease job in the agent poll answer (`leaseJobs` next to `jobs` in `GET /v1/agent/rotations`). */
 export interface LeaseJobSummary { id: string; kind: LeaseJobKind; leaseId: string; project: string; role: string }
 
-/** `POST /v1/agent/lease-jobs/{id}/claim` → the job, leased to the claiming agent for 60 s. */
+/** `POST /v1/agent/lease-jobs/{id}/claim` → the job, leased to the claiming agent for the vault's --rotation-lease (default 30 s). */
 export interface LeaseJobClaim {
   id: string;
   kind: LeaseJobKind;

@@ -43,7 +43,7 @@ for (const { engine, label } of ENGINES) {
       await rig.createRole('ro');
       await rig.createRole('capped', { ttl: '1h', maxTtl: '2h' });
       await rig.createRole('short', { ttl: '5s', maxTtl: '10s' });
-      agent = await rig.h.startAgent({ config: { leaseReconcileSeconds: 5 } });
+      agent = await rig.h.startAgent({ config: { leaseReconcileSeconds: 10 } });
     });
     after(async () => {
       await rig?.close();

@@ -55,12 +55,12 @@ export async function runLeaseCase(rig: LeaseRig, point: string, prefix: string)
       await doomed.waitFor(new RegExp(`fault point reached: ${point}`));
       await doomed.stop('SIGKILL');
       const first = (await asked).body;
-      agents.push(await h.startAgent({ name: 'rescuer', config: { leaseReconcileSeconds: 2 } }));
+      agents.push(await h.startAgent({ name: 'rescuer', config: { leaseReconcileSeconds: 10 } }));
       const done = await settle(rig, first.leaseId);
       if (done.state === 'active') held.push(done as Lease);
     } else {
       await h.restartVault({ faultAt: point });
-      agents.push(await h.startAgent({ config: { leaseReconcileSeconds: 2 } }));
+      agents.push(await h.startAgent({ config: { leaseReconcileSeconds: 10 } }));
       const asked = rig.app.request('POST', '/v1/projects/db/leases/ro?wait=20', {}).then(() => 'answered', () => 'lost');
       await h.vault.waitFor(new RegExp(`fault point reached: ${point}`));
       await h.restartVault();

@@ -111,7 +111,8 @@ async function postgresLeaseFixture(): Promise<LeaseFixture> {
     }),
     loginsWithPrefix: (prefix) => admin(async (c) => (await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1) ORDER BY 1', [prefix])).rows.map((r) => r.rolname)),
     cleanup: () => admin(async (c) => {
-      const left = (await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE pg_has_role(rolname, $1, \'MEMBER\') AND rolname <> $1', [role])).rows;
+      // Only the leased logins the test left (sk<vault id>_…; a superuser is a "member" of every role).
+      const left = (await c.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname ~ \'^sk[0-9a-f]{6}_\' AND pg_has_role(rolname, $1, \'MEMBER\')', [role])).rows;
       for (const r of left) {
         await c.query(`REASSIGN OWNED BY ${c.escapeIdentifier(r.rolname)} TO ${c.escapeIdentifier(cluster.adminUser)}`);
         await c.query(`DROP OWNED BY ${c.escapeIdentifier(r.rolname)}`);
@@ -139,9 +140,11 @@ async function mysqlLeaseFixture(): Promise<LeaseFixture> {
     await c.query(`INSERT INTO test.${c.escapeId(table)} VALUES (1)`);
     await c.query(`CREATE ROLE ${c.escapeId(role)}`);
     await c.query(`GRANT SELECT ON test.${c.escapeId(table)} TO ${c.escapeId(role)}`);
-    // What a lease admin needs: create/drop users, give the role, see and end the users' sessions.
+    // What a lease admin needs (docs/leases.md): create/drop users, give the role and make it the
+    // default (MariaDB's SET DEFAULT ROLE … FOR writes to the mysql schema), see and end sessions.
     await c.query('CREATE USER ?@? IDENTIFIED BY ?', [adminUser, '%', adminPassword]);
     await c.query('GRANT CREATE USER, PROCESS, CONNECTION ADMIN, SELECT ON *.* TO ?@?', [adminUser, '%']);
+    await c.query('GRANT UPDATE ON mysql.* TO ?@?', [adminUser, '%']);
     await c.query(`GRANT ${c.escapeId(role)} TO ?@? WITH ADMIN OPTION`, [adminUser, '%']);
   });
   const base = { host: a.host, port: String(a.port), database: 'test', tls: 'disable' };
@@ -191,9 +194,11 @@ async function mysqlLeaseFixture(): Promise<LeaseFixture> {
       return (rows as Array<{ u: string }>).map((r) => r.u);
     }),
     cleanup: () => root(async (c) => {
+      // Only the leased logins the test left (sk<vault id>_…): MariaDB also maps a role to the
+      // account that created it (root here), which must never be dropped.
       const [rows] = await c.query('SELECT User AS u, Host AS h FROM mysql.roles_mapping WHERE Role = ?', [role]);
       for (const r of rows as Array<{ u: string; h: string }>) {
-        if (r.u !== adminUser && r.h !== '') await c.query('DROP USER IF EXISTS ?@?', [r.u, r.h]);
+        if (/^sk[0-9a-f]{6}_/.test(r.u)) await c.query('DROP USER IF EXISTS ?@?', [r.u, r.h]);
       }
       await c.query('DROP USER IF EXISTS ?@?', [adminUser, '%']);
       await c.query(`DROP ROLE IF EXISTS ${c.escapeId(role)}`);
@@ -212,10 +217,17 @@ async function redisLeaseFixture(): Promise<LeaseFixture> {
   await root.call('ACL', 'SETUSER', adminUser, 'on', `>${adminPassword}`, '+@all', '~*', '&*');
   await root.set(`${keyspace}:greeting`, 'hello');
   const base = { host: a.host, port: String(a.port), tls: 'disable' };
+  // AUTH sent by hand: a refused one is a clean WRONGPASS, not a closed connection.
   const connect = async (f: Record<string, string>): Promise<Redis> => {
-    const c = new Redis({ host: f['host'] ?? a.host, port: Number(f['port']), username: f['username'], password: f['password'], lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    const c = new Redis({ host: f['host'] ?? a.host, port: Number(f['port']), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     c.on('error', () => undefined);
     await c.connect();
+    try {
+      await c.call('AUTH', f['username'] ?? '', f['password'] ?? '');
+    } catch (err) {
+      c.disconnect();
+      throw err;
+    }
     return c;
   };
   const withLogin = async <T>(f: Record<string, string>, fn: (c: Redis) => Promise<T>): Promise<T> => {

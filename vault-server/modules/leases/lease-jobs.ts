@@ -1,6 +1,6 @@
 /**
  * The agent's half of leases (docs/leases.md): lease jobs in the agent poll, claim (fenced, leased
- * to the claiming agent for 60 s, re-claimable with a new fence once that lapses), confirm, fail,
+ * to the claiming agent for the vault's `--rotation-lease` (default 30 s), re-claimable with a new fence once that lapses), confirm, fail,
  * and the reconcile that finds logins with no live intent.
  *
  * - create confirmed → the lease is active (`lease.created`); create failed → `failed`
@@ -22,7 +22,7 @@ import { machineLabels, rotationEvents } from '../rotations/rotations-engine.js'
 import type { WorkEvent } from '../rotations/rotations-engine.js';
 import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
 import { emitLease, leaseEvents, leasePassword, queueLeaseJob } from './leases-service.js';
-import { LEASE_JOB_CLAIM_MS, LIVE_LEASE_STATES, dropRetryDelayMs, loginPrefix, vaultId6 } from './lease-rules.js';
+import { LIVE_LEASE_STATES, dropRetryDelayMs, loginPrefix, vaultId6 } from './lease-rules.js';
 
 type JobRow = Row<'lease_jobs'>;
 
@@ -69,7 +69,7 @@ async function jobContext(trx: Tx, job: JobRow) {
   return { lease, role };
 }
 
-/** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for 60 s; a create carries the password. */
+/** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for --rotation-lease (30 s by default); a create carries the password. */
 export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: string): Promise<LeaseJobClaim> {
   return writeTx(ctx, async (trx, audit) => {
     const job = await lockJob(ctx, trx, id);
@@ -86,7 +86,7 @@ export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: stri
     }
     const fields = await adminAndTarget(ctx, trx, machine, role);
     const fence = job.fence + 1;
-    await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + LEASE_JOB_CLAIM_MS, attempts: job.attempts + 1 }).where('id', '=', id).execute();
+    await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 }).where('id', '=', id).execute();
     await audit({
       action: 'secret.read', projectId: fields.projectId, target: `secret:${fields.adminName}`, outcome: 'success',
       details: { version: fields.version, fields: Object.keys(fields.admin).sort(), via: 'lease.claim', leaseJobId: id, kind: job.kind },

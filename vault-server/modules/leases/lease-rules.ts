@@ -14,8 +14,6 @@ import type { Tx } from '../../context.js';
 
 /** Concurrent live leases one machine may hold of one role (429 SK_ERR_LEASE_LIMIT beyond). */
 export const DEFAULT_MACHINE_LEASES_PER_ROLE = 10;
-/** How long a claimed lease job is the claiming agent's (re-claimable with a new fence after). */
-export const LEASE_JOB_CLAIM_MS = 60_000;
 /** The longest a machine's lease request or get waits for the agent (`?wait=`), and its default. */
 export const LEASE_WAIT_MAX_SECONDS = 30;
 export const LEASE_WAIT_DEFAULT_SECONDS = 10;
