@@ -22,6 +22,7 @@ import type { VaultContext } from '../../context.js';
 import { WakeHub } from '../../http/long-poll.js';
 import type { SweepResult, Waiter } from '../../http/long-poll.js';
 import { rotationEvents } from './rotations-engine.js';
+import { jobStillWanted } from '../leases/lease-jobs.js';
 import type { WorkEvent } from './rotations-engine.js';
 
 /** The safety net's period: the longest a change with no event here goes unseen by a held poll. */
@@ -85,6 +86,7 @@ export class WorkWaiters {
         .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
         .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
         .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel'])
+        .where((eb) => jobStillWanted(eb))
         .where((eb) => eb.or([
           eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
           eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
