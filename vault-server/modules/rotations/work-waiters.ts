@@ -82,7 +82,8 @@ export class WorkWaiters {
         eb.and([eb('rotations.state', '=', 'pending'), eb.or([eb('rotations.not_before', 'is', null), eb('rotations.not_before', '<=', now)])]),
         eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
       ]))
-      .union(db.selectFrom('lease_jobs')
+      // Built from the expression builder, not `db`: one statement, composed once.
+      .union((eb) => eb.selectFrom('lease_jobs')
         .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
         .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
         .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel'])
@@ -103,7 +104,7 @@ export class WorkWaiters {
         eb.fn.min(eb.case().when(eb.and([eb('state', 'in', ['claimed', 'applied']), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
       ])
       .where('state', 'in', ['pending', 'claimed', 'applied'])
-      .unionAll(db.selectFrom('lease_jobs')
+      .unionAll((eb) => eb.selectFrom('lease_jobs')
         .select((eb) => [
           eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'pending'), eb('not_before', '>', now)])).then(eb.ref('not_before')).else(null).end()).as('due'),
           eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'claimed'), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
