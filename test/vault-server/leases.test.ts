@@ -267,6 +267,21 @@ forEachStore('leases', (s) => {
     assert.ok((await auditActions()).some((e) => e.action === 'lease.failed' && e.target === `lease:${id}`));
   });
 
+  test('a lease revoked while its create is claimed: the drop waits for that claim, and the create is never handed out again (the test plays the agent)', async () => {
+    const id = await request(app2, 'cache-ro');
+    const create = await claim((await jobOf(id, 'create')).id);
+    await ok(app2, 'POST', `/v1/leases/${id}/revoke`, {});
+    // The create is under a live claim: no drop is handed out yet (it would race the create).
+    assert.deepEqual((await pollLeaseJobs()).filter((j) => j.leaseId === id).map((j) => j.kind), []);
+    clock += 61_000;
+    const after = (await pollLeaseJobs()).filter((j) => j.leaseId === id);
+    assert.deepEqual(after.map((j) => j.kind), ['drop']);
+    const again = await call(agent, 'POST', `/v1/agent/lease-jobs/${create.id}/claim`);
+    assert.equal(codeOf(again), 'SK_ERR_LEASE_STATE');
+    await runJob(id, 'drop');
+    assert.equal(await leaseState(id), 'revoked');
+  });
+
   test('limits: the role\'s --max-leases answers 409, the machine\'s 10 concurrent leases 429 (SK_ERR_LEASE_LIMIT)', async () => {
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/tiny', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 2, grant: { acl: '~t:* +@read' } });
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/many', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~m:* +@read' } });

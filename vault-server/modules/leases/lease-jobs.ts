@@ -11,6 +11,7 @@
  * A drop job is not handed out while another job of its lease is under a live claim, so a drop
  * never overtakes the create it undoes.
  */
+import type { ExpressionBuilder } from 'kysely';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { LeaseGrant, LeaseJobClaim, LeaseJobFailBody, LeaseJobSummary, LeaseReconcileResponse } from '../../../protocol/api-types.js';
 import type { Caller } from '../../http/authenticate.js';
@@ -32,6 +33,16 @@ function claimableNow(job: Pick<JobRow, 'state' | 'not_before' | 'lease_until'>,
     || (job.state === 'claimed' && Number(job.lease_until ?? 0) < now);
 }
 
+/** The lease's state still wants the job: a drop always, a create while creating, a renew while active. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function jobStillWanted(eb: ExpressionBuilder<any, any>) {
+  return eb.or([
+    eb('lease_jobs.kind', '=', 'drop'),
+    eb.and([eb('lease_jobs.kind', '=', 'create'), eb('leases.state', '=', 'creating')]),
+    eb.and([eb('lease_jobs.kind', '=', 'renew'), eb('leases.state', '=', 'active')]),
+  ]);
+}
+
 /** The lease jobs this machine may claim now (its roles' jobs; create/renew not in locked projects). */
 export async function listClaimableLeaseJobs(ctx: VaultContext, machine: Pick<Caller, 'id'>, labels: readonly string[]): Promise<LeaseJobSummary[]> {
   const now = ctx.now();
@@ -47,6 +58,8 @@ export async function listClaimableLeaseJobs(ctx: VaultContext, machine: Pick<Ca
     ]))
     // Revocation runs in a locked project; new logins do not.
     .where((eb) => eb.or([eb('lease_jobs.kind', '=', 'drop'), eb('projects.locked_at', 'is', null)]))
+    // A create only while its lease is creating, a renew only while active (a claim that lapsed on a revoked lease is not handed out again).
+    .where((eb) => jobStillWanted(eb))
     .where((eb) => eb.or([
       eb('lease_jobs.kind', '!=', 'drop'),
       eb.not(eb.exists(eb.selectFrom('lease_jobs as other').select('other.id')
@@ -76,6 +89,9 @@ export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: stri
     const { lease, role } = await jobContext(trx, job);
     if (!await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
     const now = ctx.now();
+    if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
+      throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease is ${lease.state}: its ${job.kind} job is no longer wanted`);
+    }
     if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
     const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at', 'name']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
     if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);

@@ -22,6 +22,7 @@ import type { VaultContext } from '../../context.js';
 import { WakeHub } from '../../http/long-poll.js';
 import type { SweepResult, Waiter } from '../../http/long-poll.js';
 import { rotationEvents } from './rotations-engine.js';
+import { jobStillWanted } from '../leases/lease-jobs.js';
 import type { WorkEvent } from './rotations-engine.js';
 
 /** The safety net's period: the longest a change with no event here goes unseen by a held poll. */
@@ -81,10 +82,12 @@ export class WorkWaiters {
         eb.and([eb('rotations.state', '=', 'pending'), eb.or([eb('rotations.not_before', 'is', null), eb('rotations.not_before', '<=', now)])]),
         eb.and([eb('rotations.state', 'in', ['claimed', 'applied']), eb('rotations.lease_until', '<', now)]),
       ]))
-      .union(db.selectFrom('lease_jobs')
+      // Built from the expression builder, not `db`: one statement, composed once.
+      .union((eb) => eb.selectFrom('lease_jobs')
         .innerJoin('leases', 'leases.id', 'lease_jobs.lease_id')
         .innerJoin('lease_roles', 'lease_roles.id', 'leases.role_id')
         .select(['lease_roles.agent_machine_id as agentId', 'lease_roles.agent_label as agentLabel'])
+        .where((eb) => jobStillWanted(eb))
         .where((eb) => eb.or([
           eb.and([eb('lease_jobs.state', '=', 'pending'), eb.or([eb('lease_jobs.not_before', 'is', null), eb('lease_jobs.not_before', '<=', now)])]),
           eb.and([eb('lease_jobs.state', '=', 'claimed'), eb('lease_jobs.lease_until', '<', now)]),
@@ -101,7 +104,7 @@ export class WorkWaiters {
         eb.fn.min(eb.case().when(eb.and([eb('state', 'in', ['claimed', 'applied']), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
       ])
       .where('state', 'in', ['pending', 'claimed', 'applied'])
-      .unionAll(db.selectFrom('lease_jobs')
+      .unionAll((eb) => eb.selectFrom('lease_jobs')
         .select((eb) => [
           eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'pending'), eb('not_before', '>', now)])).then(eb.ref('not_before')).else(null).end()).as('due'),
           eb.fn.min(eb.case().when(eb.and([eb('state', '=', 'claimed'), eb('lease_until', '>=', now)])).then(eb.ref('lease_until')).else(null).end()).as('lapse'),
