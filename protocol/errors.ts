@@ -109,6 +109,12 @@ export const ERROR_CODES = {
   SK_ERR_ROTATION_AWAITING_APPROVAL: { status: 409, what: 'the rotation policy was set or changed by an AI agent and runs only once an operator approves it (sikkerkey rotation approve)' },
   SK_ERR_ROTATION_UNDO_REFUSED: { status: 409, what: 'the database refused to undo a dual apply; the live password survives only as the retained one' },
 
+  // -- leased credentials (docs/leases.md) ---------------------------------------------------
+  SK_ERR_LEASE_NOT_FOUND: { status: 404, what: 'no such lease (or lease role), or not one this caller may see' },
+  SK_ERR_LEASE_LIMIT: { status: 409, what: 'a lease limit is reached: the role\'s --max-leases (409), or the machine\'s concurrent live leases of the role (429, with Retry-After)' },
+  SK_ERR_LEASE_MAX_TTL: { status: 409, what: 'the lease is already at its maximum lifetime (the role\'s --max-ttl); lease anew' },
+  SK_ERR_LEASE_STATE: { status: 409, what: 'the lease (or its job) is not in a state that accepts this step, e.g. renewing a revoked lease' },
+
   // -- providers (the agent maps driver errors onto these) ----------------------------------
   SK_ERR_PROVIDER_AUTH_FAILED: { status: 502, what: 'the database refused the credential' },
   SK_ERR_PROVIDER_PRIVILEGE: { status: 502, what: 'the admin credential lacks a privilege it needs' },
@@ -145,11 +151,15 @@ export class SikkerKeyError extends Error {
   /** Extra, non-secret fields for the error body (e.g. `retryAfter`, `rotationId`). */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(code: ErrorCode, message?: string, options?: {
+    cause?: unknown; details?: Record<string, unknown>;
+    /** Another 4xx status than the registry's, where the registry says so (SK_ERR_LEASE_LIMIT: 409 or 429). */
+    status?: number;
+  }) {
     super(message ?? ERROR_CODES[code].what, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SikkerKeyError';
     this.code = code;
-    this.statusCode = ERROR_CODES[code].status;
+    this.statusCode = options?.status ?? ERROR_CODES[code].status;
     this.details = options?.details;
   }
 
