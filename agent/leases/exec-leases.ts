@@ -39,8 +39,9 @@ export interface ExecLeasesOptions {
 }
 
 /** Refusals after which renewing cannot succeed: the lease is taken anew. */
+const REFUSED_FOR_GOOD: ReadonlySet<string> = new Set(['SK_ERR_LEASE_MAX_TTL', 'SK_ERR_LEASE_STATE', 'SK_ERR_LEASE_NOT_FOUND', 'SK_ERR_NOT_FOUND']);
 function refusedForGood(err: unknown): boolean {
-  return isSikkerKeyError(err) && (err.code.startsWith('SK_ERR_LEASE_') || err.code === 'SK_ERR_NOT_FOUND');
+  return isSikkerKeyError(err) && REFUSED_FOR_GOOD.has(err.code);
 }
 
 export class ExecLeases implements LeaseSource {

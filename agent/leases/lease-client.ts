@@ -46,7 +46,7 @@ export async function acquireLease(client: LeaseRequester, req: AcquireRequest):
   return activeLease(answer, `${req.project}/${req.role}`);
 }
 
-/** Moves the lease's expiry (capped at its maxExpiresAt); a refusal is the vault's SK_ERR_LEASE_* error. */
+/** Moves the lease's expiry (capped at its maxExpiresAt); a refusal is the vault's error (SK_ERR_LEASE_MAX_TTL at the cap, SK_ERR_LEASE_STATE for an ended lease). */
 export async function renewLease(client: LeaseRequester, leaseId: string, ttl?: string): Promise<Lease> {
   return (await client.request<Lease>('POST', `/v1/leases/${enc(leaseId)}/renew?wait=${MAX_WAIT_SECONDS}`, ttl === undefined ? {} : { ttl }, { timeoutMs: (MAX_WAIT_SECONDS + 15) * 1000 })).body;
 }
