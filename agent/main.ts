@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // sikkerkey-agent: the host-side agent. `init` makes the machine's key, `enroll` registers it with a
 // token, `get` does one signed read,
-// `run` (the rotation daemon) drives database providers and keeps the config's templates rendered;
+// `run` (the rotation daemon) drives database providers (rotations and lease jobs) and keeps the config's templates rendered;
+// `lease` takes a leased database login;
 // `exec` and `render` deliver secrets to applications (agent/delivery/).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
@@ -54,6 +55,42 @@ program.command('get <project> <secret>')
       process.stdout.write(JSON.stringify(read.fields) + '\n');
     } else {
       process.stdout.write((read.value ?? '') + '\n');
+    }
+  });
+
+program.command('lease <project> <role>')
+  .description('lease a database login of a lease role: waits until the agent serving the role made it, then prints its fields')
+  .option('--ttl <duration>', 'how long the lease lasts (e.g. 1h; default: the role\'s ttl, at most its max ttl)')
+  .option('--wait <duration>', 'how long to wait for the agent to make the login', '2m')
+  .option('--url <url>', 'vault URL (default: SIKKERKEY_URL)')
+  .option('--key-file <file>', 'machine key (default: SIKKERKEY_AGENT_KEY_FILE)')
+  .option('--json', 'the Lease object as one JSON document (leaseId, state, expiresAt, maxExpiresAt, fields)')
+  .addHelpText('after', `
+The lease is not revoked when this command exits: it ends at its expiry, or with
+sikkerkey lease revoke (an operator). To hold a login only while a command runs, use
+sikkerkey-agent exec --lease NAME=project/role -- COMMAND.
+
+Example:
+  sikkerkey-agent lease shop app-ro --ttl 1h --json`)
+  .action(async (project: string, role: string, opts: { ttl?: string; wait: string; url?: string; keyFile?: string; json?: boolean }) => {
+    const { acquireLease } = await import('./leases/lease-client.js');
+    const { parseDuration } = await import('../protocol/duration.js');
+    const timeoutMs = parseDuration(opts.wait, '--wait', 'SK_ERR_USAGE');
+    if (opts.ttl !== undefined) parseDuration(opts.ttl, '--ttl', 'SK_ERR_USAGE');
+    const url = opts.url ?? process.env.SIKKERKEY_URL;
+    const keyFile = opts.keyFile ?? process.env.SIKKERKEY_AGENT_KEY_FILE;
+    if (!url) throw new SikkerKeyError('SK_ERR_USAGE', 'no vault URL: set SIKKERKEY_URL or pass --url');
+    if (!keyFile) throw new SikkerKeyError('SK_ERR_USAGE', 'no machine key: set SIKKERKEY_AGENT_KEY_FILE or pass --key-file');
+    const client = new VaultClient({ url, keyFile });
+    try {
+      const lease = await acquireLease(client, { project, role, timeoutMs, ...(opts.ttl === undefined ? {} : { ttl: opts.ttl }) });
+      printResult(Boolean(opts.json), lease, () => [
+        `lease:   ${lease.leaseId} (${lease.project}/${lease.role}, ${lease.state})`,
+        `expires: ${new Date(lease.expiresAt).toISOString()} (renewable until ${new Date(lease.maxExpiresAt).toISOString()})`,
+        ...Object.entries(lease.fields ?? {}).map(([k, v]) => `${(k + ':').padEnd(9)}${v}`),
+      ].join('\n'));
+    } finally {
+      client.close();
     }
   });
 
@@ -145,6 +182,8 @@ program.command('exec')
   .argument('<command...>', 'the command and its arguments (after --)')
   .option('--env <VAR=project/secret#field>', 'a variable for the command (repeatable); without #field: the value, or a structured secret\'s fields as JSON', collect, [])
   .option('--env-file-secret <project/secret>', 'every field of a structured secret as a variable named after the field (upper-cased, other characters _) (repeatable)', collect, [])
+  .option('--lease <NAME=project/role>', 'a leased database login: NAME_USERNAME, NAME_PASSWORD, NAME_HOST, NAME_PORT (NAME_DATABASE) for the command; renewed in the background, taken anew when renewal is refused, revoked at exit (repeatable)', collect, [])
+  .option('--lease-ttl <duration>', 'the ttl asked for each --lease and its renewals (default: the role\'s ttl)')
   .option('--on-change <action>', 'on a new version: restart (SIGTERM, grace, SIGKILL, start again), signal:NAME (e.g. signal:HUP), or none', 'restart')
   .option('--grace <duration>', 'how long a restart waits after SIGTERM before SIGKILL', '10s')
   .option('--once', 'read once and start the command without following (an init container, a one-off job)')
@@ -156,9 +195,10 @@ Values are placed in the command's environment only: never on a command line, in
 logs or its own environment. This program exits with the command's status (128+N for signal N).
 
 Example:
-  sikkerkey-agent exec --env DB_USER=shop/db#username --env DB_PASSWORD=shop/db#password -- ./server --port 8080`)
+  sikkerkey-agent exec --env DB_USER=shop/db#username --env DB_PASSWORD=shop/db#password -- ./server --port 8080
+  sikkerkey-agent exec --lease DB=shop/app-ro -- ./server     # DB_USERNAME, DB_PASSWORD, DB_HOST, DB_PORT`)
   .passThroughOptions()
-  .action(async (command: string[], opts: { env: string[]; envFileSecret: string[]; onChange: string; grace: string; once?: boolean; config?: string; url?: string; keyFile?: string }) => {
+  .action(async (command: string[], opts: { env: string[]; envFileSecret: string[]; lease: string[]; leaseTtl?: string; onChange: string; grace: string; once?: boolean; config?: string; url?: string; keyFile?: string }) => {
     const { parseSecretRef } = await import('./delivery/secret-refs.js');
     const { parseOnChange, runExec } = await import('./delivery/exec.js');
     const { deliverySetup, stderrLog } = await import('./delivery/deliver.js');
@@ -175,17 +215,22 @@ Example:
       if (ref.field !== undefined) throw new SikkerKeyError('SK_ERR_USAGE', `--env-file-secret takes project/secret (all its fields), not a #field: use --env VAR=${spec}`);
       return ref;
     });
+    const { ExecLeases } = await import('./leases/exec-leases.js');
+    const { parseLeaseSpec } = await import('./leases/lease-client.js');
+    const leaseSpecs = opts.lease.map(parseLeaseSpec);
+    if (opts.leaseTtl !== undefined) parseDuration(opts.leaseTtl, '--lease-ttl', 'SK_ERR_USAGE');
     const onChange = parseOnChange(opts.onChange);
     const graceMs = parseDuration(opts.grace, '--grace', 'SK_ERR_USAGE');
     const [cmd, ...args] = command;
     if (cmd === undefined) throw new SikkerKeyError('SK_ERR_USAGE', 'no command: sikkerkey-agent exec [options] -- COMMAND [ARGS...]');
     const log = stderrLog('exec');
-    const { close, reader, templates } = await deliverySetup(opts, log);
+    const { client, close, reader, templates } = await deliverySetup(opts, log);
     try {
-      if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, or a --config with templates');
+      if (env.length === 0 && envFileSecrets.length === 0 && templates.length === 0 && leaseSpecs.length === 0) throw new SikkerKeyError('SK_ERR_USAGE', 'nothing to deliver: give --env, --env-file-secret, --lease, or a --config with templates');
       process.exitCode = await runExec({
         client: reader, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
         ...(templates.length > 0 ? { files: new TemplateSet(templates, log) } : {}),
+        ...(leaseSpecs.length > 0 ? { leases: new ExecLeases({ client, specs: leaseSpecs, log, ...(opts.leaseTtl === undefined ? {} : { ttl: opts.leaseTtl }) }) } : {}),
       });
     } finally {
       await close();

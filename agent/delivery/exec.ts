@@ -4,7 +4,9 @@
  * `process.env`, never a log line. On a newer version (a rotation's promotion, an operator's
  * write) the child is restarted (SIGTERM, a grace period, SIGKILL) with the new values, or sent a
  * signal (for an application that re-reads a rendered file on SIGHUP), or left alone. Signals this
- * process receives go to the child; this process exits with the child's status.
+ * process receives go to the child; this process exits with the child's status. With `--lease`,
+ * leased database logins join the environment (agent/leases/exec-leases.ts): renewed in the
+ * background, taken anew (and the child told as above) when a renewal is refused, revoked at exit.
  *
  * @example
  *   const code = await runExec({ client, env: [{ name: 'DB_PASSWORD', ref: parseSecretRef('shop/db#password', '--env') }],
@@ -20,6 +22,7 @@ import { SecretFollower } from './secret-follower.js';
 import type { DeliveryLog, SecretReader } from './secret-follower.js';
 import { envNameOfField, secretKey, valueOf } from './secret-refs.js';
 import type { SecretKey, SecretRef } from './secret-refs.js';
+import type { LeaseSource } from '../leases/exec-leases.js';
 
 export type OnChange = { kind: 'restart' } | { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'none' };
 
@@ -43,6 +46,12 @@ export interface ExecRequest {
   /** The child's environment before the secrets are added (this process's, normally). */
   baseEnv: NodeJS.ProcessEnv;
   files?: RenderedFiles;
+  /**
+   * Leased database logins (`--lease NAME=project/role`, agent/leases/exec-leases.ts): their
+   * variables go on top of the secrets'; a lease taken anew restarts or signals the child like a
+   * new version; every lease is revoked when the child has exited.
+   */
+  leases?: LeaseSource;
   log: DeliveryLog;
 }
 
@@ -84,8 +93,11 @@ function exitStatus(code: number | null, signal: NodeJS.Signals | null): number 
 export async function runExec(req: ExecRequest): Promise<number> {
   const follower = new SecretFollower(req.client, execKeys(req));
   const values = await follower.readAll();
-  let vars = childVariables(req, values); // checked before anything starts
+  let secretVars = childVariables(req, values); // checked before anything starts
   await req.files?.render(values);
+  let onLeaseChange: (next: Record<string, string>) => void = () => undefined;
+  let leaseVars = req.leases === undefined ? {} : await req.leases.start((next) => onLeaseChange(next));
+  let vars = { ...secretVars, ...leaseVars };
 
   const follow = new AbortController();
   let child: ChildProcess | undefined;
@@ -137,15 +149,23 @@ export async function runExec(req: ExecRequest): Promise<number> {
   };
   const handlers = FORWARDED.map((s) => [s, () => forward(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
+  onLeaseChange = (next) => {
+    leaseVars = next;
+    vars = { ...secretVars, ...leaseVars };
+    req.log(`a lease was taken anew: ${describe(req.onChange)}`);
+    if (req.onChange.kind === 'restart') restart();
+    else if (req.onChange.kind === 'signal') child?.kill(req.onChange.signal);
+  };
 
   try {
     start();
-    req.log(`started ${JSON.stringify(req.command)} (pid ${child?.pid}) with ${Object.keys(vars).length} variable(s) from ${values.size} secret(s)${req.once ? '' : `; on a new version: ${describe(req.onChange)}`}`);
+    req.log(`started ${JSON.stringify(req.command)} (pid ${child?.pid}) with ${Object.keys(vars).length} variable(s) from ${values.size} secret(s)${req.leases ? ' and lease(s)' : ''}${req.once ? '' : `; on a new version: ${describe(req.onChange)}`}`);
     if (!req.once) {
       void follower.follow(async (key, value) => {
         values.set(key, value);
         try {
-          vars = childVariables(req, values);
+          secretVars = childVariables(req, values);
+          vars = { ...secretVars, ...leaseVars };
           await req.files?.render(values, key);
         } catch (err) {
           req.log(`version ${value.version} of ${key} was not delivered: ${err instanceof Error ? err.message : String(err)}`);
@@ -163,6 +183,7 @@ export async function runExec(req: ExecRequest): Promise<number> {
   } finally {
     follow.abort();
     for (const [s, h] of handlers) process.off(s, h);
+    await req.leases?.stop();
   }
 }
 

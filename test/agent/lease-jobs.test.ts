@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { AgentConfig } from '../../agent/config.js';
+import { loadAgentConfig } from '../../agent/config.js';
 import type { LeaseVault } from '../../agent/leases/lease-vault.js';
 import { reconcileLeases } from '../../agent/leases/reconcile.js';
 import { runLeaseJob } from '../../agent/leases/run-lease-job.js';
@@ -216,5 +217,14 @@ describe('agent daemon with lease jobs (real Redis, stub vault)', () => {
     assert.equal(roleLists, 1, 'one reconcile at start');
     const c = await connect([username, password]);
     c.disconnect();
+  });
+});
+
+describe('agent config: leaseReconcileSeconds', () => {
+  const env = { SIKKERKEY_AGENT_VAULT_URL: 'http://127.0.0.1:1', SIKKERKEY_AGENT_KEY_FILE: '/k' };
+  test('defaults to 300 s, takes a duration from SIKKERKEY_AGENT_LEASE_RECONCILE_SECONDS, refuses less than 10 s', () => {
+    assert.equal(loadAgentConfig(undefined, env).leaseReconcileSeconds, 300);
+    assert.equal(loadAgentConfig(undefined, { ...env, SIKKERKEY_AGENT_LEASE_RECONCILE_SECONDS: '2m' }).leaseReconcileSeconds, 120);
+    assert.throws(() => loadAgentConfig(undefined, { ...env, SIKKERKEY_AGENT_LEASE_RECONCILE_SECONDS: '5s' }), (err: unknown) => err instanceof SikkerKeyError && err.code === 'SK_ERR_CONFIG');
   });
 });
