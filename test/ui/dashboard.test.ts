@@ -31,6 +31,8 @@ import { assertReachable, parseServiceUrl, randomTag, redisUrl } from '../suppor
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.SK_UI_SCREENSHOTS;
+/** Pages also photographed in dark mode and at a phone's width (every page is checked in all three). */
+const EXTRA_SHOTS = new Set(['overview', 'rotation']);
 const UI_INDEX = new URL('../../ui/index.html', import.meta.url);
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const NOT_LOCAL_HOST = 'sk-dashboard.test';
@@ -118,12 +120,20 @@ async function axe(name: string): Promise<void> {
     for (const v of violations) {
       if (v.impact === 'serious' || v.impact === 'critical') found.push(`${scheme}: ${v.id} (${v.impact}) at ${v.nodes.join(' ')}`);
     }
-    if (SHOTS) {
+    if (SHOTS && (scheme === 'light' || EXTRA_SHOTS.has(name))) {
       mkdirSync(SHOTS, { recursive: true });
       await page.screenshot({ path: join(SHOTS, `${name}${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
     }
   }
   await page.emulateMedia({ colorScheme: 'light' });
+  // a phone's width: nothing may force the page wider than the screen (wide tables scroll in their own box)
+  await page.setViewportSize({ width: 375, height: 800 });
+  const overflow = await page.evaluate('document.documentElement.scrollWidth') as number;
+  const wide = overflow > 375 ? await page.evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+    .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > innerWidth + 1)).slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right))`) as string[] : [];
+  if (SHOTS && EXTRA_SHOTS.has(name)) await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  if (overflow > 375) found.push(`at 375 px wide the page is ${overflow} px wide: ${wide.join(', ')}`);
   seriousViolations += found.length;
   assert.deepEqual(found, [], `axe on ${name}`);
 }
@@ -256,6 +266,8 @@ test('ui: a bootstrap token made on the Machines page enrolls a machine, which t
     assert.match(token, /\S{20,}/);
     const enrolled = jsonOf<{ name: string; status: string }>(await runBin('sikkerkey-agent', ['enroll', '--url', h.url, '--token', token, '--key-file', join(dir, 'web1.key'), '--hostname', 'web-1', '--json']));
     assert.equal(enrolled.status, 'pending_approval');
+    await page.getByRole('button', { name: 'Hide token' }).click();
+    assert.equal(await page.getByTestId('bootstrap-token').count(), 0, 'the token is gone once hidden');
     await page.reload();
     await page.getByRole('heading', { level: 1, name: 'Machines' }).waitFor();
     await page.getByRole('button', { name: `Approve ${enrolled.name}` }).click();

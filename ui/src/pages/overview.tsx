@@ -1,7 +1,7 @@
 /**
  * Overview: vault health, rotations due / running / failing, the last canary trips, agents seen
- * and machines waiting for approval. Uses `GET /v1/overview` when the vault has it, else gathers
- * the same from the list routes.
+ * and machines waiting for approval, gathered from the list routes (`/readyz`, `/v1/rotations`,
+ * `/v1/machines`, `/v1/audit?action=canary.tripped`).
  */
 import { api, ApiError } from '../api.js';
 import { Chip, ErrorBox, Loading, Section, useLoad } from '../components.js';
