@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { DriftResultBody, FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
+import type { ConfirmBody, DriftResultBody, FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
 import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -13,6 +13,7 @@ import { approvePolicy, deletePolicy, listPolicies, pausePolicy, resolveStuck, r
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
 import { claimDriftProbes, reportDriftProbe } from './rotation-drift.js';
+import { STEPS_SCHEMA } from './rotation-timeline.js';
 
 const secretParams = {
   type: 'object', required: ['project', 'name'],
@@ -148,10 +149,11 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
   }, async (req) => reportApplied(ctx, callerOf(req), req.params.id, req.body.fence));
 
-  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/confirm', {
-    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
+  app.post<{ Params: { id: string }; Body: ConfirmBody }>('/v1/agent/rotations/:id/confirm', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }), steps: STEPS_SCHEMA } } },
   }, async (req) => {
-    const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence);
+    const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence, req.body.steps);
     // Crash tests stop the vault here: the promotion is committed, the answer not yet sent.
     await faultPoint('vault-after-confirm-commit');
     return res;
@@ -180,6 +182,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: {
           fence: safeInteger({ minimum: 0 }), code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
           liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' }, undoRefused: { type: 'boolean' }, untouched: { type: 'boolean' },
+          steps: STEPS_SCHEMA,
         },
       },
     },
