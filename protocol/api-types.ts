@@ -114,7 +114,9 @@ export interface ConfirmBody { fence: number; steps?: AgentStepTiming[] }
  * `cancelled`, or `retry` (an unproven failure sent the job back to pending). `source: 'agent'`:
  * a step the agent timed (`at` by the agent's clock, `ms` its duration). `attempt`: the claim it
  * belongs to (absent on `created` and on an outcome no claim reported, e.g. a cancellation).
- * Entries are ordered by `at`, vault first on ties; the two clocks may differ a little.
+ * Entries are in the order the job went through them (per claim: the vault's `claimed`, the
+ * agent's steps with the vault's `applied` after the agent's `applied`, then the outcome), not
+ * sorted by `at`: the agent's clock and the vault's may differ a little.
  */
 export type TimelineEntry =
   | { source: 'vault'; step: 'created' | 'claimed' | 'applied' | RotationState | 'retry'; at: number; attempt?: number }

@@ -84,17 +84,21 @@ export function appendReport(row: TimelineRow, report: { result: StoredReport['r
 
 const ENDED: ReadonlySet<string> = new Set<RotationState>(['promoted', 'retired', 'preflight_passed', 'failed', 'cancelled']);
 
-/** The claim's entries: the vault's claimed, the agent's steps with the vault's applied after the agent's own, the outcome. */
+/** The claim's entries: the vault's claimed, then the agent's steps with the vault's applied after the agent's own (or before its verified / undone). */
 function claimEntries(attempt: number, claimedAt: number | null, appliedAt: number | null, steps: readonly AgentStepTiming[]): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   if (claimedAt !== null) out.push({ source: 'vault', step: 'claimed', at: claimedAt, attempt });
   let appliedShown = appliedAt === null;
+  const showApplied = (): void => {
+    if (appliedShown || appliedAt === null) return;
+    out.push({ source: 'vault', step: 'applied', at: appliedAt, attempt });
+    appliedShown = true;
+  };
   for (const s of steps) {
+    // The vault heard `applied` after the agent applied, and before it verified or undid anything.
+    if (s.step === 'verified' || s.step === 'undone') showApplied();
     out.push({ source: 'agent', step: s.step, at: s.at, ms: s.ms, attempt });
-    if (s.step === 'applied' && !appliedShown && appliedAt !== null) {
-      out.push({ source: 'vault', step: 'applied', at: appliedAt, attempt });
-      appliedShown = true;
-    }
+    if (s.step === 'applied') showApplied();
   }
   if (!appliedShown && appliedAt !== null) out.push({ source: 'vault', step: 'applied', at: appliedAt, attempt });
   return out;

@@ -41,7 +41,8 @@ import { appendReport, buildTimeline } from './rotation-timeline.js';
 
 /**
  * Wakes long-polls in this process, after commit: `'work'` (a WorkEvent) when a job becomes
- * claimable or will at its `notBefore`, `'finished'` (rotation id, FinishedEvent) when one ends.
+ * claimable or will at its `notBefore`, `'finished'` (rotation id, FinishedEvent) when one ends,
+ * `'state'` (rotation id) when one is claimed or reported applied (operators' job polls, job-waiters.ts).
  * Listeners must accept a missing payload (an event relayed from another process may carry none)
  * and then wake everybody who might care (vault-server/http/long-poll.ts).
  */
@@ -298,6 +299,7 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
       action: 'secret.read', projectId: adminSecret.project.id, target: `secret:${adminSecret.project.name}/${adminSecret.name}`, outcome: 'success',
       details: { version: admin.version, fields: Object.keys(adminHanded).sort(), rotationId: id, via: 'rotation.claim' },
     }, machine);
+    afterCommit(trx, () => rotationEvents.emit('state', id));
     return { job };
   });
   if ('refused' in outcome) throw outcome.refused;
@@ -372,6 +374,7 @@ export async function reportApplied(ctx: VaultContext, machine: Caller, id: stri
     if (row.state === 'applied') return { id, state: 'applied' };
     if (row.state !== 'claimed') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `rotation is ${row.state}; applied is reported only while claimed`);
     await trx.updateTable('rotations').set({ state: 'applied', applied_at: ctx.now() }).where('id', '=', id).execute();
+    afterCommit(trx, () => rotationEvents.emit('state', id));
     const secret = await secretById(trx, row.secret_id);
     await audit({ action: 'rotation.applied', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, fence } }, machine);
     return { id, state: 'applied' };
