@@ -23,6 +23,7 @@ import { aiAgentsMigration } from './0012-ai-agents.js';
 import { accessPoliciesMigration } from './0013-access-policies.js';
 import { auditSearchMigration } from './0014-audit-search.js';
 import { auditRetentionIndexesMigration } from './0015-audit-retention-indexes.js';
+import { rotationStepsMigration } from './0016-rotation-steps.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -41,6 +42,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0013-access-policies', accessPoliciesMigration],
   ['0014-audit-search', auditSearchMigration],
   ['0015-audit-retention-indexes', auditRetentionIndexesMigration],
+  ['0016-rotation-steps', rotationStepsMigration],
 ];
 
 /** Every migration name, in order. */
