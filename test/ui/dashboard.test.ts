@@ -250,7 +250,12 @@ test('ui: run a Redis rotation now and watch it promote (real agent process)', {
     await page.getByRole('button', { name: 'Run now' }).click();
     await page.getByTestId('rotation-state').getByText('promoted').waitFor({ timeout: 60_000 });
     await page.getByText('rotation promoted').waitFor();
+    // the timeline: the vault's transitions and the agent's own timed steps
+    await page.locator('tr[data-step="vault:promoted"]').waitFor();
+    await page.locator('tr[data-step="agent:verified"]').waitFor();
   });
+  const polls = sent.filter((r) => /^\/v1\/rotations\/[^/?]+\?wait=\d+&afterState=\w+$/.test(new URL(r.url).pathname + new URL(r.url).search));
+  assert.ok(polls.length >= 1, 'the live progress followed the job with the operator long-poll');
   const now = await h.read();
   assert.ok(now.version > before.version, `a new version was promoted (${before.version} → ${now.version})`);
   secretValues.push(now.fields.password ?? '');

@@ -16,8 +16,11 @@ export interface RotationStatus {
   lastError: { code: string; message: string; at: number } | null; nextAttemptAt: number | null; nextRunAt: number | null;
   enabled: boolean; pausedReason: string | null; latencyMs: number | null; agent: { name: string | null; lastSeenAt: number | null };
 }
-/** One step of a rotation's timeline (claimed → applied → verified → promoted), when the vault reports them. */
-export interface TimelineStep { step: string; at: number; ms?: number | null; durationMs?: number | null }
+/**
+ * One entry of a job's timeline (protocol/api-types.ts TimelineEntry): a transition the vault
+ * recorded, or a step the agent timed (`ms`: how long it took, by the agent's clock).
+ */
+export interface TimelineStep { source: 'vault' | 'agent'; step: string; at: number; ms?: number; attempt?: number }
 export interface RotationJob {
   id: string; kind: string; state: string; project: string; secret: string; attempt: number; error: string | null; errorCode: string | null;
   createdAt: number; finishedAt: number | null; latencyMs: number | null; timeline?: TimelineStep[];

@@ -145,29 +145,27 @@ export function SecretPage({ project, secret }: { project: string; secret: strin
   );
 }
 
-const STEPS = ['claimed', 'applied', 'verified', 'promoted'];
-
 function Timeline({ job }: { job: RotationJob }) {
-  const steps = job.timeline;
+  const steps = job.timeline ?? [];
+  const start = steps[0]?.at ?? job.createdAt;
   return (
     <div class="timeline">
       <h3>Rotation {job.id.slice(0, 8)} ({job.kind}, attempt {job.attempt})</h3>
-      {steps && steps.length > 0 ? (
-        <ol>
-          {steps.map((s, i) => <li key={`${s.step}-${i}`}><Chip value={s.step} /> {when(s.at)}{(s.durationMs ?? s.ms) != null ? ` · ${duration(s.durationMs ?? s.ms)}` : ''}</li>)}
-        </ol>
-      ) : (
-        <ol>
-          {STEPS.map((s) => <li key={s} class={reached(job.state, s) ? 'done' : 'todo'}>{s}{reached(job.state, s) ? ' ✓' : ''}</li>)}
-        </ol>
-      )}
+      {steps.length > 0 ? (
+        <div class="table-wrap"><table>
+          <caption class="sr-only">Steps of rotation {job.id}</caption>
+          <thead><tr><th scope="col">Step</th><th scope="col">By</th><th scope="col">At</th><th scope="col">Took</th></tr></thead>
+          <tbody>
+            {steps.map((s, i) => (
+              <tr key={`${s.source}-${s.step}-${i}`} data-step={`${s.source}:${s.step}`}>
+                <td><Chip value={s.step} /></td><td>{s.source === 'agent' ? 'agent' : 'vault'}{s.attempt ? ` (attempt ${s.attempt})` : ''}</td>
+                <td>+{duration(Math.max(0, s.at - start))}</td><td>{s.ms !== undefined ? duration(s.ms) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table></div>
+      ) : <p class="muted">State {job.state}: this vault reports no step timeline.</p>}
       <p class="muted">Started {when(job.createdAt)}{job.finishedAt ? `, finished ${when(job.finishedAt)} (${duration(job.latencyMs ?? job.finishedAt - job.createdAt)})` : ''}{job.errorCode ? ` · ${job.errorCode}` : ''}</p>
     </div>
   );
-}
-
-function reached(state: string, step: string): boolean {
-  const order = ['pending', 'claimed', 'applied', 'verified', 'promoted'];
-  const at = order.indexOf(state);
-  return at >= 0 && order.indexOf(step) <= at;
 }
