@@ -33,5 +33,5 @@ export interface ChainReport { ok: boolean; events: number; macs?: number; first
 export interface Operator { id: string; name: string; role: string; status: string; keys: number; lastUsedAt: number | null; createdAt: number }
 export interface OperatorKey { keyId: string; label: string; createdAt: number; lastUsedAt: number | null; revokedAt: number | null }
 export interface Invitation { id: string; name: string; role: string; existing?: boolean; expiresAt: number; status: string; acceptedAt: number | null }
-export interface Canary { name: string; createdAt?: number; trippedAt?: number | null }
+export interface Canary { name: string; kind: string; version: number | null; lockMachineProjects: boolean; createdAt: number }
 export interface Webhook { id: string; url: string; events: string[] }

@@ -86,7 +86,7 @@ export function ProjectPage({ project }: { project: string }) {
         <ErrorBox error={canaries.error} />
         {canaries.data ? (
           canaries.data.canaries.length === 0 ? <p class="muted">No canaries in this project (<code>sikkerkey canary create</code>).</p>
-            : <ul>{canaries.data.canaries.map((c) => <li key={c.name}>{c.name}{c.trippedAt ? <> <Chip value="tripped" /> {when(c.trippedAt)}</> : null}</li>)}</ul>
+            : <ul>{canaries.data.canaries.map((c) => <li key={c.name}>{c.name} <span class="muted">({c.kind}{c.lockMachineProjects ? ', locks the reader\'s projects' : ''}, since {when(c.createdAt)})</span></li>)}</ul>
         ) : null}
       </Section>
     </>
