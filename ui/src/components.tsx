@@ -50,7 +50,7 @@ export function Section({ title, children, id }: { title: string; children: Comp
 }
 
 export function Chip({ value }: { value: string }) {
-  const tone = /^(active|promoted|ok|intact|passed|preflight_passed|retired|success)$/.test(value) ? 'good'
+  const tone = /^(active|promoted|ok|intact|passed|preflight_passed|retired|success|accepted|ready)$/.test(value) ? 'good'
     : /^(failed|stuck|disabled|expired|revoked|failure|denied|broken)$/.test(value) ? 'bad' : 'warn';
   return <span class={`chip ${tone}`}>{value}</span>;
 }

@@ -25,6 +25,7 @@ export function MachinesPage() {
       <h1>Machines</h1>
       <ErrorBox error={machines.error} />
       <ActionResult a={act} />
+      <Section title="All machines" id="fleet">
       {machines.data ? (
         machines.data.machines.length === 0 ? <p class="muted">No machines yet: make an enrollment or bootstrap token below.</p> : (
           <div class="table-wrap"><table>
@@ -35,18 +36,19 @@ export function MachinesPage() {
                   <td>{m.name}</td><td><Chip value={m.status} /></td><td>{m.labels.join(', ') || '—'}</td>
                   <td>{when(m.expiresAt)}</td><td>{when(m.lastSeenAt)}</td>
                   <td>{(grants.data?.grants ?? []).filter((g) => g.machine === m.name || (g.label !== undefined && m.labels.includes(g.label))).map((g) => `${g.project}/${g.secret ?? '*'}`).join(', ') || '—'}</td>
-                  <td class="actions">
+                  <td><div class="actions">
                     {m.status === 'pending_approval' ? <button type="button" class="small" disabled={act.busy} onClick={() => change(m, 'approve')}>Approve {m.name}</button> : null}
                     {m.status === 'active' ? <button type="button" class="small" disabled={act.busy} onClick={() => change(m, 'disable')}>Disable {m.name}</button> : null}
                     {m.status === 'disabled' ? <button type="button" class="small" disabled={act.busy} onClick={() => change(m, 'enable')}>Enable {m.name}</button> : null}
                     <button type="button" class="small secondary" aria-expanded={extending === m.name} onClick={() => setExtending(extending === m.name ? undefined : m.name)}>Extend {m.name}…</button>
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>
           </table></div>
         )
       ) : machines.error ? null : <Loading what="machines" />}
+      </Section>
       {extending ? (
         <Section title={`Extend ${extending}`} id="extend">
           <form onSubmit={(e) => {
