@@ -1,6 +1,7 @@
 /**
  * The dashboard's entry: picks the accept page (`/ui/accept`) or the signed-in shell, and routes
- * by the hash (`#/`, `#/projects/P`, `#/projects/P/secrets/S`, `#/machines`, `#/audit`, `#/team`).
+ * by the hash (`#/`, `#/projects/P`, `#/projects/P/secrets/S`, `#/machines`, `#/audit`, `#/webhooks`,
+ * `#/team`).
  * Without a key in this browser it explains how to get one.
  */
 import { render } from 'preact';
@@ -14,8 +15,9 @@ import { SecretPage } from './pages/secret.js';
 import { MachinesPage } from './pages/machines.js';
 import { AuditPage } from './pages/audit.js';
 import { TeamPage } from './pages/team.js';
+import { WebhooksPage } from './pages/webhooks.js';
 
-const NAV: Array<[string, string]> = [['#/', 'Overview'], ['#/projects', 'Projects'], ['#/machines', 'Machines'], ['#/audit', 'Audit'], ['#/team', 'Team']];
+const NAV: Array<[string, string]> = [['#/', 'Overview'], ['#/projects', 'Projects'], ['#/machines', 'Machines'], ['#/audit', 'Audit'], ['#/webhooks', 'Webhooks'], ['#/team', 'Team']];
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/');
@@ -36,6 +38,7 @@ function Page({ parts, me }: { parts: string[]; me: Identity }) {
   if (a === 'machines') return <MachinesPage />;
   if (a === 'audit') return <AuditPage />;
   if (a === 'team') return <TeamPage me={me} />;
+  if (a === 'webhooks') return <WebhooksPage />;
   return <><h1>Not found</h1><p>No page {parts.join('/')}. <a href="#/">Overview</a></p></>;
 }
 
