@@ -79,13 +79,20 @@ before(async () => {
   await root.connect();
   await root.call('ACL', 'SETUSER', USER, 'reset', 'on', `>${INITIAL}`, '+ping');
   await root.call('ACL', 'SETUSER', ADMIN, 'reset', 'on', `>${ADMIN_PASSWORD}`, '+acl', '+config|get', '+info', '+ping');
-  h = await startRotationHarness({ engine: 'redis', target: { ...base, username: USER, password: INITIAL }, admin: { ...base, username: ADMIN, password: ADMIN_PASSWORD } });
-  await h.startAgent();
+  // the vault, its agent and the browser start side by side (the harness makes a dozen CLI calls)
   dir = mkdtempSync(join(tmpdir(), 'sk-ui-'));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), `--host-resolver-rules=MAP ${NOT_LOCAL_HOST} 127.0.0.1`],
-  });
+  const [harness, launched] = await Promise.allSettled([
+    startRotationHarness({ engine: 'redis', target: { ...base, username: USER, password: INITIAL }, admin: { ...base, username: ADMIN, password: ADMIN_PASSWORD } }),
+    chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), `--host-resolver-rules=MAP ${NOT_LOCAL_HOST} 127.0.0.1`],
+    }),
+  ]);
+  // keep whichever started, so `after` stops it even when the other failed
+  if (harness.status === 'fulfilled') h = harness.value;
+  if (launched.status === 'fulfilled') browser = launched.value;
+  for (const r of [harness, launched]) if (r.status === 'rejected') throw r.reason;
+  await h.startAgent();
   // The CSP is enforced (no bypassCSP): axe is evaluated through the DevTools protocol, which CSP does not govern.
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
   page = await ctx.newPage();
@@ -222,9 +229,14 @@ test('ui: overview', async () => {
 test('ui: create a project and a secret, write a second value; the values are never shown', async () => {
   await check('projects', async () => {
     await go('#/projects', /^Projects$/);
-    await page.getByLabel('Project name').fill('web');
-    await page.getByRole('button', { name: 'Create project' }).click();
+    // by keyboard only: type into the labelled field, Enter submits; Tab shows a visible focus ring
+    await page.getByLabel('Project name').focus();
+    await page.keyboard.type('web');
+    await page.keyboard.press('Enter');
     await page.getByRole('link', { name: 'web', exact: true }).waitFor();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate('[document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]') as [string, string];
+    assert.deepEqual(focused, ['Create project', 'solid'], 'Tab reaches the button, with a focus ring');
   });
   await check('project', async () => {
     await page.getByRole('link', { name: 'web', exact: true }).click();
@@ -299,7 +311,10 @@ test('ui: the audit log is searchable and its chain verifies', async () => {
 test('ui: team lists this browser\'s key', async () => {
   await check('team', async () => {
     const answered = page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/operators');
-    await go('#/team', /^Team$/);
+    // the main navigation works by keyboard: focus the link, press Enter
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Team' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Team' }).waitFor();
     await page.getByText('(this browser)').waitFor();
     await answered; // the request the replay test sends again
   });
