@@ -44,6 +44,7 @@ import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
 import { accessPoliciesRoutes } from './modules/access-policies/access-policies-routes.js';
 import { transferRoutes } from './modules/transfer/transfer-routes.js';
+import { overviewRoutes } from './modules/overview/overview-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
 import { startScheduler } from './modules/rotations/rotation-scheduler.js';
 import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
@@ -277,6 +278,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   canariesRoutes(app, ctx);
   accessPoliciesRoutes(app, ctx);
   transferRoutes(app, ctx);
+  overviewRoutes(app, ctx);
   const targetPolicy = { allowCidrs: app.webhookAllowCidrs };
   const webhookSender = opts.webhookSender ?? ((url, req) => sendWebhook(url, req, targetPolicy));
   const checkTarget = opts.webhookCheckTarget ?? (async (url: string) => { await checkWebhookTarget(url, targetPolicy); });

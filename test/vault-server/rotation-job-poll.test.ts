@@ -20,7 +20,7 @@ import { signRequest } from '../../protocol/signing.js';
 import { VaultClient } from '../../protocol/client.js';
 import { jsonOf, runBin } from '../support/processes.js';
 import { startVaultProcess } from '../support/vault-process.js';
-import { sleep } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 interface JobView { id: string; state: string; timeline: Array<{ source: string; step: string }> }
 
@@ -180,13 +180,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(a.status, 200, a.body);
         assert.equal((JSON.parse(a.body) as JobView).state, 'claimed');
       }
-      // Both workers held some of them (their request log lines carry the pid).
-      const pids = new Set<number>();
-      for (const line of v.proc.output().split('\n')) {
-        if (!line.includes('"msg":"request completed"') || !line.includes('"route":"/v1/rotations/:id"')) continue;
-        pids.add((JSON.parse(line) as { pid: number }).pid);
-      }
-      assert.equal(pids.size, 2, `the polls were answered by ${[...pids].join(', ')}`);
+      // Both workers held some of them (their request log lines carry the pid; the log arrives
+      // through a pipe, after the answers).
+      const answeredBy = (): Set<number> => {
+        const pids = new Set<number>();
+        for (const line of v.proc.output().split('\n')) {
+          if (!line.includes('"msg":"request completed"') || !line.includes('"route":"/v1/rotations/:id"')) continue;
+          pids.add((JSON.parse(line) as { pid: number }).pid);
+        }
+        return pids;
+      };
+      await waitFor(answeredBy, { what: 'both workers to log a poll', timeoutMs: 5000, intervalMs: 50, until: (p) => p.size === 2, show: (p) => [...p].join(', ') });
     } finally {
       await v.close();
       await pg?.remove();

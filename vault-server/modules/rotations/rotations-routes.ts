@@ -124,12 +124,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         const status = await jobStatus(ctx, req.params.id);
         const left = deadline - performance.now();
         if (status.state !== afterState || left <= 0 || gone.signal.aborted) return status;
-        ctx.metrics.longPolls.inc();
-        try {
-          await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
-        } finally {
-          ctx.metrics.longPolls.dec();
-        }
+        await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
         if (gone.signal.aborted) return status; // nobody to answer: no re-check
       }
     } finally {
