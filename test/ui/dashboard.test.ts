@@ -223,6 +223,7 @@ test('ui: overview', async () => {
     await go('#/', /^Overview$/);
     await page.getByText('Rotations running').waitFor();
     await page.getByRole('link', { name: 'db/app' }).waitFor();
+    await page.getByRole('region', { name: 'Rotation agents' }).getByText('agent1').waitFor();
   });
 });
 

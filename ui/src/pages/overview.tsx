@@ -1,49 +1,74 @@
 /**
- * Overview: vault health, rotations due / running / failing, the last canary trips, agents seen
- * and machines waiting for approval, gathered from the list routes (`/readyz`, `/v1/rotations`,
- * `/v1/machines`, `/v1/audit?action=canary.tripped`).
+ * Overview: vault health, rotations due / running / stuck / failing / drifting, canaries and their
+ * last trips, rotation agents with when each was last seen, and machines waiting for approval —
+ * from `GET /v1/overview` (docs/dashboard.md); a vault without that route gets the same counts
+ * gathered from the list routes. Each rotation policy's state is listed from `GET /v1/rotations`.
  */
 import { api, ApiError } from '../api.js';
 import { Chip, ErrorBox, Loading, Section, useLoad } from '../components.js';
 import { link, when } from '../format.js';
-import type { AuditEvent, Machine, PolicyItem } from '../types.js';
+import type { Machine, PolicyItem } from '../types.js';
 
-interface Overview {
-  health: string;
-  policies: PolicyItem[];
-  machines: Machine[];
-  trips: AuditEvent[];
+export interface Overview {
+  health: { ready: boolean; version: string };
+  rotations: { policies: number; paused: number; dueNow: number; dueNext24h: number; running: number; stuck: number; failing: number; drifting: number; failedLast24h: number };
+  canaries: { total: number; lockedProjects: number; lastTrips: Array<{ at: number; project: string; canary: string; machine: string | null; sourceIp: string | null }> };
+  agents: { total: number; online: number; list: Array<{ name: string; status: string; lastSeenAt: number | null }> };
+  machines: { total: number; pendingApproval: number; seenLast24h: number; pending: Array<{ name: string; createdAt: number; createdVia: string }> };
 }
 
-const RUNNING = new Set(['pending', 'claimed', 'applied']);
-
-async function loadOverview(): Promise<Overview> {
-  const [health, rotations, machines, trips] = await Promise.all([
-    api<{ status: string }>('GET', '/readyz').then((h) => h.status, (err: unknown) => (err instanceof ApiError ? `not ready (${err.code})` : 'unreachable')),
-    api<{ policies: PolicyItem[] }>('GET', '/v1/rotations'),
-    api<{ machines: Machine[] }>('GET', '/v1/machines'),
-    api<{ events: AuditEvent[] }>('GET', '/v1/audit?action=canary.tripped&limit=5'),
+/** The overview from the list routes, for a vault that has no `GET /v1/overview`. */
+async function gathered(policies: PolicyItem[]): Promise<Overview> {
+  const [ready, machines] = await Promise.all([
+    api<{ status: string }>('GET', '/readyz').then((r) => r.status === 'ready', () => false),
+    api<{ machines: Machine[] }>('GET', '/v1/machines').then((r) => r.machines),
   ]);
-  return { health, policies: rotations.policies, machines: machines.machines, trips: trips.events };
+  const now = Date.now();
+  const agents = machines.filter((m) => policies.some((p) => p.agent === m.name || (p.agentLabel !== null && m.labels.includes(p.agentLabel))));
+  const pending = machines.filter((m) => m.status === 'pending_approval');
+  return {
+    health: { ready, version: '' },
+    rotations: {
+      policies: policies.length, paused: policies.filter((p) => !p.enabled).length, dueNow: policies.filter((p) => p.state === 'pending').length,
+      dueNext24h: policies.filter((p) => p.enabled && p.nextRunAt !== null && p.nextRunAt <= now + 86_400_000).length,
+      running: policies.filter((p) => p.state === 'claimed' || p.state === 'applied').length, stuck: policies.filter((p) => p.state === 'stuck').length,
+      failing: policies.filter((p) => p.failing).length, drifting: 0, failedLast24h: 0,
+    },
+    canaries: { total: 0, lockedProjects: 0, lastTrips: [] },
+    agents: { total: agents.length, online: agents.filter((m) => m.lastSeenAt !== null && now - m.lastSeenAt < 300_000).length, list: agents.map((m) => ({ name: m.name, status: m.status, lastSeenAt: m.lastSeenAt })) },
+    machines: { total: machines.length, pendingApproval: pending.length, seenLast24h: machines.filter((m) => m.lastSeenAt !== null && now - m.lastSeenAt < 86_400_000).length, pending: pending.map((m) => ({ name: m.name, createdAt: m.createdAt, createdVia: m.createdVia })) },
+  };
+}
+
+async function loadOverview(): Promise<{ o: Overview; policies: PolicyItem[] }> {
+  const policies = (await api<{ policies: PolicyItem[] }>('GET', '/v1/rotations')).policies;
+  try {
+    return { o: await api<Overview>('GET', '/v1/overview'), policies };
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'SK_ERR_ROUTE_NOT_FOUND') return { o: await gathered(policies), policies };
+    throw err;
+  }
 }
 
 export function OverviewPage() {
   const { data, error, loading } = useLoad(loadOverview, []);
-  const now = Date.now();
+  const o = data?.o;
   return (
     <>
       <h1>Overview</h1>
       <ErrorBox error={error} />
       {loading && !data ? <Loading what="the overview" /> : null}
-      {data ? (
+      {o && data ? (
         <>
           <div class="stats">
-            <Stat label="Vault" value={data.health} />
-            <Stat label="Rotations running" value={String(data.policies.filter((p) => RUNNING.has(p.state)).length)} />
-            <Stat label="Rotations due" value={String(data.policies.filter((p) => p.enabled && p.nextRunAt !== null && p.nextRunAt <= now).length)} />
-            <Stat label="Rotations failing" value={String(data.policies.filter((p) => p.failing || p.state === 'failed' || p.state === 'stuck').length)} />
-            <Stat label="Agents seen (24 h)" value={String(data.machines.filter((m) => m.lastSeenAt !== null && now - m.lastSeenAt < 86_400_000).length)} />
-            <Stat label="Waiting for approval" value={String(data.machines.filter((m) => m.status === 'pending_approval').length)} />
+            <Stat label="Vault" value={o.health.ready ? 'ready' : 'not ready'} />
+            <Stat label="Rotations running" value={o.rotations.running} />
+            <Stat label="Rotations due now" value={o.rotations.dueNow} />
+            <Stat label="Due in 24 h" value={o.rotations.dueNext24h} />
+            <Stat label="Failing or stuck" value={o.rotations.failing + o.rotations.stuck} />
+            <Stat label="Drifting" value={o.rotations.drifting} />
+            <Stat label="Agents online" value={`${o.agents.online} / ${o.agents.total}`} />
+            <Stat label="Waiting for approval" value={o.machines.pendingApproval} />
           </div>
           <Section title="Rotations">
             {data.policies.length === 0 ? <p class="muted">No rotation policies yet.</p> : (
@@ -54,21 +79,27 @@ export function OverviewPage() {
                     <tr key={`${p.project}/${p.secret}`}>
                       <td><a href={link('projects', p.project, 'secrets', p.secret)}>{p.project}/{p.secret}</a></td>
                       <td>{p.provider}</td><td><Chip value={p.failing ? 'failing' : p.state} /></td><td>{when(p.nextRunAt)}</td>
-                      <td>{p.lastError ? `${p.lastError.code}` : '—'}</td>
+                      <td>{p.lastError ? p.lastError.code : '—'}</td>
                     </tr>
                   ))}
                 </tbody>
               </table></div>
             )}
           </Section>
+          <Section title="Rotation agents">
+            {o.agents.list.length === 0 ? <p class="muted">No machine is the agent of a rotation policy.</p> : (
+              <ul>{o.agents.list.map((a) => <li key={a.name}>{a.name} <Chip value={a.status} /> <span class="muted">last seen {when(a.lastSeenAt)}</span></li>)}</ul>
+            )}
+          </Section>
           <Section title="Last canary trips">
-            {data.trips.length === 0 ? <p class="muted">No canary has been read.</p> : (
-              <ul>{data.trips.map((t) => <li key={t.id}>{when(t.at)}: {t.target} by {t.actorName ?? t.actorId ?? t.actorKind}</li>)}</ul>
+            <p class="muted">{o.canaries.total} canaries{o.canaries.lockedProjects ? `, ${o.canaries.lockedProjects} projects locked` : ''}.</p>
+            {o.canaries.lastTrips.length === 0 ? <p class="muted">No canary has been read.</p> : (
+              <ul>{o.canaries.lastTrips.map((t) => <li key={`${t.at}-${t.canary}`}>{when(t.at)}: {t.project}/{t.canary} read by {t.machine ?? 'an unknown machine'}{t.sourceIp ? ` from ${t.sourceIp}` : ''}</li>)}</ul>
             )}
           </Section>
           <Section title="Machines waiting for approval">
-            {data.machines.filter((m) => m.status === 'pending_approval').length === 0 ? <p class="muted">None.</p> : (
-              <ul>{data.machines.filter((m) => m.status === 'pending_approval').map((m) => <li key={m.id}><a href="#/machines">{m.name}</a> (since {when(m.createdAt)})</li>)}</ul>
+            {o.machines.pending.length === 0 ? <p class="muted">None.</p> : (
+              <ul>{o.machines.pending.map((m) => <li key={m.name}><a href="#/machines">{m.name}</a> <span class="muted">({m.createdVia}, since {when(m.createdAt)})</span></li>)}</ul>
             )}
           </Section>
         </>
@@ -77,6 +108,6 @@ export function OverviewPage() {
   );
 }
 
-function Stat({ label, value }: { label: string; value: string }) {
+function Stat({ label, value }: { label: string; value: string | number }) {
   return <div class="stat"><span class="stat-label">{label}</span><span class="stat-value">{value}</span></div>;
 }
