@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard (ui/): browser code with DOM types, typechecked by its own project.
+    files: ['ui/**/*.ts', 'ui/**/*.tsx'],
+    languageOptions: { globals: globals.browser, parserOptions: { project: './ui/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     // Plain JavaScript (scripts/*.mjs, packaging/binary/*.mjs, this file) is outside the TS
     // project: lint it without types.
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],

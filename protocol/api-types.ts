@@ -94,6 +94,36 @@ export type ClaimResponse = RotateJob | RetireJob | PreflightJob;
 
 export interface FenceBody { fence: number }
 
+/** The steps of a job an agent times and reports with `confirm` and `fail` (docs/dashboard.md, "Rotation step timings"). */
+export const AGENT_STEP_NAMES = ['claimed', 'connected', 'applied', 'verified', 'undone'] as const;
+export type AgentStepName = typeof AGENT_STEP_NAMES[number];
+/** At most this many step timings in one report (the vault refuses more: SK_ERR_VALIDATION). */
+export const MAX_AGENT_STEPS = 32;
+
+/**
+ * One step as the agent timed it: `at` is when it ended (ms since the epoch, by the agent's
+ * clock), `ms` how long it took. `claimed` is the moment the agent began the job (ms 0).
+ */
+export interface AgentStepTiming { step: AgentStepName; at: number; ms: number }
+
+/** `POST /v1/agent/rotations/{id}/confirm`: the fence, and the agent's step timings (optional: older agents send none). */
+export interface ConfirmBody { fence: number; steps?: AgentStepTiming[] }
+
+/**
+ * One entry of a job's `timeline` (`GET /v1/rotations/{id}`, `rotation status`). `source: 'vault'`:
+ * a transition the vault recorded, `at` by the vault's clock — `created`, `claimed`, `applied`, and
+ * the outcome of each report: `promoted` / `retired` / `preflight_passed` / `failed` / `stuck` /
+ * `cancelled`, or `retry` (an unproven failure sent the job back to pending). `source: 'agent'`:
+ * a step the agent timed (`at` by the agent's clock, `ms` its duration). `attempt`: the claim it
+ * belongs to (absent on `created` and on an outcome no claim reported, e.g. a cancellation).
+ * Entries are in the order the job went through them (per claim: the vault's `claimed`, the
+ * agent's steps with the vault's `applied` after the agent's `applied`, then the outcome), not
+ * sorted by `at`: the agent's clock and the vault's may differ a little.
+ */
+export type TimelineEntry =
+  | { source: 'vault'; step: 'created' | 'claimed' | 'applied' | RotationState | 'retry'; at: number; attempt?: number }
+  | { source: 'agent'; step: AgentStepName; at: number; ms: number; attempt: number };
+
 export interface FailBody {
   fence: number;
   /** A registered error code describing what failed. */
@@ -114,6 +144,8 @@ export interface FailBody {
    * not load the engine's provider): the live credential is untouched, so the job can end `failed`.
    */
   untouched?: boolean;
+  /** The agent's step timings for this attempt (optional: older agents send none). */
+  steps?: AgentStepTiming[];
 }
 
 export interface PreflightResultBody {
@@ -181,6 +213,8 @@ export interface RotationStatus {
   agent: { name: string | null; lastSeenAt: number | null };
   /** The agent's periodic probe of the live credential (`rotation.drift`). */
   drift: DriftStatus;
+  /** The latest (or the asked-for) rotate job's steps, vault and agent (empty when there is none). */
+  timeline: TimelineEntry[];
 }
 
 /** What the drift probes of a policy found (`rotation status`, `rotation list`). */

@@ -75,6 +75,7 @@ export const ERROR_CODES = {
   SK_ERR_WEBHOOK_EVENT_UNKNOWN: { status: 400, what: 'an event name is not in the webhook event catalog (docs/webhooks.md, "Events")' },
   SK_ERR_WEBHOOK_URL_INVALID: { status: 400, what: 'a webhook URL is not an absolute http:// or https:// URL' },
   SK_ERR_UNAVAILABLE: { status: 503, what: 'the vault is shutting down or not ready' },
+  SK_ERR_UI_NOT_BUILT: { status: 404, what: 'the dashboard\'s files (dist/ui/index.html) are missing: run `npm run build`, whose UI step writes dist/ui/' },
   SK_ERR_INTERNAL: { status: 500, what: 'an unexpected server error (a bug: report it)' },
 
   // -- keys and encryption -----------------------------------------------------------------

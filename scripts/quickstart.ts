@@ -287,8 +287,15 @@ async function main(): Promise<void> {
     detail(`undone for you: sikkerkey project unlock ${PROJECT} --reason …${disabled ? `, sikkerkey machine enable ${APP_MACHINE}` : ''}; \`sikkerkey audit list\` shows the trip`);
   }
 
+  // The dashboard (issue 29): a one-time invitation for one more key of the dev operator — the
+  // browser that opens it makes its own non-extractable key and signs every request with it.
+  const invitation = await sk<{ url: string }>(['operator', 'invite', 'dev', '--existing', '--expires', '24h']);
+
   const exports = `export SIKKERKEY_URL=${url} SIKKERKEY_KEY_FILE=${operatorKey}`;
   process.stdout.write([
+    '',
+    `Dashboard: ${invitation.url}`,
+    '  a one-time link (valid 24 h): the browser that opens it becomes one more key of operator dev; browsers allow this only over https or on localhost, so open it on this machine',
     '',
     'The vault and the agent keep running. In another terminal, in this checkout:',
     `  ${exports}`,

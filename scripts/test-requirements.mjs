@@ -86,6 +86,8 @@ export const REQUIREMENTS = [
   },
   // the Python client's tests (clients/python, which depends on cryptography only), and the agent's
   // templates read back by the consumers' own parsers (PyYAML, python-dotenv)
+  // the dashboard's real-browser tests (test/ui) drive Debian's Chromium with playwright-core (no browser download)
+  { what: 'chromium', pkg: 'chromium', present: () => isExecutable('/usr/bin/chromium') },
   { what: 'python3', pkg: 'python3', present: tools('python3') },
   { what: 'python module cryptography', pkg: 'python3-cryptography', present: () => pythonHas('cryptography') },
   { what: 'python module yaml', pkg: 'python3-yaml', present: () => pythonHas('yaml') },

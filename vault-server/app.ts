@@ -19,6 +19,7 @@ import type { BudgetLike } from './http/auth-guard.js';
 import { createVerifyLimiter } from './http/verify-limiter.js';
 import { installShutdownGate } from './http/shutdown.js';
 import { createRouteCatalog, openApiRoutes } from './http/openapi.js';
+import { uiRoutes } from './http/ui-static.js';
 import { createVaultMetrics } from './metrics.js';
 import type { VaultMetrics } from './metrics.js';
 import { lastSeenRecorder } from './modules/machines/machines-service.js';
@@ -43,6 +44,7 @@ import { rotationsRoutes } from './modules/rotations/rotations-routes.js';
 import { canariesRoutes } from './modules/canaries/canaries-routes.js';
 import { accessPoliciesRoutes } from './modules/access-policies/access-policies-routes.js';
 import { transferRoutes } from './modules/transfer/transfer-routes.js';
+import { overviewRoutes } from './modules/overview/overview-routes.js';
 import { LEASE_SECONDS } from './modules/rotations/rotation-rules.js';
 import { startScheduler } from './modules/rotations/rotation-scheduler.js';
 import { enrollmentRoutes } from './modules/enrollment/enrollment-routes.js';
@@ -114,6 +116,8 @@ export interface AppOptions {
   webhookCheckTarget?: (url: string) => Promise<void>;
   /** Requests per minute an AI agent's key may make when the agent sets no rate of its own (default 600, per process). */
   aiAgentRatePerMinute?: number;
+  /** The dashboard's built files served at /ui/ (default: dist/ui/ beside the compiled vault; http/ui-static.ts). */
+  uiDir?: string;
   /** Called with every route as it is registered (tests inspect the route schemas). */
   onRoute?: (route: RouteOptions) => void;
 }
@@ -278,6 +282,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   canariesRoutes(app, ctx);
   accessPoliciesRoutes(app, ctx);
   transferRoutes(app, ctx);
+  overviewRoutes(app, ctx);
   leasesRoutes(app, ctx);
   const targetPolicy = { allowCidrs: app.webhookAllowCidrs };
   const webhookSender = opts.webhookSender ?? ((url, req) => sendWebhook(url, req, targetPolicy));
@@ -292,6 +297,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
   if (opts.auditRetentionMs !== undefined && (opts.auditRetentionSweeper ?? true)) startAuditRetention(app, ctx, { retentionMs: opts.auditRetentionMs });
   if (opts.trashSweeper) startTrashSweeper(app, ctx, { trashDays, ...(opts.trashSweeper === true ? {} : { everyMs: opts.trashSweeper.everyMs }) });
   openApiRoutes(app, catalog);
+  uiRoutes(app, opts.uiDir !== undefined ? { dir: opts.uiDir } : {});
   if (opts.leaseSweeper) startLeaseSweeper(app, ctx, opts.leaseSweeper === true ? undefined : opts.leaseSweeper.everyMs);
   if (opts.machineSweeper) startMachineSweeper(app, ctx, opts.machineSweeper === true ? undefined : opts.machineSweeper.everyMs);
   if (opts.scheduler) {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
-import type { FailBody, RotateJob, RotationStepResponse } from '../../protocol/api-types.js';
+import type { AgentStepName, AgentStepTiming, FailBody, RotateJob, RotationStepResponse } from '../../protocol/api-types.js';
 import { flavourSpec, refusal } from '../../protocol/engines.js';
 import type { CredentialProvider, InitializeResponse } from '../../providers/provider.js';
 import { decideRotate, type ChangeResult, type Probe, type RotateFacts, type UndoStep } from './decide.js';
@@ -12,7 +12,8 @@ import { LeaseKeeper, LeaseLostError } from './lease-keeper.js';
 export interface JobVault {
   heartbeat(id: string, fence: number): Promise<{ leaseSeconds: number }>;
   applied(id: string, fence: number): Promise<RotationStepResponse>;
-  confirm(id: string, fence: number): Promise<RotationStepResponse>;
+  /** `steps`: this claim's step timings, shown in the job's timeline (omitted by callers that time nothing). */
+  confirm(id: string, fence: number, steps?: AgentStepTiming[]): Promise<RotationStepResponse>;
   fail(id: string, body: FailBody): Promise<RotationStepResponse>;
 }
 
@@ -107,6 +108,12 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
     steps[name] = Math.round((now - mark) * 10) / 10;
     mark = now;
   };
+  // The timings sent with confirm / fail (the job's timeline, docs/dashboard.md): each step that
+  // succeeded, when it ended (this machine's clock) and how long it took.
+  const timings: AgentStepTiming[] = [{ step: 'claimed', at: Date.now(), ms: 0 }];
+  const timed = (name: AgentStepName, startedAt: number): void => {
+    timings.push({ step: name, at: Date.now(), ms: Math.max(0, Math.round(performance.now() - startedAt)) });
+  };
   const lease = new LeaseKeeper(job, vault, log);
   lease.start();
   const ctx = { rotationId: job.id, secret: `${job.project}/${job.secret}`, engine: job.engine, user: job.username, fence: job.fence };
@@ -133,9 +140,11 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
       const action = decideRotate(facts);
       switch (action.do) {
         case 'initialize': {
+          const started = performance.now();
           try {
             const init = opts.initialized ?? (await provider.initialize({ admin: job.admin, target: job.target }));
             facts.init = 'ok';
+            timed('connected', started);
             facts.slots = flavourSpec(init.flavour).slots;
             facts.refusal = refusal({ engine: job.engine, flavour: init.flavour, version: init.serverVersion }, job.strategy);
           } catch (err) {
@@ -147,16 +156,22 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
         }
         case 'reconcile':
           // An earlier claim may have applied the pending credential: roll forward if it works.
-          facts.reconcile = await probe(provider, job.username, pending);
+          {
+            const started = performance.now();
+            facts.reconcile = await probe(provider, job.username, pending);
+            if (facts.reconcile === 'works') timed('verified', started);
+          }
           log.info({ ...ctx, pendingProbe: facts.reconcile }, 'reconciling a rotation an earlier claim may have applied');
           break;
         case 'apply': {
           lease.assertHeld();
+          const started = performance.now();
           try {
             const op = action.op === 'addPassword' ? provider.addPassword : provider.setPassword;
             if (op === undefined) throw new SikkerKeyError('SK_ERR_ROTATION_STRATEGY_UNSUPPORTED', `the ${job.engine} provider cannot add a password`);
             await op.call(provider, { username: job.username, password: pending });
             facts.apply = 'ok';
+            timed('applied', started);
           } catch (err) {
             facts.apply = changeResult(because(err));
             lease.assertHeld();
@@ -171,7 +186,9 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
           break;
         }
         case 'verify': {
+          const started = performance.now();
           const verified = await verifyWithRetry(provider, job.username, pending, sleep);
+          if (verified.ok) timed('verified', started);
           step('verify');
           facts.verify = verified.ok ? 'works' : isSikkerKeyError(verified.error, 'SK_ERR_PROVIDER_AUTH_FAILED') ? 'refused' : 'unknown';
           if (!verified.ok) because(verified.error);
@@ -182,10 +199,14 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
           else lease.assertHeld();
           break;
         }
-        case 'undo':
+        case 'undo': {
           lease.assertHeld();
-          facts.undo.push(await undo(action.step));
+          const started = performance.now();
+          const undone = await undo(action.step);
+          if (undone === 'ok') timed('undone', started);
+          facts.undo.push(undone);
           break;
+        }
         case 'probe-live':
           facts.live = await probe(provider, liveUser, job.livePassword);
           break;
@@ -199,7 +220,7 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
           } else {
             await applied;
           }
-          const res = await report('confirm', log, () => vault.confirm(job.id, job.fence), sleep);
+          const res = await report('confirm', log, () => vault.confirm(job.id, job.fence, timings), sleep);
           step('confirm');
           await faultPoint('after-confirm');
           log.info({ ...ctx, version: res.version, stepsMs: steps }, 'rotation promoted');
@@ -216,6 +237,7 @@ export async function runRotateJob(job: RotateJob, provider: CredentialProvider,
           const body: Omit<FailBody, 'fence'> = {
             code, message, liveVerified: action.liveVerified,
             ...(action.neitherWorks ? { neitherWorks: true } : {}), ...(action.undoRefused ? { undoRefused: true } : {}),
+            steps: timings,
           };
           const res = await report('fail', log, () => vault.fail(job.id, { fence: job.fence, ...body }), sleep);
           log.warn({ ...ctx, code: body.code, liveVerified: body.liveVerified, undo: facts.undo, state: res.state }, `rotation not promoted: ${body.message}`);

@@ -35,7 +35,7 @@ export function agentVault(client: VaultClient): AgentVault {
     claim: (id) => step<ClaimResponse>(id, 'claim', undefined),
     heartbeat: (id, fence) => step<{ leaseSeconds: number }>(id, 'heartbeat', { fence }),
     applied: (id, fence) => step<RotationStepResponse>(id, 'applied', { fence }),
-    confirm: (id, fence) => step<RotationStepResponse>(id, 'confirm', { fence }),
+    confirm: (id, fence, steps) => step<RotationStepResponse>(id, 'confirm', { fence, ...(steps ? { steps } : {}) }),
     fail: (id, body: FailBody) => step<RotationStepResponse>(id, 'fail', body),
     preflight: (id, body) => step<RotationStepResponse>(id, 'preflight', body),
     driftProbes: async () => (await client.request<DriftProbeList>('POST', '/v1/agent/drift-probes')).body,

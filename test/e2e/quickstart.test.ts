@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { startExecutable } from '../support/processes.js';
+import { jsonOf, runBin, startExecutable } from '../support/processes.js';
 import type { RunningProcess } from '../support/processes.js';
 import { parseServiceUrl, redisUrl } from '../support/services.js';
 import { VaultClient } from '../../protocol/client.js';
@@ -101,6 +101,7 @@ describe('npm start with the machine\'s Redis', () => {
     users = [user as string, admin as string];
     await qs.waitFor(/Ctrl-C stops/);
     const s = started(qs.output());
+    assert.match(qs.output(), /^Dashboard: http:\/\/127\.0\.0\.1:\d+\/ui\/accept#token=skinv_\S+$/m);
 
     // The test's own proof: read as the application machine, AUTH against Redis.
     const app = new VaultClient({ url: s.url, keyFile: s.appKey });
@@ -150,6 +151,14 @@ describe('npm start without a database', () => {
     assert.match(out, /\[6\/7\] signed read: machine quickstart-app read quickstart\/greeting = "hello from the vault"/);
     assert.match(out, /\[7\/7\] canary tripped: quickstart-app read quickstart\/backup-admin; the vault locked project quickstart.*refused its next read \(SK_ERR_[A-Z_]+\)/);
     const s = started(out);
+    // The dashboard line: a one-time invitation URL for one more key of the dev operator.
+    const dashboard = match(out, /^Dashboard: (http:\/\/127\.0\.0\.1:\d+\/ui\/accept#token=skinv_\S+)$/m);
+    assert.match(out, /^Dashboard: \S+\n {2}a one-time link .*https.*localhost/m, 'one line says it is one-time and needs https or localhost');
+    const accepted = jsonOf<{ operator: { name: string; role: string }; keyId: string }>(await runBin('sikkerkey', ['operator', 'accept', '--url', dashboard, '--key-file', `${s.workDir}/browser-1.key`, '--label', 'browser', '--json']));
+    assert.deepEqual([accepted.operator.name, accepted.operator.role], ['dev', 'owner']);
+    const again = await runBin('sikkerkey', ['operator', 'accept', '--url', dashboard, '--key-file', `${s.workDir}/browser-2.key`, '--json']);
+    assert.notEqual(again.code, 0, 'the invitation is accepted once only');
+    assert.match(again.stderr + again.stdout, /SK_ERR_INVITATION_INVALID/);
     // the demo undid the lock: the application reads again
     const app = new VaultClient({ url: s.url, keyFile: s.appKey });
     assert.equal((await app.getSecret('quickstart', 'greeting')).value, 'hello from the vault');

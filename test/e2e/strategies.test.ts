@@ -95,8 +95,14 @@ describe('redis: dual — the old password works beside the new one until the gr
       what: 'the retire job to remove the old password (it still logged in)', timeoutMs: GRACE_MS + 60_000, intervalMs: 200,
     });
     assert.equal(await fx.login(user, after.fields.password as string), true, 'new still works after retirement');
-    const audit = jsonOf<{ events: Array<{ action: string }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json']));
-    assert.ok(audit.events.some((e) => e.action === 'rotation.retire_succeeded'), 'the retire job is audited');
+    const audit = jsonOf<{ events: Array<{ action: string; details?: { rotationId?: string } }> }>(await h.sk(['audit', 'list', '--project', 'db', '--all', '--json']));
+    const retired = audit.events.find((e) => e.action === 'rotation.retire_succeeded');
+    assert.ok(retired, 'the retire job is audited');
+    // Its timeline (issue 29): the agent's login and proofs of the live credential, then retired.
+    const job = jsonOf<{ kind: string; timeline: Array<{ source: string; step: string }> }>(await h.sk(['rotation', 'show', retired.details?.rotationId ?? '?', '--json']));
+    assert.equal(job.kind, 'retire');
+    assert.deepEqual(job.timeline.filter((e) => e.source === 'agent').map((e) => e.step), ['claimed', 'connected', 'verified', 'verified']);
+    assert.equal(job.timeline.at(-1)?.step, 'retired');
     await agent.stop();
   });
 });

@@ -43,6 +43,13 @@ export function defineEngineRotationTests(label: string, setup: () => EngineRota
       assert.equal(await login(user, previous), false, `rotation ${i}: the old value is refused`);
       previous = now;
     }
+    // The last rotation's timeline (issue 29): the agent's timed steps in order, between the vault's events.
+    const st = JSON.parse((await h.sk(['rotation', 'status', 'db', 'app', '--json'])).stdout) as { timeline: Array<{ source: string; step: string; ms?: number }> };
+    const agentSteps = st.timeline.filter((e) => e.source === 'agent');
+    assert.deepEqual(agentSteps.map((e) => e.step), ['claimed', 'connected', 'applied', 'verified'], JSON.stringify(st.timeline));
+    assert.ok(agentSteps.every((e) => typeof e.ms === 'number' && e.ms >= 0));
+    assert.deepEqual(st.timeline.filter((e) => e.source === 'vault').map((e) => e.step), ['created', 'claimed', 'applied', 'promoted']);
+    assert.equal(JSON.stringify(st.timeline).includes(previous), false);
     assert.equal(agent.output().includes(previous), false, 'no password in the agent log');
     assert.equal(h.vault.output().includes(previous), false, 'no password in the vault log');
     await agent.stop();

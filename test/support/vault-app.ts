@@ -38,7 +38,7 @@ export interface TestVault {
  * `authFailureLimit` defaults high here: functional tests send many deliberately bad requests from
  * one address, and the guard tests set the production default (20) themselves.
  */
-export async function startTestVault(store: Store, opts: { now?: () => number; authFailureLimit?: number; geoipDb?: string; trustProxy?: string[]; onRoute?: AppOptions['onRoute']; limits?: AppOptions['limits']; webhookAllowCidrs?: string[]; auditRetentionMs?: number } = {}): Promise<TestVault> {
+export async function startTestVault(store: Store, opts: { now?: () => number; authFailureLimit?: number; geoipDb?: string; trustProxy?: string[]; onRoute?: AppOptions['onRoute']; limits?: AppOptions['limits']; webhookAllowCidrs?: string[]; auditRetentionMs?: number; uiDir?: string } = {}): Promise<TestVault> {
   const operator = generateIdentityKey();
   const { rootKey } = await initVault(store, { operatorPublicKey: Buffer.from(operator.publicKey).toString('base64'), operatorName: 'owner' });
   const keyring = await openVault(store, rootKey);
@@ -47,7 +47,7 @@ export async function startTestVault(store: Store, opts: { now?: () => number; a
   const log = pino({ level: 'debug' }, sink);
   const { app, ctx, metrics } = await buildApp({ store, keyring, log, authorities: [TEST_AUTHORITY], authFailureLimit: opts.authFailureLimit ?? 100_000, ...(opts.now ? { now: opts.now } : {}),
     ...(opts.geoipDb ? { geoipDb: opts.geoipDb } : {}), ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}), ...(opts.onRoute ? { onRoute: opts.onRoute } : {}), ...(opts.limits ? { limits: opts.limits } : {}),
-    ...(opts.webhookAllowCidrs ? { webhookAllowCidrs: opts.webhookAllowCidrs } : {}),
+    ...(opts.webhookAllowCidrs ? { webhookAllowCidrs: opts.webhookAllowCidrs } : {}), ...(opts.uiDir !== undefined ? { uiDir: opts.uiDir } : {}),
     // The vault's retention as every process knows it; tests run the sweep themselves (pruneAudit).
     ...(opts.auditRetentionMs !== undefined ? { auditRetentionMs: opts.auditRetentionMs, auditRetentionSweeper: false } : {}) });
 

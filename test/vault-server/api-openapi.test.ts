@@ -15,9 +15,12 @@ import { API_DOC, REGENERATE, applyApiSections, renderApiSections } from '../../
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
-/** Every `METHOD /path` the server registered, minus the HEAD routes fastify adds beside each GET. */
+/**
+ * Every `METHOD /path` the server registered, minus the HEAD routes fastify adds beside each GET
+ * and the routes that say they are not API (`config.openApi: false`: the dashboard's files at /ui/).
+ */
 function registered(routes: readonly RouteOptions[]): string[] {
-  const all = routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => ({ method: String(m).toUpperCase(), url: r.url })));
+  const all = routes.filter((r) => (r.config as { openApi?: boolean } | undefined)?.openApi !== false).flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => ({ method: String(m).toUpperCase(), url: r.url })));
   const gets = new Set(all.filter((r) => r.method === 'GET').map((r) => r.url));
   return all.filter((r) => !(r.method === 'HEAD' && gets.has(r.url))).map((r) => `${r.method} ${openApiPath(r.url).path}`).sort();
 }

@@ -46,7 +46,9 @@ test('after `rotation run --wait` fails, it prints the code, message and next at
   assert.ok(job, 'the agent is offered the rotation');
   const claim = (await agent.request<{ fence: number }>('POST', `/v1/agent/rotations/${job.id}/claim`)).body;
   await agent.request('POST', `/v1/agent/rotations/${job.id}/applied`, { fence: claim.fence });
-  await agent.request('POST', `/v1/agent/rotations/${job.id}/fail`, { fence: claim.fence, code: 'SK_ERR_PROVIDER_AUTH_FAILED', message: REFUSED, liveVerified: true });
+  const stepAt = Date.now();
+  const steps = [{ step: 'claimed', at: stepAt, ms: 0 }, { step: 'connected', at: stepAt + 12, ms: 12 }, { step: 'applied', at: stepAt + 20, ms: 8 }];
+  await agent.request('POST', `/v1/agent/rotations/${job.id}/fail`, { fence: claim.fence, code: 'SK_ERR_PROVIDER_AUTH_FAILED', message: REFUSED, liveVerified: true, steps });
 
   const r = await run;
   assert.equal(r.code, 3, r.stdout + r.stderr);
@@ -60,4 +62,16 @@ test('after `rotation run --wait` fails, it prints the code, message and next at
   assert.match(human, new RegExp(`^last error    SK_ERR_PROVIDER_AUTH_FAILED: ${REFUSED} \\(attempt 1 of 3, `, 'm'));
   assert.match(human, /^next attempt {2}\S/m);
   assert.match((await runBin('sikkerkey', ['rotation', 'list'], { env })).stdout, /^shop\/db .*FAILED \(SK_ERR_PROVIDER_AUTH_FAILED\)/m);
+
+  // `rotation show <id>`: the failed job's timeline, the agent's steps with their durations.
+  const shown = await sk<{ id: string; state: string; timeline: Array<{ source: string; step: string; ms?: number }> }>('rotation', 'show', job.id);
+  assert.equal(shown.state, 'failed');
+  assert.deepEqual(shown.timeline.map((e) => `${e.source}:${e.step}`), ['vault:created', 'vault:claimed', 'agent:claimed', 'agent:connected', 'agent:applied', 'vault:applied', 'vault:failed']);
+  const shownHuman = (await runBin('sikkerkey', ['rotation', 'show', job.id], { env })).stdout;
+  assert.match(shownHuman, /^state {9}failed \(attempt 1\)$/m);
+  assert.match(shownHuman, /^ {2}\S+Z {2}agent {6}12 ms {2}connected {8}attempt 1$/m);
+  assert.match(shownHuman, /^ {2}\S+Z {2}vault {13}failed {11}attempt 1$/m);
+  assert.match((await runBin('sikkerkey', ['rotation', 'show', '--help'], { env })).stdout, /timeline/);
+  // `rotation status` prints the latest job's timeline (the retry, created only).
+  assert.match(human, /^timeline of \S+\n {2}\S+Z {2}vault {13}created$/m);
 });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { encodePathSegment as enc } from '../../protocol/client.js';
 import { SUCCEEDED_STATE } from '../../protocol/api-types.js';
-import type { DriftStatus, RotationFailure, RotationState, RotationStatus } from '../../protocol/api-types.js';
+import type { DriftStatus, RotationFailure, RotationState, RotationStatus, TimelineEntry } from '../../protocol/api-types.js';
 import { ENGINES, STRATEGIES, describeEngines } from '../../protocol/engines.js';
 import { parseDuration } from '../../protocol/duration.js';
 import { durationArg, table } from './cli-format.js';
@@ -21,7 +21,10 @@ interface SetOpts {
   driftInterval?: string; wait?: boolean; timeout: string;
 }
 
-interface JobView { id: string; kind: string; state: string; error: string | null; latencyMs: number | null }
+interface JobView {
+  id: string; kind: string; state: string; project: string; secret: string; attempt: number; error: string | null; errorCode: string | null;
+  createdAt: number; finishedAt: number | null; latencyMs: number | null; timeline?: TimelineEntry[];
+}
 
 async function waitForJob(client: ReturnType<typeof clientFor>, id: string, timeoutMs: number): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
@@ -52,6 +55,18 @@ function describeDrift(d: DriftStatus): string {
   if (d.failingSince !== null) return `DRIFT since ${iso(d.failingSince)}: the database refuses the live credential (${d.lastProbe?.code ?? '?'}); ${next}`;
   if (d.lastProbe === null) return `not probed yet; ${next}`;
   return `${d.lastProbe.ok ? 'live credential logs in' : `probe failed (${d.lastProbe.code ?? '?'}: ${d.lastProbe.message ?? ''})`} at ${iso(d.lastProbe.at)}; ${next}`;
+}
+
+/**
+ * A job's timeline, one line per entry: the time, who recorded it (`vault`, or `agent` with the
+ * step's duration), the step and the attempt. Agent times are the agent's clock.
+ */
+export function describeTimeline(timeline: readonly TimelineEntry[]): string[] {
+  if (timeline.length === 0) return ['  -'];
+  return timeline.map((e) => {
+    const who = e.source === 'agent' ? `agent  ${`${e.ms} ms`.padStart(9)}` : `vault  ${''.padStart(9)}`;
+    return `  ${iso(e.at)}  ${who}  ${e.step.padEnd(16)}${e.attempt !== undefined ? ` attempt ${e.attempt}` : ''}`.trimEnd();
+  });
 }
 
 /** `sikkerkey rotation …` (DESIGN §11). */
@@ -134,8 +149,27 @@ export function rotationCommands(program: Command): void {
       `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
       `agent         ${body.agent.name ?? '-'} (last seen ${body.agent.lastSeenAt ? new Date(body.agent.lastSeenAt).toISOString() : 'never'})`,
       `drift         ${describeDrift(body.drift)}`,
+      `timeline${body.rotationId ? ` of ${body.rotationId}` : ''}`,
+      ...describeTimeline(body.timeline ?? []),
     ].join('\n'));
   });
+
+  rotation.command('show <id>')
+    .description('one rotation job (any kind): state, error and its timeline — the vault\'s events and the agent\'s step timings')
+    .option('--json')
+    .action(async function (this: Command, id: string) {
+      const { body } = await clientFor(this).request<JobView>('GET', `/v1/rotations/${enc(id)}`);
+      out(this, body, () => [
+        `rotation      ${body.id} (${body.kind}) of ${body.project}/${body.secret}`,
+        `state         ${body.state}${body.attempt > 0 ? ` (attempt ${body.attempt})` : ''}`,
+        `error         ${body.errorCode ? `${body.errorCode}: ${body.error ?? ''}` : '-'}`,
+        `created       ${iso(body.createdAt)}`,
+        `finished      ${iso(body.finishedAt)}`,
+        `latency       ${body.latencyMs !== null ? `${body.latencyMs} ms` : '-'}`,
+        'timeline',
+        ...describeTimeline(body.timeline ?? []),
+      ].join('\n'));
+    });
 
   rotation.command('list').option('--json').action(async function (this: Command) {
     const { body } = await clientFor(this).request<{ policies: Array<{

@@ -1,6 +1,6 @@
 /**
  * Cross-process wake-ups for long-polls: what one process emits on its local emitters
- * (`rotationEvents` 'work' / 'finished', `secretEvents` 'changed' — all emitted after commit) is
+ * (`rotationEvents` 'work' / 'finished' / 'state', `secretEvents` 'changed' — all emitted after commit) is
  * re-emitted in the other processes serving the same store, so a long-poll held in one wakes on a
  * write made through another. The waiters themselves are unchanged: they still listen to the local
  * emitters, with the arguments they carry (so the receiving hub wakes only the polls concerned);
@@ -34,6 +34,7 @@ export const EVENTS_CHANNEL = 'sikkerkey_events';
 const RELAYED = {
   'rotation.work': [rotationEvents, 'work'],
   'rotation.finished': [rotationEvents, 'finished'],
+  'rotation.state': [rotationEvents, 'state'],
   'secret.changed': [secretEvents, 'changed'],
 } as const satisfies Record<string, readonly [EventEmitter, string]>;
 type WakeName = keyof typeof RELAYED;

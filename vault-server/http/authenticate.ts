@@ -68,6 +68,8 @@ declare module 'fastify' {
     scope?: RouteScope;
     /** Required on every route (test/vault-server/ai-agents-routes.test.ts walks the route table). */
     returnsValues?: boolean;
+    /** `false`: not API (the dashboard's static files); left out of GET /v1/openapi.json (http/openapi.ts). */
+    openApi?: boolean;
     /**
      * Whether this request's nonce is claimed in the handler's first write job (one batch per
      * read instead of two) rather than in a job of its own during authentication. The handler

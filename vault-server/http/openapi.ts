@@ -37,6 +37,8 @@ export interface CatalogRoute {
   scopes?: readonly AiScope[];
   /** Whether the route answers with a stored secret value; undefined = not declared (a test fails on it). */
   returnsValues?: boolean | undefined;
+  /** `config.openApi: false`: not API (the dashboard's static files, http/ui-static.ts); left out of the document. */
+  openApi?: false;
   schema: RouteSchema;
 }
 
@@ -62,13 +64,14 @@ export function createRouteCatalog(): RouteCatalog {
   const seen: CatalogRoute[] = [];
   return {
     record(route) {
-      const config = (route.config ?? {}) as { auth?: CatalogRoute['auth']; minRole?: OperatorRole; scope?: RouteScope; returnsValues?: boolean };
+      const config = (route.config ?? {}) as { auth?: CatalogRoute['auth']; minRole?: OperatorRole; scope?: RouteScope; returnsValues?: boolean; openApi?: boolean };
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
         seen.push({
           method: String(method).toUpperCase(), url: route.url,
           // authenticate.ts treats a route without `auth` as unauthenticated: say so.
           auth: config.auth ?? 'none', ...(config.minRole ? { minRole: config.minRole } : {}),
           scopes: scopeList(config.scope), returnsValues: config.returnsValues,
+          ...(config.openApi === false ? { openApi: false as const } : {}),
           schema: (route.schema ?? {}) as RouteSchema,
         });
       }
@@ -252,6 +255,7 @@ export function buildOpenApiDocument(routes: readonly CatalogRoute[], version: s
   const paths: OpenApiDocument['paths'] = {};
   const ids = new Map<string, number>();
   for (const route of routes) {
+    if (route.openApi === false) continue;
     const { path, params } = openApiPath(route.url);
     const op = operationFor(route, path, params);
     const n = ids.get(op.operationId) ?? 0;

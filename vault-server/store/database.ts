@@ -353,6 +353,8 @@ export interface RotationsTable {
   not_before: Ms | null;
   /** JSON object: trigger, requested_by, live_verified, … (never a credential). */
   details: Json | null;
+  /** JSON array: each agent report's claim times, outcome and step timings (migration 0016; rotation-timeline.ts). */
+  step_reports: Json | null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { isErrorCode } from '../../../protocol/errors.js';
 import { SUCCEEDED_STATE } from '../../../protocol/api-types.js';
-import type { ClaimResponse, Engine, FailBody, PreflightResultBody, RotationKind, RotationStepResponse } from '../../../protocol/api-types.js';
+import type { AgentStepTiming, ClaimResponse, Engine, FailBody, PreflightResultBody, RotationKind, RotationStepResponse, TimelineEntry } from '../../../protocol/api-types.js';
 import { connectionFieldsOf, flavourSpec, isFlavour, refusal } from '../../../protocol/engines.js';
 import type { Flavour } from '../../../protocol/engines.js';
 import type { Caller } from '../../http/authenticate.js';
@@ -19,6 +19,7 @@ import { generatePassword, parsePasswordPolicy } from './password-generator.js';
 import { MAX_UNPROVEN_ATTEMPTS, assertDatabaseFields, failOutcome, retryDelayMs } from './rotation-rules.js';
 // A cycle of functions only (rotation-drift uses this module's helpers at call time, not at load).
 import { driftAfterPromotion } from './rotation-drift.js';
+import { appendReport, buildTimeline } from './rotation-timeline.js';
 
 /**
  * The vault's half of the rotation state machine (DESIGN §6; every state, for operators, in
@@ -40,7 +41,8 @@ import { driftAfterPromotion } from './rotation-drift.js';
 
 /**
  * Wakes long-polls in this process, after commit: `'work'` (a WorkEvent) when a job becomes
- * claimable or will at its `notBefore`, `'finished'` (rotation id, FinishedEvent) when one ends.
+ * claimable or will at its `notBefore`, `'finished'` (rotation id, FinishedEvent) when one ends,
+ * `'state'` (rotation id) when one is claimed or reported applied (operators' job polls, job-waiters.ts).
  * Listeners must accept a missing payload (an event relayed from another process may carry none)
  * and then wake everybody who might care (vault-server/http/long-poll.ts).
  */
@@ -297,6 +299,7 @@ export async function claimRotation(ctx: VaultContext, machine: Caller, id: stri
       action: 'secret.read', projectId: adminSecret.project.id, target: `secret:${adminSecret.project.name}/${adminSecret.name}`, outcome: 'success',
       details: { version: admin.version, fields: Object.keys(adminHanded).sort(), rotationId: id, via: 'rotation.claim' },
     }, machine);
+    afterCommit(trx, () => rotationEvents.emit('state', id));
     return { job };
   });
   if ('refused' in outcome) throw outcome.refused;
@@ -371,6 +374,7 @@ export async function reportApplied(ctx: VaultContext, machine: Caller, id: stri
     if (row.state === 'applied') return { id, state: 'applied' };
     if (row.state !== 'claimed') throw new SikkerKeyError('SK_ERR_ROTATION_STATE', `rotation is ${row.state}; applied is reported only while claimed`);
     await trx.updateTable('rotations').set({ state: 'applied', applied_at: ctx.now() }).where('id', '=', id).execute();
+    afterCommit(trx, () => rotationEvents.emit('state', id));
     const secret = await secretById(trx, row.secret_id);
     await audit({ action: 'rotation.applied', projectId: secret.project.id, target: `secret:${secret.project.name}/${secret.name}`, outcome: 'success', details: { rotationId: id, fence } }, machine);
     return { id, state: 'applied' };
@@ -382,7 +386,7 @@ export async function reportApplied(ctx: VaultContext, machine: Caller, id: stri
  * event. A retire job's confirm ends it `retired` (the old password is gone). Idempotent: a retried confirm with the same fence is answered the same. Recorded even
  * when the project is locked, so no credential the database already holds is stranded.
  */
-export async function confirmRotation(ctx: VaultContext, machine: Caller, id: string, fence: number): Promise<RotationStepResponse> {
+export async function confirmRotation(ctx: VaultContext, machine: Caller, id: string, fence: number, steps?: readonly AgentStepTiming[]): Promise<RotationStepResponse> {
   return writeTx(ctx, async (trx, audit) => {
     const row = await lockRotation(ctx, trx, id);
     const succeeded = SUCCEEDED_STATE[row.kind];
@@ -405,7 +409,10 @@ export async function confirmRotation(ctx: VaultContext, machine: Caller, id: st
       await trx.updateTable('secrets').set({ current_version: pending.version }).where('id', '=', secret.id).execute();
       version = pending.version;
     }
-    await trx.updateTable('rotations').set({ state: succeeded, finished_at: now, lease_until: null, error: null, error_code: null, ...failureColumns(null) }).where('id', '=', id).execute();
+    await trx.updateTable('rotations').set({
+      state: succeeded, finished_at: now, lease_until: null, error: null, error_code: null, ...failureColumns(null),
+      step_reports: appendReport(row, { result: succeeded, reportedAt: now, steps }),
+    }).where('id', '=', id).execute();
     if (row.policy_id && row.kind === 'rotate') {
       const policy = await policyOf(trx, row);
       if (policy.strategy === 'dual') {
@@ -452,23 +459,24 @@ export async function failRotation(ctx: VaultContext, machine: Caller, id: strin
     const message = body.message.slice(0, 1000);
     const target = `secret:${secret.project.name}/${secret.name}`;
     const state = failOutcome(row, body);
+    const step_reports = appendReport(row, { result: state === 'pending' ? 'retry' : state, reportedAt: now, steps: body.steps });
     let notBefore: number | null = null;
     if (state === 'failed') {
       if (row.pending_version_id) await trx.updateTable('secret_versions').set({ state: 'discarded' }).where('id', '=', row.pending_version_id).execute();
       // A proven failure ends this job; the policy's budget of consecutive failures decides whether
       // another job retries it. Any other job that fails here is not retried.
-      await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
+      await trx.updateTable('rotations').set({ state, finished_at: now, lease_until: null, error: message, error_code: code, step_reports, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
       if (row.policy_id && row.kind === 'rotate') {
         const budget = await afterFailure(ctx, trx, audit, await policyOf(trx, row), target, secret.project.id, now);
         await trx.updateTable('rotations').set(failureColumns(now, budget)).where('id', '=', id).execute();
       }
     } else if (state === 'stuck') {
       // No agent retries a stuck job: its budget ends with this attempt.
-      await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
+      await trx.updateTable('rotations').set({ state, lease_until: null, error: message, error_code: code, step_reports, ...failureColumns(now, { attempt: row.attempt, maxAttempts: row.attempt }) }).where('id', '=', id).execute();
     } else {
       notBefore = now + retryDelayMs(row.attempt);
       await trx.updateTable('rotations').set({
-        state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: notBefore,
+        state, lease_until: null, claimed_by: null, error: message, error_code: code, not_before: notBefore, step_reports,
         ...failureColumns(now, { attempt: row.attempt, maxAttempts: MAX_UNPROVEN_ATTEMPTS }),
       }).where('id', '=', id).execute();
     }
@@ -675,7 +683,7 @@ export async function preflightResult(ctx: VaultContext, machine: Caller, id: st
     const state = ok ? SUCCEEDED_STATE.preflight : 'failed';
     const message = problems.join('; ').slice(0, 2000);
     await trx.updateTable('rotations').set({
-      state, finished_at: now, lease_until: null, error: ok ? null : message,
+      state, finished_at: now, lease_until: null, error: ok ? null : message, step_reports: appendReport(row, { result: state, reportedAt: now }),
       error_code: ok ? null : onlyStrategy ? 'SK_ERR_ROTATION_STRATEGY_UNSUPPORTED' : 'SK_ERR_PROVIDER_PRIVILEGE',
       // a preflight is not retried: the next `rotation set` creates another
       ...failureColumns(ok ? null : now, { attempt: row.attempt, maxAttempts: row.attempt }),
@@ -694,6 +702,8 @@ export async function preflightResult(ctx: VaultContext, machine: Caller, id: st
 export interface JobView {
   id: string; kind: RotationKind; state: string; project: string; secret: string; attempt: number;
   error: string | null; errorCode: string | null; createdAt: number; finishedAt: number | null; latencyMs: number | null;
+  /** The job's steps, vault and agent (rotation-timeline.ts; TimelineEntry in protocol/api-types.ts). */
+  timeline: TimelineEntry[];
 }
 
 export async function jobStatus(ctx: VaultContext, id: string): Promise<JobView> {
@@ -701,10 +711,14 @@ export async function jobStatus(ctx: VaultContext, id: string): Promise<JobView>
     .innerJoin('projects', 'projects.id', 'secrets.project_id')
     .select(['rotations.id as id', 'rotations.kind as kind', 'rotations.state as state', 'projects.name as project', 'secrets.name as secret',
       'rotations.attempt as attempt', 'rotations.error as error', 'rotations.error_code as errorCode', 'rotations.created_at as createdAt',
-      'rotations.finished_at as finishedAt'])
+      'rotations.finished_at as finishedAt', 'rotations.claimed_at as claimed_at', 'rotations.applied_at as applied_at', 'rotations.step_reports as step_reports'])
     .where('rotations.id', '=', id).executeTakeFirst();
   if (!r) throw new SikkerKeyError('SK_ERR_NOT_FOUND', 'no such rotation job');
-  return { ...r, latencyMs: r.state === SUCCEEDED_STATE[r.kind] && r.finishedAt ? r.finishedAt - r.createdAt : null };
+  const { claimed_at, applied_at, step_reports, ...view } = r;
+  return {
+    ...view, latencyMs: r.state === SUCCEEDED_STATE[r.kind] && r.finishedAt ? r.finishedAt - r.createdAt : null,
+    timeline: buildTimeline({ state: r.state, attempt: r.attempt, created_at: r.createdAt, claimed_at, applied_at, finished_at: r.finishedAt, step_reports }),
+  };
 }
 
 /**

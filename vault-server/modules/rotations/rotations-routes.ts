@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { DriftResultBody, FailBody, PreflightResultBody } from '../../../protocol/api-types.js';
+import { ROTATION_STATES } from '../../../protocol/api-types.js';
+import type { ConfirmBody, DriftResultBody, FailBody, PreflightResultBody, RotationState } from '../../../protocol/api-types.js';
 import { FLAVOUR_NAMES } from '../../../protocol/engines.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -12,7 +14,9 @@ import { claimRotation, confirmRotation, failRotation, heartbeatRotation, jobSta
 import { approvePolicy, deletePolicy, listPolicies, pausePolicy, resolveStuck, resumePolicy, rotationStatus, runRotation, setPolicy } from './rotations-service.js';
 import type { PolicyInput } from './rotations-service.js';
 import { WorkWaiters } from './work-waiters.js';
+import { JobWaiters } from './job-waiters.js';
 import { claimDriftProbes, reportDriftProbe } from './rotation-drift.js';
+import { STEPS_SCHEMA } from './rotation-timeline.js';
 import { listClaimableLeaseJobs } from '../leases/lease-jobs.js';
 
 const secretParams = {
@@ -20,6 +24,8 @@ const secretParams = {
   properties: { project: { type: 'string', pattern: NAME_PATTERN }, name: { type: 'string', pattern: NAME_PATTERN } },
 } as const;
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+/** The longest `?wait=` of an operator's job poll (seconds). */
+export const JOB_WAIT_MAX_SECONDS = 30;
 const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } } as const;
 
 export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
@@ -27,6 +33,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   app.addHook('preClose', async () => closing.abort());
   // One wake-up hub per vault process: a held poll does no store work while it waits.
   const waiters = new WorkWaiters(ctx);
+  const jobWaiters = new JobWaiters(ctx);
 
   // -- operators ---------------------------------------------------------------------------
   app.put<{ Params: { project: string; name: string }; Body: PolicyInput }>('/v1/projects/:project/secrets/:name/rotation', {
@@ -88,9 +95,43 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
 
   app.get('/v1/rotations', { config: { auth: ['operator', 'ai_agent'], scope: 'rotations:read', returnsValues: false } }, async () => ({ policies: await listPolicies(ctx) }));
 
-  app.get<{ Params: { id: string } }>('/v1/rotations/:id', {
-    config: { auth: ['operator', 'ai_agent'], scope: ['rotations:read', 'rotations:trigger'], returnsValues: false }, schema: { params: idParams },
-  }, async (req) => jobStatus(ctx, req.params.id));
+  // `?wait=N&afterState=S`: the operators' long-poll (the dashboard's live progress of a run).
+  // Answers at once when the job's state is not S, else when it changes or N seconds pass: 200
+  // with the job's status either way. Wakes on the job's own events (job-waiters.ts), relayed from
+  // other workers and replicas; a 1 s sweep catches anything else. Ends with 503 on shutdown.
+  app.get<{ Params: { id: string }; Querystring: { wait?: number; afterState?: RotationState } }>('/v1/rotations/:id', {
+    config: { auth: ['operator', 'ai_agent'], scope: ['rotations:read', 'rotations:trigger'], returnsValues: false },
+    schema: {
+      params: idParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { wait: safeInteger({ minimum: 0, maximum: JOB_WAIT_MAX_SECONDS }), afterState: { type: 'string', enum: [...ROTATION_STATES] } },
+      },
+    },
+  }, async (req) => {
+    const { wait, afterState } = req.query;
+    if (wait === undefined || wait === 0 || afterState === undefined) return jobStatus(ctx, req.params.id);
+    const deadline = performance.now() + wait * 1000;
+    const gone = new AbortController();
+    req.raw.once('close', () => gone.abort());
+    // Registered before the first check, so a change committed while it runs is not missed.
+    const waiter = jobWaiters.register(req.params.id, afterState);
+    try {
+      for (;;) {
+        if (closing.signal.aborted) {
+          throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
+        }
+        waiter.arm();
+        const status = await jobStatus(ctx, req.params.id);
+        const left = deadline - performance.now();
+        if (status.state !== afterState || left <= 0 || gone.signal.aborted) return status;
+        await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
+        if (gone.signal.aborted) return status; // nobody to answer: no re-check
+      }
+    } finally {
+      waiter.close();
+    }
+  });
 
   // -- agents (machines) -------------------------------------------------------------------
   app.get<{ Querystring: { wait?: number } }>('/v1/agent/rotations', {
@@ -151,10 +192,11 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
   }, async (req) => reportApplied(ctx, callerOf(req), req.params.id, req.body.fence));
 
-  app.post<{ Params: { id: string }; Body: { fence: number } }>('/v1/agent/rotations/:id/confirm', {
-    config: { auth: ['machine'], returnsValues: false }, schema: { params: idParams, body: fenceBody },
+  app.post<{ Params: { id: string }; Body: ConfirmBody }>('/v1/agent/rotations/:id/confirm', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: { params: idParams, body: { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }), steps: STEPS_SCHEMA } } },
   }, async (req) => {
-    const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence);
+    const res = await confirmRotation(ctx, callerOf(req), req.params.id, req.body.fence, req.body.steps);
     // Crash tests stop the vault here: the promotion is committed, the answer not yet sent.
     await faultPoint('vault-after-confirm-commit');
     return res;
@@ -183,6 +225,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: {
           fence: safeInteger({ minimum: 0 }), code: { type: 'string', maxLength: 64 }, message: { type: 'string', maxLength: 2000 },
           liveVerified: { type: 'boolean' }, neitherWorks: { type: 'boolean' }, undoRefused: { type: 'boolean' }, untouched: { type: 'boolean' },
+          steps: STEPS_SCHEMA,
         },
       },
     },

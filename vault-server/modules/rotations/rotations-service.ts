@@ -18,6 +18,7 @@ import { parsePasswordPolicy } from './password-generator.js';
 import { assertDatabaseFields, assertStrategySupported } from './rotation-rules.js';
 import { MIN_DRIFT_INTERVAL_MS, driftStatus } from './rotation-drift.js';
 import { DEFAULT_DRIFT_INTERVAL_MS } from '../../store/migrations/0011-rotation-drift.js';
+import { buildTimeline } from './rotation-timeline.js';
 
 export interface PolicyInput {
   provider: string;
@@ -302,6 +303,7 @@ export async function rotationStatus(ctx: VaultContext, projectName: string, sec
     latencyMs: latest?.state === SUCCEEDED_STATE.rotate && latest.finished_at ? latest.finished_at - latest.created_at : null,
     agent: { name: agent?.name ?? null, lastSeenAt: agent?.last_seen_at ?? null },
     drift: driftStatus(policy, ctx.now()),
+    timeline: latest ? buildTimeline(latest) : [],
   };
 }
 

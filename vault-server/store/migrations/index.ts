@@ -23,6 +23,7 @@ import { aiAgentsMigration } from './0012-ai-agents.js';
 import { accessPoliciesMigration } from './0013-access-policies.js';
 import { auditSearchMigration } from './0014-audit-search.js';
 import { auditRetentionIndexesMigration } from './0015-audit-retention-indexes.js';
+import { rotationStepsMigration } from './0016-rotation-steps.js';
 import { leasesMigration } from './0017-leases.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
@@ -42,6 +43,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0013-access-policies', accessPoliciesMigration],
   ['0014-audit-search', auditSearchMigration],
   ['0015-audit-retention-indexes', auditRetentionIndexesMigration],
+  ['0016-rotation-steps', rotationStepsMigration],
   ['0017-leases', leasesMigration],
 ];
 
