@@ -373,4 +373,15 @@ forEachStore('leases', (s) => {
     // Another machine is not this role's agent.
     assert.equal((await call(app1, 'POST', `/v1/agent/lease-roles/${role.roleId}/reconcile`, { logins: [] })).status, 404);
   });
+  test('a lease role\'s admin secret cannot be purged from the trash while the role exists (SK_ERR_IN_USE, never a 500)', async () => {
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'tmp' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/tmp/secrets/admin2', { fields: ADMIN });
+    await ok(v.operator, 'PUT', '/v1/projects/tmp/lease-roles/r', { engine: 'mysql', agentMachine: 'agent1', adminSecret: 'admin2', ttl: '1h', maxTtl: '1h', grant: { grantRole: 'app_ro' } });
+    await ok(v.operator, 'DELETE', '/v1/projects/tmp/secrets/admin2');
+    const purge = await call(v.operator, 'POST', '/v1/trash/purge', { project: 'tmp', name: 'admin2' });
+    assert.equal(purge.status, 409, purge.raw);
+    assert.equal(codeOf(purge), 'SK_ERR_IN_USE');
+    await ok(v.operator, 'DELETE', '/v1/projects/tmp/lease-roles/r');
+    await ok(v.operator, 'POST', '/v1/trash/purge', { project: 'tmp', name: 'admin2' });
+  });
 });
