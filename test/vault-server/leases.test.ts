@@ -373,4 +373,30 @@ forEachStore('leases', (s) => {
     // Another machine is not this role's agent.
     assert.equal((await call(app1, 'POST', `/v1/agent/lease-roles/${role.roleId}/reconcile`, { logins: [] })).status, 404);
   });
+  test('a lease role\'s admin secret cannot be purged from the trash while the role exists (SK_ERR_IN_USE, never a 500)', async () => {
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'tmp' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/tmp/secrets/admin2', { fields: ADMIN });
+    await ok(v.operator, 'PUT', '/v1/projects/tmp/lease-roles/r', { engine: 'mysql', agentMachine: 'agent1', adminSecret: 'admin2', ttl: '1h', maxTtl: '1h', grant: { grantRole: 'app_ro' } });
+    await ok(v.operator, 'DELETE', '/v1/projects/tmp/secrets/admin2');
+    const purge = await call(v.operator, 'POST', '/v1/trash/purge', { project: 'tmp', name: 'admin2' });
+    assert.equal(purge.status, 409, purge.raw);
+    assert.equal(codeOf(purge), 'SK_ERR_IN_USE');
+    await ok(v.operator, 'DELETE', '/v1/projects/tmp/lease-roles/r');
+    await ok(v.operator, 'POST', '/v1/trash/purge', { project: 'tmp', name: 'admin2' });
+  });
+  test('the admin secret\'s access policy applies to a lease request as to a read (ipAllowlist refuses; the refusal is audited)', async () => {
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'pol' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/pol/secrets/admin', { fields: ADMIN });
+    await ok(v.operator, 'PUT', '/v1/projects/pol/lease-roles/r', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '1h', grant: { acl: '~p:* +@read' } });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: 'pol', leaseRole: 'r' }, 201);
+    await ok(v.operator, 'POST', '/v1/projects/pol/policies', { name: 'office', ipAllowlist: ['10.0.0.0/8'] }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/pol/policies/bindings/admin', { policy: 'office' });
+    const refused = await call(app2, 'POST', '/v1/projects/pol/leases/r?wait=0', {});
+    assert.equal(refused.status, 403, refused.raw);
+    assert.equal(codeOf(refused), 'SK_ERR_POLICY_IP');
+    assert.ok((await auditActions()).some((e) => e.action === 'lease.requested' && e.outcome === 'denied' && e.target === 'lease_role:pol/r'));
+    await ok(v.operator, 'DELETE', '/v1/projects/pol/policies/bindings/admin');
+    const granted = await call(app2, 'POST', '/v1/projects/pol/leases/r?wait=0', {});
+    assert.equal(granted.status, 202, granted.raw);
+  });
 });

@@ -1,4 +1,4 @@
-import type { RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
+import type { LeaseJobKind, LeaseState, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
 import type { AiAgentStatus, IdentityStatus, MachineStatus, OperatorRole, SecretKind, SecretVersionState } from '../store/database.js';
 import type { ActorKind, Outcome } from '../modules/audit/audit-store.js';
 import type { TokenState } from '../modules/enrollment/enrollment-tokens.js';
@@ -33,6 +33,8 @@ export const API_ENUMS: readonly ApiEnum[] = Object.freeze([
   { name: 'RotationState', where: 'a rotation job\'s `state` (`GET /v1/rotations/{id}`, `rotation list`; `rotation status` adds `none`)', values: allOf<RotationState>()(['pending', 'claimed', 'applied', 'promoted', 'retired', 'preflight_passed', 'failed', 'stuck', 'cancelled']) },
   { name: 'RotationKind', where: 'a rotation job\'s `kind`', values: allOf<RotationKind>()(['rotate', 'retire', 'preflight']) },
   { name: 'RotationStrategy', where: 'a rotation policy\'s `strategy`', values: allOf<Strategy>()(['single', 'dual', 'alternating']) },
+  { name: 'LeaseState', where: 'a lease\'s `state` (`GET /v1/leases/{id}`, `GET /v1/leases`; docs/leases.md)', values: allOf<LeaseState>()(['creating', 'active', 'revoking', 'revoked', 'expired', 'failed']) },
+  { name: 'LeaseJobKind', where: 'a lease job\'s `kind` (`leaseJobs` in `GET /v1/agent/rotations`, the claim)', values: allOf<LeaseJobKind>()(['create', 'renew', 'drop']) },
   { name: 'SecretVersionState', where: 'a secret version\'s `state` (`GET /v1/projects/{project}/secrets/{name}/versions`)', values: allOf<SecretVersionState>()(['pending', 'live', 'previous', 'retired', 'discarded']) },
   { name: 'SecretKind', where: 'a secret\'s `kind` (`GET /v1/projects/{project}/secrets`)', values: allOf<SecretKind>()(['plain', 'structured', 'database']) },
   { name: 'MachineStatus', where: 'a machine\'s `status` (`GET /v1/machines`, enrollment answers)', values: allOf<MachineStatus>()(['pending_approval', 'active', 'disabled', 'expired']) },

@@ -247,6 +247,14 @@ async function purgeRows(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Cal
         { details: { policies: foreign.map((p) => p.id) } });
     }
   }
+  if (secretIds.length > 0) {
+    // A lease role names its admin secret; its logins are dropped with it, so the role goes first (docs/leases.md).
+    const roles = await trx.selectFrom('lease_roles').select(['id', 'name']).where('admin_secret_id', 'in', secretIds).execute();
+    if (roles.length > 0) {
+      throw new SikkerKeyError('SK_ERR_IN_USE', `a secret to purge is the admin secret of ${roles.length} lease ${roles.length === 1 ? 'role' : 'roles'} (${roles.map((r) => r.name).join(', ')}); delete those lease roles first (sikkerkey lease-role delete)`,
+        { details: { leaseRoles: roles.map((r) => r.name) } });
+    }
+  }
   const sqlite = ctx.store.dialect === 'sqlite';
   // SQLite zeroes the pages these deletes free (a connection setting, switched back off below).
   if (sqlite) await sql`pragma secure_delete = on`.execute(trx);
