@@ -27,6 +27,7 @@ import { parsePublicKey, publicKeyObject } from '../../protocol/keys.js';
 import { startRotationHarness } from '../support/rotation-harness.js';
 import type { RotationHarness } from '../support/rotation-harness.js';
 import { jsonOf, runBin } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 import { assertReachable, parseServiceUrl, randomTag, redisUrl } from '../support/services.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -303,9 +304,12 @@ test('ui: the audit log is searchable and its chain verifies', async () => {
     await page.getByTestId('chain-state').getByText('intact').waitFor();
     await page.getByLabel('Action', { exact: true }).fill('machine.approve');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('cell', { name: 'machine.approve' }).first().waitFor();
-    const actions = await page.locator('tbody tr td:nth-child(4)').allTextContents();
-    assert.ok(actions.length >= 1 && actions.every((a) => a === 'machine.approve'), `only machine.approve events: ${actions.join(', ')}`);
+    // The unfiltered table shown before holds a machine.approve row too: wait for the filtered answer to replace it.
+    const onlyApprovals = (rows: string[]): boolean => rows.length >= 1 && rows.every((a) => a === 'machine.approve');
+    const actions = await waitFor(() => page.locator('tbody tr td:nth-child(4)').allTextContents(), {
+      what: 'the table to show the filtered search', timeoutMs: 15_000, intervalMs: 100, until: onlyApprovals,
+    }).catch(() => page.locator('tbody tr td:nth-child(4)').allTextContents());
+    assert.ok(onlyApprovals(actions), `only machine.approve events: ${actions.join(', ')}`);
   });
 });
 
