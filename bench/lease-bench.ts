@@ -28,8 +28,8 @@ async function directBaseline(n: number): Promise<number[]> {
       const user = `sk_bench_direct_${randomBytes(4).toString('hex')}`;
       const pw = randomBytes(18).toString('base64url');
       const t0 = performance.now();
-      await admin.call('ACL', 'SETUSER', user, 'reset', 'on', `>${pw}`, '~app:*', '+@read');
-      const c = new Redis({ host: a.host, port: a.port, username: user, password: pw, lazyConnect: true });
+      await admin.call('ACL', 'SETUSER', user, 'reset', 'on', `>${pw}`, '~app:*', '+@read', '+ping');
+      const c = new Redis({ host: a.host, port: a.port, username: user, password: pw, lazyConnect: true, enableReadyCheck: false });
       await c.connect();
       await c.ping();
       c.disconnect();
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<void> {
   const rig = await startLeaseRig('redis');
   try {
     await rig.createRole('bench', { extra: ['--max-leases', String(n * 2), '--max-leases-per-machine', String(n * 2)] });
-    const agent = await rig.h.startAgent({ name: 'bench' });
+    const agent = await rig.h.startAgent({ name: 'bench', config: { concurrency: 16 } });
     await rig.lease('bench'); // warm: connections, the provider, the agent's poll
     const latencies: number[] = [];
     const t0 = performance.now();

@@ -365,6 +365,8 @@ export interface LeaseRoleBody {
   ttl: string;
   maxTtl: string;
   maxLeases?: number;
+  /** Live leases one machine may hold of the role at once (429 beyond); default 10. */
+  maxLeasesPerMachine?: number;
   grant: LeaseGrant;
 }
 /** A lease role as the vault stores and shows it. */
@@ -379,6 +381,7 @@ export interface LeaseRoleView {
   ttlMs: number;
   maxTtlMs: number;
   maxLeases?: number;
+  maxLeasesPerMachine: number;
   grant: LeaseGrant;
   createdAt: number;
   updatedAt: number;

@@ -282,7 +282,7 @@ forEachStore('leases', (s) => {
     assert.equal(await leaseState(id), 'revoked');
   });
 
-  test('limits: the role\'s --max-leases answers 409, the machine\'s 10 concurrent leases 429 (SK_ERR_LEASE_LIMIT)', async () => {
+  test('limits: the role\'s --max-leases answers 409, the machine\'s 10 concurrent leases (--max-leases-per-machine) 429 (SK_ERR_LEASE_LIMIT)', async () => {
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/tiny', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 2, grant: { acl: '~t:* +@read' } });
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/many', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~m:* +@read' } });
     for (const r of ['tiny', 'many']) await ok(v.operator, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', leaseRole: r }, 201);
@@ -298,6 +298,17 @@ forEachStore('leases', (s) => {
     const noGrant = await call(app2, 'POST', '/v1/projects/shop/leases/many?wait=0', {});
     assert.equal(noGrant.status, 403);
     assert.equal(codeOf(noGrant), 'SK_ERR_NO_GRANT');
+    // --max-leases-per-machine moves the machine's limit (and the role shows it)
+    const pair = await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/pair', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeasesPerMachine: 2, grant: { acl: '~p:* +@read' } });
+    assert.equal((pair.json() as { role: { maxLeasesPerMachine: number } }).role.maxLeasesPerMachine, 2);
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', leaseRole: 'pair' }, 201);
+    await request(app1, 'pair');
+    await request(app1, 'pair');
+    const third = await call(app1, 'POST', '/v1/projects/shop/leases/pair?wait=0', {});
+    assert.equal(third.status, 429, third.raw);
+    assert.equal(codeOf(third), 'SK_ERR_LEASE_LIMIT');
+    const zero = await call(v.operator, 'PUT', '/v1/projects/shop/lease-roles/pair', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeasesPerMachine: 0, grant: { acl: '~p:* +@read' } });
+    assert.equal(zero.status, 400);
   });
 
   test('removing the grant, disabling the machine and a canary trip revoke leases at once (drop jobs queued)', async () => {

@@ -11,7 +11,7 @@ import { durationArg, table } from './cli-format.js';
 import { clientFor, out } from './cli-context.js';
 
 interface CreateOpts {
-  provider: string; agent?: string; agentLabel?: string; adminSecret: string; ttl: string; maxTtl: string; maxLeases?: string;
+  provider: string; agent?: string; agentLabel?: string; adminSecret: string; ttl: string; maxTtl: string; maxLeases?: string; maxLeasesPerMachine?: string;
   memberOf?: string; grantRole?: string; acl?: string; role?: string[];
 }
 
@@ -48,6 +48,7 @@ export function leaseCommands(program: Command): void {
     .option('--ttl <duration>', 'a lease\'s lifetime unless the machine asks for less, e.g. 1h', durationArg('--ttl'), '1h')
     .option('--max-ttl <duration>', 'the longest a lease can be renewed to, from its creation, e.g. 24h', durationArg('--max-ttl'), '24h')
     .option('--max-leases <n>', 'at most this many live leases of the role (409 beyond)')
+    .option('--max-leases-per-machine <n>', 'at most this many live leases of the role per machine (429 beyond; default 10)')
     .option('--member-of <role>', 'postgres/supabase: the role the login is IN ROLE of')
     .option('--grant-role <role>', 'mysql: the role granted (and set as default role)')
     .option('--acl <rules>', 'redis: ACL rules such as \'~app:* +@read\' (no passwords or on/off)')
@@ -60,9 +61,15 @@ export function leaseCommands(program: Command): void {
         maxLeases = Number(o.maxLeases);
         if (!Number.isInteger(maxLeases) || maxLeases < 1) throw new SikkerKeyError('SK_ERR_USAGE', '--max-leases takes a positive whole number');
       }
+      let maxLeasesPerMachine: number | undefined;
+      if (o.maxLeasesPerMachine !== undefined) {
+        maxLeasesPerMachine = Number(o.maxLeasesPerMachine);
+        if (!Number.isInteger(maxLeasesPerMachine) || maxLeasesPerMachine < 1) throw new SikkerKeyError('SK_ERR_USAGE', '--max-leases-per-machine takes a positive whole number');
+      }
       const body = {
         engine: o.provider, adminSecret: o.adminSecret, ttl: o.ttl, maxTtl: o.maxTtl, grant: grantFromFlags(o),
         ...(o.agent !== undefined ? { agentMachine: o.agent } : { agentLabel: o.agentLabel }), ...(maxLeases !== undefined ? { maxLeases } : {}),
+        ...(maxLeasesPerMachine !== undefined ? { maxLeasesPerMachine } : {}),
       };
       const { body: res } = await clientFor(this).request<{ role: LeaseRoleView }>('PUT', rolePath(project, name), body);
       out(this, res.role, () => `lease role ${project}/${name} saved (${res.role.engine}, ${describeGrant(res.role.grant)}, ttl ${res.role.ttlMs / 1000}s, max ${res.role.maxTtlMs / 1000}s)`);

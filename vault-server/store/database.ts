@@ -562,6 +562,8 @@ export interface LeaseRolesTable {
   ttl_ms: Ms;
   max_ttl_ms: Ms;
   max_leases: number | null;
+  /** Live leases one machine may hold of this role at once; null: DEFAULT_MACHINE_LEASES_PER_ROLE (10). */
+  max_leases_per_machine: number | null;
   /** JSON LeaseGrant (protocol/api-types.ts). */
   grant_spec: Json;
   created_at: Ms;

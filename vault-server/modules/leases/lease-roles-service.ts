@@ -16,7 +16,7 @@ import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
 import { adminGrantOf, machineLabels, secretById, secretFields } from '../rotations/rotations-engine.js';
 import { assertDatabaseFields } from '../rotations/rotation-rules.js';
-import { LIVE_LEASE_STATES, loginPrefix, parseLeaseGrant, parseTtls, vaultId6 } from './lease-rules.js';
+import { LIVE_LEASE_STATES, loginPrefix, parseLeaseGrant, parseTtls, vaultId6, DEFAULT_MACHINE_LEASES_PER_ROLE } from './lease-rules.js';
 
 export type LeaseRoleRow = Row<'lease_roles'>;
 
@@ -38,7 +38,7 @@ async function viewOf(trx: Tx, projectName: string, r: LeaseRoleRow): Promise<Le
     id: r.id, project: projectName, name: r.name, engine: r.engine,
     ...(agent ? { agentMachine: agent.name } : {}), ...(r.agent_label !== null ? { agentLabel: r.agent_label } : {}),
     adminSecret: admin?.name ?? r.admin_secret_id, ttlMs: Number(r.ttl_ms), maxTtlMs: Number(r.max_ttl_ms),
-    ...(r.max_leases !== null ? { maxLeases: r.max_leases } : {}), grant: JSON.parse(r.grant_spec) as LeaseGrant,
+    ...(r.max_leases !== null ? { maxLeases: r.max_leases } : {}), maxLeasesPerMachine: r.max_leases_per_machine ?? DEFAULT_MACHINE_LEASES_PER_ROLE, grant: JSON.parse(r.grant_spec) as LeaseGrant,
     createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
   };
 }
@@ -56,6 +56,7 @@ export async function putLeaseRole(ctx: VaultContext, caller: Caller, projectNam
   const { ttlMs, maxTtlMs } = parseTtls(input.ttl, input.maxTtl);
   if (Boolean(input.agentMachine) === Boolean(input.agentLabel)) throw new SikkerKeyError('SK_ERR_VALIDATION', 'name the agent: exactly one of --agent MACHINE or --agent-label L');
   if (input.maxLeases !== undefined && (!Number.isInteger(input.maxLeases) || input.maxLeases < 1)) throw new SikkerKeyError('SK_ERR_VALIDATION', '--max-leases must be a positive integer');
+  if (input.maxLeasesPerMachine !== undefined && (!Number.isInteger(input.maxLeasesPerMachine) || input.maxLeasesPerMachine < 1)) throw new SikkerKeyError('SK_ERR_VALIDATION', '--max-leases-per-machine must be a positive integer');
   return writeTx(ctx, async (trx, audit) => {
     const project = await requireProject(trx, projectName);
     const admin = await trx.selectFrom('secrets').select('id').where('project_id', '=', project.id).where('name', '=', input.adminSecret).where('deleted_at', 'is', null).executeTakeFirst();
@@ -71,14 +72,14 @@ export async function putLeaseRole(ctx: VaultContext, caller: Caller, projectNam
     const existing = await trx.selectFrom('lease_roles').select('id').where('project_id', '=', project.id).where('name', '=', name).executeTakeFirst();
     const values = {
       engine, agent_machine_id: agentId, agent_label: input.agentLabel ?? null, admin_secret_id: admin.id,
-      ttl_ms: ttlMs, max_ttl_ms: maxTtlMs, max_leases: input.maxLeases ?? null, grant_spec: JSON.stringify(grant), updated_at: now,
+      ttl_ms: ttlMs, max_ttl_ms: maxTtlMs, max_leases: input.maxLeases ?? null, max_leases_per_machine: input.maxLeasesPerMachine ?? null, grant_spec: JSON.stringify(grant), updated_at: now,
     };
     const id = existing?.id ?? randomUUID();
     if (existing) await trx.updateTable('lease_roles').set(values).where('id', '=', id).execute();
     else await trx.insertInto('lease_roles').values({ id, project_id: project.id, name, created_at: now, created_by: `${caller.kind}:${caller.id}`, ...values }).execute();
     await audit({
       action: existing ? 'lease_role.updated' : 'lease_role.created', projectId: project.id, target: `lease_role:${projectName}/${name}`, outcome: 'success',
-      details: { engine, agent: input.agentMachine ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, ttlMs, maxTtlMs, maxLeases: input.maxLeases ?? null, grant },
+      details: { engine, agent: input.agentMachine ?? null, agentLabel: input.agentLabel ?? null, adminSecret: input.adminSecret, ttlMs, maxTtlMs, maxLeases: input.maxLeases ?? null, maxLeasesPerMachine: input.maxLeasesPerMachine ?? DEFAULT_MACHINE_LEASES_PER_ROLE, grant },
     }, caller);
     return viewOf(trx, projectName, await trx.selectFrom('lease_roles').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
   });

@@ -62,7 +62,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: {
           engine: { type: 'string', enum: [...ENGINES] }, agentMachine: { type: 'string', minLength: 1, maxLength: 128 }, agentLabel: { type: 'string', minLength: 1, maxLength: 64 },
           adminSecret: { type: 'string', pattern: NAME_PATTERN }, ttl: { type: 'string', minLength: 1, maxLength: 16 }, maxTtl: { type: 'string', minLength: 1, maxLength: 16 },
-          maxLeases: safeInteger({ minimum: 1, maximum: 1_000_000 }), grant: grantSchema,
+          maxLeases: safeInteger({ minimum: 1, maximum: 1_000_000 }), maxLeasesPerMachine: safeInteger({ minimum: 1, maximum: 1_000_000 }), grant: grantSchema,
         },
       },
     },

@@ -138,9 +138,10 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       if (role.max_leases !== null && await countLive(trx, role.id) >= role.max_leases) {
         throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `lease role ${projectName}/${roleName} allows ${role.max_leases} live leases (--max-leases); all are taken`, { details: { limit: role.max_leases, scope: 'role' } });
       }
-      if (await countLive(trx, role.id, caller.id) >= DEFAULT_MACHINE_LEASES_PER_ROLE) {
-        throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `this machine holds ${DEFAULT_MACHINE_LEASES_PER_ROLE} live leases of ${projectName}/${roleName} already; revoke one or wait for one to end`,
-          { status: 429, details: { limit: DEFAULT_MACHINE_LEASES_PER_ROLE, scope: 'machine', retryAfter: 30 } });
+      const perMachine = role.max_leases_per_machine ?? DEFAULT_MACHINE_LEASES_PER_ROLE;
+      if (await countLive(trx, role.id, caller.id) >= perMachine) {
+        throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `this machine holds ${perMachine} live leases of ${projectName}/${roleName} already (--max-leases-per-machine); revoke one or wait for one to end`,
+          { status: 429, details: { limit: perMachine, scope: 'machine', retryAfter: 30 } });
       }
       return createIntent(ctx, trx, audit, caller, role, { id: project.id, name: projectName, key_version: project.key_version, master_key_wrapped: project.master_key_wrapped }, req.ttl, policy);
     }, { nonce: caller.nonce });

@@ -32,6 +32,7 @@ export function leasesMigration(dialect: Dialect): Migration {
         .addColumn('ttl_ms', ms, (c) => c.notNull())
         .addColumn('max_ttl_ms', ms, (c) => c.notNull())
         .addColumn('max_leases', 'integer')
+        .addColumn('max_leases_per_machine', 'integer')
         .addColumn('grant_spec', 'text', (c) => c.notNull())
         .addColumn('created_at', ms, (c) => c.notNull())
         .addColumn('updated_at', ms, (c) => c.notNull())
