@@ -300,7 +300,7 @@ forEachStore('leases', (s) => {
     assert.equal(codeOf(noGrant), 'SK_ERR_NO_GRANT');
     // --max-leases-per-machine moves the machine's limit (and the role shows it)
     const pair = await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/pair', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeasesPerMachine: 2, grant: { acl: '~p:* +@read' } });
-    assert.equal((pair.json() as { role: { maxLeasesPerMachine: number } }).role.maxLeasesPerMachine, 2);
+    assert.equal((pair.body as { role: { maxLeasesPerMachine: number } }).role.maxLeasesPerMachine, 2);
     await ok(v.operator, 'POST', '/v1/grants', { machine: 'app1', project: 'shop', leaseRole: 'pair' }, 201);
     await request(app1, 'pair');
     await request(app1, 'pair');
