@@ -35,6 +35,7 @@ import type { Database } from '../../store/database.js';
 import type { Kysely } from 'kysely';
 import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
 import { canonicalEvent, chainHash, eventMac, fromAuditRow, GENESIS_HASH } from './audit-store.js';
+import { startPeriodic } from '../../periodic.js';
 
 export const AUDIT_RETENTION_LEASE = 'audit-retention';
 const HOLDER = `audit-retention-${randomUUID()}`;
@@ -161,23 +162,11 @@ export async function pruneAudit(ctx: VaultContext, retentionMs: number): Promis
 
 /** Runs {@link pruneAudit} every `everyMs` (default an hour) and once shortly after start. */
 export function startAuditRetention(app: FastifyInstance, ctx: VaultContext, opts: { retentionMs: number; everyMs?: number }): void {
-  let running: Promise<unknown> | undefined;
-  const tick = (): void => {
-    if (running) return;
-    running = pruneAudit(ctx, opts.retentionMs)
-      .then((r) => {
-        if (r.pruned > 0) ctx.log.info({ pruned: r.pruned, firstSeq: r.firstSeq, lastSeq: r.lastSeq, ...(r.heldBy ? { heldBy: r.heldBy } : {}) }, 'audit retention pruned events');
-      })
-      .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'audit retention sweep failed'))
-      .finally(() => { running = undefined; });
-  };
-  const first = setTimeout(tick, 5_000);
-  first.unref();
-  const timer = setInterval(tick, opts.everyMs ?? 3_600_000);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
+  startPeriodic(app, ctx, {
+    what: 'audit retention sweep', everyMs: opts.everyMs ?? 3_600_000, firstAfterMs: 5_000,
+    run: async () => {
+      const r = await pruneAudit(ctx, opts.retentionMs);
+      if (r.pruned > 0) ctx.log.info({ pruned: r.pruned, firstSeq: r.firstSeq, lastSeq: r.lastSeq, ...(r.heldBy ? { heldBy: r.heldBy } : {}) }, 'audit retention pruned events');
+    },
   });
 }

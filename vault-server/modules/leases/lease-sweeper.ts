@@ -15,6 +15,7 @@ import type { VaultContext } from '../../context.js';
 import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
 import { revokeLeaseInTx } from './leases-service.js';
 import { LIVE_LEASE_STATES } from './lease-rules.js';
+import { startPeriodic } from '../../periodic.js';
 
 export const LEASE_SWEEPER_NAME = 'lease-expiry';
 const HOLDER = `lease-expiry-${randomUUID()}`;
@@ -43,17 +44,5 @@ export async function sweepLeases(ctx: VaultContext): Promise<{ ran: boolean; ex
 }
 
 export function startLeaseSweeper(app: FastifyInstance, ctx: VaultContext, everyMs = 5000): void {
-  let running: Promise<unknown> | undefined;
-  const tick = (): void => {
-    if (running) return;
-    running = sweepLeases(ctx)
-      .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'lease expiry sweep failed'))
-      .finally(() => { running = undefined; });
-  };
-  const timer = setInterval(tick, everyMs);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  startPeriodic(app, ctx, { what: 'lease expiry sweep', everyMs, run: () => sweepLeases(ctx) });
 }

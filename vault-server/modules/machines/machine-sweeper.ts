@@ -20,6 +20,7 @@ import { writeTx } from '../../context.js';
 import type { VaultContext } from '../../context.js';
 import { forUpdate } from '../../store/locks.js';
 import { revokeLeasesWhere } from '../leases/leases-service.js';
+import { startPeriodic } from '../../periodic.js';
 
 export const HARD_DELETE_AFTER_MS = 30 * 24 * 3_600_000;
 export const SWEEPER_LEASE_NAME = 'machine-expiry';
@@ -116,17 +117,5 @@ export async function sweepMachines(ctx: VaultContext, opts: SweepOptions = {}):
  * and retried on the next tick.
  */
 export function startMachineSweeper(app: FastifyInstance, ctx: VaultContext, everyMs = 60_000): void {
-  let running: Promise<unknown> | undefined;
-  const tick = (): void => {
-    if (running) return;
-    running = sweepMachines(ctx)
-      .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'machine expiry sweep failed'))
-      .finally(() => { running = undefined; });
-  };
-  const timer = setInterval(tick, everyMs);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  startPeriodic(app, ctx, { what: 'machine expiry sweep', everyMs, run: () => sweepMachines(ctx) });
 }

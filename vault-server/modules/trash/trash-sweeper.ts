@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VaultContext } from '../../context.js';
 import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
 import { purgeExpiredTrash } from './trash-service.js';
+import { startPeriodic } from '../../periodic.js';
 
 export const TRASH_LEASE_NAME = 'trash-purge';
 const HOLDER = `trash-${randomUUID()}`;
@@ -26,17 +27,5 @@ export async function sweepTrash(ctx: VaultContext, trashDays: number): Promise<
 }
 
 export function startTrashSweeper(app: FastifyInstance, ctx: VaultContext, opts: { trashDays: number; everyMs?: number }): void {
-  let running: Promise<unknown> | undefined;
-  const tick = (): void => {
-    if (running) return;
-    running = sweepTrash(ctx, opts.trashDays)
-      .catch((err: unknown) => ctx.log.error({ err: err instanceof Error ? err.message : String(err) }, 'trash sweep failed'))
-      .finally(() => { running = undefined; });
-  };
-  const timer = setInterval(tick, opts.everyMs ?? 3_600_000);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  startPeriodic(app, ctx, { what: 'trash sweep', everyMs: opts.everyMs ?? 3_600_000, run: () => sweepTrash(ctx, opts.trashDays) });
 }
