@@ -14,8 +14,9 @@ import type { LeaseEngine } from '../support/lease-fixtures.js';
 import type { RunningProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
-const ENGINES: Array<{ engine: LeaseEngine; label: string }> = [
-  { engine: 'redis', label: 'Redis' },
+const ENGINES: Array<{ engine: LeaseEngine; label: string; serveArgs?: string[] }> = [
+  // Redis behind `serve --workers 2`: a lease request held in one worker, the agent's confirm taken by another.
+  { engine: 'redis', label: 'Redis (vault with --workers 2)', serveArgs: ['--workers', '2'] },
   { engine: 'postgres', label: 'PostgreSQL (scram cluster)' },
   { engine: 'mysql', label: 'MariaDB' },
 ];
@@ -32,14 +33,14 @@ async function waitUntilGone(rig: LeaseRig, fields: Record<string, string>, sess
   return Date.now() - started;
 }
 
-for (const { engine, label } of ENGINES) {
+for (const { engine, label, serveArgs } of ENGINES) {
   describe(`leases on ${label}`, () => {
     let rig: LeaseRig;
     let agent: RunningProcess;
     const seenPasswords: string[] = [];
 
     before(async () => {
-      rig = await startLeaseRig(engine);
+      rig = await startLeaseRig(engine, serveArgs ? { serveArgs } : {});
       await rig.createRole('ro');
       await rig.createRole('capped', { ttl: '1h', maxTtl: '2h' });
       await rig.createRole('short', { ttl: '5s', maxTtl: '10s' });

@@ -10,6 +10,7 @@ import type { AuthFailureMessage } from '../../vault-server/cluster/shared-budge
 import { EVENTS_CHANNEL, startWakeupRelay } from '../../vault-server/cluster/wakeups.js';
 import { rotationEvents } from '../../vault-server/modules/rotations/rotations-engine.js';
 import { secretEvents } from '../../vault-server/modules/secrets/secret-watch.js';
+import { leaseEvents } from '../../vault-server/modules/leases/leases-service.js';
 import { createLogger } from '../../vault-server/logging.js';
 import { tempPgDatabase } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
@@ -47,12 +48,22 @@ test('IPC relay: local events go out, relayed ones are emitted here and not sent
     rotationEvents.emit('work', { rotationId: 'rot-1', agentMachineId: 'm-1', agentLabel: null, notBefore: null });
     rotationEvents.emit('finished', 'rot-2', { project: 'p', secret: 's' });
     secretEvents.emit('changed');
+    leaseEvents.emit('lease', 'lease-1');
+    leaseEvents.emit('job', 'job-1');
     // The arguments travel as they are: the receiving process wakes only the polls they concern.
     assert.deepEqual(sent, [
       { sk: 'wakeup', e: 'rotation.work', args: [{ rotationId: 'rot-1', agentMachineId: 'm-1', agentLabel: null, notBefore: null }] },
       { sk: 'wakeup', e: 'rotation.finished', args: ['rot-2', { project: 'p', secret: 's' }] },
       { sk: 'wakeup', e: 'secret.changed' },
+      { sk: 'wakeup', e: 'lease.lease', args: ['lease-1'] },
+      { sk: 'wakeup', e: 'lease.job', args: ['job-1'] },
     ]);
+    const leasesHeard: unknown[] = [];
+    const onLease = (id: unknown): void => { leasesHeard.push(id); };
+    leaseEvents.on('lease', onLease);
+    channel.emit('message', { sk: 'wakeup', e: 'lease.lease', args: ['lease-2'] });
+    leaseEvents.off('lease', onLease);
+    assert.deepEqual(leasesHeard, ['lease-2'], 'a lease held in this worker wakes on a confirm another worker took');
     const heard: unknown[] = [];
     const onFinished = (id: unknown, which: unknown): void => { heard.push([id, which]); };
     rotationEvents.on('finished', onFinished);
@@ -61,12 +72,12 @@ test('IPC relay: local events go out, relayed ones are emitted here and not sent
     channel.emit('message', { sk: 'budget-spent', key: 'ip:x', until: 1 });
     rotationEvents.off('finished', onFinished);
     assert.deepEqual(heard, [['rot-3', { project: 'p', secret: 's' }]]);
-    assert.equal(sent.length, 3, 'a relayed event is not sent back');
+    assert.equal(sent.length, 5, 'a relayed event is not sent back');
   } finally {
     await relay.close();
   }
   secretEvents.emit('changed');
-  assert.equal(sent.length, 3, 'closed: nothing more is sent');
+  assert.equal(sent.length, 5, 'closed: nothing more is sent');
 });
 
 test('PostgreSQL relay: a local event is a NOTIFY on sikkerkey_events; another process\'s NOTIFY is emitted here', async () => {

@@ -1,6 +1,7 @@
 /**
  * Cross-process wake-ups for long-polls: what one process emits on its local emitters
- * (`rotationEvents` 'work' / 'finished' / 'state', `secretEvents` 'changed' — all emitted after commit) is
+ * (`rotationEvents` 'work' / 'finished' / 'state', `secretEvents` 'changed', `leaseEvents` 'lease' / 'job' —
+ * all emitted after commit) is
  * re-emitted in the other processes serving the same store, so a long-poll held in one wakes on a
  * write made through another. The waiters themselves are unchanged: they still listen to the local
  * emitters, with the arguments they carry (so the receiving hub wakes only the polls concerned);
@@ -26,6 +27,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { rotationEvents } from '../modules/rotations/rotations-engine.js';
 import { secretEvents } from '../modules/secrets/secret-watch.js';
+import { leaseEvents } from '../modules/leases/leases-service.js';
 import { describeUrl } from '../store/open-store.js';
 
 export const EVENTS_CHANNEL = 'sikkerkey_events';
@@ -36,6 +38,9 @@ const RELAYED = {
   'rotation.finished': [rotationEvents, 'finished'],
   'rotation.state': [rotationEvents, 'state'],
   'secret.changed': [secretEvents, 'changed'],
+  // a lease's state and a lease job's end: a machine's lease request held in another worker wakes at once
+  'lease.lease': [leaseEvents, 'lease'],
+  'lease.job': [leaseEvents, 'job'],
 } as const satisfies Record<string, readonly [EventEmitter, string]>;
 type WakeName = keyof typeof RELAYED;
 
