@@ -277,7 +277,7 @@ test('ui: run a Redis rotation now and watch it promote (real agent process)', {
   secretValues.push(now.fields.password ?? '');
 });
 
-test('ui: a bootstrap token made on the Machines page enrolls a machine, which the browser approves', async () => {
+test('ui: a bootstrap token made on the Machines page enrolls a machine, which the browser approves and grants one field, then removes the grant', async () => {
   await check('machines', async () => {
     await go('#/machines', /^Machines$/);
     const form = page.getByRole('region', { name: 'New bootstrap token' });
@@ -295,6 +295,24 @@ test('ui: a bootstrap token made on the Machines page enrolls a machine, which t
     await page.locator(`tr[data-machine="${enrolled.name}"]`).getByText('active', { exact: true }).waitFor();
     const listed = jsonOf<{ machines: Array<{ name: string; status: string }> }>(await h.sk(['machine', 'list', '--json']));
     assert.equal(listed.machines.find((m) => m.name === enrolled.name)?.status, 'active');
+
+    // Grants: one field of db/app to the new machine, added and removed on this page.
+    const grants = page.getByRole('region', { name: 'Grants' });
+    await grants.getByLabel('Machine (or label:NAME)').fill(enrolled.name);
+    await grants.getByLabel('Grant project').fill('db');
+    await grants.getByLabel('Secret (empty: the whole project)').fill('app');
+    await grants.getByLabel('Fields (comma-separated; empty: all)').fill('username');
+    await grants.getByRole('button', { name: 'Add grant' }).click();
+    const removeButton = grants.getByRole('button', { name: `Remove grant of db/app [username] to ${enrolled.name}` });
+    await removeButton.waitFor();
+    // (the bootstrap token gave the machine its project, db, as a whole: that grant stays)
+    type Listed = { grants: Array<{ secret?: string | null; fields?: string[] | null }> };
+    const ofMachine = async (): Promise<Array<[string | null, string[] | null]>> =>
+      jsonOf<Listed>(await h.sk(['grant', 'list', '--machine', enrolled.name, '--json'])).grants.map((g) => [g.secret ?? null, g.fields ?? null]);
+    assert.deepEqual(await ofMachine(), [[null, null], ['app', ['username']]], 'the vault holds the grant the page made');
+    await removeButton.click();
+    await grants.getByText(`grant removed: ${enrolled.name}`).waitFor();
+    assert.deepEqual(await ofMachine(), [[null, null]], 'removed in the vault; the token\'s grant stays');
   });
 });
 

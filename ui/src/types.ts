@@ -6,7 +6,7 @@ export interface Project { id: string; name: string; keyVersion: number; locked:
 export interface SecretItem { name: string; kind: string; version: number | null; isCanary?: boolean; createdAt: number; policy?: string }
 export interface Version { version: number; state: string; createdAt: number; promotedAt: number | null; projectKeyVersion: number }
 export interface Machine { id: string; name: string; keyId: string; labels: string[]; status: string; expiresAt: number | null; lastSeenAt: number | null; createdVia: string; createdAt: number }
-export interface Grant { id: string; machine?: string; label?: string; project: string; secret?: string | null; fields?: string[] | null }
+export interface Grant { id: string; machine?: string; label?: string; project: string; secret?: string | null; fields?: string[] | null; leaseRole?: string | null }
 export interface PolicyItem {
   project: string; secret: string; provider: string; strategy: string; agent: string | null; agentLabel: string | null; enabled: boolean;
   failing: boolean; state: string; nextRunAt: number | null; lastError: { code: string; message: string; at: number } | null;

@@ -1,6 +1,7 @@
 /**
- * Machines: approve / disable / enable, extend with a reason, their grants, and new enrollment
- * and bootstrap tokens (each token is shown once, here, and never again).
+ * Machines: approve / disable / enable, extend with a reason, their grants (add one to a machine
+ * or a label; remove one), and new enrollment and bootstrap tokens (each token is shown once,
+ * here, and never again).
  */
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
@@ -35,7 +36,7 @@ export function MachinesPage() {
                 <tr key={m.id} data-machine={m.name}>
                   <td>{m.name}</td><td><Chip value={m.status} /></td><td>{m.labels.join(', ') || '—'}</td>
                   <td>{when(m.expiresAt)}</td><td>{when(m.lastSeenAt)}</td>
-                  <td>{(grants.data?.grants ?? []).filter((g) => g.machine === m.name || (g.label !== undefined && m.labels.includes(g.label))).map((g) => `${g.project}/${g.secret ?? '*'}`).join(', ') || '—'}</td>
+                  <td>{(grants.data?.grants ?? []).filter((g) => g.machine === m.name || (g.label !== undefined && m.labels.includes(g.label))).map(grantWhat).join(', ') || '—'}</td>
                   <td><div class="actions">
                     {m.status === 'pending_approval' ? <button type="button" class="small" disabled={act.busy} onClick={() => change(m, 'approve')}>Approve {m.name}</button> : null}
                     {m.status === 'active' ? <button type="button" class="small" disabled={act.busy} onClick={() => change(m, 'disable')}>Disable {m.name}</button> : null}
@@ -62,6 +63,7 @@ export function MachinesPage() {
           </form>
         </Section>
       ) : null}
+      <GrantsSection grants={grants.data?.grants} error={grants.error} reload={grants.reload} />
       <TokenForm kind="enrollment" />
       <TokenForm kind="bootstrap" />
     </>
@@ -102,6 +104,69 @@ function TokenForm({ kind }: { kind: 'enrollment' | 'bootstrap' }) {
           <button type="button" class="small secondary" onClick={() => setToken(undefined)}>Hide token</button>
         </div>
       ) : null}
+    </Section>
+  );
+}
+
+/** What a grant gives: `project/secret[fields]`, a whole project (`project/*`), or a lease role. */
+function grantWhat(g: Grant): string {
+  if (g.leaseRole) return `${g.project} lease role ${g.leaseRole}`;
+  return `${g.project}/${g.secret ?? '*'}${g.fields && g.fields.length > 0 ? ` [${g.fields.join(', ')}]` : ''}`;
+}
+
+function GrantsSection({ grants, error, reload }: { grants: Grant[] | undefined; error: unknown; reload: () => void }) {
+  const [to, setTo] = useState('');
+  const [project, setProject] = useState('');
+  const [secret, setSecret] = useState('');
+  const [fields, setFields] = useState('');
+  const act = useAction();
+  const remove = (g: Grant): void => {
+    void act.run(async () => { await api('DELETE', `/v1/grants/${seg(g.id)}`); reload(); return `grant removed: ${g.machine ?? `label ${g.label ?? ''}`} → ${grantWhat(g)}`; });
+  };
+  return (
+    <Section title="Grants" id="grants">
+      <p class="muted">What machines may read. A grant to a label covers every active machine carrying it. Removing a grant takes effect on the machine's next request (and revokes its leases of a lease role).</p>
+      <ErrorBox error={error} />
+      <ActionResult a={act} />
+      {grants ? (
+        grants.length === 0 ? <p class="muted">No grants yet.</p> : (
+          <div class="table-wrap"><table>
+            <thead><tr><th scope="col">To</th><th scope="col">Grants</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {grants.map((g) => {
+                const who = g.machine ?? `label ${g.label ?? ''}`;
+                return (
+                  <tr key={g.id} data-grant={g.id}>
+                    <td>{who}</td><td>{grantWhat(g)}</td>
+                    <td><button type="button" class="small secondary" disabled={act.busy} onClick={() => remove(g)}>Remove grant of {grantWhat(g)} to {who}</button></td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table></div>
+        )
+      ) : error ? null : <Loading what="grants" />}
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        void act.run(async () => {
+          const target = to.trim();
+          const fs = fields.split(',').map((f) => f.trim()).filter(Boolean);
+          const body = {
+            ...(target.startsWith('label:') ? { label: target.slice('label:'.length).trim() } : { machine: target }),
+            project: project.trim(), ...(secret.trim() ? { secret: secret.trim() } : {}), ...(fs.length ? { fields: fs } : {}),
+          };
+          await api('POST', '/v1/grants', body);
+          setSecret(''); setFields('');
+          reload();
+          return `granted ${target} → ${project.trim()}/${secret.trim() || '*'}`;
+        });
+      }}>
+        <Field label="Machine (or label:NAME)"><input name="grant-to" required value={to} onInput={(e) => setTo(e.currentTarget.value)} /></Field>
+        <Field label="Grant project"><input name="grant-project" required value={project} onInput={(e) => setProject(e.currentTarget.value)} /></Field>
+        <Field label="Secret (empty: the whole project)"><input name="grant-secret" value={secret} onInput={(e) => setSecret(e.currentTarget.value)} /></Field>
+        <Field label="Fields (comma-separated; empty: all)"><input name="grant-fields" value={fields} onInput={(e) => setFields(e.currentTarget.value)} /></Field>
+        <button type="submit" disabled={act.busy}>Add grant</button>
+      </form>
     </Section>
   );
 }
