@@ -230,7 +230,7 @@ Example:
       process.exitCode = await runExec({
         client: reader, env, envFileSecrets, onChange, once: Boolean(opts.once), graceMs, command: cmd, args, baseEnv: process.env, log,
         ...(templates.length > 0 ? { files: new TemplateSet(templates, log) } : {}),
-        ...(leaseSpecs.length > 0 ? { leases: new ExecLeases({ client, specs: leaseSpecs, log, ...(opts.leaseTtl === undefined ? {} : { ttl: opts.leaseTtl }) }) } : {}),
+        ...(leaseSpecs.length > 0 ? { leases: new ExecLeases({ client, specs: leaseSpecs, log, keepReplaced: onChange.kind === 'none', ...(opts.leaseTtl === undefined ? {} : { ttl: opts.leaseTtl }) }) } : {}),
       });
     } finally {
       await close();

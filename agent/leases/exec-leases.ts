@@ -36,6 +36,11 @@ export interface ExecLeasesOptions {
   renewAt?: number;
   /** Smallest delay between two attempts for one lease (default 1 s). */
   minDelayMs?: number;
+  /**
+   * Leave a replaced lease to run out instead of revoking it: for `--on-change none`, where the
+   * command is not told about the new login and goes on using the old one until it ends.
+   */
+  keepReplaced?: boolean;
 }
 
 /** Refusals after which renewing cannot succeed: the lease is taken anew. */
@@ -166,6 +171,10 @@ export class ExecLeases implements LeaseSource {
     this.held.set(spec.name, next);
     this.schedule(spec);
     this.onChange(this.variables());
+    if (this.opts.keepReplaced === true) {
+      this.opts.log(`lease ${old.leaseId} left to end at ${new Date(old.expiresAt).toISOString()} (--on-change none: the command still uses it)`);
+      return;
+    }
     // after the child has the new login: the old one is dropped with its sessions
     await this.revoke(old);
   }

@@ -90,6 +90,22 @@ describe('exec --lease (stub vault)', () => {
     assert.deepEqual(calls.revoked, ['lease-1', 'lease-2']);
   });
 
+  test('stub vault: with --on-change none (keepReplaced) the replaced lease is left to run out, not revoked under the command', async () => {
+    const { client, calls } = stubVault({
+      lifetimeMs: 300,
+      renew: () => { throw new SikkerKeyError('SK_ERR_LEASE_MAX_TTL', 'at the max ttl'); },
+    });
+    const lines: string[] = [];
+    const leases = new ExecLeases({ client, specs: [parseLeaseSpec('DB=shop/app-ro')], log: (l) => lines.push(l), minDelayMs: 10, keepReplaced: true });
+    const changes: Array<Record<string, string>> = [];
+    await leases.start((vars) => changes.push(vars));
+    await waitUntil('a new lease after the refused renewal', () => changes.length >= 1);
+    await waitUntil('the replaced lease noted as left to end', () => lines.some((l) => l.includes('lease-1 left to end')));
+    assert.equal(calls.revoked.length, 0, 'nothing revoked while the command runs');
+    await leases.stop();
+    assert.equal(calls.revoked.includes('lease-1'), false, 'the replaced lease is never revoked by exec');
+  });
+
   test('stub vault: the command gets the lease in its environment, and the lease is revoked when the command exits', async () => {
     const { client, calls } = stubVault({ lifetimeMs: 3_600_000, renew: (lease) => lease });
     const out = join(dir, 'env.txt');
