@@ -64,6 +64,8 @@ export function createRand(seed: number): Rand {
 export const FIXTURE = Object.freeze({
   project: 'shop',
   otherProject: 'other',
+  /** Where the replay phase's captured writes go: never named by the route fuzz, which may trash or lock the others. */
+  replayProject: 'replay-target',
   secrets: ['db', 'api', 'db-admin'] as readonly string[],
   /** Machines the route fuzz may name (and disable, approve …); never the signing machine. */
   victimMachines: ['victim-1', 'victim-2'] as readonly string[],
@@ -188,6 +190,7 @@ async function seedFixture(h: Harness): Promise<void> {
   };
   await ok('POST', '/v1/projects', { name: FIXTURE.project }, 201);
   await ok('POST', '/v1/projects', { name: FIXTURE.otherProject }, 201);
+  await ok('POST', '/v1/projects', { name: FIXTURE.replayProject }, 201);
   await ok('PUT', `/v1/projects/${FIXTURE.project}/secrets/db`, { value: 'adversarial-db-value' }, 200);
   await ok('PUT', `/v1/projects/${FIXTURE.project}/secrets/api`, { fields: { user: 'u', password: 'p-adversarial' } }, 200);
   await ok('PUT', `/v1/projects/${FIXTURE.project}/secrets/db-admin`, { fields: { host: '127.0.0.1', port: '5432', user: 'admin', password: 'pw' } }, 200);

@@ -31,7 +31,7 @@ const KINDS: ReadonlyArray<{ name: string; weight: number; make(h: Harness, i: n
   { name: 'machine GET secret ?waitForVersionAfter=0&wait=0', weight: 1, make: (h) => h.signed(h.machine, 'GET', `/v1/projects/${FIXTURE.project}/secrets/api?waitForVersionAfter=0&wait=0`) },
   { name: 'machine POST batchGet', weight: 2, make: (h) => h.signed(h.machine, 'POST', '/v1/secrets:batchGet', JSON.stringify({ items: [{ project: FIXTURE.project, name: 'db' }, { project: FIXTURE.project, name: 'api' }] })) },
   { name: 'machine GET /v1/agent/rotations?wait=0', weight: 1, make: (h) => h.signed(h.machine, 'GET', '/v1/agent/rotations?wait=0') },
-  { name: 'operator PUT secret', weight: 2, make: (h, i) => h.signed(h.operator, 'PUT', `/v1/projects/${FIXTURE.otherProject}/secrets/replay-${i % 64}`, JSON.stringify({ value: `value-${i}` })) },
+  { name: 'operator PUT secret', weight: 2, make: (h, i) => h.signed(h.operator, 'PUT', `/v1/projects/${FIXTURE.replayProject}/secrets/replay-${i % 64}`, JSON.stringify({ value: `value-${i}` })) },
 ];
 const WEIGHTED = KINDS.flatMap((k) => Array<typeof k>(k.weight).fill(k));
 

@@ -102,7 +102,10 @@ export class Tally {
       this.fail(category, 'fivexx', `${what} ${JSON.stringify(a.body)}`);
       ok = false;
     }
-    if (a.status < 200 || a.status >= 300) {
+    // A redirect (the vault's `/` and `/ui` → `/ui/`) is neither a refusal nor an acceptance of
+    // anything; under `mustRefuse` it still counts as not refused.
+    const redirect = a.status >= 300 && a.status < 400;
+    if ((a.status < 200 || a.status >= 300) && !redirect) {
       // A HEAD answer has no body to carry a code; its status is still held to the rules above.
       if (a.method !== 'HEAD' && (!isErrorCode(code) || ERROR_CODES[code].status !== a.status)) {
         this.fail(category, 'unregistered', `${what} ${JSON.stringify(a.body)}`);

@@ -1,8 +1,9 @@
 /**
  * package.json must say what the code imports: every package the shipped code (protocol/,
- * vault-server/, agent/, providers/, scripts/, bench/) imports is in `dependencies`, every
- * package only tests and build tooling import is in `devDependencies`, and nothing a transitive
- * install merely happens to provide is imported undeclared.
+ * vault-server/, agent/, providers/, scripts/, bench/, and ui/ — the dashboard, bundled into
+ * dist/ui) imports is in `dependencies`, every package only tests and build tooling (test/,
+ * packaging/, the scripts that build the dashboard or take its screenshots) import is in
+ * `devDependencies`, and nothing a transitive install merely happens to provide is imported undeclared.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,14 +12,18 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const RUNTIME_DIRS = ['protocol', 'vault-server', 'agent', 'providers', 'scripts', 'bench'];
-const DEV_DIRS = ['test', 'packaging'];
+const RUNTIME_DIRS = ['protocol', 'vault-server', 'agent', 'providers', 'scripts', 'bench', 'ui'];
+/** Build tooling kept beside the runtime scripts. */
+const BUILD_FILES = ['scripts/build-ui.mjs', 'scripts/screenshots.mjs'];
+const DEV_DIRS = ['test', 'packaging', ...BUILD_FILES];
 
 function sources(dir: string): string[] {
+  if (BUILD_FILES.includes(dir)) return [dir];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
+    if (BUILD_FILES.includes(path)) return [];
     if (statSync(path).isDirectory()) return sources(path);
-    return /\.(ts|mjs|js)$/.test(name) ? [path] : [];
+    return /\.(ts|tsx|mjs|js)$/.test(name) ? [path] : [];
   });
 }
 
