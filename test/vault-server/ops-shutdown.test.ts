@@ -124,7 +124,12 @@ test('SIGTERM: a held long-poll gets 503 + Retry-After well before its wait ends
   // Generous for a shared machine (it takes milliseconds), and still far from the poll's own 30 s.
   assert.ok(Date.now() - signalled < 15_000, 'the long-poll was released by the shutdown, not by its 30 s wait');
   await vault.proc.waitFor(/shutting down/);
-  const refused = await signed(idleKey, 'GET', '/healthz');
+  // The log line comes just before the listener closes: a connection the kernel took into the
+  // backlog in between is reset (ECONNRESET) rather than refused, so look until one is refused.
+  const refused = await waitFor(() => signed(idleKey, 'GET', '/healthz'), {
+    what: 'a new connection to be refused', timeoutMs: 10_000, intervalMs: 50,
+    until: (r) => 'error' in r && r.error === 'ECONNREFUSED', show: (r) => JSON.stringify(r).slice(0, 200),
+  });
   assert.deepEqual(refused, { error: 'ECONNREFUSED' }, 'no new connections are accepted');
   assert.equal(vault.proc.proc.exitCode, null, 'still draining: the confirm is in flight');
 
