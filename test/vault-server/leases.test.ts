@@ -178,6 +178,13 @@ forEachStore('leases', (s) => {
     assert.ok(!list.raw.includes(c.password ?? 'x'));
     assert.ok(!v.logs.join('').includes(c.password ?? 'x'), 'the password is never logged');
     assert.ok((await auditActions()).some((e) => e.action === 'lease.created' && e.target === `lease:${id}`));
+    // Each fetch that hands the password out again is a read, audited (never with the value).
+    const reads = (await auditActions()).filter((e) => e.action === 'lease.read' && e.target === `lease:${id}`).length;
+    assert.ok(reads >= 1, 'the GET above was audited');
+    await ok(app1, 'GET', `/v1/leases/${id}`);
+    const after = await ok(v.operator, 'GET', '/v1/audit?limit=10000&order=asc');
+    assert.equal((after.body as { events: Array<{ action: string; target: string }> }).events.filter((e) => e.action === 'lease.read' && e.target === `lease:${id}`).length, reads + 1);
+    assert.ok(!after.raw.includes(c.password ?? 'x'), 'the audit log never carries the password');
   });
 
   test('a held lease request is answered 201 with the fields as soon as the agent confirms (long-poll; the test plays the agent)', async () => {
@@ -347,6 +354,29 @@ forEachStore('leases', (s) => {
     assert.ok(revoked.some((e) => e.target === `lease:${byCanary.leaseId}`));
     await ok(v.operator, 'POST', '/v1/projects/shop/unlock', { reason: 'test' });
     await ok(v.operator, 'POST', '/v1/machines/app1/enable', {});
+  });
+
+  test('moving a project to the trash revokes its live leases in the same transaction; restoring it brings none back (the test plays the agent)', async () => {
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'gone' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/gone/secrets/admin', { fields: ADMIN });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: 'gone', secret: 'admin' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/gone/lease-roles/r', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: 'gone', leaseRole: 'r' }, 201);
+    const requested = await ok(app2, 'POST', '/v1/projects/gone/leases/r?wait=0', {}, 202);
+    const id = (requested.body as { leaseId: string }).leaseId;
+    await runJob(id, 'create');
+    assert.equal(await leaseState(id), 'active');
+    const deleted = await ok(v.operator, 'DELETE', '/v1/projects/gone');
+    assert.equal((deleted.body as { revokedLeases: number }).revokedLeases, 1);
+    assert.equal(await leaseState(id), 'revoking');
+    const after = await ok(app2, 'GET', `/v1/leases/${id}`);
+    assert.equal((after.body as Lease).fields, undefined, 'no password once revoking');
+    const revoked = (await auditActions()).filter((e) => e.action === 'lease.revoked' && e.target === `lease:${id}`);
+    assert.equal(revoked.length, 1);
+    await runJob(id, 'drop'); // drops are handed out for a project in the trash
+    assert.equal(await leaseState(id), 'revoked');
+    await ok(v.operator, 'POST', '/v1/projects/gone/restore', {});
+    assert.equal(await leaseState(id), 'revoked', 'a restore does not bring the lease back');
   });
 
   test('project rotate-key rewraps lease passwords: an active lease still opens (the test plays the agent)', async () => {

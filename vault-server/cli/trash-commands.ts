@@ -85,12 +85,14 @@ export function trashCommands(program: Command): void {
 
   const project = sub(program, 'project');
   project.command('delete <name>')
-    .description('move a project and everything in it to the trash; refused while it has rotation policies or an unfinished rotation')
+    .description('move a project and everything in it to the trash (its live leases are revoked); refused while it has rotation policies or an unfinished rotation')
     .option('--force', 'pause its rotation policies (and let an unfinished rotation complete) and delete it anyway')
     .option('--json')
     .action(async function (this: Command, name: string, o: { force?: boolean }) {
-      const { body } = await clientFor(this).request<{ pausedPolicies: number }>('DELETE', `/v1/projects/${enc(name)}${o.force ? '?force=true' : ''}`);
-      out(this, body, () => `project ${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}`);
+      const { body } = await clientFor(this).request<{ pausedPolicies: number; revokedLeases?: number }>('DELETE', `/v1/projects/${enc(name)}${o.force ? '?force=true' : ''}`);
+      const leases = body.revokedLeases ?? 0;
+      out(this, body, () => `project ${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}`
+        + `${leases ? `; ${leases} ${leases === 1 ? 'lease' : 'leases'} revoked (the agent drops the logins)` : ''}`);
     });
   project.command('restore <name>').description('bring a project back from the trash with what was in it').option('--json')
     .action(async function (this: Command, name: string) {

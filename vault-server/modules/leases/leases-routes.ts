@@ -14,7 +14,7 @@ import { callerOf } from '../../http/caller.js';
 import { safeInteger } from '../../http/validation.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { agentLeaseRoles, deleteLeaseRole, getLeaseRole, listLeaseRoles, putLeaseRole } from './lease-roles-service.js';
-import { leaseView, listLeases, ownedLease, renewLease, requestLease, revokeLease } from './leases-service.js';
+import { leaseView, listLeases, ownedLease, readLease, renewLease, requestLease, revokeLease } from './leases-service.js';
 import { claimLeaseJob, confirmLeaseJob, failLeaseJob, reconcileRole } from './lease-jobs.js';
 import { LeaseWaiters } from './lease-waiters.js';
 import { LEASE_WAIT_DEFAULT_SECONDS, LEASE_WAIT_MAX_SECONDS } from './lease-rules.js';
@@ -114,7 +114,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req, reply) => {
     await ownedLease(ctx.store.db, callerOf(req), req.params.id);
     await waiters.until({ leaseId: req.params.id }, req.query.wait ?? 0, settled(req.params.id), signalOf(req));
-    const now = await currentLease(req.params.id);
+    const now = await readLease(ctx, callerOf(req), req.params.id);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: now.leaseId, state: 'creating' });
     return now;
   });

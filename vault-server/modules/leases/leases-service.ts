@@ -193,6 +193,22 @@ export async function ownedLease(trx: Tx, caller: Caller, id: string): Promise<L
 }
 
 /**
+ * `GET /v1/leases/{id}` once the lease is no longer creating: the owner's view, with the login's
+ * fields while it is active. Handing the password out again is a read of it, audited
+ * `lease.read` in the same transaction (the first hand-out is `lease.created`'s).
+ */
+export async function readLease(ctx: VaultContext, caller: Caller, id: string): Promise<Lease> {
+  return writeTx(ctx, async (trx, audit) => {
+    const lease = await ownedLease(trx, caller, id);
+    const view = await leaseView(ctx, trx, lease, { fields: true });
+    if (view.fields !== undefined) {
+      await audit({ action: 'lease.read', projectId: lease.project_id, target: `lease:${id}`, outcome: 'success', details: { leaseId: id, username: lease.username } }, caller);
+    }
+    return view;
+  });
+}
+
+/**
  * `POST /v1/leases/{id}/renew`: a new expiry of now + ttl (the role's by default), capped at
  * maxExpiresAt; SK_ERR_LEASE_MAX_TTL when the lease is at its cap already, SK_ERR_LEASE_STATE
  * unless active. PostgreSQL/Supabase logins carry VALID UNTIL: a renew job moves it and the new

@@ -24,6 +24,7 @@ import type { Caller } from '../../http/authenticate.js';
 import { writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
+import { revokeLeasesWhere } from '../leases/leases-service.js';
 
 export const DEFAULT_TRASH_DAYS = 30;
 const DAY_MS = 24 * 3600_000;
@@ -130,7 +131,12 @@ export async function restoreSecret(ctx: VaultContext, caller: Caller, req: { pr
   });
 }
 
-export async function deleteProject(ctx: VaultContext, caller: Caller, req: { name: string; force?: boolean }): Promise<{ project: string; deletedAt: number; pausedPolicies: number }> {
+/**
+ * Moves a project to the trash: its reads answer 404 at once, its rotation policies pause (only
+ * with `force`), and its live leases are revoked in the same transaction (`project_deleted`; the
+ * agent drops the logins) — a restored project hands out new leases, never the old ones.
+ */
+export async function deleteProject(ctx: VaultContext, caller: Caller, req: { name: string; force?: boolean }): Promise<{ project: string; deletedAt: number; pausedPolicies: number; revokedLeases: number }> {
   return writeTx(ctx, async (trx, audit) => {
     const project = await liveProject(trx, req.name);
     const secretIds = (await trx.selectFrom('secrets').select('id').where('project_id', '=', project.id).execute()).map((s) => s.id);
@@ -147,8 +153,9 @@ export async function deleteProject(ctx: VaultContext, caller: Caller, req: { na
     const now = ctx.now();
     await trx.updateTable('projects').set({ deleted_at: now, deleted_by: `${caller.kind}:${caller.id}` }).where('id', '=', project.id).execute();
     const pausedPolicies = await pausePolicies(trx, audit, caller, secretIds, 'project_deleted', project.id);
-    await audit({ action: 'project.delete', projectId: project.id, target: `project:${req.name}`, outcome: 'success', details: { force: Boolean(req.force), secrets: secretIds.length, pausedPolicies } }, caller);
-    return { project: req.name, deletedAt: now, pausedPolicies };
+    const revokedLeases = await revokeLeasesWhere(ctx, trx, audit, { projectId: project.id }, 'project_deleted', caller);
+    await audit({ action: 'project.delete', projectId: project.id, target: `project:${req.name}`, outcome: 'success', details: { force: Boolean(req.force), secrets: secretIds.length, pausedPolicies, revokedLeases } }, caller);
+    return { project: req.name, deletedAt: now, pausedPolicies, revokedLeases };
   });
 }
 
