@@ -54,6 +54,7 @@ test('syslog+tls with --audit-sink-ca: every event arrives as one octet-counted 
     const refused = await v2.proc.waitFor(/"code":"SK_ERR_AUDIT_SINK"[^\n]*/);
     assert.match(refused[0], /syslog\+tls:\/\/127\.0\.0\.1:\d+/);
     assert.match(refused[0], /certificate|CERT/, 'refused for its certificate');
+    assert.match(refused[0], /"failedPasses":1,"retryInMs":250/, 'the attempt is counted and the next one scheduled');
 
     const client = new VaultClient({ url: v1.url, keyFile: v1.opKey });
     await client.request('POST', '/v1/projects', { name: 'shop' });
@@ -71,7 +72,7 @@ test('syslog+tls with --audit-sink-ca: every event arrives as one octet-counted 
     assert.equal(body.action, 'project.create');
     assert.match(body.mac, /^[0-9a-f]{64}$/);
 
-    // By now the second vault has tried again and again (every 250 ms): not one byte reached the untrusted receiver.
+    // By now the second vault has tried again (after 250 ms, then with backoff): not one byte reached the untrusted receiver.
     await v2.proc.waitFor(/"code":"SK_ERR_AUDIT_SINK"[^\n]*\n[\s\S]*"code":"SK_ERR_AUDIT_SINK"/);
     assert.equal(bad.bytes(), 0, 'no event crossed a connection to a receiver whose certificate is not trusted');
   } finally {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { VaultClient } from '../../protocol/client.js';
-import { parseAuditSink } from '../../vault-server/modules/audit/audit-sink.js';
+import { parseAuditSink, sinkRetryDelayMs, SINK_RETRY_MAX_MS } from '../../vault-server/modules/audit/audit-sink.js';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +35,11 @@ function sinkSeqs(path: string): { seqs: number[]; torn: number } {
   }
   return { seqs, torn };
 }
+
+test('a failing sink backs off: 250 ms doubling per failed pass, never more than 30 s apart', () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 50, 10_000].map((n) => sinkRetryDelayMs(250, n)), [250, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+  assert.equal(sinkRetryDelayMs(250, 8), SINK_RETRY_MAX_MS);
+});
 
 test('--audit-sink accepts stdout, file:PATH, syslog+tcp:// and syslog+tls://; anything else is SK_ERR_CONFIG', () => {
   assert.deepEqual(parseAuditSink('stdout'), { kind: 'stdout' });

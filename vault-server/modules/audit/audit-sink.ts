@@ -187,6 +187,14 @@ export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: {
   }
 }
 
+/** The longest wait between two attempts of a failing sink. */
+export const SINK_RETRY_MAX_MS = 30_000;
+
+/** The wait after the `failures`-th failed pass in a row: pollMs doubled per failure, capped. */
+export function sinkRetryDelayMs(pollMs: number, failures: number): number {
+  return Math.min(SINK_RETRY_MAX_MS, pollMs * 2 ** Math.min(failures - 1, 16));
+}
+
 /** Runs the sink loop in this process: ships every `pollMs` (default 250 ms) while it holds the lease. */
 export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: AuditSink, opts: { pollMs?: number } = {}): void {
   let file: SinkFile | undefined;
@@ -212,14 +220,25 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
     if (sink.kind === 'file') file ??= new SinkFile(sink.path);
     await shipAuditEvents(ctx, sink, out);
   };
+  // A sink that keeps failing (a receiver down, a certificate refused) is retried with backoff —
+  // pollMs doubling up to SINK_RETRY_MAX_MS — and logged once per attempt, so the log does not
+  // fill at 4 lines a second; the first pass that ships again says how long it was down.
+  const pollMs = opts.pollMs ?? 250;
   const loop = async (): Promise<void> => {
+    let failures = 0;
+    let failingSince = 0;
     while (!stopped) {
       try {
         await pass();
+        if (failures > 0) ctx.log.info({ sink: sink.kind, failedPasses: failures, downMs: Date.now() - failingSince }, 'audit sink shipping again');
+        failures = 0;
       } catch (err) {
-        ctx.log.error({ code: err instanceof SikkerKeyError ? err.code : undefined, err: err instanceof Error ? err.message : String(err), sink: sink.kind }, 'audit sink pass failed; retrying');
+        if (failures === 0) failingSince = Date.now();
+        failures += 1;
+        const retryInMs = sinkRetryDelayMs(pollMs, failures);
+        ctx.log.error({ code: err instanceof SikkerKeyError ? err.code : undefined, err: err instanceof Error ? err.message : String(err), sink: sink.kind, failedPasses: failures, retryInMs }, 'audit sink pass failed; retrying');
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250).unref());
+      await new Promise((r) => setTimeout(r, failures === 0 ? pollMs : sinkRetryDelayMs(pollMs, failures)).unref());
     }
   };
   app.addHook('onReady', async () => { running = loop(); });
