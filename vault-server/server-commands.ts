@@ -229,7 +229,7 @@ function errorText(err: unknown): string {
  * second signal exits at once. SIGHUP reloads the TLS certificate and re-reads the root key files
  * (ops/root-key-reload.ts), and never ends the process (Node's default for SIGHUP would).
  */
-export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; rootKeyFiles?: readonly string[]; cleanup?: () => void; escalate?: boolean }): void {
+export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; tls?: VaultConfig['tls']; rootKeyFiles?: readonly string[]; cleanup?: () => void; escalate?: boolean; rootKeyNote?: string }): void {
   const { app, log } = running;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -281,7 +281,7 @@ export function onSignals(running: Running, opts: { shutdownTimeoutMs: number; t
     if (opts.tls === undefined) log.info('SIGHUP: no TLS certificate to reload');
     else reloadTls(app.server as unknown as ReloadableServer, opts.tls, log);
     const files = opts.rootKeyFiles ?? [];
-    if (files.length === 0) log.info('SIGHUP: the root key came from standard input or SIKKERKEY_ROOT_KEY: nothing to re-read');
+    if (files.length === 0) log.info(`SIGHUP: ${opts.rootKeyNote ?? 'the root key came from standard input or SIKKERKEY_ROOT_KEY'}: nothing to re-read`);
     else void reloadRootKeys(running.ctx, files);
   });
 }
@@ -381,7 +381,7 @@ export async function devCommand(opts: { listen: string; logLevel: string }): Pr
     const store = await openStore({ dataDir: join(dir, 'data') });
     const { rootKey } = await initVault(store, { operatorPublicKey: Buffer.from(operator.publicKey).toString('base64'), operatorName: 'dev' });
     const running = await startServer({ store, rootKey, settings, log });
-    onSignals(running, { shutdownTimeoutMs: settings.shutdownTimeoutMs, cleanup: removeDir });
+    onSignals(running, { shutdownTimeoutMs: settings.shutdownTimeoutMs, cleanup: removeDir, rootKeyNote: 'a dev vault\'s root key lives only in its memory' });
     process.stdout.write([
       '',
       'SikkerKey dev vault: ephemeral, for trying things. Everything lives in a temporary directory',
