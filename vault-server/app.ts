@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, RouteOptions } from 'fastify';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
 import type { Logger } from 'pino';
@@ -180,15 +180,13 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     loggerInstance: opts.log as unknown as FastifyBaseLogger,
     // One line per request is written by the onResponse hook below: `info` for refusals, errors
     // and slow requests, `debug` for the rest (a pino call below its level costs nothing).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? 256 * 1024,
-    caseSensitive: true,
     // The drain answers 503 itself, in our error shape (http/shutdown.ts).
     return503OnClosing: false,
     ...(opts.https ? { https: { ...nodeServerOptions, ...opts.https } } : { http: nodeServerOptions }),
     // Signed requests cover the raw target; nothing may rewrite it before the check.
-    ignoreTrailingSlash: false,
-    ignoreDuplicateSlashes: false,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     // Errors fastify raises before routing (a malformed URL) get our shape and code too.
     // Requests Node refuses before fastify routes them (timeouts, oversized headers, not HTTP) get our shape and code too.
     clientErrorHandler,
