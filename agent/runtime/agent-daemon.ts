@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { isSikkerKeyError } from '../../protocol/errors.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { VaultClient } from '../../protocol/client.js';
-import type { ClaimResponse, DriftProbe, LeaseJobClaim, LeaseJobSummary } from '../../protocol/api-types.js';
+import type { ClaimResponse, DriftProbe, Engine, LeaseJobClaim, LeaseJobSummary } from '../../protocol/api-types.js';
 import { loadProvider } from '../../providers/registry.js';
 import { withSanitizer } from '../../providers/sanitize.js';
 import type { AgentConfig } from '../config.js';
@@ -22,8 +22,15 @@ import { createAgentMetrics } from './metrics.js';
 import { startHealthServer } from './health-server.js';
 import { faultPoint } from '../../protocol/fault-points.js';
 import { ProviderPool } from './provider-pool.js';
-import type { CredentialProvider } from '../../providers/provider.js';
+import type { CredentialProvider, InitializeResponse } from '../../providers/provider.js';
 import { SECRET_REDACT_PATHS } from '../../protocol/secret-fields.js';
+
+/** A provider taken for one job (AgentDaemon.providerFor): `init()` is what its initialize answered, once it has. */
+interface PooledProvider {
+  provider: CredentialProvider;
+  reused: boolean;
+  init: () => InitializeResponse | undefined;
+}
 
 /** Credentials travel in claim responses only; none of these fields may reach a log line. */
 const REDACT = [...SECRET_REDACT_PATHS];
@@ -172,19 +179,12 @@ export class AgentDaemon {
   /** One lease job (agent/leases/run-lease-job.ts), with a pooled provider for its admin and endpoint. */
   private async workLease(job: LeaseJobClaim): Promise<void> {
     const key = ProviderPool.keyOf({ engine: job.engine, admin: job.admin, target: leaseTarget(job) });
-    const reused = this.providers.take(key);
-    let provider: CredentialProvider | undefined;
-    let init = reused?.init;
+    let got: PooledProvider | undefined;
     let result: LeaseJobResult = 'error';
     this.metrics.active.inc();
     try {
-      if (reused !== undefined) {
-        provider = reused.provider;
-      } else {
-        const loaded = withSanitizer(await loadProvider(job.engine));
-        provider = { ...loaded, initialize: async (req) => (init = await loaded.initialize(req)) };
-      }
-      result = await runLeaseJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
+      got = await this.providerFor(job.engine, key);
+      result = await runLeaseJob(job, got.provider, this.vault, this.log, got.reused ? { initialized: got.init() } : {});
     } catch (err) {
       // the provider could not be loaded: nothing was touched; the vault hears why
       const code = isSikkerKeyError(err) ? err.code : 'SK_ERR_PROVIDER_UNAVAILABLE';
@@ -192,7 +192,7 @@ export class AgentDaemon {
       this.log.error({ leaseJobId: job.id, engine: job.engine, code, message }, 'lease job could not run');
       result = await this.vault.failLeaseJob(job.id, { fence: job.fence, code, message }).then(() => 'failed' as const, () => 'error' as const);
     } finally {
-      if (provider !== undefined) this.providers.give(key, provider, init, result === 'confirmed');
+      if (got !== undefined) this.providers.give(key, got.provider, got.init(), result === 'confirmed');
       this.metrics.active.dec();
       this.metrics.leaseJobs.inc({ engine: job.engine, kind: job.kind, result });
     }
@@ -237,31 +237,24 @@ export class AgentDaemon {
     this.metrics.active.inc();
     let outcome: JobOutcome | 'error' = 'error';
     const key = ProviderPool.keyOf(job);
-    const reused = this.providers.take(key);
-    let provider: CredentialProvider | undefined;
-    // What initialize said, kept with the provider so a reused one still knows its flavour.
-    let init = reused?.init;
+    let got: PooledProvider | undefined;
     try {
-      if (reused !== undefined) {
-        provider = reused.provider;
-      } else {
-        // Inside the try: a driver that cannot load fails this job, never the agent.
-        const loaded = withSanitizer(await loadProvider(job.engine));
-        provider = { ...loaded, initialize: async (req) => (init = await loaded.initialize(req)) };
-      }
+      // Inside the try: a driver that cannot load fails this job, never the agent.
+      got = await this.providerFor(job.engine, key);
+      const initialized = got.reused ? { initialized: got.init() } : {};
       await faultPoint('after-claim');
       if (job.kind === 'preflight') {
-        outcome = await runPreflightJob(job, provider, this.vault, this.log);
+        outcome = await runPreflightJob(job, got.provider, this.vault, this.log);
       } else if (job.kind === 'retire') {
-        outcome = await runRetireJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
+        outcome = await runRetireJob(job, got.provider, this.vault, this.log, initialized);
       } else {
-        outcome = await runRotateJob(job, provider, this.vault, this.log, reused ? { initialized: reused.init } : {});
+        outcome = await runRotateJob(job, got.provider, this.vault, this.log, initialized);
       }
     } catch (err) {
-      outcome = await this.failUnloadable(job, provider === undefined, err);
+      outcome = await this.failUnloadable(job, got === undefined, err);
     } finally {
       // Kept for the next job only when this one ended cleanly (a rotation that promoted).
-      if (provider !== undefined) this.providers.give(key, provider, init, outcome === 'promoted' && job.kind === 'rotate');
+      if (got !== undefined) this.providers.give(key, got.provider, got.init(), outcome === 'promoted' && job.kind === 'rotate');
       this.metrics.active.dec();
       this.metrics.jobs.inc({ engine: job.engine, kind: job.kind, outcome });
       this.metrics.duration.observe({ engine: job.engine, kind: job.kind }, (Date.now() - started) / 1000);
@@ -339,6 +332,19 @@ export class AgentDaemon {
       if (provider !== undefined) this.providers.give(key, provider, init, init !== undefined);
       this.metrics.driftProbes.inc({ engine: probe.engine, result });
     }
+  }
+
+  /**
+   * The provider a job of `engine` under `key` runs with: the pool's idle one (initialized
+   * already), or a fresh one whose initialize() answer is remembered — kept with the provider so a
+   * reused one still knows its flavour. Throws when the engine's driver cannot be loaded.
+   */
+  private async providerFor(engine: Engine, key: string): Promise<PooledProvider> {
+    const reused = this.providers.take(key);
+    if (reused !== undefined) return { provider: reused.provider, reused: true, init: () => reused.init };
+    const loaded = withSanitizer(await loadProvider(engine));
+    let init: InitializeResponse | undefined;
+    return { provider: { ...loaded, initialize: async (req) => (init = await loaded.initialize(req)) }, reused: false, init: () => init };
   }
 
   private contact(): void {
