@@ -21,7 +21,8 @@ export class ProviderPool {
 
   static keyOf(job: Pick<ClaimResponse, 'engine' | 'admin' | 'target'>): string {
     const { username: _u, password: _p, ...endpoint } = job.target;
-    const sorted = (o: Record<string, string>): Array<[string, string]> => Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+    // Code-unit order, not localeCompare: a collator would load ICU's data into the agent (~3 MiB RSS).
+    const sorted = (o: Record<string, string>): Array<[string, string]> => Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return createHash('sha256').update(JSON.stringify([job.engine, sorted(job.admin), sorted(endpoint)])).digest('hex');
   }
 
