@@ -379,6 +379,31 @@ forEachStore('leases', (s) => {
     assert.equal(await leaseState(id), 'revoked', 'a restore does not bring the lease back');
   });
 
+  test('a lease role\'s admin secret goes to the trash only with --force: its leases are revoked, drops still run, no new lease until it is restored (the test plays the agent)', async () => {
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'adm' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/adm/secrets/admin', { fields: ADMIN });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: 'adm', secret: 'admin' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/adm/lease-roles/r', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: 'adm', leaseRole: 'r' }, 201);
+    const id = ((await ok(app2, 'POST', '/v1/projects/adm/leases/r?wait=0', {}, 202)).body as { leaseId: string }).leaseId;
+    await runJob(id, 'create');
+    const refused = await call(v.operator, 'DELETE', '/v1/projects/adm/secrets/admin');
+    assert.equal(refused.status, 409, refused.raw);
+    assert.equal(codeOf(refused), 'SK_ERR_IN_USE');
+    assert.equal(await leaseState(id), 'active', 'a refused delete changes nothing');
+    const deleted = await ok(v.operator, 'DELETE', '/v1/projects/adm/secrets/admin?force=true');
+    assert.equal((deleted.body as { revokedLeases: number }).revokedLeases, 1);
+    assert.equal(await leaseState(id), 'revoking');
+    const noLease = await call(app2, 'POST', '/v1/projects/adm/leases/r?wait=0', {});
+    assert.equal(noLease.status, 409, noLease.raw);
+    assert.equal(codeOf(noLease), 'SK_ERR_LEASE_STATE');
+    const drop = await runJob(id, 'drop'); // the agent still gets the admin credential to drop the login
+    assert.equal(drop.admin.password, ADMIN_PASSWORD);
+    assert.equal(await leaseState(id), 'revoked');
+    await ok(v.operator, 'POST', '/v1/projects/adm/secrets/admin/restore', {});
+    await ok(app2, 'POST', '/v1/projects/adm/leases/r?wait=0', {}, 202);
+  });
+
   test('project rotate-key rewraps lease passwords: an active lease still opens (the test plays the agent)', async () => {
     const lease = await activeLease(app2, 'pg-ro');
     await ok(v.operator, 'POST', '/v1/projects/shop/rotate-key', {});
@@ -418,7 +443,7 @@ forEachStore('leases', (s) => {
     await ok(v.operator, 'POST', '/v1/projects', { name: 'tmp' }, 201);
     await ok(v.operator, 'PUT', '/v1/projects/tmp/secrets/admin2', { fields: ADMIN });
     await ok(v.operator, 'PUT', '/v1/projects/tmp/lease-roles/r', { engine: 'mysql', agentMachine: 'agent1', adminSecret: 'admin2', ttl: '1h', maxTtl: '1h', grant: { grantRole: 'app_ro' } });
-    await ok(v.operator, 'DELETE', '/v1/projects/tmp/secrets/admin2');
+    await ok(v.operator, 'DELETE', '/v1/projects/tmp/secrets/admin2?force=true');
     const purge = await call(v.operator, 'POST', '/v1/trash/purge', { project: 'tmp', name: 'admin2' });
     assert.equal(purge.status, 409, purge.raw);
     assert.equal(codeOf(purge), 'SK_ERR_IN_USE');

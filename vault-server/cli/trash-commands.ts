@@ -42,11 +42,11 @@ export function trashCommands(program: Command): void {
   const secret = sub(program, 'secret');
   secret.command('delete <project> <name>')
     .description('move a secret (every version) to the trash: reads answer 404 at once, its rotation policy pauses; `secret restore` undoes it')
-    .option('--force', 'even while a rotation of it is unfinished (it still completes) or it is another policy\'s admin secret (that policy pauses)')
+    .option('--force', 'even while a rotation of it is unfinished (it still completes), or it is another policy\'s admin secret (that policy pauses) or a lease role\'s (its leases are revoked)')
     .option('--json')
     .action(async function (this: Command, project: string, name: string, o: { force?: boolean }) {
-      const { body } = await clientFor(this).request<{ pausedPolicies: number; deletedAt: number }>('DELETE', `/v1/projects/${enc(project)}/secrets/${enc(name)}${o.force ? '?force=true' : ''}`);
-      out(this, body, () => `${project}/${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}`);
+      const { body } = await clientFor(this).request<{ pausedPolicies: number; deletedAt: number; revokedLeases?: number }>('DELETE', `/v1/projects/${enc(project)}/secrets/${enc(name)}${o.force ? '?force=true' : ''}`);
+      out(this, body, () => `${project}/${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}${revokedText(body.revokedLeases)}`);
     });
   secret.command('restore <project> <name>').description('bring a secret back from the trash (policies its deletion paused resume)').option('--json')
     .action(async function (this: Command, project: string, name: string) {
@@ -90,9 +90,7 @@ export function trashCommands(program: Command): void {
     .option('--json')
     .action(async function (this: Command, name: string, o: { force?: boolean }) {
       const { body } = await clientFor(this).request<{ pausedPolicies: number; revokedLeases?: number }>('DELETE', `/v1/projects/${enc(name)}${o.force ? '?force=true' : ''}`);
-      const leases = body.revokedLeases ?? 0;
-      out(this, body, () => `project ${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}`
-        + `${leases ? `; ${leases} ${leases === 1 ? 'lease' : 'leases'} revoked (the agent drops the logins)` : ''}`);
+      out(this, body, () => `project ${name} moved to the trash${body.pausedPolicies ? `; ${body.pausedPolicies} rotation ${body.pausedPolicies === 1 ? 'policy' : 'policies'} paused` : ''}${revokedText(body.revokedLeases)}`);
     });
   project.command('restore <name>').description('bring a project back from the trash with what was in it').option('--json')
     .action(async function (this: Command, name: string) {
@@ -128,4 +126,9 @@ export function trashCommands(program: Command): void {
       });
       out(this, body, () => `purged ${body.projects.length} project(s), ${body.secrets.length} secret(s), ${body.versions} version(s)`);
     });
+}
+
+/** `; N leases revoked …` when a delete revoked leases, else nothing. */
+function revokedText(n: number | undefined): string {
+  return n ? `; ${n} ${n === 1 ? 'lease' : 'leases'} revoked (the agent drops the logins)` : '';
 }

@@ -129,7 +129,10 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       // Shared lock on the project row, as reads take it: a canary trip in progress is waited for.
       const locked = await forShare(ctx.store.dialect, trx.selectFrom('projects').select('locked_at').where('id', '=', project.id)).executeTakeFirstOrThrow();
       if (locked.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${projectName} is locked; no leases until an operator unlocks it`);
-      const admin = await trx.selectFrom('secrets').select(['id', 'policy_id']).where('id', '=', role.admin_secret_id).executeTakeFirstOrThrow();
+      const admin = await trx.selectFrom('secrets').select(['id', 'policy_id', 'deleted_at']).where('id', '=', role.admin_secret_id).executeTakeFirstOrThrow();
+      if (admin.deleted_at !== null) {
+        throw new SikkerKeyError('SK_ERR_LEASE_STATE', `lease role ${projectName}/${roleName} hands out no leases while its admin secret is in the trash (an operator restores it with sikkerkey secret restore)`);
+      }
       const target = `lease_role:${projectName}/${roleName}`;
       let policy: string | undefined;
       if (admin.policy_id !== null) policy = (await enforcePolicy(ctx, trx, audit, caller, { secretId: admin.id, projectId: project.id, target }, await look.policy(admin.policy_id))).policy;

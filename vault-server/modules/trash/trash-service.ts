@@ -90,7 +90,13 @@ async function resumePolicies(trx: Tx, audit: AuditFn, caller: Caller, reason: '
   return resumed;
 }
 
-export async function deleteSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; force?: boolean; canary?: boolean }): Promise<{ project: string; name: string; deletedAt: number; pausedPolicies: number }> {
+/**
+ * Moves a secret to the trash. Refused without `force` while a rotation of it is unfinished, or
+ * while it is the admin secret of another secret's rotation policy or of a lease role; with
+ * `force` those policies pause and those roles' live leases are revoked (their drops still run
+ * with it) — a role whose admin secret is in the trash hands out no new lease until it is restored.
+ */
+export async function deleteSecret(ctx: VaultContext, caller: Caller, req: { project: string; name: string; force?: boolean; canary?: boolean }): Promise<{ project: string; name: string; deletedAt: number; pausedPolicies: number; revokedLeases: number }> {
   return writeTx(ctx, async (trx, audit) => {
     const project = await liveProject(trx, req.project);
     const secret = await trx.selectFrom('secrets').select(['id', 'is_canary', 'deleted_at']).where('project_id', '=', project.id).where('name', '=', req.name).executeTakeFirst();
@@ -107,14 +113,21 @@ export async function deleteSecret(ctx: VaultContext, caller: Caller, req: { pro
       throw new SikkerKeyError('SK_ERR_IN_USE', `${req.project}/${req.name} is the admin secret of the rotation of ${usedBy.map((u) => u.name).join(', ')}; --force pauses those policies`,
         { details: { secrets: usedBy.map((u) => u.name) } });
     }
+    const leaseRoles = await trx.selectFrom('lease_roles').select(['id', 'name']).where('admin_secret_id', '=', secret.id).execute();
+    if (leaseRoles.length > 0 && !req.force) {
+      throw new SikkerKeyError('SK_ERR_IN_USE', `${req.project}/${req.name} is the admin secret of lease ${leaseRoles.length === 1 ? 'role' : 'roles'} ${leaseRoles.map((r) => r.name).join(', ')}; --force revokes their leases and stops new ones until it is restored`,
+        { details: { leaseRoles: leaseRoles.map((r) => r.name) } });
+    }
     const now = ctx.now();
     await trx.updateTable('secrets').set({ deleted_at: now, deleted_by: `${caller.kind}:${caller.id}` }).where('id', '=', secret.id).execute();
     const pausedPolicies = await pausePolicies(trx, audit, caller, [secret.id], 'secret_deleted', project.id);
+    let revokedLeases = 0;
+    for (const role of leaseRoles) revokedLeases += await revokeLeasesWhere(ctx, trx, audit, { roleId: role.id }, 'admin_secret_deleted', caller);
     await audit({
       action: req.canary ? 'canary.delete' : 'secret.delete', projectId: project.id, target: `secret:${req.project}/${req.name}`, outcome: 'success',
-      details: { secretId: secret.id, force: Boolean(req.force), pausedPolicies, runningRotation: running?.id ?? null },
+      details: { secretId: secret.id, force: Boolean(req.force), pausedPolicies, revokedLeases, runningRotation: running?.id ?? null },
     }, caller);
-    return { project: req.project, name: req.name, deletedAt: now, pausedPolicies };
+    return { project: req.project, name: req.name, deletedAt: now, pausedPolicies, revokedLeases };
   });
 }
 
