@@ -72,6 +72,14 @@ forEachStore('leases', (s) => {
     assert.equal((res.body as { state: string }).state, 'creating');
     return (res.body as { leaseId: string }).leaseId;
   };
+  /** A project of its own with an admin secret, a Redis lease role `r` served by agent1, and app2 granted it. */
+  const leaseProject = async (name: string): Promise<void> => {
+    await ok(v.operator, 'POST', '/v1/projects', { name }, 201);
+    await ok(v.operator, 'PUT', `/v1/projects/${name}/secrets/admin`, { fields: ADMIN });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: name, secret: 'admin' }, 201);
+    await ok(v.operator, 'PUT', `/v1/projects/${name}/lease-roles/r`, { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } });
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: name, leaseRole: 'r' }, 201);
+  };
   /** Request, create (as the agent), and return the active lease as its machine sees it. */
   const activeLease = async (machine: IdentityKey, role: string): Promise<Lease> => {
     const id = await request(machine, role);
@@ -357,11 +365,7 @@ forEachStore('leases', (s) => {
   });
 
   test('moving a project to the trash revokes its live leases in the same transaction; restoring it brings none back (the test plays the agent)', async () => {
-    await ok(v.operator, 'POST', '/v1/projects', { name: 'gone' }, 201);
-    await ok(v.operator, 'PUT', '/v1/projects/gone/secrets/admin', { fields: ADMIN });
-    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: 'gone', secret: 'admin' }, 201);
-    await ok(v.operator, 'PUT', '/v1/projects/gone/lease-roles/r', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } });
-    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: 'gone', leaseRole: 'r' }, 201);
+    await leaseProject('gone');
     const requested = await ok(app2, 'POST', '/v1/projects/gone/leases/r?wait=0', {}, 202);
     const id = (requested.body as { leaseId: string }).leaseId;
     await runJob(id, 'create');
@@ -380,11 +384,7 @@ forEachStore('leases', (s) => {
   });
 
   test('a lease role\'s admin secret goes to the trash only with --force: its leases are revoked, drops still run, no new lease until it is restored (the test plays the agent)', async () => {
-    await ok(v.operator, 'POST', '/v1/projects', { name: 'adm' }, 201);
-    await ok(v.operator, 'PUT', '/v1/projects/adm/secrets/admin', { fields: ADMIN });
-    await ok(v.operator, 'POST', '/v1/grants', { machine: 'agent1', project: 'adm', secret: 'admin' }, 201);
-    await ok(v.operator, 'PUT', '/v1/projects/adm/lease-roles/r', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } });
-    await ok(v.operator, 'POST', '/v1/grants', { machine: 'app2', project: 'adm', leaseRole: 'r' }, 201);
+    await leaseProject('adm');
     const id = ((await ok(app2, 'POST', '/v1/projects/adm/leases/r?wait=0', {}, 202)).body as { leaseId: string }).leaseId;
     await runJob(id, 'create');
     const refused = await call(v.operator, 'DELETE', '/v1/projects/adm/secrets/admin');
