@@ -193,6 +193,12 @@ forEachStore('leases', (s) => {
     const after = await ok(v.operator, 'GET', '/v1/audit?limit=10000&order=asc');
     assert.equal((after.body as { events: Array<{ action: string; target: string }> }).events.filter((e) => e.action === 'lease.read' && e.target === `lease:${id}`).length, reads + 1);
     assert.ok(!after.raw.includes(c.password ?? 'x'), 'the audit log never carries the password');
+    // The nonce is claimed with the read: the same signed request again is a replay, not a second hand-out.
+    const signed = v.sign(app1, 'GET', `/v1/leases/${id}`);
+    assert.equal((await v.send('GET', `/v1/leases/${id}`, signed.headers)).status, 200);
+    const replayed = await v.send('GET', `/v1/leases/${id}`, signed.headers);
+    assert.deepEqual([replayed.status, codeOf(replayed)], [401, 'SK_ERR_SIGNATURE_REPLAYED']);
+    assert.ok(!replayed.raw.includes(c.password ?? 'x'));
   });
 
   test('a held lease request is answered 201 with the fields as soon as the agent confirms (long-poll; the test plays the agent)', async () => {

@@ -198,7 +198,8 @@ export async function ownedLease(trx: Tx, caller: Caller, id: string): Promise<L
 /**
  * `GET /v1/leases/{id}` once the lease is no longer creating: the owner's view, with the login's
  * fields while it is active. Handing the password out again is a read of it, audited
- * `lease.read` in the same transaction (the first hand-out is `lease.created`'s).
+ * `lease.read` in the same transaction, which also claims the request's nonce (as a read's does;
+ * the first hand-out is `lease.created`'s).
  */
 export async function readLease(ctx: VaultContext, caller: Caller, id: string): Promise<Lease> {
   return writeTx(ctx, async (trx, audit) => {
@@ -208,7 +209,7 @@ export async function readLease(ctx: VaultContext, caller: Caller, id: string): 
       await audit({ action: 'lease.read', projectId: lease.project_id, target: `lease:${id}`, outcome: 'success', details: { leaseId: id, username: lease.username } }, caller);
     }
     return view;
-  });
+  }, { nonce: caller.nonce });
 }
 
 /**
