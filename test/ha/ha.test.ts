@@ -282,7 +282,12 @@ test(`ha: two replicas on one PostgreSQL — replays, scheduling, canary, wake-u
   await restarting;
   await watching;
   assert.equal(notReadySeen, true, '/readyz said ready all through a PostgreSQL restart');
-  await waitFor(() => Promise.all(ports.map(readyz)), { what: 'both replicas ready again', timeoutMs: 30_000, intervalMs: 200, until: (codes) => codes.every((c) => c === 200) });
+  await waitFor(() => Promise.all(ports.map(readyz)), { what: 'both replicas ready again', timeoutMs: 30_000, intervalMs: 200, until: (codes) => codes.every((c) => c === 200) })
+    .catch((err: unknown) => {
+      // Say what each replica was doing: its exit and the end of its log (no credential is logged: checked below).
+      const state = replicas.map((r, i) => `replica ${i}: exit ${String(r?.proc.exitCode ?? r?.proc.signalCode ?? 'none')}\n${(r?.output() ?? '').split('\n').slice(-25).join('\n')}`);
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${state.join('\n')}`, { cause: err });
+    });
   const again = await retrying('a rotation after the restart', async () => (await opLb.request<{ id: string }>('POST', '/v1/projects/ha/secrets/app0/rotation/run')).body.id);
   const after = await waitFor(() => retrying('rotation status', async () => (await opLb.request<RotationStatus>('GET', `/v1/projects/ha/secrets/app0/rotation?rotation=${again}`)).body),
     { what: 'the rotation after the restart', timeoutMs: 60_000, intervalMs: 250, until: (s) => FINISHED.has(s.state) });
