@@ -114,6 +114,11 @@ function grantWhat(g: Grant): string {
   return `${g.project}/${g.secret ?? '*'}${g.fields && g.fields.length > 0 ? ` [${g.fields.join(', ')}]` : ''}`;
 }
 
+/** Whom a grant is to: its machine, or `label NAME`. */
+function grantTo(g: Grant): string {
+  return g.machine ?? `label ${g.label ?? ''}`;
+}
+
 function GrantsSection({ grants, error, reload }: { grants: Grant[] | undefined; error: unknown; reload: () => void }) {
   const [to, setTo] = useState('');
   const [project, setProject] = useState('');
@@ -121,7 +126,7 @@ function GrantsSection({ grants, error, reload }: { grants: Grant[] | undefined;
   const [fields, setFields] = useState('');
   const act = useAction();
   const remove = (g: Grant): void => {
-    void act.run(async () => { await api('DELETE', `/v1/grants/${seg(g.id)}`); reload(); return `grant removed: ${g.machine ?? `label ${g.label ?? ''}`} → ${grantWhat(g)}`; });
+    void act.run(async () => { await api('DELETE', `/v1/grants/${seg(g.id)}`); reload(); return `grant removed: ${grantTo(g)} → ${grantWhat(g)}`; });
   };
   return (
     <Section title="Grants" id="grants">
@@ -134,7 +139,7 @@ function GrantsSection({ grants, error, reload }: { grants: Grant[] | undefined;
             <thead><tr><th scope="col">To</th><th scope="col">Grants</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {grants.map((g) => {
-                const who = g.machine ?? `label ${g.label ?? ''}`;
+                const who = grantTo(g);
                 return (
                   <tr key={g.id} data-grant={g.id}>
                     <td>{who}</td><td>{grantWhat(g)}</td>

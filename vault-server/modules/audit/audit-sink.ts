@@ -228,6 +228,7 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
     let failures = 0;
     let failingSince = 0;
     while (!stopped) {
+      let waitMs = pollMs;
       try {
         await pass();
         if (failures > 0) ctx.log.info({ sink: sink.kind, failedPasses: failures, downMs: Date.now() - failingSince }, 'audit sink shipping again');
@@ -235,10 +236,10 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
       } catch (err) {
         if (failures === 0) failingSince = Date.now();
         failures += 1;
-        const retryInMs = sinkRetryDelayMs(pollMs, failures);
-        ctx.log.error({ code: err instanceof SikkerKeyError ? err.code : undefined, err: err instanceof Error ? err.message : String(err), sink: sink.kind, failedPasses: failures, retryInMs }, 'audit sink pass failed; retrying');
+        waitMs = sinkRetryDelayMs(pollMs, failures);
+        ctx.log.error({ code: err instanceof SikkerKeyError ? err.code : undefined, err: err instanceof Error ? err.message : String(err), sink: sink.kind, failedPasses: failures, retryInMs: waitMs }, 'audit sink pass failed; retrying');
       }
-      await new Promise((r) => setTimeout(r, failures === 0 ? pollMs : sinkRetryDelayMs(pollMs, failures)).unref());
+      await new Promise((r) => setTimeout(r, waitMs).unref());
     }
   };
   app.addHook('onReady', async () => { running = loop(); });
