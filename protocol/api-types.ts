@@ -299,6 +299,14 @@ export interface LeaseJobClaim {
   /** ms epoch: the lease's expiresAt. */
   validUntil: number;
 }
+/** The most jobs one batch claim or confirm carries (the agent poll hands out at most 100 lease jobs). */
+export const LEASE_JOB_BATCH_MAX = 100;
+/** A job a batch route did not take (the others of the batch went on), with the refusal's SK_ERR code. */
+export interface LeaseJobRefusal { id: string; code: string; message: string }
+/** `POST /v1/agent/lease-jobs/claim` body `{ ids }` (≤ 100) → the jobs claimed, and those refused. */
+export interface LeaseJobClaimBatch { claims: LeaseJobClaim[]; refused: LeaseJobRefusal[] }
+/** `POST /v1/agent/lease-jobs/confirm` body `{ jobs: [{ id, fence }] }` (≤ 100) → the ids confirmed, and those refused. */
+export interface LeaseJobConfirmBatch { confirmed: string[]; refused: LeaseJobRefusal[] }
 /** `POST /v1/agent/lease-jobs/{id}/confirm` body. */
 export interface LeaseJobConfirmBody { fence: number }
 /** `POST /v1/agent/lease-jobs/{id}/fail` body. */

@@ -141,20 +141,19 @@ export class AgentDaemon {
    * (bench/fleet-bench.ts); in parallel 10–16 are. That pays where the vault has headroom; on a
    * saturated vault the rate is the vault's either way (docs/benchmarks-agent.md). A job claimed by
    * someone else in the meantime is refused and skipped, as before.
+   *
+   * Lease jobs go first — a machine waits on each create (the vault's long-poll answer to it) —
+   * and in batches: as many as there are free slots, in one signed request.
    */
   private async claimAll(answer: PollAnswer): Promise<void> {
+    await this.claimLeases(answer.leaseJobs);
     const claiming = new Set<Promise<void>>();
-    // lease jobs first: a machine waits on each create (the vault's long-poll answer to it)
-    const starts: Array<() => Promise<void>> = [
-      ...answer.leaseJobs.map((job) => () => this.claimLease(job).then((claimed) => { if (claimed) this.track(this.workLease(claimed)); })),
-      ...answer.jobs.map((job) => () => this.claim(job.id).then((claimed) => { if (claimed) this.track(this.work(claimed)); })),
-    ];
-    for (const start of starts) {
+    for (const job of answer.jobs) {
       while (this.running.size + claiming.size >= this.config.concurrency && !this.stopping.signal.aborted) {
         await Promise.race([...this.running, ...claiming]);
       }
       if (this.stopping.signal.aborted) break;
-      const attempt: Promise<void> = start().finally(() => claiming.delete(attempt));
+      const attempt: Promise<void> = this.claim(job.id).then((claimed) => { if (claimed) this.track(this.work(claimed)); }).finally(() => claiming.delete(attempt));
       claiming.add(attempt);
     }
     await Promise.allSettled(claiming);
@@ -165,14 +164,21 @@ export class AgentDaemon {
     this.running.add(task);
   }
 
-  private async claimLease(job: LeaseJobSummary): Promise<LeaseJobClaim | undefined> {
-    try {
-      const claimed = await this.vault.claimLeaseJob(job.id);
-      this.contact();
-      return claimed;
-    } catch (err) {
-      this.log.debug({ leaseJobId: job.id, code: isSikkerKeyError(err) ? err.code : 'error' }, 'lease job claim refused');
-      return undefined;
+  /** The poll's lease jobs, claimed in batches that fill the free slots; each claimed job starts at once. */
+  private async claimLeases(jobs: readonly LeaseJobSummary[]): Promise<void> {
+    const left = jobs.map((j) => j.id);
+    while (left.length > 0 && !this.stopping.signal.aborted) {
+      while (this.running.size >= this.config.concurrency && !this.stopping.signal.aborted) await Promise.race(this.running);
+      if (this.stopping.signal.aborted) break;
+      const ids = left.splice(0, this.config.concurrency - this.running.size);
+      try {
+        const batch = await this.vault.claimLeaseJobs(ids);
+        this.contact();
+        for (const r of batch.refused) this.log.debug({ leaseJobId: r.id, code: r.code }, 'lease job claim refused');
+        for (const claimed of batch.claims) this.track(this.workLease(claimed));
+      } catch (err) {
+        this.log.debug({ leaseJobs: ids.length, code: isSikkerKeyError(err) ? err.code : 'error' }, 'lease job claims refused');
+      }
     }
   }
 

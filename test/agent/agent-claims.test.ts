@@ -65,7 +65,7 @@ function fakeVault(n: number, grant: (i: number) => boolean) {
       return { state: 'failed' } as RotationStepResponse;
     },
     fail: unused, heartbeat: unused, applied: unused, confirm: unused,
-    claimLeaseJob: unused, confirmLeaseJob: unused, failLeaseJob: unused, reconcile: unused,
+    claimLeaseJobs: unused, confirmLeaseJob: unused, failLeaseJob: unused, reconcile: unused,
     leaseRoles: async () => ({ roles: [] }),
   };
   return { vault, seen };

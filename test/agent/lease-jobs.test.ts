@@ -195,7 +195,7 @@ describe('agent daemon with lease jobs (real Redis, stub vault)', () => {
         await new Promise<void>((r) => { const t = setTimeout(r, 200); signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
         return { jobs: [], leaseJobs: [] };
       },
-      claimLeaseJob: async (id) => { assert.equal(id, job.id); return job; },
+      claimLeaseJobs: async (ids) => { assert.deepEqual(ids, [job.id]); return { claims: [job], refused: [] }; },
       confirmLeaseJob: async (id) => { confirms.push(id); },
       failLeaseJob: unused,
       leaseRoles: async () => { roleLists += 1; return { roles: [] }; },

@@ -12,10 +12,11 @@
  * never overtakes the create it undoes.
  */
 import type { ExpressionBuilder } from 'kysely';
-import { SikkerKeyError } from '../../../protocol/errors.js';
-import type { LeaseGrant, LeaseJobClaim, LeaseJobFailBody, LeaseJobSummary, LeaseReconcileResponse } from '../../../protocol/api-types.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
+import type { LeaseGrant, LeaseJobClaim, LeaseJobClaimBatch, LeaseJobConfirmBatch, LeaseJobFailBody, LeaseJobRefusal, LeaseJobSummary, LeaseReconcileResponse } from '../../../protocol/api-types.js';
 import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, writeTx } from '../../context.js';
+import type { AuditFn } from '../secrets/secrets-service.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { Row } from '../../store/database.js';
 import { forShare, forUpdate } from '../../store/locks.js';
@@ -82,37 +83,98 @@ async function jobContext(trx: Tx, job: JobRow) {
   return { lease, role };
 }
 
-/** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for --rotation-lease (30 s by default); a create carries the password. */
-export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: string): Promise<LeaseJobClaim> {
-  return writeTx(ctx, async (trx, audit) => {
-    const job = await lockJob(ctx, trx, id);
-    const { lease, role } = await jobContext(trx, job);
-    if (!await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
-    const now = ctx.now();
-    if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
-      throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease is ${lease.state}: its ${job.kind} job is no longer wanted`);
-    }
-    if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
-    const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at', 'name']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
-    if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);
-    if (job.kind === 'drop') {
-      const busy = await trx.selectFrom('lease_jobs').select('id').where('lease_id', '=', job.lease_id).where('id', '!=', job.id)
-        .where('state', '=', 'claimed').where('lease_until', '>=', now).executeTakeFirst();
-      if (busy) throw new SikkerKeyError('SK_ERR_LEASE_STATE', 'another job of this lease is under a live claim; the drop follows it');
-    }
-    const fields = await adminAndTarget(ctx, trx, machine, role);
-    const fence = job.fence + 1;
-    await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 }).where('id', '=', id).execute();
-    await audit({
-      action: 'secret.read', projectId: fields.projectId, target: `secret:${fields.adminName}`, outcome: 'success',
-      details: { version: fields.version, fields: Object.keys(fields.admin).sort(), via: 'lease.claim', leaseJobId: id, kind: job.kind },
-    }, machine);
-    return {
+type AdminFields = Awaited<ReturnType<typeof adminAndTarget>>;
+
+
+/**
+ * One job's claim inside the caller's transaction: every refusal is thrown before the first write,
+ * so a batch can skip it and go on. `admins` holds the admin fields already read in this
+ * transaction, by role (one read of an admin secret serves every job of its role).
+ */
+async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string, admins: Map<string, AdminFields>): Promise<{ claim: LeaseJobClaim; fields: AdminFields }> {
+  const job = await lockJob(ctx, trx, id);
+  const { lease, role } = await jobContext(trx, job);
+  if (!await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
+  const now = ctx.now();
+  if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
+    throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease is ${lease.state}: its ${job.kind} job is no longer wanted`);
+  }
+  if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
+  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at', 'name']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
+  if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);
+  if (job.kind === 'drop') {
+    const busy = await trx.selectFrom('lease_jobs').select('id').where('lease_id', '=', job.lease_id).where('id', '!=', job.id)
+      .where('state', '=', 'claimed').where('lease_until', '>=', now).executeTakeFirst();
+    if (busy) throw new SikkerKeyError('SK_ERR_LEASE_STATE', 'another job of this lease is under a live claim; the drop follows it');
+  }
+  let fields = admins.get(role.id);
+  if (fields === undefined) {
+    fields = await adminAndTarget(ctx, trx, machine, role);
+    admins.set(role.id, fields);
+  }
+  const fence = job.fence + 1;
+  await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 }).where('id', '=', id).execute();
+  return {
+    fields,
+    claim: {
       id, kind: job.kind, fence, leaseId: lease.id, engine: role.engine, admin: fields.admin, target: fields.target, username: lease.username,
       ...(job.kind === 'create' ? { password: await leasePassword(ctx, trx, lease) } : {}),
       grant: JSON.parse(role.grant_spec) as LeaseGrant,
       validUntil: job.kind === 'renew' && job.renew_to !== null ? Number(job.renew_to) : Number(lease.expires_at),
-    };
+    },
+  };
+}
+
+/**
+ * The claims' reads of admin secrets, audited: one `secret.read` per admin secret read in the
+ * transaction, naming every job it was handed out for (`via: lease.claim`).
+ */
+async function auditClaims(audit: AuditFn, machine: Caller, claimed: ReadonlyArray<{ claim: LeaseJobClaim; fields: AdminFields }>): Promise<void> {
+  const bySecret = new Map<string, { fields: AdminFields; jobs: Array<{ id: string; kind: string }> }>();
+  for (const { claim, fields } of claimed) {
+    const key = `${fields.adminName}\0${fields.version}`;
+    const entry = bySecret.get(key) ?? { fields, jobs: [] };
+    entry.jobs.push({ id: claim.id, kind: claim.kind });
+    bySecret.set(key, entry);
+  }
+  for (const { fields, jobs } of bySecret.values()) {
+    await audit({
+      action: 'secret.read', projectId: fields.projectId, target: `secret:${fields.adminName}`, outcome: 'success',
+      details: { version: fields.version, fields: Object.keys(fields.admin).sort(), via: 'lease.claim', leaseJobs: jobs },
+    }, machine);
+  }
+}
+
+/** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for --rotation-lease (30 s by default); a create carries the password. */
+export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: string): Promise<LeaseJobClaim> {
+  return writeTx(ctx, async (trx, audit) => {
+    const claimed = await claimInTx(ctx, trx, machine, id, new Map());
+    await auditClaims(audit, machine, [claimed]);
+    return claimed.claim;
+  });
+}
+
+/**
+ * `POST /v1/agent/lease-jobs/claim`: several jobs of one poll answer in one transaction (one
+ * signed request, one audit event per admin secret instead of one round trip and one event per
+ * job). A job refused — claimed by another agent meanwhile, no longer wanted, a locked project —
+ * is listed in `refused` with its code; the others are claimed. Any other error fails the batch.
+ */
+export async function claimLeaseJobs(ctx: VaultContext, machine: Caller, ids: readonly string[]): Promise<LeaseJobClaimBatch> {
+  return writeTx(ctx, async (trx, audit) => {
+    const admins = new Map<string, AdminFields>();
+    const claimed: Array<{ claim: LeaseJobClaim; fields: AdminFields }> = [];
+    const refused: LeaseJobRefusal[] = [];
+    for (const id of new Set(ids)) {
+      try {
+        claimed.push(await claimInTx(ctx, trx, machine, id, admins));
+      } catch (err) {
+        if (!isSikkerKeyError(err)) throw err;
+        refused.push({ id, code: err.code, message: err.message });
+      }
+    }
+    await auditClaims(audit, machine, claimed);
+    return { claims: claimed.map((c) => c.claim), refused };
   });
 }
 
@@ -126,32 +188,62 @@ async function ownedJob(ctx: VaultContext, trx: Tx, machine: Caller, id: string,
 
 const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEvents.emit('job', jobId));
 
+/** One job's confirm inside the caller's transaction: every refusal is thrown before the first write. */
+async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, id: string, fence: number): Promise<void> {
+  const job = await ownedJob(ctx, trx, machine, id, fence);
+  const { lease } = await jobContext(trx, job);
+  const now = ctx.now();
+  await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
+  const target = `lease:${lease.id}`;
+  if (job.kind === 'create' && lease.state === 'creating') {
+    await trx.updateTable('leases').set({ state: 'active', active_at: now }).where('id', '=', lease.id).execute();
+    await audit({ action: 'lease.created', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, username: lease.username, machineId: lease.machine_id, expiresAt: lease.expires_at } }, machine);
+  } else if (job.kind === 'renew' && lease.state === 'active' && job.renew_to !== null) {
+    await trx.updateTable('leases').set({ expires_at: job.renew_to }).where('id', '=', lease.id).execute();
+    await audit({ action: 'lease.renewed', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, from: lease.expires_at, to: job.renew_to } }, machine);
+  } else if (job.kind === 'drop') {
+    const ended = lease.state === 'revoking' ? (lease.end_reason === 'expired' ? 'expired' as const : 'revoked' as const) : lease.state;
+    await trx.updateTable('leases').set({ state: ended, ended_at: now }).where('id', '=', lease.id).execute();
+    await audit({
+      action: ended === 'expired' ? 'lease.expired' : ended === 'revoked' ? 'lease.revoked' : 'lease.failed', projectId: lease.project_id, target, outcome: 'success',
+      details: { leaseId: lease.id, username: lease.username, phase: 'dropped', reason: lease.end_reason },
+    }, machine);
+  }
+  // A create confirmed after the lease was revoked changes nothing: its drop job follows.
+  emitLease(trx, lease.id);
+  emitJob(trx, id);
+}
+
 /** `POST /v1/agent/lease-jobs/{id}/confirm`. */
 export async function confirmLeaseJob(ctx: VaultContext, machine: Caller, id: string, fence: number): Promise<{ ok: true }> {
   return writeTx(ctx, async (trx, audit) => {
-    const job = await ownedJob(ctx, trx, machine, id, fence);
-    const { lease } = await jobContext(trx, job);
-    const now = ctx.now();
-    await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
-    const target = `lease:${lease.id}`;
-    if (job.kind === 'create' && lease.state === 'creating') {
-      await trx.updateTable('leases').set({ state: 'active', active_at: now }).where('id', '=', lease.id).execute();
-      await audit({ action: 'lease.created', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, username: lease.username, machineId: lease.machine_id, expiresAt: lease.expires_at } }, machine);
-    } else if (job.kind === 'renew' && lease.state === 'active' && job.renew_to !== null) {
-      await trx.updateTable('leases').set({ expires_at: job.renew_to }).where('id', '=', lease.id).execute();
-      await audit({ action: 'lease.renewed', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, from: lease.expires_at, to: job.renew_to } }, machine);
-    } else if (job.kind === 'drop') {
-      const ended = lease.state === 'revoking' ? (lease.end_reason === 'expired' ? 'expired' as const : 'revoked' as const) : lease.state;
-      await trx.updateTable('leases').set({ state: ended, ended_at: now }).where('id', '=', lease.id).execute();
-      await audit({
-        action: ended === 'expired' ? 'lease.expired' : ended === 'revoked' ? 'lease.revoked' : 'lease.failed', projectId: lease.project_id, target, outcome: 'success',
-        details: { leaseId: lease.id, username: lease.username, phase: 'dropped', reason: lease.end_reason },
-      }, machine);
-    }
-    // A create confirmed after the lease was revoked changes nothing: its drop job follows.
-    emitLease(trx, lease.id);
-    emitJob(trx, id);
+    await confirmInTx(ctx, trx, audit, machine, id, fence);
     return { ok: true as const };
+  });
+}
+
+/**
+ * `POST /v1/agent/lease-jobs/confirm`: several jobs' confirms in one transaction (the agent sends
+ * those that finished while its previous confirm was in flight). A refused one (a stale fence, a
+ * job no longer claimed by this machine) is listed in `refused`; the others are confirmed.
+ */
+export async function confirmLeaseJobs(ctx: VaultContext, machine: Caller, jobs: ReadonlyArray<{ id: string; fence: number }>): Promise<LeaseJobConfirmBatch> {
+  return writeTx(ctx, async (trx, audit) => {
+    const confirmed: string[] = [];
+    const refused: LeaseJobRefusal[] = [];
+    const seen = new Set<string>();
+    for (const { id, fence } of jobs) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      try {
+        await confirmInTx(ctx, trx, audit, machine, id, fence);
+        confirmed.push(id);
+      } catch (err) {
+        if (!isSikkerKeyError(err)) throw err;
+        refused.push({ id, code: err.code, message: err.message });
+      }
+    }
+    return { confirmed, refused };
   });
 }
 

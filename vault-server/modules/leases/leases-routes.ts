@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import { ENGINES, LEASE_STATES } from '../../../protocol/api-types.js';
+import { ENGINES, LEASE_JOB_BATCH_MAX, LEASE_STATES } from '../../../protocol/api-types.js';
 import type { Lease, LeaseJobFailBody, LeaseRoleBody } from '../../../protocol/api-types.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -15,7 +15,7 @@ import { safeInteger } from '../../http/validation.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { agentLeaseRoles, deleteLeaseRole, getLeaseRole, listLeaseRoles, putLeaseRole } from './lease-roles-service.js';
 import { leaseView, listLeases, ownedLease, readLease, renewLease, requestLease, revokeLease } from './leases-service.js';
-import { claimLeaseJob, confirmLeaseJob, failLeaseJob, reconcileRole } from './lease-jobs.js';
+import { claimLeaseJob, claimLeaseJobs, confirmLeaseJob, confirmLeaseJobs, failLeaseJob, reconcileRole } from './lease-jobs.js';
 import { LeaseWaiters } from './lease-waiters.js';
 import { LEASE_WAIT_DEFAULT_SECONDS, LEASE_WAIT_MAX_SECONDS } from './lease-rules.js';
 
@@ -139,6 +139,37 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   }, async (req) => revokeLease(ctx, callerOf(req), req.params.id));
 
   // -- the agent (machines) ---------------------------------------------------------------------
+  // The batch forms (one poll answer's jobs, the confirms that piled up) and the single ones.
+  app.post<{ Body: { ids: string[] } }>('/v1/agent/lease-jobs/claim', {
+    config: { auth: ['machine'], returnsValues: true },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['ids'],
+        properties: { ids: { type: 'array', minItems: 1, maxItems: LEASE_JOB_BATCH_MAX, items: idParams.properties.id } },
+      },
+    },
+  }, async (req) => {
+    const answer = await claimLeaseJobs(ctx, callerOf(req), req.body.ids);
+    // Crash tests stop the vault here: the claims are committed, no answer sent.
+    await faultPoint('vault-after-lease-claim');
+    return answer;
+  });
+
+  app.post<{ Body: { jobs: Array<{ id: string; fence: number }> } }>('/v1/agent/lease-jobs/confirm', {
+    config: { auth: ['machine'], returnsValues: false },
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['jobs'],
+        properties: {
+          jobs: {
+            type: 'array', minItems: 1, maxItems: LEASE_JOB_BATCH_MAX,
+            items: { type: 'object', additionalProperties: false, required: ['id', 'fence'], properties: { id: idParams.properties.id, fence: safeInteger({ minimum: 0 }) } },
+          },
+        },
+      },
+    },
+  }, async (req) => confirmLeaseJobs(ctx, callerOf(req), req.body.jobs));
+
   app.post<{ Params: { id: string } }>('/v1/agent/lease-jobs/:id/claim', {
     config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams },
   }, async (req) => {
