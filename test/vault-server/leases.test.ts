@@ -303,6 +303,41 @@ forEachStore('leases', (s) => {
     assert.equal(await leaseState(id), 'revoked');
   });
 
+  test('batch claim and confirm: one request for several jobs; a refused job is listed with its code and the others go on (the test plays the agent)', async () => {
+    const ids = [await request(app1, 'cache-ro'), await request(app1, 'cache-ro'), await request(app2, 'cache-ro')];
+    const jobs = await Promise.all(ids.map((id) => jobOf(id, 'create')));
+    const [j1, j2, j3] = jobs as [LeaseJobSummary, LeaseJobSummary, LeaseJobSummary];
+    const single = await claim(j1.id); // under a live claim: the batch cannot take it
+    const batch = (await ok(agent, 'POST', '/v1/agent/lease-jobs/claim', { ids: [j1.id, j2.id, j3.id, 'no-such-job'] })).body as { claims: LeaseJobClaim[]; refused: Array<{ id: string; code: string }> };
+    assert.deepEqual(batch.claims.map((c) => c.id), [j2.id, j3.id]);
+    assert.ok(batch.claims.every((c) => c.kind === 'create' && typeof c.password === 'string' && c.admin['password'] === ADMIN_PASSWORD));
+    assert.deepEqual(batch.refused.map((r) => [r.id, r.code]), [[j1.id, 'SK_ERR_LEASE_STATE'], ['no-such-job', 'SK_ERR_LEASE_NOT_FOUND']]);
+    // One read of the admin secret, naming both jobs it was handed out for.
+    const reads = ((await ok(v.operator, 'GET', '/v1/audit?limit=10000&order=asc&action=secret.read')).body as { events: Array<{ details: { via?: string; leaseJobs?: Array<{ id: string }> } }> }).events
+      .filter((e) => e.details.via === 'lease.claim');
+    assert.deepEqual(reads.at(-1)?.details.leaseJobs?.map((j) => j.id), [j2.id, j3.id]);
+
+    const [c2, c3] = batch.claims as [LeaseJobClaim, LeaseJobClaim];
+    const confirmed = (await ok(agent, 'POST', '/v1/agent/lease-jobs/confirm', { jobs: [{ id: c2.id, fence: c2.fence }, { id: c3.id, fence: c3.fence - 1 }, { id: single.id, fence: single.fence }] })).body as { confirmed: string[]; refused: Array<{ id: string; code: string }> };
+    assert.deepEqual(confirmed.confirmed, [c2.id, single.id]);
+    assert.deepEqual(confirmed.refused.map((r) => [r.id, r.code]), [[c3.id, 'SK_ERR_ROTATION_FENCED']]);
+    assert.deepEqual([await leaseState(ids[0] as string), await leaseState(ids[1] as string), await leaseState(ids[2] as string)], ['active', 'active', 'creating']);
+    await ok(agent, 'POST', '/v1/agent/lease-jobs/confirm', { jobs: [{ id: c3.id, fence: c3.fence }] });
+    assert.equal(await leaseState(ids[2] as string), 'active');
+    // Confirming again: the job is done, refused, nothing changes.
+    const again = (await ok(agent, 'POST', '/v1/agent/lease-jobs/confirm', { jobs: [{ id: c3.id, fence: c3.fence }] })).body as { confirmed: string[]; refused: Array<{ code: string }> };
+    assert.deepEqual([again.confirmed, again.refused.map((r) => r.code)], [[], ['SK_ERR_LEASE_STATE']]);
+    // Only machines that serve the role claim; an application machine is refused per job.
+    const other = (await ok(app1, 'POST', '/v1/agent/lease-jobs/claim', { ids: [j1.id] })).body as { claims: unknown[]; refused: Array<{ code: string }> };
+    assert.deepEqual([other.claims.length, other.refused.map((r) => r.code)], [0, ['SK_ERR_ROTATION_NOT_CLAIMABLE']]);
+    for (const body of [{ ids: [] }, { ids: Array.from({ length: 101 }, (_, i) => `j${i}`) }, { jobs: [{ id: c3.id }] }, {}]) {
+      const path = 'jobs' in body ? '/v1/agent/lease-jobs/confirm' : '/v1/agent/lease-jobs/claim';
+      const res = await call(agent, 'POST', path, body);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body).slice(0, 40)}: ${res.raw}`);
+      assert.equal(codeOf(res), 'SK_ERR_VALIDATION');
+    }
+  });
+
   test('limits: the role\'s --max-leases answers 409, the machine\'s 10 concurrent leases (--max-leases-per-machine) 429 (SK_ERR_LEASE_LIMIT)', async () => {
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/tiny', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 2, grant: { acl: '~t:* +@read' } });
     await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/many', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~m:* +@read' } });

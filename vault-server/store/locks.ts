@@ -37,6 +37,14 @@ export function forUpdate<DB, TB extends keyof DB, O>(on: DialectOf, qb: SelectQ
   return opts.skipLocked ? locked.skipLocked() : locked;
 }
 
+/**
+ * Takes the `FOR UPDATE` lock of the rows `qb` selects and reads nothing: on PostgreSQL the
+ * locking select; on SQLite nothing at all, the one writer already excludes every other.
+ */
+export async function lockForUpdate<DB, TB extends keyof DB, O>(on: DialectOf, qb: SelectQueryBuilder<DB, TB, O>): Promise<void> {
+  if (dialectOf(on) === 'postgres') await qb.forUpdate().execute();
+}
+
 export function forShare<DB, TB extends keyof DB, O>(on: DialectOf, qb: SelectQueryBuilder<DB, TB, O>, opts: RowLockOptions = {}): SelectQueryBuilder<DB, TB, O> {
   if (dialectOf(on) !== 'postgres') return qb;
   const locked = qb.forShare();

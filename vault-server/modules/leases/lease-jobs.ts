@@ -23,6 +23,8 @@ import { forShare, forUpdate } from '../../store/locks.js';
 import { machineLabels, rotationEvents } from '../rotations/rotations-engine.js';
 import type { WorkEvent } from '../rotations/rotations-engine.js';
 import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
+import { leaseLookups } from './lease-lookups.js';
+import type { LeaseLookups } from './lease-lookups.js';
 import { emitLease, leaseEvents, leasePassword, queueLeaseJob } from './leases-service.js';
 import { LIVE_LEASE_STATES, dropRetryDelayMs, loginPrefix, vaultId6 } from './lease-rules.js';
 
@@ -77,40 +79,45 @@ async function lockJob(ctx: VaultContext, trx: Tx, id: string): Promise<JobRow> 
   return row;
 }
 
-async function jobContext(trx: Tx, job: JobRow) {
-  const lease = await trx.selectFrom('leases').selectAll().where('id', '=', job.lease_id).executeTakeFirstOrThrow();
-  const role = await trx.selectFrom('lease_roles').selectAll().where('id', '=', lease.role_id).executeTakeFirstOrThrow();
+const leaseOf = (trx: Tx, job: JobRow): Promise<Row<'leases'>> => trx.selectFrom('leases').selectAll().where('id', '=', job.lease_id).executeTakeFirstOrThrow();
+
+async function jobContext(trx: Tx, look: LeaseLookups, job: JobRow) {
+  const lease = await leaseOf(trx, job);
+  const role = await look.roleById(lease.role_id);
+  if (role === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease role of this job is gone');
   return { lease, role };
 }
 
 type AdminFields = Awaited<ReturnType<typeof adminAndTarget>>;
 
+/** What the claims of one transaction share: its lookups, and the admin fields read so far, by role (one read of an admin secret serves every job of its role). */
+interface ClaimBatch { look: LeaseLookups; admins: Map<string, AdminFields> }
+
 
 /**
  * One job's claim inside the caller's transaction: every refusal is thrown before the first write,
- * so a batch can skip it and go on. `admins` holds the admin fields already read in this
- * transaction, by role (one read of an admin secret serves every job of its role).
+ * so a batch can skip it and go on.
  */
-async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string, admins: Map<string, AdminFields>): Promise<{ claim: LeaseJobClaim; fields: AdminFields }> {
+async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string, batch: ClaimBatch): Promise<{ claim: LeaseJobClaim; fields: AdminFields }> {
   const job = await lockJob(ctx, trx, id);
-  const { lease, role } = await jobContext(trx, job);
-  if (!await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
+  const { lease, role } = await jobContext(trx, batch.look, job);
+  if (!await isRoleAgent(trx, machine.id, role, await batch.look.labels(machine.id))) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
   const now = ctx.now();
   if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
     throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease is ${lease.state}: its ${job.kind} job is no longer wanted`);
   }
   if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
-  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['locked_at', 'name']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
+  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['id', 'locked_at', 'name', 'key_version', 'master_key_wrapped']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
   if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);
   if (job.kind === 'drop') {
     const busy = await trx.selectFrom('lease_jobs').select('id').where('lease_id', '=', job.lease_id).where('id', '!=', job.id)
       .where('state', '=', 'claimed').where('lease_until', '>=', now).executeTakeFirst();
     if (busy) throw new SikkerKeyError('SK_ERR_LEASE_STATE', 'another job of this lease is under a live claim; the drop follows it');
   }
-  let fields = admins.get(role.id);
+  let fields = batch.admins.get(role.id);
   if (fields === undefined) {
     fields = await adminAndTarget(ctx, trx, machine, role);
-    admins.set(role.id, fields);
+    batch.admins.set(role.id, fields);
   }
   const fence = job.fence + 1;
   await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 }).where('id', '=', id).execute();
@@ -118,7 +125,7 @@ async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string
     fields,
     claim: {
       id, kind: job.kind, fence, leaseId: lease.id, engine: role.engine, admin: fields.admin, target: fields.target, username: lease.username,
-      ...(job.kind === 'create' ? { password: await leasePassword(ctx, trx, lease) } : {}),
+      ...(job.kind === 'create' ? { password: await leasePassword(ctx, trx, lease, project) } : {}),
       grant: JSON.parse(role.grant_spec) as LeaseGrant,
       validUntil: job.kind === 'renew' && job.renew_to !== null ? Number(job.renew_to) : Number(lease.expires_at),
     },
@@ -148,7 +155,7 @@ async function auditClaims(audit: AuditFn, machine: Caller, claimed: ReadonlyArr
 /** `POST /v1/agent/lease-jobs/{id}/claim`: a new fence, the job the agent's for --rotation-lease (30 s by default); a create carries the password. */
 export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: string): Promise<LeaseJobClaim> {
   return writeTx(ctx, async (trx, audit) => {
-    const claimed = await claimInTx(ctx, trx, machine, id, new Map());
+    const claimed = await claimInTx(ctx, trx, machine, id, { look: await leaseLookups(ctx, trx), admins: new Map() });
     await auditClaims(audit, machine, [claimed]);
     return claimed.claim;
   });
@@ -162,12 +169,12 @@ export async function claimLeaseJob(ctx: VaultContext, machine: Caller, id: stri
  */
 export async function claimLeaseJobs(ctx: VaultContext, machine: Caller, ids: readonly string[]): Promise<LeaseJobClaimBatch> {
   return writeTx(ctx, async (trx, audit) => {
-    const admins = new Map<string, AdminFields>();
+    const batch: ClaimBatch = { look: await leaseLookups(ctx, trx), admins: new Map() };
     const claimed: Array<{ claim: LeaseJobClaim; fields: AdminFields }> = [];
     const refused: LeaseJobRefusal[] = [];
     for (const id of new Set(ids)) {
       try {
-        claimed.push(await claimInTx(ctx, trx, machine, id, admins));
+        claimed.push(await claimInTx(ctx, trx, machine, id, batch));
       } catch (err) {
         if (!isSikkerKeyError(err)) throw err;
         refused.push({ id, code: err.code, message: err.message });
@@ -191,7 +198,7 @@ const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEv
 /** One job's confirm inside the caller's transaction: every refusal is thrown before the first write. */
 async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, id: string, fence: number): Promise<void> {
   const job = await ownedJob(ctx, trx, machine, id, fence);
-  const { lease } = await jobContext(trx, job);
+  const lease = await leaseOf(trx, job);
   const now = ctx.now();
   await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
   const target = `lease:${lease.id}`;
@@ -251,7 +258,7 @@ export async function confirmLeaseJobs(ctx: VaultContext, machine: Caller, jobs:
 export async function failLeaseJob(ctx: VaultContext, machine: Caller, id: string, body: LeaseJobFailBody): Promise<{ ok: true }> {
   return writeTx(ctx, async (trx, audit) => {
     const job = await ownedJob(ctx, trx, machine, id, body.fence);
-    const { lease } = await jobContext(trx, job);
+    const lease = await leaseOf(trx, job);
     const now = ctx.now();
     const error = { error_code: body.code, error: body.message.slice(0, 2000) };
     if (job.kind === 'drop') {
@@ -286,7 +293,7 @@ export async function reconcileRole(ctx: VaultContext, machine: Caller, roleId: 
   return writeTx(ctx, async (trx, audit) => {
     const role = await trx.selectFrom('lease_roles').selectAll().where('id', '=', roleId).executeTakeFirst();
     if (!role || !await isRoleAgent(trx, machine.id, role)) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'no such lease role for this agent');
-    const prefix = loginPrefix(await vaultId6(trx));
+    const prefix = loginPrefix(await vaultId6(ctx, trx));
     const ours = [...new Set(logins.filter((l) => l.startsWith(prefix)))];
     const foreign = [...new Set(logins.filter((l) => l.startsWith('sk') && !l.startsWith(prefix)))];
     const live = new Set<string>();

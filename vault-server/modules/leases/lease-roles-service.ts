@@ -130,9 +130,9 @@ export async function adminAndTarget(ctx: VaultContext, trx: Tx, machine: Caller
 }
 
 /** Whether `machine` is the agent of `role` (its machine, or a carrier of its label). */
-export async function isRoleAgent(trx: Tx, machineId: string, role: Pick<LeaseRoleRow, 'agent_machine_id' | 'agent_label'>): Promise<boolean> {
+export async function isRoleAgent(trx: Tx, machineId: string, role: Pick<LeaseRoleRow, 'agent_machine_id' | 'agent_label'>, labels?: readonly string[]): Promise<boolean> {
   if (role.agent_machine_id === machineId) return true;
-  return role.agent_label !== null && (await machineLabels(trx, machineId)).includes(role.agent_label);
+  return role.agent_label !== null && (labels ?? await machineLabels(trx, machineId)).includes(role.agent_label);
 }
 
 /**
@@ -147,7 +147,7 @@ export async function agentLeaseRoles(ctx: VaultContext, machine: Caller): Promi
       .where('projects.deleted_at', 'is', null)
       .where((eb) => eb.or([eb('lease_roles.agent_machine_id', '=', machine.id), ...(labels.length > 0 ? [eb('lease_roles.agent_label', 'in', labels)] : [])]))
       .orderBy('lease_roles.created_at').execute();
-    const prefix = loginPrefix(await vaultId6(trx));
+    const prefix = loginPrefix(await vaultId6(ctx, trx));
     const roles: AgentLeaseRole[] = [];
     for (const r of rows) {
       let fields;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { Engine, LeaseGrant } from '../../../protocol/api-types.js';
 import { parseDuration } from '../../../protocol/duration.js';
-import type { Tx } from '../../context.js';
+import type { Tx, VaultContext } from '../../context.js';
 
 /** Concurrent live leases one machine may hold of one role (429 SK_ERR_LEASE_LIMIT beyond). */
 export const DEFAULT_MACHINE_LEASES_PER_ROLE = 10;
@@ -102,12 +102,18 @@ export function requestedTtl(ttl: string | undefined, role: { ttl_ms: number; ma
 }
 
 /** The vault's first six hex characters of its id, dashes removed. */
-export async function vaultId6(db: Tx): Promise<string> {
+export async function vaultId6(ctx: Pick<VaultContext, 'store'>, db: Tx): Promise<string> {
+  const known = vaultIds.get(ctx.store);
+  if (known !== undefined) return known;
   const row = await db.selectFrom('vault_meta').select('value').where('key', '=', 'vault_id').executeTakeFirst();
   const id = row ? Buffer.from(row.value).toString('utf8').replace(/-/g, '').toLowerCase() : '';
   if (!/^[0-9a-f]{6}/.test(id)) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the vault has no usable vault_id');
+  vaultIds.set(ctx.store, id.slice(0, 6));
   return id.slice(0, 6);
 }
+
+/** The vault id is written once, when the store is made: read once per open store. */
+const vaultIds = new WeakMap<object, string>();
 
 /** The prefix that marks this vault's logins: `sk<vaultId6>_`. */
 export const loginPrefix = (vid6: string): string => `sk${vid6}_`;

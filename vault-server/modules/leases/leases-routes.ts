@@ -45,9 +45,10 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     req.raw.once('close', () => gone.abort());
     return AbortSignal.any([gone.signal, closing.signal]);
   };
-  const currentLease = async (id: string): Promise<Lease> => {
+  /** The lease now, with its fields when active; `password` when this request generated it (not decrypted again). */
+  const currentLease = async (id: string, password?: string): Promise<Lease> => {
     const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return leaseView(ctx, ctx.store.db, row, { fields: true });
+    return leaseView(ctx, ctx.store.db, row, { fields: true, ...(password !== undefined ? { password } : {}) });
   };
   const settled = (id: string) => async (): Promise<boolean> =>
     (await ctx.store.db.selectFrom('leases').select('state').where('id', '=', id).executeTakeFirst())?.state !== 'creating';
@@ -100,11 +101,11 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
       querystring: waitQuery, body: ttlBody,
     },
   }, async (req, reply) => {
-    const lease = await requestLease(ctx, callerOf(req), req.params.project, req.params.role, req.body ?? {});
+    const { lease, password } = await requestLease(ctx, callerOf(req), req.params.project, req.params.role, req.body ?? {});
     // Crash tests stop the vault here: the intent and its create job are committed, no answer sent.
     await faultPoint('vault-after-lease-intent');
     await waiters.until({ leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, settled(lease.id), signalOf(req));
-    const now = await currentLease(lease.id);
+    const now = await currentLease(lease.id, password);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: lease.id, state: 'creating' });
     return reply.code(now.state === 'active' ? 201 : 200).send(now);
   });

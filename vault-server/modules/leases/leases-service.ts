@@ -19,17 +19,16 @@ import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, auditDenied, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { Row } from '../../store/database.js';
-import { forShare, forUpdate } from '../../store/locks.js';
+import { forShare, forUpdate, lockForUpdate } from '../../store/locks.js';
 import { rotationEvents } from '../rotations/rotations-engine.js';
 import type { WorkEvent } from '../rotations/rotations-engine.js';
-import { secretById, secretFields } from '../rotations/rotations-engine.js';
 import { decryptVersion } from '../secrets/secrets-service.js';
 import type { AuditFn } from '../secrets/secrets-service.js';
 import { readLookups } from '../secrets/read-lookups.js';
 import { enforcePolicy } from '../access-policies/access-policy-enforce.js';
 import { refusedAxis } from '../access-policies/access-policy-rules.js';
 import { findProject } from '../projects/projects-service.js';
-import { requireRole } from './lease-roles-service.js';
+import { leaseLookups } from './lease-lookups.js';
 import type { LeaseRoleRow } from './lease-roles-service.js';
 import { DEFAULT_MACHINE_LEASES_PER_ROLE, LIVE_LEASE_STATES, loginName, requestedTtl, vaultId6 } from './lease-rules.js';
 
@@ -47,8 +46,9 @@ export const leaseNotFound = (): SikkerKeyError => new SikkerKeyError('SK_ERR_LE
 /** The password's AAD place: its own lease, version 1 (never a secret's id: those are bare uuids). */
 const sealPlace = (leaseId: string): { secretId: string; version: number } => ({ secretId: `lease:${leaseId}`, version: 1 });
 
-export async function leasePassword(ctx: VaultContext, trx: Tx, lease: LeaseRow): Promise<string> {
-  const project = await trx.selectFrom('projects').select(['id', 'key_version', 'master_key_wrapped']).where('id', '=', lease.project_id).executeTakeFirstOrThrow();
+/** The lease's password, decrypted; `project` when the caller has read the project's key already. */
+export async function leasePassword(ctx: VaultContext, trx: Tx, lease: LeaseRow, project?: { id: string; key_version: number; master_key_wrapped: Buffer }): Promise<string> {
+  project ??= await trx.selectFrom('projects').select(['id', 'key_version', 'master_key_wrapped']).where('id', '=', lease.project_id).executeTakeFirstOrThrow();
   const place = sealPlace(lease.id);
   const plain = await decryptVersion(ctx, trx, project, place.secretId, {
     version: place.version, ciphertext: lease.password_ciphertext, wrapped_data_key: lease.password_wrapped_key, project_key_version: lease.project_key_version,
@@ -73,13 +73,14 @@ export async function rewrapLeasePasswords(ctx: VaultContext, trx: Tx, projectId
 }
 
 /** Queues a job of `kind` for `lease`; the role's agent polls wake after commit. */
-export async function queueLeaseJob(ctx: VaultContext, trx: Tx, lease: Pick<LeaseRow, 'id' | 'role_id'>, kind: LeaseJobKind, extra: { renewTo?: number; notBefore?: number } = {}): Promise<string> {
+export async function queueLeaseJob(ctx: VaultContext, trx: Tx, lease: Pick<LeaseRow, 'id' | 'role_id'>, kind: LeaseJobKind,
+  extra: { renewTo?: number; notBefore?: number; role?: Pick<LeaseRoleRow, 'agent_machine_id' | 'agent_label'> } = {}): Promise<string> {
   const id = randomUUID();
   await trx.insertInto('lease_jobs').values({
     id, lease_id: lease.id, kind, state: 'pending', fence: 0, claimed_by: null, lease_until: null, attempts: 0,
     not_before: extra.notBefore ?? null, renew_to: extra.renewTo ?? null, error_code: null, error: null, created_at: ctx.now(), finished_at: null,
   }).execute();
-  const role = await trx.selectFrom('lease_roles').select(['agent_machine_id', 'agent_label']).where('id', '=', lease.role_id).executeTakeFirstOrThrow();
+  const role = extra.role ?? await trx.selectFrom('lease_roles').select(['agent_machine_id', 'agent_label']).where('id', '=', lease.role_id).executeTakeFirstOrThrow();
   const work: WorkEvent = { rotationId: id, agentMachineId: role.agent_machine_id, agentLabel: role.agent_label, notBefore: extra.notBefore ?? null };
   afterCommit(trx, () => rotationEvents.emit('work', work));
   return id;
@@ -89,15 +90,19 @@ export function emitLease(trx: Tx, leaseId: string): void {
   afterCommit(trx, () => leaseEvents.emit('lease', leaseId));
 }
 
-/** The lease as the API shows it; `fields` only when asked (the owner, while active). */
-export async function leaseView(ctx: VaultContext, trx: Tx, lease: LeaseRow, opts: { fields?: boolean } = {}): Promise<Lease> {
-  const names = await trx.selectFrom('lease_roles').innerJoin('projects', 'projects.id', 'lease_roles.project_id')
-    .select(['lease_roles.name as role', 'projects.name as project', 'lease_roles.admin_secret_id as adminId']).where('lease_roles.id', '=', lease.role_id).executeTakeFirstOrThrow();
+/**
+ * The lease as the API shows it; `fields` only when asked (the owner, while active). `password`:
+ * the lease's password when the caller holds it already (the request that generated it), so it is
+ * not decrypted again.
+ */
+export async function leaseView(ctx: VaultContext, trx: Tx, lease: LeaseRow, opts: { fields?: boolean; password?: string } = {}): Promise<Lease> {
+  const look = await leaseLookups(ctx, trx);
+  const names = await look.names(lease.role_id);
+  if (names === undefined) throw leaseNotFound();
   const base: Lease = { leaseId: lease.id, project: names.project, role: names.role, state: lease.state, expiresAt: Number(lease.expires_at), maxExpiresAt: Number(lease.max_expires_at) };
   if (!opts.fields || lease.state !== 'active') return base;
   // The admin secret's endpoint fields (host, port, database, tls…), never its credential.
-  const { username: _u, password: _p, ...endpoint } = (await secretFields(ctx, trx, await secretById(trx, names.adminId))).fields;
-  return { ...base, fields: { ...endpoint, username: lease.username, password: await leasePassword(ctx, trx, lease) } };
+  return { ...base, fields: { ...await look.endpoint(names.adminId), username: lease.username, password: opts.password ?? await leasePassword(ctx, trx, lease) } };
 }
 
 async function lockLease(ctx: VaultContext, trx: Tx, id: string): Promise<LeaseRow> {
@@ -118,18 +123,20 @@ const countLive = async (trx: Tx, roleId: string, machineId?: string): Promise<n
  * role's `maxLeases` (409) and the machine's concurrent leases of the role (429); then commits
  * the intent and the create job in one transaction.
  */
-export async function requestLease(ctx: VaultContext, caller: Caller, projectName: string, roleName: string, req: { ttl?: string }): Promise<LeaseRow> {
+export async function requestLease(ctx: VaultContext, caller: Caller, projectName: string, roleName: string, req: { ttl?: string }): Promise<{ lease: LeaseRow; password: string }> {
   try {
     return await writeTx(ctx, async (trx, audit) => {
       const look = await readLookups(ctx, trx);
       if (await look.machineStatus(caller.id) !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
-      const { role, project } = await requireRole(trx, projectName, roleName).catch(() => { throw noLeaseGrant(); });
-      const granted = await trx.selectFrom('lease_grants').select('id').where('machine_id', '=', caller.id).where('lease_role_id', '=', role.id).executeTakeFirst();
-      if (!granted) throw noLeaseGrant();
+      const leases = await leaseLookups(ctx, trx);
+      const project = await look.project(projectName);
+      const role = project ? await leases.role(project.id, roleName) : undefined;
+      if (project === undefined || role === undefined || !await leases.granted(caller.id, role.id)) throw noLeaseGrant();
       // Shared lock on the project row, as reads take it: a canary trip in progress is waited for.
       const locked = await forShare(ctx.store.dialect, trx.selectFrom('projects').select('locked_at').where('id', '=', project.id)).executeTakeFirstOrThrow();
       if (locked.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${projectName} is locked; no leases until an operator unlocks it`);
-      const admin = await trx.selectFrom('secrets').select(['id', 'policy_id', 'deleted_at']).where('id', '=', role.admin_secret_id).executeTakeFirstOrThrow();
+      const admin = await leases.adminSecret(role.admin_secret_id);
+      if (admin === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', `lease role ${projectName}/${roleName} names an admin secret that does not exist`);
       if (admin.deleted_at !== null) {
         throw new SikkerKeyError('SK_ERR_LEASE_STATE', `lease role ${projectName}/${roleName} hands out no leases while its admin secret is in the trash (an operator restores it with sikkerkey secret restore)`);
       }
@@ -137,7 +144,7 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       let policy: string | undefined;
       if (admin.policy_id !== null) policy = (await enforcePolicy(ctx, trx, audit, caller, { secretId: admin.id, projectId: project.id, target }, await look.policy(admin.policy_id))).policy;
       // Serialise requests of one role, so two cannot both take the last place.
-      await forUpdate(ctx.store.dialect, trx.selectFrom('lease_roles').select('id').where('id', '=', role.id)).executeTakeFirst();
+      await lockForUpdate(ctx.store.dialect, trx.selectFrom('lease_roles').select('id').where('id', '=', role.id));
       if (role.max_leases !== null && await countLive(trx, role.id) >= role.max_leases) {
         throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `lease role ${projectName}/${roleName} allows ${role.max_leases} live leases (--max-leases); all are taken`, { details: { limit: role.max_leases, scope: 'role' } });
       }
@@ -163,11 +170,11 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
 const noLeaseGrant = (): SikkerKeyError => new SikkerKeyError('SK_ERR_NO_GRANT', 'this machine holds no grant on that lease role (sikkerkey grant add MACHINE --project P --lease-role R)');
 
 async function createIntent(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: Caller, role: LeaseRoleRow,
-  project: { id: string; name: string; key_version: number; master_key_wrapped: Buffer }, ttl: string | undefined, policy: string | undefined): Promise<LeaseRow> {
+  project: { id: string; name: string; key_version: number; master_key_wrapped: Buffer }, ttl: string | undefined, policy: string | undefined): Promise<{ lease: LeaseRow; password: string }> {
   const now = ctx.now();
   const ttlMs = requestedTtl(ttl, role);
   const id = randomUUID();
-  const username = loginName(await vaultId6(trx), role.name);
+  const username = loginName(await vaultId6(ctx, trx), role.name);
   const password = generatePassword({ length: 32, symbols: false });
   const place = sealPlace(id);
   const { ciphertext, wrappedDataKey } = ctx.keyring.encryptValue({
@@ -180,12 +187,12 @@ async function createIntent(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: 
     expires_at: now + ttlMs, max_expires_at: now + Number(role.max_ttl_ms), ended_at: null,
   };
   await trx.insertInto('leases').values(row).execute();
-  await queueLeaseJob(ctx, trx, row, 'create');
+  await queueLeaseJob(ctx, trx, row, 'create', { role });
   await audit({
     action: 'lease.requested', projectId: project.id, target: `lease_role:${project.name}/${role.name}`, outcome: 'success',
     details: { leaseId: id, username, expiresAt: row.expires_at, ...(policy ? { accessPolicy: policy } : {}) },
   }, caller);
-  return row;
+  return { lease: row, password };
 }
 
 /** The lease, for its owning machine (an operator or another machine gets SK_ERR_LEASE_NOT_FOUND). */

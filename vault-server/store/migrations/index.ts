@@ -25,6 +25,7 @@ import { auditSearchMigration } from './0014-audit-search.js';
 import { auditRetentionIndexesMigration } from './0015-audit-retention-indexes.js';
 import { rotationStepsMigration } from './0016-rotation-steps.js';
 import { leasesMigration } from './0017-leases.js';
+import { leaseCachesMigration } from './0018-lease-caches.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -45,6 +46,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0015-audit-retention-indexes', auditRetentionIndexesMigration],
   ['0016-rotation-steps', rotationStepsMigration],
   ['0017-leases', leasesMigration],
+  ['0018-lease-caches', leaseCachesMigration],
 ];
 
 /** Every migration name, in order. */
