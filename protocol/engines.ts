@@ -40,8 +40,11 @@ export interface FlavourSpec {
   readonly engine: Engine;
   /** For people: "MySQL 8". */
   readonly label: string;
-  /** The npm package of its driver (the agent loads it only when a job needs it). */
-  readonly driver: string;
+  /**
+   * The npm package of its driver (the agent loads it only when a job needs it), or `null` when
+   * the provider speaks the protocol itself (Redis: providers/redis/resp-client.ts).
+   */
+  readonly driver: string | null;
   readonly slots: PasswordSlots;
   /** The strategies this flavour runs. */
   readonly strategies: readonly Strategy[];
@@ -73,7 +76,7 @@ export const FLAVOURS: Readonly<Record<Flavour, FlavourSpec>> = {
     refused: { dual: 'MariaDB has no retained second password (RETAIN CURRENT PASSWORD is MySQL ≥ 8.0.14 only): use --strategy alternating (two users)' },
   },
   redis: {
-    flavour: 'redis', engine: 'redis', label: 'Redis', driver: 'ioredis', slots: 'set',
+    flavour: 'redis', engine: 'redis', label: 'Redis', driver: null, slots: 'set',
     strategies: ['single', 'dual', 'alternating'], minVersion: {}, refused: {},
   },
   mongodb: {
@@ -119,7 +122,7 @@ export function strategiesOf(engine: Engine): Strategy[] {
 }
 
 /** The npm packages the agent needs to speak to every engine (the binary build checks them). */
-export const DRIVERS: readonly string[] = [...new Set(FLAVOUR_NAMES.map((f) => FLAVOURS[f].driver))];
+export const DRIVERS: readonly string[] = [...new Set(FLAVOUR_NAMES.flatMap((f) => FLAVOURS[f].driver ?? []))];
 
 /** Every (flavour, strategy) pair the table allows: the decision table and crash matrix walk these. */
 export function allowedPairs(): Array<{ flavour: Flavour; engine: Engine; strategy: Strategy }> {
@@ -197,7 +200,7 @@ export function engineTableMarkdown(): string {
     const s = FLAVOURS[f];
     const min = Object.entries(s.minVersion).map(([k, v]) => `\`${k}\` needs ≥ ${v}`).join('; ') || '—';
     const refused = Object.entries(s.refused).map(([k, v]) => `\`${k}\`: ${v}`).join('; ') || '—';
-    return `| \`${f}\` | \`${s.engine}\` | \`${s.driver}\` | ${slotWords[s.slots]} | ${s.strategies.map((x) => `\`${x}\``).join(', ')} | ${min} | ${operationsOf(f).map((o) => `\`${o}\``).join(', ')} | ${refused} |`;
+    return `| \`${f}\` | \`${s.engine}\` | ${s.driver === null ? 'built in (RESP2)' : `\`${s.driver}\``} | ${slotWords[s.slots]} | ${s.strategies.map((x) => `\`${x}\``).join(', ')} | ${min} | ${operationsOf(f).map((o) => `\`${o}\``).join(', ')} | ${refused} |`;
   });
   return [
     '| flavour | `--provider` | driver | passwords | strategies | version | operations | refused |',

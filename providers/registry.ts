@@ -1,6 +1,6 @@
 /**
  * Loads one engine's provider on demand. Each engine's module (and with it its driver: pg,
- * mysql2, ioredis, mongodb — named per engine in protocol/engines.ts) is imported only when that
+ * mysql2, mongodb — named per engine in protocol/engines.ts; Redis speaks RESP itself) is imported only when that
  * engine is asked for, so an agent that rotates only PostgreSQL never loads the other drivers
  * (FINDINGS: each driver costs memory; all five together push the agent from ~54 to ~76 MiB).
  *
@@ -35,7 +35,7 @@ export async function loadProvider(engine: Engine): Promise<CredentialProvider> 
   try {
     return await loaders[engine]();
   } catch (err) {
-    const drivers = [...new Set(flavoursOf(engine).map((f) => f.driver))].join(', ');
+    const drivers = [...new Set(flavoursOf(engine).map((f) => f.driver ?? 'built in'))].join(', ');
     const missing = (err as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND';
     throw new SikkerKeyError(
       'SK_ERR_PROVIDER_UNAVAILABLE',

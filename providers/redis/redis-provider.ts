@@ -1,5 +1,5 @@
 /**
- * The Redis provider (ioredis), for ACL users (Redis ≥ 6). Every command goes with its
+ * The Redis provider (its own RESP2 client, resp-client.ts), for ACL users (Redis ≥ 6). Every command goes with its
  * arguments as arguments, never as a command string. Passwords are handed to Redis as their
  * SHA-256 (`#<hash>` adds, `!<hash>` removes): the hash is what Redis stores anyway, and Redis
  * quotes a failing ACL rule in its error message, so a plaintext rule could end up in a log.
@@ -27,8 +27,6 @@
  */
 import { createHash } from 'node:crypto';
 import { connect as tcpConnect } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type {
   CredentialProvider,
@@ -43,6 +41,7 @@ import { checkCredential, describeEndpoint, readCaFile, readEndpoint, tlsOptions
 import { classifyNetworkError, quoteName } from '../provider-errors.js';
 import { redisError, type RedisErrorContext } from './redis-errors.js';
 import { redisLeases } from './redis-leases.js';
+import { RespClient } from './resp-client.js';
 
 export interface RedisProviderOptions {
   /** Per connection attempt (TCP and TLS handshake); default 10 s. */
@@ -59,7 +58,7 @@ interface TargetSide {
 
 /** The admin connection and what the server told it. */
 interface Session extends TargetSide {
-  admin: Redis;
+  admin: RespClient;
   adminEndpoint: Endpoint;
   versionText: string;
   /** Whether the server persists users in an aclfile; undefined when CONFIG GET is not allowed. */
@@ -106,42 +105,17 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
   });
 
   /** A connection, authenticated with `auth` when given (an admin `default` user may have nopass). */
-  const open = async (endpoint: Endpoint, ca: string | undefined, auth: { username: string; password: string } | undefined, ctx: RedisErrorContext): Promise<Redis> => {
-    const config: RedisOptions = {
-      host: endpoint.host,
-      port: endpoint.port,
-      lazyConnect: true,
-      // RESP2: no HELLO in the handshake (ioredis 6 sends HELLO 3 by default, which an
-      // unauthenticated connection to a password-protected server is refused); AUTH comes after
-      protocol: 2,
-      // one attempt, errors at once: the agent decides about retries, not the driver
-      retryStrategy: () => null,
-      reconnectOnError: () => false,
-      maxRetriesPerRequest: 0,
-      enableOfflineQueue: false,
-      enableReadyCheck: false,
-      autoResubscribe: false,
-      autoResendUnfulfilledCommands: false,
-      // CLIENT SETINFO would show up as a denied command in a restricted user's ACL LOG
-      disableClientInfo: true,
-      connectTimeout: connectTimeoutMs,
-      commandTimeout: commandTimeoutMs,
-      // how long disconnect() waits for a clean close before destroying the socket (default 2 s)
-      disconnectTimeout: 500,
-      // ioredis spreads `tls` into tls.connect({ host, port, … }) as it is: tlsOptions() unchanged
-      ...tlsField(tlsOptions(endpoint, ca)),
-    };
-    const client = new Redis(config);
-    let lastError: unknown;
-    // ioredis reports the real cause as an 'error' event and rejects connect() with "Connection is closed."
-    client.on('error', (err: unknown) => {
-      lastError = err;
-    });
+  const open = async (endpoint: Endpoint, ca: string | undefined, auth: { username: string; password: string } | undefined, ctx: RedisErrorContext): Promise<RespClient> => {
+    // RESP2 and nothing sent before AUTH (no HELLO, no CLIENT SETINFO: the latter would show up
+    // as a denied command in a restricted user's ACL LOG); one attempt, errors at once: the agent
+    // decides about retries
+    let client: RespClient;
     try {
-      await client.connect();
-    } catch (err) {
-      client.disconnect();
-      const cause = lastError ?? err;
+      const tls = tlsOptions(endpoint, ca);
+      client = await RespClient.connect({
+        host: endpoint.host, port: endpoint.port, connectTimeoutMs, commandTimeoutMs, ...(tls === undefined ? {} : { tls }),
+      });
+    } catch (cause) {
       if (endpoint.tls !== 'disable' && classifyNetworkError(cause)?.code === 'SK_ERR_PROVIDER_CONNECT' && (await tcpReachable(endpoint, connectTimeoutMs))) {
         // a plain-text Redis waits for a newline that a TLS ClientHello may never contain
         throw new SikkerKeyError(
@@ -408,7 +382,7 @@ function parseAclUser(reply: unknown): AclUser | undefined {
   return { flags: strings(map.get('flags')), passwords: strings(map.get('passwords')), commands: String(map.get('commands') ?? '') };
 }
 
-async function serverVersion(client: Redis): Promise<string> {
+async function serverVersion(client: RespClient): Promise<string> {
   try {
     const info = String(await client.call('INFO', 'server'));
     const version = /redis_version:(\S+)/.exec(info)?.[1];
@@ -420,7 +394,7 @@ async function serverVersion(client: Redis): Promise<string> {
 }
 
 /** The version from HELLO (allowed to every user, ACL or not), or "unknown" on a server without it. */
-async function helloVersion(client: Redis): Promise<string> {
+async function helloVersion(client: RespClient): Promise<string> {
   try {
     const hello = await client.call('HELLO', '2');
     if (Array.isArray(hello)) {
@@ -434,7 +408,7 @@ async function helloVersion(client: Redis): Promise<string> {
 }
 
 /** The setting's value, or undefined when the admin may not read it. */
-async function configGet(client: Redis, name: string): Promise<string | undefined> {
+async function configGet(client: RespClient, name: string): Promise<string | undefined> {
   try {
     const reply = await client.call('CONFIG', 'GET', name);
     return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : '';
@@ -444,11 +418,6 @@ async function configGet(client: Redis, name: string): Promise<string | undefine
   }
 }
 
-
-/** ioredis's `tls` option: absent (not undefined or false) for a plain connection. */
-function tlsField(tls: ConnectionOptions | undefined): Pick<RedisOptions, 'tls'> {
-  return tls === undefined ? {} : { tls };
-}
 
 function tcpReachable(endpoint: Endpoint, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {

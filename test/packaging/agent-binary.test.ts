@@ -274,7 +274,7 @@ describe('the executable as the rotation agent, one real rotation per engine', (
       assert.equal(await redisAuth(previous), false, 'the old password is refused');
       previous = now;
     }
-    console.log(`# idle RSS after Redis rotations (ioredis loaded): ${rssMiB(agent.proc.pid as number).toFixed(1)} MiB`);
+    console.log(`# idle RSS after Redis rotations (the Redis provider loaded): ${rssMiB(agent.proc.pid as number).toFixed(1)} MiB`);
   });
 
   test('PostgreSQL (scram-sha-256 cluster): the new password logs in, the old one is refused with 28P01', async () => {

@@ -23,7 +23,7 @@ test('docs/engines.md shows the engine table and the undo plans exactly as the c
 
 test('provider names, drivers and strategies derive from the flavours', () => {
   assert.deepEqual([...ENGINES], ['postgres', 'supabase', 'mysql', 'redis', 'mongodb']);
-  assert.deepEqual([...DRIVERS], ['pg', 'mysql2', 'ioredis', 'mongodb']);
+  assert.deepEqual([...DRIVERS], ['pg', 'mysql2', 'mongodb']); // Redis: the provider's own RESP2 client
   assert.deepEqual(flavoursOf('mysql').map((f) => f.flavour), ['mysql8', 'mariadb']);
   assert.deepEqual(strategiesOf('mysql'), ['single', 'dual', 'alternating']);
   assert.deepEqual(strategiesOf('postgres'), ['single', 'alternating']);

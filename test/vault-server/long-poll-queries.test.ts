@@ -12,6 +12,7 @@ import { startTestVault } from '../support/vault-app.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import type { IdentityKey } from '../../protocol/keys.js';
 import { SWEEP_MS } from '../../vault-server/modules/rotations/work-waiters.js';
+import { watchesHeld } from '../../vault-server/modules/secrets/secret-watch.js';
 import { waitFor } from '../support/wait.js';
 
 /** Counts every query compiled through the store's Kysely instance. */
@@ -88,7 +89,8 @@ forEachStore('long-polls cost no store work while held', (s) => {
 
     // Watches: N held watches on one secret add the watch hub's sweep (one query), nothing per watch.
     const watches = agents.map((a) => v.call(a, 'GET', '/v1/projects/p/secrets/watched?waitForVersionAfter=1&wait=60'));
-    await sleep(1000); // past their first check
+    // past their first check (a fixed pause was not enough on a busy machine: first checks fell into the window)
+    await waitFor(() => watchesHeld(v.ctx), { what: `${N} watches past their first check`, timeoutMs: 30_000, intervalMs: 20, until: (w) => w.checked === N, show: (w) => `${w.held} held, ${w.checked} checked` });
     const withWatches = await queriesOverWindow();
     t.diagnostic(`queries over ${WINDOW_MS} ms: ${N} held polls and ${N} held watches ${withWatches}`);
     assert.ok(withWatches <= 6, `${N} polls and ${N} watches: ${withWatches} queries over ${WINDOW_MS} ms`);

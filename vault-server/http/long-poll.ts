@@ -73,6 +73,11 @@ export class WakeHub<D = undefined> {
     return this.entries.size;
   }
 
+  /** The data of every registered long-poll (diagnostics and tests). */
+  held(): D[] {
+    return [...this.entries].map((e) => e.data);
+  }
+
   register(keys: readonly string[], data: D): Waiter {
     const entry: Entry<D> = { keys, data, woken: false, resolve: null };
     this.entries.add(entry);

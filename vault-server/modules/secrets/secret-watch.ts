@@ -38,6 +38,12 @@ const watchKey = (project: string, secret: string): string => `s:${project}/${se
 
 const hubs = new WeakMap<VaultContext, WakeHub<Watching>>();
 
+/** The watches held now, and how many of them have made their first check (diagnostics and tests). */
+export function watchesHeld(ctx: VaultContext): { held: number; checked: number } {
+  const all = hubs.get(ctx)?.held() ?? [];
+  return { held: all.length, checked: all.filter((w) => w.secretId !== null).length };
+}
+
 function hubOf(ctx: VaultContext): WakeHub<Watching> {
   let hub = hubs.get(ctx);
   if (hub) return hub;
