@@ -2,7 +2,7 @@
 // has started, connected, run the jobs it was given and then sat idle-polling for a few seconds.
 // Three agents, one after another, against one real vault (fresh SQLite store):
 //   none  a machine no policy names: the bare agent, no driver loaded
-//   one   a machine with one Redis rotation policy (REDIS_URL): only ioredis should load
+//   one   a machine with one Redis rotation policy (REDIS_URL): only the Redis provider loads (no driver)
 //   all   a machine with a PostgreSQL (PG_URL), a MariaDB/MySQL (MYSQL_URL), a Redis and a MongoDB
 //         policy (the MongoDB wire test server in this process: there is no mongod here)
 // A driver loads only when a job for its engine runs (providers/registry.ts). Setting a policy

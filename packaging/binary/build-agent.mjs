@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build:agent`: the agent as ONE executable file, built offline (FINDINGS "Single
-// executable"): esbuild bundles agent/main.ts with every provider and driver into one CommonJS file
+// executable"): esbuild bundles agent/main.ts with every provider into one CommonJS file, and each
+// database driver into one of its own (a SEA asset, loaded when a provider first needs it)
 // → Node's Single Executable Application blob → postject injects it into a stripped copy of the
 // node binary that runs this script. Nothing is downloaded: esbuild and postject come from
 // node_modules, the base binary is this machine's node (so the result is for this OS and CPU).
@@ -36,19 +37,45 @@ async function engineDrivers() {
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 // Inside a SEA, `require` loads built-in modules only, and for anything else Node prints a
-// warning ("require only supports built-in modules") before throwing. The bundle still holds a
-// few optional requires inside try/catch (mysql2's `cardinal`, mongodb's kerberos/snappy/zstd/
-// client-encryption, pg-native, socks…): answer them the way a plain node answers a package that
-// is not installed, so each library takes its usual "optional dependency missing" path quietly.
-const REQUIRE_SHIM = `var require = ((sea) => {
+// warning ("require only supports built-in modules") before throwing. So the main script's
+// `require` is this shim: a built-in module as usual; a database driver (pg, mysql2/promise,
+// mongodb) from its own bundle, stored beside the main script as a SEA asset and compiled the
+// first time a provider asks for it — an agent that never talks to MongoDB never holds the
+// MongoDB driver's source, let alone its code; anything else (mysql2's `cardinal`, mongodb's
+// kerberos/snappy/zstd/client-encryption, pg-native, socks… — optional requires inside
+// try/catch) is answered the way a plain node answers a package that is not installed, so each
+// library takes its usual "optional dependency missing" path quietly. The drivers' bundles get
+// the same shim as their `require`.
+const requireShim = (assets) => `var require = ((sea) => {
   const { isBuiltin } = sea('node:module');
-  return Object.assign((id) => {
+  const assets = ${JSON.stringify(assets)};
+  const loaded = new Map();
+  const shim = Object.assign((id) => {
     if (isBuiltin(id)) return sea(id);
+    if (Object.hasOwn(assets, id)) {
+      let module = loaded.get(id);
+      if (module === undefined) {
+        module = { exports: {} };
+        loaded.set(id, module);
+        const source = sea('node:sea').getAsset(assets[id], 'utf8');
+        sea('node:vm').compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: assets[id] })
+          .call(module.exports, module.exports, shim, module, assets[id], '.');
+      }
+      return module.exports;
+    }
     const err = new Error("Cannot find module '" + id + "' (not included in the sikkerkey-agent executable)");
     err.code = 'MODULE_NOT_FOUND';
     throw err;
-  }, { resolve: (id) => { if (isBuiltin(id)) return id; const e = new Error("Cannot find module '" + id + "'"); e.code = 'MODULE_NOT_FOUND'; throw e; } });
+  }, { resolve: (id) => { if (isBuiltin(id) || Object.hasOwn(assets, id)) return id; const e = new Error("Cannot find module '" + id + "'"); e.code = 'MODULE_NOT_FOUND'; throw e; } });
+  return shim;
 })(require);`;
+// What the providers import of each driver (providers/*/…): each becomes one asset.
+const DRIVER_IMPORTS = { pg: 'pg', mysql2: 'mysql2/promise', mongodb: 'mongodb' };
+// Optional native or cloud add-ons nobody running the agent needs.
+const OPTIONAL = ['cardinal', 'pg-native', 'kerberos', 'snappy', '@mongodb-js/zstd', 'mongodb-client-encryption', 'socks',
+  'gcp-metadata', '@aws-sdk/credential-providers', 'supports-color'];
+// Whitespace and syntax only: every name (functions, classes, error names) stays as written.
+const MINIFY = { minifyWhitespace: true, minifySyntax: true, legalComments: 'none' };
 
 function step(what, fn) {
   const t = performance.now();
@@ -72,6 +99,24 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 try {
   const bundle = join(work, 'sikkerkey-agent.cjs');
+  const tableDrivers = await engineDrivers();
+  for (const d of tableDrivers) if (!(d in DRIVER_IMPORTS)) throw new Error(`the engine table names driver ${d}, which build-agent.mjs does not know how to bundle`);
+  // One bundle per driver: `module.exports = require('<what the providers import>')`, with
+  // everything it needs (mongodb: @mongodb-js/saslprep, which it loads eagerly).
+  const assets = {};
+  for (const driver of tableDrivers) {
+    const spec = DRIVER_IMPORTS[driver];
+    const file = join(work, `driver-${driver}.cjs`);
+    const res = await step(`esbuild ${driver}`, () => build({
+      stdin: { contents: `module.exports = require(${JSON.stringify(spec)});`, resolveDir: root, loader: 'js' },
+      outfile: file, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: OPTIONAL, ...MINIFY, logLevel: 'warning', metafile: true,
+    }));
+    const inputs = Object.keys(res.metafile.inputs);
+    for (const required of [driver, ...(driver === 'mongodb' ? ['@mongodb-js/saslprep'] : [])].map((d) => `node_modules/${d}/`)) {
+      if (!inputs.some((i) => i.startsWith(required) || i.includes(`/${required}`))) throw new Error(`the ${driver} bundle lacks ${required}: a provider would fail at run time`);
+    }
+    assets[spec] = `driver-${driver}.cjs`;
+  }
   const meta = await step('esbuild bundle', () => build({
     entryPoints: [join(root, 'agent', 'main.ts')],
     outfile: bundle,
@@ -80,36 +125,31 @@ try {
     target: 'node20',
     // Node 20's SEA runs a CommonJS main script only.
     format: 'cjs',
-    banner: { js: REQUIRE_SHIM },
+    banner: { js: requireShim(assets) },
     // No npm in the picture at run time: the version is fixed at build time.
     define: { 'process.env.npm_package_version': JSON.stringify(pkg.version) },
-    // Optional native or cloud add-ons nobody running the agent needs; everything else (all four
-    // drivers, @mongodb-js/saslprep which mongodb loads eagerly) goes into the bundle. The drivers
-    // stay lazily initialised: providers/registry.ts imports them with import(), which esbuild
-    // turns into on-demand module initialisation.
-    external: ['cardinal', 'pg-native', 'kerberos', 'snappy', '@mongodb-js/zstd', 'mongodb-client-encryption', 'socks',
-      'gcp-metadata', '@aws-sdk/credential-providers', 'supports-color'],
-    legalComments: 'none',
-    // Whitespace and syntax only: every name (functions, classes, error names) stays as written.
-    // The SEA holds its whole main script in memory, all four drivers included, run or not:
-    // minified (4.5 → 3.1 MB), the idle agent's own memory is ~5.5 MiB smaller
-    // (docs/benchmarks-agent.md, agent-footprint).
-    minifyWhitespace: true,
-    minifySyntax: true,
+    // The drivers are assets of their own (above), required through the shim when a provider
+    // first loads (providers/registry.ts imports each provider with import(), which esbuild turns
+    // into on-demand module initialisation); the optional add-ons are left out.
+    external: [...Object.keys(assets), ...OPTIONAL],
+    // The SEA holds its whole main script in memory: minified (and without the drivers, which
+    // were 2.6 of its 3.1 MB), the idle agent's own memory is smaller (docs/benchmarks-agent.md,
+    // agent-footprint).
+    ...MINIFY,
     logLevel: 'warning',
     metafile: true,
   }));
   const inputs = Object.keys(meta.metafile.inputs);
-  // every driver the engine table names (protocol/engines.ts), and what mongodb loads eagerly
-  const drivers = [...(await engineDrivers()), '@mongodb-js/saslprep'];
-  for (const required of drivers.map((d) => `node_modules/${d}/`)) {
-    if (!inputs.some((i) => i.startsWith(required) || i.includes(`/${required}`))) throw new Error(`the bundle lacks ${required}: a provider would fail at run time`);
+  for (const driver of tableDrivers) {
+    if (inputs.some((i) => i.includes(`node_modules/${driver}/`))) throw new Error(`the main bundle holds ${driver}, which should be only in its asset`);
   }
-
   const seaConfig = join(work, 'sea-config.json');
   const blob = join(work, 'sea-prep.blob');
   // useCodeCache: V8's compiled code ships in the blob; start-up is ~15 % faster for ~2 MB.
-  writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  writeFileSync(seaConfig, JSON.stringify({
+    main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true,
+    assets: Object.fromEntries(Object.values(assets).map((name) => [name, join(work, name)])),
+  }));
   step('SEA blob', () => run(process.execPath, ['--experimental-sea-config', seaConfig]));
 
   const tmpBin = join(work, 'sikkerkey-agent');
