@@ -22,6 +22,25 @@ export const MACHINE_COLUMNS = ['name', 'public_key', 'key_id', 'status', 'expir
 
 const BUMP = 'update change_counter set n = n + 1 where id = 1';
 
+/** Triggers that move the change counter on every insert, update and delete of each table (later migrations' tables). */
+export async function addChangeTriggers(db: Kysely<unknown>, dialect: Dialect, tables: readonly string[]): Promise<void> {
+  for (const table of tables) {
+    if (dialect === 'postgres') {
+      await sql.raw(`create trigger sk_changes_${table} after insert or update or delete on ${table} for each statement execute function sk_bump_change_counter()`).execute(db);
+    } else {
+      for (const op of ['insert', 'update', 'delete']) await sql.raw(`create trigger sk_changes_${table}_${op} after ${op} on ${table} begin ${BUMP}; end`).execute(db);
+    }
+  }
+}
+
+/** Drops what {@link addChangeTriggers} made (and the `machines` triggers below, by the same names). */
+export async function dropChangeTriggers(db: Kysely<unknown>, dialect: Dialect, tables: readonly string[]): Promise<void> {
+  for (const table of tables) {
+    if (dialect === 'postgres') await sql.raw(`drop trigger if exists sk_changes_${table} on ${table}`).execute(db);
+    else for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists sk_changes_${table}_${op}`).execute(db);
+  }
+}
+
 export function changeCounterMigration(dialect: Dialect): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -48,10 +67,7 @@ export function changeCounterMigration(dialect: Dialect): Migration {
       await sql.raw(`create trigger sk_changes_machines_update after update of ${MACHINE_COLUMNS.join(', ')} on machines begin ${BUMP}; end`).execute(db);
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      for (const table of [...COUNTED_TABLES, 'machines']) {
-        if (dialect === 'postgres') await sql.raw(`drop trigger if exists sk_changes_${table} on ${table}`).execute(db);
-        else for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists sk_changes_${table}_${op}`).execute(db);
-      }
+      await dropChangeTriggers(db, dialect, [...COUNTED_TABLES, 'machines']);
       if (dialect === 'postgres') await sql.raw('drop function if exists sk_bump_change_counter()').execute(db);
       await db.schema.dropTable('change_counter').execute();
     },

@@ -16,11 +16,10 @@
  * `access_policies` and `label_grants` join the change-counter triggers (migration 0005), so a
  * read takes them from memory; a change reaches every worker and replica on the next read.
  */
-import { sql } from 'kysely';
 import type { ColumnDataType, Kysely, Migration } from 'kysely';
 import type { Dialect } from '../open-store.js';
+import { addChangeTriggers, dropChangeTriggers } from './0005-change-counter.js';
 
-const BUMP = 'update change_counter set n = n + 1 where id = 1';
 /** The tables of this migration whose every change moves the change counter. */
 const COUNTED = ['access_policies', 'label_grants'] as const;
 
@@ -79,19 +78,10 @@ export function accessPoliciesMigration(dialect: Dialect): Migration {
         .addColumn('created_by', 'text')
         .execute();
       await db.schema.createIndex('label_grants_project_label').on('label_grants').columns(['project_id', 'label']).execute();
-      for (const table of COUNTED) {
-        if (dialect === 'postgres') {
-          await sql.raw(`create trigger sk_changes_${table} after insert or update or delete on ${table} for each statement execute function sk_bump_change_counter()`).execute(db);
-        } else {
-          for (const op of ['insert', 'update', 'delete']) await sql.raw(`create trigger sk_changes_${table}_${op} after ${op} on ${table} begin ${BUMP}; end`).execute(db);
-        }
-      }
+      await addChangeTriggers(db, dialect, COUNTED);
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      for (const table of COUNTED) {
-        if (dialect === 'postgres') await sql.raw(`drop trigger if exists sk_changes_${table} on ${table}`).execute(db);
-        else for (const op of ['insert', 'update', 'delete']) await sql.raw(`drop trigger if exists sk_changes_${table}_${op}`).execute(db);
-      }
+      await dropChangeTriggers(db, dialect, COUNTED);
       await db.schema.dropTable('label_grants').execute();
       await db.schema.dropTable('access_policy_cosigns').execute();
       await db.schema.dropTable('access_policy_reads').execute();
