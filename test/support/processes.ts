@@ -86,7 +86,7 @@ export function startExecutable(command: string, args: string[], opts: { env?: N
         return false;
       };
       if (check()) return;
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${bin}; its last output: ${out.slice(-2000)}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${re} from ${bin} (${processState(proc.pid)}); its last output: ${out.slice(-2000)}`)), timeoutMs);
       waiters.push(() => { if (check()) clearTimeout(timer); });
     }),
     stop: async (signal = 'SIGTERM') => {
@@ -94,6 +94,25 @@ export function startExecutable(command: string, args: string[], opts: { env?: N
       return exited;
     },
   };
+}
+
+/**
+ * What the kernel says of a process that has not said what a test waits for (Linux /proc): its
+ * state letter, the kernel function it sleeps in, and its CPU time so far — "S, ep_poll, 0.4 s"
+ * is a process waiting on its event loop, "D" one stuck in I/O, near-zero CPU one that barely ran.
+ */
+function processState(pid: number | undefined): string {
+  if (pid === undefined) return 'never started';
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = (Number(fields[11]) + Number(fields[12])) / 100;
+    let wchan = '?';
+    try { wchan = readFileSync(`/proc/${pid}/wchan`, 'utf8') || '-'; } catch { /* not readable here */ }
+    return `pid ${pid}: state ${fields[0]}, in ${wchan}, ${cpuS.toFixed(2)} s of CPU`;
+  } catch {
+    return `pid ${pid}: gone`;
+  }
 }
 
 /** The pids whose parent is `pid` (Linux /proc): a `serve --workers N` primary's workers. */
