@@ -85,6 +85,7 @@ const COUNTER_SQL = 'select n from change_counter where id = 1';
 export class StoreCaches {
   readonly #read: ReadCounter;
   readonly #maps: Array<CacheMap<unknown, unknown>> = [];
+  readonly #groups = new Map<object, unknown>();
   #counter: number | undefined;
   #epoch = 0;
   /** How many times the caches were emptied (a metric, and what tests look at). */
@@ -95,6 +96,19 @@ export class StoreCaches {
   constructor(opts: { read?: ReadCounter; onClear?: () => void } = {}) {
     this.#read = opts.read ?? readChangeCounter;
     this.#onClear = opts.onClear;
+  }
+
+  /**
+   * A module's own set of maps, made by `build` the first time `owner` (a constant of that module)
+   * asks these caches for it.
+   */
+  group<M>(owner: object, build: (caches: StoreCaches) => M): M {
+    let m = this.#groups.get(owner) as M | undefined;
+    if (m === undefined) {
+      m = build(this);
+      this.#groups.set(owner, m);
+    }
+    return m;
   }
 
   /** A new cache of at most `max` entries (a flood of unknown keys empties it, it never grows without bound). */

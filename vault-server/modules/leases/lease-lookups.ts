@@ -15,7 +15,7 @@
  *   const role = await look.role(project.id, 'app-ro');
  */
 import type { Tx, VaultContext } from '../../context.js';
-import type { CacheMap, StoreCaches } from '../../store/change-counter.js';
+import type { CacheMap, CacheView, StoreCaches } from '../../store/change-counter.js';
 import { machineLabels, secretById, secretFields } from '../rotations/rotations-engine.js';
 import type { LeaseRoleRow } from './lease-roles-service.js';
 
@@ -45,21 +45,17 @@ interface Maps {
   endpoints: CacheMap<string, Record<string, string>>;
 }
 
-const mapsOf = new WeakMap<StoreCaches, Maps>();
+/** This module's maps in each store's caches. */
+const MAPS = {};
+const maps = (caches: StoreCaches): Maps => caches.group(MAPS, (c) => ({ roles: c.map(), names: c.map(), grants: c.map(), admins: c.map(), labels: c.map(), endpoints: c.map() }));
 
-function maps(caches: StoreCaches): Maps {
-  let m = mapsOf.get(caches);
-  if (!m) {
-    m = { roles: caches.map(), names: caches.map(), grants: caches.map(), admins: caches.map(), labels: caches.map(), endpoints: caches.map() };
-    mapsOf.set(caches, m);
-  }
-  return m;
-}
-
-/** Reads the change counter with `trx`; the lookups are valid for the rest of this transaction, until it writes a counted table. */
-export async function leaseLookups(ctx: VaultContext, trx: Tx): Promise<LeaseLookups> {
+/**
+ * Reads the change counter with `trx` (or takes `seen`, the caches as this transaction already read
+ * them); the lookups are valid for the rest of this transaction, until it writes a counted table.
+ */
+export async function leaseLookups(ctx: VaultContext, trx: Tx, seen?: CacheView): Promise<LeaseLookups> {
   const m = maps(ctx.caches);
-  const view = await ctx.caches.view(trx);
+  const view = seen ?? await ctx.caches.view(trx);
   return {
     role: (projectId, name) => view.get(m.roles, `${projectId}\u0000${name}`, () =>
       trx.selectFrom('lease_roles').selectAll().where('project_id', '=', projectId).where('name', '=', name).executeTakeFirst()),

@@ -126,9 +126,10 @@ const countLive = async (trx: Tx, roleId: string, machineId?: string): Promise<n
 export async function requestLease(ctx: VaultContext, caller: Caller, projectName: string, roleName: string, req: { ttl?: string }): Promise<{ lease: LeaseRow; password: string }> {
   try {
     return await writeTx(ctx, async (trx, audit) => {
-      const look = await readLookups(ctx, trx);
+      const view = await ctx.caches.view(trx);
+      const look = await readLookups(ctx, trx, view);
       if (await look.machineStatus(caller.id) !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
-      const leases = await leaseLookups(ctx, trx);
+      const leases = await leaseLookups(ctx, trx, view);
       const project = await look.project(projectName);
       const role = project ? await leases.role(project.id, roleName) : undefined;
       if (project === undefined || role === undefined || !await leases.granted(caller.id, role.id)) throw noLeaseGrant();

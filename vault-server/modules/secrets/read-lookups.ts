@@ -14,7 +14,7 @@
  *   const project = await look.project('shop');
  */
 import type { Tx, VaultContext } from '../../context.js';
-import type { CacheMap, StoreCaches } from '../../store/change-counter.js';
+import type { CacheMap, CacheView, StoreCaches } from '../../store/change-counter.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { parsePolicyRow } from '../access-policies/access-policy-rules.js';
 import type { ParsedPolicy } from '../access-policies/access-policy-rules.js';
@@ -70,21 +70,19 @@ interface Maps {
   policies: CacheMap<string, ParsedPolicy | SikkerKeyError>;
 }
 
-const mapsOf = new WeakMap<StoreCaches, Maps>();
+/** This module's maps in each store's caches. */
+const MAPS = {};
+const maps = (caches: StoreCaches): Maps => caches.group(MAPS, (c) => ({
+  machines: c.map(), projects: c.map(), grants: c.map(), secrets: c.map(), live: c.map(10_000), policies: c.map(10_000),
+}));
 
-function maps(caches: StoreCaches): Maps {
-  let m = mapsOf.get(caches);
-  if (!m) {
-    m = { machines: caches.map(), projects: caches.map(), grants: caches.map(), secrets: caches.map(), live: caches.map(10_000), policies: caches.map(10_000) };
-    mapsOf.set(caches, m);
-  }
-  return m;
-}
-
-/** Reads the change counter with `trx` and returns lookups valid for the rest of this transaction, until it writes a cached table. */
-export async function readLookups(ctx: VaultContext, trx: Tx): Promise<ReadLookups> {
+/**
+ * Reads the change counter with `trx` (or takes `seen`, the caches as this transaction already read
+ * them) and returns lookups valid for the rest of this transaction, until it writes a cached table.
+ */
+export async function readLookups(ctx: VaultContext, trx: Tx, seen?: CacheView): Promise<ReadLookups> {
   const m = maps(ctx.caches);
-  const view = await ctx.caches.view(trx);
+  const view = seen ?? await ctx.caches.view(trx);
   return {
     machineStatus: (id) => view.get(m.machines, id, async () =>
       (await trx.selectFrom('machines').select('status').where('id', '=', id).executeTakeFirst())?.status),
