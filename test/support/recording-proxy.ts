@@ -24,6 +24,8 @@ export interface RecordingProxy {
   connections(): number;
   /** Where new connections go from now on. */
   setTarget(target: { host?: string; port: number }): void;
+  /** Holds back what the target sends (clients wait for an answer) until cut() or restore(). */
+  stall(): void;
   /** Resets every open connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
@@ -39,6 +41,7 @@ export async function startRecordingProxy(opts: { target?: { host?: string; port
   const open = new Set<Socket>();
   let accepted = 0;
   let isCut = false;
+  let stalled = false;
 
   const server = createServer((client) => {
     if (isCut || target === undefined) {
@@ -60,6 +63,7 @@ export async function startRecordingProxy(opts: { target?: { host?: string; port
       upstream.write(d);
     });
     upstream.on('data', (d: Buffer) => {
+      if (stalled) return;
       if (record) { all.push(d); down.push(d); }
       client.write(d);
     });
@@ -83,12 +87,14 @@ export async function startRecordingProxy(opts: { target?: { host?: string; port
     fromTarget: () => Buffer.concat(down),
     connections: () => accepted,
     setTarget: (t) => { target = t; },
+    stall: () => { stalled = true; },
     cut: () => {
       isCut = true;
+      stalled = false;
       for (const s of open) s.resetAndDestroy();
       open.clear();
     },
-    restore: () => { isCut = false; },
+    restore: () => { isCut = false; stalled = false; },
     close: async () => {
       for (const s of open) s.destroy();
       open.clear();

@@ -19,7 +19,7 @@ import type { IdentityKey } from '../../protocol/keys.js';
 test('/readyz turns not-ready while the PostgreSQL store is cut off and ready again when it returns; /healthz stays 200', async () => {
   const db = await tempPgDatabase();
   const real = new URL(db.location.databaseUrl);
-  const proxy = await startRecordingProxy({ target: { host: real.hostname, port: Number(real.port || 5432) }, record: false });
+  const proxy = await startRecordingProxy({ target: { host: real.hostname, port: Number(real.port || 5432) } });
   const viaProxy = new URL(real);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);
@@ -29,7 +29,15 @@ test('/readyz turns not-ready while the PostgreSQL store is cut off and ready ag
     assert.equal(ready.status, 200, ready.body);
     assert.deepEqual(JSON.parse(ready.body), { status: 'ready', checks: { store: 'ok', migrations: 'current', rootKey: 'loaded' } });
 
+    // A connection that breaks while a query is in flight on it (checked out of the pool) must
+    // fail that query, not the process: hold the store's answer to a ping, then cut.
+    const sent = proxy.fromClients().length;
+    proxy.stall();
+    const inFlight = vault.get('/readyz');
+    await waitFor(() => proxy.fromClients().length > sent, { what: 'the ping to reach the store', timeoutMs: 10_000, intervalMs: 20 });
     proxy.cut();
+    assert.equal((await inFlight).status, 503, 'the ping whose connection broke answers not-ready');
+    assert.equal(vault.proc.proc.exitCode, null, 'the vault survives a store connection that breaks mid-query');
     const cut = await vault.get('/readyz');
     assert.equal(cut.status, 503, cut.body);
     const body = JSON.parse(cut.body) as { status: string; checks: { store: string }; error: { code: string; message: string } };

@@ -289,9 +289,13 @@ async function openPostgres(databaseUrl: string, poolSize: number, statementTime
   } catch (err) {
     throw new SikkerKeyError('SK_ERR_STORE', `cannot use the PostgreSQL URL ${shown}: ${scrub(messageOf(err))}`);
   }
-  // An idle client whose server went away makes the pool emit 'error'; unhandled, that would end
-  // the process. The next query reports the problem through the ordinary path instead.
+  // A connection whose server went away emits 'error'; unhandled, that would end the process.
+  // Idle in the pool, the pool re-emits it; checked out (a query or transaction in flight), pg-pool
+  // takes its own listener off and the client's 'error' has none — so every client gets one for
+  // good when it connects. Either way the query fails through the ordinary path (SK_ERR_STORE) and
+  // the pool drops the broken client on release.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => { client.on('error', () => undefined); });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const store = makeStore(db, 'postgres', `PostgreSQL at ${shown}`, scrub);
   try {
