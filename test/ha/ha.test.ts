@@ -288,6 +288,11 @@ test(`ha: two replicas on one PostgreSQL — replays, scheduling, canary, wake-u
       const state = replicas.map((r, i) => `replica ${i}: exit ${String(r?.proc.exitCode ?? r?.proc.signalCode ?? 'none')}\n${(r?.output() ?? '').split('\n').slice(-25).join('\n')}`);
       throw new Error(`${err instanceof Error ? err.message : String(err)}\n${state.join('\n')}`, { cause: err });
     });
+  // Ready again by surviving, not by being started again: a replica whose queries broke under it
+  // fails them (SK_ERR_STORE) and goes on.
+  for (const [i, r] of replicas.entries()) {
+    assert.equal(r.proc.exitCode ?? r.proc.signalCode, null, `replica ${i} exited during the PostgreSQL restart:\n${r.output().split('\n').slice(-25).join('\n')}`);
+  }
   const again = await retrying('a rotation after the restart', async () => (await opLb.request<{ id: string }>('POST', '/v1/projects/ha/secrets/app0/rotation/run')).body.id);
   const after = await waitFor(() => retrying('rotation status', async () => (await opLb.request<RotationStatus>('GET', `/v1/projects/ha/secrets/app0/rotation?rotation=${again}`)).body),
     { what: 'the rotation after the restart', timeoutMs: 60_000, intervalMs: 250, until: (s) => FINISHED.has(s.state) });
