@@ -65,7 +65,8 @@ export class AgentDaemon {
   private readonly running = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private lastContact = 0;
-  private readonly providers = new ProviderPool();
+  /** As many kept per database as jobs run at once. */
+  private readonly providers: ProviderPool;
   private health: Server | undefined;
 
   /** A read the offline cache served for the templates `run` keeps (agent/delivery/offline-cache.ts). */
@@ -75,6 +76,7 @@ export class AgentDaemon {
 
   constructor(private readonly config: AgentConfig, deps: { log?: Logger; vault?: AgentVault } = {}) {
     this.log = deps.log ?? createAgentLogger(config.log.level);
+    this.providers = new ProviderPool(30_000, config.concurrency);
     if (deps.vault) {
       this.vault = deps.vault;
     } else {

@@ -10,14 +10,17 @@ export interface ReadyProvider {
 
 /**
  * Initialized providers kept between jobs for the same engine, admin credential and database
- * endpoint, so a rotation does not pay for a fresh admin login (a SCRAM exchange on PostgreSQL)
- * each time. A provider is lent to one job at a time, kept at most `idleMs` after its last job,
- * and only when that job ended cleanly; anything else closes it.
+ * endpoint, so a rotation or a lease does not pay for a fresh admin login (a SCRAM exchange on
+ * PostgreSQL, a connection and AUTH on Redis) each time. A provider is lent to one job at a time,
+ * kept at most `idleMs` after its last job, and only when that job ended cleanly; anything else
+ * closes it. Up to `perKey` are kept for one key — the agent's concurrency, so jobs running side by
+ * side each find one (with only one kept, 15 of 16 parallel lease jobs opened and closed an admin
+ * connection each) — and at most that many admin connections stay open to one database.
  */
 export class ProviderPool {
-  private readonly idle = new Map<string, { ready: ReadyProvider; timer: NodeJS.Timeout }>();
+  private readonly idle = new Map<string, Array<{ ready: ReadyProvider; timer: NodeJS.Timeout }>>();
 
-  constructor(private readonly idleMs = 30_000) {}
+  constructor(private readonly idleMs = 30_000, private readonly perKey = 1) {}
 
   static keyOf(job: Pick<ClaimResponse, 'engine' | 'admin' | 'target'>): string {
     const { username: _u, password: _p, ...endpoint } = job.target;
@@ -26,32 +29,48 @@ export class ProviderPool {
     return createHash('sha256').update(JSON.stringify([job.engine, sorted(job.admin), sorted(endpoint)])).digest('hex');
   }
 
-  /** An initialized provider for this job's admin and endpoint, if one is idle (then it is the caller's). */
+  /** An initialized provider for this job's admin and endpoint, if one is idle (then it is the caller's): the one used last. */
   take(key: string): ReadyProvider | undefined {
-    const entry = this.idle.get(key);
-    if (!entry) return undefined;
+    const kept = this.idle.get(key);
+    const entry = kept?.pop();
+    if (entry === undefined) return undefined;
+    if (kept?.length === 0) this.idle.delete(key);
     clearTimeout(entry.timer);
-    this.idle.delete(key);
     return entry.ready;
   }
 
-  /** Gives a provider back after a clean job; otherwise (or when one is already kept, or it never initialized) closes it. */
+  /** Gives a provider back after a clean job; otherwise (or when `perKey` are kept already, or it never initialized) closes it. */
   give(key: string, provider: CredentialProvider, init: InitializeResponse | undefined, clean: boolean): void {
+    const kept = this.idle.get(key) ?? [];
     // Closing a connection being discarded: a failure means it is already gone, nothing to report.
-    if (!clean || init === undefined || this.idle.has(key)) {
+    if (!clean || init === undefined || kept.length >= this.perKey) {
       void provider.close().catch(() => undefined);
       return;
     }
-    const timer = setTimeout(() => {
-      this.idle.delete(key);
-      void provider.close().catch(() => undefined);
-    }, this.idleMs);
-    timer.unref();
-    this.idle.set(key, { ready: { provider, init }, timer });
+    const entry = {
+      ready: { provider, init },
+      timer: setTimeout(() => {
+        const now = this.idle.get(key) ?? [];
+        const left = now.filter((e) => e !== entry);
+        if (left.length > 0) this.idle.set(key, left);
+        else this.idle.delete(key);
+        void provider.close().catch(() => undefined);
+      }, this.idleMs),
+    };
+    entry.timer.unref();
+    kept.push(entry);
+    this.idle.set(key, kept);
+  }
+
+  /** Providers kept idle right now, over every key. */
+  size(): number {
+    let n = 0;
+    for (const kept of this.idle.values()) n += kept.length;
+    return n;
   }
 
   async closeAll(): Promise<void> {
-    const entries = [...this.idle.values()];
+    const entries = [...this.idle.values()].flat();
     this.idle.clear();
     for (const e of entries) {
       clearTimeout(e.timer);
