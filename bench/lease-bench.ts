@@ -47,18 +47,24 @@ export async function run(args: string[]): Promise<void> {
   const n = Number(flag(args, 'n', '100'));
   const rig = await startLeaseRig('redis');
   try {
-    await rig.createRole('bench', { extra: ['--max-leases', String(n * 2), '--max-leases-per-machine', String(n * 2)] });
+    await rig.createRole('bench', { extra: ['--max-leases', String(n * 3), '--max-leases-per-machine', String(n * 3)] });
     const agent = await rig.h.startAgent({ name: 'bench', config: { concurrency: 16 } });
     await rig.lease('bench'); // warm: connections, the provider, the agent's poll
-    const latencies: number[] = [];
-    const t0 = performance.now();
-    const got = await Promise.all(Array.from({ length: n }, async () => {
-      const s = performance.now();
-      const lease = await rig.lease('bench');
-      latencies.push(performance.now() - s);
-      return lease;
-    }));
-    const wallMs = performance.now() - t0;
+    const leaseRound = async (): Promise<{ latencies: number[]; wallMs: number; got: Lease[] }> => {
+      const latencies: number[] = [];
+      const t0 = performance.now();
+      const got = await Promise.all(Array.from({ length: n }, async () => {
+        const s = performance.now();
+        const lease = await rig.lease('bench');
+        latencies.push(performance.now() - s);
+        return lease;
+      }));
+      return { latencies, wallMs: performance.now() - t0, got };
+    };
+    // The first round is the figure (and the goal's): the vault's lease path runs for the first
+    // time in it. The second shows the same vault warm (its code compiled, its caches filled).
+    const { latencies, wallMs, got } = await leaseRound();
+    const warm = await leaseRound();
     const works = (await Promise.all(got.slice(0, 10).map((l) => rig.fx.login(l.fields ?? {})))).every(Boolean);
     // The end of one lease: revoke → the login refused and its open session closed.
     const last = got[0] as Lease;
@@ -75,11 +81,11 @@ export async function run(args: string[]): Promise<void> {
     const line = {
       bench: 'lease', engine: 'redis', leases: n, parallel: n, all_logins_work: works,
       p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)), wall_ms: round(wallMs),
-      leases_per_s: round(n / (wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)), revoke_to_gone_ms: round(revokeMs),
+      leases_per_s: round(n / (wallMs / 1000)), warm_p50_ms: round(quantile(warm.latencies, 0.5)), warm_leases_per_s: round(n / (warm.wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)), revoke_to_gone_ms: round(revokeMs),
       goal_p50_ms: GOAL_P50_MS, goal_met: quantile(latencies, 0.5) < GOAL_P50_MS,
     };
     if (!json) {
-      process.stdout.write(`lease: ${n} parallel leases on Redis: p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms (goal p50 < ${GOAL_P50_MS} ms: ${line.goal_met ? 'met' : 'missed'}); `
+      process.stdout.write(`lease: ${n} parallel leases on Redis: p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms, warm p50 ${line.warm_p50_ms} ms (goal p50 < ${GOAL_P50_MS} ms: ${line.goal_met ? 'met' : 'missed'}); `
         + `direct ACL SETUSER + AUTH p50 ${line.direct_p50_ms} ms; revoke → login gone in ${line.revoke_to_gone_ms} ms\n`);
     }
     process.stdout.write(`${JSON.stringify(line)}\n`);
