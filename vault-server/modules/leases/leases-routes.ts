@@ -4,6 +4,7 @@
  * and reconcile. Value routes (a lease with its fields, a claim with the password, the admin
  * fields for reconcile) list machines only.
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, LEASE_JOB_BATCH_MAX, LEASE_STATES } from '../../../protocol/api-types.js';
@@ -40,6 +41,8 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const waiters = new LeaseWaiters(ctx);
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
+  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
+  setMaxListeners(0, closing.signal);
   const signalOf = (req: FastifyRequest): AbortSignal => {
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
@@ -31,6 +32,8 @@ const fenceBody = { type: 'object', additionalProperties: false, required: ['fen
 export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
+  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
+  setMaxListeners(0, closing.signal);
   // One wake-up hub per vault process: a held poll does no store work while it waits.
   const waiters = new WorkWaiters(ctx);
   const jobWaiters = new JobWaiters(ctx);

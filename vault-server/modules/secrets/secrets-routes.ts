@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
@@ -22,6 +23,8 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // Held watches end (304) when the vault begins to shut down.
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
+  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
+  setMaxListeners(0, closing.signal);
 
   // The only route that returns a stored value: its caller is looked up in `machines` alone.
   // With ?waitForVersionAfter=N the read is a long-poll: it answers once the live version is
