@@ -10,14 +10,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startVaultProcess } from '../support/vault-process.js';
 import type { VaultProcess } from '../support/vault-process.js';
 import { jsonOf, runBin, startBin } from '../support/processes.js';
 import { parsePrometheusText } from '../support/prom-text.js';
 import type { CliResult } from '../support/processes.js';
-import { randomTag } from '../support/services.js';
+import { freePort, randomTag } from '../support/services.js';
 import { OfflineCache, cacheKey } from '../../agent/delivery/offline-cache.js';
 import { readPrivateKeyFile } from '../../protocol/keys.js';
 import { VaultClient } from '../../protocol/client.js';
@@ -74,18 +73,6 @@ function exec(m: Machine, ref: string, expected: string): Promise<CliResult> {
 function cacheOf(m: Machine): OfflineCache {
   const key = readPrivateKeyFile(m.keyFile);
   return new OfflineCache({ dir: m.cacheDir, maxAgeMs: 3_600_000, key: cacheKey(key.privateKey, key.keyId), log: () => undefined });
-}
-
-/** A port free a moment ago (for the agent's health listener, whose chosen port `run` does not print). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function clientOf(m: Machine): VaultClient {

@@ -85,15 +85,34 @@ export async function assertReachable(name: ServiceName, url: string, timeoutMs 
   }
 }
 
-/** A TCP port nothing listens on right now (the kernel's choice, released at once). */
-export function freePort(): Promise<number> {
+/**
+ * A TCP port nothing listens on right now, for a server that must be told its port. Taken below
+ * the kernel's ephemeral range (ip_local_port_range, 32768–60999 by default), where neither
+ * outgoing connections' source ports nor servers listening on port 0 land — the kernel's own
+ * choice (port 0, released at once) could be taken by another test's connection before the server
+ * bound it. Random within 20000–32767, checked by binding; the kernel's choice only if 50 tries
+ * all found ports in use.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await canBind(port)) return port;
+  }
+  return bindAndRelease(0);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return bindAndRelease(port).then(() => true, () => false);
+}
+
+function bindAndRelease(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
