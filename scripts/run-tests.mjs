@@ -87,7 +87,12 @@ if (files.length === 0) {
   console.error(`no test files under ${ROOT} match ${filters.join(' ') || '(all)'}`);
   process.exit(1);
 }
+// Areas in alphabetical order (the table's), each area's files longest first.
 const areas = new Map();
+for (const f of [...files].sort()) {
+  const parts = relative(ROOT, f).split(sep);
+  areas.set(parts.length > 1 ? parts[0] : '(top)', []);
+}
 for (const f of files) {
   const parts = relative(ROOT, f).split(sep);
   const area = parts.length > 1 ? parts[0] : '(top)';
