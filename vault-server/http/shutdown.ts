@@ -17,12 +17,26 @@
  *   installShutdownGate(app);   // in the composition root, before the routes
  *   await app.close();          // new requests now get 503 + Retry-After: 2
  */
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 
 /** Seconds a client is told to wait before trying again (a restart, or another replica). */
 export const SHUTDOWN_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * A signal that aborts when the vault begins to close (preClose), for what a route holds open — a
+ * long-poll, a watch — to answer at once instead of at the end of its wait. Any number may listen:
+ * every held request does (thousands with a fleet of agents), which past 10 listeners would
+ * otherwise print a MaxListenersExceededWarning.
+ */
+export function closingSignal(app: FastifyInstance): AbortSignal {
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+  setMaxListeners(0, closing.signal);
+  return closing.signal;
+}
 
 export function installShutdownGate(app: FastifyInstance): void {
   let closing = false;

@@ -4,8 +4,8 @@
  * and reconcile. Value routes (a lease with its fields, a claim with the password, the admin
  * fields for reconcile) list machines only.
  */
-import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { closingSignal } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, LEASE_JOB_BATCH_MAX, LEASE_STATES } from '../../../protocol/api-types.js';
 import type { Lease, LeaseJobFailBody, LeaseRoleBody } from '../../../protocol/api-types.js';
@@ -39,14 +39,11 @@ const grantSchema = {
 
 export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const waiters = new LeaseWaiters(ctx);
-  const closing = new AbortController();
-  app.addHook('preClose', async () => closing.abort());
-  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
-  setMaxListeners(0, closing.signal);
+  const closing = closingSignal(app);
   const signalOf = (req: FastifyRequest): AbortSignal => {
     const gone = new AbortController();
     req.raw.once('close', () => gone.abort());
-    return AbortSignal.any([gone.signal, closing.signal]);
+    return AbortSignal.any([gone.signal, closing]);
   };
   /** The lease now, with its fields when active; `password` when this request generated it (not decrypted again). */
   const currentLease = async (id: string, password?: string): Promise<Lease> => {

@@ -1,6 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
+import { closingSignal } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { ROTATION_STATES } from '../../../protocol/api-types.js';
 import type { ConfirmBody, DriftResultBody, FailBody, PreflightResultBody, RotationState } from '../../../protocol/api-types.js';
@@ -30,10 +30,7 @@ export const JOB_WAIT_MAX_SECONDS = 30;
 const fenceBody = { type: 'object', additionalProperties: false, required: ['fence'], properties: { fence: safeInteger({ minimum: 0 }) } } as const;
 
 export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
-  const closing = new AbortController();
-  app.addHook('preClose', async () => closing.abort());
-  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
-  setMaxListeners(0, closing.signal);
+  const closing = closingSignal(app);
   // One wake-up hub per vault process: a held poll does no store work while it waits.
   const waiters = new WorkWaiters(ctx);
   const jobWaiters = new JobWaiters(ctx);
@@ -121,14 +118,14 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const waiter = jobWaiters.register(req.params.id, afterState);
     try {
       for (;;) {
-        if (closing.signal.aborted) {
+        if (closing.aborted) {
           throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
         }
         waiter.arm();
         const status = await jobStatus(ctx, req.params.id);
         const left = deadline - performance.now();
         if (status.state !== afterState || left <= 0 || gone.signal.aborted) return status;
-        await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
+        await waiter.wait(left, AbortSignal.any([gone.signal, closing]));
         if (gone.signal.aborted) return status; // nobody to answer: no re-check
       }
     } finally {
@@ -151,7 +148,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const waiter = waiters.register(machine.id, labels);
     try {
       for (;;) {
-        if (closing.signal.aborted) {
+        if (closing.aborted) {
           throw new SikkerKeyError('SK_ERR_UNAVAILABLE', 'the vault is shutting down; poll again shortly', { details: { retryAfter: 2 } });
         }
         waiter.arm();
@@ -164,7 +161,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         // No store work until an event or the hub's sweep names this machine (work-waiters.ts).
         ctx.metrics.longPolls.inc();
         try {
-          await waiter.wait(left, AbortSignal.any([gone.signal, closing.signal]));
+          await waiter.wait(left, AbortSignal.any([gone.signal, closing]));
         } finally {
           ctx.metrics.longPolls.dec();
         }

@@ -1,5 +1,5 @@
-import { setMaxListeners } from 'node:events';
 import type { FastifyInstance } from 'fastify';
+import { closingSignal } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -21,10 +21,7 @@ const projectParams = { type: 'object', required: ['project'], properties: { pro
 
 export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
   // Held watches end (304) when the vault begins to shut down.
-  const closing = new AbortController();
-  app.addHook('preClose', async () => closing.abort());
-  // Every held long-poll listens to it (thousands with a fleet of agents): no leak warning.
-  setMaxListeners(0, closing.signal);
+  const closing = closingSignal(app);
 
   // The only route that returns a stored value: its caller is looked up in `machines` alone.
   // With ?waitForVersionAfter=N the read is a long-poll: it answers once the live version is
@@ -56,8 +53,8 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       const aborted = new AbortController();
       const abort = (): void => aborted.abort();
       req.raw.once('close', abort);
-      if (closing.signal.aborted) aborted.abort();
-      closing.signal.addEventListener('abort', abort, { once: true });
+      if (closing.aborted) aborted.abort();
+      closing.addEventListener('abort', abort, { once: true });
       const after = req.query.waitForVersionAfter;
       let changed: boolean;
       try {
@@ -67,7 +64,7 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         throw err;
       } finally {
         // A held watch must not leave its listener on the app-wide signal once it is answered.
-        closing.signal.removeEventListener('abort', abort);
+        closing.removeEventListener('abort', abort);
         req.raw.off('close', abort);
       }
       if (!changed) {
