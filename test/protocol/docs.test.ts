@@ -45,7 +45,9 @@ function parseHttp(text: string): DocRequest {
   return { method: method as string, target: target as string, headers, body: Buffer.from(text.slice(split + 2), 'utf8') };
 }
 
-const privateKey = createPrivateKey(block('private-key'));
+// The documented test key, made as the doc says: its Ed25519 seed is the SHA-256 of the phrase.
+const seedOfDoc = createHash('sha256').update(block('test-key-phrase'), 'ascii').digest();
+const privateKey = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seedOfDoc]), format: 'der', type: 'pkcs8' });
 const raw = rawPublicKey(privateKey);
 const keyId = keyIdFromPublicKey(raw);
 noble.hashes.sha512 = ((m: Uint8Array) => new Uint8Array(createHash('sha512').update(m).digest())) as typeof noble.hashes.sha512;

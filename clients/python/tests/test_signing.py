@@ -1,11 +1,13 @@
 """The signing profile against known answers: RFC 9421 Appendix B.2.6 (the shared vectors) and the
 worked examples of docs/protocol.md §8, byte for byte."""
 import base64
+import hashlib
 import json
 import os
 import unittest
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from sikkerkey.signing import SignerKey, content_digest, key_id_from_public_key, sign_request, signature_base, signature_params
 
@@ -22,11 +24,13 @@ def vectors_dir() -> str:
 
 
 def doc_key():
-    """The published example key of docs/protocol.md §8 (it protects nothing), read from the doc itself."""
+    """The published example key of docs/protocol.md §8 (it protects nothing), made as the doc says:
+    its Ed25519 seed is the SHA-256 of the phrase the doc gives. Returned as PKCS#8 PEM."""
     with open(os.path.join(REPO, "docs", "protocol.md"), encoding="utf-8") as f:
         text = f.read()
-    block = text.split("<!-- example:private-key -->", 1)[1].split("```", 2)[1]
-    return block.strip().encode() + b"\n"
+    phrase = text.split("<!-- example:test-key-phrase -->", 1)[1].split("```", 2)[1].strip()
+    key = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(phrase.encode("ascii")).digest())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
 DOC_KEY = doc_key()
@@ -54,7 +58,7 @@ class RfcVector(unittest.TestCase):
             v = json.load(f)
         raw = base64.urlsafe_b64decode(v["publicKeyRawBase64url"] + "=")
         self.assertEqual(len(key_id_from_public_key(raw)), 43)
-        self.assertEqual(SignerKey.from_pem(DOC_KEY).key_id, "dK-dPbg-AVJLrGoNLqUFEYc5DnuUBfPkrB6MzwaD1ao")
+        self.assertEqual(SignerKey.from_pem(DOC_KEY).key_id, "lHPG8XTEmXDO7iQmWpeLsfN55smIaut-KcXLxjkG0k8")
 
 
 class DocExamples(unittest.TestCase):
@@ -63,14 +67,14 @@ class DocExamples(unittest.TestCase):
         h = sign_request("PUT", "vault.example.com:8200", "/v1/projects/payments/secrets/db%20main?dryRun=true", body, "application/json",
                          SignerKey.from_pem(DOC_KEY), created=1767225600, nonce="3YDZO58EJMBoadllbc4qkMDzoXB7VNatHQqW1OSPROg")
         self.assertEqual(h["content-digest"], "sha-256=:MrDCCPA9INn9Im90Dy44/h9rFkvrEj8HSrFblMrFunQ=:")
-        self.assertEqual(h["signature-input"], 'sk=("@method" "@authority" "@path" "@query" "content-digest" "content-type");created=1767225600;expires=1767225630;nonce="3YDZO58EJMBoadllbc4qkMDzoXB7VNatHQqW1OSPROg";keyid="dK-dPbg-AVJLrGoNLqUFEYc5DnuUBfPkrB6MzwaD1ao";alg="ed25519";tag="sikkerkey/v1"')
-        self.assertEqual(h["signature"], "sk=:wLf8HJTM5siC20rVBBVqvXwncxnpYiKusMZ6zXOe7xOky1fImis66NuJurUyZW6vYZcwJmqDiaVUWjBqe+7ACw==:")
+        self.assertEqual(h["signature-input"], 'sk=("@method" "@authority" "@path" "@query" "content-digest" "content-type");created=1767225600;expires=1767225630;nonce="3YDZO58EJMBoadllbc4qkMDzoXB7VNatHQqW1OSPROg";keyid="lHPG8XTEmXDO7iQmWpeLsfN55smIaut-KcXLxjkG0k8";alg="ed25519";tag="sikkerkey/v1"')
+        self.assertEqual(h["signature"], "sk=:AIxHNnBHSbIBJ48qPoqsG/+tNYuRuyujDG8DOgZ8D4ouziT9nQSlAtOCu+ikqUKrrY5GiFf+xbD12MXeCkqaBQ==:")
         self.assertEqual(h["content-type"], "application/json")
 
     def test_protocol_doc_8_2_bodiless_request(self):
         h = sign_request("GET", "vault.example.com:8200", "/v1/projects/payments/secrets/db%20main", b"", None,
                          SignerKey.from_pem(DOC_KEY), created=1767225600, nonce="OMRn-oSJoYYy7U-rwD0kUEJezRRQPEpSvjp2wqXh0wI")
-        self.assertEqual(h["signature"], "sk=:WcUtVOwxkV1YMUdUbqjpb45e44u/P+Umxhk1oGHdzvAJFogNOSsvf6HMYWULmERAeSO/JNJicbxI834DQinuDQ==:")
+        self.assertEqual(h["signature"], "sk=:spJtOPWsfDyfWUmpHesJ6yKzgvR7GAOf5PGRbV+jvgorYoW3/msFslr18RVuGfNicictonGEs0QydFd2lflBAg==:")
         self.assertNotIn("content-type", h)
 
     def test_rfc9530_digest_known_answers(self):
