@@ -164,13 +164,13 @@ export function parseReply(buf: Buffer, at: number): { reply: RespReply; end: nu
     case '-': return { reply: new RespReplyError(line), end: next };
     case ':': return { reply: Number(line), end: next };
     case '$': {
-      const len = Number(line);
+      const len = lengthOf(line);
       if (len < 0) return { reply: null, end: next };
       if (buf.length < next + len + 2) return undefined;
       return { reply: buf.toString('utf8', next, next + len), end: next + len + 2 };
     }
     case '*': {
-      const count = Number(line);
+      const count = lengthOf(line);
       if (count < 0) return { reply: null, end: next };
       const items: RespReply[] = [];
       let pos = next;
@@ -185,4 +185,11 @@ export function parseReply(buf: Buffer, at: number): { reply: RespReply; end: nu
     default:
       throw new Error(`Redis sent a reply of unknown type ${JSON.stringify(type)} (not RESP2)`);
   }
+}
+
+/** A bulk string's or an array's length line: a whole number (-1 for nil); anything else is not RESP2. */
+function lengthOf(line: string): number {
+  const n = Number(line);
+  if (line === '' || !Number.isSafeInteger(n) || n < -1) throw new Error(`Redis sent a length that is not one (${JSON.stringify(line.slice(0, 20))}; not RESP2)`);
+  return n;
 }

@@ -106,9 +106,11 @@ test('a server that never answers: the command times out, the connection goes, l
   }
 });
 
-test('garbage instead of RESP, or a hang-up mid-command, fails the command and never throws out of the socket (scripted server)', async () => {
+test('garbage instead of RESP (an unknown type, a length that is not one), or a hang-up mid-command, fails the command and never throws out of the socket (scripted server)', async () => {
   for (const [what, act, expect] of [
     ['garbage', (s: Socket) => s.write('HTTP/1.1 400 Bad Request\r\n'), /unknown type/],
+    ['a bulk length that is not a number', (s: Socket) => s.write('$x\r\nPONG\r\n'), /length that is not one/],
+    ['an array length below -1', (s: Socket) => s.write('*-5\r\n'), /length that is not one/],
     ['hang-up', (s: Socket) => s.destroy(), /Connection is closed|ECONNRESET/],
   ] as const) {
     const server = await scriptedServer((s) => s.once('data', () => act(s)));
