@@ -15,7 +15,8 @@ import { callerOf } from '../../http/caller.js';
 import { safeInteger } from '../../http/validation.js';
 import { faultPoint } from '../../../protocol/fault-points.js';
 import { agentLeaseRoles, deleteLeaseRole, getLeaseRole, listLeaseRoles, putLeaseRole } from './lease-roles-service.js';
-import { leaseView, listLeases, ownedLease, readLease, renewLease, requestLease, revokeLease } from './leases-service.js';
+import { leaseNotFound, leaseView, listLeases, ownedLease, readLease, renewLease, requestLease, revokeLease } from './leases-service.js';
+import type { LeaseRow } from './leases-service.js';
 import { claimLeaseJob, claimLeaseJobs, confirmLeaseJob, confirmLeaseJobs, failLeaseJob, reconcileRole } from './lease-jobs.js';
 import { LeaseWaiters } from './lease-waiters.js';
 import { LEASE_WAIT_DEFAULT_SECONDS, LEASE_WAIT_MAX_SECONDS } from './lease-rules.js';
@@ -45,10 +46,22 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     req.raw.once('close', () => gone.abort());
     return AbortSignal.any([gone.signal, closing]);
   };
-  /** The lease now, with its fields when active; `password` when this request generated it (not decrypted again). */
-  const currentLease = async (id: string, password?: string): Promise<Lease> => {
-    const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-    return leaseView(ctx, ctx.store.db, row, { fields: true, ...(password !== undefined ? { password } : {}) });
+  const leaseRow = async (id: string): Promise<LeaseRow> => {
+    const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw leaseNotFound(); // its project was deleted meanwhile
+    return row;
+  };
+  /** The lease as the answer shows it, with its fields when active; `password` when this request generated it (not decrypted again). */
+  const answerOf = (row: LeaseRow, password?: string): Promise<Lease> =>
+    leaseView(ctx, ctx.store.db, row, { fields: true, ...(password !== undefined ? { password } : {}) });
+  const currentLease = async (id: string, password?: string): Promise<Lease> => answerOf(await leaseRow(id), password);
+  /** A wait's check that keeps the settled row it read, so the answer does not read it again (a wait that timed out reads afresh). */
+  const settledRow = (id: string): { done: () => Promise<boolean>; row: () => Promise<LeaseRow> } => {
+    let last: LeaseRow | undefined;
+    return {
+      done: async () => (last = await leaseRow(id)).state !== 'creating',
+      row: async () => (last !== undefined && last.state !== 'creating' ? last : leaseRow(id)),
+    };
   };
   const settled = (id: string) => async (): Promise<boolean> =>
     (await ctx.store.db.selectFrom('leases').select('state').where('id', '=', id).executeTakeFirst())?.state !== 'creating';
@@ -104,8 +117,9 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const { lease, password } = await requestLease(ctx, callerOf(req), req.params.project, req.params.role, req.body ?? {});
     // Crash tests stop the vault here: the intent and its create job are committed, no answer sent.
     await faultPoint('vault-after-lease-intent');
-    await waiters.until({ leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, settled(lease.id), signalOf(req));
-    const now = await currentLease(lease.id, password);
+    const check = settledRow(lease.id);
+    await waiters.until({ leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, check.done, signalOf(req));
+    const now = await answerOf(await check.row(), password);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: lease.id, state: 'creating' });
     return reply.code(now.state === 'active' ? 201 : 200).send(now);
   });
