@@ -208,3 +208,14 @@ export function engineTableMarkdown(): string {
     ...rows,
   ].join('\n');
 }
+
+/**
+ * Redis ACL rules a lease role's `--acl` may not hold: they set a password (`>`, `<`, `#`, `!`,
+ * `nopass`, `resetpass`) or the user's state (`on`, `off`, `reset`, `resetkeys`, `resetchannels`),
+ * which the agent sets itself. The vault refuses them when the role is saved, the agent again
+ * before it runs `ACL SETUSER` (one list, so a role the vault accepts is never refused later).
+ */
+export function redisLeaseAclRuleRefused(rule: string): boolean {
+  return /^[><#!]/.test(rule) || REDIS_STATE_RULES.has(rule.toLowerCase());
+}
+const REDIS_STATE_RULES: ReadonlySet<string> = new Set(['nopass', 'resetpass', 'on', 'off', 'reset', 'resetkeys', 'resetchannels']);

@@ -186,7 +186,9 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     return503OnClosing: false,
     ...(opts.https ? { https: { ...nodeServerOptions, ...opts.https } } : { http: nodeServerOptions }),
     // Signed requests cover the raw target; nothing may rewrite it before the check.
-    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+    // maxParamLength: a path parameter may carry a whole name (NAME_PATTERN allows 128 characters;
+    // fastify's default of 100 made longer names creatable but unreachable).
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 256 },
     // Errors fastify raises before routing (a malformed URL) get our shape and code too.
     // Requests Node refuses before fastify routes them (timeouts, oversized headers, not HTTP) get our shape and code too.
     clientErrorHandler,

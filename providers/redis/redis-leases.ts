@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { SikkerKeyError } from '../../protocol/errors.js';
+import { redisLeaseAclRuleRefused } from '../../protocol/engines.js';
 import type { LeaseGrant } from '../../protocol/api-types.js';
 import type { CreateLoginRequest, DropLoginRequest, ListLoginsRequest } from '../provider.js';
 import { checkCredential, checkUsernameValue } from '../provider-config.js';
@@ -31,7 +32,6 @@ export interface RedisLeaseDeps {
   secrets: Set<string>;
 }
 
-const STATE_RULES = new Set(['nopass', 'resetpass', 'on', 'off', 'reset', 'resetkeys', 'resetchannels']);
 const NO_SUCH_USER = /no such user/i;
 
 export function redisLeases(deps: RedisLeaseDeps) {
@@ -81,7 +81,7 @@ export function aclRules(grant: LeaseGrant): string[] {
   }
   const rules = acl.trim().split(/\s+/);
   for (const rule of rules) {
-    if (/^[><#!]/.test(rule) || STATE_RULES.has(rule.toLowerCase())) {
+    if (redisLeaseAclRuleRefused(rule)) {
       throw new SikkerKeyError('SK_ERR_PROVIDER_CONFIG', `the Redis lease role's ACL may not set passwords or the user's state: ${quoteName(rule)} is refused`);
     }
   }

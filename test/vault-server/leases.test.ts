@@ -25,7 +25,7 @@ test('lease rules: login names fit 32 lowercase [a-z0-9_] characters and carry t
   assert.match(name, /^[a-z0-9_]+$/);
   assert.match(loginName('3f9a1c', 'x'), /^sk3f9a1c_x_[a-z0-9]{8}$/);
   assert.deepEqual(parseLeaseGrant('mongodb', { roles: [{ role: 'readWrite', db: 'app' }] }), { roles: [{ role: 'readWrite', db: 'app' }] });
-  for (const rule of ['>secret', '<old', '#abc', '!abc', 'nopass', 'resetpass', 'on', 'off', 'reset']) {
+  for (const rule of ['>secret', '<old', '#abc', '!abc', 'nopass', 'resetpass', 'on', 'off', 'reset', 'resetkeys', 'RESETCHANNELS']) {
     assert.throws(() => parseLeaseGrant('redis', { acl: `~app:* ${rule}` }), /SK_ERR_VALIDATION|sets a password/, rule);
   }
   assert.throws(() => parseLeaseGrant('postgres', { grantRole: 'x' }), /--member-of/);
@@ -301,6 +301,20 @@ forEachStore('leases', (s) => {
     assert.equal(codeOf(again), 'SK_ERR_LEASE_STATE');
     await runJob(id, 'drop');
     assert.equal(await leaseState(id), 'revoked');
+  });
+
+  test('a create whose claim lapsed on a revoked lease is cancelled when its drop is confirmed, so the role can then be deleted (the test plays the agent)', async () => {
+    await leaseProject('lapsed');
+    const id = ((await ok(app2, 'POST', '/v1/projects/lapsed/leases/r?wait=0', {}, 202)).body as { leaseId: string }).leaseId;
+    const create = await claim((await jobOf(id, 'create')).id);
+    await ok(app2, 'POST', `/v1/leases/${id}/revoke`, {});
+    clock += 61_000; // the agent died holding the create: its claim lapses
+    await runJob(id, 'drop');
+    assert.equal(await leaseState(id), 'revoked');
+    const job = await v.ctx.store.db.selectFrom('lease_jobs').select(['state', 'error']).where('id', '=', create.id).executeTakeFirstOrThrow();
+    assert.equal(job.state, 'cancelled');
+    assert.match(job.error ?? '', /dropped/);
+    await ok(v.operator, 'DELETE', '/v1/projects/lapsed/lease-roles/r');
   });
 
   test('batch claim and confirm: one request for several jobs; a refused job is listed with its code and the others go on (the test plays the agent)', async () => {

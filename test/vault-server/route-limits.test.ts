@@ -65,6 +65,19 @@ forEachStore('route number limits', (s) => {
     assert.equal((await postRaw(v, '/v1/projects/shop/secrets/db/rollback', '{"to":1}')).status, 200);
   });
 
+  test('names of the longest length NAME_PATTERN allows (128) are reachable in paths, not only creatable', async () => {
+    const project = `p${'x'.repeat(127)}`;
+    const secret = `s${'y'.repeat(127)}`;
+    assert.equal((await v.call(v.operator, 'POST', '/v1/projects', { name: project })).status, 201);
+    const put = await v.call(v.operator, 'PUT', `/v1/projects/${project}/secrets/${secret}`, { value: 'long-name-value' });
+    assert.equal(put.status, 200, put.raw);
+    assert.equal((await v.call(v.operator, 'GET', `/v1/projects/${project}/secrets`)).status, 200);
+    // One past the pattern is the pattern's refusal, not the router's.
+    const over = await v.call(v.operator, 'GET', `/v1/projects/${project}z/secrets`);
+    assert.equal(over.status, 400, over.raw);
+    assert.equal(codeOf(over), 'SK_ERR_VALIDATION');
+  });
+
   test('audit ?since= and ?after= beyond the safe range are 400, not 5xx', async () => {
     for (const param of ['since', 'after']) {
       for (const n of [...HUGE, 'Infinity']) {

@@ -11,7 +11,6 @@
  * A drop job is not handed out while another job of its lease is under a live claim, so a drop
  * never overtakes the create it undoes.
  */
-import type { ExpressionBuilder } from 'kysely';
 import { SikkerKeyError, isSikkerKeyError } from '../../../protocol/errors.js';
 import type { LeaseGrant, LeaseJobClaim, LeaseJobClaimBatch, LeaseJobConfirmBatch, LeaseJobFailBody, LeaseJobRefusal, LeaseJobSummary, LeaseReconcileResponse } from '../../../protocol/api-types.js';
 import type { Caller } from '../../http/authenticate.js';
@@ -26,7 +25,7 @@ import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
 import { leaseLookups } from './lease-lookups.js';
 import type { LeaseLookups } from './lease-lookups.js';
 import { emitLease, leaseEvents, leasePassword, queueLeaseJob } from './leases-service.js';
-import { LIVE_LEASE_STATES, dropRetryDelayMs, loginPrefix, vaultId6 } from './lease-rules.js';
+import { LIVE_LEASE_STATES, dropRetryDelayMs, jobStillWanted, loginPrefix, vaultId6 } from './lease-rules.js';
 
 type JobRow = Row<'lease_jobs'>;
 
@@ -34,16 +33,6 @@ type JobRow = Row<'lease_jobs'>;
 function claimableNow(job: Pick<JobRow, 'state' | 'not_before' | 'lease_until'>, now: number): boolean {
   return (job.state === 'pending' && (job.not_before === null || Number(job.not_before) <= now))
     || (job.state === 'claimed' && Number(job.lease_until ?? 0) < now);
-}
-
-/** The lease's state still wants the job: a drop always, a create while creating, a renew while active. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function jobStillWanted(eb: ExpressionBuilder<any, any>) {
-  return eb.or([
-    eb('lease_jobs.kind', '=', 'drop'),
-    eb.and([eb('lease_jobs.kind', '=', 'create'), eb('leases.state', '=', 'creating')]),
-    eb.and([eb('lease_jobs.kind', '=', 'renew'), eb('leases.state', '=', 'active')]),
-  ]);
 }
 
 /** The lease jobs this machine may claim now (its roles' jobs; create/renew not in locked projects). */
@@ -211,6 +200,10 @@ async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: 
   } else if (job.kind === 'drop') {
     const ended = lease.state === 'revoking' ? (lease.end_reason === 'expired' ? 'expired' as const : 'revoked' as const) : lease.state;
     await trx.updateTable('leases').set({ state: ended, ended_at: now }).where('id', '=', lease.id).execute();
+    // A create or renew whose claim lapsed while the lease was revoked is never handed out again
+    // (jobStillWanted); with the login dropped it ends here, instead of staying claimed for good.
+    await trx.updateTable('lease_jobs').set({ state: 'cancelled', finished_at: now, lease_until: null, error: 'cancelled: the lease ended and its login was dropped' })
+      .where('lease_id', '=', lease.id).where('kind', 'in', ['create', 'renew']).where('state', 'in', ['pending', 'claimed']).execute();
     await audit({
       action: ended === 'expired' ? 'lease.expired' : ended === 'revoked' ? 'lease.revoked' : 'lease.failed', projectId: lease.project_id, target, outcome: 'success',
       details: { leaseId: lease.id, username: lease.username, phase: 'dropped', reason: lease.end_reason },

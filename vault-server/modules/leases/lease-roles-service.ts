@@ -16,7 +16,7 @@ import { requireProject } from '../projects/projects-service.js';
 import { requireMachine } from '../machines/machines-service.js';
 import { adminGrantOf, machineLabels, secretById, secretFields } from '../rotations/rotations-engine.js';
 import { assertDatabaseFields } from '../rotations/rotation-rules.js';
-import { LIVE_LEASE_STATES, loginPrefix, parseLeaseGrant, parseTtls, vaultId6, DEFAULT_MACHINE_LEASES_PER_ROLE } from './lease-rules.js';
+import { LIVE_LEASE_STATES, jobStillWanted, loginPrefix, parseLeaseGrant, parseTtls, vaultId6, DEFAULT_MACHINE_LEASES_PER_ROLE } from './lease-rules.js';
 
 export type LeaseRoleRow = Row<'lease_roles'>;
 
@@ -105,8 +105,9 @@ export async function deleteLeaseRole(ctx: VaultContext, caller: Caller, project
   return writeTx(ctx, async (trx, audit) => {
     const { role, project } = await requireRole(trx, projectName, name);
     const live = await trx.selectFrom('leases').select('id').where('role_id', '=', role.id).where('state', 'in', [...LIVE_LEASE_STATES, 'revoking']).executeTakeFirst();
+    // Jobs the lease's state still wants: a create or renew left claimed on an ended lease does not count.
     const job = await trx.selectFrom('lease_jobs').innerJoin('leases', 'leases.id', 'lease_jobs.lease_id').select('lease_jobs.id')
-      .where('leases.role_id', '=', role.id).where('lease_jobs.state', 'in', ['pending', 'claimed']).executeTakeFirst();
+      .where('leases.role_id', '=', role.id).where('lease_jobs.state', 'in', ['pending', 'claimed']).where((eb) => jobStillWanted(eb)).executeTakeFirst();
     if (live || job) {
       throw new SikkerKeyError('SK_ERR_LEASE_STATE', `lease role ${projectName}/${name} still has live leases or unfinished jobs: revoke them (sikkerkey lease revoke ID) and let the agent drop the logins first`);
     }

@@ -1,6 +1,7 @@
 /**
  * The pure rules of leased credentials (docs/leases.md): a lease role's grant checked per engine,
- * the login name a lease gets, the vault's login prefix, TTLs and the per-machine limit.
+ * the login name a lease gets, the vault's login prefix, TTLs, the per-machine limit, and which
+ * jobs a lease's state still wants.
  *
  * @example
  *   parseLeaseGrant('redis', { acl: '~app:* +@read' });          // { acl: '~app:* +@read' }
@@ -10,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { Engine, LeaseGrant } from '../../../protocol/api-types.js';
 import { parseDuration } from '../../../protocol/duration.js';
+import { redisLeaseAclRuleRefused } from '../../../protocol/engines.js';
+import type { ExpressionBuilder } from 'kysely';
 import type { Tx, VaultContext } from '../../context.js';
 
 /** Concurrent live leases one machine may hold of one role (429 SK_ERR_LEASE_LIMIT beyond). */
@@ -27,8 +30,6 @@ export const DROP_RETRY_MAX_MS = 5 * 60_000;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 /** Redis ACL rules that set passwords or the user's state: the vault sets those itself. */
-const FORBIDDEN_ACL = [/^>/, /^</, /^#/, /^!/, /^nopass$/i, /^resetpass$/i, /^on$/i, /^off$/i, /^reset$/i];
-
 const bad = (message: string): SikkerKeyError => new SikkerKeyError('SK_ERR_VALIDATION', message);
 
 /** Checks a role's grant against its engine; returns it normalised. */
@@ -58,7 +59,7 @@ export function parseLeaseGrant(engine: Engine, grant: unknown): LeaseGrant {
       if (typeof v !== 'string' || v.trim() === '' || v.length > 1000) throw bad('--acl: space-separated ACL rules such as \'~app:* +@read\'');
       const rules = v.trim().split(/\s+/);
       for (const r of rules) {
-        if (FORBIDDEN_ACL.some((re) => re.test(r))) throw bad(`--acl: the rule ${JSON.stringify(r.startsWith('>') || r.startsWith('#') ? r.slice(0, 1) + '…' : r)} sets a password or the user's state; the vault sets those itself`);
+        if (redisLeaseAclRuleRefused(r)) throw bad(`--acl: the rule ${JSON.stringify(r.startsWith('>') || r.startsWith('#') ? r.slice(0, 1) + '…' : r)} sets a password or the user's state; the vault sets those itself`);
         // eslint-disable-next-line no-control-regex
         if (/[\u0000-\u001f\u007f]/.test(r)) throw bad('--acl: control characters are not allowed');
       }
@@ -135,4 +136,14 @@ function randomSuffix(): string {
 /** The next try of a failed drop job: 5 s, 10 s, 20 s … at most 5 min. */
 export function dropRetryDelayMs(attempts: number): number {
   return Math.min(DROP_RETRY_MAX_MS, DROP_RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+/** The lease's state still wants the job (a query over lease_jobs joined to leases): a drop always, a create while creating, a renew while active. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function jobStillWanted(eb: ExpressionBuilder<any, any>) {
+  return eb.or([
+    eb('lease_jobs.kind', '=', 'drop'),
+    eb.and([eb('lease_jobs.kind', '=', 'create'), eb('leases.state', '=', 'creating')]),
+    eb.and([eb('lease_jobs.kind', '=', 'renew'), eb('leases.state', '=', 'active')]),
+  ]);
 }

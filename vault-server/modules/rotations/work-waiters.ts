@@ -22,7 +22,7 @@ import type { VaultContext } from '../../context.js';
 import { WakeHub } from '../../http/long-poll.js';
 import type { SweepResult, Waiter } from '../../http/long-poll.js';
 import { rotationEvents } from './rotations-engine.js';
-import { jobStillWanted } from '../leases/lease-jobs.js';
+import { jobStillWanted } from '../leases/lease-rules.js';
 import type { WorkEvent } from './rotations-engine.js';
 
 /** The safety net's period: the longest a change with no event here goes unseen by a held poll. */
