@@ -46,8 +46,12 @@ export const SIGNATURE_PROFILE = Object.freeze({
   nonceMaxChars: 128,
   /** The signer's nonce: 32 random bytes (43 characters). */
   nonceDefaultBytes: 32,
-  /** A claimed nonce is kept until `expires + nonceRetentionAfterExpiresSeconds` (past the skew window). */
-  nonceRetentionAfterExpiresSeconds: 30,
+  /**
+   * A claimed nonce is kept until `expires + nonceRetentionAfterExpiresSeconds`: the 30 s skew
+   * window (a request is accepted until `expires + 30`) plus 60 s, so a replica whose clock runs
+   * ahead cannot sweep a nonce that another replica still accepts.
+   */
+  nonceRetentionAfterExpiresSeconds: 90,
   /** Longest key id accepted. */
   keyIdMaxChars: 256,
   /** Longest Signature-Input / Signature header parsed (a real one is ~250 / ~95 characters). */
