@@ -4,11 +4,14 @@
 // machine the same way. The database logins themselves are the agent's (L-agent's tests).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { generateIdentityKey } from '../../protocol/keys.js';
 import type { IdentityKey } from '../../protocol/keys.js';
 import type { Lease, LeaseJobClaim, LeaseJobSummary, LeaseRoleView, LeaseSummary } from '../../protocol/api-types.js';
 import { forEachStore } from '../support/stores.js';
-import { startTestVault } from '../support/vault-app.js';
+import { startTestVault, TEST_AUTHORITY } from '../support/vault-app.js';
+import { waitFor } from '../support/wait.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { sweepLeases } from '../../vault-server/modules/leases/lease-sweeper.js';
 import { loginName, parseLeaseGrant } from '../../vault-server/modules/leases/lease-rules.js';
@@ -519,5 +522,23 @@ forEachStore('leases', (s) => {
     await ok(v.operator, 'DELETE', '/v1/projects/pol/policies/bindings/admin');
     const granted = await call(app2, 'POST', '/v1/projects/pol/leases/r?wait=0', {});
     assert.equal(granted.status, 202, granted.raw);
+  });
+  test('a machine that hangs up while its lease request is held is let go at once, not at the end of its wait (a POST request\'s own close fires once its body is read)', async () => {
+    await v.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (v.app.server.address() as AddressInfo).port;
+    const held = async (): Promise<number> => (await v.metrics.longPolls.get()).values[0]?.value ?? 0;
+    assert.equal(await held(), 0);
+    const target = '/v1/projects/lapsed2/leases/r?wait=30';
+    await leaseProject('lapsed2');
+    const { headers, payload } = v.sign(app2, 'POST', target, {});
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const head = Object.entries({ host: TEST_AUTHORITY, ...headers, 'content-length': String(payload.length) }).map(([k, val]) => `${k}: ${val}\r\n`).join('');
+    socket.write(`POST ${target} HTTP/1.1\r\n${head}\r\n`);
+    socket.write(payload);
+    // Nobody confirms (no agent; the injected clock stands still): only the hang-up can end the wait.
+    await waitFor(held, { what: 'the lease request to be held', timeoutMs: 10_000, intervalMs: 20, until: (n) => n === 1 });
+    socket.destroy();
+    await waitFor(held, { what: 'the held lease request to be let go after the hang-up', timeoutMs: 10_000, intervalMs: 20, until: (n) => n === 0 });
   });
 });

@@ -38,6 +38,44 @@ export function closingSignal(app: FastifyInstance): AbortSignal {
   return closing.signal;
 }
 
+/** A held request's abort signal ({@link heldRequest}), and what ended it. */
+export interface HeldRequest {
+  /** Aborts when the client goes away or the vault starts closing. */
+  readonly signal: AbortSignal;
+  /** Whether the client went away (its connection closed before the answer). */
+  clientGone(): boolean;
+  /** Removes the listeners (call it in `finally`): the closing signal lives as long as the vault. */
+  release(): void;
+}
+
+/**
+ * The abort signal of a request the vault holds open (a long-poll, a watch, a lease wait). The
+ * client's departure is the response's `close` (a POST request's own `close` fires as soon as its
+ * body was read, so it cannot tell a client that left). The closing signal gets a listener that
+ * `release()` removes — not AbortSignal.any, which on Node 20 keeps every signal made from a
+ * long-lived one reachable: one leak per held request for the life of the process.
+ */
+export function heldRequest(closing: AbortSignal, reply: { raw: ServerResponse }): HeldRequest {
+  const held = new AbortController();
+  let gone = false;
+  const leave = (): void => {
+    gone = true;
+    held.abort();
+  };
+  const close = (): void => held.abort();
+  reply.raw.once('close', leave);
+  if (closing.aborted) held.abort();
+  else closing.addEventListener('abort', close, { once: true });
+  return {
+    signal: held.signal,
+    clientGone: () => gone,
+    release: () => {
+      closing.removeEventListener('abort', close);
+      reply.raw.off('close', leave);
+    },
+  };
+}
+
 export function installShutdownGate(app: FastifyInstance): void {
   let closing = false;
   // Every answer not yet sent in full (the server's own event: it also sees requests fastify's

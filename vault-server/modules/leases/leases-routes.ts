@@ -4,8 +4,8 @@
  * and reconcile. Value routes (a lease with its fields, a claim with the password, the admin
  * fields for reconcile) list machines only.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { closingSignal } from '../../http/shutdown.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { closingSignal, heldRequest } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { ENGINES, LEASE_JOB_BATCH_MAX, LEASE_STATES } from '../../../protocol/api-types.js';
 import type { Lease, LeaseJobFailBody, LeaseRoleBody } from '../../../protocol/api-types.js';
@@ -41,10 +41,14 @@ const grantSchema = {
 export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
   const waiters = new LeaseWaiters(ctx);
   const closing = closingSignal(app);
-  const signalOf = (req: FastifyRequest): AbortSignal => {
-    const gone = new AbortController();
-    req.raw.once('close', () => gone.abort());
-    return AbortSignal.any([gone.signal, closing]);
+  /** Waits with `waiters.until`, given up when the client goes away or the vault closes. */
+  const waitFor = async (reply: FastifyReply, key: Parameters<LeaseWaiters['until']>[0], seconds: number, done: () => Promise<boolean>): Promise<boolean> => {
+    const held = heldRequest(closing, reply);
+    try {
+      return await waiters.until(key, seconds, done, held.signal);
+    } finally {
+      held.release();
+    }
   };
   const leaseRow = async (id: string): Promise<LeaseRow> => {
     const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
@@ -118,7 +122,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     // Crash tests stop the vault here: the intent and its create job are committed, no answer sent.
     await faultPoint('vault-after-lease-intent');
     const check = settledRow(lease.id);
-    await waiters.until({ leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, check.done, signalOf(req));
+    await waitFor(reply, { leaseId: lease.id }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, check.done);
     const now = await answerOf(await check.row(), password);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: lease.id, state: 'creating' });
     return reply.code(now.state === 'active' ? 201 : 200).send(now);
@@ -128,7 +132,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams, querystring: waitQuery },
   }, async (req, reply) => {
     await ownedLease(ctx.store.db, callerOf(req), req.params.id);
-    await waiters.until({ leaseId: req.params.id }, req.query.wait ?? 0, settled(req.params.id), signalOf(req));
+    await waitFor(reply, { leaseId: req.params.id }, req.query.wait ?? 0, settled(req.params.id));
     const now = await readLease(ctx, callerOf(req), req.params.id);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: now.leaseId, state: 'creating' });
     return now;
@@ -140,7 +144,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const { jobId } = await renewLease(ctx, callerOf(req), req.params.id, req.body ?? {});
     if (jobId !== null) {
       const jobDone = async (): Promise<boolean> => ['done', 'cancelled'].includes((await ctx.store.db.selectFrom('lease_jobs').select('state').where('id', '=', jobId).executeTakeFirst())?.state ?? 'done');
-      const done = await waiters.until({ jobId }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, jobDone, signalOf(req));
+      const done = await waitFor(reply, { jobId }, req.query.wait ?? LEASE_WAIT_DEFAULT_SECONDS, jobDone);
       if (!done) return reply.code(202).send(await currentLease(req.params.id));
       const job = await ctx.store.db.selectFrom('lease_jobs').select(['error_code', 'state']).where('id', '=', jobId).executeTakeFirst();
       if (job?.error_code) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the agent could not renew the login (${job.error_code}); the lease keeps its expiry`);

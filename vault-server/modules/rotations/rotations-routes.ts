@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { closingSignal } from '../../http/shutdown.js';
+import { closingSignal, heldRequest } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import { ROTATION_STATES } from '../../../protocol/api-types.js';
 import type { ConfirmBody, DriftResultBody, FailBody, PreflightResultBody, RotationState } from '../../../protocol/api-types.js';
@@ -108,12 +108,11 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         properties: { wait: safeInteger({ minimum: 0, maximum: JOB_WAIT_MAX_SECONDS }), afterState: { type: 'string', enum: [...ROTATION_STATES] } },
       },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const { wait, afterState } = req.query;
     if (wait === undefined || wait === 0 || afterState === undefined) return jobStatus(ctx, req.params.id);
     const deadline = performance.now() + wait * 1000;
-    const gone = new AbortController();
-    req.raw.once('close', () => gone.abort());
+    const held = heldRequest(closing, reply);
     // Registered before the first check, so a change committed while it runs is not missed.
     const waiter = jobWaiters.register(req.params.id, afterState);
     try {
@@ -124,12 +123,13 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         waiter.arm();
         const status = await jobStatus(ctx, req.params.id);
         const left = deadline - performance.now();
-        if (status.state !== afterState || left <= 0 || gone.signal.aborted) return status;
-        await waiter.wait(left, AbortSignal.any([gone.signal, closing]));
-        if (gone.signal.aborted) return status; // nobody to answer: no re-check
+        if (status.state !== afterState || left <= 0 || held.clientGone()) return status;
+        await waiter.wait(left, held.signal);
+        if (held.clientGone()) return status; // nobody to answer: no re-check
       }
     } finally {
       waiter.close();
+      held.release();
     }
   });
 
@@ -142,8 +142,7 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
     const labelsRow = await ctx.store.db.selectFrom('machines').select('labels').where('id', '=', machine.id).executeTakeFirst();
     const labels = labelsRow ? (JSON.parse(labelsRow.labels) as string[]) : [];
     const deadline = ctx.now() + (req.query.wait ?? 0) * 1000;
-    const gone = new AbortController();
-    req.raw.once('close', () => gone.abort());
+    const held = heldRequest(closing, reply);
     // Registered before the first check, so work committed while a check runs is not missed.
     const waiter = waiters.register(machine.id, labels);
     try {
@@ -157,18 +156,19 @@ export function rotationsRoutes(app: FastifyInstance, ctx: VaultContext): void {
         const leaseJobs = await listClaimableLeaseJobs(ctx, machine, labels);
         if (jobs.length > 0 || leaseJobs.length > 0) return leaseJobs.length > 0 ? { jobs, leaseJobs } : { jobs };
         const left = deadline - ctx.now();
-        if (left <= 0 || gone.signal.aborted) return reply.code(204).send();
+        if (left <= 0 || held.clientGone()) return reply.code(204).send();
         // No store work until an event or the hub's sweep names this machine (work-waiters.ts).
         ctx.metrics.longPolls.inc();
         try {
-          await waiter.wait(left, AbortSignal.any([gone.signal, closing]));
+          await waiter.wait(left, held.signal);
         } finally {
           ctx.metrics.longPolls.dec();
         }
-        if (gone.signal.aborted) return reply.code(204).send(); // nobody to answer: no re-check
+        if (held.clientGone()) return reply.code(204).send(); // nobody to answer: no re-check
       }
     } finally {
       waiter.close();
+      held.release();
     }
   });
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { closingSignal } from '../../http/shutdown.js';
+import { closingSignal, heldRequest } from '../../http/shutdown.js';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { VaultContext } from '../../context.js';
 import { NAME_PATTERN } from '../../context.js';
@@ -50,22 +50,17 @@ export function secretsRoutes(app: FastifyInstance, ctx: VaultContext): void {
       return readSecret(ctx, caller, { ...req.params, version: req.query.version });
     }
     if (req.query.waitForVersionAfter !== undefined) {
-      const aborted = new AbortController();
-      const abort = (): void => aborted.abort();
-      req.raw.once('close', abort);
-      if (closing.aborted) aborted.abort();
-      closing.addEventListener('abort', abort, { once: true });
+      const held = heldRequest(closing, reply);
       const after = req.query.waitForVersionAfter;
       let changed: boolean;
       try {
-        changed = await waitForNewerVersion(ctx, caller, { ...req.params, after, waitSeconds: req.query.wait ?? 30, signal: aborted.signal });
+        changed = await waitForNewerVersion(ctx, caller, { ...req.params, after, waitSeconds: req.query.wait ?? 30, signal: held.signal });
       } catch (err) {
         await auditWatchRefusal(ctx, caller, { ...req.params, after }, err);
         throw err;
       } finally {
         // A held watch must not leave its listener on the app-wide signal once it is answered.
-        closing.removeEventListener('abort', abort);
-        req.raw.off('close', abort);
+        held.release();
       }
       if (!changed) {
         ctx.metrics.watchUnchanged.inc();
