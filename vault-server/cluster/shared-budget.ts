@@ -13,7 +13,7 @@
  *   const budget = new MirroredBudget(Date.now, (m) => process.send?.(m));
  *   process.on('message', (m) => budget.onMessage(m));
  */
-import { DEFAULT_FAILURE_LIMIT, DEFAULT_FAILURE_WINDOW_MS, FailureBudget } from '../http/auth-guard.js';
+import { BoundedExpiringMap, DEFAULT_FAILURE_LIMIT, DEFAULT_FAILURE_WINDOW_MS, FailureBudget, MAX_BUDGET_KEYS } from '../http/auth-guard.js';
 import type { BudgetLike } from '../http/auth-guard.js';
 
 /** Worker → primary: one failed authentication from this budget key. */
@@ -30,17 +30,27 @@ function isBudgetSpentMessage(m: unknown): m is BudgetSpentMessage {
     && typeof (m as { key?: unknown }).key === 'string' && typeof (m as { until?: unknown }).until === 'number';
 }
 
-/** Entries kept before the expired ones are dropped (as FailureBudget does). */
-const PRUNE_ABOVE = 100_000;
+/** Keys with a deadline (epoch ms), bounded as FailureBudget's windows are. */
+const deadlines = (now: () => number, maxKeys: number): BoundedExpiringMap<number> =>
+  new BoundedExpiringMap<number>({ now, windowMs: DEFAULT_FAILURE_WINDOW_MS, maxKeys, expired: (until, at) => until <= at });
 
 /** The primary's budget over all workers' failures. */
 export class BudgetAuthority {
   private readonly budget: FailureBudget;
-  /** When each spent key's last announcement runs out: one announcement per spent window. */
-  private readonly announced = new Map<string, number>();
+  /**
+   * When each spent key's last announcement runs out: one announcement per spent window. An
+   * evicted key is only announced again (the workers keep the later deadline).
+   */
+  private readonly announced: BoundedExpiringMap<number>;
 
-  constructor(private readonly now: () => number) {
-    this.budget = new FailureBudget({ limit: DEFAULT_FAILURE_LIMIT, windowMs: DEFAULT_FAILURE_WINDOW_MS, now });
+  constructor(private readonly now: () => number, maxKeys = MAX_BUDGET_KEYS) {
+    this.budget = new FailureBudget({ limit: DEFAULT_FAILURE_LIMIT, windowMs: DEFAULT_FAILURE_WINDOW_MS, now, maxKeys });
+    this.announced = deadlines(now, maxKeys);
+  }
+
+  /** Keys counted, and keys announced, now (each at most `maxKeys`). */
+  get size(): { counted: number; announced: number } {
+    return { counted: this.budget.size, announced: this.announced.size };
   }
 
   /** Counts one failure; returns the announcement to broadcast when this made (or keeps) the key spent. */
@@ -50,7 +60,6 @@ export class BudgetAuthority {
     if (wait <= 0) return undefined;
     const now = this.now();
     if ((this.announced.get(key) ?? 0) > now) return undefined;
-    if (this.announced.size > PRUNE_ABOVE) for (const [k, until] of this.announced) if (until <= now) this.announced.delete(k);
     const until = now + wait * 1000;
     this.announced.set(key, until);
     return { sk: 'budget-spent', key, until };
@@ -60,10 +69,20 @@ export class BudgetAuthority {
 /** A worker's budget: its own count, and the spent keys the primary announced. */
 export class MirroredBudget implements BudgetLike {
   private readonly local: FailureBudget;
-  private readonly spent = new Map<string, number>();
+  /**
+   * Announced deadlines. An evicted one leaves the key to this worker's own count: up to the
+   * limit here in the window, though the other workers' failures had already spent it.
+   */
+  private readonly spent: BoundedExpiringMap<number>;
 
-  constructor(private readonly now: () => number, private readonly report: (m: AuthFailureMessage) => void) {
-    this.local = new FailureBudget({ limit: DEFAULT_FAILURE_LIMIT, windowMs: DEFAULT_FAILURE_WINDOW_MS, now });
+  constructor(private readonly now: () => number, private readonly report: (m: AuthFailureMessage) => void, maxKeys = MAX_BUDGET_KEYS) {
+    this.local = new FailureBudget({ limit: DEFAULT_FAILURE_LIMIT, windowMs: DEFAULT_FAILURE_WINDOW_MS, now, maxKeys });
+    this.spent = deadlines(now, maxKeys);
+  }
+
+  /** Keys counted here, and announced keys kept, now (each at most `maxKeys`). */
+  get size(): { counted: number; spent: number } {
+    return { counted: this.local.size, spent: this.spent.size };
   }
 
   fail(key: string): void {
@@ -86,8 +105,6 @@ export class MirroredBudget implements BudgetLike {
   /** Takes a primary's announcement; returns false for any other message. */
   onMessage(m: unknown): boolean {
     if (!isBudgetSpentMessage(m)) return false;
-    const now = this.now();
-    if (this.spent.size > PRUNE_ABOVE) for (const [k, until] of this.spent) if (until <= now) this.spent.delete(k);
     this.spent.set(m.key, Math.max(m.until, this.spent.get(m.key) ?? 0));
     return true;
   }

@@ -1,16 +1,88 @@
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { peekKeyId } from '../../protocol/signing.js';
+
+/**
+ * Most source keys a budget tracks at once. Past it the oldest window is evicted: that key starts
+ * over with a fresh budget. So an attacker holding more keys than this (IPv4 addresses, or IPv6
+ * /64s: a /44 holds a million) can cycle through them and get `limit` failures per key each time
+ * it has pushed this many others through, instead of per window. The cap is what keeps memory and
+ * the work per failure bounded; the budget only slows cheap failures, it never lets a request
+ * through without a valid signature.
+ */
+export const MAX_BUDGET_KEYS = 100_000;
+
+/**
+ * A map of per-key entries that expire, bounded for keys an attacker chooses: the expired entries
+ * are dropped at most once a window (a scan per new key would cost the whole map each time while
+ * nothing has expired), and past `maxKeys` the oldest entry is evicted (see MAX_BUDGET_KEYS).
+ * Entries stay in the order they were set, oldest first: setting a key again moves it to the back.
+ */
+export class BoundedExpiringMap<V> {
+  private readonly entries = new Map<string, V>();
+  /** Stays just before the oldest key: a fresh iterator would step over every deleted slot again. */
+  private oldest: Iterator<string>;
+  private lastPrune: number;
+
+  constructor(private readonly opts: { now: () => number; windowMs: number; maxKeys: number; expired: (value: V, now: number) => boolean }) {
+    this.oldest = this.entries.keys();
+    this.lastPrune = opts.now();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  set(key: string, value: V): void {
+    if (!this.entries.delete(key)) {
+      const now = this.opts.now();
+      if (now - this.lastPrune >= this.opts.windowMs || now < this.lastPrune) {
+        this.lastPrune = now;
+        for (const [k, v] of this.entries) if (this.opts.expired(v, now)) this.entries.delete(k);
+      }
+      while (this.entries.size >= Math.max(1, this.opts.maxKeys)) this.evictOldest();
+    }
+    this.entries.set(key, value);
+  }
+
+  private evictOldest(): void {
+    let next = this.oldest.next();
+    // Only an empty map ends the iterator; a new one then sees the keys set since.
+    if (next.done) {
+      this.oldest = this.entries.keys();
+      next = this.oldest.next();
+    }
+    if (!next.done) this.entries.delete(next.value);
+  }
+}
 
 /**
  * A budget of failed authentications per source address, in fixed windows. Counting only
  * failures keeps a busy, well-behaved client unaffected.
  */
 export class FailureBudget implements BudgetLike {
-  private readonly windows = new Map<string, { start: number; failures: number }>();
+  /** In order of window start, oldest first: a key whose window restarts moves to the back. */
+  private readonly windows: BoundedExpiringMap<{ start: number; failures: number }>;
 
-  constructor(private readonly opts: { limit: number; windowMs: number; now: () => number }) {}
+  constructor(private readonly opts: { limit: number; windowMs: number; now: () => number; maxKeys?: number }) {
+    this.windows = new BoundedExpiringMap({
+      now: opts.now, windowMs: opts.windowMs, maxKeys: opts.maxKeys ?? MAX_BUDGET_KEYS, expired: (w, now) => now - w.start >= opts.windowMs,
+    });
+  }
+
+  /** Source keys tracked now (at most `maxKeys`). */
+  get size(): number {
+    return this.windows.size;
+  }
 
   /** Seconds until `key` may try again, or 0 when it may now. */
   retryAfter(key: string): number {
@@ -28,15 +100,10 @@ export class FailureBudget implements BudgetLike {
     const now = this.opts.now();
     let w = this.windows.get(key);
     if (!w || now - w.start >= this.opts.windowMs) {
-      if (this.windows.size > 100_000) this.prune(now);
       w = { start: now, failures: 0 };
       this.windows.set(key, w);
     }
     w.failures += 1;
-  }
-
-  private prune(now: number): void {
-    for (const [k, w] of this.windows) if (now - w.start >= this.opts.windowMs) this.windows.delete(k);
   }
 }
 
@@ -81,6 +148,40 @@ export function matchesCidr(list: BlockList, ip: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return list.check(mapped[1] as string, 'ipv4');
   return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** The eight 16-bit groups of an address `isIPv6` accepted (`::`, a dotted IPv4 tail, a zone). */
+function ipv6Groups(ip: string): number[] {
+  let text = ip.split('%', 1)[0] as string;
+  const tail: number[] = [];
+  const last = text.lastIndexOf(':');
+  if (text.includes('.', last)) {
+    const [a, b, c, d] = text.slice(last + 1).split('.').map(Number) as [number, number, number, number];
+    tail.push(a * 256 + b, c * 256 + d);
+    // keep `::` whole: `::1.2.3.4` is all zeros before the IPv4 part
+    text = text.slice(0, text.endsWith('::', last + 1) ? last + 1 : last);
+  }
+  const hex = (part: string): number[] => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
+  const gap = text.indexOf('::');
+  if (gap === -1) return [...hex(text), ...tail];
+  const head = hex(text.slice(0, gap));
+  const rest = [...hex(text.slice(gap + 2)), ...tail];
+  return [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
+}
+
+/**
+ * The budget key of a source address. An IPv6 host is usually given a whole /64 and can take a
+ * new address from it for every request, so IPv6 counts per /64. IPv4, and IPv4 on a dual-stack
+ * socket (::ffff:a.b.c.d), count per address.
+ */
+export function budgetKey(ip: string): string {
+  if (!isIPv6(ip)) return `ip:${ip}`;
+  const g = ipv6Groups(ip);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    const [hi, lo] = [g[6] as number, g[7] as number];
+    return `ip:::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return `ip:${g.slice(0, 4).map((x) => x.toString(16)).join(':')}::/64`;
 }
 
 /**
@@ -136,7 +237,7 @@ export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = 
       throw new SikkerKeyError('SK_ERR_BODY_UNEXPECTED', `a ${request.method} request must not carry a body: no signature covers its bytes`);
     }
     if (auth === undefined || auth === 'none') return;
-    const wait = budget.retryAfter(`ip:${request.ip}`);
+    const wait = budget.retryAfter(budgetKey(request.ip));
     if (wait > 0 && (SIGNATURE_HEADERS.some((h) => request.headers[h] === undefined) || peekKeyId(request.headers) === undefined)) {
       throw rateLimited(wait);
     }
@@ -144,10 +245,10 @@ export function installAuthGuard(app: FastifyInstance, opts: AuthGuardOptions = 
 
   return {
     recordFailure(ip) {
-      budget.fail(`ip:${ip}`);
+      budget.fail(budgetKey(ip));
     },
     retryAfter(ip) {
-      return budget.retryAfter(`ip:${ip}`);
+      return budget.retryAfter(budgetKey(ip));
     },
   };
 }
