@@ -6,6 +6,10 @@
  * A mysql2 error carries the whole statement in `sql` — with the password in it for ALTER USER —
  * so the original error is never kept as a cause: only its scrubbed copy.
  *
+ * A statement that outlived the provider's statement timeout (mysql2's client-side `timeout`,
+ * error code PROTOCOL_SEQUENCE_TIMEOUT) is SK_ERR_PROVIDER_CONNECT: the provider closed that
+ * connection, and the message names the step and what usually holds a statement up (a lock).
+ *
  * @example
  *   throw mysqlError(err, { step: 'update', engine: 'MariaDB', endpoint: 'db:3306', account: "'app'@'%'", admin: "'sk_admin'@'%'" });
  */
@@ -24,6 +28,10 @@ export interface MysqlErrorContext {
   account: string;
   /** The admin account as SQL, for fixes. */
   admin: string;
+  /** The statement's leading keywords (e.g. "ALTER USER"), never its values: named when it timed out. */
+  statement?: string;
+  /** The statement timeout in force, for the message of a statement that outlived it. */
+  timeoutMs?: number;
 }
 
 const AUTH = new Set([1045, 1698]);
@@ -31,6 +39,23 @@ const PRIVILEGE = new Set([1227, 1044, 1142, 1143, 1370]);
 const UNAVAILABLE = new Set([1040, 1129, 1203, 1053]);
 const LOCKED = new Set([3118, 4151]); // MySQL, MariaDB: "this account is locked"
 const EXPIRED = new Set([1820, 1862]);
+
+/** mysql2's code for a query that outlived its `timeout` option. */
+const QUERY_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
+
+/**
+ * True when mysql2 gave up waiting for a statement (its per-query `timeout`). The statement may
+ * still run on the server and its late answer would be read as the next statement's: that
+ * connection must be destroyed, never used again.
+ */
+export function isQueryTimeout(err: unknown): boolean {
+  return stringProp(err, 'code') === QUERY_TIMEOUT;
+}
+
+/** The statement's leading keywords ("ALTER USER", "GRANT"): never a value, which travels apart. */
+export function statementKeywords(sql: string): string {
+  return /^[A-Z]+(?: [A-Z]+)?/.exec(sql.trimStart())?.[0] ?? 'statement';
+}
 
 /** True when the error is the server's answer (it has a SQLSTATE). */
 export function isServerError(err: unknown): boolean {
@@ -40,6 +65,8 @@ export function isServerError(err: unknown): boolean {
 export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError {
   if (err instanceof SikkerKeyError) return err;
   const secret = ctx.step === 'login' ? 'target' : 'admin';
+  // before the network checks: mysql2's "Query inactivity timeout" would read as "cannot reach"
+  if (isQueryTimeout(err)) return timedOut(err, ctx);
   if (!isServerError(err)) {
     const failure = classifyNetworkError(err);
     if (failure !== undefined) return networkError(failure, { engine: ctx.engine, endpoint: ctx.endpoint, secret }, err);
@@ -100,6 +127,28 @@ export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError
   // quote it: the server's words are left out there, only the numbers are kept
   const words = ctx.step === 'update' || ctx.step === 'retire' || ctx.step === 'lease' ? `errno ${errno}, SQLSTATE ${stringProp(err, 'sqlState') ?? '?'}` : said;
   return make('SK_ERR_PROVIDER_FAILED', `${at} answered an error we do not map (${ctx.step}, ${ctx.account}): ${words}`, err, ctx);
+}
+
+function timedOut(err: unknown, ctx: MysqlErrorContext): SikkerKeyError {
+  const within = ctx.timeoutMs === undefined ? 'within the statement timeout' : `within ${ctx.timeoutMs} ms`;
+  const statement = ctx.statement === undefined ? '' : ` (${ctx.statement})`;
+  const what: Record<MysqlErrorContext['step'], string> = {
+    'admin-login': `the first queries of the admin login as ${ctx.admin}`,
+    login: `the query of the login as ${ctx.account} being verified`,
+    update: `changing the password of ${ctx.account}`,
+    retire: `discarding the retained password of ${ctx.account}`,
+    preflight: `a preflight check of ${ctx.account}`,
+    lease: `a leased-login statement for ${ctx.account}`,
+  };
+  const closed = ctx.step === 'login' ? 'the verifying connection was closed' : 'the admin connection was closed';
+  return make(
+    'SK_ERR_PROVIDER_CONNECT',
+    `${ctx.engine} at ${ctx.endpoint} did not answer ${what[ctx.step]}${statement} ${within}: another session probably holds a lock ` +
+      `it waits for (FLUSH TABLES WITH READ LOCK, a metadata lock on the account tables, a long transaction); ` +
+      `the statement was abandoned and ${closed}`,
+    err,
+    ctx,
+  );
 }
 
 function make(code: ErrorCode, message: string, cause: unknown, ctx: { secrets?: Iterable<string> }): SikkerKeyError {

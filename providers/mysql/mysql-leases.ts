@@ -14,8 +14,12 @@
  * Values through mysql2's placeholders (its `escape()`), the role name through `escapeId` with
  * qualified names forbidden (a dot in a role name stays part of the name).
  *
+ * Every statement goes through the provider's `query`, bounded by its statement timeout: a
+ * statement that outlives it is SK_ERR_PROVIDER_CONNECT, and the provider closes the admin
+ * connection and drops the session (a later `session()` fails until initialize() runs again).
+ *
  * @example
- *   const leases = mysqlLeases({ session: () => s, secrets });
+ *   const leases = mysqlLeases({ session: () => s, query: (s, sql, values) => …, statementTimeoutMs: 30_000, secrets });
  *   await leases.createLogin({ username: 'sk1a2b3c_app_x1y2z3w4', password, grant: { grantRole: 'app_ro' }, validUntil });
  */
 import mysql from 'mysql2/promise';
@@ -24,7 +28,7 @@ import { SikkerKeyError } from '../../protocol/errors.js';
 import type { LeaseGrant } from '../../protocol/api-types.js';
 import type { CreateLoginRequest, DropLoginRequest, ListLoginsRequest } from '../provider.js';
 import { checkCredential, checkUsernameValue, describeEndpoint, type Endpoint } from '../provider-config.js';
-import { mysqlError } from './mysql-errors.js';
+import { mysqlError, statementKeywords } from './mysql-errors.js';
 
 /** What the lease operations need of the provider's admin session. */
 export interface MysqlLeaseSession {
@@ -37,6 +41,14 @@ export interface MysqlLeaseSession {
 
 export interface MysqlLeaseDeps {
   session(): MysqlLeaseSession;
+  /**
+   * Runs one statement on the session's connection, bounded by the statement timeout; the rows
+   * (or OK packet) come back. After a timeout the provider has destroyed the connection and dropped
+   * the session.
+   */
+  query(s: MysqlLeaseSession, sql: string, values: unknown[]): Promise<unknown>;
+  /** The statement timeout `query` applies, for messages. */
+  statementTimeoutMs: number;
   secrets: Set<string>;
 }
 
@@ -46,12 +58,12 @@ const UNKNOWN_THREAD = 1094;
 export function mysqlLeases(deps: MysqlLeaseDeps) {
   const run = async (s: MysqlLeaseSession, username: string, sql: string, values: unknown[]): Promise<unknown> => {
     try {
-      const [rows] = await s.conn.query(sql, values);
-      return rows;
+      return await deps.query(s, sql, values);
     } catch (err) {
       throw mysqlError(err, {
         step: 'lease', engine: s.flavor, endpoint: describeEndpoint(s.admin),
         account: `${mysql.escape(username)}@${mysql.escape(s.accountHost)}`, admin: s.adminAccount, secrets: deps.secrets,
+        statement: statementKeywords(sql), timeoutMs: deps.statementTimeoutMs,
       });
     }
   };
@@ -105,13 +117,18 @@ export function mysqlLeases(deps: MysqlLeaseDeps) {
     )) as { id: number | string }[];
     for (const { id } of sessions) {
       try {
-        await s.conn.query('KILL CONNECTION ?', [Number(id)]);
+        await run(s, username, 'KILL CONNECTION ?', [Number(id)]);
       } catch (err) {
         // gone on its own meanwhile
-        if ((err as { errno?: unknown }).errno !== UNKNOWN_THREAD) await run(s, username, 'KILL CONNECTION ?', [Number(id)]);
+        if (!isUnknownThread(err)) throw err;
       }
     }
   }
+}
+
+/** The server's "unknown thread id" (errno 1094), kept as the cause of the mapped error. */
+function isUnknownThread(err: unknown): boolean {
+  return err instanceof SikkerKeyError && (err.cause as { errno?: unknown } | undefined)?.errno === UNKNOWN_THREAD;
 }
 
 function checkLength(username: string): void {

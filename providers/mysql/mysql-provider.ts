@@ -5,6 +5,13 @@
  * `execute()` is not an option. Accounts are `'username'@'accountHost'` (accountHost from the
  * target secret, default '%'). Every verification is a fresh connection to the target.
  *
+ * Every statement, the verification's probe included, is bounded by `statementTimeoutMs`
+ * (mysql2's client-side per-query `timeout`): a lock held elsewhere (FLUSH TABLES WITH READ LOCK,
+ * a metadata lock) makes ALTER USER wait forever, and the server's lock_wait_timeout does not end
+ * that wait. mysql2 only stops waiting, so a connection whose statement timed out is destroyed
+ * (its late answer would be read as the next statement's) and, for the admin, the session is
+ * dropped: later calls fail with SK_ERR_PROVIDER_CONNECT until initialize() connects again.
+ *
  * Leased logins (createLogin, dropLogin, listLogins) live in mysql-leases.ts.
  *
  * Operations (the `mysql8` and `mariadb` rows of protocol/engines.ts): `setPassword` on both
@@ -34,13 +41,15 @@ import type {
 } from '../provider.js';
 import { refusal } from '../../protocol/engines.js';
 import { checkCredential, checkUsernameValue, checksHostName, describeEndpoint, field, readCaFile, readEndpoint, tlsOptions, type Endpoint } from '../provider-config.js';
-import { mysqlError, type MysqlErrorContext } from './mysql-errors.js';
+import { isQueryTimeout, mysqlError, statementKeywords, type MysqlErrorContext } from './mysql-errors.js';
 import { canAlterUsers } from './mysql-preflight.js';
 import { mysqlLeases } from './mysql-leases.js';
 
 export interface MysqlProviderOptions {
   /** Per connection attempt; default 10 s. */
   connectTimeoutMs?: number;
+  /** For every statement (ALTER USER waits on a lock held by another session); default 30 s. */
+  statementTimeoutMs?: number;
 }
 
 type Flavor = 'MySQL' | 'MariaDB';
@@ -65,9 +74,12 @@ interface Session extends TargetSide {
 
 export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialProvider => {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
   const secrets = new Set<string>();
   let targetSide: TargetSide | undefined;
   let session: Session | undefined;
+  /** Set when the admin session was dropped after a statement timed out, until initialize() or close(). */
+  let lost: { engine: Flavor; endpoint: string } | undefined;
 
   // values come from JSON: only non-empty strings are secrets to look for
   const remember = (...values: unknown[]): void => {
@@ -92,6 +104,13 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
   };
 
   const requireSession = (): Session => {
+    if (session === undefined && lost !== undefined) {
+      throw new SikkerKeyError(
+        'SK_ERR_PROVIDER_CONNECT',
+        `the admin connection to ${lost.engine} at ${lost.endpoint} was closed after a statement outlived the ${statementTimeoutMs} ms ` +
+          'statement timeout: initialize() connects again',
+      );
+    }
     if (session === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', 'the MySQL provider was used before initialize() connected the admin');
     return session;
   };
@@ -100,8 +119,10 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     return targetSide;
   };
 
-  const context = (s: Session, step: MysqlErrorContext['step'], username: string): MysqlErrorContext => ({
+  const context = (s: Session, step: MysqlErrorContext['step'], username: string, sql?: string): MysqlErrorContext => ({
     step,
+    ...(sql === undefined ? {} : { statement: statementKeywords(sql) }),
+    timeoutMs: statementTimeoutMs,
     engine: s.flavor,
     endpoint: describeEndpoint(step === 'login' ? s.target : s.admin),
     account: accountSql(username, s.accountHost),
@@ -112,16 +133,33 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
   const loginContext = (t: TargetSide, username: string): MysqlErrorContext =>
     session !== undefined
       ? context(session, 'login', username)
-      : { step: 'login', engine: 'MySQL', endpoint: describeEndpoint(t.target), account: accountSql(username, t.accountHost), admin: '', secrets };
+      : { step: 'login', engine: 'MySQL', endpoint: describeEndpoint(t.target), account: accountSql(username, t.accountHost), admin: '', secrets, timeoutMs: statementTimeoutMs };
 
+  /** One statement on the admin session, bounded; a timeout also drops the session (adminQuery). */
   const run = async (s: Session, step: MysqlErrorContext['step'], username: string, sql: string, values: unknown[]): Promise<unknown> => {
     try {
-      const [rows] = await s.conn.query(sql, values);
-      return rows;
+      return await adminQuery(s, sql, values);
     } catch (err) {
-      throw mysqlError(err, context(s, step, username));
+      throw mysqlError(err, context(s, step, username, sql));
     }
   };
+
+  /**
+   * One statement on the admin connection, bounded by statementTimeoutMs. After a timeout the
+   * connection is destroyed and the session dropped, so nothing sends on it again: calls fail with
+   * SK_ERR_PROVIDER_CONNECT (requireSession) until initialize() connects a new one.
+   */
+  async function adminQuery(s: { conn: Connection }, sql: string, values: unknown[]): Promise<unknown> {
+    try {
+      return await boundedQuery(s.conn, sql, values, statementTimeoutMs);
+    } catch (err) {
+      if (isQueryTimeout(err) && session === s) {
+        lost = { engine: session.flavor, endpoint: describeEndpoint(session.admin) };
+        session = undefined;
+      }
+      throw err;
+    }
+  }
 
   /** The second password is the engine table's to allow: MySQL ≥ 8.0.14, never MariaDB. */
   const assertRetainedSlot = (s: Session): void => {
@@ -133,12 +171,13 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     let conn: Connection | undefined;
     try {
       conn = await connect(t.target, username, password, t.targetCa);
-      const [rows] = await conn.query('SELECT VERSION() AS v');
+      const rows = await boundedQuery(conn, 'SELECT VERSION() AS v', [], statementTimeoutMs);
       const v = String((rows as { v?: unknown }[])[0]?.v ?? '');
       return { serverVersion: describeVersion(v).text };
     } catch (err) {
-      throw mysqlError(err, loginContext(t, username));
+      throw mysqlError(err, { ...loginContext(t, username), statement: 'SELECT VERSION' });
     } finally {
+      // a connection whose query timed out was destroyed already: end() then returns at once
       await conn?.end().catch(() => undefined);
     }
   };
@@ -146,6 +185,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
   const close = async (): Promise<void> => {
     const s = session;
     session = undefined;
+    lost = undefined;
     targetSide = undefined;
     if (s !== undefined) await s.conn.end().catch(() => s.conn.destroy());
   };
@@ -170,16 +210,16 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
       const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'MySQL' });
       const adminGuess = accountSql(admin.username, '%');
       const ctx: MysqlErrorContext = {
-        step: 'admin-login', engine: 'MySQL', endpoint: describeEndpoint(admin), account: adminGuess, admin: adminGuess, secrets,
+        step: 'admin-login', engine: 'MySQL', endpoint: describeEndpoint(admin), account: adminGuess, admin: adminGuess, secrets, timeoutMs: statementTimeoutMs,
       };
 
       let conn: Connection | undefined;
       try {
         conn = await connect(admin, admin.username, admin.password, adminCa);
-        const [rows] = await conn.query('SELECT VERSION() AS v, @@SESSION.sql_mode AS m, CURRENT_USER() AS cu');
+        const rows = await boundedQuery(conn, 'SELECT VERSION() AS v, @@SESSION.sql_mode AS m, CURRENT_USER() AS cu', [], statementTimeoutMs);
         const row = (rows as { v: string; m: string; cu: string }[])[0];
         if (row === undefined) throw new Error('SELECT VERSION() returned no row');
-        await keepBackslashEscapes(conn, row.m);
+        await keepBackslashEscapes(conn, row.m, statementTimeoutMs);
         const { flavor, version, text } = describeVersion(row.v);
         const at = row.cu.lastIndexOf('@');
         const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
@@ -248,7 +288,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
       for (const username of req.usernames) {
         const account = accountSql(username, s.accountHost);
         try {
-          const [rows] = await s.conn.query(sql, [username, s.accountHost]);
+          const rows = await adminQuery(s, sql, [username, s.accountHost]);
           const row = (rows as { locked: string }[])[0];
           if (row === undefined) {
             problems.push(`account ${account} does not exist on ${s.flavor} at ${describeEndpoint(s.admin)}: check the secret's username and accountHost (default '%')`);
@@ -256,7 +296,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
             problems.push(`account ${account} is locked, so no password will log in: run ALTER USER ${account} ACCOUNT UNLOCK`);
           }
         } catch (err) {
-          const mapped = mysqlError(err, context(s, 'preflight', username));
+          const mapped = mysqlError(err, context(s, 'preflight', username, sql));
           if (mapped.code !== 'SK_ERR_PROVIDER_PRIVILEGE') throw mapped;
           problems.push(
             `cannot check that account ${account} exists: admin ${s.adminAccount} may not read ${table}; ` +
@@ -268,7 +308,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     },
 
     // leased logins (mysql-leases.ts)
-    ...mysqlLeases({ session: requireSession, secrets }),
+    ...mysqlLeases({ session: requireSession, query: adminQuery, statementTimeoutMs, secrets }),
 
     close,
     secretValues: () => [...secrets],
@@ -295,11 +335,26 @@ export function accountSql(user: string, host: string): string {
  * backslash literally, and an escaped quote would end the string early — a password with a quote
  * could then change the statement. The admin session drops that mode before any value is sent.
  */
-export async function keepBackslashEscapes(conn: Connection, sqlMode: string): Promise<void> {
+export async function keepBackslashEscapes(conn: Connection, sqlMode: string, timeoutMs?: number): Promise<void> {
   const modes = sqlMode.split(',').map((m) => m.trim()).filter((m) => m !== '');
   if (!modes.some((m) => m.toUpperCase() === 'NO_BACKSLASH_ESCAPES')) return;
   // mode names are plain words, which both quoting styles read the same way
-  await conn.query('SET SESSION sql_mode = ?', [modes.filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES').join(',')]);
+  await boundedQuery(conn, 'SET SESSION sql_mode = ?', [modes.filter((m) => m.toUpperCase() !== 'NO_BACKSLASH_ESCAPES').join(',')], timeoutMs);
+}
+
+/**
+ * conn.query with mysql2's per-query `timeout` (none when undefined). mysql2 only stops waiting:
+ * the statement goes on on the server, and the connection, out of step, would hand its late
+ * answer to the next statement (and end() would wait behind it), so it is destroyed here.
+ */
+async function boundedQuery(conn: Connection, sql: string, values: unknown[], timeoutMs: number | undefined): Promise<unknown> {
+  try {
+    const [rows] = await conn.query({ sql, values, ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }) });
+    return rows;
+  } catch (err) {
+    if (isQueryTimeout(err)) conn.destroy();
+    throw err;
+  }
 }
 
 /**

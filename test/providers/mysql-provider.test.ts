@@ -190,3 +190,90 @@ describe('mysql provider over TLS (a private MariaDB with a self-signed certific
     }
   });
 });
+
+describe('mysql provider statements held up by a lock (a private MariaDB: the lock would stall every other test of the shared one)', () => {
+  let lockServer: MariadbServer;
+  const adminPassword = `adm-${randomTag(10)}`;
+  let appPassword = `app-${randomTag(10)}`;
+  const role = `lease_ro_${randomTag()}`;
+  let admin: DatabaseSecret;
+  let target: DatabaseSecret;
+  const asRoot = (): Promise<mysql.Connection> => mysql.createConnection({ socketPath: lockServer.socketPath, user: 'root' });
+
+  before(async () => {
+    lockServer = await startMariadbServer();
+    const c = await asRoot();
+    try {
+      await c.query('CREATE USER ?@? IDENTIFIED BY ?', ['sk_admin', '%', adminPassword]);
+      await c.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', ['sk_admin', '%']);
+      await c.query(`CREATE ROLE ${mysql.escapeId(role)}`);
+      await c.query(`GRANT ${mysql.escapeId(role)} TO ?@? WITH ADMIN OPTION`, ['sk_admin', '%']);
+      await c.query('CREATE USER ?@? IDENTIFIED BY ?', ['app', '%', appPassword]);
+    } finally {
+      await c.end();
+    }
+    admin = { host: '127.0.0.1', port: String(lockServer.port), username: 'sk_admin', password: adminPassword };
+    target = { host: '127.0.0.1', port: String(lockServer.port), username: 'app', password: appPassword };
+  });
+  after(async () => {
+    await lockServer?.stop();
+  });
+
+  /** Runs `body` while a second session holds FLUSH TABLES WITH READ LOCK (every ALTER/CREATE USER waits on it). */
+  async function underReadLock(body: () => Promise<void>): Promise<void> {
+    const locker = await asRoot();
+    try {
+      await locker.query('FLUSH TABLES WITH READ LOCK');
+      await body();
+    } finally {
+      await locker.query('UNLOCK TABLES').catch(() => undefined);
+      await locker.end();
+    }
+  }
+
+  test('ALTER USER waiting on a global read lock fails with SK_ERR_PROVIDER_CONNECT after the statement timeout; a new initialize() works', { timeout: 60_000 }, async () => {
+    const p = mysqlProvider({ statementTimeoutMs: 500 });
+    const blocked = `blocked-${randomTag(10)}`;
+    try {
+      await p.initialize({ admin, target });
+      await underReadLock(async () => {
+        const err = await expectCode(p.setPassword({ username: 'app', password: blocked }), 'SK_ERR_PROVIDER_CONNECT', [blocked, adminPassword], 'ALTER USER under FLUSH TABLES WITH READ LOCK');
+        assert.ok(err.message.includes("changing the password of 'app'@'%' (ALTER USER)") && err.message.includes('500 ms'), err.message);
+        // the session was dropped with its connection: the next call says so, sending nothing
+        const again = await expectCode(p.setPassword({ username: 'app', password: blocked }), 'SK_ERR_PROVIDER_CONNECT', [blocked, adminPassword], 'a call after the timeout');
+        assert.ok(again.message.includes('initialize()'), again.message);
+      });
+      // the lock released, the same provider connects again and rotates
+      const next = `next-${randomTag(10)}`;
+      await p.initialize({ admin, target });
+      await p.setPassword({ username: 'app', password: next });
+      await p.verify({ username: 'app', password: next });
+      appPassword = next;
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a leased login created under a global read lock fails with SK_ERR_PROVIDER_CONNECT; after initialize() it is created', { timeout: 60_000 }, async () => {
+    const p = mysqlProvider({ statementTimeoutMs: 500 });
+    const username = `sklock_${randomTag(8)}`;
+    const password = `lease-${randomTag(10)}`;
+    const lease = { username, password, grant: { grantRole: role }, validUntil: Date.now() + 3_600_000 };
+    try {
+      await p.initialize({ admin, target: { ...target, password: appPassword } });
+      assert.ok(p.createLogin !== undefined && p.listLogins !== undefined && p.dropLogin !== undefined);
+      await underReadLock(async () => {
+        const err = await expectCode(p.createLogin!(lease), 'SK_ERR_PROVIDER_CONNECT', [password, adminPassword], 'CREATE USER under FLUSH TABLES WITH READ LOCK');
+        assert.ok(err.message.includes('(CREATE USER)'), err.message);
+        await expectCode(p.listLogins!({ prefix: 'sklock_' }), 'SK_ERR_PROVIDER_CONNECT', [adminPassword], 'a lease call after the timeout');
+      });
+      await p.initialize({ admin, target: { ...target, password: appPassword } });
+      await p.createLogin!(lease);
+      const login = await mysql.createConnection({ host: '127.0.0.1', port: lockServer.port, user: username, password });
+      await login.end();
+      await p.dropLogin!({ username });
+    } finally {
+      await p.close();
+    }
+  });
+});
