@@ -472,9 +472,12 @@ forEachStore('leases', (s) => {
   });
 
   test('reconcile: drop = this vault\'s logins with no live intent (a committed, unconfirmed intent is kept); foreign = other sk logins, audited once (the test plays the agent)', async () => {
-    const roles = ((await ok(agent, 'POST', '/v1/agent/lease-roles', {})).body as { roles: Array<{ roleId: string; role: string; prefix: string; admin: Record<string, string>; target: Record<string, string> }> }).roles;
+    const roles = ((await ok(agent, 'POST', '/v1/agent/lease-roles', {})).body as { roles: Array<{ roleId: string; role: string; prefix: string; admin: Record<string, string>; target: Record<string, string>; grant?: unknown }> }).roles;
     const role = roles.find((r) => r.role === 'cache-ro');
     assert.ok(role);
+    // the grant goes with each role: a reconcile drop on PostgreSQL reassigns to its memberOf
+    assert.deepEqual(role.grant, { acl: '~app:* +@read' });
+    assert.deepEqual(roles.find((r) => r.role === 'pg-ro')?.grant, { memberOf: 'app_ro' });
     assert.equal(role.prefix, `sk${vid6}_`);
     assert.equal(role.admin.password, ADMIN_PASSWORD);
     assert.equal(role.target.password, undefined);
@@ -523,6 +526,24 @@ forEachStore('leases', (s) => {
     const granted = await call(app2, 'POST', '/v1/projects/pol/leases/r?wait=0', {});
     assert.equal(granted.status, 202, granted.raw);
   });
+  test('the named agent of a lease role cannot be removed, not even with --force (SK_ERR_IN_USE names the roles); once another agent is named it can', async () => {
+    await v.addMachine('agentx');
+    await ok(v.operator, 'POST', '/v1/projects', { name: 'agentless' }, 201);
+    await ok(v.operator, 'PUT', '/v1/projects/agentless/secrets/admin', { fields: ADMIN });
+    const role = { engine: 'redis', adminSecret: 'admin', ttl: '1h', maxTtl: '1h', grant: { acl: '~a:* +@read' } };
+    await ok(v.operator, 'PUT', '/v1/projects/agentless/lease-roles/r', { ...role, agentMachine: 'agentx' });
+    for (const path of ['/v1/machines/agentx', '/v1/machines/agentx?force=true']) {
+      const refused = await call(v.operator, 'DELETE', path);
+      assert.equal(refused.status, 409, refused.raw);
+      assert.equal(codeOf(refused), 'SK_ERR_IN_USE');
+      assert.match(refused.raw, /lease role \(agentless\/r\)/);
+    }
+    const denied = (await auditActions()).filter((e) => e.action === 'machine.remove' && e.outcome === 'denied');
+    assert.ok(denied.length >= 2, 'each refusal audited');
+    await ok(v.operator, 'PUT', '/v1/projects/agentless/lease-roles/r', { ...role, agentLabel: 'rotator' });
+    await ok(v.operator, 'DELETE', '/v1/machines/agentx');
+  });
+
   test('a machine that hangs up while its lease request is held is let go at once, not at the end of its wait (a POST request\'s own close fires once its body is read)', async () => {
     await v.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (v.app.server.address() as AddressInfo).port;

@@ -138,6 +138,16 @@ export async function removeMachine(ctx: VaultContext, caller: Caller, nameOrId:
           'name another agent with `rotation set`, or pass --force to pause them and remove the machine',
           { details: { policies: policies.map((p) => ({ project: p.project, secret: p.secret })) } });
       }
+      // A lease role's named agent is the only one that drops its logins (and reconciles them): with
+      // it gone, expired and revoked logins would stay in the database until an operator names
+      // another. Not even --force: the operator names the new agent first.
+      const leaseRoles = await leaseRolesNamingMachine(trx, m.id);
+      if (leaseRoles.length > 0) {
+        throw new SikkerKeyError('SK_ERR_IN_USE',
+          `machine ${m.name} is the agent of ${leaseRoles.length} lease ${leaseRoles.length === 1 ? 'role' : 'roles'} (${leaseRoles.map((r) => `${r.project}/${r.role}`).join(', ')}), ` +
+          'the only machine that drops their logins; name another agent first (sikkerkey lease-role create PROJECT ROLE … --agent M or --agent-label L updates the role), then remove this machine',
+          { details: { leaseRoles } });
+      }
       const now = ctx.now();
       await pauseForRemovedMachine(trx, audit, caller, { id: m.id, name: m.name }, policies, now);
       const unfinished = await trx.selectFrom('rotations')
@@ -170,10 +180,20 @@ export async function removeMachine(ctx: VaultContext, caller: Caller, nameOrId:
     });
   } catch (err) {
     if (isSikkerKeyError(err, 'SK_ERR_IN_USE')) {
-      await auditDenied(ctx, caller, { action: 'machine.remove', target: `machine:${nameOrId}`, details: { code: err.code, policies: err.details?.['policies'] } });
+      await auditDenied(ctx, caller, {
+        action: 'machine.remove', target: `machine:${nameOrId}`,
+        details: { code: err.code, policies: err.details?.['policies'], ...(err.details?.['leaseRoles'] ? { leaseRoles: err.details['leaseRoles'] } : {}) },
+      });
     }
     throw err;
   }
+}
+
+/** The lease roles that name the machine as their agent (a role served by label is not the machine's alone). */
+async function leaseRolesNamingMachine(trx: Tx, machineId: string): Promise<Array<{ project: string; role: string }>> {
+  return trx.selectFrom('lease_roles').innerJoin('projects', 'projects.id', 'lease_roles.project_id')
+    .select(['projects.name as project', 'lease_roles.name as role'])
+    .where('lease_roles.agent_machine_id', '=', machineId).orderBy('projects.name').orderBy('lease_roles.name').execute();
 }
 
 /** `machine rename`: the same machine (id, key, grants, policies) under a new name. */
