@@ -156,7 +156,7 @@ export function lifecycleCommands(program: Command): void {
 
   // -- machine remove / rename -------------------------------------------------------------
   machine.command('remove <name>').description('delete a machine: its key and grants go, its audit trail stays')
-    .option('--force', 'also when a rotation policy names it as its agent: those policies are paused (machine_removed)')
+    .option('--force', 'also when a rotation policy names it as its agent: those policies are paused (machine_removed); never while a lease role names it (name another agent first)')
     .option('--json')
     .action(async function (this: Command, name: string, o: { force?: boolean }) {
       const { body } = await clientFor(this).request<{ removed: { name: string; grantsRemoved: number; pausedPolicies: Array<{ project: string; secret: string }>; unfinishedRotations: Array<{ rotationId: string; project: string; secret: string; state: string }> } }>(
