@@ -322,6 +322,11 @@ export interface AgentLeaseRole {
   target: Record<string, string>;
   /** `sk<vaultId6>_`: the prefix of this vault's logins. */
   prefix: string;
+  /**
+   * The role's grant, as in its lease jobs: a reconcile drop reassigns what a PostgreSQL/Supabase
+   * login owned to `memberOf`, as the drop job does. Absent from vaults that predate it.
+   */
+  grant?: LeaseGrant;
 }
 export interface AgentLeaseRoleList { roles: AgentLeaseRole[] }
 /** `POST /v1/agent/lease-roles/{roleId}/reconcile` body: the engine's logins starting with `sk`. */

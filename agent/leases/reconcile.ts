@@ -2,7 +2,8 @@
  * The lease reconcile (docs/leases-agent.md): nothing the agent creates may outlive its lease,
  * whatever crashed where. For each lease role this machine serves, list the engine's logins
  * starting with `sk`, ask the vault which of them to drop (this vault's prefix, lease not live),
- * and drop those. Logins of another vault or tool (`sk` without this vault's prefix) are the
+ * and drop those (PostgreSQL/Supabase: what a login owned goes to the grant's `memberOf`, as with
+ * the drop job). Logins of another vault or tool (`sk` without this vault's prefix) are the
  * vault's to audit (`lease.foreign_login`) and are never dropped — the prefix is checked here too.
  *
  * Runs at start and every `leaseReconcileSeconds`. One role failing (its database down) does not
@@ -61,11 +62,16 @@ async function reconcileRole(role: AgentLeaseRole, deps: ReconcileDeps, summary:
     const logins = await provider.listLogins({ prefix: LEASE_LOGIN_MARK });
     const verdict = await deps.vault.reconcile(role.roleId, { logins });
     summary.foreign += verdict.foreign.length;
+    const reassign = reassignOf(role);
+    if (reassign === undefined && (role.engine === 'postgres' || role.engine === 'supabase') && verdict.drop.length > 0) {
+      // a vault that predates `grant` in the lease roles answer: what the logins owned goes to the admin
+      deps.log.warn({ project: role.project, leaseRole: role.role, engine: role.engine }, 'the vault sent no memberOf for this lease role: what a dropped login owned goes to the admin (upgrade the vault)');
+    }
     for (const username of verdict.drop) {
       // never a login without this vault's prefix, nor one the engine did not list, whatever the answer says
       if (!username.startsWith(role.prefix) || !logins.includes(username)) continue;
       try {
-        await provider.dropLogin({ username });
+        await provider.dropLogin({ username, ...reassign });
         summary.dropped += 1;
         deps.onDrop?.(role.engine, 'confirmed');
         deps.log.info({ project: role.project, leaseRole: role.role, engine: role.engine, username }, 'lease reconcile dropped a login whose lease is not live');
@@ -78,4 +84,13 @@ async function reconcileRole(role: AgentLeaseRole, deps: ReconcileDeps, summary:
   } finally {
     await provider.close().catch(() => undefined);
   }
+}
+
+/**
+ * What the drop job passes too (run-lease-job.ts): a PostgreSQL/Supabase login's objects go to the
+ * grant's `memberOf` (REASSIGN OWNED), not to the admin. Other engines' grants have no memberOf.
+ */
+function reassignOf(role: AgentLeaseRole): { reassignTo: string } | undefined {
+  const memberOf = (role.grant as { memberOf?: unknown } | undefined)?.memberOf;
+  return typeof memberOf === 'string' && memberOf !== '' ? { reassignTo: memberOf } : undefined;
 }

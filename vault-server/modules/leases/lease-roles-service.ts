@@ -138,7 +138,8 @@ export async function isRoleAgent(trx: Tx, machineId: string, role: Pick<LeaseRo
 
 /**
  * `POST /v1/agent/lease-roles`: the roles this agent machine serves, each with the admin secret's
- * fields (the agent lists logins with them) — a read of the admin secret, audited as one.
+ * fields (the agent lists logins with them) — a read of the admin secret, audited as one — and
+ * the role's grant (a reconcile drop reassigns what a PostgreSQL login owned to its `memberOf`).
  */
 export async function agentLeaseRoles(ctx: VaultContext, machine: Caller): Promise<{ roles: AgentLeaseRole[] }> {
   return writeTx(ctx, async (trx, audit) => {
@@ -163,7 +164,8 @@ export async function agentLeaseRoles(ctx: VaultContext, machine: Caller): Promi
         action: 'secret.read', projectId: fields.projectId, target: `secret:${fields.adminName}`, outcome: 'success',
         details: { version: fields.version, fields: Object.keys(fields.admin).sort(), via: 'lease.reconcile', roleId: r.id },
       }, machine);
-      roles.push({ roleId: r.id, project: r.projectName, role: r.name, engine: r.engine, admin: fields.admin, target: fields.target, prefix });
+      // the grant (a role name, ACL rules, a role list; no secret): a reconcile drop reassigns to its memberOf
+      roles.push({ roleId: r.id, project: r.projectName, role: r.name, engine: r.engine, admin: fields.admin, target: fields.target, prefix, grant: JSON.parse(r.grant_spec) as LeaseGrant });
     }
     return { roles };
   });
