@@ -14,6 +14,8 @@ import { startTestVault, TEST_AUTHORITY } from '../support/vault-app.js';
 import { waitFor } from '../support/wait.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { sweepLeases } from '../../vault-server/modules/leases/lease-sweeper.js';
+import { revokeLeaseInTx } from '../../vault-server/modules/leases/leases-service.js';
+import { writeTx } from '../../vault-server/context.js';
 import { loginName, parseLeaseGrant } from '../../vault-server/modules/leases/lease-rules.js';
 
 const ADMIN_PASSWORD = 'lease-admin-pw-0d9f';
@@ -245,6 +247,35 @@ forEachStore('leases', (s) => {
     const res = await held;
     assert.equal(res.status, 200, res.raw);
     assert.equal((res.body as Lease).expiresAt, clock + 90 * 60_000);
+  });
+
+  test('two PostgreSQL renews confirmed out of order: the expiry only moves forward (the test plays the agent)', async () => {
+    const pg = await activeLease(app2, 'pg-ro');
+    const renewJob = async (ttl: string): Promise<LeaseJobClaim> => {
+      await ok(app2, 'POST', `/v1/leases/${pg.leaseId}/renew?wait=0`, { ttl }, 202);
+      const pending = (await pollLeaseJobs()).filter((j) => j.leaseId === pg.leaseId && j.kind === 'renew');
+      assert.equal(pending.length, 1);
+      return claim((pending[0] as LeaseJobSummary).id);
+    };
+    const first = await renewJob('40m'); // claimed, still running when the second renew is asked for
+    const second = await renewJob('80m');
+    assert.ok(second.validUntil > first.validUntil);
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${second.id}/confirm`, { fence: second.fence });
+    await ok(agent, 'POST', `/v1/agent/lease-jobs/${first.id}/confirm`, { fence: first.fence });
+    const now = (await ok(app2, 'GET', `/v1/leases/${pg.leaseId}`)).body as Lease;
+    assert.equal(now.expiresAt, second.validUntil);
+  });
+
+  test('a transition worked out from a lease row read before another one committed changes nothing: a stale expiry after a revoke queues no second drop (a conditional UPDATE, as when the sweeper races a revoke)', async () => {
+    const lease = await activeLease(app1, 'cache-ro');
+    const stale = await v.ctx.store.db.selectFrom('leases').selectAll().where('id', '=', lease.leaseId).executeTakeFirstOrThrow();
+    await ok(app1, 'POST', `/v1/leases/${lease.leaseId}/revoke`, {});
+    assert.equal(await writeTx(v.ctx, (trx, audit) => revokeLeaseInTx(v.ctx, trx, audit, stale, 'expired')), false);
+    const drops = await v.ctx.store.db.selectFrom('lease_jobs').select('id').where('lease_id', '=', lease.leaseId).where('kind', '=', 'drop').execute();
+    assert.equal(drops.length, 1);
+    assert.ok(!(await auditActions()).some((e) => e.action === 'lease.expired' && e.target === `lease:${lease.leaseId}`));
+    await runJob(lease.leaseId, 'drop');
+    assert.equal(await leaseState(lease.leaseId), 'revoked');
   });
 
   test('revoke by the owner → drop job → revoked; a revoked lease cannot be renewed (the test plays the agent)', async () => {

@@ -24,7 +24,7 @@ import type { WorkEvent } from '../rotations/rotations-engine.js';
 import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
 import { leaseLookups } from './lease-lookups.js';
 import type { LeaseLookups } from './lease-lookups.js';
-import { emitLease, leaseEvents, leasePassword, queueLeaseJob } from './leases-service.js';
+import { emitLease, leaseEvents, leasePassword, moveLease, queueLeaseJob } from './leases-service.js';
 import { LIVE_LEASE_STATES, dropRetryDelayMs, jobStillWanted, loginPrefix, vaultId6 } from './lease-rules.js';
 
 type JobRow = Row<'lease_jobs'>;
@@ -182,6 +182,15 @@ async function ownedJob(ctx: VaultContext, trx: Tx, machine: Caller, id: string,
   return job;
 }
 
+/**
+ * A confirmed renew's new expiry, only while the lease is active and only forward: of two renews
+ * confirmed out of order, the earlier expiry never replaces the later one.
+ */
+async function renewTo(trx: Tx, leaseId: string, to: number): Promise<boolean> {
+  const moved = await trx.updateTable('leases').set({ expires_at: to }).where('id', '=', leaseId).where('state', '=', 'active').where('expires_at', '<', to).executeTakeFirst();
+  return Number(moved.numUpdatedRows) > 0;
+}
+
 const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEvents.emit('job', jobId));
 
 /** One job's confirm inside the caller's transaction: every refusal is thrown before the first write. */
@@ -191,15 +200,13 @@ async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: 
   const now = ctx.now();
   await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
   const target = `lease:${lease.id}`;
-  if (job.kind === 'create' && lease.state === 'creating') {
-    await trx.updateTable('leases').set({ state: 'active', active_at: now }).where('id', '=', lease.id).execute();
+  if (job.kind === 'create' && await moveLease(trx, lease.id, 'creating', { state: 'active', active_at: now })) {
     await audit({ action: 'lease.created', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, username: lease.username, machineId: lease.machine_id, expiresAt: lease.expires_at } }, machine);
-  } else if (job.kind === 'renew' && lease.state === 'active' && job.renew_to !== null) {
-    await trx.updateTable('leases').set({ expires_at: job.renew_to }).where('id', '=', lease.id).execute();
+  } else if (job.kind === 'renew' && job.renew_to !== null && await renewTo(trx, lease.id, Number(job.renew_to))) {
     await audit({ action: 'lease.renewed', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, from: lease.expires_at, to: job.renew_to } }, machine);
   } else if (job.kind === 'drop') {
     const ended = lease.state === 'revoking' ? (lease.end_reason === 'expired' ? 'expired' as const : 'revoked' as const) : lease.state;
-    await trx.updateTable('leases').set({ state: ended, ended_at: now }).where('id', '=', lease.id).execute();
+    await moveLease(trx, lease.id, lease.state, { state: ended, ended_at: now });
     // A create or renew whose claim lapsed while the lease was revoked is never handed out again
     // (jobStillWanted); with the login dropped it ends here, instead of staying claimed for good.
     await trx.updateTable('lease_jobs').set({ state: 'cancelled', finished_at: now, lease_until: null, error: 'cancelled: the lease ended and its login was dropped' })
@@ -265,8 +272,7 @@ export async function failLeaseJob(ctx: VaultContext, machine: Caller, id: strin
       return { ok: true as const };
     }
     await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null, ...error }).where('id', '=', id).execute();
-    if (job.kind === 'create' && lease.state === 'creating') {
-      await trx.updateTable('leases').set({ state: 'failed', end_reason: 'create_failed', ended_at: now }).where('id', '=', lease.id).execute();
+    if (job.kind === 'create' && await moveLease(trx, lease.id, 'creating', { state: 'failed', end_reason: 'create_failed', ended_at: now })) {
       await queueLeaseJob(ctx, trx, lease, 'drop');
       await audit({ action: 'lease.failed', projectId: lease.project_id, target: `lease:${lease.id}`, outcome: 'failure', details: { leaseId: lease.id, username: lease.username, code: body.code, message: error.error } }, machine);
     }

@@ -86,6 +86,17 @@ export async function queueLeaseJob(ctx: VaultContext, trx: Tx, lease: Pick<Leas
   return id;
 }
 
+/**
+ * Moves a lease out of state `from` in one conditional UPDATE; false when another transaction
+ * moved it first (a revoke racing a confirm, the sweeper racing a revoke). On PostgreSQL the
+ * UPDATE waits for a concurrent writer of the row and re-checks `from` against what it committed,
+ * so of two racing transitions exactly one happens — without a lock taken earlier.
+ */
+export async function moveLease(trx: Tx, id: string, from: LeaseState, set: Partial<Omit<LeaseRow, 'id'>>): Promise<boolean> {
+  const moved = await trx.updateTable('leases').set(set).where('id', '=', id).where('state', '=', from).executeTakeFirst();
+  return Number(moved.numUpdatedRows) > 0;
+}
+
 export function emitLease(trx: Tx, leaseId: string): void {
   afterCommit(trx, () => leaseEvents.emit('lease', leaseId));
 }
@@ -256,7 +267,7 @@ export async function renewLease(ctx: VaultContext, caller: Caller, id: string, 
 export async function revokeLeaseInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, lease: LeaseRow, reason: string, caller?: Caller): Promise<boolean> {
   if (lease.state !== 'creating' && lease.state !== 'active') return false;
   const now = ctx.now();
-  await trx.updateTable('leases').set({ state: 'revoking', end_reason: reason }).where('id', '=', lease.id).execute();
+  if (!await moveLease(trx, lease.id, lease.state, { state: 'revoking', end_reason: reason })) return false;
   await trx.updateTable('lease_jobs').set({ state: 'cancelled', finished_at: now, error: `cancelled: the lease is revoking (${reason})` })
     .where('lease_id', '=', lease.id).where('kind', 'in', ['create', 'renew']).where('state', '=', 'pending').execute();
   await queueLeaseJob(ctx, trx, lease, 'drop');
