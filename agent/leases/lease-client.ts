@@ -37,11 +37,18 @@ export async function acquireLease(client: LeaseRequester, req: AcquireRequest):
     req.ttl === undefined ? {} : { ttl: req.ttl }, { timeoutMs: (wait() + 15) * 1000 },
   );
   let answer = first.body;
-  while (answer.state === 'creating') {
-    if (Date.now() >= deadline) {
-      throw new SikkerKeyError('SK_ERR_CONNECT', `lease ${answer.leaseId} of ${req.project}/${req.role} is still being created: no agent serving the role confirmed it in time`, { details: { leaseId: answer.leaseId } });
+  try {
+    while (answer.state === 'creating') {
+      if (Date.now() >= deadline) {
+        throw new SikkerKeyError('SK_ERR_CONNECT', `lease ${answer.leaseId} of ${req.project}/${req.role} is still being created: no agent serving the role confirmed it in time; it was revoked`, { details: { leaseId: answer.leaseId } });
+      }
+      answer = (await client.request<Lease | LeasePending>('GET', `/v1/leases/${enc(answer.leaseId)}?wait=${wait()}`, undefined, { timeoutMs: (wait() + 15) * 1000 })).body;
     }
-    answer = (await client.request<Lease | LeasePending>('GET', `/v1/leases/${enc(answer.leaseId)}?wait=${wait()}`, undefined, { timeoutMs: (wait() + 15) * 1000 })).body;
+  } catch (err) {
+    // Given up on: the lease could still become active later and hold one of this machine's
+    // places for its whole TTL (a restarted `exec` would reach the 429 limit with unused logins).
+    await revokeLease(client, answer.leaseId).catch(() => undefined);
+    throw err;
   }
   return activeLease(answer, `${req.project}/${req.role}`);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runExec } from '../../agent/delivery/exec.js';
 import { ExecLeases } from '../../agent/leases/exec-leases.js';
-import { leaseVariables, parseLeaseSpec } from '../../agent/leases/lease-client.js';
+import { acquireLease, leaseVariables, parseLeaseSpec } from '../../agent/leases/lease-client.js';
 import type { LeaseRequester } from '../../agent/leases/lease-client.js';
 import type { Lease } from '../../protocol/api-types.js';
 import { SikkerKeyError } from '../../protocol/errors.js';
@@ -129,5 +129,18 @@ describe('exec --lease (stub vault)', () => {
     };
     const leases = new ExecLeases({ client, specs: [parseLeaseSpec('DB=shop/app-ro')], log: () => undefined });
     await assert.rejects(leases.start(() => undefined), (err: unknown) => err instanceof SikkerKeyError && err.code === 'SK_ERR_LEASE_STATE');
+  });
+
+  test('stub vault: a lease still creating when the wait gives up is revoked before the error (it would hold a place for its whole TTL)', async () => {
+    const seen: string[] = [];
+    const client: LeaseRequester = {
+      request: (async (method: string, path: string) => {
+        seen.push(`${method} ${path.split('?')[0]}`);
+        if (path.endsWith('/revoke')) return { status: 200, body: { leaseId: 'l-slow', state: 'revoking' }, headers: {} };
+        return { status: 202, body: { leaseId: 'l-slow', state: 'creating' }, headers: {} };
+      }) as LeaseRequester['request'],
+    };
+    await assert.rejects(acquireLease(client, { project: 'shop', role: 'app-ro', timeoutMs: 0 }), (err: unknown) => err instanceof SikkerKeyError && err.code === 'SK_ERR_CONNECT' && /revoked/.test(err.message));
+    assert.deepEqual(seen, ['POST /v1/projects/shop/leases/app-ro', 'POST /v1/leases/l-slow/revoke']);
   });
 });
