@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { Migrator, sql } from 'kysely';
 import { forEachStore } from '../support/stores.js';
-import { startTestVault } from '../support/vault-app.js';
+import { startTestVault, TEST_AUTHORITY } from '../support/vault-app.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { generateIdentityKey } from '../../protocol/keys.js';
 import type { IdentityKey } from '../../protocol/keys.js';
@@ -103,6 +103,18 @@ forEachStore('operators', (s) => {
     const ok = await v.call(fresh, 'POST', '/v1/operator-invitations/accept', { token: (inv.body as { token: string }).token, publicKey: b64(fresh) });
     assert.equal(ok.status, 201, ok.raw);
     await v.close();
+  });
+
+  test('an invitation link names the configured authority the request was signed for, never a Host header outside the list', async () => {
+    const v = await startTestVault(await s.open());
+    try {
+      const inv = await v.call(v.operator, 'POST', '/v1/operator-invitations', { name: 'linked', role: 'viewer' }, { headers: { host: 'attacker.example' } });
+      assert.equal(inv.status, 201, inv.raw);
+      const url = new URL((inv.body as { url: string }).url);
+      assert.equal(url.host, TEST_AUTHORITY);
+    } finally {
+      await v.close();
+    }
   });
 
   test('invitations: signed by another key, expired, revoked, a taken name, bad input — each refused with its code', async () => {

@@ -7,7 +7,7 @@ import { NAME_PATTERN, auditDenied } from '../../context.js';
 import { callerOf } from '../../http/caller.js';
 import type { OperatorRole } from '../../http/authenticate.js';
 import type { AuthGuard } from '../../http/auth-guard.js';
-import { refuseSpentAddress, verifyProofOfPossession } from '../../http/proof-of-possession.js';
+import { pickAuthority, refuseSpentAddress, verifyProofOfPossession } from '../../http/proof-of-possession.js';
 import type { Ed25519Verifier } from '../../http/verify-limiter.js';
 import { createNonceStore } from '../../store/nonce-store.js';
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from './operator-invitations.js';
@@ -86,7 +86,7 @@ export function operatorsRoutes(app: FastifyInstance, ctx: VaultContext, deps: O
     const expiresInMs = b.expiresIn === undefined ? undefined : parseDuration(b.expiresIn, 'expiresIn', 'SK_ERR_VALIDATION');
     return reply.code(201).send(await createInvitation(ctx, callerOf(req), {
       name: b.name, ...(b.role ? { role: b.role } : {}), ...(b.existing ? { existing: true } : {}), ...(expiresInMs !== undefined ? { expiresInMs } : {}),
-    }, baseUrlOf(req)));
+    }, baseUrlOf(req, deps.authorities)));
   });
 
   app.get('/v1/operator-invitations', { config: { auth: ['operator'], minRole: 'admin', returnsValues: false } }, async () => ({ invitations: await listInvitations(ctx) }));
@@ -118,7 +118,11 @@ export function operatorsRoutes(app: FastifyInstance, ctx: VaultContext, deps: O
   });
 }
 
-/** The vault's URL as the caller reached it (the signed @authority), for the invitation link. */
-function baseUrlOf(req: FastifyRequest): string {
-  return `${req.protocol}://${req.headers.host ?? req.hostname}`;
+/**
+ * The vault's URL for the invitation link: the configured authority the caller's signature
+ * covered (pickAuthority), never the raw Host header — a Host outside the configured list, or one
+ * a proxy rewrote, must not end up in a link an admin hands on.
+ */
+function baseUrlOf(req: FastifyRequest, authorities: readonly string[]): string {
+  return `${req.protocol}://${pickAuthority(req, authorities)}`;
 }
