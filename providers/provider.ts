@@ -147,6 +147,12 @@ export interface CredentialProvider {
   dropLogin?(req: DropLoginRequest): Promise<void>;
   /** The names of the logins starting with `prefix`, sorted. */
   listLogins?(req: ListLoginsRequest): Promise<string[]>;
+  /**
+   * Whether the admin connection initialize() opened is still open as far as the client knows (no
+   * close, end or error seen): synchronous, no round trip. False before initialize() and after
+   * close(). The agent's pool closes a kept provider that answers false instead of lending it.
+   */
+  isConnected?(): boolean;
   /** Closes every connection; safe to call twice. */
   close(): Promise<void>;
   /** Every secret value this provider was handed, for the error sanitizer. */

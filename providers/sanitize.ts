@@ -142,5 +142,16 @@ export function withSanitizer(provider: CredentialProvider): CredentialProvider 
   if (renewLogin !== undefined) wrapped.renewLogin = (req) => guard(() => renewLogin.call(provider, req));
   if (dropLogin !== undefined) wrapped.dropLogin = (req) => guard(() => dropLogin.call(provider, req));
   if (listLogins !== undefined) wrapped.listLogins = (req) => guard(() => listLogins.call(provider, req));
+  // synchronous and never throws by contract; a provider that throws anyway counts as not connected
+  const { isConnected } = provider;
+  if (isConnected !== undefined) {
+    wrapped.isConnected = () => {
+      try {
+        return isConnected.call(provider);
+      } catch {
+        return false;
+      }
+    };
+  }
   return wrapped;
 }

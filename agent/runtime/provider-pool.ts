@@ -16,6 +16,9 @@ export interface ReadyProvider {
  * closes it. Up to `perKey` are kept for one key — the agent's concurrency, so jobs running side by
  * side each find one (with only one kept, 15 of 16 parallel lease jobs opened and closed an admin
  * connection each) — and at most that many admin connections stay open to one database.
+ * While kept, the server may close the admin connection (an idle timeout, a restart, a
+ * failover): one whose `isConnected()` answers false is closed instead of lent, and the next kept
+ * one is tried; a provider without `isConnected` is lent as it is.
  */
 export class ProviderPool {
   private readonly idle = new Map<string, Array<{ ready: ReadyProvider; timer: NodeJS.Timeout }>>();
@@ -29,14 +32,22 @@ export class ProviderPool {
     return createHash('sha256').update(JSON.stringify([job.engine, sorted(job.admin), sorted(endpoint)])).digest('hex');
   }
 
-  /** An initialized provider for this job's admin and endpoint, if one is idle (then it is the caller's): the one used last. */
+  /**
+   * An initialized provider for this job's admin and endpoint, if one is idle (then it is the
+   * caller's): the one used last whose admin connection is still open.
+   */
   take(key: string): ReadyProvider | undefined {
-    const kept = this.idle.get(key);
-    const entry = kept?.pop();
-    if (entry === undefined) return undefined;
-    if (kept?.length === 0) this.idle.delete(key);
-    clearTimeout(entry.timer);
-    return entry.ready;
+    const kept = this.idle.get(key) ?? [];
+    let lent: ReadyProvider | undefined;
+    while (lent === undefined && kept.length > 0) {
+      const entry = kept.pop() as (typeof kept)[number];
+      clearTimeout(entry.timer);
+      // the server closed its admin connection while it was kept: a job on it would fail at once
+      if (entry.ready.provider.isConnected?.() === false) void entry.ready.provider.close().catch(() => undefined);
+      else lent = entry.ready;
+    }
+    if (kept.length === 0) this.idle.delete(key);
+    return lent;
   }
 
   /** Gives a provider back after a clean job; otherwise (or when `perKey` are kept already, or it never initialized) closes it. */

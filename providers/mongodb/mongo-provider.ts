@@ -63,6 +63,8 @@ interface Session extends TargetSide {
   admin: MongoEndpoint;
   adminCa: string | undefined;
   client: MongoClient;
+  /** False once the client's topology closed (isConnected). */
+  open: () => boolean;
 }
 
 interface PrivilegeDoc {
@@ -99,11 +101,13 @@ export class MongoProvider implements CredentialProvider {
     const adminCa = await readCaFile(admin, { secret: 'admin', engine: ENGINE_NAME });
     const { url, options } = mongoClientOptions(admin, { username: admin.username, password: admin.password }, this.tuning(adminCa));
     const client = new MongoClient(url, options);
+    let open = true;
+    client.on('topologyClosed', () => (open = false));
     const ctx = this.context(admin, 'admin', 'connect');
     try {
       // buildInfo needs no privilege, but the connection it runs on has logged in first.
       const info = await client.db(admin.authSource).command({ buildInfo: 1 });
-      this.session = { admin, target, adminCa, targetCa, client };
+      this.session = { admin, target, adminCa, targetCa, client, open: () => open };
       return { serverVersion: `${ENGINE_NAME} ${String(info.version)}`, flavour: 'mongodb' };
     } catch (err) {
       await closeQuietly(client);
@@ -227,6 +231,14 @@ export class MongoProvider implements CredentialProvider {
         toProviderError(err, { ...this.context(session.admin, 'admin', 'lease'), subject: username, subjectDb: session.target.authSource }),
       remember: (value) => this.remember(value),
     });
+  }
+
+  /**
+   * The admin client is open. Its pool replaces a connection the server closed by itself (the
+   * next command checks out a new one), so only a closed client counts as not connected.
+   */
+  isConnected(): boolean {
+    return this.session?.open() ?? false;
   }
 
   async close(): Promise<void> {

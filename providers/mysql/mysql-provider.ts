@@ -70,6 +70,8 @@ interface Session extends TargetSide {
   versionText: string;
   /** The admin's own account as SQL ('sk_admin'@'%'), for fixes in messages. */
   adminAccount: string;
+  /** False once mysql2 reported the connection ended or failed (isConnected). */
+  open: () => boolean;
 }
 
 export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialProvider => {
@@ -216,6 +218,9 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
       let conn: Connection | undefined;
       try {
         conn = await connect(admin, admin.username, admin.password, adminCa);
+        let open = true;
+        conn.on('end', () => (open = false));
+        conn.on('error', () => (open = false));
         const rows = await boundedQuery(conn, 'SELECT VERSION() AS v, @@SESSION.sql_mode AS m, CURRENT_USER() AS cu', [], statementTimeoutMs);
         const row = (rows as { v: string; m: string; cu: string }[])[0];
         if (row === undefined) throw new Error('SELECT VERSION() returned no row');
@@ -223,7 +228,7 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
         const { flavor, version, text } = describeVersion(row.v);
         const at = row.cu.lastIndexOf('@');
         const adminAccount = at < 0 ? adminGuess : accountSql(row.cu.slice(0, at), row.cu.slice(at + 1));
-        session = { conn, admin, target, targetCa, accountHost, flavor, version, versionText: text, adminAccount };
+        session = { conn, admin, target, targetCa, accountHost, flavor, version, versionText: text, adminAccount, open: () => open };
         return { serverVersion: text, flavour: flavourOf(flavor) };
       } catch (err) {
         await conn?.end().catch(() => undefined);
@@ -310,6 +315,8 @@ export const mysqlProvider = (options: MysqlProviderOptions = {}): CredentialPro
     // leased logins (mysql-leases.ts)
     ...mysqlLeases({ session: requireSession, query: adminQuery, statementTimeoutMs, secrets }),
 
+    // a statement timeout dropped the session (adminQuery): not connected either
+    isConnected: () => session?.open() ?? false,
     close,
     secretValues: () => [...secrets],
   } satisfies CredentialProvider;

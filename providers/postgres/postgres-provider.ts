@@ -108,6 +108,8 @@ interface Session {
   versionText: string;
   passwordEncryption: string;
   scramIterations: number;
+  /** False once pg reported the connection ended or failed (isConnected). */
+  open: () => boolean;
 }
 
 export const postgresProvider = (options: PostgresProviderOptions = {}): CredentialProvider => {
@@ -199,8 +201,10 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
       const adminCa = await readCaFile(admin, { secret: 'admin', engine: 'PostgreSQL' });
       const client = new pg.Client({ ...clientConfig(admin, admin.username, admin.password, adminCa), statement_timeout: statementTimeoutMs });
       // an idle connection that dies emits 'error'; unhandled, it would crash the agent. The next
-      // query on it fails and is mapped there.
-      client.on('error', () => undefined);
+      // query on it fails and is mapped there; isConnected() says so before.
+      let open = true;
+      client.on('error', () => (open = false));
+      client.on('end', () => (open = false));
       const ctx: PgErrorContext = { step: 'admin-login', endpoint: describeEndpoint(admin), username: admin.username, admin: admin.username, secrets };
       try {
         await client.connect();
@@ -216,6 +220,7 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
           versionNum: Number(row.num),
           passwordEncryption: row.enc,
           scramIterations: row.iter === null || row.iter === '' ? 4096 : Number(row.iter),
+          open: () => open,
         };
         return { serverVersion: versionText, flavour: preset.engine };
       } catch (err) {
@@ -282,6 +287,8 @@ export const postgresProvider = (options: PostgresProviderOptions = {}): Credent
 
     // leased logins (postgres-leases.ts)
     ...postgresLeases({ session: requireSession, checkRoleName, secrets }),
+
+    isConnected: () => session?.open() ?? false,
 
     close,
 

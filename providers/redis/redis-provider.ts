@@ -322,6 +322,7 @@ export const redisProvider = (options: RedisProviderOptions = {}): CredentialPro
       secrets,
     }),
 
+    isConnected: () => session?.admin.connected ?? false,
     close,
     secretValues: () => [...secrets],
   } satisfies CredentialProvider;

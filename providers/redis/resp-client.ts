@@ -87,6 +87,11 @@ export class RespClient {
     });
   }
 
+  /** False once the connection closed, failed or was disconnected: no command can go on it. */
+  get connected(): boolean {
+    return this.closedBy === undefined;
+  }
+
   /** Sends one command; resolves with its reply, rejects with the server's error reply or the connection's failure. */
   call(command: string, ...args: string[]): Promise<RespReply> {
     if (this.closedBy !== undefined) return Promise.reject(new Error('Connection is closed.'));

@@ -1,7 +1,8 @@
 // The agent's pool of initialized providers: jobs running side by side for one database each find
 // a kept one (up to `perKey`, the agent's concurrency), one more is closed, a job that did not end
-// cleanly closes its provider, and an idle one is closed after `idleMs`. The providers here are
-// stand-ins that only count close() — the pool never touches a database itself.
+// cleanly closes its provider, an idle one is closed after `idleMs`, and a kept one whose admin
+// connection closed meanwhile is closed instead of lent. The providers here are stand-ins that only
+// count close() and answer isConnected() — the pool never touches a database itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProviderPool } from '../../agent/runtime/provider-pool.js';
@@ -52,4 +53,31 @@ test('provider pool (stand-in providers): an idle provider is closed after idleM
   await pool.closeAll();
   assert.equal(closed.includes('w'), true);
   assert.equal(pool.size(), 0);
+});
+
+test('provider pool (stand-in providers): a kept provider whose admin connection closed is closed, not lent; the next kept one is lent', async () => {
+  const closed: string[] = [];
+  const pool = new ProviderPool(60_000, 3);
+  const connected = new Map<string, boolean>([['old', true], ['gone', false]]);
+  const withState = (name: string): CredentialProvider =>
+    ({ ...standIn(name, closed), isConnected: () => connected.get(name) ?? true }) as CredentialProvider;
+  const [plain, old, gone] = [standIn('plain', closed), withState('old'), withState('gone')];
+  pool.give('db1', plain, init, true);
+  pool.give('db1', old, init, true);
+  pool.give('db1', gone, init, true);
+  assert.equal(pool.take('db1')?.provider, old, 'the last one given reports not connected: the one before it is lent');
+  await sleep(0);
+  assert.deepEqual(closed, ['gone'], 'the one not connected is closed');
+  assert.equal(pool.size(), 1);
+  connected.set('old', false);
+  pool.give('db1', old, init, true);
+  assert.equal(pool.take('db1')?.provider, plain, 'a provider without isConnected is lent as before');
+  await sleep(0);
+  assert.deepEqual(closed, ['gone', 'old']);
+  assert.equal(pool.size(), 0);
+  pool.give('db2', withState('gone'), init, true);
+  assert.equal(pool.take('db2'), undefined, 'nothing is lent when every kept one lost its connection');
+  await sleep(0);
+  assert.deepEqual(closed, ['gone', 'old', 'gone']);
+  await pool.closeAll();
 });

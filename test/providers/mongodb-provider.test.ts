@@ -354,6 +354,15 @@ describe('MongoDB provider (MongoDB wire test server)', () => {
     await assert.rejects(p.setPassword({ username: 'app', password: next }), (err: unknown) => err instanceof SikkerKeyError);
   });
 
+  test('isConnected() is true from initialize() until close(): the driver replaces a closed connection itself (MongoDB wire test server)', async () => {
+    const p = provider();
+    assert.equal(p.isConnected(), false, 'not connected before initialize()');
+    await p.initialize({ admin: mongoSecret(srv, 'root', ROOT_PWD), target: mongoSecret(srv, 'app', APP_PWD) });
+    assert.equal(p.isConnected(), true, 'connected after initialize()');
+    await p.close();
+    assert.equal(p.isConnected(), false, 'not connected after close()');
+  });
+
   test('the provider registry loads this provider lazily by engine name (MongoDB wire test server)', async () => {
     const loaded = await loadProvider('mongodb');
     assert.equal(loaded.engine, 'mongodb');

@@ -7,6 +7,7 @@ import { keepBackslashEscapes, mysqlProvider } from '../../providers/mysql/mysql
 import { canAlterUsers } from '../../providers/mysql/mysql-preflight.js';
 import type { CredentialProvider, DatabaseSecret } from '../../providers/provider.js';
 import { assertReachable, mysqlUrl, parseServiceUrl, randomTag, startMariadbServer, type MariadbServer } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const url = mysqlUrl();
 await assertReachable('mysql', url);
@@ -120,6 +121,30 @@ describe('mysql provider on the real server', () => {
       assert.equal(res?.problems.length, 1, res?.problems.join(' | '));
       assert.ok(res?.problems[0]?.includes(`GRANT SELECT ON ${table}`), res?.problems[0]);
     });
+  });
+});
+
+describe('mysql provider: an admin connection the server closes (what the agent pool asks before lending a kept provider)', () => {
+  test('isConnected() is true after initialize() and false once the server killed the admin connection', async () => {
+    const adminSecret = await admin(['CREATE USER ON *.*']);
+    const a = await account();
+    const p = mysqlProvider();
+    try {
+      assert.equal(p.isConnected?.(), false, 'not connected before initialize()');
+      await p.initialize({ admin: adminSecret, target: a.secret });
+      assert.equal(p.isConnected?.(), true, 'connected after initialize()');
+      const [rows] = await root.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?', [adminSecret['username']]);
+      const ids = (rows as { id: number }[]).map((r) => Number(r.id));
+      assert.equal(ids.length, 1, 'one admin connection');
+      await root.query(`KILL ${ids[0]}`);
+      await waitFor(() => p.isConnected?.() === false, { what: 'isConnected() to turn false', timeoutMs: 10_000, intervalMs: 20 });
+      assert.equal(p.isConnected?.(), false);
+      await p.initialize({ admin: adminSecret, target: a.secret });
+      assert.equal(p.isConnected?.(), true, 'connected again after a new initialize()');
+    } finally {
+      await p.close();
+    }
+    assert.equal(p.isConnected?.(), false, 'not connected after close()');
   });
 });
 
@@ -237,8 +262,10 @@ describe('mysql provider statements held up by a lock (a private MariaDB: the lo
     try {
       await p.initialize({ admin, target });
       await underReadLock(async () => {
+        assert.equal(p.isConnected?.(), true, 'connected before the statement that times out');
         const err = await expectCode(p.setPassword({ username: 'app', password: blocked }), 'SK_ERR_PROVIDER_CONNECT', [blocked, adminPassword], 'ALTER USER under FLUSH TABLES WITH READ LOCK');
         assert.ok(err.message.includes("changing the password of 'app'@'%' (ALTER USER)") && err.message.includes('500 ms'), err.message);
+        assert.equal(p.isConnected?.(), false, 'the timeout dropped the admin session');
         // the session was dropped with its connection: the next call says so, sending nothing
         const again = await expectCode(p.setPassword({ username: 'app', password: blocked }), 'SK_ERR_PROVIDER_CONNECT', [blocked, adminPassword], 'a call after the timeout');
         assert.ok(again.message.includes('initialize()'), again.message);

@@ -156,6 +156,31 @@ describe('postgres provider: who may change whose password (PostgreSQL 15, real 
   });
 });
 
+describe('postgres provider: an admin connection the server closes (what the agent pool asks before lending a kept provider)', () => {
+  test('isConnected() is true after initialize() and false once the server terminated the admin backend', async () => {
+    const admin = await role('LOGIN CREATEROLE');
+    const app = await role('LOGIN');
+    const p = postgresProvider();
+    try {
+      assert.equal(p.isConnected?.(), false, 'not connected before initialize()');
+      await p.initialize({ admin: admin.secret, target: app.secret });
+      assert.equal(p.isConnected?.(), true, 'connected after initialize()');
+      const { rows } = await root.query<{ killed: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'sikkerkey-agent' AND usename = $1",
+        [admin.name],
+      );
+      assert.deepEqual(rows.map((r) => r.killed), [true], 'the server terminated the admin backend');
+      await waitFor(() => p.isConnected?.() === false, { what: 'isConnected() to turn false', timeoutMs: 10_000, intervalMs: 20 });
+      assert.equal(p.isConnected?.(), false);
+      await p.initialize({ admin: admin.secret, target: app.secret });
+      assert.equal(p.isConnected?.(), true, 'connected again after a new initialize()');
+    } finally {
+      await p.close();
+    }
+    assert.equal(p.isConnected?.(), false, 'not connected after close()');
+  });
+});
+
 describe('postgres preflight rules for PostgreSQL 16+', () => {
   const admin: PgAdminRow = { rolname: 'sk_admin', rolsuper: false, rolcreaterole: true };
   const roleRow = (over: Partial<PgRoleRow>): PgRoleRow => ({

@@ -1,6 +1,7 @@
 // Redis specifics beyond the conformance suite, on private redis-servers started here: the
 // requirepass mode of the default user, persistence through an aclfile, and preflight's reading
-// of ACL rules. The shared Redis is not touched by this file.
+// of ACL rules, and isConnected() once the server killed the admin connection. The shared Redis is
+// not touched by this file.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -8,7 +9,9 @@ import { Redis } from 'ioredis';
 import { expectCode } from '../../providers/conformance.js';
 import type { CredentialProvider, DatabaseSecret } from '../../providers/provider.js';
 import { passwordHash, redisProvider } from '../../providers/redis/redis-provider.js';
+import { withSanitizer } from '../../providers/sanitize.js';
 import { randomTag, startRedisServer, type RedisServer } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 async function client(server: RedisServer, auth?: [string, string]): Promise<Redis> {
   const c = new Redis({ host: server.host, port: server.port, lazyConnect: true, protocol: 2, enableReadyCheck: false, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -174,5 +177,41 @@ describe('redis provider over TLS (a tls-port with a self-signed certificate for
       await expectCode(p.initialize({ admin, target }), code, [adminPassword], what);
       await p.close();
     }
+  });
+});
+
+describe('redis provider: an admin connection the server closes (what the agent pool asks before lending a kept provider)', () => {
+  let server: RedisServer;
+  const password = `req-${randomTag(10)}`;
+  before(async () => {
+    server = await startRedisServer({ requirepass: password });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('isConnected() is true after initialize() and false once the server killed the connection, through the sanitizer and a spread', async () => {
+    const secret: DatabaseSecret = { host: server.host, port: String(server.port), username: 'default', password };
+    // as the agent holds it: withSanitizer, then spread (AgentDaemon.providerFor)
+    const p: CredentialProvider = { ...withSanitizer(redisProvider({ connectTimeoutMs: 2_000 })) };
+    try {
+      assert.equal(p.isConnected?.(), false, 'not connected before initialize()');
+      await p.initialize({ admin: secret, target: secret });
+      assert.equal(p.isConnected?.(), true, 'connected after initialize()');
+      const killer = await client(server, ['default', password]);
+      try {
+        // SKIPME yes is the default: every normal connection but the killer's own
+        assert.ok(Number(await killer.call('CLIENT', 'KILL', 'TYPE', 'normal')) >= 1, 'the server killed the admin connection');
+      } finally {
+        killer.disconnect();
+      }
+      await waitFor(() => p.isConnected?.() === false, { what: 'isConnected() to turn false', timeoutMs: 10_000, intervalMs: 20 });
+      assert.equal(p.isConnected?.(), false);
+      await p.initialize({ admin: secret, target: secret });
+      assert.equal(p.isConnected?.(), true, 'connected again after a new initialize()');
+    } finally {
+      await p.close();
+    }
+    assert.equal(p.isConnected?.(), false, 'not connected after close()');
   });
 });
