@@ -6,6 +6,10 @@
  * A mysql2 error carries the whole statement in `sql` — with the password in it for ALTER USER —
  * so the original error is never kept as a cause: only its scrubbed copy.
  *
+ * A table-privilege refusal (1142) names the command and table the server refused, and the hint
+ * is the GRANT of exactly that (e.g. SELECT on `mysql`.`user`); other privilege errors, or a 1142
+ * whose message does not read as expected, get the general CREATE USER hint.
+ *
  * A statement that outlived the provider's statement timeout (mysql2's client-side `timeout`,
  * error code PROTOCOL_SEQUENCE_TIMEOUT) is SK_ERR_PROVIDER_CONNECT: the provider closed that
  * connection, and the message names the step and what usually holds a statement up (a lock).
@@ -39,6 +43,8 @@ const PRIVILEGE = new Set([1227, 1044, 1142, 1143, 1370]);
 const UNAVAILABLE = new Set([1040, 1129, 1203, 1053]);
 const LOCKED = new Set([3118, 4151]); // MySQL, MariaDB: "this account is locked"
 const EXPIRED = new Set([1820, 1862]);
+/** ER_TABLEACCESS_DENIED_ERROR: "<command> command denied to user … for table …". */
+const TABLE_ACCESS_DENIED = 1142;
 
 /** mysql2's code for a query that outlived its `timeout` option. */
 const QUERY_TIMEOUT = 'PROTOCOL_SEQUENCE_TIMEOUT';
@@ -55,6 +61,44 @@ export function isQueryTimeout(err: unknown): boolean {
 /** The statement's leading keywords ("ALTER USER", "GRANT"): never a value, which travels apart. */
 export function statementKeywords(sql: string): string {
   return /^[A-Z]+(?: [A-Z]+)?/.exec(sql.trimStart())?.[0] ?? 'statement';
+}
+
+/** What a table-privilege refusal (errno 1142) says was denied: the command and the table. */
+export interface DeniedTableAccess {
+  /** The privilege's name as the server wrote it: "SELECT", "UPDATE", "CREATE VIEW", … */
+  command: string;
+  /** MariaDB names the schema; MySQL 8 names only the table. */
+  schema?: string;
+  table: string;
+}
+
+// MariaDB: "SELECT command denied to user 'sk_admin'@'10.0.0.5' for table `mysql`.`user`" (names
+// quoted with backticks, a backtick doubled); MySQL 8: "SELECT command denied to user
+// 'sk_admin'@'10.0.0.5' for table 'user'" (no schema). Anchored at the end: the user name between
+// can hold anything.
+const TABLE_DENIED = /^([A-Z]+(?: [A-Z]+){0,2}) command denied to user .* for table (?:`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`|'([^']+)')$/;
+
+/**
+ * The command and table named by the server's 1142 message, or undefined when it says something
+ * else (a translated message, a message mysql2 cut short): the caller then falls back to a
+ * general hint.
+ *
+ * @example
+ *   deniedTableAccess("SELECT command denied to user 'a'@'%' for table `mysql`.`user`") // → { command: 'SELECT', schema: 'mysql', table: 'user' }
+ */
+export function deniedTableAccess(message: string): DeniedTableAccess | undefined {
+  const m = TABLE_DENIED.exec(firstLine(message).trim());
+  if (m === null) return undefined;
+  const command = m[1] ?? '';
+  const unquote = (name: string): string => name.replace(/``/g, '`');
+  if (m[4] !== undefined) return { command, table: m[4] };
+  if (m[2] === undefined || m[3] === undefined) return undefined;
+  return { command, schema: unquote(m[2]), table: unquote(m[3]) };
+}
+
+/** An identifier as SQL: backticks, a backtick inside doubled. */
+function quoteId(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
 }
 
 /** True when the error is the server's answer (it has a SQLSTATE). */
@@ -97,6 +141,22 @@ export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError
   }
   if (errno === 1049) {
     return make('SK_ERR_PROVIDER_CONFIG', `${at}: ${said}; fix the ${secret} secret's "database" field`, err, ctx);
+  }
+  if (errno === TABLE_ACCESS_DENIED) {
+    const denied = deniedTableAccess(stringProp(err, 'sqlMessage') ?? messageOf(err));
+    if (denied !== undefined) {
+      const doing = ctx.statement === undefined ? ctx.step : `${ctx.statement}, ${ctx.step}`;
+      const grant = denied.schema === undefined
+        ? `GRANT ${denied.command} ON <schema>.${quoteId(denied.table)} TO ${ctx.admin} (with the schema of table ${quoteId(denied.table)})`
+        : `GRANT ${denied.command} ON ${quoteId(denied.schema)}.${quoteId(denied.table)} TO ${ctx.admin}`;
+      return make(
+        'SK_ERR_PROVIDER_PRIVILEGE',
+        `admin ${ctx.admin} lacks the ${denied.command} privilege on ${denied.schema === undefined ? '' : `${quoteId(denied.schema)}.`}${quoteId(denied.table)} ` +
+          `on ${at} (${doing} for ${ctx.account}): ${said}; run ${grant}`,
+        err,
+        ctx,
+      );
+    }
   }
   if (PRIVILEGE.has(errno)) {
     return make(

@@ -9,6 +9,9 @@
  * - drop: `ALTER USER ?@? ACCOUNT LOCK` (no new session), `KILL CONNECTION` of each of the user's
  *   sessions in information_schema.PROCESSLIST — DROP USER leaves them running — then
  *   `DROP USER IF EXISTS ?@?`.
+ * - drop and list look the accounts up in `mysql.user` (a view over mysql.global_priv on MariaDB),
+ *   reading only User and Host: the admin needs `SELECT (User, Host) ON mysql.user` besides what
+ *   create and drop need (the list: docs/leases.md).
  * - renew: none (no expiry in MySQL's accounts): the agent drops the account when the lease ends.
  *
  * Values through mysql2's placeholders (its `escape()`), the role name through `escapeId` with

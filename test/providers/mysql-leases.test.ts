@@ -1,10 +1,12 @@
 // Leased logins on MariaDB (providers/mysql/mysql-leases.ts), on the real server at MYSQL_URL.
 // MySQL 8's DEFAULT ROLE statement differs and is not exercised here (no MySQL 8 server).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import mysql from 'mysql2/promise';
 import { expectCode } from '../../providers/conformance.js';
 import { mysqlProvider } from '../../providers/mysql/index.js';
+import { deniedTableAccess, mysqlError } from '../../providers/mysql/mysql-errors.js';
 import type { CredentialProvider, DatabaseSecret } from '../../providers/provider.js';
 import { withSanitizer } from '../../providers/sanitize.js';
 import { assertReachable, mysqlUrl, parseServiceUrl, randomTag } from '../support/services.js';
@@ -19,8 +21,31 @@ const reader = `lease_reader_${tag}`;
 const weird = `we'ird\`; role.${tag}`;
 const adminName = `sk_ladm_${tag}`;
 const adminPassword = `adm-${randomTag(8)}`;
+// an admin with the documented grants except SELECT on mysql.user
+const blindName = `sk_lbld_${tag}`;
+const blindPassword = `adm-${randomTag(8)}`;
 let root: mysql.Connection;
 let provider: CredentialProvider;
+
+/**
+ * The lease admin's grants exactly as docs/leases.md writes them for MariaDB (its
+ * `GRANT CREATE USER, …; …; GRANT role TO a WITH ADMIN OPTION` example), as statements for
+ * `?@?` = the admin, the role statement once per role: the admin of these tests holds those and
+ * nothing more, so a privilege the lease code needs and the docs leave out fails them.
+ */
+function documentedAdminGrants(roles: string[]): string[] {
+  const doc = readFileSync('docs/leases.md', 'utf8');
+  const example = /`(GRANT CREATE USER[^`]*)`/.exec(doc)?.[1];
+  assert.ok(example !== undefined, 'docs/leases.md has the MariaDB lease admin\'s GRANT statements in one code span');
+  const statements = example.replace(/\s+/g, ' ').split(';').map((x) => x.trim()).filter((x) => x !== '');
+  return statements.flatMap((statement) => {
+    if (statement === 'GRANT role TO a WITH ADMIN OPTION') return roles.map((role) => `GRANT ${mysql.escapeId(role, true)} TO ?@? WITH ADMIN OPTION`);
+    const m = /^(GRANT .+ ON \S+) TO a$/.exec(statement);
+    assert.ok(m !== null, `docs/leases.md: "${statement}" reads as GRANT … ON … TO a`);
+    return [`${m[1]} TO ?@?`];
+  });
+}
+const readsAccounts = (statement: string): boolean => /\bON mysql\.user\b/.test(statement);
 
 const connectAs = (user: string, password: string): Promise<mysql.Connection> =>
   mysql.createConnection({ host: server.host, port: server.port, user, password, database: db });
@@ -34,9 +59,11 @@ before(async () => {
     await root.query(`CREATE ROLE ${mysql.escapeId(role, true)}`);
     await root.query(`GRANT SELECT ON ${mysql.escapeId(db)}.items TO ${mysql.escapeId(role, true)}`);
   }
+  const grants = documentedAdminGrants([reader, weird]);
   await root.query('CREATE USER ?@? IDENTIFIED BY ?', [adminName, '%', adminPassword]);
-  await root.query('GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION', [adminName, '%']);
-  for (const role of [reader, weird]) await root.query(`GRANT ${mysql.escapeId(role, true)} TO ?@? WITH ADMIN OPTION`, [adminName, '%']);
+  for (const grant of grants) await root.query(grant, [adminName, '%']);
+  await root.query('CREATE USER ?@? IDENTIFIED BY ?', [blindName, '%', blindPassword]);
+  for (const grant of grants.filter((g) => !readsAccounts(g))) await root.query(grant, [blindName, '%']);
   const admin: DatabaseSecret = { host: server.host, port: String(server.port), username: adminName, password: adminPassword };
   provider = withSanitizer(mysqlProvider());
   await provider.initialize({ admin, target: { host: server.host, port: String(server.port), username: `${prefix}probe`, database: db } });
@@ -45,7 +72,7 @@ after(async () => {
   await provider?.close();
   const [rows] = await root.query('SELECT User AS u, Host AS h FROM mysql.user WHERE LEFT(User, CHAR_LENGTH(?)) = ?', [prefix, prefix]);
   for (const r of rows as { u: string; h: string }[]) await root.query('DROP USER IF EXISTS ?@?', [r.u, r.h]).catch(() => undefined);
-  await root?.query('DROP USER IF EXISTS ?@?', [adminName, '%']).catch(() => undefined);
+  for (const name of [adminName, blindName]) await root?.query('DROP USER IF EXISTS ?@?', [name, '%']).catch(() => undefined);
   for (const role of [reader, weird]) await root?.query(`DROP ROLE IF EXISTS ${mysql.escapeId(role, true)}`).catch(() => undefined);
   await root?.query(`DROP DATABASE IF EXISTS ${mysql.escapeId(db)}`).catch(() => undefined);
   await root?.end();
@@ -66,6 +93,73 @@ const exists = async (user: string): Promise<boolean> => {
 };
 
 describe('mysql leases (MariaDB)', () => {
+  test('the documented admin privileges include reading the account list, and nothing more than listed is granted', async () => {
+    const grants = documentedAdminGrants([reader]);
+    assert.equal(grants.filter(readsAccounts).length, 1, `docs/leases.md grants SELECT on mysql.user once: ${grants.join('; ')}`);
+    const [rows] = await root.query('SHOW GRANTS FOR ?@?', [adminName, '%']);
+    // (the password hash SHOW GRANTS prints is left out of the messages)
+    const shown = (rows as Record<string, string>[]).map((r) => String(Object.values(r)[0]).replace(/ IDENTIFIED BY PASSWORD '[^']*'/, ''));
+    assert.ok(!shown.some((g) => /ALL PRIVILEGES|WITH GRANT OPTION/.test(g)), `the test admin holds only the documented grants: ${shown.join('; ')}`);
+    assert.ok(shown.some((g) => /^GRANT SELECT \((`Host`, `User`|`User`, `Host`)\) ON `mysql`\.`user` /.test(g)), `SELECT (User, Host) ON mysql.user is granted: ${shown.join('; ')}`);
+  });
+
+  test('with exactly the documented privileges: create → the login works → it is listed → drop → gone from the list and refused', async () => {
+    const own = `sk${randomTag(3)}_`;
+    const username = `${own}doc_${randomTag(3)}`;
+    const password = `pw-${randomTag(12)}`;
+    await provider.createLogin!({ username, password, grant: { grantRole: reader }, validUntil: Date.now() + 3_600_000 });
+    const open = await connectAs(username, password);
+    open.on('error', () => undefined);
+    try {
+      assert.deepEqual((await open.query('SELECT n FROM items'))[0], [{ n: 1 }]);
+      assert.deepEqual(await provider.listLogins!({ prefix: own }), [username]);
+      await provider.dropLogin!({ username });
+      assert.notEqual(await errnoOf(open.query('SELECT n FROM items')), 'succeeded', 'the open session was killed');
+    } finally {
+      open.destroy(); // also when a step failed: an open connection would keep the test process alive
+    }
+    assert.deepEqual(await provider.listLogins!({ prefix: own }), []);
+    assert.equal(await exists(username), false);
+    await expectCode(provider.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password], 'a dropped login');
+  });
+
+  test('an admin without SELECT on mysql.user: drop and list fail with a hint naming that grant, not CREATE USER', async () => {
+    const blind = withSanitizer(mysqlProvider());
+    const admin: DatabaseSecret = { host: server.host, port: String(server.port), username: blindName, password: blindPassword };
+    await blind.initialize({ admin, target: { host: server.host, port: String(server.port), username: `${prefix}probe`, database: db } });
+    const username = `${prefix}blind_${randomTag(3)}`;
+    const password = `pw-${randomTag(12)}`;
+    try {
+      // creating reads no account table: it works without the grant
+      await blind.createLogin!({ username, password, grant: { grantRole: reader }, validUntil: 0 });
+      const secrets = [password, blindPassword];
+      for (const [what, run] of [['drop', () => blind.dropLogin!({ username })], ['list', () => blind.listLogins!({ prefix })]] as const) {
+        const err = await expectCode(run(), 'SK_ERR_PROVIDER_PRIVILEGE', secrets, `${what} without SELECT on mysql.user`);
+        assert.match(err.message, new RegExp(`run GRANT SELECT ON \`mysql\`\\.\`user\` TO 'sk_lbld_${tag}'@'%'$`), `${what}: ${err.message}`);
+        assert.match(err.message, /lacks the SELECT privilege on `mysql`\.`user`/, `${what}: ${err.message}`);
+        assert.doesNotMatch(err.message, /CREATE USER ON/, `${what}: the admin has CREATE USER already`);
+      }
+      assert.equal(await exists(username), true, 'nothing was dropped');
+    } finally {
+      await blind.close();
+      await provider.dropLogin!({ username });
+    }
+  });
+
+  test('the 1142 hint follows the server\'s message: MariaDB\'s `schema`.`table`, MySQL 8\'s bare table, else the general hint', () => {
+    assert.deepEqual(deniedTableAccess("SELECT command denied to user 'a'@'10.0.0.5' for table `mysql`.`user`"), { command: 'SELECT', schema: 'mysql', table: 'user' });
+    assert.deepEqual(deniedTableAccess("UPDATE command denied to user 'o''dd'@'%' for table `my``db`.`t`"), { command: 'UPDATE', schema: 'my`db', table: 't' });
+    assert.deepEqual(deniedTableAccess("SELECT command denied to user 'a'@'localhost' for table 'user'"), { command: 'SELECT', table: 'user' });
+    assert.equal(deniedTableAccess('Zugriff verweigert'), undefined);
+    const ctx = { step: 'lease', engine: 'MySQL', endpoint: 'db:3306', account: "'sk1_x'@'%'", admin: "'adm'@'%'", statement: 'SELECT COUNT', secrets: ['s3cret'] } as const;
+    const fail = (sqlMessage: string) => mysqlError(Object.assign(new Error(sqlMessage), { errno: 1142, sqlState: '42000', sqlMessage, sql: "ALTER USER 'x' IDENTIFIED BY 's3cret'" }), ctx);
+    assert.match(fail("SELECT command denied to user 'adm'@'%' for table 'user'").message, /run GRANT SELECT ON <schema>\.`user` TO 'adm'@'%' \(with the schema of table `user`\)$/);
+    const general = fail('Zugriff verweigert');
+    assert.equal(general.code, 'SK_ERR_PROVIDER_PRIVILEGE');
+    assert.match(general.message, /run GRANT CREATE USER ON \*\.\* TO 'adm'@'%'$/);
+    assert.doesNotMatch(JSON.stringify({ m: general.message, c: String(general.cause) }), /s3cret/);
+  });
+
   test('a leased account has the role active by default: it reads the table, a write outside the grant is refused by the server', async () => {
     const username = `${prefix}app_${randomTag(3)}`;
     const password = `pw-${randomTag(12)}'"\\`;
@@ -99,10 +193,13 @@ describe('mysql leases (MariaDB)', () => {
     await provider.createLogin!({ username, password, grant: { grantRole: reader }, validUntil: Date.now() + 3_600_000 });
     const open = await connectAs(username, password);
     open.on('error', () => undefined);
-    await open.query('SELECT n FROM items');
-    await provider.dropLogin!({ username });
-    assert.notEqual(await errnoOf(open.query('SELECT n FROM items')), 'succeeded', 'the open session was killed');
-    open.destroy();
+    try {
+      await open.query('SELECT n FROM items');
+      await provider.dropLogin!({ username });
+      assert.notEqual(await errnoOf(open.query('SELECT n FROM items')), 'succeeded', 'the open session was killed');
+    } finally {
+      open.destroy();
+    }
     assert.equal(await exists(username), false, 'the account is gone');
     await expectCode(provider.verify({ username, password }), 'SK_ERR_PROVIDER_AUTH_FAILED', [password], 'a dropped account');
     await provider.dropLogin!({ username });
