@@ -39,7 +39,8 @@ export interface MysqlErrorContext {
 }
 
 const AUTH = new Set([1045, 1698]);
-const PRIVILEGE = new Set([1227, 1044, 1142, 1143, 1370]);
+// 1095 (ER_KILL_DENIED_ERROR, "You are not owner of thread"): ending another user's session
+const PRIVILEGE = new Set([1227, 1044, 1095, 1142, 1143, 1370]);
 const UNAVAILABLE = new Set([1040, 1129, 1203, 1053]);
 const LOCKED = new Set([3118, 4151]); // MySQL, MariaDB: "this account is locked"
 const EXPIRED = new Set([1820, 1862]);
@@ -101,6 +102,19 @@ function quoteId(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }
 
+/**
+ * The GRANT a privilege refusal calls for, by what was refused: ending a session needs CONNECTION
+ * ADMIN; MariaDB's `SET DEFAULT ROLE … FOR` writes the mysql schema (1044 there); anything else is
+ * the general CREATE USER. (A 1142 naming its table is handled before, with that table's GRANT.)
+ */
+function privilegeHint(errno: number, ctx: MysqlErrorContext): string {
+  if (errno === 1095 || ctx.statement === 'KILL CONNECTION' || ctx.statement === 'KILL') {
+    return `GRANT CONNECTION ADMIN ON *.* TO ${ctx.admin} (SUPER before MariaDB 10.5.2; CONNECTION_ADMIN on MySQL 8), and PROCESS to see the sessions`;
+  }
+  if (errno === 1044 && ctx.statement === 'SET DEFAULT') return `GRANT UPDATE ON mysql.* TO ${ctx.admin} (MariaDB's SET DEFAULT ROLE … FOR writes there)`;
+  return `GRANT CREATE USER ON *.* TO ${ctx.admin}`;
+}
+
 /** True when the error is the server's answer (it has a SQLSTATE). */
 export function isServerError(err: unknown): boolean {
   return stringProp(err, 'sqlState') !== undefined && Number(stringProp(err, 'errno')) > 0;
@@ -159,12 +173,7 @@ export function mysqlError(err: unknown, ctx: MysqlErrorContext): SikkerKeyError
     }
   }
   if (PRIVILEGE.has(errno)) {
-    return make(
-      'SK_ERR_PROVIDER_PRIVILEGE',
-      `admin ${ctx.admin} may not change ${ctx.account} on ${at}: ${said}; run GRANT CREATE USER ON *.* TO ${ctx.admin}`,
-      err,
-      ctx,
-    );
+    return make('SK_ERR_PROVIDER_PRIVILEGE', `admin ${ctx.admin} may not change ${ctx.account} on ${at}: ${said}; run ${privilegeHint(errno, ctx)}`, err, ctx);
   }
   if (errno === 1396 || errno === 1133) {
     // 1396 (ER_CANNOT_USER) is what ALTER USER answers for an account that does not exist

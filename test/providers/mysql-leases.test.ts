@@ -158,6 +158,12 @@ describe('mysql leases (MariaDB)', () => {
     assert.equal(general.code, 'SK_ERR_PROVIDER_PRIVILEGE');
     assert.match(general.message, /run GRANT CREATE USER ON \*\.\* TO 'adm'@'%'$/);
     assert.doesNotMatch(JSON.stringify({ m: general.message, c: String(general.cause) }), /s3cret/);
+    // Ending a session (1095) needs CONNECTION ADMIN; MariaDB's SET DEFAULT ROLE … FOR (1044) needs UPDATE on mysql.*.
+    const refused = (errno: number, statement: string) => mysqlError(Object.assign(new Error('denied'), { errno, sqlState: '42000', sqlMessage: 'denied' }), { ...ctx, statement });
+    assert.match(refused(1095, 'KILL CONNECTION').message, /run GRANT CONNECTION ADMIN ON \*\.\* TO 'adm'@'%'/);
+    assert.equal(refused(1095, 'KILL CONNECTION').code, 'SK_ERR_PROVIDER_PRIVILEGE');
+    assert.match(refused(1044, 'SET DEFAULT').message, /run GRANT UPDATE ON mysql\.\* TO 'adm'@'%'/);
+    assert.match(refused(1044, 'CREATE USER').message, /run GRANT CREATE USER ON \*\.\* TO 'adm'@'%'$/);
   });
 
   test('a leased account has the role active by default: it reads the table, a write outside the grant is refused by the server', async () => {
