@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { budgetKey, FailureBudget, installAuthGuard, MAX_BUDGET_KEYS } from '../../vault-server/http/auth-guard.js';
+import { budgetKey, FailureBudget, installAuthGuard, matchesCidr, MAX_BUDGET_KEYS, parseCidrList } from '../../vault-server/http/auth-guard.js';
+import { SikkerKeyError } from '../../protocol/errors.js';
 import type { BudgetLike } from '../../vault-server/http/auth-guard.js';
 import { BudgetAuthority, MirroredBudget } from '../../vault-server/cluster/shared-budget.js';
 
@@ -209,4 +210,14 @@ test('shared budget: the primary\'s and a worker\'s maps stay at the cap under m
   now += WINDOW_MS;
   worker.onMessage({ sk: 'budget-spent', key: 'ip:10.3.0.1', until: now + 30_000 });
   assert.equal(worker.size.spent, 1);
+});
+
+test('CIDR lists: a prefix is digits only — "10.0.0.0/" is refused, not read as /0 (every address)', () => {
+  for (const bad of ['10.0.0.0/', '10.0.0.0/ ', '10.0.0.0/8/9', '10.0.0.0/0x8', '2001:db8::/']) {
+    assert.throws(() => parseCidrList([bad], '--source-cidr'), (err: unknown) => err instanceof SikkerKeyError && err.code === 'SK_ERR_CONFIG', bad);
+  }
+  const list = parseCidrList(['10.0.0.0/8', '192.0.2.7'], '--source-cidr');
+  assert.equal(matchesCidr(list, '10.1.2.3'), true);
+  assert.equal(matchesCidr(list, '11.0.0.1'), false);
+  assert.equal(matchesCidr(list, '192.0.2.7'), true);
 });

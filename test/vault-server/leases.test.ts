@@ -575,6 +575,23 @@ forEachStore('leases', (s) => {
     await ok(v.operator, 'DELETE', '/v1/machines/agentx');
   });
 
+  test('reverting an extension that leaves a machine expired revokes its leases at once (the sweeper only looks at live machines); a machine cannot be added with expiresIn under 1m', async () => {
+    for (const expiresIn of ['0s', '59s']) {
+      const refused = await call(v.operator, 'POST', '/v1/machines', { name: `short-${expiresIn}`, publicKey: Buffer.from(generateIdentityKey().publicKey).toString('base64'), expiresIn });
+      assert.equal(refused.status, 400, refused.raw);
+      assert.equal(codeOf(refused), 'SK_ERR_VALIDATION');
+    }
+    const key = generateIdentityKey();
+    await ok(v.operator, 'POST', '/v1/machines', { name: 'tempm', publicKey: Buffer.from(key.publicKey).toString('base64'), expiresIn: '1h' }, 201);
+    await ok(v.operator, 'POST', '/v1/grants', { machine: 'tempm', project: 'shop', leaseRole: 'cache-ro' }, 201);
+    const lease = await activeLease(key, 'cache-ro');
+    await ok(v.operator, 'POST', '/v1/machines/tempm/extend', { by: '1h', reason: 'one more hour' });
+    clock += 90 * 60_000; // past the first expiry, within the extension
+    await ok(v.operator, 'POST', '/v1/machines/tempm/revert-extension', { reason: 'not needed' });
+    assert.equal(await leaseState(lease.leaseId), 'revoking');
+    assert.ok((await auditActions()).some((e) => e.action === 'lease.revoked' && e.target === `lease:${lease.leaseId}`));
+  });
+
   test('a machine that hangs up while its lease request is held is let go at once, not at the end of its wait (a POST request\'s own close fires once its body is read)', async () => {
     await v.app.listen({ host: '127.0.0.1', port: 0 });
     const port = (v.app.server.address() as AddressInfo).port;

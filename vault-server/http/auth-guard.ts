@@ -130,9 +130,10 @@ export interface AuthGuardOptions {
 export function parseCidrList(cidrs: readonly string[], option: string): BlockList {
   const list = new BlockList();
   for (const cidr of cidrs) {
-    const [addr, bits] = cidr.split('/');
+    const [addr, bits, extra] = cidr.split('/');
     const family = isIP(addr ?? '');
-    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    // Digits only: Number('') is 0, so "10.0.0.0/" would have allowed every address.
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(bits) && extra === undefined ? Number(bits) : NaN;
     if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
       throw new SikkerKeyError('SK_ERR_CONFIG', `${option} ${JSON.stringify(cidr)} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)`);
     }

@@ -10,6 +10,7 @@ import { throttledRecorder } from '../../store/throttled-recorder.js';
 import { UNFINISHED_ROTATION_STATES } from '../../store/database.js';
 import { pauseForRemovedMachine, policiesNamingMachine } from '../rotations/policy-agents.js';
 import { revokeLeasesWhere } from '../leases/leases-service.js';
+import { ENROLLMENT_MIN_LIFETIME_MS } from '../enrollment/enrollment-tokens.js';
 
 export type MachineStatus = 'pending_approval' | 'active' | 'disabled' | 'expired';
 
@@ -48,6 +49,10 @@ export async function requireMachine(trx: Tx, nameOrId: string): Promise<Machine
 export async function addMachine(ctx: VaultContext, caller: Caller, req: {
   name: string; publicKey: string; labels?: string[]; expiresInMs?: number;
 }): Promise<{ id: string; name: string; keyId: string }> {
+  // As an enrolled machine's lifetime: `0s` read as "never expires" before, and `1ms` expired at once.
+  if (req.expiresInMs !== undefined && req.expiresInMs < ENROLLMENT_MIN_LIFETIME_MS) {
+    throw new SikkerKeyError('SK_ERR_VALIDATION', `expiresIn must be at least 1m (leave it out for a machine that does not expire)`);
+  }
   const raw = parsePublicKey(req.publicKey);
   const keyId = keyIdFromPublicKey(raw);
   const id = randomUUID();
@@ -60,7 +65,7 @@ export async function addMachine(ctx: VaultContext, caller: Caller, req: {
       if (owner && owner.kind !== 'machine') throw new SikkerKeyError('SK_ERR_CONFLICT', 'this public key already belongs to another identity');
       await trx.insertInto('machines').values({
         id, name: req.name, public_key: Buffer.from(raw), key_id: keyId, labels: JSON.stringify(req.labels ?? []),
-        status: 'active', expires_at: req.expiresInMs ? now + req.expiresInMs : null, ip_allowlist: null,
+        status: 'active', expires_at: req.expiresInMs !== undefined ? now + req.expiresInMs : null, ip_allowlist: null,
         country_allowlist: null, time_window: null, constraints: null, created_via: 'operator', created_by: caller.id,
         last_seen_at: null, disabled_at: null, created_at: now,
       }).execute();
@@ -330,6 +335,9 @@ export async function revertExtension(ctx: VaultContext, caller: Caller, nameOrI
     // Back to an expiry that has passed: soft-disabled at once, as the sweeper would.
     const status: MachineStatus = restored !== null && restored <= now && m.status !== 'disabled' ? 'expired' : (m.status as MachineStatus);
     await trx.updateTable('machines').set({ expires_at: restored, status }).where('id', '=', m.id).execute();
+    // Expired by the revert: its leased logins end now, as the sweeper ends them at an expiry (it
+    // only looks at machines still active, so it would never get to these).
+    if (status === 'expired' && m.status !== 'expired') await revokeLeasesWhere(ctx, trx, audit, { machineId: m.id }, 'machine_expired', caller);
     await trx.updateTable('machine_extensions').set({ reverted_at: now, reverted_by: `${caller.kind}:${caller.id}` }).where('id', '=', last.id).execute();
     await audit({
       action: 'machine.revert_extension', target: `machine:${m.name}`, outcome: 'success',
