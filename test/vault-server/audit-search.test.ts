@@ -10,6 +10,7 @@ import { codeOf } from '../support/enrollment.js';
 import { allEvents, filterCases, matches, writeVariedEvents } from '../support/audit-events.js';
 import type { Filter } from '../support/audit-events.js';
 import type { StoredAuditEvent } from '../../vault-server/modules/audit/audit-store.js';
+import { globMatches } from '../../vault-server/modules/audit/audit-search.js';
 
 interface Page { events: Array<{ seq: number; action: string; severity: string; actorName: string | null; actorNameRecorded: boolean }>; order: string; hasMore: boolean; nextCursor?: string }
 
@@ -121,4 +122,18 @@ forEachStore('audit search', ({ openAt, freshLocation }) => {
       await v.close();
     }
   });
+});
+
+test('glob matching is linear: `*` runs any characters, everything else is literal, and a pattern of many stars cannot stall the vault', () => {
+  assert.equal(globMatches('secret:shop/*', 'secret:shop/db'), true);
+  assert.equal(globMatches('secret:*/db', 'secret:shop/db'), true);
+  assert.equal(globMatches('*db', 'secret:shop/db'), true);
+  assert.equal(globMatches('secret:*/db', 'secret:shop/dbx'), false);
+  assert.equal(globMatches('a.c', 'abc'), false, 'a dot is literal');
+  assert.equal(globMatches('', ''), true);
+  assert.equal(globMatches('*', ''), true);
+  assert.equal(globMatches('a*b*c', 'aXbYc'), true);
+  assert.equal(globMatches('a*b*c', 'aXbY'), false);
+  // The pattern that froze the event loop as a RegExp (seconds per extra star); here a few thousand steps.
+  assert.equal(globMatches(`${'*'.repeat(40)}#`, 'x'.repeat(48)), false);
 });
