@@ -25,7 +25,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { SecretValue } from '../../protocol/client.js';
 import { nearest } from '../../protocol/config-keys.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import { FORMATS, checkKey, renderDocument, scalar } from './render-formats.js';
 import type { TemplateFormat } from './render-formats.js';
 import { parseSecretRef, secretKey, valueOf } from './secret-refs.js';
@@ -176,25 +176,34 @@ export class TemplateSet implements RenderedFiles {
 
   async render(values: ReadonlyMap<SecretKey, SecretValue>, changed?: SecretKey): Promise<void> {
     const chosen = changed === undefined ? this.templates : this.templates.filter((t) => refsOf(t).some((r) => secretKey(r) === changed));
-    // Every file first, then the commands: a reload sees all of the new files at once.
+    // Every text first: a template that cannot be rendered (a field no longer granted) fails the
+    // render before any file is written, so nothing has changed and no command is owed. Then every
+    // file, then the commands: a reload sees all of the new files at once. A write that fails
+    // midway (a missing directory) still runs the commands of the files already written (finally):
+    // the next render finds those unchanged and would never run them.
+    const texts = chosen.map((t) => [t, renderTemplate(t, values)] as const);
     const changedFiles: TemplateConfig[] = [];
-    for (const t of chosen) {
-      const text = renderTemplate(t, values);
-      const now = fileState(t.destination);
-      const sameContent = now?.text === text;
-      if (sameContent && now.mode === t.mode && (t.owner === undefined || (now.uid === t.owner.uid && (t.owner.gid === undefined || now.gid === t.owner.gid)))) {
-        this.log(`${t.destination} is unchanged: not rewritten, no command`);
-        continue;
+    try {
+      for (const [t, text] of texts) {
+        const now = fileState(t.destination);
+        const sameContent = now?.text === text;
+        if (sameContent && now.mode === t.mode && (t.owner === undefined || (now.uid === t.owner.uid && (t.owner.gid === undefined || now.gid === t.owner.gid)))) {
+          // Not written, so clean here what a writer that crashed mid-write left (a write does it itself).
+          removeStaleTemps(t.destination);
+          this.log(`${t.destination} is unchanged: not rewritten, no command`);
+          continue;
+        }
+        try {
+          writeFileAtomic(t.destination, text, { mode: t.mode, ...(t.owner ? { uid: t.owner.uid, ...(t.owner.gid === undefined ? {} : { gid: t.owner.gid }) } : {}) });
+        } catch (err) {
+          throw new SikkerKeyError('SK_ERR_TEMPLATE_WRITE', `cannot write ${t.destination} (${(err as NodeJS.ErrnoException).code ?? 'error'}): does ${dirname(t.destination)} exist and may the agent write there?`, { cause: err });
+        }
+        this.log(`rendered ${t.destination} (${t.format}, mode ${t.mode.toString(8).padStart(4, '0')})`);
+        if (!sameContent) changedFiles.push(t);
       }
-      try {
-        writeFileAtomic(t.destination, text, { mode: t.mode, ...(t.owner ? { uid: t.owner.uid, ...(t.owner.gid === undefined ? {} : { gid: t.owner.gid }) } : {}) });
-      } catch (err) {
-        throw new SikkerKeyError('SK_ERR_TEMPLATE_WRITE', `cannot write ${t.destination} (${(err as NodeJS.ErrnoException).code ?? 'error'}): does ${dirname(t.destination)} exist and may the agent write there?`, { cause: err });
-      }
-      this.log(`rendered ${t.destination} (${t.format}, mode ${t.mode.toString(8).padStart(4, '0')})`);
-      if (!sameContent) changedFiles.push(t);
+    } finally {
+      for (const t of changedFiles) if (t.command !== undefined) await this.runCommand(t);
     }
-    for (const t of changedFiles) if (t.command !== undefined) await this.runCommand(t);
   }
 
   private runCommand(t: TemplateConfig): Promise<void> {

@@ -2,10 +2,12 @@
 // and the escaping functions produce what each format's own grammar asks for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTemplates } from '../../agent/delivery/templates.js';
+import { TemplateSet, parseTemplates } from '../../agent/delivery/templates.js';
+import { writeFileAtomic } from '../../agent/delivery/atomic-file.js';
+import type { SecretValue } from '../../protocol/client.js';
 import { propertiesEscape, shellQuote, yamlQuote } from '../../agent/delivery/render-formats.js';
 import { parseOnChange } from '../../agent/delivery/exec.js';
 import { envNameOfField } from '../../agent/delivery/secret-refs.js';
@@ -61,4 +63,84 @@ test('exec options: --on-change forms and --env-file-secret variable names', () 
   assert.throws(() => parseOnChange('signal:KILL'), { code: 'SK_ERR_USAGE' });
   assert.throws(() => parseOnChange('reload'), { code: 'SK_ERR_USAGE' });
   assert.equal(envNameOfField('db-host.name'), 'DB_HOST_NAME');
+});
+
+const db = (fields: Record<string, string>): ReadonlyMap<string, SecretValue> => new Map([['shop/db', { project: 'shop', name: 'db', version: 1, fields }]]);
+const lines = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+
+test('a template that cannot be rendered fails the render before any file is written, so no command is lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sk-tpl-'));
+  try {
+    const marker = join(dir, 'reloads');
+    const set = new TemplateSet(parseTemplates([
+      { destination: join(dir, 'db.env'), format: 'env', secrets: { DB_PASSWORD: 'shop/db#password' }, command: `echo reload >> ${shellQuote(marker)}` },
+      { destination: join(dir, 'user.env'), format: 'env', secrets: { DB_USER: 'shop/db#username' } },
+    ], '/', 1000), () => {});
+    await set.render(db({ password: 'p1', username: 'u' }));
+    assert.equal(lines(marker), 1, 'the first render runs the command');
+    // A rotation drops the field the second template uses: that render fails…
+    await assert.rejects(set.render(db({ password: 'p2' })), { code: 'SK_ERR_NOT_FOUND' });
+    assert.match(readFileSync(join(dir, 'db.env'), 'utf8'), /p1/, 'the first file is not changed by a render that fails');
+    assert.equal(lines(marker), 1);
+    // …and once it renders, the first file changes and its command runs.
+    await set.render(db({ password: 'p2', username: 'u' }));
+    assert.match(readFileSync(join(dir, 'db.env'), 'utf8'), /p2/);
+    assert.equal(lines(marker), 2, 'the command of the file changed runs once the render succeeds');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a write that fails midway still runs the commands of the files already written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sk-tpl-'));
+  try {
+    const marker = join(dir, 'reloads');
+    const set = new TemplateSet(parseTemplates([
+      { destination: join(dir, 'db.env'), format: 'env', secrets: { DB_PASSWORD: 'shop/db#password' }, command: `echo reload >> ${shellQuote(marker)}` },
+      { destination: join(dir, 'missing', 'user.env'), format: 'env', secrets: { DB_USER: 'shop/db#username' } },
+    ], '/', 1000), () => {});
+    await assert.rejects(set.render(db({ password: 'p1', username: 'u' })), { code: 'SK_ERR_TEMPLATE_WRITE' });
+    assert.match(readFileSync(join(dir, 'db.env'), 'utf8'), /p1/);
+    assert.equal(lines(marker), 1, 'the written file\'s command ran although a later write failed');
+    await assert.rejects(set.render(db({ password: 'p1', username: 'u' })), { code: 'SK_ERR_TEMPLATE_WRITE' });
+    assert.equal(lines(marker), 1, 'and not again for the unchanged file');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a temporary file a crashed writer left beside a destination is removed by the next write, nothing else', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sk-atomic-'));
+  try {
+    const dest = join(dir, 'db.env');
+    const stale = join(dir, '.db.env.sk-0123456789ab.tmp');
+    const keep = ['other.txt', '.db.env2.sk-0123456789ab.tmp', '.db.sk-0123456789ab.tmp', '.db.env.sk-0123456789ab.tmp.bak', '.db.env.sk-xyz.tmp', 'db.env.sk-0123456789ab.tmp'];
+    for (const f of [stale, ...keep.map((f) => join(dir, f))]) writeFileSync(f, 'DB_PASSWORD=old\n', { mode: 0o600 });
+    const outside = mkdtempSync(join(tmpdir(), 'sk-atomic-target-'));
+    writeFileSync(join(outside, 'target'), 'not ours');
+    symlinkSync(join(outside, 'target'), join(dir, '.db.env.sk-aaaaaaaaaaaa.tmp'));
+    try {
+      writeFileAtomic(dest, 'DB_PASSWORD=new\n', { mode: 0o600 });
+      assert.equal(readFileSync(dest, 'utf8'), 'DB_PASSWORD=new\n');
+      assert.equal(existsSync(stale), false, 'the stale temporary file of the destination is removed');
+      for (const f of keep) assert.equal(existsSync(join(dir, f)), true, `${f} is left alone`);
+      assert.equal(readFileSync(join(outside, 'target'), 'utf8'), 'not ours', 'a symlink is not followed');
+      assert.deepEqual(readdirSync(dir).sort(), [...keep, '.db.env.sk-aaaaaaaaaaaa.tmp', 'db.env'].sort());
+
+      // A template whose file needs no write cleans its destination too (the agent's first render).
+      const set = new TemplateSet(parseTemplates([{ destination: dest, format: 'env', secrets: { DB_PASSWORD: 'shop/db#password' } }], '/', 1000), () => {});
+      await set.render(db({ password: 'new' }));
+      writeFileSync(stale, 'DB_PASSWORD=old\n', { mode: 0o600 });
+      const before = readFileSync(dest, 'utf8');
+      const log: string[] = [];
+      await new TemplateSet(parseTemplates([{ destination: dest, format: 'env', secrets: { DB_PASSWORD: 'shop/db#password' } }], '/', 1000), (m) => log.push(m)).render(db({ password: 'new' }));
+      assert.match(log.join('\n'), /is unchanged/);
+      assert.equal(readFileSync(dest, 'utf8'), before, 'the file was unchanged');
+      assert.equal(existsSync(stale), false, 'an unchanged template removes its stale temporary file');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
