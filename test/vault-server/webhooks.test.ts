@@ -155,6 +155,7 @@ forEachStore('webhooks', (s) => {
 
       const again = await ok(v.call(v.operator, 'POST', `/v1/webhook-deliveries/${first!.id}/redeliver`));
       assert.equal((again.body as { delivery: { status: string } }).delivery.status, 'pending');
+      assert.equal((again.body as { delivery: { attempts: number } }).delivery.attempts, 0, 'retries start again at the first step');
       assert.deepEqual(await tick(v), { attempted: 1, delivered: 1, failed: 0 });
       assert.equal(rx.got.length, 2);
       assert.equal(rx.got[1]!.headers['webhook-id'], first!.id, 'the same webhook-id: receivers deduplicate on it');
@@ -259,6 +260,8 @@ forEachStore('webhooks', (s) => {
       const events = await v.ctx.store.db.selectFrom('audit_events').select(['action', 'details']).where('action', '=', 'webhook.failing').execute();
       assert.equal(events.length, 1);
       assert.equal((JSON.parse(events[0]!.details) as { webhookId: string }).webhookId, failing.id);
+      const hookUrl = new URL(down.url);
+      assert.equal((JSON.parse(events[0]!.details) as { url: string }).url, `${hookUrl.protocol}//${hookUrl.host}/…`, 'no path: it may hold the hook\'s token');
       assert.equal(watcher.got.length, 1);
       assert.equal(payload(watcher.got[0]!).type, 'webhook.failing');
       const own = await v.ctx.store.db.selectFrom('webhook_deliveries').select('event_type').where('webhook_id', '=', failing.id).execute();

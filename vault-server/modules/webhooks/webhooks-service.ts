@@ -19,7 +19,7 @@ import { requireProject } from '../projects/projects-service.js';
 import { EVENT_TYPES, TEST_EVENT_TYPE, isEventType } from './event-catalog.js';
 import type { Severity } from './event-catalog.js';
 import { GIVE_UP_AFTER_MS, webhookWake } from './webhooks-enqueue.js';
-import { deliverDueWebhooks, redactUrl } from './webhooks-worker.js';
+import { DELIVERY_LEASE_MS, deliverDueWebhooks, redactUrl } from './webhooks-worker.js';
 import type { Sender } from './webhooks-worker.js';
 
 export interface WebhookDeps {
@@ -193,7 +193,8 @@ export async function redeliver(ctx: VaultContext, caller: Caller, deliveryId: s
     const d = await forUpdate(ctx.store.dialect, trx.selectFrom('webhook_deliveries').select(['id', 'webhook_id', 'event_type', 'state']).where('id', '=', deliveryId)).executeTakeFirst();
     if (!d) throw new SikkerKeyError('SK_ERR_NOT_FOUND', `no delivery ${deliveryId}`);
     const now = ctx.now();
-    await trx.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, give_up_at: now + GIVE_UP_AFTER_MS, lease_until: null, claimed_by: null })
+    // attempts back to 0: the retries start again at the first step (5 s), not where they gave up.
+    await trx.updateTable('webhook_deliveries').set({ state: 'pending', attempts: 0, next_attempt_at: now, give_up_at: now + GIVE_UP_AFTER_MS, lease_until: null, claimed_by: null })
       .where('id', '=', deliveryId).execute();
     await audit({ action: 'webhook.redeliver', target: `webhook:${d.webhook_id}`, outcome: 'success', details: { webhookId: d.webhook_id, deliveryId, type: d.event_type, previousState: d.state } }, caller);
     afterCommit(trx, () => webhookWake.emit('enqueued'));
@@ -249,9 +250,10 @@ export async function testAlertRule(ctx: VaultContext, deps: WebhookDeps, caller
       data: { ruleId: rule.id, events: parseList(rule.events), minSeverity: rule.min_severity, actor: { kind: caller.kind, id: caller.id }, message: 'a test event sent by `sikkerkey alert test`' },
     });
     await trx.insertInto('webhook_deliveries').values({
-      // No next_attempt_at: sent by this request below, not by the background worker (unless it fails).
+      // Sent by this request below; due for the background worker only a claim's length later, in
+      // case this process dies before it sends (with no next_attempt_at it stayed pending for good).
       id: deliveryId, webhook_id: rule.webhook_id, event_id: deliveryId, event_type: TEST_EVENT_TYPE, payload: body, state: 'pending',
-      attempts: 0, next_attempt_at: null, created_at: now, give_up_at: now + GIVE_UP_AFTER_MS,
+      attempts: 0, next_attempt_at: now + DELIVERY_LEASE_MS, created_at: now, give_up_at: now + GIVE_UP_AFTER_MS,
     }).execute();
     await audit({ action: 'alert.test', target: `alert:${id}`, outcome: 'success', details: { ruleId: id, webhookId: rule.webhook_id, deliveryId } }, caller);
   });

@@ -172,11 +172,13 @@ async function recordResult(ctx: VaultContext, holder: string, d: Claimed, sent:
   });
 }
 
-/** A URL for logs and audit details: scheme, host and path; no credentials or query (they may hold tokens). */
+/** A URL for logs and audit details: scheme and host; no credentials, path or query (they may hold tokens). */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    // Scheme and host only: many hook URLs carry their credential in the path (Slack, Zapier…),
+    // and this text goes to the audit log and, in webhook.failing, to the other webhooks.
+    return `${u.protocol}//${u.host}/…`;
   } catch {
     return '(invalid URL)';
   }
