@@ -22,7 +22,7 @@ import type { Row } from '../../store/database.js';
 import { forShare, forUpdate, lockForUpdate } from '../../store/locks.js';
 import { rotationEvents } from '../rotations/rotations-engine.js';
 import type { WorkEvent } from '../rotations/rotations-engine.js';
-import { decryptVersion } from '../secrets/secrets-service.js';
+import { assertMachineActive, decryptVersion } from '../secrets/secrets-service.js';
 import type { AuditFn } from '../secrets/secrets-service.js';
 import { readLookups } from '../secrets/read-lookups.js';
 import { enforcePolicy } from '../access-policies/access-policy-enforce.js';
@@ -139,7 +139,7 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
     return await writeTx(ctx, async (trx, audit) => {
       const view = await ctx.caches.view(trx);
       const look = await readLookups(ctx, trx, view);
-      if (await look.machineStatus(caller.id) !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+      await assertMachineActive(look, caller);
       const leases = await leaseLookups(ctx, trx, view);
       const project = await look.project(projectName);
       const role = project ? await leases.role(project.id, roleName) : undefined;
@@ -169,7 +169,7 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
     }, { nonce: caller.nonce });
   } catch (err) {
     // Refusals are audited on their own (the request's transaction rolled back), as a read's are.
-    if (err instanceof SikkerKeyError && (['SK_ERR_NO_GRANT', 'SK_ERR_PROJECT_LOCKED', 'SK_ERR_MACHINE_DISABLED', 'SK_ERR_LEASE_LIMIT'].includes(err.code) || refusedAxis(err) !== undefined)) {
+    if (err instanceof SikkerKeyError && (['SK_ERR_NO_GRANT', 'SK_ERR_PROJECT_LOCKED', 'SK_ERR_MACHINE_DISABLED', 'SK_ERR_MACHINE_EXPIRED', 'SK_ERR_LEASE_LIMIT'].includes(err.code) || refusedAxis(err) !== undefined)) {
       await auditDenied(ctx, caller, {
         action: 'lease.requested', projectId: (await findProject(ctx.store.db, projectName))?.id ?? null, target: `lease_role:${projectName}/${roleName}`,
         details: { code: (err as SikkerKeyError).code },

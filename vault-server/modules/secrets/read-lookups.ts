@@ -62,7 +62,7 @@ export interface ReadLookups {
 }
 
 interface Maps {
-  machines: CacheMap<string, string | undefined>;
+  machines: CacheMap<string, { status: string; expiresAt: number | null } | undefined>;
   projects: CacheMap<string, CachedProject | undefined>;
   grants: CacheMap<string, CachedGrant[]>;
   secrets: CacheMap<string, CachedSecret | undefined>;
@@ -84,8 +84,16 @@ export async function readLookups(ctx: VaultContext, trx: Tx, seen?: CacheView):
   const m = maps(ctx.caches);
   const view = seen ?? await ctx.caches.view(trx);
   return {
-    machineStatus: (id) => view.get(m.machines, id, async () =>
-      (await trx.selectFrom('machines').select('status').where('id', '=', id).executeTakeFirst())?.status),
+    // An active machine past its expiry is `expired` already (the sweeper marks it within a minute):
+    // a watch or lease wait that began before the expiry must not be answered after it.
+    machineStatus: async (id) => {
+      const row = await view.get(m.machines, id, async () => {
+        const r = await trx.selectFrom('machines').select(['status', 'expires_at']).where('id', '=', id).executeTakeFirst();
+        return r === undefined ? undefined : { status: r.status, expiresAt: r.expires_at === null ? null : Number(r.expires_at) };
+      });
+      if (row === undefined) return undefined;
+      return row.status === 'active' && row.expiresAt !== null && row.expiresAt <= ctx.now() ? 'expired' : row.status;
+    },
     project: (name) => view.get(m.projects, name, () =>
       trx.selectFrom('projects').select(['id', 'name', 'master_key_wrapped', 'key_version', 'locked_at']).where('name', '=', name).where('deleted_at', 'is', null).executeTakeFirst()),
     // A machine's own grants and those of its labels (label-grants.ts: only while it is active).

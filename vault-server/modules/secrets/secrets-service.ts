@@ -329,8 +329,10 @@ async function servableVersion(trx: Tx, secretId: string, version: number): Prom
  * cache): authentication checked it before the transaction began, and a canary trip may have
  * disabled the machine since.
  */
-async function assertMachineActive(look: ReadLookups, caller: Caller): Promise<void> {
-  if (await look.machineStatus(caller.id) !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
+export async function assertMachineActive(look: ReadLookups, caller: Caller): Promise<void> {
+  const status = await look.machineStatus(caller.id);
+  if (status === 'expired') throw new SikkerKeyError('SK_ERR_MACHINE_EXPIRED', 'this machine\'s lifetime has ended');
+  if (status !== 'active') throw new SikkerKeyError('SK_ERR_MACHINE_DISABLED', 'this machine is disabled');
 }
 
 /**
@@ -347,7 +349,7 @@ async function lockAndLook(ctx: VaultContext, trx: Tx, caller: Caller, items: Re
 }
 
 const isRefusal = (err: unknown): err is SikkerKeyError =>
-  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED'
+  err instanceof SikkerKeyError && (err.code === 'SK_ERR_NO_GRANT' || err.code === 'SK_ERR_PROJECT_LOCKED' || err.code === 'SK_ERR_MACHINE_DISABLED' || err.code === 'SK_ERR_MACHINE_EXPIRED'
     || err.code === 'SK_ERR_CONSTRAINT_UNKNOWN' || refusedAxis(err) !== undefined);
 
 /** What a refusal's audit event says of it: its code, and the access-policy axis that refused (`details.policy`). */
