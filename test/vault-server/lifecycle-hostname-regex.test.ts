@@ -99,4 +99,10 @@ forEachStore('enrollment hostname regex', (s) => {
     assert.match(messageOf(long), /253/);
     assert.equal((await enroll(v, tok.token, { hostname: `${'h'.repeat(249)}.com` })).res.status, 201, 'exactly 253 characters is fine');
   });
+
+  test('an unbalanced pattern is refused at create, not wrapped into one that matches every hostname', async () => {
+    const res = await v.call(v.operator, 'POST', '/v1/enrollment-tokens', { project: 'ci', machineLifetime: '1h', hostnameRegex: 'web-1)|(.*' });
+    assert.equal(res.status, 400, res.raw);
+    assert.ok(['SK_ERR_VALIDATION', 'SK_ERR_ENROLL_PATTERN_UNSUPPORTED'].includes(codeOf(res) ?? ''), res.raw);
+  });
 });

@@ -98,6 +98,9 @@ export function compileHostnameRegex(source: string): HostnameMatcher {
   if (source.length === 0 || source.length > 256) throw new SikkerKeyError('SK_ERR_VALIDATION', 'a hostname regex is 1–256 characters');
   let re;
   try {
+    // The pattern on its own first: wrapped, an unbalanced one such as `a)|(.*` would compile
+    // as `^(?:a)|(.*)$` and match every hostname.
+    RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
     re = RE2JS.compile(`^(?:${source})$`, RE2JS.CASE_INSENSITIVE);
   } catch (err) {
     const shown = JSON.stringify(source.slice(0, 60));
