@@ -121,7 +121,7 @@ secret.command('rollback <project> <name>').requiredOption('--to <n>', 'the vers
 // -- machines ----------------------------------------------------------------------------
 const machine = program.command('machine').description('machines (workloads and agents)');
 machine.command('add <name>').requiredOption('--public-key <key>', 'the machine\'s Ed25519 public key')
-  .option('--label <label>', 'a label (repeatable)', collect).option('--expires-in <duration>', 'lifetime, e.g. 30d', durationArg('--expires-in')).option('--json')
+  .option('--label <label>', 'a label (repeatable)', collect).option('--expires-in <duration>', 'lifetime, at least 1m, e.g. 30d (leave out: never expires)', durationArg('--expires-in')).option('--json')
   .action(async function (this: Command, name: string, o: { publicKey: string; label?: string[]; expiresIn?: string }) {
     const { body } = await clientFor(this).request<{ id: string; name: string; keyId: string }>('POST', '/v1/machines', {
       name, publicKey: o.publicKey, labels: o.label ?? [], ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}),
