@@ -29,6 +29,17 @@ export function checkpointMessage(seq: number, hash: string, at: number): Buffer
   return Buffer.from(`sk/audit-checkpoint/v1\n${seq}\n${hash}\n${at}`, 'utf8');
 }
 
+/**
+ * A retention boundary's signed message (vault-server/modules/audit/audit-retention.ts): the
+ * first and last pruned events' seqs, the last one's hash and time. Its own domain
+ * ("sk/audit-prune/v1"), so no head checkpoint (`audit head`, a backup's head) can be replayed as
+ * a boundary, nor a boundary passed off as a head checkpoint:
+ *   "sk/audit-prune/v1\n<firstSeq>\n<lastSeq>\n<hash, 64 hex>\n<at, ms since the epoch>"
+ */
+export function pruneBoundaryMessage(firstSeq: number, lastSeq: number, hash: string, at: number): Buffer {
+  return Buffer.from(`sk/audit-prune/v1\n${firstSeq}\n${lastSeq}\n${hash}\n${at}`, 'utf8');
+}
+
 const bad = (why: string): SikkerKeyError => new SikkerKeyError('SK_ERR_AUDIT_CHECKPOINT', why);
 
 /** Checks the shape of a saved `audit head --json` output. */

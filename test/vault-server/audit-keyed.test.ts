@@ -31,6 +31,8 @@ import { transaction } from '../../vault-server/store/locks.js';
 import { CHECK_KEY, openVaultWithAudit } from '../../vault-server/vault-state.js';
 import { buildApp } from '../../vault-server/app.js';
 import { writeTx } from '../../vault-server/context.js';
+import type { VaultContext } from '../../vault-server/context.js';
+import { pruneAudit } from '../../vault-server/modules/audit/audit-retention.js';
 
 /**
  * What a database editor does: deletes the events `drop`, renumbers and re-hashes the rest with
@@ -229,6 +231,33 @@ forEachStore('keyed audit chain', (s) => {
     // And the keyed part is protected like any other: an edit after the acceptance is caught.
     await store.db.updateTable('audit_events').set({ target: 'forged' }).where('seq', '=', 8).execute();
     assert.equal((await verifyAuditChain(store.db, auditKeys)).firstBad?.seq, 8);
+    await app.close();
+  });
+
+  test('retention prunes an accepted broken prefix below audit_keyed_from only while the audit.keys.created event there names it', async () => {
+    const { store, rootKey } = await preKeyVault();
+    await store.db.updateTable('audit_events').set({ target: 'forged' }).where('seq', '=', 3).execute();
+    const { app, ctx, auditKeys } = await appFor(store, rootKey, { acceptBrokenChain: true });
+    assert.equal(auditKeys.keyedFrom, 7);
+    await writeTx(ctx, (_t, audit) => audit({ action: 'new.event', target: 'x', outcome: 'success' }));
+    ctx.now = () => Date.now() + 10 * 86_400_000; // every event is older than the retention
+    // vault_meta.audit_keyed_from raised by a database writer, then a restart: refused, nothing deleted.
+    await store.db.updateTable('vault_meta').set({ value: Buffer.from('8', 'utf8') }).where('key', '=', 'audit_keyed_from').execute();
+    // (A restart: the vault's context with the keys as loaded from the store now.)
+    const restart = async (): Promise<VaultContext> => Object.create(ctx, { auditKeys: { value: (await loadAuditKeys(store.db, ctx.keyring))! } }) as VaultContext;
+    const raised = await restart();
+    assert.equal(raised.auditKeys.keyedFrom, 8);
+    await assert.rejects(pruneAudit(raised, 86_400_000), (err: Error & { code?: string }) => err.code === 'SK_ERR_AUDIT_CHAIN' && /audit\.keys\.created/.test(err.message));
+    assert.equal((await store.db.selectFrom('audit_events').select('seq').execute()).length, 8, 'nothing was deleted');
+    // Put back: the accepted prefix (event 3 included) is pruned behind a signed boundary, and verifies.
+    await store.db.updateTable('vault_meta').set({ value: Buffer.from('7', 'utf8') }).where('key', '=', 'audit_keyed_from').execute();
+    const restored = await restart();
+    assert.equal(restored.auditKeys.keyedFrom, 7);
+    const r = await pruneAudit(restored, 86_400_000);
+    assert.deepEqual([r.firstSeq, r.lastSeq], [1, 8]);
+    const report = await verifyAuditChain(store.db, restored.auditKeys);
+    assert.equal(report.ok, true, JSON.stringify(report));
+    assert.equal(report.pruned?.lastSeq, 8);
     await app.close();
   });
 });

@@ -388,7 +388,7 @@ export interface AuditPrunesTable {
   first_seq: number;
   hash: string;
   at: Ms;
-  /** Ed25519 over checkpointMessage(last_seq, hash, at), base64. */
+  /** Ed25519 over pruneBoundaryMessage(first_seq, last_seq, hash, at), base64 (boundaries written before it: checkpointMessage(last_seq, hash, at)). */
   signature: string;
   public_key: string;
   pruned_at: Ms;

@@ -5,8 +5,10 @@
  *   1. verifies the chain from where it starts now (the previous prune's boundary, or event 1)
  *      through the last event to prune — hashes, links and MACs — so a tampered prefix is refused,
  *      never laundered by deleting it;
- *   2. writes a signed checkpoint of the boundary (the last pruned event's seq, hash and time,
- *      Ed25519 with the audit signing key) into `audit_prunes`, which is kept;
+ *   2. writes a signed checkpoint of the boundary (the first and last pruned events' seqs, the
+ *      last one's hash and time, Ed25519 with the audit signing key over pruneBoundaryMessage,
+ *      its own domain: no head checkpoint can be replayed as a boundary) into `audit_prunes`,
+ *      which is kept;
  *   3. deletes the events up to the boundary;
  *   4. appends an `audit.pruned` event naming the range.
  * A project may keep its events longer (`sikkerkey project set-audit-retention`, never shorter than
@@ -15,8 +17,10 @@
  * it stay too, whatever their age, until a later sweep passes them; events without a project
  * follow the vault's retention alone.
  * `audit verify` then starts from the newest boundary (its signature must verify with the vault's
- * key) and checks every kept event as before: deleting a kept event, or a forged boundary, still
- * fails. At most {@link PRUNE_CHUNK} events go per transaction, so a first sweep over a large log
+ * key, and the kept chain must hold the MAC'd audit.pruned event naming it) and checks every kept
+ * event as before: deleting a kept event, or a forged boundary, still fails. A sweep checks the
+ * same of the boundary it starts from, and refuses to prune below `audit_keyed_from` (events the
+ * MACs do not cover) unless the event there is the MAC'd audit.keys.created event naming it. At most {@link PRUNE_CHUNK} events go per transaction, so a first sweep over a large log
  * holds the chain head only briefly at a time.
  *
  * One sweep at a time across processes and replicas (a `sweeper_leases` row, like the machine and
@@ -28,13 +32,13 @@
 import { randomUUID, sign } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { SikkerKeyError } from '../../../protocol/errors.js';
-import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
+import { pruneBoundaryMessage } from '../../../protocol/audit-checkpoint.js';
 import type { VaultContext } from '../../context.js';
 import { writeTx } from '../../context.js';
 import type { Database } from '../../store/database.js';
 import type { Kysely } from 'kysely';
 import { acquireLease, releaseLease } from '../machines/machine-sweeper.js';
-import { canonicalEvent, chainHash, eventMac, fromAuditRow, GENESIS_HASH } from './audit-store.js';
+import { canonicalEvent, chainHash, eventMac, fromAuditRow, GENESIS_HASH, keyedFromProblem, pruneBoundaryProblem } from './audit-store.js';
 import { startPeriodic } from '../../periodic.js';
 
 export const AUDIT_RETENTION_LEASE = 'audit-retention';
@@ -78,10 +82,33 @@ export async function projectRetentionHold(db: Kysely<Database>, fromSeq: number
   return hold;
 }
 
-/** Where the kept chain starts: after the newest boundary, or at 1. */
+/** Where the kept chain starts: after the newest boundary, or at 1 (the boundary unchecked: see pruneChunk). */
 export async function chainStart(db: Kysely<Database>): Promise<{ seq: number; prevHash: string }> {
   const last = await db.selectFrom('audit_prunes').select(['last_seq', 'hash']).orderBy('last_seq', 'desc').limit(1).executeTakeFirst();
   return last ? { seq: Number(last.last_seq) + 1, prevHash: last.hash } : { seq: 1, prevHash: GENESIS_HASH };
+}
+
+const refused = (why: string): SikkerKeyError =>
+  new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `audit retention refused to prune: ${why}; run \`sikkerkey audit verify\` (nothing was deleted)`);
+
+/**
+ * Throws unless the chain may be pruned on from `startSeq`: the boundary it starts from (the
+ * newest) must be one this vault's prune wrote, and below `audit_keyed_from` (unMAC'd events the
+ * sweep cannot check) only when that value is the one the MAC'd audit.keys.created event names;
+ * otherwise a database writer could raise it, backdate recent events and have a sweep delete them
+ * behind a genuinely signed boundary.
+ */
+async function checkPruneStart(trx: Kysely<Database>, keys: VaultContext['auditKeys'], startSeq: number): Promise<void> {
+  const boundary = await trx.selectFrom('audit_prunes').selectAll().orderBy('last_seq', 'desc').limit(1).executeTakeFirst();
+  if (boundary) {
+    const problem = await pruneBoundaryProblem(trx, keys, boundary);
+    if (problem) throw refused(problem);
+  }
+  if (startSeq < keys.keyedFrom) {
+    const row = await trx.selectFrom('audit_events').selectAll().where('seq', '=', keys.keyedFrom).executeTakeFirst();
+    const problem = keyedFromProblem(row ? fromAuditRow(row) : undefined, keys);
+    if (problem) throw refused(`events before ${keys.keyedFrom} carry no MACs and ${problem}`);
+  }
 }
 
 /** Prunes one chunk; returns how many events went. */
@@ -100,6 +127,7 @@ async function pruneChunk(ctx: VaultContext, sweepAt: number, retentionMs: numbe
     if (heldBy) endExclusive = heldBy.seq;
     const last = Math.min(endExclusive - 1, start.seq + PRUNE_CHUNK - 1);
     if (last < start.seq) return { ran: true, pruned: 0, ...(heldBy ? { heldBy } : {}) };
+    await checkPruneStart(trx, ctx.auditKeys, start.seq);
 
     const rows = await trx.selectFrom('audit_events').selectAll().where('seq', '>=', start.seq).where('seq', '<=', last).orderBy('seq', 'asc').execute();
     let expected = start.seq;
@@ -112,20 +140,20 @@ async function pruneChunk(ctx: VaultContext, sweepAt: number, retentionMs: numbe
       const checkable = e.seq >= ctx.auditKeys.keyedFrom;
       if (e.seq !== expected || (checkable && (e.prevHash !== prevHash || chainHash(prevHash, canonicalEvent(content)) !== e.hash
         || e.mac !== eventMac(ctx.auditKeys.macKey, e.hash)))) {
-        throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `audit retention refused to prune: the chain is broken at event ${expected}; run \`sikkerkey audit verify\` (nothing was deleted)`);
+        throw refused(`the chain is broken at event ${expected}`);
       }
       prevHash = e.hash;
       expected += 1;
       boundary = { hash: e.hash, at: e.at };
     }
     if (!boundary || expected !== last + 1) {
-      throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `audit retention refused to prune: event ${expected} is missing; run \`sikkerkey audit verify\` (nothing was deleted)`);
+      throw refused(`event ${expected} is missing`);
     }
     const keys = ctx.auditKeys;
     const now = ctx.now();
     await trx.insertInto('audit_prunes').values({
       last_seq: last, first_seq: start.seq, hash: boundary.hash, at: boundary.at,
-      signature: sign(null, checkpointMessage(last, boundary.hash, boundary.at), keys.signingKey).toString('base64'),
+      signature: sign(null, pruneBoundaryMessage(start.seq, last, boundary.hash, boundary.at), keys.signingKey).toString('base64'),
       public_key: keys.publicKey.toString('base64'), pruned_at: now, events: last - start.seq + 1,
     }).execute();
     await trx.deleteFrom('audit_events').where('seq', '>=', start.seq).where('seq', '<=', last).execute();

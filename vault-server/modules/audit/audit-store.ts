@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual, verify } from 'node:crypto';
-import { checkpointMessage } from '../../../protocol/audit-checkpoint.js';
+import { checkpointMessage, pruneBoundaryMessage } from '../../../protocol/audit-checkpoint.js';
 import type { KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
@@ -250,6 +250,79 @@ function parseDetails(raw: string): Record<string, unknown> {
   }
 }
 
+/** A retention boundary as `audit_prunes` holds it (audit-retention.ts). */
+export type PruneBoundary = Pick<Row<'audit_prunes'>, 'first_seq' | 'last_seq' | 'hash' | 'at' | 'signature' | 'public_key'>;
+
+/**
+ * Which message a retention boundary's signature verifies over with this vault's audit key:
+ * 'v1', pruneBoundaryMessage (what every prune writes now); 'legacy', checkpointMessage(last_seq,
+ * hash, at) (what prunes wrote before the boundary had its own domain); undefined, neither.
+ *
+ * A legacy signature proves nothing on its own: checkpointMessage is also what every head
+ * checkpoint is signed over (`GET /v1/audit/head`, the backup head a restore stores in its
+ * vault.restored event), so whoever can write the database could copy one into audit_prunes and
+ * delete the events up to it. A boundary of either format is accepted only together with the
+ * MAC'd audit.pruned event its prune appended ({@link recordsBoundary}); for a legacy one that
+ * event is the only thing telling it from a copied head checkpoint.
+ */
+export function boundarySignature(row: PruneBoundary, keys: AuditKeys): 'v1' | 'legacy' | undefined {
+  if (row.public_key !== keys.publicKey.toString('base64')) return undefined;
+  const signed = (message: Buffer): boolean => {
+    try {
+      return verify(null, message, keys.signingKey, Buffer.from(row.signature, 'base64'));
+    } catch {
+      return false;
+    }
+  };
+  if (signed(pruneBoundaryMessage(Number(row.first_seq), Number(row.last_seq), row.hash, Number(row.at)))) return 'v1';
+  if (signed(checkpointMessage(Number(row.last_seq), row.hash, Number(row.at)))) return 'legacy';
+  return undefined;
+}
+
+/** Whether `e` is the audit.pruned event the prune that wrote boundary `row` appended (the caller checks its hash and MAC). */
+export function recordsBoundary(e: StoredAuditEvent, row: PruneBoundary): boolean {
+  return e.action === 'audit.pruned' && e.actorKind === 'system' && e.outcome === 'success' && e.seq > Number(row.last_seq)
+    && e.details.firstSeq === Number(row.first_seq) && e.details.lastSeq === Number(row.last_seq) && e.details.boundaryHash === row.hash;
+}
+
+/** One event on its own: its content matches its hash and its hash its MAC. */
+function authentic(e: StoredAuditEvent, keys: AuditKeys): boolean {
+  const { hash: _h, prevHash: _p, mac: _m, ...content } = e;
+  return chainHash(e.prevHash, canonicalEvent(content)) === e.hash && macEquals(e.mac, eventMac(keys.macKey, e.hash));
+}
+
+/**
+ * `vault_meta.audit_keyed_from` is not MAC'd: a value above 1 is believed only when event
+ * `keyedFrom` (passed as `e`) is the authentic `audit.keys.created` event that names it. Without
+ * that, whoever can write the database could raise it so the events below go unchecked (verify
+ * skips them, retention prunes them unchecked). Undefined when it is; otherwise why not.
+ */
+export function keyedFromProblem(e: StoredAuditEvent | undefined, keys: AuditKeys): string | undefined {
+  const keyedFrom = keys.keyedFrom;
+  if (keyedFrom <= 1) return undefined;
+  if (!e) return `event ${keyedFrom}, where the keyed chain starts (vault_meta.audit_keyed_from), is missing`;
+  if (e.seq !== keyedFrom || e.action !== 'audit.keys.created' || e.details.keyedFrom !== keyedFrom || !authentic(e, keys)) {
+    return `event ${keyedFrom} is not the MAC'd audit.keys.created event that started the keyed chain (vault_meta.audit_keyed_from was changed?)`;
+  }
+  return undefined;
+}
+
+/**
+ * Retention's check of the boundary it is about to prune on from (the newest one): signed by this
+ * vault ({@link boundarySignature}) and recorded by an authentic audit.pruned event after it
+ * ({@link recordsBoundary}). Undefined when it holds; otherwise why not.
+ */
+export async function pruneBoundaryProblem(db: Kysely<Database>, keys: AuditKeys, row: PruneBoundary): Promise<string | undefined> {
+  const last = Number(row.last_seq);
+  if (!boundarySignature(row, keys)) return `the retention boundary at event ${last} is not signed by this vault's audit key (forged or edited)`;
+  // audit_events_action_seq: only the sweeps whose audit.pruned events are still kept.
+  const events = await db.selectFrom('audit_events').selectAll().where('action', '=', 'audit.pruned').where('seq', '>', last).orderBy('seq', 'asc').execute();
+  if (!events.map(fromAuditRow).some((e) => recordsBoundary(e, row) && e.seq >= keys.keyedFrom && authentic(e, keys))) {
+    return `no MAC'd audit.pruned event records the retention boundary at event ${last} (it was not written by a retention sweep)`;
+  }
+  return undefined;
+}
+
 export interface ChainReport {
   ok: boolean;
   events: number;
@@ -274,6 +347,12 @@ export interface ChainReport {
  * made (keyedFrom > 1), the events before keyedFrom are not checked (reported as
  * `unverifiedBefore`), and the event at keyedFrom must be the MAC'd `audit.keys.created` event
  * that says so.
+ *
+ * After retention the chain is checked from the newest boundary in `audit_prunes`: its signature
+ * must verify with the vault's audit key ({@link boundarySignature}) and the kept chain must hold
+ * the (MAC'd) audit.pruned event its prune appended, naming the same range and hash
+ * ({@link recordsBoundary}); a head checkpoint copied into audit_prunes has neither the boundary's
+ * own signed message nor that event.
  */
 export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): Promise<ChainReport> {
   const keyedFrom = keys?.keyedFrom ?? 1;
@@ -282,6 +361,7 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   let count = 0;
   let macs = 0;
   let pruned: ChainReport['pruned'];
+  let boundaryRecorded = false;
   const extra = (): Partial<ChainReport> => ({
     ...(keys ? { macs } : {}), ...(keyedFrom > 1 && !pruned ? { unverifiedBefore: keyedFrom } : {}), ...(pruned ? { pruned } : {}),
   });
@@ -292,15 +372,10 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
     const last = Number(boundary.last_seq);
     const first = await db.selectFrom('audit_prunes').select((eb) => [eb.fn.min('first_seq').as('first'), eb.fn.countAll().as('sweeps'), eb.fn.sum('events').as('events')]).executeTakeFirstOrThrow();
     pruned = { firstSeq: Number(first.first), lastSeq: last, prunedAt: Number(boundary.pruned_at), events: Number(first.events), sweeps: Number(first.sweeps) };
-    if (keys) {
-      let signed: boolean;
-      try {
-        signed = boundary.public_key === keys.publicKey.toString('base64')
-          && verify(null, checkpointMessage(last, boundary.hash, Number(boundary.at)), keys.signingKey, Buffer.from(boundary.signature, 'base64'));
-      } catch {
-        signed = false;
-      }
-      if (!signed) return fail(last, null, `the retention checkpoint at event ${last} is not signed by this vault's audit key (forged or edited)`);
+    // Either signature format; a legacy one (checkpointMessage, the head checkpoints' message) is
+    // accepted only because the audit.pruned event is required below as well.
+    if (keys && !boundarySignature(boundary, keys)) {
+      return fail(last, null, `the retention checkpoint at event ${last} is not signed by this vault's audit key (forged or edited)`);
     }
     expectedSeq = last + 1;
     prevHash = boundary.hash;
@@ -309,11 +384,9 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   if (keyedFrom > 1 && expectedSeq < keyedFrom) {
     // Skip the accepted, unverifiable prefix: the chain is checked from the keys-created event on.
     const start = await db.selectFrom('audit_events').selectAll().where('seq', '=', keyedFrom).executeTakeFirst();
-    if (!start) return fail(keyedFrom, null, `event ${keyedFrom}, where the keyed chain starts, is missing`);
-    const e = fromAuditRow(start);
-    if (e.action !== 'audit.keys.created' || e.details.keyedFrom !== keyedFrom || !macEquals(e.mac, eventMac(keys!.macKey, e.hash))) {
-      return fail(keyedFrom, e.id, `event ${keyedFrom} is not the MAC'd audit.keys.created event that started the keyed chain`);
-    }
+    const e = start ? fromAuditRow(start) : undefined;
+    const problem = keyedFromProblem(e, keys!);
+    if (problem || !e) return fail(keyedFrom, e?.id ?? null, problem ?? `event ${keyedFrom} is missing`);
     expectedSeq = keyedFrom;
     prevHash = e.prevHash;
     count = keyedFrom - 1;
@@ -341,6 +414,8 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
         }
         macs += 1;
       }
+      // The boundary's own audit.pruned event (MAC'd, checked just above, when verified with the keys).
+      if (boundary && !boundaryRecorded && recordsBoundary(e, boundary) && (!keys || e.seq >= keyedFrom)) boundaryRecorded = true;
       prevHash = e.hash;
       expectedSeq += 1;
       count += 1;
@@ -354,6 +429,10 @@ export async function verifyAuditChain(db: Kysely<Database>, keys?: AuditKeys): 
   }
   if (keys && count >= keyedFrom && !macEquals(head?.mac ?? null, headMac(keys.macKey, headSeq, headHash))) {
     return fail(headSeq, null, 'the chain head\'s MAC is wrong (the head was moved without the audit key: truncation)');
+  }
+  if (boundary && !boundaryRecorded) {
+    const last = Number(boundary.last_seq);
+    return fail(last, null, `no MAC'd audit.pruned event in the kept chain records the retention checkpoint at event ${last} (it was not written by a retention sweep: a head checkpoint copied into audit_prunes?)`);
   }
   return { ok: true, events: count - (pruned?.lastSeq ?? 0), ...extra() };
 }
