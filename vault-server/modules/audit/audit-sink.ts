@@ -5,11 +5,13 @@
  * after removing duplicate lines); for syslog that line is the MSG of an RFC 5424 message.
  *
  * Exactly one process ships, however many workers or replicas run: the loop holds the
- * `audit-sink` row of `sweeper_leases` (renewed every pass; another process takes over 30 s after
- * the holder died). Delivery is **at least once**: a page of events is written, then fsynced, and
- * only then does the durable cursor (`audit_sink_cursor`) advance. A crash between the two sends
- * that page again after the restart: duplicates are possible for the last page only, and carry
- * their `seq`. A line torn by a crash mid-write is cut off when the sink is opened again.
+ * `audit-sink` row of `sweeper_leases` (renewed before every page; another process takes over
+ * 30 s after the holder died). Delivery is **at least once**: a page of events is written, then
+ * fsynced, and only then does the durable cursor (`audit_sink_cursor`) advance, never backwards. A
+ * crash between the two sends that page again after the restart: duplicates are possible for the
+ * last page only, and carry their `seq`. A line torn by a crash mid-write is cut off when the sink
+ * is opened again. Syslog has no acknowledgement: the cursor advances once the kernel took the
+ * bytes, so a connection reset right after can lose that page (best effort, as syslog over TCP is).
  * (The cursor's advance is bookkeeping of the sink, not a vault state change: it is not audited,
  * or every advance would make an event to ship.)
  *
@@ -168,20 +170,27 @@ class SinkFile {
   }
 }
 
-/** Ships what has committed since the cursor, page by page; returns how many events went. */
-export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: { send(events: AuditEventView[]): Promise<void> }): Promise<number> {
+/**
+ * Ships what has committed since the cursor, page by page; returns how many events went.
+ * `renew`, before every page after the first: whether this process still holds the sink's lease
+ * (renewing it). A long backlog or a slow receiver outlasts one lease; without renewing, a second
+ * process took the lease mid-pass and shipped the same pages. The cursor only ever moves forward:
+ * a process that lost the race cannot move it back.
+ */
+export async function shipAuditEvents(ctx: VaultContext, sink: AuditSink, out: { send(events: AuditEventView[]): Promise<void> }, opts: { renew?: () => Promise<boolean> } = {}): Promise<number> {
   const name = sinkName(sink);
   const row = await ctx.store.db.selectFrom('audit_sink_cursor').select('seq').where('sink', '=', name).executeTakeFirst();
   let cursor = Number(row?.seq ?? 0);
   let shipped = 0;
   for (;;) {
+    if (shipped > 0 && opts.renew && !await opts.renew()) return shipped;
     const page = await searchAudit(ctx.store.db, ctx.store.dialect, { afterSeq: cursor, order: 'asc', limit: PAGE });
     if (page.events.length === 0) return shipped;
     await out.send(page.events);
     cursor = page.events.at(-1)!.seq;
     const now = ctx.now();
     await ctx.store.db.insertInto('audit_sink_cursor').values({ sink: name, seq: cursor, updated_at: now })
-      .onConflict((oc) => oc.column('sink').doUpdateSet({ seq: cursor, updated_at: now })).execute();
+      .onConflict((oc) => oc.column('sink').doUpdateSet({ seq: cursor, updated_at: now }).where('audit_sink_cursor.seq', '<', cursor)).execute();
     shipped += page.events.length;
     if (!page.hasMore) return shipped;
   }
@@ -216,9 +225,10 @@ export function startAuditSink(app: FastifyInstance, ctx: VaultContext, sink: Au
   let stopped = false;
   let running: Promise<void> | undefined;
   const pass = async (): Promise<void> => {
-    if (!await acquireLease(ctx, AUDIT_SINK_LEASE, HOLDER, 30_000)) return;
+    const lease = (): Promise<boolean> => acquireLease(ctx, AUDIT_SINK_LEASE, HOLDER, 30_000);
+    if (!await lease()) return;
     if (sink.kind === 'file') file ??= new SinkFile(sink.path);
-    await shipAuditEvents(ctx, sink, out);
+    await shipAuditEvents(ctx, sink, out, { renew: lease });
   };
   // A sink that keeps failing (a receiver down, a certificate refused) is retried with backoff —
   // pollMs doubling up to SINK_RETRY_MAX_MS — and logged once per attempt, so the log does not
