@@ -8,7 +8,8 @@
  *   without the root key, and the root key alone is useless without a backup.
  * - `check-backup`: the file is an intact SQLite database, its schema one this version knows, a
  *   vault in it; with the root key also that the key opens it and the audit chain verifies.
- * - `restore`: into an empty directory only; the backup is checked with the root key before the
+ * - `restore`: into an empty directory only; the file is read through SQLite (intact, and with the
+ *   commits of a `-wal` beside it, as check-backup reads it); the backup is checked with the root key before the
  *   restored store is kept (a wrong key leaves nothing behind), migrated if it is older, its audit
  *   chain verified, and a `vault.restored` event appended carrying the backup's head as a signed
  *   checkpoint — so the rewind a restore is can be told apart from one nobody explains.
@@ -16,7 +17,7 @@
  * PostgreSQL stores are backed up with PostgreSQL's own tools (pg_dump, base backups, PITR);
  * docs/operations.md "Backups" says how to check one with `check-backup --database-url`.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { sign } from 'node:crypto';
 import SqliteDatabase from 'better-sqlite3';
@@ -49,9 +50,11 @@ export async function backupSqlite(dataDir: string, out: string): Promise<{ out:
   return { out, bytes: statSync(out).size, head: headOfFile(out) };
 }
 
-function headOfFile(file: string): BackupHead {
+function headOfFile(file: string, name = file): BackupHead {
   const db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
   try {
+    const tables = db.prepare("select count(*) as n from sqlite_master where type = 'table' and name in ('vault_meta', 'audit_head', 'audit_events')").get() as { n: number };
+    if (Number(tables.n) !== 3) throw new SikkerKeyError('SK_ERR_STORE_NOT_INITIALIZED', `${name} holds no vault: not a SikkerKey backup`);
     const head = db.prepare('select seq, hash from audit_head where id = 1').get() as { seq: number; hash: string } | undefined;
     const seq = head ? Number(head.seq) : 0;
     const at = seq > 0 ? Number((db.prepare('select at from audit_events where seq = ?').get(seq) as { at: number } | undefined)?.at ?? 0) : 0;
@@ -71,21 +74,9 @@ export interface BackupCheck {
 
 /** `sikkerkey-vault check-backup`: a backup file (SQLite) or a restored PostgreSQL database. */
 export async function checkBackup(from: { file: string } | { databaseUrl: string }, rootKey: Buffer | undefined): Promise<BackupCheck> {
-  if ('file' in from) {
-    if (!existsSync(from.file)) throw new SikkerKeyError('SK_ERR_USAGE', `${from.file}: no such file`);
-    const db = new SqliteDatabase(from.file, { readonly: true, fileMustExist: true });
-    try {
-      const integrity = db.pragma('integrity_check', { simple: true });
-      if (integrity !== 'ok') throw new SikkerKeyError('SK_ERR_STORE', `${from.file} is damaged: integrity_check says ${String(integrity)}`);
-    } catch (err) {
-      if (err instanceof SikkerKeyError) throw err;
-      throw new SikkerKeyError('SK_ERR_STORE', `${from.file} is not a SikkerKey backup (an SQLite database): ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      db.close();
-    }
-  }
+  if ('file' in from && !existsSync(from.file)) throw new SikkerKeyError('SK_ERR_USAGE', `${from.file}: no such file`);
   // Checked in a scratch copy: opening migrates an older schema, and the backup stays as it was.
-  const scratch = 'file' in from ? scratchCopy(from.file) : undefined;
+  const scratch = 'file' in from ? await scratchCopy(from.file) : undefined;
   try {
     const store = scratch !== undefined ? await openStore({ dataDir: scratch }) : await openStore({ databaseUrl: (from as { databaseUrl: string }).databaseUrl }, { migrate: false });
     try {
@@ -98,12 +89,49 @@ export async function checkBackup(from: { file: string } | { databaseUrl: string
   }
 }
 
-function scratchCopy(file: string): string {
+async function scratchCopy(file: string): Promise<string> {
   const dir = `${file}.check-${process.pid}`;
   mkdirSync(dir, { mode: 0o700 });
-  copyFileSync(file, join(dir, SQLITE_FILE_NAME));
-  chmodSync(join(dir, SQLITE_FILE_NAME), 0o600);
+  try {
+    await copyBackupFile(file, join(dir, SQLITE_FILE_NAME));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return dir;
+}
+
+/**
+ * Copies a backup file through SQLite rather than byte for byte: checked intact first
+ * (`integrity_check`), then copied with the online backup API on a read-only connection, so what
+ * is copied is what SQLite reads from FILE — a FILE with a `-wal` beside it (a data directory's
+ * `vault.db` copied from a stopped or crashed vault) is copied with the commits in its WAL,
+ * which a plain file copy would drop. Anything but an intact SQLite database is SK_ERR_STORE.
+ */
+async function copyBackupFile(file: string, to: string): Promise<void> {
+  const notABackup = (err: unknown): SikkerKeyError => (err instanceof SikkerKeyError ? err
+    : new SikkerKeyError('SK_ERR_STORE', `${file} is not a SikkerKey backup (an SQLite database): ${err instanceof Error ? err.message : String(err)}`));
+  let db: SqliteDatabase.Database;
+  try {
+    db = new SqliteDatabase(file, { readonly: true, fileMustExist: true, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw notABackup(err);
+  }
+  try {
+    const integrity = db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') throw new SikkerKeyError('SK_ERR_STORE', `${file} is damaged: integrity_check says ${String(integrity)}`);
+  } catch (err) {
+    db.close();
+    throw notABackup(err);
+  }
+  try {
+    await withPrivateUmask(() => db.backup(to));
+  } catch (err) {
+    throw new SikkerKeyError('SK_ERR_STORE', `could not copy ${file} to ${to}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    db.close();
+  }
+  chmodSync(to, 0o600);
 }
 
 async function checkOpenStore(store: Store, rootKey: Buffer | undefined): Promise<BackupCheck> {
@@ -134,7 +162,6 @@ export async function restoreSqlite(req: { from: string; dataDir: string; rootKe
   if (existed && readdirSync(req.dataDir).length > 0) {
     throw new SikkerKeyError('SK_ERR_USAGE', `${req.dataDir} is not empty: a restore goes into a new (or empty) directory and never over a store`);
   }
-  const backupHead = headOfFile(req.from);
   const removeWritten = (): void => {
     if (existed) for (const f of readdirSync(req.dataDir)) rmSync(join(req.dataDir, f), { recursive: true, force: true });
     else rmSync(req.dataDir, { recursive: true, force: true });
@@ -142,8 +169,11 @@ export async function restoreSqlite(req: { from: string; dataDir: string; rootKe
   try {
     mkdirSync(req.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(req.dataDir, 0o700);
-    copyFileSync(req.from, join(req.dataDir, SQLITE_FILE_NAME));
-    chmodSync(join(req.dataDir, SQLITE_FILE_NAME), 0o600);
+    const restoredFile = join(req.dataDir, SQLITE_FILE_NAME);
+    await copyBackupFile(req.from, restoredFile);
+    // The head of exactly what was copied (before any migration): the checkpoint signed below
+    // names no event the restored store does not hold.
+    const backupHead = headOfFile(restoredFile, req.from);
     const store = await openStore({ dataDir: req.dataDir });
     try {
       const { auditKeys } = await openVaultWithAudit(store, req.rootKey);
