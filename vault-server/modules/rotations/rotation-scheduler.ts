@@ -13,6 +13,12 @@ export interface TickResult {
   created: number;
   /** Due runs that found an unfinished rotation (or a grace period) and waited for the next one. */
   skipped: number;
+  /**
+   * Due runs whose rotation could not be created (the secret no longer holds a database credential,
+   * an alternating policy's live user is neither of its users…): logged, and skipped until the
+   * schedule's next run, so one broken policy never holds up the others.
+   */
+  failed: number;
 }
 
 /**
@@ -25,26 +31,52 @@ export async function runSchedulerTick(ctx: VaultContext): Promise<TickResult> {
   const now = ctx.now();
   const due = await ctx.store.db.selectFrom('rotation_policies').select('id')
     .where('enabled', '=', 1).where('awaiting_approval_by', 'is', null).where('next_run_at', '<=', now).orderBy('next_run_at').limit(500).execute();
-  const result: TickResult = { created: 0, skipped: 0 };
+  const result: TickResult = { created: 0, skipped: 0, failed: 0 };
   for (const { id } of due) {
-    await writeTx(ctx, async (trx, audit) => {
-      const policy = await forUpdate(ctx.store.dialect, trx.selectFrom('rotation_policies').selectAll()
-        .where('id', '=', id).where('enabled', '=', 1).where('awaiting_approval_by', 'is', null).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
-      if (!policy) return; // another replica holds it, or it is no longer due
-      await trx.updateTable('rotation_policies').set({ next_run_at: nextRun(policy.schedule, policy.timezone, now), updated_at: now })
-        .where('id', '=', id).execute();
-      try {
-        await createRotation(ctx, trx, { policy, trigger: 'schedule' }, audit);
-        result.created += 1;
-      } catch (err) {
-        if (!isSikkerKeyError(err, 'SK_ERR_ROTATION_IN_PROGRESS')) throw err;
-        // The next run is already stored; this one waits for the unfinished job (or its grace).
-        result.skipped += 1;
-        ctx.log.info({ policyId: id, waitingFor: err.details?.['rotationId'] }, 'scheduled rotation skipped: an earlier job is unfinished');
-      }
-    });
+    try {
+      await schedulePolicy(ctx, id, now, result);
+    } catch (err) {
+      // One policy's failure must not end the pass: every policy due after it would wait forever.
+      result.failed += 1;
+      ctx.log.error({ policyId: id, code: isSikkerKeyError(err) ? err.code : undefined, err: err instanceof Error ? err.message : String(err) },
+        'scheduled rotation not created: the policy or its secret needs an operator');
+      // A refusal (SikkerKeyError) comes back at every pass: this run is skipped, and the next is the
+      // schedule's. Anything else (the store) is tried again at the next pass.
+      if (isSikkerKeyError(err)) await skipRun(ctx, id, now).catch(() => undefined);
+    }
   }
   return result;
+}
+
+/** Moves a due policy's next run on (conditionally: another replica may have done so already). */
+async function skipRun(ctx: VaultContext, id: string, now: number): Promise<void> {
+  await writeTx(ctx, async (trx) => {
+    const policy = await forUpdate(ctx.store.dialect, trx.selectFrom('rotation_policies').select(['schedule', 'timezone'])
+      .where('id', '=', id).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
+    if (!policy) return;
+    await trx.updateTable('rotation_policies').set({ next_run_at: nextRun(policy.schedule, policy.timezone, now), updated_at: now })
+      .where('id', '=', id).where('next_run_at', '<=', now).execute();
+  });
+}
+
+/** One due policy: its next run stored and its rotation created, in one transaction. */
+async function schedulePolicy(ctx: VaultContext, id: string, now: number, result: TickResult): Promise<void> {
+  await writeTx(ctx, async (trx, audit) => {
+    const policy = await forUpdate(ctx.store.dialect, trx.selectFrom('rotation_policies').selectAll()
+      .where('id', '=', id).where('enabled', '=', 1).where('awaiting_approval_by', 'is', null).where('next_run_at', '<=', now), { skipLocked: true }).executeTakeFirst();
+    if (!policy) return; // another replica holds it, or it is no longer due
+    await trx.updateTable('rotation_policies').set({ next_run_at: nextRun(policy.schedule, policy.timezone, now), updated_at: now })
+      .where('id', '=', id).execute();
+    try {
+      await createRotation(ctx, trx, { policy, trigger: 'schedule' }, audit);
+      result.created += 1;
+    } catch (err) {
+      if (!isSikkerKeyError(err, 'SK_ERR_ROTATION_IN_PROGRESS')) throw err;
+      // The next run is already stored; this one waits for the unfinished job (or its grace).
+      result.skipped += 1;
+      ctx.log.info({ policyId: id, waitingFor: err.details?.['rotationId'] }, 'scheduled rotation skipped: an earlier job is unfinished');
+    }
+  });
 }
 
 /**

@@ -97,14 +97,19 @@ export async function createRotation(ctx: VaultContext, trx: Tx, req: {
   const kind = req.kind ?? 'rotate';
   const secret = await secretById(trx, req.policy.secret_id);
   // Checked first: on PostgreSQL a unique violation aborts the whole transaction, so the index is
-  // the safety net for a race, not the way to find the running job.
+  // the safety net for a race, not the way to find the running job. Not locked (the scheduler holds
+  // the policy row, and a job's report locks the job row, then the policy's: a lock here could
+  // deadlock with it).
   const running = await trx.selectFrom('rotations').select(['id', 'state', 'kind']).where('secret_id', '=', secret.id)
     .where('state', 'in', UNFINISHED).executeTakeFirst();
-  if (running && running.kind === 'preflight' && running.state === 'pending' && kind === 'rotate') {
-    // An unclaimed preflight is superseded: the rotation exercises the same privileges and fails
-    // with the same actionable error if they are missing.
-    await trx.updateTable('rotations').set({ state: 'cancelled', finished_at: ctx.now(), error: 'superseded by a rotation' }).where('id', '=', running.id).execute();
-  } else if (running) {
+  // An unclaimed preflight is superseded: the rotation exercises the same privileges and fails
+  // with the same actionable error if they are missing. Only while it is still unclaimed: the
+  // update is conditional, and on PostgreSQL it waits for an agent's claim committing in another
+  // process and then sees it (0 rows): a claimed preflight is the agent's, and its result is awaited.
+  const superseded = running && running.kind === 'preflight' && running.state === 'pending' && kind === 'rotate'
+    && Number((await trx.updateTable('rotations').set({ state: 'cancelled', finished_at: ctx.now(), error: 'superseded by a rotation' })
+      .where('id', '=', running.id).where('state', '=', 'pending').executeTakeFirst()).numUpdatedRows) === 1;
+  if (running && !superseded) {
     throw new SikkerKeyError('SK_ERR_ROTATION_IN_PROGRESS', `secret ${secret.project.name}/${secret.name} has an unfinished ${running.kind} job (${running.id}, ${running.state})`, { details: { rotationId: running.id } });
   }
   const id = randomUUID();
