@@ -67,8 +67,6 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
       row: async () => (last !== undefined && last.state !== 'creating' ? last : leaseRow(id)),
     };
   };
-  const settled = (id: string) => async (): Promise<boolean> =>
-    (await ctx.store.db.selectFrom('leases').select('state').where('id', '=', id).executeTakeFirst())?.state !== 'creating';
 
   // -- lease roles (operators, admin+) ----------------------------------------------------
   app.put<{ Params: { project: string; name: string }; Body: LeaseRoleBody }>('/v1/projects/:project/lease-roles/:name', {
@@ -132,7 +130,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     config: { auth: ['machine'], returnsValues: true }, schema: { params: idParams, querystring: waitQuery },
   }, async (req, reply) => {
     await ownedLease(ctx.store.db, callerOf(req), req.params.id);
-    await waitFor(reply, { leaseId: req.params.id }, req.query.wait ?? 0, settled(req.params.id));
+    await waitFor(reply, { leaseId: req.params.id }, req.query.wait ?? 0, settledRow(req.params.id).done);
     const now = await readLease(ctx, callerOf(req), req.params.id);
     if (now.state === 'creating') return reply.code(202).send({ leaseId: now.leaseId, state: 'creating' });
     return now;
