@@ -301,9 +301,16 @@ export async function startMariadbServer(opts: { cert?: ServerCertFiles } = {}):
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
+  // Ready once both listeners accept: the TCP port and the unix socket (tests connect as root
+  // through the socket; it may start accepting a moment after the port).
+  const socketAccepts = (): Promise<void> => new Promise((resolve, reject) => {
+    const sock = tcpConnect({ path: socketPath }, () => { sock.destroy(); resolve(); });
+    sock.once('error', reject);
+  });
   for (;;) {
     try {
       await assertReachable('mysql', `mysql://127.0.0.1:${port}`, 500);
+      await socketAccepts();
       break;
     } catch (err) {
       if (child.exitCode !== null || Date.now() > deadline) {
