@@ -23,7 +23,8 @@
 // left free, so areas may run side by side, each one's output shown whole once the areas
 // started before it have ended.
 // Node 20's directory discovery would also run helper modules under test/, so files are listed.
-// Ends with the slowest test files (timed by scripts/test-file-times.mjs), a table per area and
+// Ends with the slowest test files (timed by scripts/test-file-times.mjs), the failed tests (name,
+// place, first line of the error; from the TAP reports), a table per area and
 // one line `N passed, N failed, N skipped`; exits non-zero when any area failed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -189,9 +190,33 @@ function runArea(area, areaFiles, fileConcurrency) {
       let failed = (count('fail') ?? 0) + (count('cancelled') ?? 0);
       const ok = code === 0 && count('pass') !== undefined;
       if (!ok && failed === 0) failed = 1; // crashed or killed before it could count: still a failure
-      resolve({ area, files: areaFiles.length, seconds: (performance.now() - started) / 1000, pass, failed, skipped: count('skipped') ?? 0, ok, exit: code ?? signal });
+      resolve({ area, files: areaFiles.length, seconds: (performance.now() - started) / 1000, pass, failed, skipped: count('skipped') ?? 0, ok, exit: code ?? signal, failures: failuresIn(tap) });
     });
   });
+}
+
+// The failed tests in a TAP report, each with where it is and the first line of its error: a
+// long run's log is often read from its end, where the tables come, so they are named there
+// too. A test that failed only because a subtest did is left out (the subtest is named).
+function failuresIn(tap) {
+  const failures = [];
+  const lines = tap.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const indent = m[1];
+    const failure = { name: m[2].replace(/ # .*$/, ''), location: '', error: '', type: '' };
+    for (let j = i + 1; j < lines.length && lines[j].startsWith(`${indent}  `); j++) {
+      const field = /^\s*(location|error|failureType):\s*(.*)$/.exec(lines[j]);
+      if (!field || failure[field[1] === 'failureType' ? 'type' : field[1]]) continue;
+      let value = field[2].replace(/^'(.*)'$/, '$1');
+      // a block scalar (`|-`): its first line is the next one
+      if (/^[|>]-?$/.test(value)) value = (lines[j + 1] ?? '').trim();
+      failure[field[1] === 'failureType' ? 'type' : field[1]] = value;
+    }
+    if (failure.type !== 'subtestsFailed') failures.push(failure);
+  }
+  return failures;
 }
 
 // Slots for test files: an area takes min(concurrency, its files) of them while it runs (node
@@ -250,6 +275,15 @@ if (fileTimes.length > 1) {
   console.log('slowest test files (seconds each file\'s process ran):');
   for (const [file, seconds] of fileTimes.sort((a, b) => Number(b[1]) - Number(a[1])).slice(0, SLOWEST_SHOWN)) {
     console.log(`${Number(seconds).toFixed(1).padStart(8)}  ${relative(ROOT, file)}`);
+  }
+}
+const failures = results.flatMap((r) => r.failures.map((f) => ({ area: r.area, ...f })));
+if (failures.length > 0) {
+  console.log('');
+  console.log('failed:');
+  for (const f of failures) {
+    console.log(`  [${f.area}] ${f.name}${f.location ? `  (${relative(process.cwd(), f.location.replace(/^file:\/\//, ''))})` : ''}`);
+    if (f.error) console.log(`      ${f.error.slice(0, 300)}`);
   }
 }
 console.log('');
