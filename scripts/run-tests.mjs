@@ -277,7 +277,11 @@ if (fileTimes.length > 1) {
     console.log(`${Number(seconds).toFixed(1).padStart(8)}  ${relative(ROOT, file)}`);
   }
 }
-const failures = results.flatMap((r) => r.failures.map((f) => ({ area: r.area, ...f })));
+const failures = results.flatMap((r) => [
+  ...r.failures.map((f) => ({ area: r.area, ...f })),
+  // node --test ended badly with no failed test in its report (killed, crashed, a file's process exited non-zero late)
+  ...(!r.ok && r.failures.length === 0 ? [{ area: r.area, name: `node --test exited with ${r.exit} and its report names no failed test; the area's output above says why`, location: '', error: '' }] : []),
+]);
 if (failures.length > 0) {
   console.log('');
   console.log('failed:');

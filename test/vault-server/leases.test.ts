@@ -411,6 +411,22 @@ forEachStore('leases', (s) => {
     const third = await call(app1, 'POST', '/v1/projects/shop/leases/pair?wait=0', {});
     assert.equal(third.status, 429, third.raw);
     assert.equal(codeOf(third), 'SK_ERR_LEASE_LIMIT');
+    // Both limits on one role: another machine's leases count for the role, not for this machine.
+    await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/mix', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 3, maxLeasesPerMachine: 1, grant: { acl: '~x:* +@read' } });
+    for (const m of ['app1', 'app2']) await ok(v.operator, 'POST', '/v1/grants', { machine: m, project: 'shop', leaseRole: 'mix' }, 201);
+    await request(app2, 'mix');
+    await request(app1, 'mix');
+    const second = await call(app1, 'POST', '/v1/projects/shop/leases/mix?wait=0', {});
+    assert.equal(second.status, 429, second.raw);
+    const limitOf = (res: InjectedResponse): unknown => {
+      const { code, limit, scope, retryAfter } = (res.body as { error: Record<string, unknown> }).error;
+      return { code, limit, scope, retryAfter };
+    };
+    assert.deepEqual(limitOf(second), { code: 'SK_ERR_LEASE_LIMIT', limit: 1, scope: 'machine', retryAfter: 30 });
+    await ok(v.operator, 'PUT', '/v1/projects/shop/lease-roles/mix', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeases: 2, maxLeasesPerMachine: 5, grant: { acl: '~x:* +@read' } });
+    const full = await call(app1, 'POST', '/v1/projects/shop/leases/mix?wait=0', {});
+    assert.equal(full.status, 409, full.raw);
+    assert.deepEqual(limitOf(full), { code: 'SK_ERR_LEASE_LIMIT', limit: 2, scope: 'role', retryAfter: undefined });
     const zero = await call(v.operator, 'PUT', '/v1/projects/shop/lease-roles/pair', { engine: 'redis', agentMachine: 'agent1', adminSecret: 'admin', ttl: '1h', maxTtl: '2h', maxLeasesPerMachine: 0, grant: { acl: '~p:* +@read' } });
     assert.equal(zero.status, 400);
   });

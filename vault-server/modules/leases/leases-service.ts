@@ -122,11 +122,22 @@ async function lockLease(ctx: VaultContext, trx: Tx, id: string): Promise<LeaseR
   return row;
 }
 
-const countLive = async (trx: Tx, roleId: string, machineId?: string): Promise<number> => {
-  let q = trx.selectFrom('leases').select((eb) => eb.fn.countAll<number | string>().as('n')).where('role_id', '=', roleId).where('state', 'in', [...LIVE_LEASE_STATES]);
-  if (machineId !== undefined) q = q.where('machine_id', '=', machineId);
-  return Number((await q.executeTakeFirst())?.n ?? 0);
-};
+/**
+ * The role's live leases (when it has a `--max-leases`) and the machine's among them, in one
+ * statement answered from the `leases_role_state_machine` index alone (migration 0019).
+ */
+async function countLive(trx: Tx, roleId: string, machineId: string, wholeRole: boolean): Promise<{ role: number; machine: number }> {
+  const live = trx.selectFrom('leases').where('role_id', '=', roleId).where('state', 'in', [...LIVE_LEASE_STATES]);
+  if (!wholeRole) {
+    const row = await live.where('machine_id', '=', machineId).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+    return { role: 0, machine: Number(row?.n ?? 0) };
+  }
+  const row = await live.select((eb) => [
+    eb.fn.countAll<number | string>().as('n'),
+    eb.fn.sum<number | string | null>(eb.case().when('machine_id', '=', machineId).then(eb.lit(1)).else(eb.lit(0)).end()).as('mine'),
+  ]).executeTakeFirst();
+  return { role: Number(row?.n ?? 0), machine: Number(row?.mine ?? 0) };
+}
 
 /**
  * `POST /v1/projects/{p}/leases/{role}` by a machine: checks the machine (active), the project
@@ -157,11 +168,12 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       if (admin.policy_id !== null) policy = (await enforcePolicy(ctx, trx, audit, caller, { secretId: admin.id, projectId: project.id, target }, await look.policy(admin.policy_id))).policy;
       // Serialise requests of one role, so two cannot both take the last place.
       await lockForUpdate(ctx.store.dialect, trx.selectFrom('lease_roles').select('id').where('id', '=', role.id));
-      if (role.max_leases !== null && await countLive(trx, role.id) >= role.max_leases) {
+      const live = await countLive(trx, role.id, caller.id, role.max_leases !== null);
+      if (role.max_leases !== null && live.role >= role.max_leases) {
         throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `lease role ${projectName}/${roleName} allows ${role.max_leases} live leases (--max-leases); all are taken`, { details: { limit: role.max_leases, scope: 'role' } });
       }
       const perMachine = role.max_leases_per_machine ?? DEFAULT_MACHINE_LEASES_PER_ROLE;
-      if (await countLive(trx, role.id, caller.id) >= perMachine) {
+      if (live.machine >= perMachine) {
         throw new SikkerKeyError('SK_ERR_LEASE_LIMIT', `this machine holds ${perMachine} live leases of ${projectName}/${roleName} already (--max-leases-per-machine); revoke one or wait for one to end`,
           { status: 429, details: { limit: perMachine, scope: 'machine', retryAfter: 30 } });
       }

@@ -26,6 +26,7 @@ import { auditRetentionIndexesMigration } from './0015-audit-retention-indexes.j
 import { rotationStepsMigration } from './0016-rotation-steps.js';
 import { leasesMigration } from './0017-leases.js';
 import { leaseCachesMigration } from './0018-lease-caches.js';
+import { leaseLimitIndexMigration } from './0019-lease-limit-index.js';
 
 /** Each migration is built for a dialect, so column types (BLOB/BYTEA, INTEGER/BIGINT) can differ. */
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect) => Migration]> = [
@@ -47,6 +48,7 @@ const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: Dialect
   ['0016-rotation-steps', rotationStepsMigration],
   ['0017-leases', leasesMigration],
   ['0018-lease-caches', leaseCachesMigration],
+  ['0019-lease-limit-index', leaseLimitIndexMigration],
 ];
 
 /** Every migration name, in order. */
