@@ -5,28 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IdentityKey } from '../../protocol/keys.js';
 import { forEachStore } from '../support/stores.js';
+import { expectStatus, policyProject } from '../support/policy-fixtures.js';
 import { startTestVault } from '../support/vault-app.js';
 import type { InjectedResponse, TestVault } from '../support/vault-app.js';
 import { auditEvents, codeOf, projectLock, serveOverHttp } from '../support/canary-fixtures.js';
 
 const VALUE = 'policy-guarded-value-7f3a';
 
-async function ok(res: Promise<InjectedResponse>, status = 200): Promise<InjectedResponse> {
-  const r = await res;
-  assert.equal(r.status, status, r.raw);
-  return r;
-}
-
+const ok = expectStatus;
 /** A project `p` with a plain secret `s`, a reader machine granted on it, and a policy bound to it. */
-async function setup(v: TestVault, project: string, policy: Record<string, unknown>): Promise<IdentityKey> {
-  await ok(v.call(v.operator, 'POST', '/v1/projects', { name: project }), 201);
-  await ok(v.call(v.operator, 'PUT', `/v1/projects/${project}/secrets/s`, { value: VALUE }));
-  const reader = await v.addMachine(`${project}-reader`);
-  await ok(v.call(v.operator, 'POST', '/v1/grants', { machine: `${project}-reader`, project }), 201);
-  await ok(v.call(v.operator, 'POST', `/v1/projects/${project}/policies`, { name: 'pol', ...policy }), 201);
-  await ok(v.call(v.operator, 'PUT', `/v1/projects/${project}/policies/bindings/s`, { policy: 'pol' }));
-  return reader;
-}
+const setup = (v: TestVault, project: string, policy: Record<string, unknown>): Promise<IdentityKey> => policyProject(v, project, policy, VALUE);
 
 /** Asserts a refusal: status and code, no value bytes, and exactly one new denied audit event naming `axis`. */
 async function assertRefused(v: TestVault, res: Promise<InjectedResponse>, status: number, code: string, axis: string): Promise<InjectedResponse> {
