@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   SK_ERR_MACHINE_DISABLED: { status: 403, what: 'the machine is disabled' },
   SK_ERR_MACHINE_PENDING_APPROVAL: { status: 403, what: 'the machine waits for an operator\'s approval' },
   SK_ERR_MACHINE_EXPIRED: { status: 403, what: 'the machine\'s lifetime has ended' },
+  SK_ERR_MACHINE_NOT_APPROVED: { status: 409, what: 'the machine was disabled before it was ever approved: `machine enable` does not approve it; an operator approves it (sikkerkey machine approve)' },
   SK_ERR_MACHINE_CONSTRAINT: { status: 403, what: 'a machine constraint (IP, country, time window) refused the request' },
   SK_ERR_CONSTRAINT_UNKNOWN: { status: 403, what: 'a constraint this server does not understand: refused (fail closed)' },
   SK_ERR_KEY_REVOKED: { status: 401, what: 'the key that signed the request was revoked' },

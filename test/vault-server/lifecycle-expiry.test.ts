@@ -7,7 +7,7 @@ import { forEachStore } from '../support/stores.js';
 import { startTestVault } from '../support/vault-app.js';
 import type { TestVault } from '../support/vault-app.js';
 import { codeOf, createToken, enroll, messageOf } from '../support/enrollment.js';
-import { HARD_DELETE_AFTER_MS, SWEEPER_LEASE_NAME, sweepMachines } from '../../vault-server/modules/machines/machine-sweeper.js';
+import { DELETE_HELD_ACTION, HARD_DELETE_AFTER_MS, SWEEPER_LEASE_NAME, sweepMachines } from '../../vault-server/modules/machines/machine-sweeper.js';
 import { buildApp } from '../../vault-server/app.js';
 import { openVault } from '../../vault-server/vault-state.js';
 import { pino } from 'pino';
@@ -57,6 +57,55 @@ forEachStore('machine lifetime', (s) => {
     const t = await createToken(v, 'bootstrap', { project: 'app', lifetime: '1h', noApproval: true });
     const { key, res } = await enroll(v, t.token);
     assert.equal((res.body as { status: string }).status, 'active');
+    assert.equal((await read(key)).status, 200);
+  });
+
+  test('enabling never approves: a machine disabled while it waited for approval is refused 409 SK_ERR_MACHINE_NOT_APPROVED by `machine enable`, and `machine approve` admits it', async () => {
+    const t = await createToken(v, 'bootstrap', { project: 'app', secrets: ['api'], lifetime: '2h' });
+    const { key, res } = await enroll(v, t.token, { hostname: 'waiting-1' });
+    const name = (res.body as { name: string }).name;
+    assert.equal((res.body as { status: string }).status, 'pending_approval');
+    const disabled = await v.call(v.operator, 'POST', `/v1/machines/${name}/disable`);
+    assert.equal((disabled.body as MachineAnswer).machine.status, 'disabled', disabled.raw);
+
+    const enabled = await v.call(v.operator, 'POST', `/v1/machines/${name}/enable`);
+    assert.equal(enabled.status, 409, enabled.raw);
+    assert.equal(codeOf(enabled), 'SK_ERR_MACHINE_NOT_APPROVED');
+    assert.match(messageOf(enabled), new RegExp(`machine approve ${name}`));
+    const row = async () => v.ctx.store.db.selectFrom('machines').select(['status', 'approved_at', 'approved_by']).where('name', '=', name).executeTakeFirstOrThrow();
+    assert.deepEqual(await row(), { status: 'disabled', approved_at: null, approved_by: null }, 'the refused enable changed nothing');
+    assert.equal(codeOf(await read(key)), 'SK_ERR_MACHINE_DISABLED');
+    const enables = await v.ctx.store.db.selectFrom('audit_events').select('outcome').where('action', '=', 'machine.enable').where('target', '=', `machine:${name}`).execute();
+    assert.deepEqual(enables, [], 'no enable was recorded');
+
+    const approved = await v.call(v.operator, 'POST', `/v1/machines/${name}/approve`);
+    assert.equal(approved.status, 200, approved.raw);
+    assert.equal((approved.body as MachineAnswer).machine.status, 'active');
+    const after = await row();
+    assert.equal(after.approved_at, clock);
+    assert.match(after.approved_by ?? '', /^operator:/);
+    const approval = await v.ctx.store.db.selectFrom('audit_events').select('details').where('action', '=', 'machine.approve').where('target', '=', `machine:${name}`).executeTakeFirstOrThrow();
+    assert.deepEqual({ ...JSON.parse(approval.details ?? '{}') as Record<string, unknown>, machineId: undefined }, { machineId: undefined, from: 'disabled', to: 'active' });
+    assert.equal((await read(key)).status, 200);
+
+    // Approved once, it is disabled and enabled like any machine.
+    await v.call(v.operator, 'POST', `/v1/machines/${name}/disable`);
+    const again = await v.call(v.operator, 'POST', `/v1/machines/${name}/enable`);
+    assert.equal((again.body as MachineAnswer).machine.status, 'active', again.raw);
+  });
+
+  test('a disabled machine that never needed approval is enabled as before, and approve still refuses it', async () => {
+    const t = await createToken(v, 'bootstrap', { project: 'app', secrets: ['api'], lifetime: '2h', noApproval: true });
+    const { key, res } = await enroll(v, t.token, { hostname: 'no-approval-1' });
+    const enrolled = (res.body as { name: string }).name;
+    await v.addMachine('re-enabled-by-operator');
+    for (const name of [enrolled, 're-enabled-by-operator']) {
+      assert.equal(((await v.call(v.operator, 'POST', `/v1/machines/${name}/disable`)).body as MachineAnswer).machine.status, 'disabled');
+      const approve = await v.call(v.operator, 'POST', `/v1/machines/${name}/approve`);
+      assert.equal(codeOf(approve), 'SK_ERR_CONFLICT', `${name}: ${approve.raw}`);
+      const enabled = await v.call(v.operator, 'POST', `/v1/machines/${name}/enable`);
+      assert.equal((enabled.body as MachineAnswer).machine.status, 'active', `${name}: ${enabled.raw}`);
+    }
     assert.equal((await read(key)).status, 200);
   });
 
@@ -185,6 +234,55 @@ forEachStore('machine lifetime', (s) => {
     assert.equal((verify.body as { ok: boolean }).ok, true, JSON.stringify(verify.body));
   });
 
+  test('a machine a lease role names as its agent is kept past its hard delete, with a warning and machine.delete_held once; with another agent named, the next sweep deletes it', async () => {
+    const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'lease-agent-{n}' });
+    const { res } = await enroll(v, t.token);
+    const { name, machineId } = res.body as { name: string; machineId: string };
+    const admin = { host: 'db.internal', port: '6379', database: 'app', username: 'admin', password: 'held-admin-pw-7c1e' };
+    assert.equal((await v.call(v.operator, 'PUT', '/v1/projects/app/secrets/lease-admin', { fields: admin })).status, 200);
+    const roleBody = { engine: 'redis', adminSecret: 'lease-admin', ttl: '1h', maxTtl: '2h', grant: { acl: '~app:* +@read' } };
+    const put = await v.call(v.operator, 'PUT', '/v1/projects/app/lease-roles/held-cache', { ...roleBody, agentMachine: name });
+    assert.equal(put.status, 200, put.raw);
+    const db = v.ctx.store.db;
+    const agentOfRole = async (): Promise<string | null> => (await db.selectFrom('lease_roles').select('agent_machine_id').where('name', '=', 'held-cache').executeTakeFirstOrThrow()).agent_machine_id;
+    const machineRow = async (): Promise<unknown> => db.selectFrom('machines').select('id').where('id', '=', machineId).executeTakeFirst();
+    const heldEvents = async (): Promise<Array<{ details: string }>> => db.selectFrom('audit_events').select('details').where('action', '=', DELETE_HELD_ACTION).where('target', '=', `machine:${name}`).execute();
+    const expiresAt = clock + HOUR;
+
+    clock = expiresAt;
+    await sweepMachines(v.ctx);
+    clock = expiresAt + HARD_DELETE_AFTER_MS;
+    const logsBefore = v.logs.length;
+    const sweep = await sweepMachines(v.ctx);
+    assert.ok(await machineRow(), `the lease role's agent is not hard-deleted: ${JSON.stringify(sweep)}`);
+    assert.equal(await agentOfRole(), machineId, 'the role keeps its agent');
+    assert.equal(sweep.held, 1, JSON.stringify(sweep));
+    const events = await heldEvents();
+    assert.equal(events.length, 1);
+    const details = JSON.parse(events[0]?.details ?? '{}') as { machineId: string; leaseRoles: Array<{ project: string; role: string }> };
+    assert.deepEqual([details.machineId, details.leaseRoles], [machineId, [{ project: 'app', role: 'held-cache' }]]);
+    const warnings = v.logs.slice(logsBefore).map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(warnings[0]?.msg ?? '', new RegExp(`machine ${name} .*agent of lease role app/held-cache: kept`));
+    assert.ok(!v.logs.slice(logsBefore).some((l) => l.includes(admin.password)), 'no secret in the log');
+
+    // Every minute the sweeper finds it again: no second event, no second warning.
+    clock += 60_000;
+    assert.equal((await sweepMachines(v.ctx)).held, 1);
+    assert.equal((await heldEvents()).length, 1);
+    assert.equal(v.logs.slice(logsBefore).filter((l) => (JSON.parse(l) as { level: number }).level === 40).length, 1);
+
+    // Another agent named: the next sweep deletes the machine, and the role keeps its new agent.
+    await v.addMachine('lease-agent-next');
+    const moved = await v.call(v.operator, 'PUT', '/v1/projects/app/lease-roles/held-cache', { ...roleBody, agentMachine: 'lease-agent-next' });
+    assert.equal(moved.status, 200, moved.raw);
+    const later = await sweepMachines(v.ctx);
+    assert.ok(later.deleted >= 1 && later.held === 0, JSON.stringify(later));
+    assert.equal(await machineRow(), undefined);
+    const next = await db.selectFrom('machines').select('id').where('name', '=', 'lease-agent-next').executeTakeFirstOrThrow();
+    assert.equal(await agentOfRole(), next.id);
+  });
+
   test('one sweep at a time: a lease held by another vault process makes a sweep stand aside', async () => {
     const t = await createToken(v, 'enrollment', { project: 'app', machineLifetime: '1h', nameTemplate: 'leased-{n}' });
     const { res } = await enroll(v, t.token);
@@ -193,7 +291,7 @@ forEachStore('machine lifetime', (s) => {
     await v.ctx.store.db.insertInto('sweeper_leases').values({ name: SWEEPER_LEASE_NAME, holder: 'another-vault', lease_until: clock + 60_000 })
       .onConflict((oc) => oc.column('name').doUpdateSet({ holder: 'another-vault', lease_until: clock + 60_000 })).execute();
     const aside = await sweepMachines(v.ctx);
-    assert.deepEqual(aside, { ran: false, expired: 0, deleted: 0 });
+    assert.deepEqual(aside, { ran: false, expired: 0, deleted: 0, held: 0 });
     const status = async (): Promise<string> => (await v.ctx.store.db.selectFrom('machines').select('status').where('name', '=', name).executeTakeFirstOrThrow()).status;
     assert.equal(await status(), 'active');
 

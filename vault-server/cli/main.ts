@@ -134,7 +134,7 @@ machine.command('list').option('--json').action(async function (this: Command) {
     m.name, m.status, m.labels.join(','), m.lastSeenAt ? new Date(m.lastSeenAt).toISOString() : 'never', m.expiresAt ? new Date(m.expiresAt).toISOString() : '-',
   ])));
 });
-for (const [verb, what] of [['approve', 'let a machine waiting for approval read'], ['disable', 'stop a machine from authenticating'], ['enable', 're-enable a disabled machine (e.g. after a canary trip)']] as const) {
+for (const [verb, what] of [['approve', 'let a machine waiting for approval (or disabled before it was approved) read'], ['disable', 'stop a machine from authenticating'], ['enable', 're-enable a disabled machine (e.g. after a canary trip); one never approved needs `machine approve` instead']] as const) {
   machine.command(`${verb} <name>`).description(what).option('--json').action(async function (this: Command, name: string) {
     const { body } = await clientFor(this).request<{ machine: { name: string; status: string } }>('POST', `/v1/machines/${enc(name)}/${verb}`);
     out(this, body.machine, () => `machine ${body.machine.name} is ${body.machine.status}`);

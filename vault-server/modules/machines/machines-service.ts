@@ -83,10 +83,20 @@ export async function listMachines(ctx: VaultContext): Promise<MachineView[]> {
   return rows.map(toView);
 }
 
+/**
+ * `machine approve`, `enable` and `disable`. Approval and enabling stay two separate acts: a machine
+ * disabled before it was ever approved (disabled while it waited for approval) is not enabled —
+ * that would make it active with no one having approved it — but refused with
+ * SK_ERR_MACHINE_NOT_APPROVED; `machine approve` then approves it and makes it active, recording
+ * who approved it and when.
+ */
 export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOrId: string, status: 'active' | 'disabled', action: string): Promise<MachineView> {
   return writeTx(ctx, async (trx, audit) => {
     const m = await requireMachine(trx, nameOrId);
-    if (action === 'machine.approve' && m.status !== 'pending_approval' && m.status !== 'active') {
+    // Asked of a disabled machine only: whether it still needs the approval it never had.
+    const unapproved = m.status === 'disabled' && (action === 'machine.approve' || action === 'machine.enable')
+      && await statusAfterRevival(trx, await lifecycleRow(ctx, trx, m.id, true)) === 'pending_approval';
+    if (action === 'machine.approve' && m.status !== 'pending_approval' && m.status !== 'active' && !unapproved) {
       throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} is ${m.status}; only a machine waiting for approval can be approved`);
     }
     // Re-enabling (e.g. after a canary trip disabled it) is its own deliberate, audited act; a
@@ -94,7 +104,10 @@ export async function setMachineStatus(ctx: VaultContext, caller: Caller, nameOr
     if (action === 'machine.enable' && m.status !== 'disabled' && m.status !== 'active') {
       throw new SikkerKeyError('SK_ERR_CONFLICT', `machine ${m.name} is ${m.status}; only a disabled machine can be enabled`);
     }
-    const approving = action === 'machine.approve' && m.status === 'pending_approval';
+    if (action === 'machine.enable' && unapproved) {
+      throw new SikkerKeyError('SK_ERR_MACHINE_NOT_APPROVED', `machine ${m.name} was disabled before it was ever approved; enabling does not approve it: run sikkerkey machine approve ${m.name}`);
+    }
+    const approving = action === 'machine.approve' && (m.status === 'pending_approval' || unapproved);
     await trx.updateTable('machines').set({
       status, disabled_at: status === 'disabled' ? ctx.now() : null,
       ...(approving ? { approved_at: ctx.now(), approved_by: `${caller.kind}:${caller.id}` } : {}),
@@ -194,8 +207,8 @@ export async function removeMachine(ctx: VaultContext, caller: Caller, nameOrId:
   }
 }
 
-/** The lease roles that name the machine as their agent (a role served by label is not the machine's alone). */
-async function leaseRolesNamingMachine(trx: Tx, machineId: string): Promise<Array<{ project: string; role: string }>> {
+/** The lease roles that name the machine as their agent (a role served by label is not the machine's alone); the expiry sweeper asks too. */
+export async function leaseRolesNamingMachine(trx: Tx, machineId: string): Promise<Array<{ project: string; role: string }>> {
   return trx.selectFrom('lease_roles').innerJoin('projects', 'projects.id', 'lease_roles.project_id')
     .select(['projects.name as project', 'lease_roles.name as role'])
     .where('lease_roles.agent_machine_id', '=', machineId).orderBy('projects.name').orderBy('lease_roles.name').execute();
@@ -261,8 +274,9 @@ function maxExpiresAtOf(constraints: string | null): number | undefined {
 }
 
 /**
- * The status an expired machine returns to when its expiry moves into the future again:
- * `active`, unless it came from a token that needs approval and was never approved.
+ * The status an expired or disabled machine returns to when it may authenticate again (its expiry
+ * moved into the future, or `machine enable`): `active`, unless it came from a token that needs
+ * approval and was never approved.
  */
 async function statusAfterRevival(trx: Tx, m: { created_via: string; token_id: string | null; approved_at: number | null }): Promise<MachineStatus> {
   if (m.approved_at !== null || m.token_id === null) return 'active';

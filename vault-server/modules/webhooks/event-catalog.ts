@@ -46,6 +46,7 @@ export const EVENT_CATALOG: readonly CatalogEntry[] = [
   { action: 'machine.enroll', type: 'machine.enrolled', severity: 'info', outcome: 'success', description: 'a machine enrolled with a token' },
   { action: 'secret.read_cached', type: 'secret.read_cached', severity: 'info', description: 'an agent reported reads its offline cache served while the vault could not be reached (one event per secret version)' },
   { action: 'machine.expire', type: 'machine.expired', severity: 'warning', description: 'a machine reached the end of its lifetime and was disabled' },
+  { action: 'machine.delete_held', type: 'machine.delete_held', severity: 'warning', description: 'the expiry sweeper kept a machine past its hard delete because a lease role names it as its agent (once per machine); name another agent and the next sweep deletes it' },
   { action: 'vault.root_keys_reloaded', type: 'vault.root_keys_reloaded', severity: 'info', description: 'a vault process re-read its root key files on SIGHUP (one event per process; fingerprints held and dropped)' },
   { action: 'vault.root_keys_reload_refused', type: 'vault.root_keys_reload_refused', severity: 'critical', description: 'a SIGHUP\'s root key files hold no key that opens the store: the process keeps the keys it had' },
   { action: 'webhook.failing', type: 'webhook.failing', severity: 'critical', description: 'every delivery to a webhook has failed for an hour (never sent to that webhook itself)' },
