@@ -114,6 +114,14 @@ export interface VerifyOptions {
    * cryptography has passed and the key id resolved to a key.
    */
   verify?: (key: KeyObject, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+  /**
+   * Refuse, as SK_ERR_SIGNATURE_EXPIRED, every signature that may have been made at or before this
+   * moment (ms, the verifier's clock). A vault restored from a backup has lost the nonces used
+   * since the backup, so it refuses what was signed before the restore instead. A signer's clock
+   * may run `maxSkewSeconds` ahead, so only a `created` more than that after the moment proves
+   * the request was signed after it.
+   */
+  signedAfter?: number;
 }
 
 /** What a successful verification proves. */
@@ -473,6 +481,9 @@ async function verifyRequestInner(req: IncomingRequest, opts: VerifyOptions): Pr
     fail('SK_ERR_SIGNATURE_LIFETIME', `expires must be after created and at most ${SIGNATURE_PROFILE.maxLifetimeSeconds} s later`);
   }
   if (nowMs > parsed.expires * 1000 + skewMs) fail('SK_ERR_SIGNATURE_EXPIRED', 'the signature has expired');
+  if (opts.signedAfter !== undefined && parsed.created * 1000 <= opts.signedAfter + skewMs) {
+    fail('SK_ERR_SIGNATURE_EXPIRED', `this vault was restored from a backup at ${new Date(opts.signedAfter).toISOString()}: it accepts only signatures created more than ${SIGNATURE_PROFILE.maxSkewSeconds} s later; sign the request again`);
+  }
 
   checkContentDigest(contentDigest, body);
 

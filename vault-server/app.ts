@@ -9,6 +9,7 @@ import { GroupCommitter } from './store/group-commit.js';
 import { StoreCaches, hotChangeCounter } from './store/change-counter.js';
 import { holdAuditHead } from './modules/audit/audit-store.js';
 import type { VaultContext } from './context.js';
+import { storeRestoredAt } from './vault-state.js';
 import { clientErrorHandler, installErrorHandling, toSikkerKeyError } from './http/errors.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installValidation } from './http/validation.js';
@@ -165,6 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     rotationLeaseSeconds: opts.rotationLeaseSeconds ?? LEASE_SECONDS, metrics,
     canaryDisablesMachine: opts.canaryDisablesMachine ?? true,
     auditRetentionMs: opts.auditRetentionMs,
+    restoredAt: await storeRestoredAt(opts.store.db),
   };
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   // Node checks headersTimeout / requestTimeout every connectionsCheckingInterval; both are
@@ -242,6 +244,7 @@ export async function buildApp(opts: AppOptions): Promise<{ app: FastifyInstance
     onAuthenticated: (s) => metrics.verifySeconds.observe(s),
     addressRetryAfter: (request) => guard.retryAfter(request.ip),
     ...(opts.aiAgentRatePerMinute !== undefined ? { aiAgentRatePerMinute: opts.aiAgentRatePerMinute } : {}),
+    ...(ctx.restoredAt !== undefined ? { signedAfter: ctx.restoredAt } : {}),
     onFailure: (request, err, stage) => {
       metrics.authFailures.inc({ code: err.code });
       // Never per key id, and never a replay (its signature was valid): only the source address.

@@ -37,6 +37,12 @@ export interface VaultContext {
   commits: GroupCommitter;
   /** Memory caches checked against the store's change counter (store/change-counter.ts). */
   caches: StoreCaches;
+  /**
+   * When this store was restored from a backup (ms; vault-state.ts `storeRestoredAt`), read at
+   * start-up: every signature made before it is refused, as its nonce may have been used since
+   * the backup. Undefined for a store never restored.
+   */
+  restoredAt?: number | undefined;
 }
 
 export type Tx = Kysely<Database>;

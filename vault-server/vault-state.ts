@@ -15,6 +15,22 @@ import type { EnsureAuditKeysOptions } from './modules/audit/audit-keys.js';
 export const CHECK_KEY = 'root_key_check';
 
 /**
+ * `vault_meta` row a restore writes (ops/backup.ts): the moment it finished, in ms, as decimal
+ * text. The nonces used after the backup are not in the restored store, so the vault refuses every
+ * signature made before that moment (http/authenticate.ts, `signedAfter`) instead.
+ */
+export const RESTORED_AT_KEY = 'restored_at';
+
+/** When this store was last restored from a backup (ms), or undefined if it never was. Read once at start-up: a restore only writes a new, not yet served directory. */
+export async function storeRestoredAt(db: Kysely<Database>): Promise<number | undefined> {
+  const row = await db.selectFrom('vault_meta').select('value').where('key', '=', RESTORED_AT_KEY).executeTakeFirst();
+  if (!row) return undefined;
+  const at = Number(row.value.toString('utf8'));
+  // A value that does not parse refuses every request signed before now (fail closed).
+  return Number.isSafeInteger(at) && at > 0 ? at : Date.now();
+}
+
+/**
  * Creates a vault in an empty store: a new root key (returned once, never stored), its check
  * value, the audit MAC and signing keys (wrapped under the root key; every event from the first
  * is MAC'd), and the first operator (owner) from a public key.

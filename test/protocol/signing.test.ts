@@ -213,6 +213,20 @@ test('clock rules: created at most 30 s ahead, expires - created in (0, 60], acc
   assert.equal(await codeOf(verify(withParam(req, 'expires', NOW + 86_400 * 365))), 'SK_ERR_SIGNATURE_LIFETIME');
 });
 
+test('signedAfter (a restored vault): refuses what may have been signed before the moment — created up to 30 s after it, as a clock may run ahead — before any key is looked up or nonce claimed', async () => {
+  const claims: string[] = [];
+  const nonces = { claim: async (keyId: string): Promise<boolean> => { claims.push(keyId); return true; } };
+  const lookups: string[] = [];
+  const lookupKey = (id: string): KeyObject | undefined => { lookups.push(id); return known.get(id); };
+  const restoredAt = (NOW - 30) * 1000; // created NOW is exactly the skew allowance after it
+  const refused = await verify(signed(), { signedAfter: restoredAt, nonces, lookupKey }).catch((err: unknown) => err);
+  assert.ok(isSikkerKeyError(refused, 'SK_ERR_SIGNATURE_EXPIRED'), String(refused));
+  assert.match((refused as SikkerKeyError).message, /restored from a backup at 2023-11-14T22:12:50\.000Z/);
+  assert.equal(await codeOf(verify(signed(), { signedAfter: restoredAt + 60_000, nonces, lookupKey })), 'SK_ERR_SIGNATURE_EXPIRED');
+  assert.deepEqual([claims, lookups], [[], []], 'a stale signature costs no key lookup and no nonce');
+  assert.equal((await verify(signed(), { signedAfter: restoredAt - 1, nonces, lookupKey })).keyId, alice.keyId, 'one millisecond earlier: accepted');
+});
+
 test('each way a request can break the profile is refused with the code for that fault, and every code the verifier emits is reached', async () => {
   const sigInput = (r: IncomingRequest): string => r.headers['signature-input'] as string;
   const sig = (r: IncomingRequest): string => r.headers.signature as string;

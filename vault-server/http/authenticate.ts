@@ -194,6 +194,12 @@ export interface AuthenticatorOptions {
   commits?: { committedSeq(): number };
   /** Requests per minute an AI agent's key may make when the agent sets none (default 600). */
   aiAgentRatePerMinute?: number;
+  /**
+   * When the store was restored from a backup (ms; `VaultContext.restoredAt`): signatures made
+   * before it are refused, since the nonces used after the backup are not in the store (protocol
+   * `signedAfter`).
+   */
+  signedAfter?: number;
 }
 
 export const DEFAULT_AI_AGENT_RATE_PER_MINUTE = 600;
@@ -301,6 +307,7 @@ export function installAuthentication(app: FastifyInstance, opts: AuthenticatorO
           authority: pickAuthority(request, opts.authorities),
           now,
           nonces,
+          ...(opts.signedAfter !== undefined ? { signedAfter: opts.signedAfter } : {}),
           verify: (key, message, signature) => {
             reachedCrypto = true;
             opts.onVerify?.();

@@ -22,6 +22,8 @@ export interface ProofDeps {
   authorities: readonly string[];
   nonces: NonceStore;
   now: () => number;
+  /** When the store was restored from a backup (`VaultContext.restoredAt`): signatures made before it are refused. */
+  signedAfter?: number | undefined;
 }
 
 /** Verifies the request's signature with `raw` (and only it); returns its key id. */
@@ -31,6 +33,7 @@ export async function verifyProofOfPossession(req: FastifyRequest, deps: ProofDe
     { method: req.method, target: req.raw.url ?? req.url, headers: req.headers, body: req.rawBody ?? Buffer.alloc(0) },
     {
       authority: pickAuthority(req, deps.authorities), now: deps.now, nonces: deps.nonces, verify: deps.verify,
+      ...(deps.signedAfter !== undefined ? { signedAfter: deps.signedAfter } : {}),
       lookupKey: (id) => (id === keyId ? publicKeyObject(raw) : undefined),
     },
   );

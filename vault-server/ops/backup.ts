@@ -12,7 +12,12 @@
  *   commits of a `-wal` beside it, as check-backup reads it); the backup is checked with the root key before the
  *   restored store is kept (a wrong key leaves nothing behind), migrated if it is older, its audit
  *   chain verified, and a `vault.restored` event appended carrying the backup's head as a signed
- *   checkpoint — so the rewind a restore is can be told apart from one nobody explains.
+ *   checkpoint — so the rewind a restore is can be told apart from one nobody explains. The same
+ *   transaction records when the restore finished (`vault_meta.restored_at`): the nonces used
+ *   since the backup are not in the restored store, so a request signed for the old vault and
+ *   captured could be replayed within its validity window; the restored vault refuses every
+ *   signature made before that moment instead (http/authenticate.ts, `signedAfter`). A restore
+ *   writes only a new directory, so no vault serves it yet: each one loads the moment at start-up.
  *
  * PostgreSQL stores are backed up with PostgreSQL's own tools (pg_dump, base backups, PITR);
  * docs/operations.md "Backups" says how to check one with `check-backup --database-url`.
@@ -28,7 +33,7 @@ import { openStore, SQLITE_FILE_NAME, SQLITE_BUSY_TIMEOUT_MS } from '../store/op
 import type { Store } from '../store/open-store.js';
 import { withPrivateUmask } from '../store/file-modes.js';
 import { transaction } from '../store/locks.js';
-import { openVaultWithAudit } from '../vault-state.js';
+import { openVaultWithAudit, RESTORED_AT_KEY } from '../vault-state.js';
 import { appendAudit, GENESIS_HASH, verifyAuditChain } from '../modules/audit/audit-store.js';
 import type { AuditKeys } from '../modules/audit/audit-store.js';
 
@@ -156,7 +161,7 @@ async function storeHead(store: Pick<Store, 'db'>): Promise<BackupHead> {
  * `sikkerkey-vault restore --from FILE --data-dir NEWDIR`: refuses a NEWDIR that is not empty; on
  * any refusal (wrong root key, a broken chain) removes what it wrote.
  */
-export async function restoreSqlite(req: { from: string; dataDir: string; rootKey: Buffer; now?: number }): Promise<{ dataDir: string; backupHead: AuditCheckpoint; restoredSeq: number }> {
+export async function restoreSqlite(req: { from: string; dataDir: string; rootKey: Buffer; now?: number }): Promise<{ dataDir: string; backupHead: AuditCheckpoint; restoredSeq: number; restoredAt: number }> {
   if (!existsSync(req.from)) throw new SikkerKeyError('SK_ERR_USAGE', `${req.from}: no such file`);
   const existed = existsSync(req.dataDir);
   if (existed && readdirSync(req.dataDir).length > 0) {
@@ -182,11 +187,18 @@ export async function restoreSqlite(req: { from: string; dataDir: string; rootKe
         throw new SikkerKeyError('SK_ERR_AUDIT_CHAIN', `the backup's audit chain does not verify (event ${report.firstBad?.seq ?? '?'}: ${report.firstBad?.reason ?? 'broken'}): not restored`);
       }
       const checkpoint = signedHead(backupHead, auditKeys);
-      const event = await transaction(store, (trx) => appendAudit(trx, store.dialect, {
-        actorKind: 'system', actorId: null, action: 'vault.restored', target: 'vault', outcome: 'success',
-        details: { from: basename(req.from), backupHead: checkpoint },
-      }, req.now ?? Date.now(), auditKeys), { write: true });
-      return { dataDir: req.dataDir, backupHead: checkpoint, restoredSeq: event.seq };
+      const restoredAt = req.now ?? Date.now();
+      const event = await transaction(store, async (trx) => {
+        // Replaces the moment of an earlier restore the backup may carry.
+        const at = Buffer.from(String(restoredAt), 'utf8');
+        await trx.insertInto('vault_meta').values({ key: RESTORED_AT_KEY, value: at, updated_at: restoredAt })
+          .onConflict((oc) => oc.column('key').doUpdateSet({ value: at, updated_at: restoredAt })).execute();
+        return appendAudit(trx, store.dialect, {
+          actorKind: 'system', actorId: null, action: 'vault.restored', target: 'vault', outcome: 'success',
+          details: { from: basename(req.from), backupHead: checkpoint },
+        }, restoredAt, auditKeys);
+      }, { write: true });
+      return { dataDir: req.dataDir, backupHead: checkpoint, restoredSeq: event.seq, restoredAt };
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@
  */
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { printResult } from '../../protocol/cli.js';
+import { SIGNATURE_PROFILE } from '../../protocol/signing.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { generateRootKey, loadRootKey } from '../crypto/root-key.js';
 import { openStore } from '../store/open-store.js';
@@ -38,7 +39,7 @@ export async function checkBackupCommand(file: string | undefined, opts: { datab
 export async function restoreCommand(opts: { from: string; dataDir: string; rootKeyFile?: string; rootKeyStdin?: boolean; json?: boolean }): Promise<void> {
   const rootKey = await loadRootKey({ ...(opts.rootKeyFile ? { file: opts.rootKeyFile } : {}), stdin: Boolean(opts.rootKeyStdin), env: process.env });
   const r = await restoreSqlite({ from: opts.from, dataDir: opts.dataDir, rootKey });
-  printResult(Boolean(opts.json), r, () => `restored into ${r.dataDir}: audit chain verified up to the backup's head (event ${r.backupHead.seq}); vault.restored recorded as event ${r.restoredSeq}. Serve it with --data-dir ${r.dataDir}`);
+  printResult(Boolean(opts.json), r, () => `restored into ${r.dataDir}: audit chain verified up to the backup's head (event ${r.backupHead.seq}); vault.restored recorded as event ${r.restoredSeq}. Serve it with --data-dir ${r.dataDir}; it refuses requests signed before ${new Date(r.restoredAt + SIGNATURE_PROFILE.maxSkewSeconds * 1000).toISOString()} (their nonces may have been used since the backup)`);
 }
 
 export async function rekeyCommand(opts: { dataDir?: string; databaseUrl?: string; rootKeyFile: string; newRootKeyFile: string; generate?: boolean; json?: boolean }): Promise<void> {

@@ -120,7 +120,7 @@ export function enrollmentRoutes(app: FastifyInstance, ctx: VaultContext, deps: 
     try {
       const raw = parsePublicKey(req.body.publicKey);
       // Proof of possession: the only key that may sign a registration is the one it registers.
-      const keyId = await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now }, raw);
+      const keyId = await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now, signedAfter: ctx.restoredAt }, raw);
       const result = await enrollMachine(ctx, { ...(deps.geoip ? { geoip: deps.geoip } : {}) }, {
         token: req.body.token, publicKey: raw, keyId, hostname: req.body.hostname, sourceIp,
       }, refusal);

@@ -104,7 +104,7 @@ export function operatorsRoutes(app: FastifyInstance, ctx: VaultContext, deps: O
   }, async (req, reply) => {
     try {
       const raw = parsePublicKey(req.body.publicKey);
-      await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now }, raw);
+      await verifyProofOfPossession(req, { verify: deps.verify, authorities: deps.authorities, nonces, now: ctx.now, signedAfter: ctx.restoredAt }, raw);
       const result = await acceptInvitation(ctx, { token: req.body.token, publicKey: raw, sourceIp: req.ip, ...(req.body.label ? { label: req.body.label } : {}) });
       return await reply.code(201).send(result);
     } catch (err) {
