@@ -205,8 +205,11 @@ function failuresIn(tap) {
     const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]);
     if (!m) continue;
     const indent = m[1];
-    const failure = { name: m[2].replace(/ # .*$/, ''), location: '', error: '', type: '' };
+    const failure = { name: m[2].replace(/ # .*$/, ''), location: '', at: '', error: '', type: '' };
     for (let j = i + 1; j < lines.length && lines[j].startsWith(`${indent}  `); j++) {
+      // the test's own line in the stack: `location` names the preload that wraps test()
+      const own = /\(?(?:file:\/\/)?(\/[^\s()]*\/dist\/test\/[^\s()]*:\d+:\d+)\)?$/.exec(lines[j]);
+      if (own && !failure.at) failure.at = own[1];
       const field = /^\s*(location|error|failureType):\s*(.*)$/.exec(lines[j]);
       if (!field || failure[field[1] === 'failureType' ? 'type' : field[1]]) continue;
       let value = field[2].replace(/^'(.*)'$/, '$1');
@@ -286,7 +289,8 @@ if (failures.length > 0) {
   console.log('');
   console.log('failed:');
   for (const f of failures) {
-    console.log(`  [${f.area}] ${f.name}${f.location ? `  (${relative(process.cwd(), f.location.replace(/^file:\/\//, ''))})` : ''}`);
+    const where = f.at || f.location;
+    console.log(`  [${f.area}] ${f.name}${where ? `  (${relative(process.cwd(), where.replace(/^file:\/\//, ''))})` : ''}`);
     if (f.error) console.log(`      ${f.error.slice(0, 300)}`);
   }
 }
