@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Keyring } from './crypto/keyring.js';
 import type { Database } from './store/database.js';
 import type { Store } from './store/open-store.js';
-import type { GroupCommitter } from './store/group-commit.js';
+import type { BatchScope, GroupCommitter } from './store/group-commit.js';
 import type { StoreCaches } from './store/change-counter.js';
 import { appendAuditInBatch } from './modules/audit/audit-store.js';
 import type { AuditEvent, AuditKeys } from './modules/audit/audit-store.js';
@@ -48,6 +48,17 @@ export interface VaultContext {
 export type Tx = Kysely<Database>;
 
 const commitHooks = new WeakMap<object, Array<() => void>>();
+/** The batch a write transaction's job runs in (every job of a batch shares its `trx` and scope). */
+const batchScopes = new WeakMap<object, BatchScope>();
+
+/**
+ * The group-commit batch `trx` belongs to, when it is a {@link writeTx} transaction: its state
+ * outlives the job (locks the batch's transaction holds already), its `onRollback` undoes what
+ * the current job recorded there if the job is rolled back.
+ */
+export function batchScopeOf(trx: Tx): BatchScope | undefined {
+  return batchScopes.get(trx);
+}
 
 /**
  * Runs `fn` once the write transaction `trx` has committed (never if it rolls back): wake-ups of
@@ -76,6 +87,7 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
     const result = await ctx.commits.run(async (trx, scope) => {
       const hooks: Array<() => void> = [];
       commitHooks.set(trx, hooks);
+      batchScopes.set(trx, scope);
       scope.afterCommit(() => {
         for (const hook of hooks) hook();
       });
@@ -94,7 +106,7 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
         if (await enqueueForAuditEvent(trx, stored) > 0) scope.afterCommit(() => webhookWake.emit('enqueued'));
       };
       return fn(trx, audit);
-    }, nonce ? { before: async (trx, scope) => {
+    }, nonce ? { atomicBefore: true, before: async (trx, scope) => {
       if (!(await claimNonceInBatch(trx, scope, nonce))) {
         nonce.onReplay?.();
         throw new SikkerKeyError('SK_ERR_SIGNATURE_REPLAYED', 'this nonce was already used with this key');

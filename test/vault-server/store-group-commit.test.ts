@@ -8,7 +8,7 @@ import { forEachStore } from '../support/stores.js';
 import { GroupCommitter } from '../../vault-server/store/group-commit.js';
 import type { BatchDurability } from '../../vault-server/store/group-commit.js';
 import { appendAuditInBatch, holdAuditHead, verifyAuditChain } from '../../vault-server/modules/audit/audit-store.js';
-import { isSikkerKeyError } from '../../protocol/errors.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
 import type { Store } from '../../vault-server/store/open-store.js';
 
 const key = (i: number): string => `gc-test-${i}`;
@@ -85,6 +85,33 @@ forEachStore('group commit', ({ open, freshLocation, openAt }) => {
     assert.equal(plain.status, 'fulfilled');
     assert.equal(ranAfterRefusedBefore, false, 'a job whose before threw does not run');
     assert.deepEqual((await metaKeys(store)).filter((k) => k >= key(400) && k <= key(404)), [400, 403, 404].map(key));
+  });
+
+  test('an atomic `before` (no savepoint): its refusal (a SikkerKeyError) skips only its job; any other error from it fails the whole batch 503', async () => {
+    const store = await open();
+    const commits = new GroupCommitter(store);
+    const write = (k: number) => async (trx: Parameters<Parameters<GroupCommitter['run']>[0]>[0]): Promise<void> => {
+      await trx.insertInto('vault_meta').values({ key: key(k), value: Buffer.from('x'), updated_at: 1 }).execute();
+    };
+    let ranAfterRefusal = false;
+    const [kept, refused, plain] = await Promise.allSettled([
+      commits.run(async (trx) => { await write(501)(trx); throw new Error('the job refuses'); }, { before: write(500), atomicBefore: true }),
+      commits.run(async () => { ranAfterRefusal = true; }, { before: async () => { throw new SikkerKeyError('SK_ERR_SIGNATURE_REPLAYED', 'used'); }, atomicBefore: true }),
+      commits.run(write(503), { before: write(504), atomicBefore: true }),
+    ]);
+    assert.ok(kept.status === 'rejected' && (kept.reason as Error).message === 'the job refuses');
+    assert.ok(refused.status === 'rejected' && isSikkerKeyError(refused.reason, 'SK_ERR_SIGNATURE_REPLAYED'));
+    assert.equal(plain.status, 'fulfilled');
+    assert.equal(ranAfterRefusal, false, 'a job whose before refused does not run');
+    assert.deepEqual((await metaKeys(store)).filter((k) => k >= key(500) && k <= key(504)), [500, 503, 504].map(key), 'the before of a refused job is kept, its job is not');
+
+    // Not a refusal: the statement may have left the transaction unusable (PostgreSQL), so nothing of the batch is kept.
+    const [broken, neighbour] = await Promise.allSettled([
+      commits.run(write(511), { before: async (trx) => { await write(510)(trx); throw new Error('the statement failed'); }, atomicBefore: true }),
+      commits.run(write(512)),
+    ]);
+    for (const r of [broken, neighbour]) assert.ok(r.status === 'rejected' && isSikkerKeyError(r.reason, 'SK_ERR_STORE'), `503 for the whole batch: ${r.status === 'rejected' ? String(r.reason) : 'fulfilled'}`);
+    assert.deepEqual((await metaKeys(store)).filter((k) => k >= key(510) && k <= key(512)), []);
   });
 
   test('deferred durability (stand-in flush): a job is answered only after its batch is durable; until:commit earlier', async () => {

@@ -28,7 +28,7 @@
  */
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { SikkerKeyError } from '../../protocol/errors.js';
+import { SikkerKeyError, isSikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
 import { transaction } from './locks.js';
 import type { HotSql } from './sqlite-hot.js';
@@ -84,6 +84,8 @@ export interface GroupCommitOptions {
 interface Queued {
   job: BatchJob<unknown>;
   before: BatchJob<void> | undefined;
+  /** `before` runs without a savepoint of its own (see {@link GroupCommitter.run}). */
+  atomicBefore: boolean;
   /** 'commit': settle as soon as COMMIT returned (visible to every session, maybe not yet on disk). */
   until: 'commit' | 'durable';
   resolve: (value: unknown) => void;
@@ -124,11 +126,14 @@ export class GroupCommitter {
    * `before` runs first, in a savepoint of its own that is released before the job's begins: what
    * it writes commits with the batch even if the job is then rolled back (a request's nonce claim
    * stays when its read is refused). If it throws, it is rolled back and the job does not run; the
-   * promise rejects with its error.
+   * promise rejects with its error. `atomicBefore`: `before` is one statement that writes nothing
+   * when it refuses (a SikkerKeyError) — a nonce's `INSERT … ON CONFLICT DO NOTHING` — so it runs
+   * without the savepoint (two statements fewer, two round trips on PostgreSQL); any other error
+   * from it fails the whole batch (503), as a failed savepoint statement would.
    */
-  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable'; before?: BatchJob<void> } = {}): Promise<T> {
+  run<T>(job: BatchJob<T>, opts: { until?: 'commit' | 'durable'; before?: BatchJob<void>; atomicBefore?: boolean } = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ job, before: opts.before, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ job, before: opts.before, atomicBefore: opts.atomicBefore ?? false, until: opts.until ?? 'durable', resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
   }
@@ -244,13 +249,23 @@ export class GroupCommitter {
         return { ok: false, err };
       }
     };
+    // An atomic step (one statement, nothing written when it refuses): no savepoint around it.
+    const bare = async (step: () => Promise<unknown>): Promise<{ ok: true; value: unknown } | { ok: false; err: unknown }> => {
+      try {
+        return { ok: true, value: await step() };
+      } catch (err) {
+        if (!isSikkerKeyError(err)) throw err;
+        for (const undo of jobRollbacks.reverse()) undo();
+        return { ok: false, err };
+      }
+    };
     if (this.#opts.prologue) await this.#opts.prologue(trx, scope);
     for (const queued of batch) {
       jobRollbacks = [];
       jobAfter = [];
       const before = queued.before;
       if (before) {
-        const kept = await inSavepoint(() => before(trx, scope));
+        const kept = queued.atomicBefore ? await bare(() => before(trx, scope)) : await inSavepoint(() => before(trx, scope));
         if (!kept.ok) {
           outcomes.push(kept);
           continue;

@@ -26,6 +26,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Caller } from '../../http/authenticate.js';
 import type { Tx, VaultContext } from '../../context.js';
+import { batchScopeOf } from '../../context.js';
+import type { BatchScope } from '../../store/group-commit.js';
 import { forShare, forUpdate } from '../../store/locks.js';
 import type { ReadLookups } from '../secrets/read-lookups.js';
 import { allLabelGrantsOf } from '../grants/label-grants.js';
@@ -123,8 +125,13 @@ function projectLockKey(id: string): number {
  * waiting exclusive one. The two phases (every advisory lock, in key order, before any row)
  * keep this deadlock-free even if two projects' keys collide.
  */
-export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { exclusive: ReadonlySet<string>; shared: Iterable<string> }): Promise<void> {
-  const all = [...new Set([...sets.exclusive, ...sets.shared])].sort();
+export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { exclusive: ReadonlySet<string>; shared: Iterable<string> }): Promise<boolean> {
+  const held = heldProjectLocks(trx);
+  // What an earlier job of this batch took is held by the transaction already: taking it again
+  // would change nothing but cost a round trip per lock on PostgreSQL (two per read).
+  const all = [...new Set([...sets.exclusive, ...sets.shared])].sort()
+    .filter((id) => !(held?.map.get(id) === 'exclusive' || (held?.map.get(id) === 'shared' && !sets.exclusive.has(id))));
+  if (all.length === 0) return false;
   if (ctx.store.dialect === 'postgres') {
     const keys = new Map<number, boolean>();
     for (const id of all) {
@@ -141,6 +148,32 @@ export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { ex
     const q = trx.selectFrom('projects').select('id').where('id', '=', id);
     await (sets.exclusive.has(id) ? forUpdate(ctx.store.dialect, q) : forShare(ctx.store.dialect, q)).executeTakeFirst();
   }
+  if (held) {
+    const before = new Map(all.map((id) => [id, held.map.get(id)]));
+    for (const id of all) held.map.set(id, sets.exclusive.has(id) ? 'exclusive' : 'shared');
+    // Locks taken inside a savepoint are released when the job is rolled back to it.
+    held.scope.onRollback(() => {
+      for (const [id, mode] of before) {
+        if (mode === undefined) held.map.delete(id);
+        else held.map.set(id, mode);
+      }
+    });
+  }
+  return true;
+}
+
+const HELD_LOCKS = {};
+
+/** The project locks (advisory and row, per project id) the batch's transaction holds; undefined outside a batch. */
+function heldProjectLocks(trx: Tx): { map: Map<string, 'shared' | 'exclusive'>; scope: BatchScope } | undefined {
+  const scope = batchScopeOf(trx);
+  if (!scope) return undefined;
+  let map = scope.state.get(HELD_LOCKS) as Map<string, 'shared' | 'exclusive'> | undefined;
+  if (!map) {
+    map = new Map();
+    scope.state.set(HELD_LOCKS, map);
+  }
+  return { map, scope };
 }
 
 /**
@@ -148,18 +181,18 @@ export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { ex
  * machine may read, plans their trips, and takes every project row the reads touch (exclusive
  * for the trips, shared for the rest) in one ordered pass.
  */
-export async function lockForReads(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>, look: ReadLookups): Promise<{ canaries: CanaryTarget[]; plan: TripPlan }> {
+export async function lockForReads(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>, look: ReadLookups): Promise<{ canaries: CanaryTarget[]; plan: TripPlan; locked: boolean }> {
   const canaries = await findReadableCanaries(look, caller, items);
   const plan = await planTrips(trx, caller, canaries);
   // SQLite: the batch's transaction already holds the one writer; there is nothing to lock.
-  if (ctx.store.dialect === 'sqlite') return { canaries, plan };
+  if (ctx.store.dialect === 'sqlite') return { canaries, plan, locked: false };
   const named: string[] = [];
   for (const name of new Set(items.map((i) => i.project))) {
     const project = await look.project(name);
     if (project) named.push(project.id);
   }
-  await lockProjectsInOrder(ctx, trx, { exclusive: plan.exclusive, shared: named });
-  return { canaries, plan };
+  const locked = await lockProjectsInOrder(ctx, trx, { exclusive: plan.exclusive, shared: named });
+  return { canaries, plan, locked };
 }
 
 /**

@@ -343,8 +343,10 @@ export async function assertMachineActive(look: ReadLookups, caller: Caller): Pr
 async function lockAndLook(ctx: VaultContext, trx: Tx, caller: Caller, items: ReadonlyArray<{ project: string; name: string }>): Promise<{ look: ReadLookups; canaries: CanaryTarget[]; plan: TripPlan }> {
   const first = await readLookups(ctx, trx);
   await assertMachineActive(first, caller);
-  const { canaries, plan } = await lockForReads(ctx, trx, caller, items, first);
-  const look = ctx.store.dialect === 'sqlite' ? first : await readLookups(ctx, trx);
+  const { canaries, plan, locked } = await lockForReads(ctx, trx, caller, items, first);
+  // A lock just taken may have waited for a canary trip that committed meanwhile: look again.
+  // Locks this batch held already (an earlier read's) let no trip commit since `first`.
+  const look = locked ? await readLookups(ctx, trx) : first;
   return { look, canaries, plan };
 }
 
