@@ -13,6 +13,11 @@ import type { Store } from '../../vault-server/store/open-store.js';
 
 const key = (i: number): string => `gc-test-${i}`;
 
+/** A job (or `before`) that writes the row `key(k)`. */
+const write = (k: number) => async (trx: Parameters<Parameters<GroupCommitter['run']>[0]>[0]): Promise<void> => {
+  await trx.insertInto('vault_meta').values({ key: key(k), value: Buffer.from('x'), updated_at: 1 }).execute();
+};
+
 async function metaKeys(store: Store): Promise<string[]> {
   const rows = await store.db.selectFrom('vault_meta').select('key').where('key', 'like', 'gc-test-%').orderBy('key').execute();
   return rows.map((r) => r.key);
@@ -71,9 +76,6 @@ forEachStore('group commit', ({ open, freshLocation, openAt }) => {
   test('`before` commits with the batch even when its job is rolled back; a `before` that throws keeps nothing and its job never runs', async () => {
     const store = await open();
     const commits = new GroupCommitter(store);
-    const write = (k: number) => async (trx: Parameters<Parameters<GroupCommitter['run']>[0]>[0]): Promise<void> => {
-      await trx.insertInto('vault_meta').values({ key: key(k), value: Buffer.from('x'), updated_at: 1 }).execute();
-    };
     let ranAfterRefusedBefore = false;
     const [refusedJob, refusedBefore, plain] = await Promise.allSettled([
       commits.run(async (trx) => { await write(401)(trx); throw new Error('the job refuses'); }, { before: write(400) }),
@@ -90,9 +92,6 @@ forEachStore('group commit', ({ open, freshLocation, openAt }) => {
   test('an atomic `before` (no savepoint): its refusal (a SikkerKeyError) skips only its job; any other error from it fails the whole batch 503', async () => {
     const store = await open();
     const commits = new GroupCommitter(store);
-    const write = (k: number) => async (trx: Parameters<Parameters<GroupCommitter['run']>[0]>[0]): Promise<void> => {
-      await trx.insertInto('vault_meta').values({ key: key(k), value: Buffer.from('x'), updated_at: 1 }).execute();
-    };
     let ranAfterRefusal = false;
     const [kept, refused, plain] = await Promise.allSettled([
       commits.run(async (trx) => { await write(501)(trx); throw new Error('the job refuses'); }, { before: write(500), atomicBefore: true }),

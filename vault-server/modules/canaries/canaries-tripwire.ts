@@ -129,8 +129,9 @@ export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { ex
   const held = heldProjectLocks(trx);
   // What an earlier job of this batch took is held by the transaction already: taking it again
   // would change nothing but cost a round trip per lock on PostgreSQL (two per read).
-  const all = [...new Set([...sets.exclusive, ...sets.shared])].sort()
-    .filter((id) => !(held?.map.get(id) === 'exclusive' || (held?.map.get(id) === 'shared' && !sets.exclusive.has(id))));
+  const mode = (id: string): 'shared' | 'exclusive' => (sets.exclusive.has(id) ? 'exclusive' : 'shared');
+  const holds = (id: string): boolean => held?.map.get(id) === 'exclusive' || held?.map.get(id) === mode(id);
+  const all = [...new Set([...sets.exclusive, ...sets.shared])].sort().filter((id) => !holds(id));
   if (all.length === 0) return false;
   if (ctx.store.dialect === 'postgres') {
     const keys = new Map<number, boolean>();
@@ -150,7 +151,7 @@ export async function lockProjectsInOrder(ctx: VaultContext, trx: Tx, sets: { ex
   }
   if (held) {
     const before = new Map(all.map((id) => [id, held.map.get(id)]));
-    for (const id of all) held.map.set(id, sets.exclusive.has(id) ? 'exclusive' : 'shared');
+    for (const id of all) held.map.set(id, mode(id));
     // Locks taken inside a savepoint are released when the job is rolled back to it.
     held.scope.onRollback(() => {
       for (const [id, mode] of before) {
