@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void>
   auth: () => import('./auth-bench.js'),
   read: () => import('./read-bench.js'),
   'read-pg': () => import('./read-pg-bench.js'),
+  'read-floor': () => import('./read-floor-bench.js'),
   batch: () => import('./batch-bench.js'),
   workers: () => import('./workers-bench.js'),
   fleet: () => import('./fleet-bench.js'),
