@@ -5,15 +5,15 @@
 // HTTP, no signature, no grants, no decryption. N such jobs are queued at once, so they share
 // batches as N concurrent reads would.
 //
-// Compared with the `read` bench's verify-only baseline (its `verify_only_server_cpu_ms_per_request`),
-// it tells whether the `read` goal can be met at all: a ratio r needs the whole read to cost at
-// most baseline / r of CPU, so what the vault may add to the baseline's work is
-// baseline × (1/r − 1) — and this floor is already part of what it adds.
+// Against the `read` bench's verify-only baseline it tells whether the `read` goal can be met at
+// all: on one full core a ratio r allows a read at most 1 / (r × verify-only req/s) of CPU, and a
+// read costs at least the baseline's own work per request plus this floor.
 import { Writable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
 import { openStore } from '../vault-server/store/open-store.js';
 import { initVault, openVault } from '../vault-server/vault-state.js';
@@ -22,7 +22,6 @@ import { writeTx } from '../vault-server/context.js';
 import type { VaultContext } from '../vault-server/context.js';
 import type { Caller } from '../vault-server/http/authenticate.js';
 import { generateIdentityKey } from '../protocol/keys.js';
-import { spawnSync } from 'node:child_process';
 import { flag, median, round } from './stats.js';
 import { canPin } from './support/child-processes.js';
 
