@@ -2,7 +2,9 @@
 // real vault process and a real agent process — from the request to the answer carrying a login
 // that works (the agent created it with ACL SETUSER, proved it with a fresh AUTH, and confirmed).
 // Baseline in the same run: the same ACL SETUSER + AUTH done directly. Then the end of a lease:
-// revoke → the login refused and its open connection closed.
+// revoke → the login refused and its open connection closed. Where the time goes: the CPU the
+// vault, the agent and this process (the machine) spent per lease in each round (/proc), and the
+// vault's share before any agent work — N requests answered once their intent is committed.
 //
 //   npm run bench -- lease [--json] [--n 100]
 //
@@ -12,9 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Lease } from '../protocol/api-types.js';
 import { startLeaseRig } from '../test/support/lease-harness.js';
+import type { LeaseRig } from '../test/support/lease-harness.js';
 import { parseServiceUrl, redisUrl } from '../test/support/services.js';
 import { waitFor } from '../test/support/wait.js';
 import { flag, quantile, round } from './stats.js';
+import { processCpuSeconds } from './support/process-cpu.js';
 
 const GOAL_P50_MS = 150;
 
@@ -42,6 +46,33 @@ async function directBaseline(n: number): Promise<number[]> {
   return samples;
 }
 
+/** N requests at once by the application machine: their wall time and the vault's CPU per request (/proc). */
+async function burst(rig: LeaseRig, n: number, request: () => Promise<{ status: number }>, expect: number): Promise<{ wallMs: number; vaultCpuMs: number }> {
+  const pid = rig.h.vault.proc.pid ?? -1;
+  const c0 = processCpuSeconds(pid) ?? NaN;
+  const t0 = performance.now();
+  const answers = await Promise.all(Array.from({ length: n }, request));
+  const wallMs = performance.now() - t0;
+  const c1 = processCpuSeconds(pid) ?? NaN;
+  const wrong = answers.filter((a) => a.status !== expect).length;
+  if (wrong > 0) throw new Error(`${wrong} of ${n} requests at once were not answered ${expect}`);
+  return { wallMs: round(wallMs), vaultCpuMs: round(((c1 - c0) * 1000) / n, 2) };
+}
+
+/**
+ * Where a lease's time goes, with no agent running (so no login is created): N signed reads at once
+ * (the harness's application secret) — the least any signed request costs the vault in such a
+ * burst — and N lease requests at once with `?wait=0` on a second role, each answered 202 once its
+ * intent and create job are committed: the vault's share of a lease before any agent work.
+ */
+async function requestFloors(rig: LeaseRig, n: number): Promise<{ read: { wallMs: number; vaultCpuMs: number }; intake: { wallMs: number; vaultCpuMs: number } }> {
+  await rig.createRole('intake', { extra: ['--max-leases', String(n), '--max-leases-per-machine', String(n)] });
+  await burst(rig, n, () => rig.app.request('GET', '/v1/projects/db/secrets/app'), 200); // warm the read path
+  const read = await burst(rig, n, () => rig.app.request('GET', '/v1/projects/db/secrets/app'), 200);
+  const intake = await burst(rig, n, () => rig.app.request('POST', '/v1/projects/db/leases/intake?wait=0', {}), 202);
+  return { read, intake };
+}
+
 export async function run(args: string[]): Promise<void> {
   const json = args.includes('--json');
   const n = Number(flag(args, 'n', '100'));
@@ -50,8 +81,15 @@ export async function run(args: string[]): Promise<void> {
     await rig.createRole('bench', { extra: ['--max-leases', String(n * 3), '--max-leases-per-machine', String(n * 3)] });
     const agent = await rig.h.startAgent({ name: 'bench', config: { concurrency: 16 } });
     await rig.lease('bench'); // warm: connections, the provider, the agent's poll
-    const leaseRound = async (): Promise<{ latencies: number[]; wallMs: number; got: Lease[] }> => {
+    // CPU (ms per lease) of the vault, the agent and this process (the machine) over a round.
+    const pids = { vault: rig.h.vault.proc.pid, agent: agent.proc.pid, machine: process.pid };
+    const cpuNow = (): Record<keyof typeof pids, number> => ({
+      vault: processCpuSeconds(pids.vault ?? -1) ?? NaN, agent: processCpuSeconds(pids.agent ?? -1) ?? NaN, machine: processCpuSeconds(pids.machine) ?? NaN,
+    });
+    type Round = { latencies: number[]; wallMs: number; got: Lease[]; cpuMs: Record<keyof typeof pids, number> };
+    const leaseRound = async (): Promise<Round> => {
       const latencies: number[] = [];
+      const c0 = cpuNow();
       const t0 = performance.now();
       const got = await Promise.all(Array.from({ length: n }, async () => {
         const s = performance.now();
@@ -59,11 +97,14 @@ export async function run(args: string[]): Promise<void> {
         latencies.push(performance.now() - s);
         return lease;
       }));
-      return { latencies, wallMs: performance.now() - t0, got };
+      const wallMs = performance.now() - t0;
+      const c1 = cpuNow();
+      const per = (k: keyof typeof pids): number => round(((c1[k] - c0[k]) * 1000) / n, 2);
+      return { latencies, wallMs, got, cpuMs: { vault: per('vault'), agent: per('agent'), machine: per('machine') } };
     };
     // The first round is the figure (and the goal's): the vault's lease path runs for the first
     // time in it. The second shows the same vault warm (its code compiled, its caches filled).
-    const { latencies, wallMs, got } = await leaseRound();
+    const { latencies, wallMs, got, cpuMs } = await leaseRound();
     const warm = await leaseRound();
     const works = (await Promise.all(got.slice(0, 10).map((l) => rig.fx.login(l.fields ?? {})))).every(Boolean);
     // The end of one lease: revoke → the login refused and its open session closed.
@@ -77,15 +118,19 @@ export async function run(args: string[]): Promise<void> {
     const revokeMs = performance.now() - r0;
     await session.close();
     await agent.stop();
+    const floors = await requestFloors(rig, n);
     const direct = await directBaseline(Math.min(n, 50));
     const line = {
       bench: 'lease', engine: 'redis', leases: n, parallel: n, all_logins_work: works,
       p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)), wall_ms: round(wallMs),
-      leases_per_s: round(n / (wallMs / 1000)), warm_p50_ms: round(quantile(warm.latencies, 0.5)), warm_leases_per_s: round(n / (warm.wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)), revoke_to_gone_ms: round(revokeMs),
+      leases_per_s: round(n / (wallMs / 1000)), warm_p50_ms: round(quantile(warm.latencies, 0.5)), warm_leases_per_s: round(n / (warm.wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)),
+      cpu_ms_per_lease: cpuMs, warm_cpu_ms_per_lease: warm.cpuMs, read_burst_wall_ms: floors.read.wallMs, read_vault_cpu_ms: floors.read.vaultCpuMs, intake_wall_ms: floors.intake.wallMs, intake_vault_cpu_ms: floors.intake.vaultCpuMs, revoke_to_gone_ms: round(revokeMs),
       goal_p50_ms: GOAL_P50_MS, goal_met: quantile(latencies, 0.5) < GOAL_P50_MS,
     };
     if (!json) {
       process.stdout.write(`lease: ${n} parallel leases on Redis: p50 ${line.p50_ms} ms, p99 ${line.p99_ms} ms, warm p50 ${line.warm_p50_ms} ms (goal p50 < ${GOAL_P50_MS} ms: ${line.goal_met ? 'met' : 'missed'}); `
+        + `vault CPU ${cpuMs.vault} ms per lease (warm ${warm.cpuMs.vault}), `
+        + `the request up to its committed intent ${line.intake_vault_cpu_ms} ms (${n} at once: ${line.intake_wall_ms} ms), a signed read ${line.read_vault_cpu_ms} ms (${n} at once: ${line.read_burst_wall_ms} ms); `
         + `direct ACL SETUSER + AUTH p50 ${line.direct_p50_ms} ms; revoke → login gone in ${line.revoke_to_gone_ms} ms\n`);
     }
     process.stdout.write(`${JSON.stringify(line)}\n`);
