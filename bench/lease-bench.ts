@@ -18,7 +18,7 @@ import type { LeaseRig } from '../test/support/lease-harness.js';
 import { parseServiceUrl, redisUrl } from '../test/support/services.js';
 import { waitFor } from '../test/support/wait.js';
 import { flag, quantile, round } from './stats.js';
-import { processCpuSeconds } from './support/process-cpu.js';
+import { processCpuSeconds, withServerCpu } from './support/process-cpu.js';
 
 const GOAL_P50_MS = 150;
 
@@ -48,15 +48,13 @@ async function directBaseline(n: number): Promise<number[]> {
 
 /** N requests at once by the application machine: their wall time and the vault's CPU per request (/proc). */
 async function burst(rig: LeaseRig, n: number, request: () => Promise<{ status: number }>, expect: number): Promise<{ wallMs: number; vaultCpuMs: number }> {
-  const pid = rig.h.vault.proc.pid ?? -1;
-  const c0 = processCpuSeconds(pid) ?? NaN;
   const t0 = performance.now();
-  const answers = await Promise.all(Array.from({ length: n }, request));
+  const { result: answers, serverCpu } = await withServerCpu(rig.h.vault.proc.pid ?? -1, () => Promise.all(Array.from({ length: n }, request)));
   const wallMs = performance.now() - t0;
-  const c1 = processCpuSeconds(pid) ?? NaN;
   const wrong = answers.filter((a) => a.status !== expect).length;
   if (wrong > 0) throw new Error(`${wrong} of ${n} requests at once were not answered ${expect}`);
-  return { wallMs: round(wallMs), vaultCpuMs: round(((c1 - c0) * 1000) / n, 2) };
+  // serverCpu: the vault's cores over the burst.
+  return { wallMs: round(wallMs), vaultCpuMs: round(((serverCpu ?? NaN) * wallMs) / n, 2) };
 }
 
 /**
