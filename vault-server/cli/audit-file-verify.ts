@@ -21,8 +21,8 @@ import { createInterface } from 'node:readline';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import { verifyCheckpointSignature } from '../../protocol/audit-checkpoint.js';
 import type { AuditCheckpoint } from '../../protocol/audit-checkpoint.js';
-import { canonicalEvent, chainHash } from '../modules/audit/audit-store.js';
-import type { ActorKind, Outcome } from '../modules/audit/audit-store.js';
+import { canonicalEvent, chainHash } from '../modules/audit/audit-chain.js';
+import type { ActorKind, Outcome } from '../modules/audit/audit-chain.js';
 
 export interface FileVerifyReport {
   ok: boolean;

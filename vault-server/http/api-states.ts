@@ -1,6 +1,6 @@
 import type { LeaseJobKind, LeaseState, RotationKind, RotationState, Strategy } from '../../protocol/api-types.js';
 import type { AiAgentStatus, IdentityStatus, MachineStatus, OperatorRole, SecretKind, SecretVersionState } from '../store/database.js';
-import type { ActorKind, Outcome } from '../modules/audit/audit-store.js';
+import type { ActorKind, Outcome } from '../modules/audit/audit-chain.js';
 import type { TokenState } from '../modules/enrollment/enrollment-tokens.js';
 import type { Readiness } from '../modules/health/health-service.js';
 import type { PausedReason } from '../modules/rotations/policy-agents.js';
