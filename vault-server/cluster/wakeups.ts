@@ -23,12 +23,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type { Client } from 'pg';
 import type { Logger } from 'pino';
 import { rotationEvents } from '../modules/rotations/rotations-engine.js';
 import { secretEvents } from '../modules/secrets/secret-watch.js';
 import { leaseEvents } from '../modules/leases/leases-service.js';
 import { describeUrl } from '../store/open-store.js';
+import { loadPg } from '../store/pg-driver.js';
 
 export const EVENTS_CHANNEL = 'sikkerkey_events';
 
@@ -125,11 +126,12 @@ const RECONNECT_MS = 1000;
 async function startPgRelay(databaseUrl: string, log: Logger): Promise<WakeupRelay> {
   const origin = randomUUID();
   const { shown, scrub } = describeUrl(databaseUrl);
-  let client: pg.Client | undefined;
+  let client: Client | undefined;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
 
   const connect = async (): Promise<void> => {
+    const pg = await loadPg();
     const c = new pg.Client({ connectionString: databaseUrl, application_name: 'sikkerkey-vault-events', connectionTimeoutMillis: 10_000 });
     c.on('error', (err) => {
       if (closed || client !== c) return;

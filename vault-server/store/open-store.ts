@@ -20,7 +20,7 @@ import { chmodSync, closeSync, fsync, mkdirSync, openSync, statSync } from 'node
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Pool } from 'pg';
 import { SikkerKeyError } from '../../protocol/errors.js';
 import type { Database } from './database.js';
 import { CodeMigrationProvider, MIGRATION_NAMES } from './migrations/index.js';
@@ -28,6 +28,7 @@ import { VaultSqliteDialect, withStatementCache } from './sqlite-dialect.js';
 import { withPrivateUmask } from './file-modes.js';
 import type { BatchDurability } from './group-commit.js';
 import { startBackgroundCheckpoints } from './sqlite-checkpointer.js';
+import { loadPg } from './pg-driver.js';
 import { hotSql } from './sqlite-hot.js';
 import type { HotSql } from './sqlite-hot.js';
 import type { CheckpointerOptions } from './sqlite-checkpointer.js';
@@ -271,6 +272,7 @@ function ensureDataDir(dataDir: string): void {
 
 async function openPostgres(databaseUrl: string, poolSize: number, statementTimeoutMs: number | undefined): Promise<Store> {
   const { shown, scrub } = describeUrl(databaseUrl);
+  const pg = await loadPg();
   const types = new pg.TypeOverrides();
   // int8 (COUNT, BIGINT ms timestamps, audit seq) as a number. Values beyond 2^53 never occur in
   // this schema; should one appear it stays the exact string pg would give rather than a rounded number.
@@ -278,7 +280,7 @@ async function openPostgres(databaseUrl: string, poolSize: number, statementTime
     const n = Number(text);
     return Number.isSafeInteger(n) ? n : text;
   });
-  let pool: pg.Pool;
+  let pool: Pool;
   try {
     pool = new pg.Pool({
       connectionString: databaseUrl, types, max: poolSize, application_name: 'sikkerkey-vault',

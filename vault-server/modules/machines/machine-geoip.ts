@@ -12,8 +12,7 @@
  *   geoip.countryOf('192.0.2.7'); // 'NO' | undefined
  */
 import { readFile } from 'node:fs/promises';
-import { Reader } from 'maxmind';
-import type { CountryResponse } from 'maxmind';
+import type { CountryResponse, Reader } from 'maxmind';
 import { SikkerKeyError } from '../../../protocol/errors.js';
 
 export interface GeoIpLookup {
@@ -25,7 +24,9 @@ export interface GeoIpLookup {
 export async function openGeoIp(path: string): Promise<GeoIpLookup> {
   let reader: Reader<CountryResponse>;
   try {
-    reader = new Reader<CountryResponse>(await readFile(path));
+    // Loaded here, so a vault without --geoip-db never loads the package.
+    const { Reader: MaxMindReader } = await import('maxmind');
+    reader = new MaxMindReader<CountryResponse>(await readFile(path));
   } catch (cause) {
     throw new SikkerKeyError('SK_ERR_CONFIG', `--geoip-db ${path}: not a readable MaxMind database (${(cause as Error).message})`, { cause });
   }
