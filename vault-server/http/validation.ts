@@ -9,10 +9,21 @@ import type { FastifyInstance } from 'fastify';
 export function installValidation(app: FastifyInstance): void {
   const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
   const coercing = new Ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+  // Routes repeat the same small schemas (a project and a name, `?wait=`, an id): each distinct one
+  // is compiled once and its validator shared — a validator keeps no state between calls but the
+  // `errors` of the call just made, read at once. Compiling is most of the vault's start-up work.
+  const compiled = new Map<string, ReturnType<Ajv['compile']>>();
   app.setValidatorCompiler(({ schema, httpPart, url, method }) => {
     const unbounded = unboundedNumbers(schema);
     if (unbounded.length > 0) throw new Error(`${method} ${url} ${httpPart ?? ''}: numbers without a finite maximum (use safeInteger): ${unbounded.join(', ')}`);
-    return (httpPart === 'body' ? strict : coercing).compile(schema);
+    const strictPart = httpPart === 'body';
+    const key = `${strictPart ? 'strict' : 'coercing'} ${JSON.stringify(schema)}`;
+    let validate = compiled.get(key);
+    if (validate === undefined) {
+      validate = (strictPart ? strict : coercing).compile(schema);
+      compiled.set(key, validate);
+    }
+    return validate;
   });
 }
 
