@@ -13,7 +13,6 @@ import type { Store } from './store/open-store.js';
 import type { VaultContext } from './context.js';
 import { reloadRootKeys } from './ops/root-key-reload.js';
 import { createLogger } from './logging.js';
-import { buildApp } from './app.js';
 import { effectiveMaxConnections, FD_RESERVE, openFileLimit } from './http/limits.js';
 import { initVault, openVault, openVaultWithAudit } from './vault-state.js';
 import { describeVaultConfig, loadVaultConfig, parseListenAddress } from './config.js';
@@ -139,6 +138,8 @@ export async function startServer(opts: StartServerOptions): Promise<Running> {
   if (maxConnections.cappedFrom !== undefined) {
     log.warn({ maxConnections: maxConnections.value, asked: maxConnections.cappedFrom }, `max connections lowered to ${maxConnections.value}: the open-file limit (ulimit -n) less ${FD_RESERVE} kept for the store and logs; raise the limit (systemd LimitNOFILE=) for more`);
   }
+  // Loaded here: init, migrate and the other commands that serve nothing never load fastify and the routes.
+  const { buildApp } = await import('./app.js');
   const { app, ctx } = await buildApp({
     limits: { maxConnections: maxConnections.value },
     store: opts.store, keyring, auditKeys, log, authorities, scheduler: background, machineSweeper: background, leaseSweeper: background, trashSweeper: background,

@@ -36,11 +36,12 @@ async function packagesLoadedBy(bin: string, args: string[]): Promise<string[]> 
 }
 
 describe('start-up imports of the binaries', () => {
-  test('the vault server loads its packages (the method sees ES and CommonJS packages alike), but pg and maxmind only when used', async () => {
+  test('sikkerkey-vault loads its store packages (the method sees ES and CommonJS packages alike), but the HTTP server, pg and maxmind only when used', async () => {
     const loaded = await packagesLoadedBy('vault-server/main.js', ['--help']);
-    for (const p of ['kysely', 'fastify', 'commander']) assert.ok(loaded.includes(p), `${p} not seen in: ${loaded.join(', ')}`);
-    // pg for a PostgreSQL store (store/pg-driver.ts), maxmind for --geoip-db: not for SQLite, the default
-    for (const p of ['pg', 'maxmind']) assert.ok(!loaded.includes(p), `the vault loads ${p} at start`);
+    for (const p of ['kysely', 'better-sqlite3', 'commander']) assert.ok(loaded.includes(p), `${p} not seen in: ${loaded.join(', ')}`);
+    // fastify for serve (init, migrate, backup… serve nothing), pg for a PostgreSQL store
+    // (store/pg-driver.ts), maxmind for --geoip-db
+    for (const p of ['fastify', 'pg', 'maxmind']) assert.ok(!loaded.includes(p), `sikkerkey-vault loads ${p} at start`);
   });
 
   for (const [name, bin] of [['sikkerkey (the operator CLI)', 'vault-server/cli/main.js'], ['sikkerkey-agent', 'agent/main.js']] as const) {
