@@ -18,7 +18,7 @@ const dist = fileURLToPath(new URL('../../', import.meta.url));
 /** The vault server's own packages: a client binary needs none of them. */
 const SERVER_PACKAGES = ['kysely', 'fastify', 'pg', 'better-sqlite3', 'pino', 'prom-client', 'ajv', 'maxmind', 're2js', 'croner'];
 
-/** The npm packages `node BIN ARGS` loads (a usage answer's exit status is ignored). */
+/** The npm packages `node BIN ARGS` loads; a run that does not exit 0 fails the test. */
 async function packagesLoadedBy(bin: string, args: string[]): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sk-imports-'));
   try {
@@ -26,8 +26,7 @@ async function packagesLoadedBy(bin: string, args: string[]): Promise<string[]> 
     const hooks = `import { appendFileSync } from 'node:fs';
       export async function load(url, context, next) { appendFileSync(${JSON.stringify(out)}, url + '\\n'); return next(url, context); }`;
     const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-    await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, join(dist, bin), ...args], { timeout: 20_000 })
-      .catch((err: { code?: unknown }) => { if (typeof err.code !== 'number') throw err; });
+    await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, join(dist, bin), ...args], { timeout: 20_000 });
     const urls = readFileSync(out, 'utf8').split('\n').filter(Boolean);
     return [...new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1]).filter((p): p is string => p !== undefined))].sort();
   } finally {
