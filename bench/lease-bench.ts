@@ -1,7 +1,8 @@
 // Lease latency on Redis (issue "Leased credentials"): N machines' lease requests at once against a
 // real vault process and a real agent process — from the request to the answer carrying a login
 // that works (the agent created it with ACL SETUSER, proved it with a fresh AUTH, and confirmed).
-// Baseline in the same run: the same ACL SETUSER + AUTH done directly. Then the end of a lease:
+// Baseline in the same run: the same ACL SETUSER + AUTH done directly; and 20 leases one at a time
+// on the same vault (what one application waits for when it is alone). Then the end of a lease:
 // revoke → the login refused and its open connection closed. Where the time goes: the CPU the
 // vault, the agent and this process (the machine) spent per lease in each round (/proc), and the
 // vault's share before any agent work — N requests answered once their intent is committed.
@@ -21,6 +22,7 @@ import { flag, quantile, round } from './stats.js';
 import { processCpuSeconds, withServerCpu } from './support/process-cpu.js';
 
 const GOAL_P50_MS = 150;
+const SINGLE_LEASES = 20;
 
 async function directBaseline(n: number): Promise<number[]> {
   const a = parseServiceUrl(redisUrl());
@@ -87,7 +89,8 @@ export async function run(args: string[]): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(rounds) || rounds < 2) throw new Error('--n must be a whole number ≥ 1 and --rounds one ≥ 2');
   const rig = await startLeaseRig('redis');
   try {
-    await rig.createRole('bench', { extra: ['--max-leases', String(n * (rounds + 1)), '--max-leases-per-machine', String(n * (rounds + 1))] });
+    const cap = String(n * (rounds + 1) + SINGLE_LEASES);
+    await rig.createRole('bench', { extra: ['--max-leases', cap, '--max-leases-per-machine', cap] });
     const agent = await rig.h.startAgent({ name: 'bench', config: { concurrency: 16 } });
     await rig.lease('bench'); // warm: connections, the provider, the agent's poll
     // CPU (ms per lease) of the vault, the agent and this process (the machine) over a round.
@@ -119,6 +122,13 @@ export async function run(args: string[]): Promise<void> {
     const later: Round[] = [];
     for (let r = 1; r < rounds; r++) later.push(await leaseRound());
     const warm = later[0] as Round;
+    // One lease at a time on the same, now idle, vault: what one application waits for alone.
+    const single: number[] = [];
+    for (let i = 0; i < SINGLE_LEASES; i++) {
+      const s = performance.now();
+      await rig.lease('bench');
+      single.push(performance.now() - s);
+    }
     const works = (await Promise.all(got.slice(0, 10).map((l) => rig.fx.login(l.fields ?? {})))).every(Boolean);
     // The end of one lease: revoke → the login refused and its open session closed.
     const last = got[0] as Lease;
@@ -136,7 +146,7 @@ export async function run(args: string[]): Promise<void> {
     const line = {
       bench: 'lease', engine: 'redis', leases: n, parallel: n, all_logins_work: works,
       p50_ms: round(quantile(latencies, 0.5)), p99_ms: round(quantile(latencies, 0.99)), wall_ms: round(wallMs),
-      leases_per_s: round(n / (wallMs / 1000)), warm_p50_ms: round(quantile(warm.latencies, 0.5)), warm_leases_per_s: round(n / (warm.wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)),
+      leases_per_s: round(n / (wallMs / 1000)), warm_p50_ms: round(quantile(warm.latencies, 0.5)), warm_leases_per_s: round(n / (warm.wallMs / 1000)), direct_p50_ms: round(quantile(direct, 0.5)), single_p50_ms: round(quantile(single, 0.5)),
       cpu_ms_per_lease: cpuMs, warm_cpu_ms_per_lease: warm.cpuMs,
       round_p50_ms: [latencies, ...later.map((r) => r.latencies)].map((l) => round(quantile(l, 0.5))), round_vault_cpu_ms: [cpuMs, ...later.map((r) => r.cpuMs)].map((c) => c.vault),
       read_burst_wall_ms: floors.read.wallMs, read_burst_p50_ms: floors.read.p50Ms, read_vault_cpu_ms: floors.read.vaultCpuMs,
@@ -148,7 +158,7 @@ export async function run(args: string[]): Promise<void> {
         + `vault CPU ${cpuMs.vault} ms per lease (warm ${warm.cpuMs.vault}); ${rounds > 2 ? `rounds' p50 ${line.round_p50_ms.join(' / ')} ms; ` : ''}`
         + `the request up to its committed intent ${line.intake_vault_cpu_ms} ms (${n} at once: p50 ${line.intake_p50_ms} ms, all ${line.intake_wall_ms} ms), `
         + `a signed read ${line.read_vault_cpu_ms} ms (${n} at once: p50 ${line.read_burst_p50_ms} ms, all ${line.read_burst_wall_ms} ms); `
-        + `direct ACL SETUSER + AUTH p50 ${line.direct_p50_ms} ms; revoke → login gone in ${line.revoke_to_gone_ms} ms\n`);
+        + `one lease at a time p50 ${line.single_p50_ms} ms; direct ACL SETUSER + AUTH p50 ${line.direct_p50_ms} ms; revoke → login gone in ${line.revoke_to_gone_ms} ms\n`);
     }
     process.stdout.write(`${JSON.stringify(line)}\n`);
   } finally {
