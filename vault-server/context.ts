@@ -103,7 +103,7 @@ export async function writeTx<T>(ctx: VaultContext, fn: (trx: Tx, audit: (e: Omi
         }, ctx.now(), ctx.auditKeys);
         scope.afterCommit(() => ctx.metrics.auditEvents.inc({ action: e.action }));
         // Webhook deliveries commit with the event they announce (a Map lookup for non-events).
-        if (await enqueueForAuditEvent(trx, stored) > 0) scope.afterCommit(() => webhookWake.emit('enqueued'));
+        if (await enqueueForAuditEvent(trx, stored, scope.hot) > 0) scope.afterCommit(() => webhookWake.emit('enqueued'));
       };
       return fn(trx, audit);
     }, nonce ? { atomicBefore: true, before: async (trx, scope) => {

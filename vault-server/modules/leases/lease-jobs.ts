@@ -18,11 +18,11 @@ import { afterCommit, writeTx } from '../../context.js';
 import type { AuditFn } from '../secrets/secrets-service.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { Row } from '../../store/database.js';
-import { forShare, forUpdate } from '../../store/locks.js';
 import { machineLabels, rotationEvents } from '../rotations/rotations-engine.js';
 import type { WorkEvent } from '../rotations/rotations-engine.js';
 import { adminAndTarget, isRoleAgent } from './lease-roles-service.js';
 import { leaseLookups } from './lease-lookups.js';
+import { jobRowForUpdate, leaseRowIn, markJobClaimed, markJobDone, projectForClaim } from './lease-statements.js';
 import type { LeaseLookups } from './lease-lookups.js';
 import { emitLease, leaseEvents, leasePassword, moveLease, queueLeaseJob } from './leases-service.js';
 import { LIVE_LEASE_STATES, dropRetryDelayMs, jobStillWanted, loginPrefix, vaultId6 } from './lease-rules.js';
@@ -63,15 +63,19 @@ export async function listClaimableLeaseJobs(ctx: VaultContext, machine: Pick<Ca
 }
 
 async function lockJob(ctx: VaultContext, trx: Tx, id: string): Promise<JobRow> {
-  const row = await forUpdate(ctx.store.dialect, trx.selectFrom('lease_jobs').selectAll().where('id', '=', id)).executeTakeFirst();
+  const row = await jobRowForUpdate(ctx, trx, id);
   if (!row) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'no such lease job');
   return row;
 }
 
-const leaseOf = (trx: Tx, job: JobRow): Promise<Row<'leases'>> => trx.selectFrom('leases').selectAll().where('id', '=', job.lease_id).executeTakeFirstOrThrow();
+async function leaseOf(ctx: VaultContext, trx: Tx, job: JobRow): Promise<Row<'leases'>> {
+  const lease = await leaseRowIn(ctx, trx, job.lease_id);
+  if (lease === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease of this job is gone');
+  return lease;
+}
 
-async function jobContext(trx: Tx, look: LeaseLookups, job: JobRow) {
-  const lease = await leaseOf(trx, job);
+async function jobContext(ctx: VaultContext, trx: Tx, look: LeaseLookups, job: JobRow) {
+  const lease = await leaseOf(ctx, trx, job);
   const role = await look.roleById(lease.role_id);
   if (role === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease role of this job is gone');
   return { lease, role };
@@ -89,14 +93,14 @@ interface ClaimBatch { look: LeaseLookups; admins: Map<string, AdminFields> }
  */
 async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string, batch: ClaimBatch): Promise<{ claim: LeaseJobClaim; fields: AdminFields }> {
   const job = await lockJob(ctx, trx, id);
-  const { lease, role } = await jobContext(trx, batch.look, job);
+  const { lease, role } = await jobContext(ctx, trx, batch.look, job);
   if (!await isRoleAgent(trx, machine.id, role, await batch.look.labels(machine.id))) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
   const now = ctx.now();
   if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
     throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease is ${lease.state}: its ${job.kind} job is no longer wanted`);
   }
   if (!claimableNow(job, now)) throw new SikkerKeyError('SK_ERR_LEASE_STATE', `the lease job is ${job.state}${job.state === 'claimed' ? ' under a live claim' : ''}; it cannot be claimed now`);
-  const project = await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['id', 'locked_at', 'name', 'key_version', 'master_key_wrapped']).where('id', '=', lease.project_id)).executeTakeFirstOrThrow();
+  const project = await projectForClaim(ctx, trx, lease.project_id);
   if (job.kind !== 'drop' && project.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${project.name} is locked; no new logins until an operator unlocks it`);
   if (job.kind === 'drop') {
     const busy = await trx.selectFrom('lease_jobs').select('id').where('lease_id', '=', job.lease_id).where('id', '!=', job.id)
@@ -109,7 +113,7 @@ async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string
     batch.admins.set(role.id, fields);
   }
   const fence = job.fence + 1;
-  await trx.updateTable('lease_jobs').set({ state: 'claimed', fence, claimed_by: machine.id, lease_until: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 }).where('id', '=', id).execute();
+  await markJobClaimed(trx, id, { fence, claimedBy: machine.id, leaseUntil: now + ctx.rotationLeaseSeconds * 1000, attempts: job.attempts + 1 });
   return {
     fields,
     claim: {
@@ -196,9 +200,9 @@ const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEv
 /** One job's confirm inside the caller's transaction: every refusal is thrown before the first write. */
 async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, id: string, fence: number): Promise<void> {
   const job = await ownedJob(ctx, trx, machine, id, fence);
-  const lease = await leaseOf(trx, job);
+  const lease = await leaseOf(ctx, trx, job);
   const now = ctx.now();
-  await trx.updateTable('lease_jobs').set({ state: 'done', finished_at: now, lease_until: null }).where('id', '=', id).execute();
+  await markJobDone(trx, id, now);
   const target = `lease:${lease.id}`;
   if (job.kind === 'create' && await moveLease(trx, lease.id, 'creating', { state: 'active', active_at: now })) {
     await audit({ action: 'lease.created', projectId: lease.project_id, target, outcome: 'success', details: { leaseId: lease.id, username: lease.username, machineId: lease.machine_id, expiresAt: lease.expires_at } }, machine);
@@ -258,7 +262,7 @@ export async function confirmLeaseJobs(ctx: VaultContext, machine: Caller, jobs:
 export async function failLeaseJob(ctx: VaultContext, machine: Caller, id: string, body: LeaseJobFailBody): Promise<{ ok: true }> {
   return writeTx(ctx, async (trx, audit) => {
     const job = await ownedJob(ctx, trx, machine, id, body.fence);
-    const lease = await leaseOf(trx, job);
+    const lease = await leaseOf(ctx, trx, job);
     const now = ctx.now();
     const error = { error_code: body.code, error: body.message.slice(0, 2000) };
     if (job.kind === 'drop') {

@@ -19,6 +19,7 @@ import { leaseNotFound, leaseView, listLeases, ownedLease, readLease, renewLease
 import type { LeaseRow } from './leases-service.js';
 import { claimLeaseJob, claimLeaseJobs, confirmLeaseJob, confirmLeaseJobs, failLeaseJob, reconcileRole } from './lease-jobs.js';
 import { LeaseWaiters } from './lease-waiters.js';
+import { committedLeaseRow } from './lease-statements.js';
 import { LEASE_WAIT_DEFAULT_SECONDS, LEASE_WAIT_MAX_SECONDS } from './lease-rules.js';
 
 const roleParams = {
@@ -51,7 +52,7 @@ export function leasesRoutes(app: FastifyInstance, ctx: VaultContext): void {
     }
   };
   const leaseRow = async (id: string): Promise<LeaseRow> => {
-    const row = await ctx.store.db.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await committedLeaseRow(ctx, id);
     if (!row) throw leaseNotFound(); // its project was deleted meanwhile
     return row;
   };

@@ -19,7 +19,7 @@ import type { Caller } from '../../http/authenticate.js';
 import { afterCommit, auditDenied, writeTx } from '../../context.js';
 import type { Tx, VaultContext } from '../../context.js';
 import type { Row } from '../../store/database.js';
-import { forShare, forUpdate, lockForUpdate } from '../../store/locks.js';
+import { forUpdate, lockForUpdate } from '../../store/locks.js';
 import { rotationEvents } from '../rotations/rotations-engine.js';
 import type { WorkEvent } from '../rotations/rotations-engine.js';
 import { assertMachineActive, decryptVersion } from '../secrets/secrets-service.js';
@@ -29,6 +29,7 @@ import { enforcePolicy } from '../access-policies/access-policy-enforce.js';
 import { refusedAxis } from '../access-policies/access-policy-rules.js';
 import { findProject } from '../projects/projects-service.js';
 import { leaseLookups } from './lease-lookups.js';
+import { countLive, insertJob, insertLease, moveLease, projectLockedAt } from './lease-statements.js';
 import type { LeaseRoleRow } from './lease-roles-service.js';
 import { DEFAULT_MACHINE_LEASES_PER_ROLE, LIVE_LEASE_STATES, loginName, requestedTtl, vaultId6 } from './lease-rules.js';
 
@@ -76,26 +77,17 @@ export async function rewrapLeasePasswords(ctx: VaultContext, trx: Tx, projectId
 export async function queueLeaseJob(ctx: VaultContext, trx: Tx, lease: Pick<LeaseRow, 'id' | 'role_id'>, kind: LeaseJobKind,
   extra: { renewTo?: number; notBefore?: number; role?: Pick<LeaseRoleRow, 'agent_machine_id' | 'agent_label'> } = {}): Promise<string> {
   const id = randomUUID();
-  await trx.insertInto('lease_jobs').values({
+  await insertJob(trx, {
     id, lease_id: lease.id, kind, state: 'pending', fence: 0, claimed_by: null, lease_until: null, attempts: 0,
     not_before: extra.notBefore ?? null, renew_to: extra.renewTo ?? null, error_code: null, error: null, created_at: ctx.now(), finished_at: null,
-  }).execute();
+  });
   const role = extra.role ?? await trx.selectFrom('lease_roles').select(['agent_machine_id', 'agent_label']).where('id', '=', lease.role_id).executeTakeFirstOrThrow();
   const work: WorkEvent = { rotationId: id, agentMachineId: role.agent_machine_id, agentLabel: role.agent_label, notBefore: extra.notBefore ?? null };
   afterCommit(trx, () => rotationEvents.emit('work', work));
   return id;
 }
 
-/**
- * Moves a lease out of state `from` in one conditional UPDATE; false when another transaction
- * moved it first (a revoke racing a confirm, the sweeper racing a revoke). On PostgreSQL the
- * UPDATE waits for a concurrent writer of the row and re-checks `from` against what it committed,
- * so of two racing transitions exactly one happens — without a lock taken earlier.
- */
-export async function moveLease(trx: Tx, id: string, from: LeaseState, set: Partial<Omit<LeaseRow, 'id'>>): Promise<boolean> {
-  const moved = await trx.updateTable('leases').set(set).where('id', '=', id).where('state', '=', from).executeTakeFirst();
-  return Number(moved.numUpdatedRows) > 0;
-}
+export { moveLease };
 
 export function emitLease(trx: Tx, leaseId: string): void {
   afterCommit(trx, () => leaseEvents.emit('lease', leaseId));
@@ -123,23 +115,6 @@ async function lockLease(ctx: VaultContext, trx: Tx, id: string): Promise<LeaseR
 }
 
 /**
- * The role's live leases (when it has a `--max-leases`) and the machine's among them, in one
- * statement answered from the `leases_role_state_machine` index alone (migration 0019).
- */
-async function countLive(trx: Tx, roleId: string, machineId: string, wholeRole: boolean): Promise<{ role: number; machine: number }> {
-  const live = trx.selectFrom('leases').where('role_id', '=', roleId).where('state', 'in', [...LIVE_LEASE_STATES]);
-  if (!wholeRole) {
-    const row = await live.where('machine_id', '=', machineId).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
-    return { role: 0, machine: Number(row?.n ?? 0) };
-  }
-  const row = await live.select((eb) => [
-    eb.fn.countAll<number | string>().as('n'),
-    eb.fn.sum<number | string | null>(eb.case().when('machine_id', '=', machineId).then(eb.lit(1)).else(eb.lit(0)).end()).as('mine'),
-  ]).executeTakeFirst();
-  return { role: Number(row?.n ?? 0), machine: Number(row?.mine ?? 0) };
-}
-
-/**
  * `POST /v1/projects/{p}/leases/{role}` by a machine: checks the machine (active), the project
  * (not locked), the lease grant, the admin secret's access policy (as a read of it would), the
  * role's `maxLeases` (409) and the machine's concurrent leases of the role (429); then commits
@@ -156,8 +131,7 @@ export async function requestLease(ctx: VaultContext, caller: Caller, projectNam
       const role = project ? await leases.role(project.id, roleName) : undefined;
       if (project === undefined || role === undefined || !await leases.granted(caller.id, role.id)) throw noLeaseGrant();
       // Shared lock on the project row, as reads take it: a canary trip in progress is waited for.
-      const locked = await forShare(ctx.store.dialect, trx.selectFrom('projects').select('locked_at').where('id', '=', project.id)).executeTakeFirstOrThrow();
-      if (locked.locked_at !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${projectName} is locked; no leases until an operator unlocks it`);
+      if (await projectLockedAt(ctx, trx, project.id) !== null) throw new SikkerKeyError('SK_ERR_PROJECT_LOCKED', `project ${projectName} is locked; no leases until an operator unlocks it`);
       const admin = await leases.adminSecret(role.admin_secret_id);
       if (admin === undefined) throw new SikkerKeyError('SK_ERR_INTERNAL', `lease role ${projectName}/${roleName} names an admin secret that does not exist`);
       if (admin.deleted_at !== null) {
@@ -210,7 +184,7 @@ async function createIntent(ctx: VaultContext, trx: Tx, audit: AuditFn, caller: 
     project_key_version: project.key_version, state: 'creating', end_reason: null, created_at: now, active_at: null,
     expires_at: now + ttlMs, max_expires_at: now + Number(role.max_ttl_ms), ended_at: null,
   };
-  await trx.insertInto('leases').values(row).execute();
+  await insertLease(trx, row);
   await queueLeaseJob(ctx, trx, row, 'create', { role });
   await audit({
     action: 'lease.requested', projectId: project.id, target: `lease_role:${project.name}/${role.name}`, outcome: 'success',

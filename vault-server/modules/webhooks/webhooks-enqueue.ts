@@ -16,6 +16,9 @@ import type { Database } from '../../store/database.js';
 import type { StoredAuditEvent } from '../audit/audit-store.js';
 import { eventFor, severityRank } from './event-catalog.js';
 import type { CatalogEntry, Severity } from './event-catalog.js';
+import type { HotSql } from '../../store/sqlite-hot.js';
+
+const ANY_ENABLED_WEBHOOK = 'select 1 from webhooks where enabled = 1 limit 1';
 
 /** Retries stop this long after a delivery was created (or redelivered). */
 export const GIVE_UP_AFTER_MS = 24 * 3_600_000;
@@ -59,11 +62,13 @@ export function subscribes(events: readonly string[], type: string): boolean {
 /**
  * Inserts the deliveries `e` calls for and returns how many (0 for an action outside the
  * catalog, without touching the store). `webhook.failing` is never delivered to the webhook it is
- * about: that one is failing.
+ * about: that one is failing. `hot`: the SQLite batch's prepared statements (store/sqlite-hot.ts),
+ * which answer "no webhook is enabled" — the common case — without building a query.
  */
-export async function enqueueForAuditEvent(trx: Kysely<Database>, e: StoredAuditEvent): Promise<number> {
+export async function enqueueForAuditEvent(trx: Kysely<Database>, e: StoredAuditEvent, hot?: HotSql): Promise<number> {
   const entry = eventFor(e);
   if (!entry) return 0;
+  if (hot && hot.get(ANY_ENABLED_WEBHOOK) === undefined) return 0;
   const hooks = await trx.selectFrom('webhooks').select(['id', 'events']).where('enabled', '=', 1).execute();
   if (hooks.length === 0) return 0;
   const rules = await trx.selectFrom('alert_rules').select(['webhook_id', 'events', 'project_id', 'min_severity']).execute();
