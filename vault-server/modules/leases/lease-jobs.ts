@@ -68,14 +68,14 @@ async function lockJob(ctx: VaultContext, trx: Tx, id: string): Promise<JobRow> 
   return row;
 }
 
-async function leaseOf(ctx: VaultContext, trx: Tx, job: JobRow): Promise<Row<'leases'>> {
-  const lease = await leaseRowIn(ctx, trx, job.lease_id);
+async function leaseOf(trx: Tx, job: JobRow): Promise<Row<'leases'>> {
+  const lease = await leaseRowIn(trx, job.lease_id);
   if (lease === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease of this job is gone');
   return lease;
 }
 
 async function jobContext(ctx: VaultContext, trx: Tx, look: LeaseLookups, job: JobRow) {
-  const lease = await leaseOf(ctx, trx, job);
+  const lease = await leaseOf(trx, job);
   const role = await look.roleById(lease.role_id);
   if (role === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease role of this job is gone');
   return { lease, role };
@@ -200,7 +200,7 @@ const emitJob = (trx: Tx, jobId: string): void => afterCommit(trx, () => leaseEv
 /** One job's confirm inside the caller's transaction: every refusal is thrown before the first write. */
 async function confirmInTx(ctx: VaultContext, trx: Tx, audit: AuditFn, machine: Caller, id: string, fence: number): Promise<void> {
   const job = await ownedJob(ctx, trx, machine, id, fence);
-  const lease = await leaseOf(ctx, trx, job);
+  const lease = await leaseOf(trx, job);
   const now = ctx.now();
   await markJobDone(trx, id, now);
   const target = `lease:${lease.id}`;
@@ -262,7 +262,7 @@ export async function confirmLeaseJobs(ctx: VaultContext, machine: Caller, jobs:
 export async function failLeaseJob(ctx: VaultContext, machine: Caller, id: string, body: LeaseJobFailBody): Promise<{ ok: true }> {
   return writeTx(ctx, async (trx, audit) => {
     const job = await ownedJob(ctx, trx, machine, id, body.fence);
-    const lease = await leaseOf(ctx, trx, job);
+    const lease = await leaseOf(trx, job);
     const now = ctx.now();
     const error = { error_code: body.code, error: body.message.slice(0, 2000) };
     if (job.kind === 'drop') {

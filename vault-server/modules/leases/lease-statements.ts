@@ -42,12 +42,11 @@ const CLAIM_JOB = 'update lease_jobs set state = \'claimed\', fence = ?, claimed
 const FINISH_JOB = 'update lease_jobs set state = \'done\', finished_at = ?, lease_until = null where id = ?';
 const MOVE_LEASE_ACTIVE = 'update leases set state = \'active\', active_at = ? where id = ? and state = \'creating\'';
 
-/** The lease's row; `lock`: FOR UPDATE on PostgreSQL. */
-export async function leaseRowIn(ctx: Pick<VaultContext, 'store'>, trx: Tx, id: string, opts: { lock?: boolean } = {}): Promise<LeaseRow | undefined> {
+/** The lease's row, in the caller's transaction (no row lock: its transitions are conditional UPDATEs, see moveLease). */
+export async function leaseRowIn(trx: Tx, id: string): Promise<LeaseRow | undefined> {
   const hot = hotOf(trx);
   if (hot) return hot.get<LeaseRow>(SELECT_LEASE, [id]);
-  const q = trx.selectFrom('leases').selectAll().where('id', '=', id);
-  return (opts.lock ? forUpdate(ctx.store.dialect, q) : q).executeTakeFirst();
+  return trx.selectFrom('leases').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
 /** The lease's row as committed, outside any transaction (the machine's answer). */
