@@ -9,6 +9,7 @@
  * The service code (leases-service.ts, lease-jobs.ts, leases-routes.ts) keeps every rule; this
  * file only reads and writes rows.
  */
+import { SikkerKeyError } from '../../../protocol/errors.js';
 import type { Tx, VaultContext } from '../../context.js';
 import { batchScopeOf } from '../../context.js';
 import type { Row } from '../../store/database.js';
@@ -99,13 +100,16 @@ export async function countLive(trx: Tx, roleId: string, machineId: string, whol
   return { role: Number(row?.n ?? 0), machine: Number(row?.mine ?? 0) };
 }
 
+// A project deleted while a request of its leases ran (its leases and jobs go with it).
+const projectGone = (): SikkerKeyError => new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the project of this lease is gone');
+
 /** The project's `locked_at`, with a shared lock on its row on PostgreSQL (a canary trip in progress is waited for). */
 export async function projectLockedAt(ctx: Pick<VaultContext, 'store'>, trx: Tx, projectId: string): Promise<number | null> {
   const hot = hotOf(trx);
   const row = hot
     ? hot.get<{ locked_at: number | null }>(PROJECT_LOCK, [projectId])
     : await forShare(ctx.store.dialect, trx.selectFrom('projects').select('locked_at').where('id', '=', projectId)).executeTakeFirst();
-  if (row === undefined) throw new Error(`project ${projectId} vanished inside its own transaction`);
+  if (row === undefined) throw projectGone();
   return row.locked_at === null ? null : Number(row.locked_at);
 }
 
@@ -117,7 +121,7 @@ export async function projectForClaim(ctx: Pick<VaultContext, 'store'>, trx: Tx,
   const row = hot
     ? hot.get<ClaimProject>(PROJECT_FOR_CLAIM, [projectId])
     : await forShare(ctx.store.dialect, trx.selectFrom('projects').select(['id', 'locked_at', 'name', 'key_version', 'master_key_wrapped']).where('id', '=', projectId)).executeTakeFirst();
-  if (row === undefined) throw new Error(`project ${projectId} vanished inside its own transaction`);
+  if (row === undefined) throw projectGone();
   return row;
 }
 
