@@ -74,7 +74,7 @@ async function leaseOf(trx: Tx, job: JobRow): Promise<Row<'leases'>> {
   return lease;
 }
 
-async function jobContext(ctx: VaultContext, trx: Tx, look: LeaseLookups, job: JobRow) {
+async function jobContext(trx: Tx, look: LeaseLookups, job: JobRow) {
   const lease = await leaseOf(trx, job);
   const role = await look.roleById(lease.role_id);
   if (role === undefined) throw new SikkerKeyError('SK_ERR_LEASE_NOT_FOUND', 'the lease role of this job is gone');
@@ -93,7 +93,7 @@ interface ClaimBatch { look: LeaseLookups; admins: Map<string, AdminFields> }
  */
 async function claimInTx(ctx: VaultContext, trx: Tx, machine: Caller, id: string, batch: ClaimBatch): Promise<{ claim: LeaseJobClaim; fields: AdminFields }> {
   const job = await lockJob(ctx, trx, id);
-  const { lease, role } = await jobContext(ctx, trx, batch.look, job);
+  const { lease, role } = await jobContext(trx, batch.look, job);
   if (!await isRoleAgent(trx, machine.id, role, await batch.look.labels(machine.id))) throw new SikkerKeyError('SK_ERR_ROTATION_NOT_CLAIMABLE', 'this machine is not the agent of that lease role');
   const now = ctx.now();
   if ((job.kind === 'create' && lease.state !== 'creating') || (job.kind === 'renew' && lease.state !== 'active')) {
