@@ -24,10 +24,13 @@ type JobRow = Row<'lease_jobs'>;
 /** The batch connection's hot statements when `trx` is a write transaction on SQLite. */
 const hotOf = (trx: Tx): HotSql | undefined => batchScopeOf(trx)?.hot;
 
-const LEASE_COLUMNS = ['id', 'role_id', 'project_id', 'machine_id', 'username', 'password_ciphertext', 'password_wrapped_key', 'project_key_version',
-  'state', 'end_reason', 'created_at', 'active_at', 'expires_at', 'max_expires_at', 'ended_at'] as const satisfies ReadonlyArray<keyof LeaseRow>;
-const JOB_COLUMNS = ['id', 'lease_id', 'kind', 'state', 'fence', 'claimed_by', 'lease_until', 'attempts', 'not_before', 'renew_to', 'error_code', 'error',
-  'created_at', 'finished_at'] as const satisfies ReadonlyArray<keyof JobRow>;
+/** Every column of `T`, in the order given: a column added to the table and not listed here fails to compile. */
+const allColumns = <T>() => <const C extends ReadonlyArray<keyof T>>(cols: C & ([Exclude<keyof T, C[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, C[number]> })): C => cols;
+
+const LEASE_COLUMNS = allColumns<LeaseRow>()(['id', 'role_id', 'project_id', 'machine_id', 'username', 'password_ciphertext', 'password_wrapped_key',
+  'project_key_version', 'state', 'end_reason', 'created_at', 'active_at', 'expires_at', 'max_expires_at', 'ended_at']);
+const JOB_COLUMNS = allColumns<JobRow>()(['id', 'lease_id', 'kind', 'state', 'fence', 'claimed_by', 'lease_until', 'attempts', 'not_before', 'renew_to',
+  'error_code', 'error', 'created_at', 'finished_at']);
 const insertSql = (table: string, columns: readonly string[]): string => `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`;
 
 const INSERT_LEASE = insertSql('leases', LEASE_COLUMNS);
